@@ -1,0 +1,86 @@
+"""The one exception tree of the crypto package.
+
+Every error has a stable ``code`` string that outer layers (the hub's API, the CLI) map to their own
+vocabulary; nothing here knows about HTTP. Messages say what was wrong in plain words and never
+include key material or plaintext.
+"""
+
+from __future__ import annotations
+
+
+class CryptoError(Exception):
+    """Base of every error raised by :mod:`crypto`."""
+
+    code: str = "crypto.error"
+
+
+class MalformedError(CryptoError):
+    """Input is not of the shape the profile requires (structure, encoding, sizes)."""
+
+    code = "crypto.malformed"
+
+
+class DuplicateKeyError(MalformedError):
+    """A JSON object repeats a member name; JOSE (RFC 7515 §5.2) forbids accepting that."""
+
+    code = "crypto.duplicate_member"
+
+
+class TrailingDataError(MalformedError):
+    """Bytes follow the JSON value; a parser that ignores them would see a different document."""
+
+    code = "crypto.trailing_data"
+
+
+class EncodingError(MalformedError):
+    """A base64url field is not in the one canonical form (no padding, zero trailing bits)."""
+
+    code = "crypto.non_canonical_encoding"
+
+
+class OversizeError(MalformedError):
+    """A field or the whole input exceeds a profile limit."""
+
+    code = "crypto.oversize"
+
+
+class UnsupportedAlgorithmError(MalformedError):
+    """An ``alg``/``enc``/``crv``/``kty`` outside the profile (no negotiation, no downgrade)."""
+
+    code = "crypto.unsupported_algorithm"
+
+
+class ForbiddenHeaderError(MalformedError):
+    """A header parameter the profile forbids (``zip``, ``crit``, ``jku``, ``jwk``, ``x5u`` …)."""
+
+    code = "crypto.forbidden_header"
+
+
+class InvalidKeyError(CryptoError):
+    """A key could not be loaded, has the wrong type, or is not the one a header names."""
+
+    code = "crypto.invalid_key"
+
+
+class SignatureError(CryptoError):
+    """A signature does not verify under the key it claims."""
+
+    code = "crypto.bad_signature"
+
+
+class NotARecipientError(CryptoError):
+    """The envelope has no recipient entry for this key."""
+
+    code = "crypto.not_a_recipient"
+
+
+class DecryptionError(CryptoError):
+    """Key unwrap or authenticated decryption failed: the ciphertext or a key was altered."""
+
+    code = "crypto.decryption_failed"
+
+
+class CommitmentError(CryptoError):
+    """The content key does not match the commitment in the protected header."""
+
+    code = "crypto.key_commitment_mismatch"

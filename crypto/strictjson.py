@@ -1,0 +1,129 @@
+"""Strict JSON for signed and encrypted objects.
+
+JOSE objects are parsed from untrusted bytes before any signature is checked, so the parser is the
+first line of defence. It refuses anything two parsers could read differently: duplicate member
+names (RFC 7515 §5.2, RFC 8259 §4), text after the value, byte-order marks, encodings other than
+UTF-8, lone surrogates, ``NaN``/``Infinity`` and deep nesting.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any, cast
+
+from crypto.errors import DuplicateKeyError, MalformedError, OversizeError, TrailingDataError
+
+JSONValue = Any  # JSON's recursive type; values are checked where they are used.
+JSONObject = dict[str, Any]
+
+DEFAULT_MAX_DEPTH = 16
+
+
+def _reject_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    obj: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in obj:
+            raise DuplicateKeyError(f"duplicate JSON member {key!r}")
+        obj[key] = value
+    return obj
+
+
+def _reject_constant(name: str) -> Any:
+    raise MalformedError(f"JSON constant {name} is not allowed")
+
+
+_DECODER = json.JSONDecoder(
+    object_pairs_hook=_reject_duplicates, parse_constant=_reject_constant, strict=True
+)
+
+
+def _check_tree(value: Any, max_depth: int, what: str) -> None:
+    """Walk the parsed value iteratively: bounded depth and strings that are valid Unicode."""
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            if depth > max_depth:
+                raise OversizeError(f"{what} nests deeper than {max_depth} levels")
+            for key, child in item.items():
+                _check_text(key, what)
+                stack.append((child, depth + 1))
+        elif isinstance(item, list):
+            if depth > max_depth:
+                raise OversizeError(f"{what} nests deeper than {max_depth} levels")
+            stack.extend((child, depth + 1) for child in item)
+        elif isinstance(item, str):
+            _check_text(item, what)
+
+
+def _check_text(text: str, what: str) -> None:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise MalformedError(f"{what} contains a lone surrogate escape") from exc
+
+
+def loads(
+    data: bytes, *, what: str = "JSON", max_bytes: int, max_depth: int = DEFAULT_MAX_DEPTH
+) -> JSONObject:
+    """Parse ``data`` as exactly one strict JSON object.
+
+    ``what`` names the document in error messages (for example ``"envelope"``).
+    """
+    if len(data) > max_bytes:
+        raise OversizeError(f"{what} is larger than {max_bytes} bytes")
+    if data.startswith(b"\xef\xbb\xbf"):
+        raise MalformedError(f"{what} starts with a byte-order mark")
+    try:
+        text = data.decode("utf-8", errors="strict")
+    except UnicodeDecodeError as exc:
+        raise MalformedError(f"{what} is not UTF-8") from exc
+    try:
+        value, end = _DECODER.raw_decode(text)
+    except RecursionError as exc:
+        raise OversizeError(f"{what} nests too deeply") from exc
+    except json.JSONDecodeError as exc:
+        raise MalformedError(f"{what} is not valid JSON: {exc.msg} at offset {exc.pos}") from exc
+    if end != len(text):
+        raise TrailingDataError(f"{what} has {len(text) - end} characters after the JSON value")
+    if not isinstance(value, dict):
+        raise MalformedError(f"{what} must be a JSON object")
+    _check_tree(value, max_depth, what)
+    return cast(JSONObject, value)
+
+
+def dumps(value: Mapping[str, Any]) -> bytes:
+    """Serialize compactly as UTF-8 (the bytes we sign are the bytes we send, never re-encoded)."""
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode()
+
+
+def canonical_members(value: Mapping[str, str]) -> bytes:
+    """RFC 7638 §3 form: members sorted by name, no whitespace (used for JWK thumbprints)."""
+    return json.dumps(dict(sorted(value.items())), separators=(",", ":")).encode("utf-8")
+
+
+def require_members(
+    obj: Mapping[str, Any],
+    *,
+    what: str,
+    required: frozenset[str],
+    optional: frozenset[str] = frozenset(),
+) -> None:
+    """Fail on missing required members and on any member the profile does not name."""
+    missing = sorted(required - obj.keys())
+    if missing:
+        raise MalformedError(f"{what} lacks required member(s): {', '.join(missing)}")
+    extra = sorted(obj.keys() - required - optional)
+    if extra:
+        raise MalformedError(f"{what} has member(s) the profile does not allow: {', '.join(extra)}")
+
+
+def get_str(obj: Mapping[str, Any], name: str, *, what: str, max_len: int) -> str:
+    """Return member ``name`` as a string, bounded by ``max_len`` characters."""
+    value = obj.get(name)
+    if not isinstance(value, str):
+        raise MalformedError(f"{what}.{name} must be a string")
+    if len(value) > max_len:
+        raise OversizeError(f"{what}.{name} is longer than {max_len} characters")
+    return value
