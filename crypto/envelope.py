@@ -95,9 +95,15 @@ def seal(
     plaintext: bytes,
     signer: SigningKey,
     recipients: Sequence[RecipientKey],
+    fixed: jwe.FixedRandomness | None = None,
 ) -> bytes:
-    """Encrypt ``plaintext`` to ``recipients`` and sign the result as ``signer``."""
-    inner = jwe.encrypt(plaintext, recipients, profile=profile.jwe, app_header=app_header)
+    """Encrypt ``plaintext`` to ``recipients`` and sign the result as ``signer``.
+
+    ``fixed`` is for known-answer test vectors only (see :class:`crypto.jwe.FixedRandomness`).
+    """
+    inner = jwe.encrypt(
+        plaintext, recipients, profile=profile.jwe, app_header=app_header, fixed=fixed
+    )
     raw = jws.sign(inner, signer, typ=profile.jws_typ)
     if len(raw) > profile.max_envelope_bytes:
         raise MalformedError(f"the sealed envelope exceeds {profile.max_envelope_bytes} bytes")

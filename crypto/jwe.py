@@ -73,6 +73,22 @@ class JweProfile:
 
 
 @dataclass(frozen=True)
+class FixedRandomness:
+    """Explicit values for what :func:`encrypt` otherwise draws at random.
+
+    For known-answer test vectors only: reusing a content key, IV or ephemeral key across two
+    messages breaks confidentiality.
+    """
+
+    cek: bytes
+    iv: bytes
+    ephemeral_keys: tuple[x25519.X25519PrivateKey, ...]
+
+    def __repr__(self) -> str:
+        return "FixedRandomness(...)"
+
+
+@dataclass(frozen=True)
 class RecipientEntry:
     """One ``recipients[]`` member: whom the content key was wrapped for, and how."""
 
@@ -125,16 +141,22 @@ def encrypt(
     *,
     profile: JweProfile,
     app_header: Mapping[str, Any],
+    fixed: FixedRandomness | None = None,
 ) -> bytes:
-    """Encrypt ``plaintext`` to every key in ``recipients``; returns the JWE JSON bytes."""
+    """Encrypt ``plaintext`` to every key in ``recipients``; returns the JWE JSON bytes.
+
+    ``fixed`` replaces the random content key, IV and ephemeral keys (test vectors only).
+    """
     if not recipients:
         raise MalformedError("a JWE needs at least one recipient")
     if len(recipients) > profile.max_recipients:
         raise OversizeError(f"more than {profile.max_recipients} recipients")
     if len({r.kid for r in recipients}) != len(recipients):
         raise MalformedError("a recipient key is listed twice")
-    cek = os.urandom(CEK_BYTES)
-    iv = os.urandom(IV_BYTES)
+    if fixed is not None and len(fixed.ephemeral_keys) != len(recipients):
+        raise MalformedError("fixed randomness needs one ephemeral key per recipient")
+    cek = fixed.cek if fixed else os.urandom(CEK_BYTES)
+    iv = fixed.iv if fixed else os.urandom(IV_BYTES)
     header = {
         "enc": ENC,
         "cty": profile.content_type,
@@ -144,8 +166,8 @@ def encrypt(
     protected_b64 = b64u_encode(strictjson.dumps(header))
     sealed = AESGCM(cek).encrypt(iv, plaintext, protected_b64.encode("ascii"))
     entries = []
-    for recipient in recipients:
-        ephemeral = x25519.X25519PrivateKey.generate()
+    for index, recipient in enumerate(recipients):
+        ephemeral = fixed.ephemeral_keys[index] if fixed else x25519.X25519PrivateKey.generate()
         kek = _kek(_agree(ephemeral, recipient.key))
         epk = RecipientKey.from_public(ephemeral.public_key())
         entries.append(

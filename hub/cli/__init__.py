@@ -1,0 +1,22 @@
+"""The ``pgs`` command: one click group, one module per family of sub-commands."""
+
+from __future__ import annotations
+
+import click
+
+from hub.cli.demo import demo
+from hub.cli.keys import key, keygen
+from hub.cli.messages import open_, schema, seal, validate
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(package_name="pgs-hub", prog_name="pgs")
+def main() -> None:
+    """Global Shield Hub: signed, end-to-end encrypted exchange of PGS alerts and notices.
+
+    Start with `pgs demo`, or `pgs keygen PARTICIPANT` to create your keys.
+    """
+
+
+for command in (keygen, key, seal, open_, validate, schema, demo):
+    main.add_command(command)

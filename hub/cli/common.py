@@ -1,0 +1,87 @@
+"""What every ``pgs`` command shares: passphrases, error reporting, the console."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, NoReturn
+
+import click
+from rich.console import Console
+
+from crypto.errors import CryptoError
+from hub import keystore
+from protocols.errors import MessageValidationError, ProtocolError
+
+PASSPHRASE_ENV = "PGS_KEY_PASSPHRASE"  # noqa: S105 - the name of a variable, not a secret
+
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def fail(message: str, code: int = 1) -> NoReturn:
+    """Print a one-line reason on stderr and exit non-zero."""
+    err.print(f"[bold red]error:[/] {message}", markup=True, highlight=False)
+    sys.exit(code)
+
+
+@contextmanager
+def reported_errors() -> Iterator[None]:
+    """Turn the domain errors into one-line reasons with their stable code; exit 1."""
+    try:
+        yield
+    except MessageValidationError as exc:
+        for problem in exc.problems:
+            err.print(f"  {problem}", markup=False)
+        fail(f"[{exc.code}] {exc}")
+    except (CryptoError, ProtocolError, keystore.KeyStoreError) as exc:
+        fail(f"[{exc.code}] {exc}")
+
+
+def passphrase_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    """``--prompt-passphrase``: ask on the terminal; otherwise read ``PGS_KEY_PASSPHRASE``.
+
+    Never a command-line argument: those end up in shell history and process listings.
+    """
+    return click.option(
+        "--prompt-passphrase",
+        is_flag=True,
+        help=f"Ask for the key passphrase on the terminal (default: read ${PASSPHRASE_ENV}).",
+    )(func)
+
+
+def passphrase(prompt: bool, *, confirm: bool = False) -> bytes | None:
+    if prompt:
+        value: str = click.prompt(
+            "Key passphrase", hide_input=True, confirmation_prompt=confirm, err=True
+        )
+        return value.encode("utf-8")
+    env = os.environ.get(PASSPHRASE_ENV)
+    return env.encode("utf-8") if env else None
+
+
+def load_keys(folder: Path, prompt: bool) -> keystore.LocalParticipant:
+    secret = passphrase(prompt)
+    if secret is None and keystore.is_encrypted(folder):
+        fail(
+            f"the keys in {folder} are encrypted: set ${PASSPHRASE_ENV} or use --prompt-passphrase"
+        )
+    return keystore.load(folder, secret)
+
+
+KEYS_OPTION = click.option(
+    "--keys",
+    "key_folder",
+    type=click.Path(file_okay=False, path_type=Path),
+    required=True,
+    help="Your key folder (made by `pgs keygen`).",
+)
+DIRECTORY_OPTION = click.option(
+    "--directory",
+    type=click.Path(file_okay=False, path_type=Path),
+    required=True,
+    help="Folder of other participants' public keys, one <PARTICIPANT>.jwks.json each.",
+)

@@ -1,0 +1,101 @@
+"""``pgs keygen`` and ``pgs key …``: create, show and export a participant's keys."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+from rich.table import Table
+
+from crypto.keys import private_jwk
+from hub import keystore
+from hub.cli.common import (
+    err,
+    load_keys,
+    out,
+    passphrase,
+    passphrase_option,
+    reported_errors,
+)
+
+
+@click.command()
+@click.argument("participant")
+@click.option(
+    "--out",
+    "folder",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Key folder to create (default: ./keys/PARTICIPANT).",
+)
+@passphrase_option
+def keygen(participant: str, folder: Path | None, prompt_passphrase: bool) -> None:
+    """Create the Ed25519 signing key and X25519 encryption key of PARTICIPANT (e.g. NG-NCP-LAGOS).
+
+    Private keys are written as PKCS#8 PEM files (mode 0600), encrypted with a passphrase taken
+    from $PGS_KEY_PASSPHRASE or asked for with --prompt-passphrase. The public keys go to
+    public.jwks.json, the file to share with the hub and correspondents.
+    """
+    folder = folder or Path("keys") / participant
+    secret = passphrase(prompt_passphrase, confirm=True)
+    with reported_errors():
+        created = keystore.create(folder, participant, secret)
+    if secret is None:
+        err.print("warning: private keys are NOT encrypted (no passphrase given)")
+    out.print(f"created keys for [bold]{created.id}[/] in {folder}")
+    out.print(f"  signing key id    {created.signing.kid}")
+    out.print(f"  encryption key id {created.decryption.kid}")
+    out.print(f"  share             {folder / keystore.PUBLIC_FILE}")
+
+
+@click.group()
+def key() -> None:
+    """Show or export a participant's keys."""
+
+
+@key.command("show")
+@click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
+def key_show(folder: Path) -> None:
+    """Show the participant id and key ids (RFC 7638 thumbprints) of a key folder."""
+    with reported_errors():
+        public = keystore.load_public(
+            folder / keystore.PUBLIC_FILE, keystore.participant_id(folder)
+        )
+        encrypted = keystore.is_encrypted(folder)
+    table = Table(title=f"Keys of {public.id}")
+    table.add_column("use")
+    table.add_column("algorithm")
+    table.add_column("key id (RFC 7638 thumbprint)")
+    table.add_row("signing", "Ed25519 (EdDSA)", public.verify.kid)
+    table.add_row("encryption", "X25519 (ECDH-ES+A256KW)", public.encrypt.kid)
+    out.print(table)
+    out.print(f"private keys passphrase-protected: {'yes' if encrypted else 'no'}")
+
+
+@key.command("export")
+@click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
+@click.option(
+    "--private",
+    "include_private",
+    is_flag=True,
+    help="Export the PRIVATE keys as a JWK Set (unencrypted!) for use in other JOSE tools.",
+)
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation before --private.")
+@passphrase_option
+def key_export(folder: Path, include_private: bool, yes: bool, prompt_passphrase: bool) -> None:
+    """Print the public JWK Set of a key folder (or, with --private, the private one)."""
+    if not include_private:
+        with reported_errors():
+            public = (folder / keystore.PUBLIC_FILE).read_text()
+        out.print(public, end="", markup=False)
+        return
+    err.print(
+        "WARNING: this prints your private keys in the clear. Anyone who sees the output can"
+        " read your messages and sign in your name. Store it only in a protected place."
+    )
+    if not yes:
+        click.confirm("Export private keys?", abort=True, err=True)
+    with reported_errors():
+        local = load_keys(folder, prompt_passphrase)
+    jwks = {"keys": [private_jwk(local.signing), private_jwk(local.decryption)]}
+    out.print(json.dumps(jwks, indent=2), markup=False)
