@@ -12,15 +12,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from pydantic import BaseModel
-
 from crypto import envelope as env
 from crypto.errors import NotARecipientError
 from crypto.jwe import FixedRandomness, JweProfile
 from crypto.keys import DecryptionKey, RecipientKey, SigningKey, VerifyKey
 from protocols.errors import FieldProblem, RoutingError
+from protocols.messages._base import ContentModel
 from protocols.messages.common import MessageKind, Tlp
-from protocols.messages.registry import parse_message
+from protocols.messages.registry import encode_message, parse_message
 from protocols.routing import Addressee, RoutingHeader, new_message_id
 
 MAX_CONTENT_BYTES = 4 * 1024 * 1024
@@ -64,7 +63,7 @@ class OpenedMessage:
     """A decrypted, validated message."""
 
     verified: VerifiedMessage
-    content: BaseModel
+    content: ContentModel
     content_key: bytes
 
     @property
@@ -81,7 +80,7 @@ def seal_message(
     signer: SigningKey,
     recipients: Sequence[tuple[str, RecipientKey]],
     kind: MessageKind,
-    content: BaseModel,
+    content: ContentModel,
     tlp: Tlp,
     now: int,
     ttl_seconds: int = 30 * 24 * 3600,
@@ -91,7 +90,7 @@ def seal_message(
     fixed: FixedRandomness | None = None,
 ) -> SealedMessage:
     """Validate ``content`` as a ``kind`` message, then encrypt it to ``recipients`` and sign it."""
-    plaintext = content.model_dump_json(by_alias=True, exclude_none=True).encode("utf-8")
+    plaintext = encode_message(content)
     parse_message(kind, plaintext)  # the content must be exactly what recipients will accept
     header = RoutingHeader.model_validate(
         {
