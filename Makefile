@@ -31,7 +31,7 @@ vectors: $(STAMP)  ## regenerate our own envelope test vectors
 	$(BIN)/python tests/vectors/make_envelope_vectors.py
 
 schemas: $(STAMP)  ## regenerate docs/schemas/ from the protocol models
-	$(BIN)/pgs schema --all --out docs/schemas
+	$(BIN)/pgs schema --out docs/schemas/pgs-1
 
 clean:  ## remove the virtual environment and caches
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis

@@ -84,7 +84,11 @@ def loads(
     except RecursionError as exc:
         raise OversizeError(f"{what} nests too deeply") from exc
     except json.JSONDecodeError as exc:
-        raise MalformedError(f"{what} is not valid JSON: {exc.msg} at offset {exc.pos}") from exc
+        raise MalformedError(
+            f"{what} is not valid JSON (line {exc.lineno}, column {exc.colno}): {exc.msg}"
+        ) from exc
+    except ValueError as exc:  # e.g. an integer longer than Python converts
+        raise MalformedError(f"{what} is not valid JSON: a number is too long") from exc
     if end != len(text):
         raise TrailingDataError(f"{what} has {len(text) - end} characters after the JSON value")
     if not isinstance(value, dict):

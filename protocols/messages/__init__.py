@@ -1,0 +1,119 @@
+"""Message content models of the Global Shield protocol (pgs/1).
+
+Each message kind has one frozen pydantic model; :func:`parse_message` validates content for a kind
+and raises one :class:`~protocols.errors.MessageValidationError` listing every problem with a JSON
+pointer. Content carries no routing data: sender, recipients, message id and TLP are in the signed
+routing header (:mod:`protocols.routing`).
+"""
+
+from protocols.messages._base import ContentModel
+from protocols.messages.alert import Alert
+from protocols.messages.common import (
+    PROTOCOL,
+    Attachment,
+    CasNumber,
+    CommodityCode,
+    CountryCode,
+    Evaluation,
+    HsCode,
+    InformationAccuracy,
+    Location,
+    MessageId,
+    MessageKind,
+    MessageRef,
+    ParticipantId,
+    Party,
+    PartyRole,
+    Quantity,
+    Sha256Hex,
+    SourceReliability,
+    Tlp,
+    UnitCode,
+    UnLocode,
+    UnNumber,
+)
+from protocols.messages.enforcement import (
+    Action,
+    Concealment,
+    ConcealmentMethod,
+    DetectionMethod,
+    RiskIndicator,
+)
+from protocols.messages.goods import CommodityLine
+from protocols.messages.notice import (
+    Audience,
+    AudienceScope,
+    LocalizedBody,
+    LocalizedTitle,
+    Notice,
+    NoticeCategory,
+)
+from protocols.messages.receipt import Receipt, ReceiptStatus
+from protocols.messages.registry import (
+    MODELS,
+    all_schemas,
+    encode_message,
+    json_schema,
+    model_for,
+    parse_message,
+)
+from protocols.messages.reply import Reply
+from protocols.messages.rfi import Priority, Rfi
+from protocols.messages.seizure import SeizedLine, Seizure
+from protocols.messages.shipment import ContainerNumber, Route, Shipment, TransportMode
+
+__all__ = [
+    "MODELS",
+    "PROTOCOL",
+    "Action",
+    "Alert",
+    "Attachment",
+    "Audience",
+    "AudienceScope",
+    "CasNumber",
+    "CommodityCode",
+    "CommodityLine",
+    "Concealment",
+    "ConcealmentMethod",
+    "ContainerNumber",
+    "ContentModel",
+    "CountryCode",
+    "DetectionMethod",
+    "Evaluation",
+    "HsCode",
+    "InformationAccuracy",
+    "LocalizedBody",
+    "LocalizedTitle",
+    "Location",
+    "MessageId",
+    "MessageKind",
+    "MessageRef",
+    "Notice",
+    "NoticeCategory",
+    "ParticipantId",
+    "Party",
+    "PartyRole",
+    "Priority",
+    "Quantity",
+    "Receipt",
+    "ReceiptStatus",
+    "Reply",
+    "Rfi",
+    "RiskIndicator",
+    "Route",
+    "SeizedLine",
+    "Seizure",
+    "Sha256Hex",
+    "Shipment",
+    "SourceReliability",
+    "Tlp",
+    "TransportMode",
+    "UnLocode",
+    "UnNumber",
+    "UnitCode",
+    "all_schemas",
+    "encode_message",
+    "json_schema",
+    "model_for",
+    "parse_message",
+]
