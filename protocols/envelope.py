@@ -20,6 +20,7 @@ from protocols.errors import FieldProblem, RoutingError
 from protocols.messages._base import ContentModel
 from protocols.messages.common import MessageKind, Tlp
 from protocols.messages.registry import encode_message, parse_message
+from protocols.messages.reply import Reply
 from protocols.routing import Addressee, RoutingHeader, new_message_id
 
 MAX_CONTENT_BYTES = 4 * 1024 * 1024
@@ -74,6 +75,14 @@ class OpenedMessage:
         return f"OpenedMessage(mid={self.header.mid!r}, kind={self.header.kind.value!r})"
 
 
+def _check_reply(header: RoutingHeader, content: ContentModel) -> None:
+    """A reply's content names the message it answers; the header must name the same one."""
+    if isinstance(content, Reply) and header.irt != content.in_reply_to.mid:
+        raise RoutingError(
+            [FieldProblem("/pgs/irt", "must be the message id the reply's in_reply_to names")]
+        )
+
+
 def seal_message(
     *,
     sender_id: str,
@@ -105,6 +114,7 @@ def seal_message(
             "irt": in_reply_to,
         }
     )
+    _check_reply(header, content)
     raw = env.seal(
         profile=PGS_PROFILE,
         app_header=header.to_wire(),
@@ -150,4 +160,5 @@ def open_message(message: VerifiedMessage, participant: str, key: DecryptionKey)
         raise NotARecipientError(f"{participant} with this key is not a recipient of the message")
     opened = env.open_envelope(message.envelope, key, profile=PGS_PROFILE)
     content = parse_message(message.header.kind, opened.plaintext)
+    _check_reply(message.header, content)
     return OpenedMessage(message, content, opened.content_key)

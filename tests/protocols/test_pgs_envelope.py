@@ -212,3 +212,38 @@ def test_redirecting_to_another_recipient_breaks_the_signature(keys: dict[str, K
     outer["payload"] = b64u_encode(json.dumps(inner, separators=(",", ":")).encode())
     with pytest.raises(SignatureError):
         verify_message(json.dumps(outer).encode(), keys[NG].signing.public)
+
+
+def test_a_reply_must_name_the_same_message_in_header_and_content(keys: dict[str, KeySet]) -> None:
+    answered = "1c9f0e4d-2b3a-4c5d-8e6f-7a8b9c0d1e2f"
+    reply = parse_message(
+        MessageKind.REPLY,
+        json.dumps(
+            {"in_reply_to": {"mid": answered}, "subject": "Re: drums", "answer": "Inspected: nil."}
+        ).encode(),
+    )
+    common: dict[str, Any] = {
+        "sender_id": GH,
+        "signer": keys[GH].signing,
+        "recipients": [(NG, keys[NG].decryption.public)],
+        "kind": MessageKind.REPLY,
+        "content": reply,
+        "tlp": Tlp.AMBER,
+        "now": NOW,
+    }
+    sealed_reply = seal_message(**common, in_reply_to=answered)
+    verified = verify_message(sealed_reply.raw, keys[GH].signing.public)
+    assert open_message(verified, NG, keys[NG].decryption).header.irt == answered
+    with pytest.raises(RoutingError, match="irt"):
+        seal_message(**common)
+    # A hostile sender bypassing seal_message: the recipient refuses it on opening.
+    forged = env.seal(
+        profile=PGS_PROFILE,
+        app_header=header(keys, kind="reply", **{"from": {"id": GH, "kid": keys[GH].signing.kid}},
+                          to=[{"id": NG, "kid": keys[NG].decryption.kid}]),
+        plaintext=json.dumps(reply.model_dump(mode="json", exclude_none=True)).encode(),
+        signer=keys[GH].signing,
+        recipients=[keys[NG].decryption.public],
+    )  # fmt: skip
+    with pytest.raises(RoutingError, match="irt"):
+        open_message(verify_message(forged, keys[GH].signing.public), NG, keys[NG].decryption)
