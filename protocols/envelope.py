@@ -96,6 +96,7 @@ def seal_message(
     thread: str | None = None,
     in_reply_to: str | None = None,
     message_id: str | None = None,
+    group: str | None = None,
     fixed: FixedRandomness | None = None,
 ) -> SealedMessage:
     """Validate ``content`` as a ``kind`` message, then encrypt it to ``recipients`` and sign it."""
@@ -112,6 +113,7 @@ def seal_message(
             "tlp": tlp,
             "thread": thread,
             "irt": in_reply_to,
+            "grp": group,
         }
     )
     _check_reply(header, content)

@@ -40,6 +40,8 @@ def _kid(value: str) -> str:
 
 
 KeyId = Annotated[StrictStr, AfterValidator(_kid)]
+GroupName = Annotated[StrictStr, Field(pattern=r"^[A-Z][A-Z0-9-]{1,39}$")]
+"""A group the sender addressed (a WCO region code such as ``WCA``, ``ALL``, or a named group)."""
 
 
 def participant_country(participant: str) -> str:
@@ -76,6 +78,7 @@ class RoutingHeader(BaseModel):
     tlp: Tlp
     thread: MessageId | None = None
     irt: MessageId | None = None
+    grp: GroupName | None = None
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
@@ -87,6 +90,8 @@ class RoutingHeader(BaseModel):
             raise ValueError("exp must be later than iat")
         if self.exp - self.iat > MAX_TTL_SECONDS:
             raise ValueError(f"a message may not live longer than {MAX_TTL_SECONDS} seconds")
+        if self.grp is not None and self.tlp is Tlp.RED:
+            raise ValueError("TLP:RED goes only to named participants, never to a group")
         if self.kind is MessageKind.RECEIPT:
             raise ValueError("receipts are signed statements, never envelopes")
         return self

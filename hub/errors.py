@@ -1,0 +1,89 @@
+"""The hub's one error tree. Each error has a stable ``code`` and an HTTP-free ``kind``;
+``hub/server/problems.py`` is the only place that maps kinds to status codes (RFC 9457).
+
+Messages are written for the participant who made the request: plain words, never internal
+exception text, never message content or secrets.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Kind(StrEnum):
+    """What sort of failure, independent of transport."""
+
+    INVALID = "invalid"  # the input is malformed or breaks a rule of the protocol (→ 400/422)
+    UNAUTHENTICATED = "unauthenticated"  # who is asking could not be established (→ 401)
+    FORBIDDEN = "forbidden"  # known caller, action not allowed (→ 403)
+    NOT_FOUND = "not_found"  # absent, or not visible to this caller (→ 404)
+    CONFLICT = "conflict"  # clashes with what is stored (→ 409)
+    TOO_LARGE = "too_large"  # over a size limit (→ 413)
+    RATE_LIMITED = "rate_limited"  # too many requests (→ 429)
+    UNAVAILABLE = "unavailable"  # a dependency is down; try again (→ 503)
+
+
+class HubError(Exception):
+    """Base of every error the hub raises on purpose."""
+
+    code: str = "hub.error"
+    kind: Kind = Kind.INVALID
+
+    def __init__(self, message: str, *, code: str | None = None) -> None:
+        super().__init__(message)
+        if code is not None:
+            self.code = code
+
+
+class InvalidRequest(HubError):
+    code = "request.invalid"
+    kind = Kind.INVALID
+
+
+class AuthenticationError(HubError):
+    code = "auth.failed"
+    kind = Kind.UNAUTHENTICATED
+
+
+class Forbidden(HubError):
+    code = "access.denied"
+    kind = Kind.FORBIDDEN
+
+
+class NotFound(HubError):
+    code = "not_found"
+    kind = Kind.NOT_FOUND
+
+
+class Conflict(HubError):
+    code = "conflict"
+    kind = Kind.CONFLICT
+
+
+class TooLarge(HubError):
+    code = "request.too_large"
+    kind = Kind.TOO_LARGE
+
+
+class RateLimited(HubError):
+    code = "rate.limited"
+    kind = Kind.RATE_LIMITED
+
+    def __init__(self, message: str, *, retry_after: int, code: str | None = None) -> None:
+        super().__init__(message, code=code)
+        self.retry_after = retry_after
+
+
+class Unavailable(HubError):
+    code = "service.unavailable"
+    kind = Kind.UNAVAILABLE
+
+    def __init__(self, message: str, *, retry_after: int = 5, code: str | None = None) -> None:
+        super().__init__(message, code=code)
+        self.retry_after = retry_after
+
+
+class ConfigError(Exception):
+    """The hub's own configuration or home folder is unusable (start-up, not a request)."""
+
+    code = "config.invalid"
