@@ -46,7 +46,7 @@ class ContentKeyDisclosure:
         strictjson.require_members(
             obj, what="disclosure", required=frozenset({"v", "envelope_sha256", "cek"})
         )
-        if obj["v"] != DISCLOSURE_VERSION:
+        if type(obj["v"]) is not int or obj["v"] != DISCLOSURE_VERSION:
             raise MalformedError(f"disclosure version {obj['v']!r} is not {DISCLOSURE_VERSION}")
         digest = b64u_decode(
             strictjson.get_str(obj, "envelope_sha256", what="disclosure", max_len=43),

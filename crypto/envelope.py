@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from crypto import jwe, jws, strictjson
-from crypto.errors import MalformedError
+from crypto.errors import OversizeError
 from crypto.keys import DecryptionKey, RecipientKey, SigningKey, VerifyKey
 
 
@@ -106,7 +106,7 @@ def seal(
     )
     raw = jws.sign(inner, signer, typ=profile.jws_typ)
     if len(raw) > profile.max_envelope_bytes:
-        raise MalformedError(f"the sealed envelope exceeds {profile.max_envelope_bytes} bytes")
+        raise OversizeError(f"the sealed envelope exceeds {profile.max_envelope_bytes} bytes")
     return raw
 
 

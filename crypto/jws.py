@@ -54,8 +54,10 @@ def parse(raw: bytes, *, typ: str, what: str = "JWS", max_bytes: int) -> Unverif
     payload_b64 = strictjson.get_str(obj, "payload", what=what, max_len=len(raw))
     signature_b64 = strictjson.get_str(obj, "signature", what=what, max_len=86)
     protected_bytes = b64u_decode(protected_b64, field=f"{what} protected header")
+    # Depth 3 so that a forbidden parameter with an object value (jwk, crit, x5c) is reported as
+    # forbidden, not as too deep; every allowed parameter is a plain string.
     protected = strictjson.loads(
-        protected_bytes, what=f"{what} protected header", max_bytes=MAX_PROTECTED_BYTES, max_depth=1
+        protected_bytes, what=f"{what} protected header", max_bytes=MAX_PROTECTED_BYTES, max_depth=3
     )
     check_header(protected, what=f"{what} protected header", required=_HEADER, optional=frozenset())
     if protected["alg"] != ALG:
@@ -66,12 +68,13 @@ def parse(raw: bytes, *, typ: str, what: str = "JWS", max_bytes: int) -> Unverif
     signature = b64u_decode(signature_b64, field=f"{what} signature")
     if len(signature) != 64:
         raise SignatureError(f"{what} signature must be 64 bytes")
+    payload = b64u_decode(payload_b64, field=f"{what} payload")  # also proves it is ASCII
     return UnverifiedJws(
         protected=protected,
         kid=kid,
         typ=typ,
         signing_input=f"{protected_b64}.{payload_b64}".encode("ascii"),
-        payload=b64u_decode(payload_b64, field=f"{what} payload"),
+        payload=payload,
         signature=signature,
     )
 

@@ -9,6 +9,7 @@ UTF-8, lone surrogates, ``NaN``/``Infinity`` and deep nesting.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Mapping
 from typing import Any, cast
 
@@ -33,8 +34,22 @@ def _reject_constant(name: str) -> Any:
     raise MalformedError(f"JSON constant {name} is not allowed")
 
 
+class _NonFiniteError(ValueError):
+    """Raised inside the decoder; :func:`loads` turns it into a MalformedError naming the input."""
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):  # 1e400 is Infinity by another spelling
+        raise _NonFiniteError
+    return value
+
+
 _DECODER = json.JSONDecoder(
-    object_pairs_hook=_reject_duplicates, parse_constant=_reject_constant, strict=True
+    object_pairs_hook=_reject_duplicates,
+    parse_constant=_reject_constant,
+    parse_float=_finite_float,
+    strict=True,
 )
 
 
@@ -83,6 +98,8 @@ def loads(
         value, end = _DECODER.raw_decode(text)
     except RecursionError as exc:
         raise OversizeError(f"{what} nests too deeply") from exc
+    except _NonFiniteError as exc:
+        raise MalformedError(f"{what} has a number too large to represent") from exc
     except json.JSONDecodeError as exc:
         raise MalformedError(
             f"{what} is not valid JSON (line {exc.lineno}, column {exc.colno}): {exc.msg}"

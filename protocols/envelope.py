@@ -23,7 +23,9 @@ from protocols.messages.registry import encode_message, parse_message
 from protocols.messages.reply import Reply
 from protocols.routing import Addressee, RoutingHeader, new_message_id
 
-MAX_CONTENT_BYTES = 4 * 1024 * 1024
+# Content is base64url-encoded twice (JWE ciphertext, then JWS payload): 3 MiB of content
+# makes about 5.4 MiB of envelope, under the 6 MiB envelope cap.
+MAX_CONTENT_BYTES = 3 * 1024 * 1024
 
 PGS_PROFILE = env.EnvelopeProfile(
     jws_typ="pgs-envelope+jose",
