@@ -10,7 +10,8 @@ Tree::
     ├── UnknownMessageKindError        message.unknown_kind
     └── InvalidDataError               protocol.invalid  (.problems: tuple[FieldProblem, ...])
         ├── MessageValidationError     message.invalid
-        └── RoutingError               routing.invalid
+        ├── RoutingError               routing.invalid
+        └── CertificateError           certificate.invalid
 
 Errors about another part of the protocol (the routing header, a receipt signature ...) that carry
 a list of field problems subclass :class:`InvalidDataError` with their own ``code``.
@@ -22,6 +23,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 __all__ = [
+    "CertificateError",
     "FieldProblem",
     "InvalidDataError",
     "MessageValidationError",
@@ -100,3 +102,12 @@ class RoutingError(InvalidDataError):
 
     code = "routing.invalid"
     what = "routing header"
+
+
+class CertificateError(InvalidDataError):
+    """A participant certificate's body is not a valid certificate (fields, or the rules tying
+    role, country and scope together); ``problems`` point into the certificate body. Problems with
+    the signature around it are crypto errors, not this."""
+
+    code = "certificate.invalid"
+    what = "certificate"

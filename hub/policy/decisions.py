@@ -1,0 +1,291 @@
+"""Who may do what: pure decisions over the policy, raising on refusal (never returning a bool a
+caller could forget to test, except :func:`can_read_envelope`, whose raising twin is
+:func:`check_read`).
+
+Every refusal has a stable code and a reason in plain words for the participant who asked:
+
+=============================  ================  ================================================
+code                           error             when
+=============================  ================  ================================================
+``sender.impersonation``       Forbidden         the header's ``from`` is not the signer
+``participant.suspended``      Forbidden         the sender is suspended
+``participant.revoked``        Forbidden         the sender is neither active nor suspended
+``country.suspended``          Forbidden         the sender's country is suspended by the policy
+``policy.kind_not_allowed``    Forbidden         the sender's role may not send this kind
+``envelope.not_yet_valid``     InvalidRequest    ``iat`` is further ahead than the clock skew
+``envelope.expired``           InvalidRequest    ``exp`` is not after now
+``envelope.ttl_too_long``      InvalidRequest    ``exp - iat`` is longer than ``max_ttl_days``
+``policy.too_many_recipients`` Forbidden         more recipients than ``max_recipients``
+``policy.group_not_allowed``   Forbidden         the sender's role may not address groups
+``policy.red_to_group``        Forbidden         TLP:RED addressed to a group
+``group.mismatch``             InvalidRequest    recipients are not the group's current members
+``recipient.unknown``          InvalidRequest    a recipient is not enrolled
+``recipient.inactive``         Forbidden         a recipient (or its country) is suspended/revoked
+``recipient.role``             Forbidden         a recipient is an auditor or an admin
+``recipient.stale_key``        InvalidRequest    a recipient key is not its current one
+``policy.seizure_needs_wco``   Forbidden         a seizure reaches no WCO participant (a WCO
+                                                 sender counts as one)
+``envelope.not_found``         NotFound          not a party to the envelope (same as missing)
+``audit.forbidden``            Forbidden         not an active auditor
+``admin.forbidden``            Forbidden         not an active admin
+=============================  ================  ================================================
+
+``InvalidRequest`` is for input that is simply wrong and that the sender can fix by itself
+(refresh the directory or the group, fix its clock); ``Forbidden`` for what the policy does not
+allow this sender. Ids named in a reason are the ones the sender itself put in its header.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Sequence
+
+from hub.errors import Forbidden, InvalidRequest, NotFound
+from hub.policy.groups import ACTIVE, SUSPENDED, Member
+from hub.policy.model import Policy
+from protocols.certificates import WCO, Role
+from protocols.messages.common import MessageKind, Tlp
+from protocols.routing import RoutingHeader
+
+__all__ = [
+    "audit_scope",
+    "can_read_envelope",
+    "check_admin",
+    "check_can_send",
+    "check_read",
+    "check_recipient",
+    "check_sender",
+    "envelope_not_found",
+    "in_audit_scope",
+]
+
+_RECEIVING_ROLES = frozenset({Role.NCP, Role.WCO})
+_SHOWN = 5
+
+
+def _few(ids: Iterable[str]) -> str:
+    """At most five ids, then how many more: ``"A, B, C, D, E and 3 more"``."""
+    items = list(ids)
+    shown = ", ".join(items[:_SHOWN])
+    return f"{shown} and {len(items) - _SHOWN} more" if len(items) > _SHOWN else shown
+
+
+# --- sending -------------------------------------------------------------------------------------
+
+
+def _check_sender(policy: Policy, sender: Member, header: RoutingHeader) -> None:
+    if header.sender.id != sender.id:
+        raise Forbidden(
+            "a participant may only send as itself: the header's from is not the signer",
+            code="sender.impersonation",
+        )
+    if sender.status == SUSPENDED:
+        raise Forbidden("this participant is suspended", code="participant.suspended")
+    if sender.status != ACTIVE:
+        raise Forbidden("this participant's enrolment was revoked", code="participant.revoked")
+    if policy.is_suspended(sender.country):
+        raise Forbidden(
+            "participants of this country are suspended for now", code="country.suspended"
+        )
+    if not policy.may_send(sender.role, header.kind):
+        raise Forbidden(
+            f"a participant of role {sender.role} may not send {header.kind.value} messages",
+            code="policy.kind_not_allowed",
+        )
+
+
+def _check_times(policy: Policy, header: RoutingHeader, now: int) -> None:
+    limits = policy.limits
+    if header.iat > now + limits.clock_skew_seconds:
+        raise InvalidRequest(
+            f"the envelope's iat is more than {limits.clock_skew_seconds} seconds ahead of the"
+            " hub's clock: check the sender's clock",
+            code="envelope.not_yet_valid",
+        )
+    if header.exp <= now:
+        raise InvalidRequest("the envelope has expired (exp is past)", code="envelope.expired")
+    if header.exp - header.iat > limits.max_ttl_seconds:
+        raise InvalidRequest(
+            f"the envelope may live at most {limits.max_ttl_days} days (exp - iat)",
+            code="envelope.ttl_too_long",
+        )
+
+
+def _check_group(
+    policy: Policy,
+    sender: Member,
+    header: RoutingHeader,
+    group: str,
+    group_members: Sequence[Member] | None,
+) -> None:
+    if not policy.may_address_groups(sender.role):
+        raise Forbidden(
+            f"a participant of role {sender.role} may not address a group",
+            code="policy.group_not_allowed",
+        )
+    if header.tlp is Tlp.RED and policy.rules.red_only_to_named:
+        raise Forbidden(
+            "TLP:RED goes only to named participants, never to a group", code="policy.red_to_group"
+        )
+    if group_members is None:
+        raise ValueError("the caller must resolve the group's members before checking")
+    # The sender may, but need not, be among the recipients of a group it belongs to.
+    expected = {m.id: m.enc_kid for m in group_members if m.id != sender.id}
+    given = {a.id: a.kid for a in header.to if a.id != sender.id}
+    missing = sorted(expected.keys() - given.keys())
+    extra = sorted(given.keys() - expected.keys())
+    stale = sorted(pid for pid in expected.keys() & given.keys() if expected[pid] != given[pid])
+    if not (missing or extra or stale):
+        return
+    parts = []
+    if missing:
+        parts.append(f"missing {len(missing)}: {_few(missing)}")
+    if extra:
+        parts.append(f"not members {len(extra)}: {_few(extra)}")
+    if stale:
+        parts.append(f"not the current key of {len(stale)}: {_few(stale)}")
+    raise InvalidRequest(
+        f"the recipients are not exactly the current members of group {group}"
+        f" ({len(expected)} members, {len(given)} recipients): "
+        + "; ".join(parts)
+        + ". Fetch the group again and re-encrypt",
+        code="group.mismatch",
+    )
+
+
+def _check_recipients(
+    policy: Policy, header: RoutingHeader, recipients: Sequence[Member | None]
+) -> list[Member]:
+    pairs = list(zip(header.to, recipients, strict=True))
+    for addressee, member in pairs:
+        if member is not None and member.id != addressee.id:
+            raise ValueError("recipients must be given in the header's order")
+    unknown = [a.id for a, m in pairs if m is None]
+    if unknown:
+        raise InvalidRequest(
+            f"no participant is enrolled as {_few(unknown)}", code="recipient.unknown"
+        )
+    found = [m for _, m in pairs if m is not None]
+    inactive = [m.id for m in found if not m.active or policy.is_suspended(m.country)]
+    if inactive:
+        raise Forbidden(
+            f"these recipients are suspended or revoked: {_few(inactive)}",
+            code="recipient.inactive",
+        )
+    silent = [m.id for m in found if m.role not in _RECEIVING_ROLES]
+    if silent:
+        raise Forbidden(
+            f"auditors and admins never receive messages: {_few(silent)}", code="recipient.role"
+        )
+    stale = [a.id for a, m in pairs if m is not None and a.kid != m.enc_kid]
+    if stale:
+        raise InvalidRequest(
+            f"the key used is not the current encryption key of {_few(stale)}: fetch their"
+            " certificates again and re-encrypt",
+            code="recipient.stale_key",
+        )
+    return found
+
+
+def check_can_send(  # noqa: PLR0917 - called positionally by the submission service
+    policy: Policy,
+    sender: Member,
+    header: RoutingHeader,
+    recipients: Sequence[Member | None],
+    group_members: Sequence[Member] | None,
+    now: int,
+) -> None:
+    """Raise unless ``sender`` may submit an envelope with ``header`` now.
+
+    ``sender`` is the participant whose current signing key signed the envelope; ``recipients``
+    are the participants named in ``header.to``, in the same order, ``None`` for an id nobody is
+    enrolled as; ``group_members`` are the current members of ``header.grp`` (from
+    :func:`hub.policy.groups.members`) when the header names a group. The recipients of a group
+    message must be exactly those members, each with its current key; a sender that is itself a
+    member may include itself or not.
+    """
+    _check_sender(policy, sender, header)
+    _check_times(policy, header, now)
+    if len(header.to) > policy.limits.max_recipients:
+        raise Forbidden(
+            f"an envelope may have at most {policy.limits.max_recipients} recipients",
+            code="policy.too_many_recipients",
+        )
+    if header.grp is not None:
+        _check_group(policy, sender, header, header.grp, group_members)
+    found = _check_recipients(policy, header, recipients)
+    if (
+        header.kind is MessageKind.SEIZURE
+        and policy.rules.seizure_requires_wco
+        and sender.role != Role.WCO
+        and not any(m.role == Role.WCO for m in found)
+    ):
+        raise Forbidden(
+            "a seizure report must also be addressed to a WCO participant",
+            code="policy.seizure_needs_wco",
+        )
+
+
+# --- reading -------------------------------------------------------------------------------------
+
+
+def envelope_not_found() -> NotFound:
+    """The one error for an envelope that does not exist *or* that the caller may not see, so
+    that an answer never tells whether a message id exists."""
+    return NotFound("there is no such envelope for you", code="envelope.not_found")
+
+
+def _reads(reader: Member) -> bool:
+    return reader.active and reader.role in _RECEIVING_ROLES
+
+
+def can_read_envelope(reader: Member, sender_id: str, recipient_ids: Collection[str]) -> bool:
+    """Whether ``reader`` may fetch an envelope: its sender or one of its recipients, active, and
+    never an auditor or admin (they see metadata only)."""
+    return _reads(reader) and (reader.id == sender_id or reader.id in recipient_ids)
+
+
+def check_read(reader: Member, sender_id: str, recipient_ids: Collection[str]) -> None:
+    """Raise :func:`envelope_not_found` unless :func:`can_read_envelope`."""
+    if not can_read_envelope(reader, sender_id, recipient_ids):
+        raise envelope_not_found()
+
+
+def check_sender(reader: Member, sender_id: str) -> None:
+    """Only the sender may see an envelope's delivery status; others get ``envelope.not_found``."""
+    if not (_reads(reader) and reader.id == sender_id):
+        raise envelope_not_found()
+
+
+def check_recipient(reader: Member, recipient_ids: Collection[str]) -> None:
+    """Only a recipient may post a receipt; others get ``envelope.not_found``."""
+    if not (_reads(reader) and reader.id in recipient_ids):
+        raise envelope_not_found()
+
+
+# --- auditing and administration -----------------------------------------------------------------
+
+
+def audit_scope(reader: Member) -> str | None:
+    """The country whose audit records ``reader`` may read, or ``None`` for every country; raises
+    ``audit.forbidden`` unless ``reader`` is an active auditor, so ``None`` is never a default.
+
+    A WCO auditor without scope is global; any other auditor sees one country: its scope, or, if a
+    stored scope is missing, its own country (never more than the certificate rules allow).
+    """
+    if reader.role != Role.AUDITOR or not reader.active:
+        raise Forbidden("only an active auditor may read audit records", code="audit.forbidden")
+    if reader.scope is not None:
+        return reader.scope
+    return None if reader.country == WCO else reader.country
+
+
+def in_audit_scope(scope: str | None, record_country: str | None) -> bool:
+    """Whether a record about ``record_country`` (None: about no country) is visible under
+    ``scope`` (from :func:`audit_scope`): everything for a global auditor, else that country's."""
+    return scope is None or record_country == scope
+
+
+def check_admin(actor: Member) -> None:
+    """Raise ``admin.forbidden`` unless ``actor`` is an active admin."""
+    if actor.role != Role.ADMIN or not actor.active:
+        raise Forbidden("only an active admin may do this", code="admin.forbidden")
