@@ -1,0 +1,77 @@
+"""The audit trail: append-only records of what happened (metadata only, never content).
+
+Plain rows for now; the audit-log issue turns this into a Merkle log.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from sqlalchemy import insert, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from hub.storage._streams import lock_streams
+from hub.storage.tables import audit_records
+
+MAX_PAGE = 1000
+
+
+@dataclass(frozen=True)
+class AuditRecord:
+    seq: int
+    at: int
+    event: str
+    actor: str | None
+    subject: str | None
+    country: str | None
+    details: str  # compact JSON with sorted keys, exactly as stored
+
+    def details_object(self) -> dict[str, object]:
+        """``details`` decoded."""
+        decoded: dict[str, object] = json.loads(self.details)
+        return decoded
+
+
+def encode_details(details: Mapping[str, object]) -> str:
+    """The stored form of ``details``: compact JSON, keys sorted, no NaN or infinities."""
+    return json.dumps(
+        dict(details), separators=(",", ":"), sort_keys=True, ensure_ascii=False, allow_nan=False
+    )
+
+
+async def append_record(
+    conn: AsyncConnection,
+    *,
+    at: int,
+    event: str,
+    actor: str | None,
+    subject: str | None,
+    country: str | None,
+    details: Mapping[str, object],
+) -> int:
+    """Append a record; returns its sequence number."""
+    encoded = encode_details(details)
+    await lock_streams(conn)
+    result = await conn.execute(
+        insert(audit_records)
+        .values(at=at, event=event, actor=actor, subject=subject, country=country, details=encoded)
+        .returning(audit_records.c.seq)
+    )
+    return int(result.scalar_one())
+
+
+async def records(
+    conn: AsyncConnection, *, after: int, limit: int, country: str | None
+) -> list[AuditRecord]:
+    """Up to ``limit`` records after sequence number ``after``, oldest first; with ``country``,
+    only that country's records.
+    """
+    if not 1 <= limit <= MAX_PAGE:
+        raise ValueError(f"limit must be between 1 and {MAX_PAGE}")
+    statement = select(audit_records).where(audit_records.c.seq > after)
+    if country is not None:
+        statement = statement.where(audit_records.c.country == country)
+    result = await conn.execute(statement.order_by(audit_records.c.seq).limit(limit))
+    return [AuditRecord(**found._mapping) for found in result]

@@ -1,0 +1,116 @@
+"""Database engines for the hub: SQLite (one file, the default) or PostgreSQL.
+
+An engine is built at start-up (never at import) from a URL:
+
+* ``sqlite+aiosqlite:///PATH`` — every new connection is put in WAL mode with
+  ``synchronous=FULL`` (a message the hub acknowledged survives a power cut), foreign keys on and
+  a 5 s busy timeout. SQLAlchemy, not the ``sqlite3`` module, starts transactions, and it starts
+  them with ``BEGIN IMMEDIATE``: SAVEPOINTs then nest properly, DDL is transactional, and two
+  transactions that read then write wait for each other (busy timeout) instead of one failing
+  with "database is locked".
+* ``postgresql+asyncpg://USER@HOST:PORT/DB``.
+
+``sqlite://`` and ``postgresql://`` without a driver are taken to mean the drivers above.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any, Final
+
+from sqlalchemy import event, text
+from sqlalchemy.engine import URL, Connection, make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from hub.errors import ConfigError, Unavailable
+
+SQLITE_DRIVER: Final = "sqlite+aiosqlite"
+POSTGRESQL_DRIVER: Final = "postgresql+asyncpg"
+SQLITE_BUSY_TIMEOUT_MS: Final = 5000
+
+_SQLITE_PRAGMAS: Final = (
+    "PRAGMA journal_mode=WAL",
+    "PRAGMA synchronous=FULL",
+    "PRAGMA foreign_keys=ON",
+    f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}",
+)
+
+
+def default_sqlite_url(home: Path) -> str:
+    """The URL of the hub's default database, ``HOME/hub.db``."""
+    return URL.create(SQLITE_DRIVER, database=str(home / "hub.db")).render_as_string(
+        hide_password=False
+    )
+
+
+def redact(url: str) -> str:
+    """``url`` with any password hidden, for logs and messages."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "<unreadable database URL>"
+
+
+def parse_url(url: str) -> URL:
+    """Parse and check a database URL; raises :class:`ConfigError` for anything unsupported."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise ConfigError(
+            "the database URL is not readable: use sqlite+aiosqlite:///PATH "
+            "or postgresql+asyncpg://USER@HOST/DB"
+        ) from None
+    # Read the names from the URL itself: asking SQLAlchemy for the default driver would load it.
+    backend, _, driver = parsed.drivername.partition("+")
+    if backend == "sqlite" and driver in {"", "aiosqlite"}:
+        if not parsed.database or parsed.database == ":memory:":
+            raise ConfigError("the SQLite database must be a file: sqlite+aiosqlite:///PATH")
+        return parsed.set(drivername=SQLITE_DRIVER)
+    if backend == "postgresql" and driver in {"", "asyncpg"}:
+        return parsed.set(drivername=POSTGRESQL_DRIVER)
+    raise ConfigError(
+        f"unsupported database {redact(url)}: use sqlite+aiosqlite:///PATH "
+        "or postgresql+asyncpg://USER@HOST/DB"
+    )
+
+
+def create_engine(url: str) -> AsyncEngine:
+    """An engine for ``url`` (see the module docs). No connection is made until first use."""
+    parsed = parse_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        engine = create_async_engine(parsed)
+        _configure_sqlite(engine)
+        return engine
+    return create_async_engine(parsed, pool_pre_ping=True)
+
+
+def _configure_sqlite(engine: AsyncEngine) -> None:
+    def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy emit BEGIN (below) rather than the sqlite3 module's legacy rules.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        try:
+            for pragma in _SQLITE_PRAGMAS:
+                cursor.execute(pragma)
+        finally:
+            cursor.close()
+
+    def on_begin(connection: Connection) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+    event.listen(engine.sync_engine, "connect", on_connect)
+    event.listen(engine.sync_engine, "begin", on_begin)
+
+
+async def ping(engine: AsyncEngine, *, timeout: float = 5.0) -> None:
+    """Check that the database answers; raises :class:`Unavailable` when it does not.
+
+    This is the one place where a driver's connection failure becomes a hub error.
+    """
+    try:
+        async with asyncio.timeout(timeout), engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+    except (DBAPIError, OSError, TimeoutError) as exc:
+        raise Unavailable("the database is not reachable", code="database.unavailable") from exc

@@ -1,0 +1,200 @@
+"""The hub's tables (SQLAlchemy Core), as described in ``docs/design/hub.md`` (Storage).
+
+``migrations/`` creates and changes these tables; this module is what the repository functions
+query, and the test suite checks that the two agree (no autogenerate diff). Never call
+``metadata.create_all`` outside that test.
+
+Conventions:
+
+* times are integer seconds since the epoch (UTC), the same on SQLite and PostgreSQL;
+* raw envelope bytes and SHA-256 digests are binary; JSON is stored as text, exactly as given;
+* enumerated text columns carry a CHECK constraint, so a bad value fails in the database too;
+* every constraint has a name from :data:`NAMING_CONVENTION`, so migrations can refer to it and
+  the autogenerate comparison is stable across databases.
+"""
+
+from __future__ import annotations
+
+from typing import Final, Literal, get_args
+
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    PrimaryKeyConstraint,
+    Table,
+    Text,
+)
+
+NAMING_CONVENTION: Final = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_N_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+# A 64-bit, ever-increasing key. SQLite only auto-assigns an "INTEGER PRIMARY KEY" (its rowid,
+# already 64-bit), so the type is INTEGER there; the tables using it also ask SQLite for
+# AUTOINCREMENT, so a number is never handed out twice, even after the newest row is deleted
+# (cursors and sequence numbers are given to clients and must never go backwards).
+SERIAL: Final = BigInteger().with_variant(Integer(), "sqlite")
+
+Role = Literal["ncp", "wco", "auditor", "admin"]
+Status = Literal["active", "suspended", "revoked"]
+KeyUse = Literal["sig", "enc"]
+KeyState = Literal["current", "retired", "revoked"]
+DeliveryState = Literal["queued", "delivered", "read", "expired"]
+ReceiptStatus = Literal["delivered", "read"]
+MailboxItemKind = Literal["envelope", "receipt"]
+
+PARTICIPANT_ROLES: Final[tuple[str, ...]] = get_args(Role)
+PARTICIPANT_STATUSES: Final[tuple[str, ...]] = get_args(Status)
+KEY_USES: Final[tuple[str, ...]] = get_args(KeyUse)
+KEY_STATES: Final[tuple[str, ...]] = get_args(KeyState)
+DELIVERY_STATES: Final[tuple[str, ...]] = get_args(DeliveryState)
+RECEIPT_STATUSES: Final[tuple[str, ...]] = get_args(ReceiptStatus)
+MAILBOX_ITEMS: Final[tuple[str, ...]] = get_args(MailboxItemKind)
+
+
+def _one_of(column: str, values: tuple[str, ...]) -> str:
+    """SQL text of a CHECK that ``column`` holds one of ``values`` (fixed literals only)."""
+    listed = ", ".join(f"'{value}'" for value in values)
+    return f"{column} IN ({listed})"
+
+
+metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+participants = Table(
+    "participants",
+    metadata,
+    Column("id", Text, primary_key=True),
+    Column("country", Text, nullable=False),
+    Column("role", Text, nullable=False),
+    Column("scope", Text, nullable=True),
+    Column("status", Text, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+    CheckConstraint(_one_of("role", PARTICIPANT_ROLES), name="role"),
+    CheckConstraint(_one_of("status", PARTICIPANT_STATUSES), name="status"),
+)
+
+participant_keys = Table(
+    "participant_keys",
+    metadata,
+    Column("kid", Text, primary_key=True),
+    Column("participant_id", Text, ForeignKey("participants.id"), nullable=False),
+    Column("use", Text, nullable=False),
+    Column("jwk", Text, nullable=False),
+    Column("certificate", Text, nullable=False),
+    Column("serial", Text, nullable=False),
+    Column("state", Text, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("retired_at", BigInteger, nullable=True),
+    CheckConstraint(_one_of("use", KEY_USES), name="use"),
+    CheckConstraint(_one_of("state", KEY_STATES), name="state"),
+    Index("ix_participant_keys_participant_id", "participant_id"),
+)
+
+envelopes = Table(
+    "envelopes",
+    metadata,
+    Column("seq", SERIAL, primary_key=True, autoincrement=True),
+    Column("mid", Text, nullable=False, unique=True),
+    Column("sender_id", Text, ForeignKey("participants.id"), nullable=False),
+    Column("sender_kid", Text, ForeignKey("participant_keys.kid"), nullable=False),
+    Column("kind", Text, nullable=False),
+    Column("tlp", Text, nullable=False),
+    Column("grp", Text, nullable=True),
+    Column("iat", BigInteger, nullable=False),
+    Column("exp", BigInteger, nullable=False),
+    Column("size", BigInteger, nullable=False),
+    Column("sha256", LargeBinary, nullable=False),
+    Column("raw", LargeBinary, nullable=False),
+    Column("accepted_at", BigInteger, nullable=False),
+    Column("thread", Text, nullable=True),
+    Column("irt", Text, nullable=True),
+    CheckConstraint("length(sha256) = 32", name="sha256_length"),
+    Index("ix_envelopes_exp", "exp"),
+    sqlite_autoincrement=True,
+)
+
+deliveries = Table(
+    "deliveries",
+    metadata,
+    Column("envelope_seq", BigInteger, ForeignKey("envelopes.seq"), nullable=False),
+    Column("recipient_id", Text, ForeignKey("participants.id"), nullable=False),
+    Column("recipient_kid", Text, ForeignKey("participant_keys.kid"), nullable=False),
+    Column("state", Text, nullable=False),
+    Column("delivered_at", BigInteger, nullable=True),
+    Column("read_at", BigInteger, nullable=True),
+    PrimaryKeyConstraint("envelope_seq", "recipient_id"),
+    CheckConstraint(_one_of("state", DELIVERY_STATES), name="state"),
+    CheckConstraint("read_at IS NULL OR delivered_at IS NOT NULL", name="read_after_delivered"),
+    Index("ix_deliveries_recipient_id_state", "recipient_id", "state"),
+)
+
+receipts = Table(
+    "receipts",
+    metadata,
+    Column("id", SERIAL, primary_key=True, autoincrement=True),
+    Column("envelope_seq", BigInteger, ForeignKey("envelopes.seq"), nullable=False),
+    Column("by_id", Text, ForeignKey("participants.id"), nullable=False),
+    Column("status", Text, nullable=False),
+    Column("at", BigInteger, nullable=False),
+    Column("raw", Text, nullable=False),
+    Column("sha256", LargeBinary, nullable=False),
+    Column("received_at", BigInteger, nullable=False),
+    CheckConstraint(_one_of("status", RECEIPT_STATUSES), name="status"),
+    CheckConstraint("length(sha256) = 32", name="sha256_length"),
+    Index("ix_receipts_envelope_seq", "envelope_seq"),
+    sqlite_autoincrement=True,
+)
+
+mailbox = Table(
+    "mailbox",
+    metadata,
+    Column("cursor", SERIAL, primary_key=True, autoincrement=True),
+    Column("participant_id", Text, ForeignKey("participants.id"), nullable=False),
+    Column("item", Text, nullable=False),
+    Column("envelope_seq", BigInteger, ForeignKey("envelopes.seq"), nullable=False),
+    Column("receipt_id", BigInteger, ForeignKey("receipts.id"), nullable=True),
+    Column("created_at", BigInteger, nullable=False),
+    CheckConstraint(_one_of("item", MAILBOX_ITEMS), name="item"),
+    CheckConstraint(
+        "(item = 'envelope' AND receipt_id IS NULL) "
+        "OR (item = 'receipt' AND receipt_id IS NOT NULL)",
+        name="item_receipt",
+    ),
+    Index("ix_mailbox_participant_id_cursor", "participant_id", "cursor"),
+    sqlite_autoincrement=True,
+)
+
+nonces = Table(
+    "nonces",
+    metadata,
+    Column("keyid", Text, nullable=False),
+    Column("nonce", Text, nullable=False),
+    Column("expires_at", BigInteger, nullable=False),
+    PrimaryKeyConstraint("keyid", "nonce"),
+    Index("ix_nonces_expires_at", "expires_at"),
+)
+
+audit_records = Table(
+    "audit_records",
+    metadata,
+    Column("seq", SERIAL, primary_key=True, autoincrement=True),
+    Column("at", BigInteger, nullable=False),
+    Column("event", Text, nullable=False),
+    Column("actor", Text, nullable=True),
+    Column("subject", Text, nullable=True),
+    Column("country", Text, nullable=True),
+    Column("details", Text, nullable=False),
+    Index("ix_audit_records_country_seq", "country", "seq"),
+    sqlite_autoincrement=True,
+)
