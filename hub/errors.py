@@ -13,7 +13,8 @@ from enum import StrEnum
 class Kind(StrEnum):
     """What sort of failure, independent of transport."""
 
-    INVALID = "invalid"  # the input is malformed or breaks a rule of the protocol (→ 400/422)
+    MALFORMED = "malformed"  # the input cannot be parsed at all (→ 400)
+    INVALID = "invalid"  # the input parses but breaks a rule of the protocol (→ 422)
     UNAUTHENTICATED = "unauthenticated"  # who is asking could not be established (→ 401)
     FORBIDDEN = "forbidden"  # known caller, action not allowed (→ 403)
     NOT_FOUND = "not_found"  # absent, or not visible to this caller (→ 404)
@@ -33,6 +34,11 @@ class HubError(Exception):
         super().__init__(message)
         if code is not None:
             self.code = code
+
+
+class MalformedRequest(HubError):
+    code = "request.malformed"
+    kind = Kind.MALFORMED
 
 
 class InvalidRequest(HubError):

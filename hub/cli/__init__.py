@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import click
 
+from hub.cli.admin import admin
 from hub.cli.demo import demo
 from hub.cli.keys import key, keygen
 from hub.cli.messages import open_, schema, seal, validate
+from hub.cli.participant import ack, directory, inbox, read, send, watch
+from hub.cli.server import db, init, serve
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -18,5 +21,8 @@ def main() -> None:
     """
 
 
-for command in (keygen, key, seal, open_, validate, schema, demo):
+for command in (
+    init, serve, db, admin, send, inbox, read, ack, watch, directory,
+    keygen, key, seal, open_, validate, schema, demo,
+):  # fmt: skip
     main.add_command(command)

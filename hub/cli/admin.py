@@ -1,0 +1,173 @@
+"""``pgs admin``: certify and enrol participants, rotate keys, suspend, reinstate, revoke, inspect
+groups and check a policy file. Certificates are signed with the registry-authority key from the
+hub home (``--home``); the running hub only verifies them."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import click
+from rich.table import Table
+
+from hub.cli.common import out, reported_errors
+from hub.cli.connection import async_command, hub_options, make_client
+from hub.cli.server import HOME_OPTION, load_authority
+from hub.enrolment import certify
+from hub.home import default_home
+from hub.keystore import load_public
+
+ROLES = ["ncp", "wco", "auditor", "admin"]
+
+
+@click.group()
+def admin() -> None:
+    """Administer participants and policy (needs an admin participant's keys)."""
+
+
+def _certificate(
+    home: Path | None, participant: str, role: str, scope: str | None, public_keys: Path
+) -> bytes:
+    public = load_public(public_keys, participant)
+    authority = load_authority(home or default_home())
+    return certify(
+        authority,
+        participant,
+        role=role,
+        scope=scope,
+        verify=public.verify,
+        encrypt=public.encrypt,
+        now=int(time.time()),
+    )
+
+
+@admin.command()
+@click.argument("participant")
+@click.option("--role", type=click.Choice(ROLES), required=True)
+@click.option("--scope", metavar="CC", help="For a country-scoped auditor: its country.")
+@click.option(
+    "--public-keys",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    required=True,
+    help="The participant's public.jwks.json (from `pgs keygen`).",
+)
+@HOME_OPTION
+@hub_options
+@async_command
+async def enrol(
+    participant: str,
+    role: str,
+    scope: str | None,
+    public_keys: Path,
+    home: Path | None,
+    hub_url: str,
+    ca: Path | None,
+    authority: Path | None,
+    key_folder: Path,
+    prompt_passphrase: bool,
+) -> None:
+    """Certify PARTICIPANT's public keys with the registry authority and enrol it on the hub."""
+    with reported_errors():
+        certificate = _certificate(home, participant, role, scope, public_keys)
+    async with make_client(hub_url, ca, authority, key_folder, prompt_passphrase) as hub:
+        result = await hub.enrol(certificate)
+    out.print(f"enrolled [bold]{result['id']}[/] as {role} (certificate {result['serial']})")
+
+
+@admin.command()
+@click.argument("participant")
+@click.option(
+    "--public-keys",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    required=True,
+    help="The participant's NEW public.jwks.json.",
+)
+@HOME_OPTION
+@hub_options
+@async_command
+async def rotate(
+    participant: str,
+    public_keys: Path,
+    home: Path | None,
+    hub_url: str,
+    ca: Path | None,
+    authority: Path | None,
+    key_folder: Path,
+    prompt_passphrase: bool,
+) -> None:
+    """Certify and install PARTICIPANT's new keys. The old signing key stops working at once; the
+    old encryption key is kept as 'retired' so old messages still open."""
+    async with make_client(hub_url, ca, authority, key_folder, prompt_passphrase) as hub:
+        entry = await hub.participant(participant)
+        with reported_errors():
+            certificate = _certificate(
+                home, participant, entry["role"], entry["scope"], public_keys
+            )
+        result = await hub.rotate(participant, certificate)
+    out.print(f"rotated keys of [bold]{result['id']}[/] (certificate {result['serial']})")
+
+
+def _status_command(action: str, help_text: str) -> click.Command:
+    @click.command(name=action, help=help_text)
+    @click.argument("participant")
+    @hub_options
+    @async_command
+    async def command(
+        participant: str,
+        hub_url: str,
+        ca: Path | None,
+        authority: Path | None,
+        key_folder: Path,
+        prompt_passphrase: bool,
+    ) -> None:
+        async with make_client(hub_url, ca, authority, key_folder, prompt_passphrase) as hub:
+            result = await hub.set_status(participant, action)
+        out.print(f"{result['id']} is now {result['status']}")
+
+    return command
+
+
+admin.add_command(
+    _status_command("suspend", "Suspend PARTICIPANT: refused everything until reinstated.")
+)
+admin.add_command(_status_command("reinstate", "Lift a suspension of PARTICIPANT."))
+admin.add_command(_status_command("revoke", "Revoke PARTICIPANT and its keys for good."))
+
+
+@admin.command()
+@click.argument("name", required=False)
+@hub_options
+@async_command
+async def groups(
+    name: str | None,
+    hub_url: str,
+    ca: Path | None,
+    authority: Path | None,
+    key_folder: Path,
+    prompt_passphrase: bool,
+) -> None:
+    """List the groups, or the current members of group NAME."""
+    async with make_client(hub_url, ca, authority, key_folder, prompt_passphrase) as hub:
+        if name is None:
+            for group in await hub.groups():
+                out.print(group)
+            return
+        members = await hub.group(name)
+    table = Table("participant", "encryption key id", title=f"{name}: {len(members)} members")
+    for member in members:
+        table.add_row(member["id"], member["enc_kid"])
+    out.print(table)
+
+
+@admin.command("policy-check")
+@click.argument("policy_file", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+def policy_check(policy_file: Path) -> None:
+    """Check a policy file (TOML) before installing it; prints a summary or the first error."""
+    from hub.policy.model import load_policy_file
+
+    with reported_errors():
+        policy = load_policy_file(policy_file)
+    out.print(f"{policy_file}: valid")
+    out.print(f"  custom groups: {', '.join(sorted(policy.groups)) or 'none'}")
+    out.print(f"  suspended countries: {', '.join(sorted(policy.suspended_countries)) or 'none'}")
+    out.print(f"  max envelope bytes: {policy.limits.max_envelope_bytes}")

@@ -1,0 +1,311 @@
+"""``pgs send``, ``inbox``, ``read``, ``ack``, ``watch`` and ``directory``: a participant's work."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import mimetypes
+import time
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.progress import Progress, SpinnerColumn, TextColumn
+from rich.table import Table
+
+from hub.cli.common import out, reported_errors
+from hub.cli.connection import async_command, hub_options, make_client
+from hub.cli.messages import MAX_INPUT_BYTES, SENDABLE
+from protocols.messages.common import MessageKind, Tlp
+from protocols.messages.receipt import ReceiptStatus
+from protocols.messages.registry import parse_message
+
+
+def _when(epoch: int | None) -> str:
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(epoch)) if epoch else ""
+
+
+def _attachment(path: Path) -> dict[str, Any]:
+    data = path.read_bytes()
+    return {
+        "name": path.name,
+        "media_type": mimetypes.guess_type(path.name)[0] or "application/octet-stream",
+        "size": len(data),
+        "sha256": hashlib.sha256(data).hexdigest(),
+    }
+
+
+@click.command()
+@click.argument("message", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.option("--kind", type=click.Choice(SENDABLE), required=True, help="Message kind.")
+@click.option("--to", "to", multiple=True, metavar="PARTICIPANT", help="Recipient; repeatable.")
+@click.option(
+    "--country",
+    "countries",
+    multiple=True,
+    metavar="CC",
+    help="Every NCP of a country; repeatable.",
+)
+@click.option("--group", help="A group (ALL, a WCO region such as WCA, or a named group).")
+@click.option(
+    "--tlp", type=click.Choice([t.value for t in Tlp]), default="AMBER", show_default=True
+)
+@click.option("--in-reply-to", help="Message id this answers.")
+@click.option("--thread", help="Thread (first message id).")
+@click.option(
+    "--attach",
+    "attachments",
+    multiple=True,
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="Describe a file in the message (name, type, size, SHA-256); repeatable.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the acceptance as JSON.")
+@hub_options
+@async_command
+async def send(
+    message: Path,
+    kind: str,
+    to: tuple[str, ...],
+    countries: tuple[str, ...],
+    group: str | None,
+    tlp: str,
+    in_reply_to: str | None,
+    thread: str | None,
+    attachments: tuple[Path, ...],
+    as_json: bool,
+    hub_url: str,
+    ca: Path | None,
+    authority: Path | None,
+    key_folder: Path,
+    prompt_passphrase: bool,
+) -> None:
+    """Encrypt MESSAGE (JSON content of a KIND message) to participants, countries or a group,
+    sign it and submit it. Recipients' keys are verified against the pinned authority key."""
+    with reported_errors():
+        doc = json.loads(message.read_bytes()[:MAX_INPUT_BYTES])
+        if attachments:
+            doc["attachments"] = [*doc.get("attachments", []), *map(_attachment, attachments)]
+        content = parse_message(MessageKind(kind), doc)
+    async with make_client(hub_url, ca, authority, key_folder, prompt_passphrase) as hub:
+        recipients = list(to)
+        if countries:
+            wanted = set(countries)
+            recipients += [
+                e["id"]
+                for e in await hub.directory()
+                if e["country"] in wanted and e["role"] == "ncp" and e["status"] == "active"
+            ]
+        if not recipients and group is None:
+            raise click.UsageError("name at least one --to, --country or --group")
+        with Progress(
+            SpinnerColumn(), TextColumn("{task.description}"), console=out, transient=True
+        ) as bar:
+            bar.add_task("verifying keys, sealing and sending…")
+            sealed, accepted = await hub.send(
+                kind=MessageKind(kind),
+                content=content,
+                to=recipients,
+                group=group,
+                tlp=Tlp(tlp),
+                in_reply_to=in_reply_to,
+                thread=thread,
+            )
+    if as_json:
+        out.print(json.dumps(accepted), markup=False)
+        return
+    out.print(f"accepted {kind} [bold]{sealed.header.mid}[/] ({len(sealed.raw)} bytes)")
+    out.print(f"  to {', '.join(accepted['recipients'])}")
+
+
+@click.command()
+@click.option("--after", type=int, default=0, show_default=True, help="Cursor to start after.")
+@click.option("--limit", type=click.IntRange(1, 500), default=50, show_default=True)
+@click.option("--json", "as_json", is_flag=True)
+@hub_options
+@async_command
+async def inbox(
+    after: int,
+    limit: int,
+    as_json: bool,
+    hub_url: str,
+    ca: Path | None,
+    authority: Path | None,
+    key_folder: Path,
+    prompt_passphrase: bool,
+) -> None:
+    """List what is waiting for you: envelopes addressed to you and receipts for what you sent."""
+    async with make_client(hub_url, ca, authority, key_folder, prompt_passphrase) as hub:
+        page = await hub.inbox(after, limit)
+    if as_json:
+        out.print(json.dumps(page), markup=False)
+        return
+    table = Table("cursor", "type", "message id", "from / by", "kind / status", "TLP", "when (UTC)")
+    for item in page["items"]:
+        if item["type"] == "envelope":
+            table.add_row(
+                str(item["cursor"]),
+                "envelope",
+                item["mid"],
+                item["from"],
+                item["kind"],
+                item["tlp"],
+                _when(item["accepted_at"]),
+            )
+        else:
+            table.add_row(
+                str(item["cursor"]),
+                "receipt",
+                item["mid"],
+                item["by"],
+                item["status"],
+                "",
+                _when(item["at"]),
+            )
+    out.print(table)
+    out.print(f"next cursor: {page['next']}")
+
+
+@click.command()
+@click.argument("mid")
+@click.option("--json", "as_json", is_flag=True)
+@click.option(
+    "--ack/--no-ack", default=True, show_default=True, help="Send a signed 'read' receipt."
+)
+@hub_options
+@async_command
+async def read(
+    mid: str,
+    as_json: bool,
+    ack: bool,
+    hub_url: str,
+    ca: Path | None,
+    authority: Path | None,
+    key_folder: Path,
+    prompt_passphrase: bool,
+) -> None:
+    """Fetch message MID, verify the sender's signature and certificate, decrypt and show it."""
+    async with make_client(hub_url, ca, authority, key_folder, prompt_passphrase) as hub:
+        with reported_errors():
+            opened = await hub.read(mid)
+        if ack:
+            await hub.ack(mid, ReceiptStatus.READ)
+    header = opened.header
+    content = opened.content.model_dump(mode="json", exclude_none=True)
+    if as_json:
+        out.print(
+            json.dumps({"header": header.to_wire(), "content": content}, ensure_ascii=False),
+            markup=False,
+        )
+        return
+    table = Table(show_header=False, title=f"{header.kind.value} {header.mid}")
+    table.add_row("from", f"{header.sender.id} (signature and certificate verified)")
+    table.add_row(
+        "to", ", ".join(a.id for a in header.to) + (f"  (group {header.grp})" if header.grp else "")
+    )
+    table.add_row("handling", f"TLP:{header.tlp.value}")
+    table.add_row("created (UTC)", _when(header.iat))
+    out.print(table)
+    out.print(json.dumps(content, indent=2, ensure_ascii=False), markup=False)
+
+
+@click.command()
+@click.argument("mid")
+@click.option(
+    "--status",
+    type=click.Choice([s.value for s in ReceiptStatus]),
+    default="delivered",
+    show_default=True,
+)
+@hub_options
+@async_command
+async def ack(
+    mid: str,
+    status: str,
+    hub_url: str,
+    ca: Path | None,
+    authority: Path | None,
+    key_folder: Path,
+    prompt_passphrase: bool,
+) -> None:
+    """Send a signed receipt (delivered or read) for message MID; the sender receives it."""
+    async with make_client(hub_url, ca, authority, key_folder, prompt_passphrase) as hub:
+        await hub.ack(mid, ReceiptStatus(status))
+    out.print(f"{status} receipt sent for {mid}")
+
+
+@click.command()
+@click.option("--after", type=int, default=0, show_default=True, help="Cursor to resume after.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
+@click.option("--count", type=int, default=0, help="Stop after this many items (0: never).")
+@hub_options
+@async_command
+async def watch(
+    after: int,
+    as_json: bool,
+    count: int,
+    hub_url: str,
+    ca: Path | None,
+    authority: Path | None,
+    key_folder: Path,
+    prompt_passphrase: bool,
+) -> None:
+    """Stream new envelopes and receipts live; reconnects by itself and resumes where it was."""
+    seen = 0
+    async with make_client(hub_url, ca, authority, key_folder, prompt_passphrase) as hub:
+        async for item in hub.stream(after):
+            if as_json:
+                click.echo(json.dumps(item))
+            elif item["type"] == "envelope":
+                out.print(
+                    f"{item['cursor']:>6}  {item['kind']:<8} {item['mid']}"
+                    f"  from {item['from']}  TLP:{item['tlp']}"
+                )
+            else:
+                out.print(
+                    f"{item['cursor']:>6}  receipt  {item['mid']}  {item['status']} by {item['by']}"
+                )
+            seen += 1
+            if count and seen >= count:
+                return
+
+
+@click.command()
+@click.option("--group", help="Show the members of a group instead.")
+@click.option("--json", "as_json", is_flag=True)
+@hub_options
+@async_command
+async def directory(
+    group: str | None,
+    as_json: bool,
+    hub_url: str,
+    ca: Path | None,
+    authority: Path | None,
+    key_folder: Path,
+    prompt_passphrase: bool,
+) -> None:
+    """List participants (country, role, status, key ids), or a group's members."""
+    async with make_client(hub_url, ca, authority, key_folder, prompt_passphrase) as hub:
+        if group is not None:
+            members = await hub.group(group)
+            entries: list[dict[str, Any]] = members
+        else:
+            entries = await hub.directory()
+    if as_json:
+        out.print(json.dumps(entries), markup=False)
+        return
+    if group is not None:
+        table = Table("participant", "encryption key id", title=f"group {group}")
+        for m in entries:
+            table.add_row(m["id"], m["enc_kid"])
+    else:
+        table = Table("participant", "country", "role", "status", "current keys")
+        for e in entries:
+            current = ", ".join(k["kid"][:10] + "…" for k in e["keys"] if k["state"] == "current")
+            table.add_row(
+                e["id"],
+                e["country"],
+                e["role"] + (f" ({e['scope']})" if e["scope"] else ""),
+                e["status"],
+                current,
+            )
+    out.print(table)

@@ -1,0 +1,338 @@
+"""The async Python client of the hub, used by the ``pgs`` command and the tests.
+
+Every request is signed (RFC 9421) with the participant's key. Before encrypting to anyone the
+client verifies their certificate against the *pinned* registry-authority key, so a hub that
+substituted a key would be caught here, not trusted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import ssl
+import time
+from collections.abc import AsyncIterator, Callable, Sequence
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlencode
+
+import aiohttp
+
+from crypto.keys import RecipientKey, VerifyKey
+from hub.auth.httpsig import sign_request
+from hub.client.errors import HubClientError, TrustError
+from hub.keystore import LocalParticipant
+from protocols.certificates import VerifiedCertificate, verify_certificate
+from protocols.envelope import (
+    OpenedMessage,
+    SealedMessage,
+    open_message,
+    read_header,
+    seal_message,
+    verify_message,
+)
+from protocols.messages._base import ContentModel
+from protocols.messages.common import MessageKind, Tlp
+from protocols.messages.receipt import ReceiptStatus
+from protocols.receipts import make_receipt, sign_receipt
+
+JOSE = "application/jose+json"
+RETRIES = 4
+
+
+class HubClient:
+    """One participant's connection to one hub. Use as ``async with HubClient(...) as hub:``."""
+
+    def __init__(
+        self,
+        base_url: str,
+        me: LocalParticipant | None,
+        *,
+        authority: VerifyKey | None = None,
+        ssl_context: ssl.SSLContext | None = None,
+        clock: Callable[[], float] = time.time,
+        timeout: float = 30.0,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.me = me
+        self.authority = authority
+        self._ssl = ssl_context
+        self._clock = clock
+        self._timeout = aiohttp.ClientTimeout(total=timeout)
+        self._session: aiohttp.ClientSession | None = None
+
+    async def __aenter__(self) -> HubClient:
+        connector = aiohttp.TCPConnector(ssl=self._ssl if self._ssl is not None else True)
+        self._session = aiohttp.ClientSession(connector=connector, timeout=self._timeout)
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self._session is not None:
+            await self._session.close()
+
+    @property
+    def session(self) -> aiohttp.ClientSession:
+        if self._session is None:
+            raise RuntimeError("use the client as `async with HubClient(...)`")
+        return self._session
+
+    # --- transport ---------------------------------------------------------------------------
+
+    def _headers(
+        self, method: str, url: str, body: bytes | None, content_type: str | None
+    ) -> dict[str, str]:
+        headers: dict[str, str] = {}
+        if content_type:
+            headers["Content-Type"] = content_type
+        if self.me is not None:
+            headers |= sign_request(
+                method=method,
+                url=url,
+                headers=headers,
+                body=body,
+                key=self.me.signing,
+                now=int(self._clock()),
+            )
+        return headers
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        body: bytes | None = None,
+        content_type: str | None = None,
+        query: dict[str, int | str] | None = None,
+        sign: bool = True,
+    ) -> tuple[int, bytes]:
+        """Send one request; raise :class:`HubClientError` with the problem document on 4xx/5xx."""
+        url = self.base_url + path + (f"?{urlencode(query)}" if query else "")
+        headers = (
+            self._headers(method, url, body, content_type)
+            if sign
+            else ({"Content-Type": content_type} if content_type else {})
+        )
+        async with self.session.request(method, url, data=body, headers=headers) as resp:
+            data = await resp.read()
+            if resp.status >= 400:
+                try:
+                    doc = json.loads(data)
+                except ValueError:
+                    doc = {"detail": data[:200].decode("utf-8", "replace")}
+                raise HubClientError(resp.status, doc if isinstance(doc, dict) else {})
+            return resp.status, data
+
+    async def get_json(self, path: str, **query: int | str) -> dict[str, Any]:
+        _, data = await self.request("GET", path, query=query or None)
+        result: dict[str, Any] = json.loads(data)
+        return result
+
+    # --- public and directory ----------------------------------------------------------------
+
+    async def health(self) -> dict[str, Any]:
+        _, data = await self.request("GET", "/v1/health", sign=False)
+        result: dict[str, Any] = json.loads(data)
+        return result
+
+    async def directory(self) -> list[dict[str, Any]]:
+        entries: list[dict[str, Any]] = (await self.get_json("/v1/directory"))["participants"]
+        return entries
+
+    async def participant(self, participant: str) -> dict[str, Any]:
+        return await self.get_json(f"/v1/directory/{participant}")
+
+    async def groups(self) -> list[str]:
+        names: list[str] = (await self.get_json("/v1/groups"))["groups"]
+        return names
+
+    async def group(self, name: str) -> list[dict[str, str]]:
+        found: list[dict[str, str]] = (await self.get_json(f"/v1/groups/{name}"))["members"]
+        return found
+
+    def _verify(self, certificate: str | None, participant: str) -> VerifiedCertificate:
+        if self.authority is None:
+            raise TrustError("no pinned registry authority key: cannot trust directory keys")
+        if not certificate:
+            raise TrustError(f"{participant} has no certificate")
+        verified = verify_certificate(certificate.encode("utf-8"), self.authority)
+        if verified.certificate.sub != participant:
+            raise TrustError(f"the certificate served for {participant} names someone else")
+        return verified
+
+    async def recipient_key(self, participant: str) -> RecipientKey:
+        """The participant's current encryption key, verified against the pinned authority."""
+        entry = await self.participant(participant)
+        if entry["status"] != "active":
+            raise TrustError(f"{participant} is {entry['status']}")
+        return self._verify(entry["certificate"], participant).recipient_key
+
+    async def signing_key(self, participant: str, kid: str) -> VerifyKey:
+        """A participant's signing key with id ``kid`` (current or retired), verified."""
+        entry = await self.participant(participant)
+        for key in entry["keys"]:
+            if key["kid"] == kid and key["use"] == "sig":
+                if key["state"] == "revoked":
+                    raise TrustError(f"{participant}'s key {kid} is revoked")
+                verified = self._verify(key["certificate"], participant)
+                if verified.verify_key.kid != kid:
+                    raise TrustError("the certificate does not certify this key")
+                return verified.verify_key
+        raise TrustError(f"{participant} has no signing key {kid}")
+
+    # --- sending -----------------------------------------------------------------------------
+
+    async def submit(self, raw: bytes) -> dict[str, Any]:
+        """Submit an envelope, retrying on connection failures (safe: submission is idempotent)."""
+        for attempt in range(RETRIES):
+            try:
+                _, data = await self.request(
+                    "POST", "/v1/envelopes", body=raw, content_type=JOSE, sign=False
+                )
+            except (TimeoutError, aiohttp.ClientConnectionError):
+                if attempt == RETRIES - 1:
+                    raise
+                await asyncio.sleep(0.2 * 2**attempt)
+            else:
+                result: dict[str, Any] = json.loads(data)
+                return result
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def send(
+        self,
+        *,
+        kind: MessageKind,
+        content: ContentModel,
+        to: Sequence[str] = (),
+        group: str | None = None,
+        tlp: Tlp = Tlp.AMBER,
+        ttl_seconds: int = 30 * 24 * 3600,
+        thread: str | None = None,
+        in_reply_to: str | None = None,
+    ) -> tuple[SealedMessage, dict[str, Any]]:
+        """Seal ``content`` to participants and/or a group, with verified keys, and submit it."""
+        me = self._require_me()
+        recipients = list(dict.fromkeys(to))
+        if group is not None:
+            recipients += [m["id"] for m in await self.group(group) if m["id"] not in recipients]
+        keys = [(pid, await self.recipient_key(pid)) for pid in recipients]
+        sealed = seal_message(
+            sender_id=me.id,
+            signer=me.signing,
+            recipients=keys,
+            kind=kind,
+            content=content,
+            tlp=tlp,
+            now=int(self._clock()),
+            ttl_seconds=ttl_seconds,
+            thread=thread,
+            in_reply_to=in_reply_to,
+            group=group,
+        )
+        return sealed, await self.submit(sealed.raw)
+
+    def _require_me(self) -> LocalParticipant:
+        if self.me is None:
+            raise RuntimeError("this client has no participant keys")
+        return self.me
+
+    # --- receiving ---------------------------------------------------------------------------
+
+    async def inbox(self, after: int = 0, limit: int = 100) -> dict[str, Any]:
+        return await self.get_json("/v1/inbox", after=after, limit=limit)
+
+    async def fetch(self, mid: str) -> bytes:
+        _, data = await self.request("GET", f"/v1/envelopes/{mid}")
+        return data
+
+    async def read(self, mid: str) -> OpenedMessage:
+        """Fetch, verify (sender key checked against the authority) and decrypt a message."""
+        me = self._require_me()
+        raw = await self.fetch(mid)
+        unverified, header = read_header(raw)
+        key = await self.signing_key(header.sender.id, unverified.signer_kid)
+        return open_message(verify_message(raw, key), me.id, me.decryption)
+
+    async def ack(self, mid: str, status: ReceiptStatus = ReceiptStatus.READ) -> dict[str, Any]:
+        """Send a signed receipt for the exact envelope bytes."""
+        me = self._require_me()
+        raw = await self.fetch(mid)
+        receipt = make_receipt(
+            envelope=raw,
+            mid=mid,
+            status=status,
+            by=me.id,
+            at=datetime.fromtimestamp(int(self._clock()), UTC),
+        )
+        _, data = await self.request(
+            "POST",
+            f"/v1/envelopes/{mid}/receipts",
+            body=sign_receipt(receipt, me.signing),
+            content_type=JOSE,
+        )
+        result: dict[str, Any] = json.loads(data)
+        return result
+
+    async def status(self, mid: str) -> dict[str, Any]:
+        return await self.get_json(f"/v1/envelopes/{mid}/status")
+
+    async def stream(
+        self, after: int = 0, *, reconnect: bool = True
+    ) -> AsyncIterator[dict[str, Any]]:
+        """Yield mailbox items as they arrive; after a dropped connection, resume after the last."""
+        cursor = after
+        delay = 0.2
+        while True:
+            url = f"{self.base_url}/v1/stream?after={cursor}"
+            try:
+                async with self.session.ws_connect(
+                    url, headers=self._headers("GET", url, None, None), heartbeat=30
+                ) as ws:
+                    delay = 0.2
+                    async for msg in ws:
+                        if msg.type != aiohttp.WSMsgType.TEXT:
+                            break
+                        item: dict[str, Any] = json.loads(msg.data)
+                        cursor = int(item["cursor"])
+                        yield item
+            except aiohttp.WSServerHandshakeError as exc:
+                raise HubClientError(exc.status, {"detail": exc.message}) from None
+            except (TimeoutError, aiohttp.ClientConnectionError):
+                if not reconnect:
+                    raise
+            if not reconnect:
+                return
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 5.0)
+
+    # --- admin and audit ---------------------------------------------------------------------
+
+    async def enrol(self, certificate: bytes) -> dict[str, Any]:
+        _, data = await self.request(
+            "POST", "/v1/admin/participants", body=certificate, content_type=JOSE
+        )
+        result: dict[str, Any] = json.loads(data)
+        return result
+
+    async def rotate(self, participant: str, certificate: bytes) -> dict[str, Any]:
+        _, data = await self.request(
+            "POST",
+            f"/v1/admin/participants/{participant}/certificate",
+            body=certificate,
+            content_type=JOSE,
+        )
+        result: dict[str, Any] = json.loads(data)
+        return result
+
+    async def set_status(self, participant: str, action: str) -> dict[str, Any]:
+        body = json.dumps({"action": action}).encode()
+        _, data = await self.request(
+            "POST",
+            f"/v1/admin/participants/{participant}/status",
+            body=body,
+            content_type="application/json",
+        )
+        result: dict[str, Any] = json.loads(data)
+        return result
+
+    async def audit_records(self, after: int = 0, limit: int = 100) -> dict[str, Any]:
+        return await self.get_json("/v1/audit/records", after=after, limit=limit)

@@ -1,0 +1,69 @@
+"""Issuing certificates with the registry-authority key, and enrolling the first admin directly.
+
+The authority key is used only by these offline steps (``pgs init``, ``pgs admin certify`` /
+``enrol``); the running hub never loads it.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from crypto.keys import RecipientKey, SigningKey, VerifyKey
+from hub import keystore
+from hub.home import HUB_KEY_DIR, POLICY_FILE
+from hub.policy.groups import Member
+from hub.policy.model import load_policy_file
+from hub.server.app import load_or_create_hub_key
+from hub.services import admin
+from hub.services.context import HubContext, PolicyHolder
+from hub.storage.engine import create_engine
+from protocols.certificates import issue_certificate, make_certificate
+
+SYSTEM = Member(
+    id="WCO-SYSTEM", country="WCO", role="admin", scope=None, status="active", enc_kid=""
+)
+
+
+def certify(
+    authority: SigningKey,
+    participant: str,
+    *,
+    role: str,
+    verify: VerifyKey,
+    encrypt: RecipientKey,
+    now: int,
+    scope: str | None = None,
+) -> bytes:
+    """A certificate binding ``participant`` (country from its id), ``role`` and two keys."""
+    certificate = make_certificate(
+        sub=participant, role=role, verify_key=verify, recipient_key=encrypt, iat=now, scope=scope
+    )
+    return issue_certificate(certificate, authority)
+
+
+async def bootstrap_admin(home: Path, url: str, authority: SigningKey, admin_id: str) -> Path:
+    """Create the first admin's keys under ``HOME/admin/ID`` and enrol it without an API call."""
+    folder = home / "admin" / admin_id
+    local = keystore.create(folder, admin_id, None)
+    raw = certify(
+        authority,
+        admin_id,
+        role="admin",
+        verify=local.signing.public,
+        encrypt=local.decryption.public,
+        now=int(time.time()),
+    )
+    engine = create_engine(url)
+    try:
+        policy_path = home / POLICY_FILE
+        ctx = HubContext(
+            engine=engine,
+            policy=PolicyHolder(policy_path, load_policy_file(policy_path)),
+            authority=authority.public,
+            hub_key=load_or_create_hub_key(home / HUB_KEY_DIR),
+        )
+        await admin.enrol(ctx, SYSTEM, raw)
+    finally:
+        await engine.dispose()
+    return folder

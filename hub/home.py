@@ -1,0 +1,111 @@
+"""The hub's home folder: configuration, keys and the embedded database in one place.
+
+Layout (created by ``pgs init``)::
+
+    config.toml            where to listen, which database, TLS files, the pinned authority key
+    policy.toml            access-control policy (reloadable)
+    hub.db                 embedded SQLite database (unless database_url points elsewhere)
+    hub-key/               the hub's own Ed25519 key (signs acceptances)
+    authority/             the registry authority key — demo only; keep it offline in production
+
+The authority's *private* key is not read by the server: the server only pins its public key.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from crypto.keys import VerifyKey, verify_key_from_jwk
+from hub.errors import ConfigError
+
+CONFIG_FILE = "config.toml"
+POLICY_FILE = "policy.toml"
+HUB_KEY_DIR = "hub-key"
+AUTHORITY_DIR = "authority"
+HOME_ENV = "PGS_HOME"
+DATABASE_ENV = "PGS_DATABASE_URL"
+
+
+def default_home() -> Path:
+    """``$PGS_HOME``, else ``./pgs-home``."""
+    return Path(os.environ.get(HOME_ENV) or "pgs-home")
+
+
+@dataclass(frozen=True)
+class HubConfig:
+    """The settings of one hub, read from ``config.toml`` (paths resolved against the home)."""
+
+    home: Path
+    host: str
+    port: int
+    database_url: str
+    authority: VerifyKey
+    policy_path: Path
+    tls_cert: Path | None
+    tls_key: Path | None
+    public_url: str | None
+
+    @property
+    def hub_key_dir(self) -> Path:
+        return self.home / HUB_KEY_DIR
+
+
+def _table(doc: dict[str, Any], name: str) -> dict[str, Any]:
+    value = doc.get(name, {})
+    if not isinstance(value, dict):
+        raise ConfigError(f"[{name}] in {CONFIG_FILE} must be a table")
+    return value
+
+
+def sqlite_url(home: Path) -> str:
+    return f"sqlite+aiosqlite:///{(home / 'hub.db').resolve()}"
+
+
+def load_config(home: Path, *, database_url: str | None = None) -> HubConfig:
+    """Read ``HOME/config.toml``.
+
+    The database URL comes from ``database_url`` (a flag), else ``$PGS_DATABASE_URL``, else the
+    file, else the home's SQLite database.
+    """
+    path = home / CONFIG_FILE
+    try:
+        doc = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{path} does not exist: run `pgs init {home}` first") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path} is not valid TOML: {exc}") from None
+    hub = _table(doc, "hub")
+    authority = _table(doc, "authority")
+    jwk = authority.get("public_jwk")
+    if not isinstance(jwk, dict):
+        raise ConfigError(f"{path} lacks [authority] public_jwk: the pinned registry authority key")
+    try:
+        pinned = verify_key_from_jwk(jwk)
+    except Exception as exc:  # noqa: BLE001 - any defect of the pinned key is a config error
+        raise ConfigError(
+            f"[authority] public_jwk in {path} is not an Ed25519 key: {exc}"
+        ) from None
+
+    def optional_path(name: str) -> Path | None:
+        value = hub.get(name)
+        return (home / value) if isinstance(value, str) and value else None
+
+    url = database_url or os.environ.get(DATABASE_ENV) or hub.get("database_url") or ""
+    port = hub.get("port", 8443)
+    if not isinstance(port, int) or not 0 <= port < 65536:
+        raise ConfigError(f"[hub] port in {path} must be a port number")
+    return HubConfig(
+        home=home,
+        host=str(hub.get("host", "127.0.0.1")),
+        port=port,
+        database_url=str(url) or sqlite_url(home),
+        authority=pinned,
+        policy_path=home / str(hub.get("policy", POLICY_FILE)),
+        tls_cert=optional_path("tls_cert"),
+        tls_key=optional_path("tls_key"),
+        public_url=hub.get("public_url") if isinstance(hub.get("public_url"), str) else None,
+    )

@@ -1,0 +1,103 @@
+"""The aiohttp application: routes, middleware, and resources built in ``cleanup_ctx``."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+from aiohttp import web
+from hub.policy.model import load_policy_file
+
+from crypto.keys import SigningKey, load_private_pem, private_pem
+from hub.errors import ConfigError
+from hub.home import HubConfig
+from hub.server import handlers
+from hub.server.keys import CTX
+from hub.server.problems import problem_middleware
+from hub.server.stream import stream
+from hub.services.context import HubContext, PolicyHolder
+from hub.storage.engine import create_engine, redact
+from hub.storage.migrate import check_schema
+
+log = logging.getLogger("pgs.hub")
+HUB_KEY_FILE = "signing.key.pem"
+# Bodies above the largest envelope are refused while reading, before any parsing.
+BODY_MARGIN = 64 * 1024
+
+
+def load_or_create_hub_key(folder: Path) -> SigningKey:
+    path = folder / HUB_KEY_FILE
+    if not path.exists():
+        folder.mkdir(parents=True, exist_ok=True)
+        key = SigningKey.generate()
+        path.write_bytes(private_pem(key, None))
+        path.chmod(0o600)
+        return key
+    loaded = load_private_pem(path.read_bytes(), None)
+    if not isinstance(loaded, SigningKey):
+        raise ConfigError(f"{path} is not an Ed25519 key")
+    return loaded
+
+
+def routes(app: web.Application) -> None:
+    h = handlers
+    app.router.add_get("/v1/health", h.health)
+    app.router.add_get("/v1/openapi.json", h.openapi)
+    app.router.add_get("/metrics", h.metrics)
+    app.router.add_post("/v1/envelopes", h.submit_envelope)
+    app.router.add_get("/v1/envelopes/{mid}", h.get_envelope)
+    app.router.add_get("/v1/envelopes/{mid}/status", h.envelope_status)
+    app.router.add_post("/v1/envelopes/{mid}/receipts", h.post_receipt)
+    app.router.add_get("/v1/inbox", h.inbox)
+    app.router.add_get("/v1/stream", stream)
+    app.router.add_get("/v1/directory", h.directory_list)
+    app.router.add_get("/v1/directory/{participant}", h.directory_entry)
+    app.router.add_get("/v1/groups", h.groups_list)
+    app.router.add_get("/v1/groups/{name}", h.group_members)
+    app.router.add_post("/v1/admin/participants", h.enrol)
+    app.router.add_post("/v1/admin/participants/{participant}/certificate", h.rotate)
+    app.router.add_post("/v1/admin/participants/{participant}/status", h.change_status)
+    app.router.add_get("/v1/audit/records", h.audit_records)
+
+
+def create_app(config: HubConfig) -> web.Application:
+    """The hub for ``config``; database, keys and policy are opened at start-up, closed at exit."""
+    policy = load_policy_file(config.policy_path)
+    app = web.Application(
+        middlewares=[problem_middleware],
+        client_max_size=policy.limits.max_envelope_bytes + BODY_MARGIN,
+    )
+
+    async def resources(app: web.Application) -> AsyncIterator[None]:
+        engine = create_engine(config.database_url)
+        try:
+            await check_schema(engine)
+            ctx = HubContext(
+                engine=engine,
+                policy=PolicyHolder(config.policy_path, load_policy_file(config.policy_path)),
+                authority=config.authority,
+                hub_key=load_or_create_hub_key(config.hub_key_dir),
+            )
+            ctx.metrics.gauge("pgs_websocket_connections", lambda: ctx.notifier.connections)
+            app[CTX] = ctx
+            log.info("hub ready on database %s", redact(config.database_url))
+            yield
+            ctx.notifier.wake_all()
+        finally:
+            await engine.dispose()
+
+    app.cleanup_ctx.append(resources)
+    routes(app)
+    return app
+
+
+def create_app_for(ctx: HubContext) -> web.Application:
+    """An app around an existing context (tests and benchmarks that own the engine)."""
+    app = web.Application(
+        middlewares=[problem_middleware],
+        client_max_size=ctx.policy.current.limits.max_envelope_bytes + BODY_MARGIN,
+    )
+    app[CTX] = ctx
+    routes(app)
+    return app

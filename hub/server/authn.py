@@ -1,0 +1,48 @@
+"""Who is asking: RFC 9421 signature → current signing key → active participant, plus the nonce
+replay check (durable, so a replay fails after a restart too) and the per-participant rate limit."""
+
+from __future__ import annotations
+
+from aiohttp import web
+from hub.policy.groups import Member
+
+from hub.auth.httpsig import WINDOW_SECONDS, VerifiedSignature, claimed_keyid, verify_request
+from hub.errors import AuthenticationError
+from hub.server.keys import CTX
+from hub.services.members import signer
+from hub.storage import nonces
+
+
+def request_url(request: web.Request) -> str:
+    """The URL the client signed: scheme, Host header and path with query, as received."""
+    return f"{request.scheme}://{request.host}{request.raw_path}"
+
+
+async def authenticate(request: web.Request, body: bytes | None) -> Member:
+    ctx = request.app[CTX]
+    keyid = claimed_keyid(request.headers)
+    async with ctx.engine.connect() as conn:
+        member, key = await signer(conn, keyid)
+
+    def resolve(kid: str) -> object:
+        if kid != keyid:  # pragma: no cover - claimed_keyid reads the same header
+            raise AuthenticationError("unknown key", code="auth.unknown_key")
+        return key
+
+    now = ctx.now()
+    verified: VerifiedSignature = verify_request(
+        method=request.method,
+        url=request_url(request),
+        headers=request.headers,
+        body=body,
+        resolve_key=resolve,  # type: ignore[arg-type]
+        now=now,
+    )
+    async with ctx.engine.begin() as conn:
+        fresh = await nonces.remember_nonce(
+            conn, verified.keyid, verified.nonce, now + 2 * WINDOW_SECONDS
+        )
+    if not fresh:
+        raise AuthenticationError("this request was already received (replay)", code="auth.replay")
+    ctx.rate_limiter().take(member.id, ctx.clock())
+    return member

@@ -1,0 +1,173 @@
+"""HTTP handlers: authenticate, parse, call one service function, serialize. No rules here."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aiohttp import web
+from hub.policy.decisions import audit_scope, check_admin
+
+from crypto.errors import CryptoError
+from crypto.strictjson import loads
+from hub.errors import InvalidRequest, MalformedRequest
+from hub.server.authn import authenticate
+from hub.server.keys import CTX
+from hub.server.openapi import document
+from hub.server.problems import problem
+from hub.services import admin, directory, mailbox, receipts, submission
+from hub.storage.engine import ping
+
+JOSE = "application/jose+json"
+JSON_TYPES = {"application/json", JOSE}
+
+
+def reply(doc: dict[str, Any], status: int = 200) -> web.Response:
+    return web.Response(
+        status=status,
+        body=json.dumps(doc, ensure_ascii=False).encode("utf-8"),
+        content_type="application/json",
+    )
+
+
+async def body_of(request: web.Request) -> bytes:
+    if request.content_type not in JSON_TYPES:
+        raise web.HTTPUnsupportedMediaType(reason=f"send {JOSE} or application/json")
+    return await request.read()
+
+
+def int_param(request: web.Request, name: str, default: int) -> int:
+    text = request.query.get(name)
+    if text is None:
+        return default
+    if not text.isdigit() or len(text) > 18:
+        raise InvalidRequest(f"query parameter {name} must be a non-negative integer")
+    return int(text)
+
+
+# --- public ----------------------------------------------------------------------------------
+
+
+async def health(request: web.Request) -> web.Response:
+    await ping(request.app[CTX].engine)
+    return reply({"status": "ok", "database": "ok"})
+
+
+async def metrics(request: web.Request) -> web.Response:
+    text = request.app[CTX].metrics.render()
+    return web.Response(text=text, content_type="text/plain", charset="utf-8")
+
+
+async def openapi(request: web.Request) -> web.Response:
+    return reply(document())
+
+
+# --- envelopes -------------------------------------------------------------------------------
+
+
+async def submit_envelope(request: web.Request) -> web.Response:
+    raw = await body_of(request)
+    ctx = request.app[CTX]
+    try:
+        accepted = await submission.submit(ctx, raw)
+    except Exception as exc:
+        code = getattr(exc, "code", "internal")
+        ctx.metrics.inc("pgs_envelopes_rejected_total", code=str(code))
+        raise
+    return reply(accepted.to_json(), status=200 if accepted.duplicate else 201)
+
+
+async def get_envelope(request: web.Request) -> web.Response:
+    reader = await authenticate(request, None)
+    raw = await mailbox.fetch(request.app[CTX], reader, request.match_info["mid"])
+    return web.Response(body=raw, content_type=JOSE)
+
+
+async def envelope_status(request: web.Request) -> web.Response:
+    reader = await authenticate(request, None)
+    return reply(await mailbox.status(request.app[CTX], reader, request.match_info["mid"]))
+
+
+async def post_receipt(request: web.Request) -> web.Response:
+    raw = await body_of(request)
+    caller = await authenticate(request, raw)
+    result = await receipts.record(request.app[CTX], caller, request.match_info["mid"], raw)
+    return reply(result, status=201)
+
+
+async def inbox(request: web.Request) -> web.Response:
+    reader = await authenticate(request, None)
+    page = await mailbox.inbox(
+        request.app[CTX], reader, int_param(request, "after", 0), int_param(request, "limit", 100)
+    )
+    return reply(page.to_json())
+
+
+# --- directory -------------------------------------------------------------------------------
+
+
+async def directory_list(request: web.Request) -> web.Response:
+    await authenticate(request, None)
+    return reply(await directory.listing(request.app[CTX]))
+
+
+async def directory_entry(request: web.Request) -> web.Response:
+    await authenticate(request, None)
+    return reply(await directory.entry(request.app[CTX], request.match_info["participant"]))
+
+
+async def groups_list(request: web.Request) -> web.Response:
+    await authenticate(request, None)
+    return reply(await directory.groups(request.app[CTX]))
+
+
+async def group_members(request: web.Request) -> web.Response:
+    await authenticate(request, None)
+    return reply(await directory.group(request.app[CTX], request.match_info["name"]))
+
+
+# --- admin and audit -------------------------------------------------------------------------
+
+
+async def enrol(request: web.Request) -> web.Response:
+    raw = await body_of(request)
+    actor = await authenticate(request, raw)
+    check_admin(actor)
+    return reply(await admin.enrol(request.app[CTX], actor, raw), status=201)
+
+
+async def rotate(request: web.Request) -> web.Response:
+    raw = await body_of(request)
+    actor = await authenticate(request, raw)
+    check_admin(actor)
+    ctx = request.app[CTX]
+    return reply(await admin.rotate(ctx, actor, request.match_info["participant"], raw))
+
+
+async def change_status(request: web.Request) -> web.Response:
+    raw = await body_of(request)
+    actor = await authenticate(request, raw)
+    check_admin(actor)
+    try:
+        doc = loads(raw, what="request body", max_bytes=1024)
+    except CryptoError as exc:
+        raise MalformedRequest(str(exc)) from None
+    action = doc.get("action")
+    if action not in ("suspend", "reinstate", "revoke") or set(doc) != {"action"}:
+        raise InvalidRequest('the body must be {"action": "suspend" | "reinstate" | "revoke"}')
+    ctx = request.app[CTX]
+    return reply(await admin.set_status(ctx, actor, request.match_info["participant"], action))
+
+
+async def audit_records(request: web.Request) -> web.Response:
+    reader = await authenticate(request, None)
+    scope = audit_scope(reader)
+    ctx = request.app[CTX]
+    result = await admin.records(
+        ctx, scope, int_param(request, "after", 0), int_param(request, "limit", 100)
+    )
+    return reply(result)
+
+
+async def not_allowed_fallback(request: web.Request) -> web.Response:  # pragma: no cover
+    return problem(405, "method.not_allowed", f"{request.method} is not allowed here")

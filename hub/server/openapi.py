@@ -1,0 +1,366 @@
+"""The OpenAPI 3.1 document of the hub's API, built from data (served at /v1/openapi.json and
+kept in the repository as docs/openapi.json; a test keeps the two equal)."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+PROBLEM = {"$ref": "#/components/responses/Problem"}
+SIGNED: list[dict[str, list[str]]] = [{"httpMessageSignature": []}]
+JOSE = "application/jose+json"
+
+
+def _problems(*statuses: int) -> dict[str, Any]:
+    return {str(s): PROBLEM for s in statuses}
+
+
+def _json(description: str, schema: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {
+        "description": description,
+        "content": {"application/json": {"schema": schema or {"type": "object"}}},
+    }
+
+
+def _mid() -> dict[str, Any]:
+    return {
+        "name": "mid",
+        "in": "path",
+        "required": True,
+        "schema": {"type": "string", "format": "uuid"},
+        "description": "Message id (UUID version 4, lower case).",
+    }
+
+
+def _int_query(name: str, description: str, maximum: int | None = None) -> dict[str, Any]:
+    schema: dict[str, Any] = {"type": "integer", "minimum": 0}
+    if maximum:
+        schema["maximum"] = maximum
+    return {
+        "name": name,
+        "in": "query",
+        "required": False,
+        "schema": schema,
+        "description": description,
+    }
+
+
+def _envelope_body(description: str) -> dict[str, Any]:
+    return {
+        "required": True,
+        "description": description,
+        "content": {
+            JOSE: {"schema": {"type": "object"}},
+            "application/json": {"schema": {"type": "object"}},
+        },
+    }
+
+
+MAILBOX_ITEM: dict[str, Any] = {
+    "type": "object",
+    "required": ["cursor", "type", "mid"],
+    "properties": {
+        "cursor": {"type": "integer"},
+        "type": {"enum": ["envelope", "receipt"]},
+        "mid": {"type": "string"},
+        "from": {"type": "string"},
+        "kind": {"type": "string"},
+        "tlp": {"type": "string"},
+        "group": {"type": ["string", "null"]},
+        "size": {"type": "integer"},
+        "envelope_sha256": {"type": "string"},
+        "iat": {"type": "integer"},
+        "exp": {"type": "integer"},
+        "accepted_at": {"type": "integer"},
+        "by": {"type": "string"},
+        "status": {"type": "string"},
+        "at": {"type": "integer"},
+        "receipt": {"type": "string", "description": "The signed receipt (JWS JSON)."},
+    },
+}
+
+
+@cache
+def document() -> dict[str, Any]:
+    paths: dict[str, Any] = {
+        "/v1/health": {
+            "get": {
+                "summary": "Liveness and database reachability",
+                "security": [],
+                "responses": {"200": _json("The hub and its database answer."), **_problems(503)},
+            }
+        },
+        "/v1/openapi.json": {
+            "get": {
+                "summary": "This document",
+                "security": [],
+                "responses": {"200": _json("OpenAPI 3.1")},
+            }
+        },
+        "/metrics": {
+            "get": {
+                "summary": "Prometheus metrics (text exposition format)",
+                "security": [],
+                "responses": {
+                    "200": {
+                        "description": "metrics",
+                        "content": {"text/plain": {"schema": {"type": "string"}}},
+                    }
+                },
+            }
+        },
+        "/v1/envelopes": {
+            "post": {
+                "summary": "Submit an envelope",
+                "description": (
+                    "Authenticated by the envelope's own JWS (docs/protocol.md);"
+                    " no HTTP signature is needed. Idempotent by message id: the same bytes again"
+                    " return the original"
+                    " acceptance with 200; other bytes under the same id are a 409."
+                ),
+                "security": [],
+                "requestBody": _envelope_body("The envelope: JWS (flattened JSON) wrapping a JWE."),
+                "responses": {
+                    "201": _json("Accepted and durably stored."),
+                    "200": _json("Already accepted (identical resubmission)."),
+                    **_problems(400, 401, 403, 409, 413, 415, 422, 429, 503),
+                },
+            }
+        },
+        "/v1/envelopes/{mid}": {
+            "get": {
+                "summary": "Fetch one envelope (its sender and recipients only)",
+                "parameters": [_mid()],
+                "responses": {
+                    "200": {
+                        "description": "The exact envelope bytes",
+                        "content": {JOSE: {"schema": {"type": "object"}}},
+                    },
+                    **_problems(401, 403, 404, 429),
+                },
+            }
+        },
+        "/v1/envelopes/{mid}/status": {
+            "get": {
+                "summary": "Per-recipient delivery state (the sender only)",
+                "parameters": [_mid()],
+                "responses": {"200": _json("Delivery state"), **_problems(401, 403, 404, 429)},
+            }
+        },
+        "/v1/envelopes/{mid}/receipts": {
+            "post": {
+                "summary": "Record a signed receipt (a recipient only); forwarded to the sender",
+                "parameters": [_mid()],
+                "requestBody": _envelope_body(
+                    "A receipt: JWS (typ pgs-receipt+jose) over the receipt JSON."
+                ),
+                "responses": {
+                    "201": _json("Recorded"),
+                    **_problems(400, 401, 403, 404, 415, 422, 429),
+                },
+            }
+        },
+        "/v1/inbox": {
+            "get": {
+                "summary": "Mailbox items after a cursor",
+                "parameters": [
+                    _int_query("after", "Return items after this cursor (default 0)."),
+                    _int_query("limit", "At most this many items (1-500, default 100).", 500),
+                ],
+                "responses": {
+                    "200": _json(
+                        "A page of items and the cursor to continue from",
+                        {
+                            "type": "object",
+                            "required": ["items", "next"],
+                            "properties": {
+                                "items": {"type": "array", "items": MAILBOX_ITEM},
+                                "next": {"type": "integer"},
+                            },
+                        },
+                    ),
+                    **_problems(401, 403, 422, 429),
+                },
+            }
+        },
+        "/v1/stream": {
+            "get": {
+                "summary": "WebSocket stream of mailbox items (signed upgrade request)",
+                "description": (
+                    "Each text frame is one mailbox item (see /v1/inbox)."
+                    " Resume with ?after=CURSOR."
+                ),
+                "parameters": [_int_query("after", "Resume after this cursor.")],
+                "responses": {
+                    "101": {"description": "Switching to WebSocket"},
+                    **_problems(401, 403, 429),
+                },
+            }
+        },
+        "/v1/directory": {
+            "get": {
+                "summary": "Participants, their certificates and key states",
+                "responses": {"200": _json("Directory"), **_problems(401, 403, 429)},
+            }
+        },
+        "/v1/directory/{participant}": {
+            "get": {
+                "summary": "One participant",
+                "parameters": [
+                    {
+                        "name": "participant",
+                        "in": "path",
+                        "required": True,
+                        "schema": {"type": "string"},
+                    }
+                ],
+                "responses": {"200": _json("Directory entry"), **_problems(401, 403, 404, 429)},
+            }
+        },
+        "/v1/groups": {
+            "get": {
+                "summary": "Group names",
+                "responses": {"200": _json("Groups"), **_problems(401, 403, 429)},
+            }
+        },
+        "/v1/groups/{name}": {
+            "get": {
+                "summary": "A group's current members and their encryption key ids",
+                "parameters": [
+                    {"name": "name", "in": "path", "required": True, "schema": {"type": "string"}}
+                ],
+                "responses": {"200": _json("Members"), **_problems(401, 403, 404, 429)},
+            }
+        },
+        "/v1/admin/participants": {
+            "post": {
+                "summary": "Enrol a participant (admin) with a certificate signed by the authority",
+                "requestBody": _envelope_body("Certificate (JWS, typ pgs-certificate+jose)."),
+                "responses": {
+                    "201": _json("Enrolled"),
+                    **_problems(400, 401, 403, 409, 415, 422, 429),
+                },
+            }
+        },
+        "/v1/admin/participants/{participant}/certificate": {
+            "post": {
+                "summary": "Rotate a participant's keys with a new certificate (admin)",
+                "parameters": [
+                    {
+                        "name": "participant",
+                        "in": "path",
+                        "required": True,
+                        "schema": {"type": "string"},
+                    }
+                ],
+                "requestBody": _envelope_body("Certificate (JWS, typ pgs-certificate+jose)."),
+                "responses": {
+                    "200": _json("Rotated"),
+                    **_problems(400, 401, 403, 404, 409, 415, 422, 429),
+                },
+            }
+        },
+        "/v1/admin/participants/{participant}/status": {
+            "post": {
+                "summary": "Suspend, reinstate or revoke a participant (admin)",
+                "parameters": [
+                    {
+                        "name": "participant",
+                        "in": "path",
+                        "required": True,
+                        "schema": {"type": "string"},
+                    }
+                ],
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                "type": "object",
+                                "required": ["action"],
+                                "additionalProperties": False,
+                                "properties": {
+                                    "action": {"enum": ["suspend", "reinstate", "revoke"]}
+                                },
+                            }
+                        }
+                    },
+                },
+                "responses": {
+                    "200": _json("New status"),
+                    **_problems(400, 401, 403, 404, 409, 415, 422, 429),
+                },
+            }
+        },
+        "/v1/audit/records": {
+            "get": {
+                "summary": "Audit metadata (auditors; scoped auditors see their country only)",
+                "parameters": [
+                    _int_query("after", "Records after this sequence number."),
+                    _int_query("limit", "At most this many (1-1000).", 1000),
+                ],
+                "responses": {"200": _json("Records"), **_problems(401, 403, 422, 429)},
+            }
+        },
+    }
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Global Shield Hub API",
+            "version": "1.0.0",
+            "description": (
+                "Signed, end-to-end encrypted exchange for the WCO Programme Global Shield."
+                " Requests are authenticated with HTTP Message Signatures"
+                " (RFC 9421, Ed25519, label `pgs`,"
+                " covering @method, @target-uri and content-digest, with created, nonce, keyid and"
+                ' alg="ed25519"; ±300 s window; nonces are single-use). Errors are RFC 9457 problem'
+                " documents with a stable `code`."
+            ),
+        },
+        "servers": [{"url": "/"}],
+        "security": SIGNED,
+        "paths": paths,
+        "components": {
+            "securitySchemes": {
+                "httpMessageSignature": {
+                    "type": "apiKey",
+                    "in": "header",
+                    "name": "Signature",
+                    "description": "RFC 9421 Signature and Signature-Input headers (see info).",
+                }
+            },
+            "schemas": {
+                "Problem": {
+                    "type": "object",
+                    "required": ["type", "title", "status", "detail", "code"],
+                    "properties": {
+                        "type": {"type": "string", "format": "uri"},
+                        "title": {"type": "string"},
+                        "status": {"type": "integer"},
+                        "detail": {"type": "string"},
+                        "code": {"type": "string"},
+                        "errors": {
+                            "type": "array",
+                            "items": {
+                                "type": "object",
+                                "properties": {
+                                    "pointer": {"type": "string"},
+                                    "detail": {"type": "string"},
+                                },
+                            },
+                        },
+                    },
+                }
+            },
+            "responses": {
+                "Problem": {
+                    "description": "An RFC 9457 problem document",
+                    "content": {
+                        "application/problem+json": {
+                            "schema": {"$ref": "#/components/schemas/Problem"}
+                        }
+                    },
+                }
+            },
+        },
+    }

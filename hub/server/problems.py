@@ -1,0 +1,113 @@
+"""RFC 9457 problem details: the only place where hub errors become HTTP status codes.
+
+Every rejection has ``type``, ``title``, ``status``, ``detail`` (plain words for the person who
+sent the request) and a stable ``code``. Unexpected exceptions become a bare 500 whose body says
+nothing about internals; the traceback goes to the log, which never holds request bodies.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiohttp import web
+
+from crypto.errors import CryptoError
+from hub.errors import HubError, Kind, RateLimited, Unavailable
+from protocols.errors import InvalidDataError, ProtocolError
+
+log = logging.getLogger("pgs.hub")
+
+PROBLEM_TYPE_BASE = "https://pgs.wcoomd.org/problems/"
+STATUS: dict[Kind, int] = {
+    Kind.MALFORMED: 400,
+    Kind.INVALID: 422,
+    Kind.UNAUTHENTICATED: 401,
+    Kind.FORBIDDEN: 403,
+    Kind.NOT_FOUND: 404,
+    Kind.CONFLICT: 409,
+    Kind.TOO_LARGE: 413,
+    Kind.RATE_LIMITED: 429,
+    Kind.UNAVAILABLE: 503,
+}
+TITLES = {
+    400: "Bad request",
+    401: "Not authenticated",
+    403: "Forbidden",
+    404: "Not found",
+    405: "Method not allowed",
+    409: "Conflict",
+    413: "Request too large",
+    415: "Unsupported media type",
+    422: "Unprocessable content",
+    429: "Too many requests",
+    500: "Internal error",
+    503: "Service unavailable",
+}
+
+
+def problem(
+    status: int, code: str, detail: str, *, headers: dict[str, str] | None = None, **extra: Any
+) -> web.Response:
+    body = {
+        "type": PROBLEM_TYPE_BASE + code,
+        "title": TITLES.get(status, "Error"),
+        "status": status,
+        "detail": detail,
+        "code": code,
+        **extra,
+    }
+    return web.Response(
+        status=status,
+        body=json.dumps(body, ensure_ascii=False).encode("utf-8"),
+        content_type="application/problem+json",
+        headers=headers,
+    )
+
+
+def from_error(exc: Exception) -> web.Response:
+    """Map a domain error to its problem document."""
+    if isinstance(exc, HubError):
+        status = STATUS[exc.kind]
+        headers = None
+        if isinstance(exc, RateLimited | Unavailable):
+            headers = {"Retry-After": str(exc.retry_after)}
+        return problem(status, exc.code, str(exc), headers=headers)
+    if isinstance(exc, InvalidDataError):
+        problems = [{"pointer": p.pointer, "detail": p.message} for p in exc.problems]
+        return problem(422, exc.code, str(exc), errors=problems)
+    if isinstance(exc, ProtocolError):
+        return problem(422, exc.code, str(exc))
+    if isinstance(exc, CryptoError):
+        # A malformed or unverifiable envelope is the client's fault: 400 for structure, 401 when
+        # the sender could not be authenticated by its signature.
+        status = 401 if exc.code in {"crypto.bad_signature", "crypto.invalid_key"} else 400
+        return problem(status, exc.code, str(exc))
+    raise exc
+
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+@web.middleware
+async def problem_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Turn every error into a problem document; never leak internals."""
+    try:
+        return await handler(request)
+    except (HubError, ProtocolError, CryptoError) as exc:
+        return from_error(exc)
+    except web.HTTPRequestEntityTooLarge:
+        limit = request.app._client_max_size
+        return problem(413, "request.too_large", f"the request body is larger than {limit} bytes")
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        code = {404: "route.not_found", 405: "method.not_allowed"}.get(exc.status, "http.error")
+        detail = exc.reason if exc.status != 405 else f"{request.method} is not allowed here"
+        headers = {k: v for k, v in exc.headers.items() if k.lower() == "allow"}
+        return problem(exc.status, code, detail, headers=headers or None)
+    except Exception:
+        log.exception("unexpected error on %s %s", request.method, request.path)
+        return problem(500, "internal", "the hub could not complete the request")

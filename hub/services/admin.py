@@ -1,0 +1,164 @@
+"""Enrolment, rotation, suspension and revocation. Certificates are minted by the registry
+authority outside the hub; the hub only accepts those that verify under the pinned key."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Literal
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from crypto.keys import RecipientKey, VerifyKey
+from hub.errors import Conflict, InvalidRequest, NotFound
+from hub.policy.groups import Member
+from hub.services.context import HubContext
+from hub.storage import audit
+from hub.storage import participants as store
+from hub.storage.tables import KeyUse, Status
+from protocols.certificates import VerifiedCertificate, verify_certificate
+
+StatusAction = Literal["suspend", "reinstate", "revoke"]
+
+
+def _key_rows(verified: VerifiedCertificate, now: int) -> list[store.KeyRow]:
+    cert = verified.certificate
+    raw = verified.raw.decode("utf-8")
+    uses: tuple[tuple[KeyUse, VerifyKey | RecipientKey], ...] = (
+        ("sig", verified.verify_key),
+        ("enc", verified.recipient_key),
+    )
+    return [
+        store.KeyRow(
+            kid=key.kid,
+            participant_id=cert.sub,
+            use=use,
+            jwk=json.dumps(key.to_jwk(), sort_keys=True),
+            certificate=raw,
+            serial=cert.serial,
+            state="current",
+            created_at=now,
+            retired_at=None,
+        )
+        for use, key in uses
+    ]
+
+
+async def _audit(
+    conn: AsyncConnection, ctx: HubContext, actor: Member, event: str, subject: str, **details: Any
+) -> None:
+    await audit.append_record(
+        conn,
+        at=ctx.now(),
+        event=event,
+        actor=actor.id,
+        subject=subject,
+        country=details.pop("country", None),
+        details=details,
+    )
+
+
+async def enrol(ctx: HubContext, actor: Member, raw: bytes) -> dict[str, Any]:
+    verified = verify_certificate(raw, ctx.authority)
+    cert = verified.certificate
+    now = ctx.now()
+    async with ctx.engine.begin() as conn:
+        if await store.key_by_kid(conn, verified.verify_key.kid) or await store.key_by_kid(
+            conn, verified.recipient_key.kid
+        ):
+            raise Conflict("these keys are already enrolled", code="key.exists")
+        await store.insert_participant(
+            conn,
+            store.ParticipantRow(
+                id=cert.sub,
+                country=cert.country,
+                role=cert.role.value,
+                scope=cert.scope,
+                status="active",
+                created_at=now,
+                updated_at=now,
+            ),
+        )
+        await store.add_keys(conn, _key_rows(verified, now))
+        await _audit(
+            conn, ctx, actor, "participant.enrolled", cert.sub,
+            country=cert.country, role=cert.role.value, serial=cert.serial,
+            sig_kid=verified.verify_key.kid, enc_kid=verified.recipient_key.kid,
+        )  # fmt: skip
+    return {"id": cert.sub, "serial": cert.serial}
+
+
+async def rotate(ctx: HubContext, actor: Member, participant: str, raw: bytes) -> dict[str, Any]:
+    verified = verify_certificate(raw, ctx.authority)
+    cert = verified.certificate
+    if cert.sub != participant:
+        raise InvalidRequest(
+            "the certificate is for another participant", code="certificate.subject"
+        )
+    now = ctx.now()
+    async with ctx.engine.begin() as conn:
+        row = await store.get_participant(conn, participant)
+        if row is None:
+            raise NotFound("no such participant", code="participant.not_found")
+        if row.status == "revoked":
+            raise Conflict("a revoked participant cannot get new keys", code="participant.revoked")
+        if (cert.country, cert.role.value, cert.scope) != (row.country, row.role, row.scope):
+            raise InvalidRequest(
+                "rotation keeps country, role and scope; enrol a new participant instead",
+                code="certificate.changes_identity",
+            )
+        if await store.key_by_kid(conn, verified.verify_key.kid) or await store.key_by_kid(
+            conn, verified.recipient_key.kid
+        ):
+            raise Conflict("these keys are already enrolled", code="key.exists")
+        await store.retire_current_keys(conn, participant, now)
+        await store.add_keys(conn, _key_rows(verified, now))
+        await _audit(
+            conn, ctx, actor, "keys.rotated", participant, country=row.country,
+            serial=cert.serial, sig_kid=verified.verify_key.kid, enc_kid=verified.recipient_key.kid,
+        )  # fmt: skip
+    return {"id": participant, "serial": cert.serial}
+
+
+_NEXT: dict[str, Status] = {
+    "suspend": "suspended",
+    "reinstate": "active",
+    "revoke": "revoked",
+}
+
+
+async def set_status(
+    ctx: HubContext, actor: Member, participant: str, action: StatusAction
+) -> dict[str, Any]:
+    now = ctx.now()
+    async with ctx.engine.begin() as conn:
+        row = await store.get_participant(conn, participant)
+        if row is None:
+            raise NotFound("no such participant", code="participant.not_found")
+        if row.status == "revoked":
+            raise Conflict("revocation is final", code="participant.revoked")
+        await store.set_status(conn, participant, _NEXT[action], now)
+        if action == "revoke":
+            await store.revoke_keys(conn, participant, now)
+        await _audit(
+            conn, ctx, actor, f"participant.{_NEXT[action]}", participant, country=row.country
+        )
+    return {"id": participant, "status": _NEXT[action]}
+
+
+async def records(ctx: HubContext, scope: str | None, after: int, limit: int) -> dict[str, Any]:
+    """Audit metadata; ``scope`` is a country for a scoped auditor, None for everything."""
+    async with ctx.engine.connect() as conn:
+        rows = await audit.records(conn, after=after, limit=max(1, min(limit, 1000)), country=scope)
+    items = [
+        {
+            "seq": r.seq,
+            "at": r.at,
+            "event": r.event,
+            "actor": r.actor,
+            "subject": r.subject,
+            "country": r.country,
+            "details": json.loads(r.details),
+        }
+        for r in rows
+    ]
+    return {"records": items, "next": items[-1]["seq"] if items else after}

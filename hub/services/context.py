@@ -1,0 +1,55 @@
+"""Everything a service function needs, built once at start-up and passed explicitly."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from crypto.keys import SigningKey, VerifyKey
+from hub.policy.model import Policy, load_policy_file
+from hub.policy.ratelimit import RateLimiter
+from hub.services.metrics import Metrics
+from hub.services.notifier import Notifier
+
+
+class PolicyHolder:
+    """The current policy; :meth:`reload` swaps it atomically or keeps the old one on error."""
+
+    def __init__(self, path: Path | None, policy: Policy) -> None:
+        self.path = path
+        self.current = policy
+
+    def reload(self) -> Policy:
+        if self.path is not None:
+            self.current = load_policy_file(self.path)
+        return self.current
+
+
+@dataclass
+class HubContext:
+    engine: AsyncEngine
+    policy: PolicyHolder
+    authority: VerifyKey
+    hub_key: SigningKey
+    notifier: Notifier = field(default_factory=Notifier)
+    metrics: Metrics = field(default_factory=Metrics)
+    clock: Callable[[], float] = time.time
+    limiter: RateLimiter | None = None
+
+    def now(self) -> int:
+        return int(self.clock())
+
+    def rate_limiter(self) -> RateLimiter:
+        """The per-participant limiter; rebuilt when a policy reload changed the limits."""
+        limits = self.policy.current.limits
+        wanted = (limits.rate_per_minute, limits.rate_burst)
+        if self.limiter is None or self._limits != wanted:
+            self.limiter = RateLimiter(*wanted)
+            self._limits = wanted
+        return self.limiter
+
+    _limits: tuple[int, int] = (0, 0)

@@ -1,0 +1,57 @@
+"""The directory clients encrypt from: participants, their certificates and key states, groups.
+
+Clients must verify each certificate against the pinned registry-authority key before encrypting;
+the hub serves certificates but cannot mint them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hub.errors import NotFound
+from hub.policy.groups import group_names, members
+from hub.services.context import HubContext
+from hub.services.members import all_members
+from hub.storage import participants as store
+
+
+def _entry(row: store.ParticipantRow, keys: list[store.KeyRow]) -> dict[str, Any]:
+    current = [k for k in keys if k.state == "current"]
+    return {
+        "id": row.id,
+        "country": row.country,
+        "role": row.role,
+        "scope": row.scope,
+        "status": row.status,
+        "certificate": current[0].certificate if current else None,
+        "keys": [
+            {"kid": k.kid, "use": k.use, "state": k.state, "certificate": k.certificate}
+            for k in keys
+        ],
+    }
+
+
+async def listing(ctx: HubContext) -> dict[str, Any]:
+    async with ctx.engine.connect() as conn:
+        rows = await store.list_participants(conn)
+        entries = [_entry(r, await store.keys_of(conn, r.id)) for r in rows]
+    return {"participants": entries}
+
+
+async def entry(ctx: HubContext, participant: str) -> dict[str, Any]:
+    async with ctx.engine.connect() as conn:
+        row = await store.get_participant(conn, participant)
+        if row is None:
+            raise NotFound("no such participant", code="participant.not_found")
+        return _entry(row, await store.keys_of(conn, participant))
+
+
+async def groups(ctx: HubContext) -> dict[str, Any]:
+    return {"groups": list(group_names(ctx.policy.current))}
+
+
+async def group(ctx: HubContext, name: str) -> dict[str, Any]:
+    async with ctx.engine.connect() as conn:
+        everyone = await all_members(conn)
+    found = members(ctx.policy.current, name, everyone)
+    return {"name": name, "members": [{"id": m.id, "enc_kid": m.enc_kid} for m in found]}

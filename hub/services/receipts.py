@@ -1,0 +1,77 @@
+"""Recording a recipient's signed receipt and forwarding it to the sender's mailbox."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from hub.policy.groups import Member
+
+from crypto.b64 import b64u_encode
+from hub.errors import Forbidden, InvalidRequest, NotFound
+from hub.services.audit import record_denial
+from hub.services.context import HubContext
+from hub.services.members import signer
+from hub.storage import audit, envelopes, receipts
+from protocols.receipts import MAX_RECEIPT_BYTES, read_receipt, verify_receipt
+
+
+async def record(ctx: HubContext, caller: Member, mid: str, raw: bytes) -> dict[str, Any]:
+    """Verify ``raw`` as ``caller``'s receipt for envelope ``mid`` and store it."""
+    if len(raw) > MAX_RECEIPT_BYTES:
+        raise InvalidRequest(
+            f"a receipt is at most {MAX_RECEIPT_BYTES} bytes", code="receipt.too_large"
+        )
+    signed, claimed = read_receipt(raw)
+    async with ctx.engine.connect() as conn:
+        author, key = await signer(conn, signed.kid)
+        row = await envelopes.envelope_by_mid(conn, mid)
+        delivery = await envelopes.delivery(conn, row.seq or 0, caller.id) if row else None
+    if row is None or delivery is None:
+        await record_denial(
+            ctx, actor=caller, action="receipt.record", reason="not_addressed", subject=mid
+        )
+        raise NotFound("no such envelope for you", code="envelope.not_found")
+    if author.id != caller.id or claimed.by != caller.id:
+        raise Forbidden(
+            "a receipt must be signed by and name its sender", code="receipt.impersonation"
+        )
+    receipt = verify_receipt(raw, key, envelope=row.raw)
+    if receipt.mid != mid:
+        raise InvalidRequest("the receipt names another message id", code="receipt.wrong_message")
+    now = ctx.now()
+    at = int(receipt.at.timestamp())
+    async with ctx.engine.begin() as conn:
+        changed = await envelopes.advance_delivery(
+            conn, row.seq or 0, caller.id, receipt.status.value, now
+        )
+        receipt_id = await receipts.insert_receipt(
+            conn,
+            receipts.ReceiptRow(
+                id=None,
+                envelope_seq=row.seq or 0,
+                by_id=caller.id,
+                status=receipt.status.value,
+                at=at,
+                raw=raw.decode("utf-8"),
+                sha256=hashlib.sha256(raw).digest(),
+                received_at=now,
+            ),
+            notify_participant=row.sender_id,
+        )
+        await audit.append_record(
+            conn,
+            at=now,
+            event="receipt.recorded",
+            actor=caller.id,
+            subject=mid,
+            country=caller.country,
+            details={
+                "mid": mid,
+                "status": receipt.status.value,
+                "receipt_sha256": b64u_encode(hashlib.sha256(raw).digest()),
+            },
+        )
+    ctx.metrics.inc("pgs_receipts_total", status=receipt.status.value)
+    ctx.notifier.notify([row.sender_id])
+    return {"id": receipt_id, "mid": mid, "status": receipt.status.value, "state_changed": changed}

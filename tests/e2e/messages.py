@@ -1,0 +1,16 @@
+"""Message contents for the end-to-end tests, from the example files in tests/vectors/messages."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from protocols.messages._base import ContentModel
+from protocols.messages.common import MessageKind
+from protocols.messages.registry import parse_message
+
+EXAMPLES = Path(__file__).parents[1] / "vectors" / "messages"
+
+
+def example(kind: MessageKind) -> ContentModel:
+    return parse_message(kind, json.loads((EXAMPLES / f"{kind.value}.json").read_text()))
