@@ -1247,9 +1247,7 @@ def test_handmade_envelope_opens(forge: EnvelopeForge) -> None:
     [b"1e400", b"-1e400", b"1" + b"0" * 400 + b".0"],
     ids=["1e400", "minus-1e400", "400-digit-decimal"],
 )
-def test_number_overflowing_to_infinity_is_refused(
-    forge: EnvelopeForge, literal: bytes
-) -> None:
+def test_number_overflowing_to_infinity_is_refused(forge: EnvelopeForge, literal: bytes) -> None:
     raw = handmade_with_commitment(forge, b'{"n":' + literal + b"}")
     with pytest.raises(MalformedError, match="JWE protected header"):
         open_as(forge, raw)
