@@ -7,11 +7,11 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 from aiohttp import web
-from hub.policy.model import load_policy_file
 
 from crypto.keys import SigningKey, load_private_pem, private_pem
 from hub.errors import ConfigError
 from hub.home import HubConfig
+from hub.policy.model import load_policy_file
 from hub.server import handlers
 from hub.server.keys import CTX
 from hub.server.problems import problem_middleware

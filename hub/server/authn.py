@@ -4,10 +4,10 @@ replay check (durable, so a replay fails after a restart too) and the per-partic
 from __future__ import annotations
 
 from aiohttp import web
-from hub.policy.groups import Member
 
 from hub.auth.httpsig import WINDOW_SECONDS, VerifiedSignature, claimed_keyid, verify_request
 from hub.errors import AuthenticationError
+from hub.policy.groups import Member
 from hub.server.keys import CTX
 from hub.services.members import signer
 from hub.storage import nonces

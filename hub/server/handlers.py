@@ -6,11 +6,11 @@ import json
 from typing import Any
 
 from aiohttp import web
-from hub.policy.decisions import audit_scope, check_admin
 
 from crypto.errors import CryptoError
 from crypto.strictjson import loads
 from hub.errors import InvalidRequest, MalformedRequest
+from hub.policy.decisions import audit_scope, check_admin
 from hub.server.authn import authenticate
 from hub.server.keys import CTX
 from hub.server.openapi import document

@@ -7,7 +7,6 @@ table. Records hold metadata only: who, what action, why refused — never conte
 from __future__ import annotations
 
 from hub.policy.groups import Member
-
 from hub.services.context import HubContext
 from hub.storage import audit
 

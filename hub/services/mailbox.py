@@ -10,11 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from hub.policy.decisions import can_read_envelope
-from hub.policy.groups import Member
-
 from crypto.b64 import b64u_encode
 from hub.errors import NotFound
+from hub.policy.decisions import can_read_envelope
+from hub.policy.groups import Member
 from hub.services.audit import record_denial
 from hub.services.context import HubContext
 from hub.storage import envelopes, mailbox

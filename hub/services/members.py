@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from hub.policy.groups import Member
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from crypto.keys import VerifyKey, verify_key_from_jwk
 from crypto.strictjson import loads
 from hub.errors import AuthenticationError, Forbidden
+from hub.policy.groups import Member
 from hub.storage import participants as store
 
 

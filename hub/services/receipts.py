@@ -5,10 +5,9 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from hub.policy.groups import Member
-
 from crypto.b64 import b64u_encode
 from hub.errors import Forbidden, InvalidRequest, NotFound
+from hub.policy.groups import Member
 from hub.services.audit import record_denial
 from hub.services.context import HubContext
 from hub.services.members import signer

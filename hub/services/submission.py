@@ -11,8 +11,6 @@ import hmac
 from dataclasses import dataclass
 from typing import Any
 
-from hub.policy.decisions import check_can_send
-from hub.policy.groups import Member, members
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from crypto import jws
@@ -20,6 +18,8 @@ from crypto.b64 import b64u_encode
 from crypto.envelope import envelope_digest
 from crypto.strictjson import dumps
 from hub.errors import Conflict, Forbidden, HubError, TooLarge
+from hub.policy.decisions import check_can_send
+from hub.policy.groups import Member, members
 from hub.services.audit import record_denial
 from hub.services.context import HubContext
 from hub.services.members import all_members, signer

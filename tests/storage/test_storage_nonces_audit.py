@@ -52,6 +52,12 @@ async def test_purge_expired(engine: AsyncEngine) -> None:
 async def test_audit_records_are_compact_ordered_and_filtered_by_country(
     engine: AsyncEngine,
 ) -> None:
+    appended: list[tuple[str, str | None, str | None, str | None, dict[str, object]]] = [
+        ("envelope.accepted", "fr-1", "m-1", "FR", {"to": ["de-1"], "kind": "alert"}),
+        ("envelope.accepted", "de-1", "m-2", "DE", {"kind": "rfi"}),
+        ("participant.suspended", "admin", "fr-1", "FR", {"é": 1}),
+        ("hub.started", None, None, None, {}),
+    ]
     async with engine.begin() as conn:
         seqs = [
             await audit.append_record(
@@ -63,14 +69,7 @@ async def test_audit_records_are_compact_ordered_and_filtered_by_country(
                 country=country,
                 details=details,
             )
-            for n, (event, actor, subject, country, details) in enumerate(
-                [
-                    ("envelope.accepted", "fr-1", "m-1", "FR", {"to": ["de-1"], "kind": "alert"}),
-                    ("envelope.accepted", "de-1", "m-2", "DE", {"kind": "rfi"}),
-                    ("participant.suspended", "admin", "fr-1", "FR", {"é": 1}),
-                    ("hub.started", None, None, None, {}),
-                ]
-            )
+            for n, (event, actor, subject, country, details) in enumerate(appended)
         ]
     assert seqs == sorted(seqs)
     assert len(set(seqs)) == 4
