@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 import migrations
 from hub.errors import ConfigError, Unavailable
 from hub.storage import migrate
+from hub.storage.audit import append_record
 from hub.storage.engine import create_engine, default_sqlite_url, parse_url, ping, redact
 from hub.storage.tables import metadata
 
@@ -138,9 +139,7 @@ async def test_sqlite_connections_are_durable_and_strict(tmp_path: Path) -> None
 
 
 async def test_a_second_writer_waits_for_the_first_to_commit(engine: AsyncEngine) -> None:
-    # SQLite: BEGIN IMMEDIATE; PostgreSQL: the stream lock taken before a mailbox insert.
-    from hub.storage.audit import append_record
-
+    # SQLite: BEGIN IMMEDIATE; PostgreSQL: the stream lock taken before a stream insert.
     async def write(event: str) -> int:
         async with engine.begin() as conn:
             return await append_record(
