@@ -10,7 +10,7 @@ from hub.errors import Forbidden, InvalidRequest, NotFound
 from hub.policy.groups import Member
 from hub.services.audit import record_denial
 from hub.services.context import HubContext
-from hub.services.members import signer
+from hub.services.members import member, signer
 from hub.storage import audit, envelopes, receipts
 from protocols.receipts import MAX_RECEIPT_BYTES, read_receipt, verify_receipt
 
@@ -40,6 +40,9 @@ async def record(ctx: HubContext, caller: Member, mid: str, raw: bytes) -> dict[
         raise InvalidRequest("the receipt names another message id", code="receipt.wrong_message")
     now = ctx.now()
     at = int(receipt.at.timestamp())
+    async with ctx.engine.connect() as conn:
+        sender = await member(conn, row.sender_id)
+    sender_country = sender.country if sender else None
     async with ctx.engine.begin() as conn:
         changed = await envelopes.advance_delivery(
             conn, row.seq or 0, caller.id, receipt.status.value, now
@@ -65,6 +68,7 @@ async def record(ctx: HubContext, caller: Member, mid: str, raw: bytes) -> dict[
             actor=caller.id,
             subject=mid,
             country=caller.country,
+            countries=[sender_country] if sender_country else [],
             details={
                 "mid": mid,
                 "status": receipt.status.value,

@@ -156,6 +156,7 @@ async def submit(ctx: HubContext, raw: bytes) -> Acceptance:
                 actor=sender.id,
                 subject=header.mid,
                 country=sender.country,
+                countries=[m.country for m in recipients if m is not None],
                 details={
                     "mid": header.mid,
                     "sender": sender.id,

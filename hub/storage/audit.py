@@ -6,14 +6,14 @@ Plain rows for now; the audit-log issue turns this into a Merkle log.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hub.storage._streams import lock_streams
-from hub.storage.tables import audit_records
+from hub.storage.tables import audit_record_countries, audit_records
 
 MAX_PAGE = 1000
 
@@ -50,8 +50,13 @@ async def append_record(
     subject: str | None,
     country: str | None,
     details: Mapping[str, object],
+    countries: Iterable[str] = (),
 ) -> int:
-    """Append a record; returns its sequence number."""
+    """Append a record; returns its sequence number.
+
+    ``country`` is the actor's; ``countries`` adds every other country the record involves (an
+    envelope's recipients' countries, say). Both decide what a country-scoped auditor sees.
+    """
     encoded = encode_details(details)
     await lock_streams(conn)
     result = await conn.execute(
@@ -59,19 +64,29 @@ async def append_record(
         .values(at=at, event=event, actor=actor, subject=subject, country=country, details=encoded)
         .returning(audit_records.c.seq)
     )
-    return int(result.scalar_one())
+    seq = int(result.scalar_one())
+    involved = sorted({*countries, *([country] if country else [])})
+    if involved:
+        await conn.execute(
+            insert(audit_record_countries), [{"seq": seq, "country": c} for c in involved]
+        )
+    return seq
 
 
 async def records(
     conn: AsyncConnection, *, after: int, limit: int, country: str | None
 ) -> list[AuditRecord]:
     """Up to ``limit`` records after sequence number ``after``, oldest first; with ``country``,
-    only that country's records.
+    only the records involving that country.
     """
     if not 1 <= limit <= MAX_PAGE:
         raise ValueError(f"limit must be between 1 and {MAX_PAGE}")
     statement = select(audit_records).where(audit_records.c.seq > after)
     if country is not None:
-        statement = statement.where(audit_records.c.country == country)
+        involving = select(audit_record_countries.c.seq).where(
+            audit_record_countries.c.country == country,
+            audit_record_countries.c.seq > after,
+        )
+        statement = statement.where(audit_records.c.seq.in_(involving))
     result = await conn.execute(statement.order_by(audit_records.c.seq).limit(limit))
     return [AuditRecord(**found._mapping) for found in result]

@@ -198,3 +198,13 @@ audit_records = Table(
     Index("ix_audit_records_country_seq", "country", "seq"),
     sqlite_autoincrement=True,
 )
+
+# Every country a record involves (an envelope's sender and recipients, for instance): what a
+# country-scoped auditor's view is filtered on.
+audit_record_countries = Table(
+    "audit_record_countries",
+    metadata,
+    Column("seq", SERIAL, ForeignKey("audit_records.seq"), primary_key=True),
+    Column("country", Text, primary_key=True),
+    Index("ix_audit_record_countries_country_seq", "country", "seq"),
+)
