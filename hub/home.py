@@ -13,19 +13,30 @@ The authority's *private* key is not read by the server: the server only pins it
 
 from __future__ import annotations
 
+import json
 import os
 import tomllib
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from crypto.keys import VerifyKey, verify_key_from_jwk
+from crypto.keys import (
+    SigningKey,
+    VerifyKey,
+    load_private_pem,
+    private_pem,
+    verify_key_from_jwk,
+)
 from hub.errors import ConfigError
 
 CONFIG_FILE = "config.toml"
 POLICY_FILE = "policy.toml"
 HUB_KEY_DIR = "hub-key"
 AUTHORITY_DIR = "authority"
+AUTHORITY_KEY_FILE = "authority.key.pem"
+AUTHORITY_PUBLIC_FILE = "authority.jwk.json"
+AUTHORITY_PASSPHRASE_ENV = "PGS_AUTHORITY_PASSPHRASE"  # noqa: S105 - a variable name
 HOME_ENV = "PGS_HOME"
 DATABASE_ENV = "PGS_DATABASE_URL"
 
@@ -109,3 +120,48 @@ def load_config(home: Path, *, database_url: str | None = None) -> HubConfig:
         tls_key=optional_path("tls_key"),
         public_url=hub.get("public_url") if isinstance(hub.get("public_url"), str) else None,
     )
+
+
+def load_authority(home: Path) -> SigningKey:
+    """The registry authority's private key from a demo home (production keeps it offline)."""
+    path = home / AUTHORITY_DIR / AUTHORITY_KEY_FILE
+    secret = os.environ.get(AUTHORITY_PASSPHRASE_ENV)
+    key = load_private_pem(path.read_bytes(), secret.encode() if secret else None)
+    if not isinstance(key, SigningKey):
+        raise ConfigError(f"{path} is not an Ed25519 key")
+    return key
+
+
+def write_home(home: Path, *, port: int) -> SigningKey:
+    """Create config, policy, authority key and hub key; returns the authority key."""
+    if (home / CONFIG_FILE).exists():
+        raise ConfigError(f"{home} already holds a hub ({CONFIG_FILE} exists)")
+    (home / AUTHORITY_DIR).mkdir(parents=True, exist_ok=True)
+    (home / HUB_KEY_DIR).mkdir(parents=True, exist_ok=True)
+    authority = SigningKey.generate()
+    secret = os.environ.get(AUTHORITY_PASSPHRASE_ENV)
+    key_path = home / AUTHORITY_DIR / AUTHORITY_KEY_FILE
+    key_path.write_bytes(private_pem(authority, secret.encode() if secret else None))
+    key_path.chmod(0o600)
+    public = authority.public.to_jwk()
+    (home / AUTHORITY_DIR / AUTHORITY_PUBLIC_FILE).write_text(json.dumps(public, indent=2) + "\n")
+    default_policy = resources.files("hub.policy").joinpath("default.toml").read_text("utf-8")
+    (home / POLICY_FILE).write_text(default_policy, encoding="utf-8")
+    jwk_inline = ", ".join(f'{k} = "{v}"' for k, v in public.items())
+    (home / CONFIG_FILE).write_text(
+        "# Global Shield Hub configuration. Paths are relative to this folder.\n"
+        "[hub]\n"
+        'host = "127.0.0.1"\n'
+        f"port = {port}\n"
+        '# database_url = "postgresql+asyncpg://pgs@db.example/pgs"  # default: hub.db here\n'
+        '# tls_cert = "tls/hub.crt"\n'
+        '# tls_key = "tls/hub.key"\n'
+        f'policy = "{POLICY_FILE}"\n'
+        "\n"
+        "# The registry authority (WCO) key that certifies participants. Pinned: the hub and its\n"
+        "# clients accept only certificates it signed.\n"
+        "[authority]\n"
+        f"public_jwk = {{ {jwk_inline} }}\n",
+        encoding="utf-8",
+    )
+    return authority

@@ -60,6 +60,66 @@ CATALOGUE: dict[str, dict[Lang, str]] = {
         "en": "envelope {mid}: {size} bytes, {n} recipients",
         "fr": "enveloppe {mid} : {size} octets, {n} destinataires",
     },
+    "hub.demo.title": {
+        "en": "Global Shield Hub - demo on a real hub (embedded SQLite, loopback sockets)",
+        "fr": "Global Shield Hub - démonstration sur un vrai hub (SQLite intégré, sockets locaux)",
+    },
+    "hub.demo.step.init": {
+        "en": "1. Create a hub home in {home} and start the hub",
+        "fr": "1. Créer le dossier du hub dans {home} et démarrer le hub",
+    },
+    "hub.demo.listening": {"en": "hub listening on {url}", "fr": "hub à l'écoute sur {url}"},
+    "hub.demo.step.enrol": {
+        "en": "2. The registry authority certifies WCO, Nigeria, Ghana, Cameroon and an auditor",
+        "fr": "2. L'autorité d'enregistrement certifie l'OMD, le Nigeria, le Ghana, le Cameroun"
+        " et un auditeur",
+    },
+    "hub.demo.step.alert": {
+        "en": "3. Nigeria alerts Ghana and the WCO about an ammonium nitrate shipment",
+        "fr": "3. Le Nigeria alerte le Ghana et l'OMD sur un envoi de nitrate d'ammonium",
+    },
+    "hub.demo.step.reply": {
+        "en": "4. Ghana reads the alert and answers with a seizure notice",
+        "fr": "4. Le Ghana lit l'alerte et répond par un avis de saisie",
+    },
+    "hub.demo.step.broadcast": {
+        "en": "5. The WCO broadcasts a notice to West and Central Africa",
+        "fr": "5. L'OMD diffuse un avis à l'Afrique occidentale et centrale",
+    },
+    "hub.demo.step.refused": {
+        "en": "6. Cameroon tries to read Ghana's seizure notice",
+        "fr": "6. Le Cameroun tente de lire l'avis de saisie du Ghana",
+    },
+    "hub.demo.step.received": {
+        "en": "7. Who received what",
+        "fr": "7. Qui a reçu quoi",
+    },
+    "hub.demo.step.audit": {
+        "en": "8. The auditor reviews the log (metadata only)",
+        "fr": "8. L'auditeur examine le journal (métadonnées seulement)",
+    },
+    "hub.demo.step.stopped": {
+        "en": "9. The hub has stopped cleanly",
+        "fr": "9. Le hub s'est arrêté proprement",
+    },
+    "hub.demo.sent": {
+        "en": "{who} sent {kind} {mid} to {to}",
+        "fr": "{who} a envoyé {kind} {mid} à {to}",
+    },
+    "hub.demo.read": {
+        "en": "{who} verified, decrypted and acknowledged: {subject}",
+        "fr": "{who} a vérifié, déchiffré et accusé réception : {subject}",
+    },
+    "hub.demo.refused": {"en": "{who} refused: {reason}", "fr": "{who} refusé : {reason}"},
+    "hub.demo.no_content": {
+        "en": "The auditor sees who sent what kind of message to whom and when, never the content.",
+        "fr": "L'auditeur voit qui a envoyé quel type de message à qui et quand,"
+        " jamais le contenu.",
+    },
+    "hub.demo.done": {
+        "en": "Done. The hub home (keys, database, configuration) is in {home}",
+        "fr": "Terminé. Le dossier du hub (clés, base de données, configuration) est dans {home}",
+    },
 }
 
 

@@ -12,9 +12,8 @@ from rich.table import Table
 
 from hub.cli.common import out, reported_errors
 from hub.cli.connection import async_command, hub_options, make_client
-from hub.cli.server import HOME_OPTION, load_authority
-from hub.enrolment import certify
-from hub.home import default_home
+from hub.cli.server import HOME_OPTION
+from hub.home import default_home, load_authority
 from hub.keystore import load_public
 
 ROLES = ["ncp", "wco", "auditor", "admin"]
@@ -28,6 +27,8 @@ def admin() -> None:
 def _certificate(
     home: Path | None, participant: str, role: str, scope: str | None, public_keys: Path
 ) -> bytes:
+    from hub.enrolment import certify
+
     public = load_public(public_keys, participant)
     authority = load_authority(home or default_home())
     return certify(

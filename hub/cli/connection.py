@@ -8,13 +8,14 @@ import ssl
 from collections.abc import Awaitable, Callable, Coroutine
 from functools import wraps
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from crypto.keys import VerifyKey, verify_key_from_jwk
 from hub.cli.common import fail, load_keys
-from hub.client import HubClient, HubClientError, TrustError
+
+if TYPE_CHECKING:
+    from hub.client import HubClient
 
 T = TypeVar("T")
 
@@ -64,6 +65,9 @@ def hub_options(func: Callable[..., Any]) -> Callable[..., Any]:
 def make_client(
     hub_url: str, ca: Path | None, authority: Path | None, key_folder: Path, prompt_passphrase: bool
 ) -> HubClient:
+    from crypto.keys import VerifyKey, verify_key_from_jwk
+    from hub.client import HubClient
+
     me = load_keys(key_folder, prompt_passphrase)
     pinned: VerifyKey | None = None
     if authority is not None:
@@ -74,6 +78,8 @@ def make_client(
 
 def run(coro: Coroutine[Any, Any, T]) -> T:
     """Run a client coroutine, turning refusals into one-line errors."""
+    from hub.client import HubClientError, TrustError
+
     try:
         return asyncio.run(coro)
     except HubClientError as exc:

@@ -3,31 +3,24 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
-import shutil
 import ssl
-from importlib import resources
 from pathlib import Path
 
 import click
 
-from crypto.keys import SigningKey, load_private_pem, private_pem
 from hub.cli.common import fail, out, reported_errors
 from hub.errors import ConfigError
 from hub.home import (
     AUTHORITY_DIR,
+    AUTHORITY_KEY_FILE,
     CONFIG_FILE,
-    HUB_KEY_DIR,
     POLICY_FILE,
     default_home,
     load_config,
     sqlite_url,
+    write_home,
 )
-
-AUTHORITY_KEY_FILE = "authority.key.pem"
-AUTHORITY_PUBLIC_FILE = "authority.jwk.json"
-AUTHORITY_PASSPHRASE_ENV = "PGS_AUTHORITY_PASSPHRASE"  # noqa: S105 - a variable name
 
 HOME_OPTION = click.option(
     "--home",
@@ -40,55 +33,6 @@ DATABASE_OPTION = click.option(
     envvar="PGS_DATABASE_URL",
     help="SQLAlchemy URL, e.g. postgresql+asyncpg://user@host/db (default: the home's SQLite).",
 )
-
-
-def load_authority(home: Path) -> SigningKey:
-    """The registry authority's private key from a demo home (production keeps it offline)."""
-    import os
-
-    path = home / AUTHORITY_DIR / AUTHORITY_KEY_FILE
-    secret = os.environ.get(AUTHORITY_PASSPHRASE_ENV)
-    key = load_private_pem(path.read_bytes(), secret.encode() if secret else None)
-    if not isinstance(key, SigningKey):
-        raise ConfigError(f"{path} is not an Ed25519 key")
-    return key
-
-
-def write_home(home: Path, *, port: int) -> SigningKey:
-    """Create config, policy, authority key and hub key; returns the authority key."""
-    import os
-
-    if (home / CONFIG_FILE).exists():
-        raise ConfigError(f"{home} already holds a hub ({CONFIG_FILE} exists)")
-    (home / AUTHORITY_DIR).mkdir(parents=True, exist_ok=True)
-    (home / HUB_KEY_DIR).mkdir(parents=True, exist_ok=True)
-    authority = SigningKey.generate()
-    secret = os.environ.get(AUTHORITY_PASSPHRASE_ENV)
-    key_path = home / AUTHORITY_DIR / AUTHORITY_KEY_FILE
-    key_path.write_bytes(private_pem(authority, secret.encode() if secret else None))
-    key_path.chmod(0o600)
-    public = authority.public.to_jwk()
-    (home / AUTHORITY_DIR / AUTHORITY_PUBLIC_FILE).write_text(json.dumps(public, indent=2) + "\n")
-    default_policy = resources.files("hub.policy").joinpath("default.toml").read_text("utf-8")
-    (home / POLICY_FILE).write_text(default_policy, encoding="utf-8")
-    jwk_inline = ", ".join(f'{k} = "{v}"' for k, v in public.items())
-    (home / CONFIG_FILE).write_text(
-        "# Global Shield Hub configuration. Paths are relative to this folder.\n"
-        "[hub]\n"
-        'host = "127.0.0.1"\n'
-        f"port = {port}\n"
-        '# database_url = "postgresql+asyncpg://pgs@db.example/pgs"  # default: hub.db here\n'
-        '# tls_cert = "tls/hub.crt"\n'
-        '# tls_key = "tls/hub.key"\n'
-        f'policy = "{POLICY_FILE}"\n'
-        "\n"
-        "# The registry authority (WCO) key that certifies participants. Pinned: the hub and its\n"
-        "# clients accept only certificates it signed.\n"
-        "[authority]\n"
-        f"public_jwk = {{ {jwk_inline} }}\n",
-        encoding="utf-8",
-    )
-    return authority
 
 
 @click.command()
@@ -203,7 +147,3 @@ def serve(
         )
     except ConfigError as exc:
         fail(f"[{exc.code}] {exc}")
-
-
-def copy_default_policy(target: Path) -> None:  # pragma: no cover - used by docs
-    shutil.copy(str(resources.files("hub.policy").joinpath("default.toml")), target)

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from hub import keystore
-from hub.cli.server import write_home
 from hub.enrolment import bootstrap_admin
+from hub.home import write_home
 from hub.storage.migrate import upgrade
 from tests.e2e.harness import ADMIN, RunningHub, free_port, start_hub, wait_healthy
 

@@ -220,11 +220,25 @@ def test_help_explains_every_command(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(("lang", "phrase"), [("en", "refused"), ("fr", "refusé")])
-def test_demo_runs_the_whole_offline_scenario(tmp_path: Path, lang: str, phrase: str) -> None:
-    done = pgs("demo", "--home", tmp_path / "demo", "--lang", lang, cwd=tmp_path)
+def test_offline_demo_runs_the_envelope_scenario(tmp_path: Path, lang: str, phrase: str) -> None:
+    done = pgs("demo", "--offline", "--home", tmp_path / "demo", "--lang", lang, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert done.stdout.count("✔") == 2  # Ghana and WCO opened it
     assert "CM-NCP-DOUALA " + phrase in done.stdout
     assert "crypto.not_a_recipient" in done.stdout
     assert "crypto.bad_signature" in done.stdout
     assert (tmp_path / "demo" / "alert.envelope.json").exists()
+
+
+def test_demo_runs_the_hub_scenario_over_real_sockets(tmp_path: Path) -> None:
+    done = pgs("demo", "--home", tmp_path / "hub", "--lang", "en", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
+    assert "hub listening on http://127.0.0.1:" in out
+    assert "NG-NCP-LAGOS sent alert" in out
+    assert "GH-NCP-ACCRA sent seizure" in out
+    assert "WCO-PGS-BRUSSELS sent notice (WCA)" in out
+    assert "CM-NCP-DOUALA refused: [envelope.not_found]" in out
+    assert "access.denied" in out  # the refusal is in the audit log the auditor reviews
+    assert "The hub has stopped cleanly" in out
+    assert (tmp_path / "hub" / "hub.db").exists()

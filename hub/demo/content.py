@@ -1,0 +1,16 @@
+"""Realistic message contents for the demos (JSON files beside this module)."""
+
+from __future__ import annotations
+
+import json
+from importlib import resources
+
+from protocols.messages._base import ContentModel
+from protocols.messages.common import MessageKind
+from protocols.messages.registry import parse_message
+
+
+def demo_content(kind: MessageKind) -> ContentModel:
+    """The demo's ``kind`` message, validated."""
+    text = resources.files("hub.demo").joinpath("content", f"{kind.value}.json").read_text("utf-8")
+    return parse_message(kind, json.loads(text))

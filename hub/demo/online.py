@@ -1,0 +1,172 @@
+"""The hub demo (``make demo``): a real hub on the embedded SQLite default, over real sockets.
+
+A temporary home is initialised as ``pgs init`` does; the hub listens on a loopback port; WCO,
+Nigeria, Ghana, Cameroon and a global auditor are enrolled; then Nigeria alerts Ghana and the WCO
+about an ammonium nitrate shipment, Ghana answers with a seizure notice, the WCO broadcasts a
+notice to West and Central Africa, Cameroon's attempt to read Ghana's message is refused, and the
+auditor reviews the log's metadata. The hub is then stopped cleanly.
+"""
+
+from __future__ import annotations
+
+import socket
+import time
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+from rich.markup import escape
+from rich.panel import Panel
+from rich.table import Table
+
+from hub import keystore
+from hub.cli.common import out
+from hub.client import HubClient, HubClientError
+from hub.demo.content import demo_content
+from hub.enrolment import bootstrap_admin, certify
+from hub.home import load_config, sqlite_url, write_home
+from hub.i18n import Lang, t
+from hub.server.app import create_app
+from hub.storage.migrate import upgrade
+from protocols.messages.common import MessageKind, MessageRef, Tlp
+from protocols.messages.receipt import ReceiptStatus
+
+ADMIN = "WCO-HUB-ADMIN"
+WCO, NG, GH, CM, AUDITOR = (
+    "WCO-PGS-BRUSSELS",
+    "NG-NCP-LAGOS",
+    "GH-NCP-ACCRA",
+    "CM-NCP-DOUALA",
+    "WCO-AUDIT",
+)
+ROLES = {WCO: "wco", NG: "ncp", GH: "ncp", CM: "ncp", AUDITOR: "auditor"}
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _what(event: str, details: dict[str, Any]) -> str:
+    """One line of an audit record's metadata for the demo's table."""
+    if event == "envelope.accepted":
+        return f"{details['kind']} TLP:{details['tlp']} → {', '.join(details['recipients'])}"
+    return str(details.get("status") or details.get("role") or details.get("reason") or "")
+
+
+async def run_online(home: Path, language: Lang) -> None:  # noqa: PLR0915 - reads as a script
+    def step(key: str, **values: object) -> None:
+        out.print()
+        out.rule(f"[bold]{t(key, language, **values)}[/]")
+
+    out.print(Panel.fit(t("hub.demo.title", language)))
+    step("hub.demo.step.init", home=home)
+    port = _free_port()
+    authority = write_home(home, port=port)
+    url = sqlite_url(home)
+    await upgrade(url)
+    admin = keystore.load(await bootstrap_admin(home, url, authority, ADMIN), None)
+    runner = web.AppRunner(create_app(load_config(home)), access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", port)
+    await site.start()
+    base = f"http://127.0.0.1:{port}"
+    out.print(t("hub.demo.listening", language, url=base))
+    people: dict[str, keystore.LocalParticipant] = {}
+
+    def client(who: keystore.LocalParticipant) -> HubClient:
+        return HubClient(base, who, authority=authority.public)
+
+    try:
+        step("hub.demo.step.enrol")
+        async with client(admin) as hub:
+            for pid, role in ROLES.items():
+                local = keystore.create(home / "participants" / pid, pid, None)
+                certificate = certify(
+                    authority,
+                    pid,
+                    role=role,
+                    verify=local.signing.public,
+                    encrypt=local.decryption.public,
+                    now=int(time.time()),
+                )
+                await hub.enrol(certificate)
+                people[pid] = local
+                out.print(f"  [green]✔[/] {pid:<18} {role}")
+
+        step("hub.demo.step.alert")
+        async with client(people[NG]) as ng:
+            alert, accepted = await ng.send(
+                kind=MessageKind.ALERT, content=demo_content(MessageKind.ALERT), to=[GH, WCO],
+                tlp=Tlp.AMBER,
+            )  # fmt: skip
+        out.print(t("hub.demo.sent", language, who=NG, kind="alert", mid=alert.header.mid,
+                    to=", ".join(accepted["recipients"])))  # fmt: skip
+
+        step("hub.demo.step.reply")
+        async with client(people[GH]) as gh:
+            opened = await gh.read(alert.header.mid)
+            await gh.ack(alert.header.mid, ReceiptStatus.READ)
+            subject = getattr(opened.content, "subject", "")
+            out.print(t("hub.demo.read", language, who=GH, subject=subject))
+            answer = demo_content(MessageKind.SEIZURE).model_copy(
+                update={"references": (MessageRef(mid=alert.header.mid, kind=MessageKind.ALERT),)}
+            )
+            seizure, accepted = await gh.send(
+                kind=MessageKind.SEIZURE, content=answer, to=[NG, WCO],
+                tlp=Tlp.AMBER, in_reply_to=None, thread=alert.header.mid,
+            )  # fmt: skip
+        out.print(t("hub.demo.sent", language, who=GH, kind="seizure", mid=seizure.header.mid,
+                    to=", ".join(accepted["recipients"])))  # fmt: skip
+
+        step("hub.demo.step.broadcast")
+        async with client(people[WCO]) as wco:
+            notice, accepted = await wco.send(
+                kind=MessageKind.NOTICE, content=demo_content(MessageKind.NOTICE), group="WCA",
+                tlp=Tlp.GREEN,
+            )  # fmt: skip
+        out.print(t("hub.demo.sent", language, who=WCO, kind="notice (WCA)", mid=notice.header.mid,
+                    to=", ".join(accepted["recipients"])))  # fmt: skip
+
+        step("hub.demo.step.refused")
+        async with client(people[CM]) as cm:
+            try:
+                await cm.read(seizure.header.mid)
+            except HubClientError as exc:
+                reason = escape(str(exc))
+                out.print("[red]✘[/] " + t("hub.demo.refused", language, who=CM, reason=reason))
+            else:  # pragma: no cover - a security defect; the tests make sure it is not
+                raise RuntimeError("Cameroon could read Ghana's message")
+
+        step("hub.demo.step.received")
+        table = Table("participant", "kind", "from", "message id", "TLP")
+        for pid in (WCO, NG, GH, CM):
+            async with client(people[pid]) as who:
+                for item in (await who.inbox())["items"]:
+                    if item["type"] == "envelope":
+                        table.add_row(pid, item["kind"], item["from"], item["mid"], item["tlp"])
+                    else:
+                        table.add_row(
+                            pid, f"receipt: {item['status']}", item["by"], item["mid"], ""
+                        )
+        out.print(table)
+
+        step("hub.demo.step.audit")
+        async with client(people[AUDITOR]) as auditor:
+            records = (await auditor.audit_records(limit=100))["records"]
+        audit = Table("#", "event", "actor", "subject", "what")
+        for record in records:
+            audit.add_row(
+                str(record["seq"]),
+                record["event"],
+                record["actor"] or "",
+                record["subject"] or "",
+                _what(record["event"], record["details"]),
+            )
+        out.print(audit)
+        out.print(t("hub.demo.no_content", language))
+    finally:
+        await runner.cleanup()
+    step("hub.demo.step.stopped")
+    out.print(t("hub.demo.done", language, home=home))
