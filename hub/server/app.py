@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import hashlib
 import logging
-from collections.abc import AsyncIterator
+import signal
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 from aiohttp import web
+from sqlalchemy.exc import SQLAlchemyError
 
 from crypto.keys import SigningKey, load_private_pem, private_pem
-from hub.errors import ConfigError
+from hub.errors import ConfigError, HubError
 from hub.home import HubConfig
 from hub.policy.model import load_policy_file
 from hub.server import handlers
@@ -17,6 +22,7 @@ from hub.server.keys import CTX
 from hub.server.problems import problem_middleware
 from hub.server.stream import stream
 from hub.services.context import HubContext, PolicyHolder
+from hub.storage import audit, envelopes, nonces
 from hub.storage.engine import create_engine, redact
 from hub.storage.migrate import check_schema
 
@@ -38,6 +44,54 @@ def load_or_create_hub_key(folder: Path) -> SigningKey:
     if not isinstance(loaded, SigningKey):
         raise ConfigError(f"{path} is not an Ed25519 key")
     return loaded
+
+
+HOUSEKEEPING_SECONDS = 60.0
+
+
+async def _housekeeping(ctx: HubContext) -> None:
+    """Expire undelivered envelopes past their ``exp`` and forget nonces past the replay window."""
+    while True:
+        try:
+            async with ctx.engine.begin() as conn:
+                expired = await envelopes.expire_deliveries(conn, ctx.now())
+                await nonces.purge_expired(conn, ctx.now())
+            if expired:
+                log.info("expired %d undelivered deliveries", expired)
+        except (SQLAlchemyError, OSError, HubError):  # the database may be briefly away
+            log.warning("housekeeping failed; retrying in %.0f s", HOUSEKEEPING_SECONDS)
+        await asyncio.sleep(HOUSEKEEPING_SECONDS)
+
+
+async def reload_policy(ctx: HubContext) -> None:
+    """Re-read the policy file (SIGHUP). A bad file keeps the old policy and is logged."""
+    try:
+        policy_text = ctx.policy.path.read_bytes() if ctx.policy.path else b""
+        ctx.policy.reload()
+    except (ConfigError, OSError) as exc:
+        log.error("policy reload refused, keeping the current policy: %s", exc)  # noqa: TRY400
+        return
+    async with ctx.engine.begin() as conn:
+        await audit.append_record(
+            conn,
+            at=ctx.now(),
+            event="policy.reloaded",
+            actor=None,
+            subject=str(ctx.policy.path.name) if ctx.policy.path else None,
+            country=None,
+            details={"sha256": hashlib.sha256(policy_text).hexdigest()},
+        )
+    log.info("policy reloaded from %s", ctx.policy.path)
+
+
+def _on_sighup(handler: Callable[[], object] | None) -> None:
+    """Install (or remove) the SIGHUP handler; only possible in the main thread's loop."""
+    loop = asyncio.get_running_loop()
+    with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+        if handler is None:
+            loop.remove_signal_handler(signal.SIGHUP)
+        else:
+            loop.add_signal_handler(signal.SIGHUP, handler)
 
 
 def routes(app: web.Application) -> None:
@@ -81,8 +135,14 @@ def create_app(config: HubConfig) -> web.Application:
             )
             ctx.metrics.gauge("pgs_websocket_connections", lambda: ctx.notifier.connections)
             app[CTX] = ctx
+            housekeeping = asyncio.create_task(_housekeeping(ctx))
+            _on_sighup(lambda: asyncio.ensure_future(reload_policy(ctx)))
             log.info("hub ready on database %s", redact(config.database_url))
             yield
+            _on_sighup(None)
+            housekeeping.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await housekeeping
             ctx.notifier.wake_all()
         finally:
             await engine.dispose()
