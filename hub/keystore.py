@@ -6,6 +6,8 @@ Layout (all written by ``pgs keygen``)::
     signing.key.pem      Ed25519, PKCS#8 PEM (encrypted when a passphrase was given)
     encryption.key.pem   X25519, PKCS#8 PEM (idem)
     public.jwks.json     both public keys as an RFC 7517/8037 JWK Set, safe to share
+    retired/KID/         keys replaced by a rotation (``pgs key rotate``): the old encryption key
+                         still opens messages sent before the rotation
 
 Private key files are created with mode 0600 and never overwritten silently.
 """
@@ -34,6 +36,7 @@ PARTICIPANT_FILE = "participant.json"
 SIGNING_FILE = "signing.key.pem"
 ENCRYPTION_FILE = "encryption.key.pem"
 PUBLIC_FILE = "public.jwks.json"
+RETIRED_DIR = "retired"
 MAX_KEY_FILE_BYTES = 64 * 1024
 
 
@@ -49,6 +52,11 @@ class LocalParticipant:
 
     id: str
     keys: KeySet
+    retired: tuple[DecryptionKey, ...] = ()
+
+    def decryption_key(self, kid: str) -> DecryptionKey | None:
+        """The current or a retired encryption key with id ``kid``."""
+        return next((k for k in (self.decryption, *self.retired) if k.kid == kid), None)
 
     @property
     def signing(self) -> SigningKey:
@@ -112,13 +120,46 @@ def is_encrypted(folder: Path) -> bool:
     return b"ENCRYPTED PRIVATE KEY" in _read(folder / SIGNING_FILE)
 
 
-def load(folder: Path, passphrase: bytes | None) -> LocalParticipant:
-    """Load a key folder written by :func:`create`."""
+def _load_pair(folder: Path, passphrase: bytes | None) -> KeySet:
     signing = load_private_pem(_read(folder / SIGNING_FILE), passphrase)
     decryption = load_private_pem(_read(folder / ENCRYPTION_FILE), passphrase)
     if not isinstance(signing, SigningKey) or not isinstance(decryption, DecryptionKey):
         raise KeyStoreError(f"{folder} has its signing and encryption keys mixed up")
-    return LocalParticipant(participant_id(folder), KeySet(signing, decryption))
+    return KeySet(signing, decryption)
+
+
+def load(folder: Path, passphrase: bytes | None) -> LocalParticipant:
+    """Load a key folder written by :func:`create` (with its retired keys, if any)."""
+    keys = _load_pair(folder, passphrase)
+    retired_root = folder / RETIRED_DIR
+    retired = (
+        tuple(
+            _load_pair(sub, passphrase).decryption
+            for sub in sorted(retired_root.iterdir())
+            if sub.is_dir()
+        )
+        if retired_root.is_dir()
+        else ()
+    )
+    return LocalParticipant(participant_id(folder), keys, retired)
+
+
+def rotate(folder: Path, passphrase: bytes | None) -> LocalParticipant:
+    """Replace a folder's keys with new ones, keeping the old pair under ``retired/<old enc kid>``.
+
+    The new public keys must then be certified and installed on the hub (``pgs admin rotate``).
+    """
+    current = load(folder, passphrase)
+    archive = folder / RETIRED_DIR / current.decryption.kid
+    archive.mkdir(parents=True, exist_ok=False)
+    for name in (SIGNING_FILE, ENCRYPTION_FILE, PUBLIC_FILE):
+        (folder / name).rename(archive / name)
+    (archive / PARTICIPANT_FILE).write_text(json.dumps({"id": current.id}) + "\n")
+    keys = KeySet.generate()
+    _write_private(folder / SIGNING_FILE, private_pem(keys.signing, passphrase))
+    _write_private(folder / ENCRYPTION_FILE, private_pem(keys.decryption, passphrase))
+    (folder / PUBLIC_FILE).write_text(json.dumps(keys.public_jwks(), indent=2) + "\n")
+    return load(folder, passphrase)
 
 
 def load_public(path: Path, participant: str) -> PublicParticipant:

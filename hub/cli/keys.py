@@ -99,3 +99,21 @@ def key_export(folder: Path, include_private: bool, yes: bool, prompt_passphrase
         local = load_keys(folder, prompt_passphrase)
     jwks = {"keys": [private_jwk(local.signing), private_jwk(local.decryption)]}
     out.print(json.dumps(jwks, indent=2), markup=False)
+
+
+@key.command("rotate")
+@click.argument("folder", type=click.Path(file_okay=False, exists=True, path_type=Path))
+@passphrase_option
+def key_rotate(folder: Path, prompt_passphrase: bool) -> None:
+    """Make new keys in FOLDER, keeping the old ones under FOLDER/retired/ so that messages sent
+    before the rotation still open. Then have an admin run `pgs admin rotate` with the new
+    public.jwks.json."""
+    with reported_errors():
+        rotated = keystore.rotate(folder, passphrase(prompt_passphrase))
+    out.print(f"new keys for [bold]{rotated.id}[/] in {folder}")
+    out.print(f"  signing key id    {rotated.signing.kid}")
+    out.print(f"  encryption key id {rotated.decryption.kid}")
+    out.print(f"  retired keys kept {len(rotated.retired)}")
+    out.print(
+        f"  next: pgs admin rotate {rotated.id} --public-keys {folder / keystore.PUBLIC_FILE}"
+    )

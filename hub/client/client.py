@@ -250,7 +250,10 @@ class HubClient:
         raw = await self.fetch(mid)
         unverified, header = read_header(raw)
         key = await self.signing_key(header.sender.id, unverified.signer_kid)
-        return open_message(verify_message(raw, key), me.id, me.decryption)
+        entry = header.recipient(me.id)
+        # After a rotation, older messages are still encrypted to a retired key.
+        mine = (me.decryption_key(entry.kid) if entry else None) or me.decryption
+        return open_message(verify_message(raw, key), me.id, mine)
 
     async def ack(self, mid: str, status: ReceiptStatus = ReceiptStatus.READ) -> dict[str, Any]:
         """Send a signed receipt for the exact envelope bytes."""

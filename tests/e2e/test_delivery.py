@@ -9,6 +9,7 @@ import time
 
 import pytest
 
+from crypto.errors import NotARecipientError
 from hub import keystore
 from hub.client import HubClientError, TrustError
 from hub.enrolment import certify
@@ -180,7 +181,8 @@ async def test_rotation_old_signing_key_refused_old_messages_still_open(hub: Run
         before, _ = await ng.send(
             kind=MessageKind.ALERT, content=example(MessageKind.ALERT), to=[GH]
         )
-    new_gh = keystore.create(hub.home / "people" / "GH-new", GH, None)
+    new_gh = keystore.rotate(hub.home / "people" / GH, None)  # what `pgs key rotate` does
+    assert [k.kid for k in new_gh.retired] == [old_gh.decryption.kid]
     certificate = certify(
         hub.authority,
         GH,
@@ -202,10 +204,11 @@ async def test_rotation_old_signing_key_refused_old_messages_still_open(hub: Run
         )
     async with hub.client(new_gh) as gh:
         assert (await gh.read(after.header.mid)).header.to[0].kid == new_gh.decryption.kid
+        # The older message was encrypted to the retired key, which the key folder kept.
+        assert (await gh.read(before.header.mid)).header.to[0].kid == old_gh.decryption.kid
         raw = await gh.fetch(before.header.mid)
-    # The old message was encrypted to the old key: only the old private key opens it.
-    opened = open_message(verify_message(raw, hub.people[NG].signing.public), GH, old_gh.decryption)
-    assert opened.header.mid == before.header.mid
+    with pytest.raises(NotARecipientError):  # the new key alone cannot open it
+        open_message(verify_message(raw, hub.people[NG].signing.public), GH, new_gh.decryption)
 
 
 async def test_revocation_takes_effect_at_once(hub: RunningHub) -> None:

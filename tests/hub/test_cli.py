@@ -242,3 +242,15 @@ def test_demo_runs_the_hub_scenario_over_real_sockets(tmp_path: Path) -> None:
     assert "access.denied" in out  # the refusal is in the audit log the auditor reviews
     assert "The hub has stopped cleanly" in out
     assert (tmp_path / "hub" / "hub.db").exists()
+
+
+def test_key_rotate_keeps_the_old_encryption_key(tmp_path: Path) -> None:
+    assert pgs("keygen", "SN-NCP-DAKAR", "--out", "k", cwd=tmp_path).returncode == 0
+    before = json.loads((tmp_path / "k" / "public.jwks.json").read_text())["keys"]
+    done = pgs("key", "rotate", "k", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    after = json.loads((tmp_path / "k" / "public.jwks.json").read_text())["keys"]
+    assert {k["kid"] for k in before}.isdisjoint(k["kid"] for k in after)
+    old_enc = next(k["kid"] for k in before if k["crv"] == "X25519")
+    assert (tmp_path / "k" / "retired" / old_enc / "encryption.key.pem").exists()
+    assert "pgs admin rotate SN-NCP-DAKAR" in done.stdout
