@@ -84,3 +84,61 @@ class CommitmentError(CryptoError):
     """The content key does not match the commitment in the protected header."""
 
     code = "crypto.key_commitment_mismatch"
+
+
+# --- transparency log (crypto.merkle, crypto.note) ---------------------------------------------
+
+
+class ProofError(CryptoError):
+    """A Merkle inclusion or consistency proof does not check out against the roots given.
+
+    Raised for every way a proof can fail (wrong hash, wrong length, wrong sizes, hashes that are
+    not 32 bytes): a verifier needs only to know that the proof proves nothing.
+    """
+
+    code = "merkle.bad_proof"
+
+
+class TreeRangeError(CryptoError):
+    """A proof or subtree was asked for outside the tree (index past the size, size1 > size2, a
+    subtree not yet complete). A caller's request is wrong, not the log."""
+
+    code = "merkle.out_of_range"
+
+
+class NoteError(CryptoError):
+    """Base of the signed-note errors (c2sp.org/signed-note); never raised itself."""
+
+    code = "note.error"
+
+
+class NoteMalformedError(NoteError):
+    """The bytes are not a signed note as the spec writes it (UTF-8, control characters, blank
+    line before the signatures, signature line syntax, size and count limits, duplicates)."""
+
+    code = "note.malformed"
+
+
+class NoteUnverifiedError(NoteError):
+    """The note is well formed but no signature is by a key the caller trusts."""
+
+    code = "note.unverified"
+
+
+class NoteSignatureError(NoteError):
+    """A signature by a trusted key (same name and key ID) does not verify: the whole note is
+    rejected, as the spec recommends, because the text or the signature was altered."""
+
+    code = "note.bad_signature"
+
+
+class CheckpointError(NoteError):
+    """A note text is not a tlog checkpoint (c2sp.org/tlog-checkpoint) in its one strict form."""
+
+    code = "checkpoint.malformed"
+
+
+class CheckpointOriginError(CheckpointError):
+    """A correctly signed checkpoint names another log than the one the caller expects."""
+
+    code = "checkpoint.wrong_origin"
