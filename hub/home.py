@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import tomllib
 from dataclasses import dataclass
 from importlib import resources
@@ -28,12 +29,14 @@ from crypto.keys import (
     private_pem,
     verify_key_from_jwk,
 )
+from crypto.note import verifier_key
 from hub.errors import ConfigError
 
 CONFIG_FILE = "config.toml"
 POLICY_FILE = "policy.toml"
 HUB_KEY_DIR = "hub-key"
 AUTHORITY_DIR = "authority"
+LOG_KEY_FILE = "log.key.pem"
 AUTHORITY_KEY_FILE = "authority.key.pem"
 AUTHORITY_PUBLIC_FILE = "authority.jwk.json"
 AUTHORITY_PASSPHRASE_ENV = "PGS_AUTHORITY_PASSPHRASE"  # noqa: S105 - a variable name
@@ -59,6 +62,7 @@ class HubConfig:
     tls_cert: Path | None
     tls_key: Path | None
     public_url: str | None
+    log_origin: str
 
     @property
     def hub_key_dir(self) -> Path:
@@ -119,6 +123,7 @@ def load_config(home: Path, *, database_url: str | None = None) -> HubConfig:
         tls_cert=optional_path("tls_cert"),
         tls_key=optional_path("tls_key"),
         public_url=hub.get("public_url") if isinstance(hub.get("public_url"), str) else None,
+        log_origin=str(_table(doc, "log").get("origin") or "pgs-hub"),
     )
 
 
@@ -145,6 +150,11 @@ def write_home(home: Path, *, port: int) -> SigningKey:
     key_path.chmod(0o600)
     public = authority.public.to_jwk()
     (home / AUTHORITY_DIR / AUTHORITY_PUBLIC_FILE).write_text(json.dumps(public, indent=2) + "\n")
+    log_key = SigningKey.generate()
+    log_path = home / HUB_KEY_DIR / LOG_KEY_FILE
+    log_path.write_bytes(private_pem(log_key, None))
+    log_path.chmod(0o600)
+    origin = f"pgs-hub.wcoomd.org/{secrets.token_hex(4)}"
     default_policy = resources.files("hub.policy").joinpath("default.toml").read_text("utf-8")
     (home / POLICY_FILE).write_text(default_policy, encoding="utf-8")
     jwk_inline = ", ".join(f'{k} = "{v}"' for k, v in public.items())
@@ -161,7 +171,13 @@ def write_home(home: Path, *, port: int) -> SigningKey:
         "# The registry authority (WCO) key that certifies participants. Pinned: the hub and its\n"
         "# clients accept only certificates it signed.\n"
         "[authority]\n"
-        f"public_jwk = {{ {jwk_inline} }}\n",
+        f"public_jwk = {{ {jwk_inline} }}\n"
+        "\n"
+        "# The tamper-evident audit log: checkpoints name this origin and are signed with\n"
+        "# hub-key/log.key.pem. Auditors pin the verifier key (`pgs audit key`).\n"
+        "[log]\n"
+        f'origin = "{origin}"\n'
+        f'verifier_key = "{verifier_key(origin, log_key.public)}"\n',
         encoding="utf-8",
     )
     return authority

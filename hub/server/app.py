@@ -15,12 +15,13 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from crypto.keys import SigningKey, load_private_pem, private_pem
 from hub.errors import ConfigError, HubError
-from hub.home import HubConfig
+from hub.home import LOG_KEY_FILE, HubConfig
 from hub.policy.model import load_policy_file
-from hub.server import handlers
+from hub.server import audit_routes, handlers
 from hub.server.keys import CTX
 from hub.server.problems import problem_middleware
 from hub.server.stream import stream
+from hub.services import auditlog
 from hub.services.context import HubContext, PolicyHolder
 from hub.storage import audit, envelopes, nonces
 from hub.storage.engine import create_engine, redact
@@ -32,8 +33,9 @@ HUB_KEY_FILE = "signing.key.pem"
 BODY_MARGIN = 64 * 1024
 
 
-def load_or_create_hub_key(folder: Path) -> SigningKey:
-    path = folder / HUB_KEY_FILE
+def load_or_create_hub_key(folder: Path, name: str = HUB_KEY_FILE) -> SigningKey:
+    """The hub's own Ed25519 key (acceptances) or, with ``name``, its log key."""
+    path = folder / name
     if not path.exists():
         folder.mkdir(parents=True, exist_ok=True)
         key = SigningKey.generate()
@@ -46,11 +48,12 @@ def load_or_create_hub_key(folder: Path) -> SigningKey:
     return loaded
 
 
-HOUSEKEEPING_SECONDS = 60.0
+HOUSEKEEPING_SECONDS = 30.0
 
 
 async def _housekeeping(ctx: HubContext) -> None:
-    """Expire undelivered envelopes past their ``exp`` and forget nonces past the replay window."""
+    """Expire undelivered envelopes past their ``exp``, forget nonces past the replay window, and
+    sign a checkpoint of the audit log when it has grown."""
     while True:
         try:
             async with ctx.engine.begin() as conn:
@@ -58,6 +61,8 @@ async def _housekeeping(ctx: HubContext) -> None:
                 await nonces.purge_expired(conn, ctx.now())
             if expired:
                 log.info("expired %d undelivered deliveries", expired)
+            if ctx.log_signer is not None:
+                await auditlog.sign(ctx)
         except (SQLAlchemyError, OSError, HubError):  # the database may be briefly away
             log.warning("housekeeping failed; retrying in %.0f s", HOUSEKEEPING_SECONDS)
         await asyncio.sleep(HOUSEKEEPING_SECONDS)
@@ -113,6 +118,7 @@ def routes(app: web.Application) -> None:
     app.router.add_post("/v1/admin/participants/{participant}/certificate", h.rotate)
     app.router.add_post("/v1/admin/participants/{participant}/status", h.change_status)
     app.router.add_get("/v1/audit/records", h.audit_records)
+    audit_routes.add_routes(app)
 
 
 def create_app(config: HubConfig) -> web.Application:
@@ -132,6 +138,8 @@ def create_app(config: HubConfig) -> web.Application:
                 policy=PolicyHolder(config.policy_path, load_policy_file(config.policy_path)),
                 authority=config.authority,
                 hub_key=load_or_create_hub_key(config.hub_key_dir),
+                log_signer=load_or_create_hub_key(config.hub_key_dir, LOG_KEY_FILE),
+                log_origin=config.log_origin,
             )
             ctx.metrics.gauge("pgs_websocket_connections", lambda: ctx.notifier.connections)
             app[CTX] = ctx

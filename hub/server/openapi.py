@@ -292,6 +292,72 @@ def document() -> dict[str, Any]:
                 },
             }
         },
+        "/v1/audit/checkpoint": {
+            "get": {
+                "summary": "The latest signed checkpoint of the audit log (C2SP tlog-checkpoint)",
+                "responses": {
+                    "200": _json("Checkpoint note, size and root"),
+                    **_problems(401, 403, 429),
+                },
+            },
+            "post": {
+                "summary": "Sign a checkpoint of the current tree now (auditors, admins)",
+                "responses": {
+                    "200": _json("Checkpoint note, size and root"),
+                    **_problems(401, 403, 429),
+                },
+            },
+        },
+        "/v1/audit/entries": {
+            "get": {
+                "summary": "Log entries [start, end) (auditors; scoped: their country only)",
+                "parameters": [
+                    _int_query("start", "First index."),
+                    _int_query("end", "One past the last index (at most start + 1000)."),
+                ],
+                "responses": {
+                    "200": _json("Entries (base64url bytes)"),
+                    **_problems(401, 403, 422, 429),
+                },
+            }
+        },
+        "/v1/audit/proof/inclusion": {
+            "get": {
+                "summary": "RFC 9162 inclusion proof of an entry, by index or by message id",
+                "parameters": [
+                    _int_query("index", "Entry index."),
+                    {"name": "mid", "in": "query", "required": False, "schema": {"type": "string"}},
+                    _int_query("size", "Tree size (default: current)."),
+                ],
+                "responses": {
+                    "200": _json("Inclusion proof"),
+                    **_problems(401, 403, 404, 422, 429),
+                },
+            }
+        },
+        "/v1/audit/proof/key/{kid}": {
+            "get": {
+                "summary": "The entry that enrolled or rotated in a key, with its inclusion proof",
+                "parameters": [
+                    {"name": "kid", "in": "path", "required": True, "schema": {"type": "string"}},
+                    _int_query("size", "Tree size (default: current)."),
+                ],
+                "responses": {
+                    "200": _json("Inclusion proof"),
+                    **_problems(401, 403, 404, 422, 429),
+                },
+            }
+        },
+        "/v1/audit/proof/consistency": {
+            "get": {
+                "summary": "RFC 9162 consistency proof between two tree sizes",
+                "parameters": [
+                    _int_query("first", "Older size."),
+                    _int_query("second", "Newer size."),
+                ],
+                "responses": {"200": _json("Consistency proof"), **_problems(401, 403, 422, 429)},
+            }
+        },
         "/v1/audit/records": {
             "get": {
                 "summary": "Audit metadata (auditors; scoped auditors see their country only)",

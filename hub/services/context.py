@@ -10,6 +10,7 @@ from pathlib import Path
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from crypto.keys import SigningKey, VerifyKey
+from hub.errors import ConfigError
 from hub.policy.model import Policy, load_policy_file
 from hub.policy.ratelimit import RateLimiter
 from hub.services.metrics import Metrics
@@ -35,10 +36,18 @@ class HubContext:
     policy: PolicyHolder
     authority: VerifyKey
     hub_key: SigningKey
+    log_signer: SigningKey | None = None  # the transparency log's key (HOME/hub-key/log.key.pem)
+    log_origin: str = "pgs-hub"
     notifier: Notifier = field(default_factory=Notifier)
     metrics: Metrics = field(default_factory=Metrics)
     clock: Callable[[], float] = time.time
     limiter: RateLimiter | None = None
+
+    @property
+    def log_key(self) -> SigningKey:
+        if self.log_signer is None:
+            raise ConfigError("this hub has no log key (HOME/hub-key/log.key.pem)")
+        return self.log_signer
 
     def now(self) -> int:
         return int(self.clock())

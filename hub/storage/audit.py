@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from hub.storage import log
 from hub.storage._streams import lock_streams
 from hub.storage.tables import audit_record_countries, audit_records
 
@@ -27,6 +28,8 @@ class AuditRecord:
     subject: str | None
     country: str | None
     details: str  # compact JSON with sorted keys, exactly as stored
+    log_index: int  # position in the Merkle log
+    entry: bytes  # the exact pgs-log/1 bytes hashed into the log
 
     def details_object(self) -> dict[str, object]:
         """``details`` decoded."""
@@ -52,20 +55,40 @@ async def append_record(
     details: Mapping[str, object],
     countries: Iterable[str] = (),
 ) -> int:
-    """Append a record; returns its sequence number.
+    """Append a record, and its entry to the Merkle log; returns its sequence number.
 
     ``country`` is the actor's; ``countries`` adds every other country the record involves (an
     envelope's recipients' countries, say). Both decide what a country-scoped auditor sees.
     """
     encoded = encode_details(details)
+    involved = sorted({*countries, *([country] if country else [])})
     await lock_streams(conn)
+    tree = await log.state(conn)
+    entry = log.encode_entry(
+        index=tree.size,
+        at=at,
+        event=event,
+        actor=actor,
+        subject=subject,
+        countries=involved,
+        details=json.loads(encoded),
+    )
     result = await conn.execute(
         insert(audit_records)
-        .values(at=at, event=event, actor=actor, subject=subject, country=country, details=encoded)
+        .values(
+            at=at,
+            event=event,
+            actor=actor,
+            subject=subject,
+            country=country,
+            details=encoded,
+            log_index=tree.size,
+            entry=entry,
+        )
         .returning(audit_records.c.seq)
     )
     seq = int(result.scalar_one())
-    involved = sorted({*countries, *([country] if country else [])})
+    await log.append_leaf(conn, tree, entry)
     if involved:
         await conn.execute(
             insert(audit_record_countries), [{"seq": seq, "country": c} for c in involved]

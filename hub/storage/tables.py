@@ -195,6 +195,9 @@ audit_records = Table(
     Column("subject", Text, nullable=True),
     Column("country", Text, nullable=True),
     Column("details", Text, nullable=False),
+    # The record's place in the Merkle log and the exact bytes hashed into it (pgs-log/1).
+    Column("log_index", BigInteger, nullable=False, unique=True),
+    Column("entry", LargeBinary, nullable=False),
     Index("ix_audit_records_country_seq", "country", "seq"),
     sqlite_autoincrement=True,
 )
@@ -207,4 +210,35 @@ audit_record_countries = Table(
     Column("seq", SERIAL, ForeignKey("audit_records.seq"), primary_key=True),
     Column("country", Text, primary_key=True),
     Index("ix_audit_record_countries_country_seq", "country", "seq"),
+)
+
+# --- the Merkle log (RFC 9162) over audit records ----------------------------------------------
+
+# Every completed perfect subtree: (level, idx) covers leaves [idx * 2**level, (idx+1) * 2**level).
+log_nodes = Table(
+    "log_nodes",
+    metadata,
+    Column("level", Integer, primary_key=True, autoincrement=False),
+    Column("idx", BigInteger, primary_key=True, autoincrement=False),
+    Column("hash", LargeBinary, nullable=False),
+)
+
+# One row: the tree size and its append frontier (the compact range's hashes, concatenated).
+log_state = Table(
+    "log_state",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("size", BigInteger, nullable=False),
+    Column("frontier", LargeBinary, nullable=False),
+    CheckConstraint("id = 1", name="single_row"),
+)
+
+# Signed checkpoints (C2SP tlog-checkpoint notes), one per signed size.
+log_checkpoints = Table(
+    "log_checkpoints",
+    metadata,
+    Column("size", BigInteger, primary_key=True, autoincrement=False),
+    Column("root", LargeBinary, nullable=False),
+    Column("note", Text, nullable=False),
+    Column("signed_at", BigInteger, nullable=False),
 )

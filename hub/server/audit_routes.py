@@ -1,0 +1,70 @@
+"""HTTP handlers of the transparency log (docs/audit-log.md): checkpoints, entries, proofs."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from hub.errors import Forbidden
+from hub.server.authn import authenticate
+from hub.server.handlers import int_param, reply
+from hub.server.keys import CTX
+from hub.services import auditlog
+
+
+async def get_checkpoint(request: web.Request) -> web.Response:
+    await authenticate(request, None)
+    return reply((await auditlog.latest(request.app[CTX])).to_json())
+
+
+async def post_checkpoint(request: web.Request) -> web.Response:
+    reader = await authenticate(request, await request.read() or None)
+    if reader.role not in ("auditor", "admin"):
+        raise Forbidden("only auditors and admins ask for a new checkpoint", code="audit.forbidden")
+    return reply((await auditlog.latest(request.app[CTX], fresh=True)).to_json())
+
+
+async def get_entries(request: web.Request) -> web.Response:
+    reader = await authenticate(request, None)
+    start = int_param(request, "start", 0)
+    end = int_param(request, "end", start + auditlog.MAX_ENTRIES)
+    return reply(await auditlog.entries(request.app[CTX], reader, start, end))
+
+
+def _optional_int(request: web.Request, name: str) -> int | None:
+    return int_param(request, name, 0) if name in request.query else None
+
+
+async def get_inclusion(request: web.Request) -> web.Response:
+    reader = await authenticate(request, None)
+    result = await auditlog.inclusion(
+        request.app[CTX],
+        reader,
+        index=_optional_int(request, "index"),
+        mid=request.query.get("mid"),
+        size=_optional_int(request, "size"),
+    )
+    return reply(result)
+
+
+async def get_key_proof(request: web.Request) -> web.Response:
+    await authenticate(request, None)
+    ctx = request.app[CTX]
+    return reply(
+        await auditlog.key_proof(ctx, request.match_info["kid"], _optional_int(request, "size"))
+    )
+
+
+async def get_consistency(request: web.Request) -> web.Response:
+    await authenticate(request, None)
+    first = int_param(request, "first", 0)
+    second = int_param(request, "second", 0)
+    return reply(await auditlog.consistency(request.app[CTX], first, second))
+
+
+def add_routes(app: web.Application) -> None:
+    app.router.add_get("/v1/audit/checkpoint", get_checkpoint)
+    app.router.add_post("/v1/audit/checkpoint", post_checkpoint)
+    app.router.add_get("/v1/audit/entries", get_entries)
+    app.router.add_get("/v1/audit/proof/inclusion", get_inclusion)
+    app.router.add_get("/v1/audit/proof/key/{kid}", get_key_proof)
+    app.router.add_get("/v1/audit/proof/consistency", get_consistency)

@@ -1,0 +1,211 @@
+"""The transparency log's services: signed checkpoints, entries for auditors, and proofs.
+
+Checkpoints are signed only over the tree the database holds, and only after checking that it
+extends the last signed one (a consistency proof from the stored subtrees): a rewritten database
+makes the hub refuse to sign rather than publish a fork.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from crypto.b64 import b64u_encode
+from crypto.errors import ProofError
+from crypto.merkle import consistency_plan, inclusion_plan, leaf_hash, root_plan, verify_consistency
+from crypto.note import Checkpoint, sign_checkpoint
+from hub.errors import Forbidden, HubError, InvalidRequest, NotFound
+from hub.policy.decisions import audit_scope
+from hub.policy.groups import Member
+from hub.services.context import HubContext
+from hub.storage import envelopes, log
+from hub.storage import participants as store
+from hub.storage._streams import lock_streams
+
+log_ = logging.getLogger("pgs.hub.log")
+
+MAX_ENTRIES = 1000
+KEY_EVENTS = ("participant.enrolled", "keys.rotated")
+MESSAGE_EVENTS = ("envelope.accepted", "receipt.recorded")
+
+
+class LogIntegrityError(HubError):
+    """The stored tree does not extend the last signed checkpoint: refuse to sign."""
+
+    code = "log.integrity"
+
+
+@dataclass(frozen=True)
+class SignedCheckpoint:
+    size: int
+    root: bytes
+    note: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"checkpoint": self.note, "size": self.size, "root": b64u_encode(self.root)}
+
+
+def _b64(items: list[bytes]) -> list[str]:
+    return [b64u_encode(h) for h in items]
+
+
+async def latest(ctx: HubContext, *, fresh: bool = False) -> SignedCheckpoint:
+    """The latest signed checkpoint; signs one first when asked (``fresh``) or when none exists."""
+    async with ctx.engine.connect() as conn:
+        stored = await log.latest_checkpoint(conn)
+    if stored is None or fresh:
+        return await sign(ctx)
+    return SignedCheckpoint(stored.size, stored.root, stored.note)
+
+
+async def sign(ctx: HubContext) -> SignedCheckpoint:
+    """Sign a checkpoint of the current tree (or return the last one if the tree has not grown)."""
+    async with ctx.engine.begin() as conn:
+        await lock_streams(conn)
+        tree = await log.state(conn)
+        previous = await log.latest_checkpoint(conn)
+        if previous is not None and previous.size == tree.size:
+            if previous.root != tree.root():
+                raise LogIntegrityError("the stored tree differs from the last signed checkpoint")
+            return SignedCheckpoint(previous.size, previous.root, previous.note)
+        if previous is not None:
+            if previous.size > tree.size:
+                raise LogIntegrityError("the stored tree is smaller than the last signed one")
+            plan = consistency_plan(previous.size, tree.size)
+            proof = plan.assemble(await log.nodes(conn, plan.nodes))
+            try:
+                verify_consistency(previous.size, tree.size, proof, previous.root, tree.root())
+            except ProofError as exc:
+                log_.critical(
+                    "refusing to sign: the stored log does not extend checkpoint %d", previous.size
+                )
+                raise LogIntegrityError(
+                    "the stored tree does not extend the last signed checkpoint"
+                ) from exc
+        checkpoint = Checkpoint(ctx.log_origin, tree.size, tree.root())
+        note = sign_checkpoint(checkpoint, ctx.log_origin, ctx.log_key).decode("utf-8")
+        await log.insert_checkpoint(
+            conn, log.CheckpointRow(tree.size, tree.root(), note, ctx.now())
+        )
+    return SignedCheckpoint(tree.size, checkpoint.root, note)
+
+
+async def entries(ctx: HubContext, reader: Member, start: int, end: int) -> dict[str, Any]:
+    scope = audit_scope(reader)
+    if start < 0 or end < start:
+        raise InvalidRequest("need 0 <= start <= end")
+    end = min(end, start + MAX_ENTRIES)
+    async with ctx.engine.connect() as conn:
+        found = await log.entries(conn, start=start, end=end, country=scope)
+    return {
+        "start": start,
+        "end": end,
+        "entries": [
+            {"index": e.index, "entry": base64.urlsafe_b64encode(e.entry).rstrip(b"=").decode()}
+            for e in found
+        ],
+    }
+
+
+async def _tree_size(ctx: HubContext, size: int | None) -> int:
+    async with ctx.engine.connect() as conn:
+        current = (await log.state(conn)).size
+    if size is None:
+        return current
+    if not 0 < size <= current:
+        raise InvalidRequest(f"size must be between 1 and the log's size ({current})")
+    return size
+
+
+async def _may_see(ctx: HubContext, reader: Member, entry: bytes) -> bool:
+    """Auditors in scope; any participant for key events; a message's sender and recipients."""
+    doc = json.loads(entry)
+    if reader.role == "auditor":
+        scope = audit_scope(reader)
+        return scope is None or scope in doc.get("countries", [])
+    if doc.get("event") in KEY_EVENTS:
+        return True
+    if doc.get("event") in MESSAGE_EVENTS and isinstance(doc.get("subject"), str):
+        async with ctx.engine.connect() as conn:
+            row = await envelopes.envelope_by_mid(conn, doc["subject"])
+            if row is None:
+                return False
+            if row.sender_id == reader.id:
+                return True
+            return await envelopes.delivery(conn, row.seq or 0, reader.id) is not None
+    return False
+
+
+async def inclusion(
+    ctx: HubContext, reader: Member, *, index: int | None, mid: str | None, size: int | None
+) -> dict[str, Any]:
+    tree_size = await _tree_size(ctx, size)
+    async with ctx.engine.connect() as conn:
+        if mid is not None:
+            found = await log.find_entries(conn, events=("envelope.accepted",), subject=mid)
+            if not found:
+                raise NotFound("no log entry for this message", code="log.not_found")
+            index, entry = found[0].index, found[0].entry
+        else:
+            if index is None:
+                raise InvalidRequest("give index or mid")
+            stored = await log.entry_at(conn, index)
+            if stored is None:
+                raise NotFound("no log entry at this index", code="log.not_found")
+            entry = stored
+    if not await _may_see(ctx, reader, entry):
+        raise NotFound("no log entry at this index", code="log.not_found")
+    if index >= tree_size:
+        raise InvalidRequest(f"entry {index} is not in a tree of size {tree_size}")
+    return await _proof_for(ctx, index, tree_size, entry)
+
+
+async def _proof_for(ctx: HubContext, index: int, size: int, entry: bytes) -> dict[str, Any]:
+    plan = inclusion_plan(index, size)
+    async with ctx.engine.connect() as conn:
+        proof = plan.assemble(await log.nodes(conn, plan.nodes))
+    return {
+        "index": index,
+        "size": size,
+        "leaf_hash": b64u_encode(leaf_hash(entry)),
+        "entry": b64u_encode(entry),
+        "proof": _b64(proof),
+    }
+
+
+async def key_proof(ctx: HubContext, kid: str, size: int | None) -> dict[str, Any]:
+    """The entry that enrolled or rotated in key ``kid``, with its inclusion proof."""
+    tree_size = await _tree_size(ctx, size)
+    async with ctx.engine.connect() as conn:
+        key = await store.key_by_kid(conn, kid)
+        if key is None:
+            raise NotFound("no such key", code="key.not_found")
+        candidates = await log.find_entries(conn, events=KEY_EVENTS, subject=key.participant_id)
+    for candidate in candidates:
+        details = json.loads(candidate.entry).get("details", {})
+        if kid in (details.get("sig_kid"), details.get("enc_kid")) and candidate.index < tree_size:
+            return await _proof_for(ctx, candidate.index, tree_size, candidate.entry)
+    raise NotFound("this key is not in the log (at this size)", code="key.not_logged")
+
+
+async def consistency(ctx: HubContext, first: int, second: int) -> dict[str, Any]:
+    current = await _tree_size(ctx, None)
+    if not 0 <= first <= second <= current:
+        raise InvalidRequest(f"need 0 <= first <= second <= {current}")
+    plan = consistency_plan(first, second)
+    async with ctx.engine.connect() as conn:
+        proof = plan.assemble(await log.nodes(conn, plan.nodes))
+    return {"first": first, "second": second, "proof": _b64(proof)}
+
+
+async def root_at(ctx: HubContext, size: int) -> bytes:
+    """The tree root at ``size`` from stored subtrees (for checks and tests)."""
+    plan = root_plan(size)
+    async with ctx.engine.connect() as conn:
+        hashes = plan.assemble(await log.nodes(conn, plan.nodes))
+    if not hashes:
+        raise Forbidden("empty tree")
+    return hashes[0]

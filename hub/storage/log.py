@@ -1,0 +1,153 @@
+"""Storage of the Merkle log over audit records: appends in O(log n), proofs from stored subtrees.
+
+An append (inside the caller's transaction, after :func:`~hub.storage._streams.lock_streams`)
+reads the one-row frontier, appends the new leaf with :class:`crypto.merkle.CompactRange`, and
+writes the subtree hashes that became complete: a handful of rows, whatever the log's size. Every
+proof is planned by :mod:`crypto.merkle` as a list of perfect subtrees and fetched in one query.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from sqlalchemy import and_, insert, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from crypto.merkle import HASH_SIZE, CompactRange, NodeId, leaf_hash
+from hub.storage.tables import audit_records, log_checkpoints, log_nodes, log_state
+
+ENTRY_VERSION = 1
+
+
+def encode_entry(
+    *,
+    index: int,
+    at: int,
+    event: str,
+    actor: str | None,
+    subject: str | None,
+    countries: Iterable[str],
+    details: Mapping[str, object],
+) -> bytes:
+    """The pgs-log/1 entry bytes (docs/audit-log.md): compact JSON, keys sorted, UTF-8."""
+    doc = {
+        "v": ENTRY_VERSION,
+        "index": index,
+        "at": at,
+        "event": event,
+        "actor": actor,
+        "subject": subject,
+        "countries": sorted(set(countries)),
+        "details": dict(details),
+    }
+    return json.dumps(
+        doc, separators=(",", ":"), sort_keys=True, ensure_ascii=False, allow_nan=False
+    ).encode("utf-8")
+
+
+async def state(conn: AsyncConnection) -> CompactRange:
+    """The current tree size and frontier."""
+    row = (await conn.execute(select(log_state.c.size, log_state.c.frontier))).first()
+    if row is None:
+        return CompactRange(0, ())
+    frontier = bytes(row.frontier)
+    hashes = tuple(frontier[i : i + HASH_SIZE] for i in range(0, len(frontier), HASH_SIZE))
+    return CompactRange(int(row.size), hashes)
+
+
+async def append_leaf(conn: AsyncConnection, current: CompactRange, entry: bytes) -> None:
+    """Add ``entry``'s leaf to the tree whose state is ``current`` (read in this transaction,
+    under the stream lock): store the completed subtrees and the new frontier."""
+    grown, completed = current.append(leaf_hash(entry))
+    if completed:
+        await conn.execute(
+            insert(log_nodes),
+            [{"level": c.level, "idx": c.index, "hash": c.hash} for c in completed],
+        )
+    frontier = b"".join(grown.hashes)
+    if current.size == 0 and not await _has_state_row(conn):
+        await conn.execute(insert(log_state).values(id=1, size=grown.size, frontier=frontier))
+    else:
+        await conn.execute(
+            update(log_state).where(log_state.c.id == 1).values(size=grown.size, frontier=frontier)
+        )
+
+
+async def _has_state_row(conn: AsyncConnection) -> bool:
+    return (await conn.execute(select(log_state.c.id))).first() is not None
+
+
+async def nodes(conn: AsyncConnection, wanted: Iterable[NodeId]) -> dict[NodeId, bytes]:
+    """The stored hashes of ``wanted`` subtrees (missing ones are simply absent)."""
+    ids = list(dict.fromkeys(wanted))
+    if not ids:
+        return {}
+    condition = or_(*(and_(log_nodes.c.level == n.level, log_nodes.c.idx == n.index) for n in ids))
+    rows = await conn.execute(select(log_nodes).where(condition))
+    return {NodeId(int(r.level), int(r.idx)): bytes(r.hash) for r in rows}
+
+
+@dataclass(frozen=True)
+class StoredEntry:
+    index: int
+    entry: bytes
+
+
+async def entries(
+    conn: AsyncConnection, *, start: int, end: int, country: str | None = None
+) -> list[StoredEntry]:
+    """Entries with ``start <= index < end`` in order; with ``country``, only those involving it."""
+    statement = select(audit_records.c.log_index, audit_records.c.entry).where(
+        audit_records.c.log_index >= start, audit_records.c.log_index < end
+    )
+    rows = await conn.execute(statement.order_by(audit_records.c.log_index))
+    found = [StoredEntry(int(r.log_index), bytes(r.entry)) for r in rows]
+    if country is None:
+        return found
+    return [e for e in found if country in json.loads(e.entry).get("countries", [])]
+
+
+async def entry_at(conn: AsyncConnection, index: int) -> bytes | None:
+    row = (
+        await conn.execute(select(audit_records.c.entry).where(audit_records.c.log_index == index))
+    ).first()
+    return bytes(row.entry) if row else None
+
+
+async def find_entries(
+    conn: AsyncConnection, *, events: Iterable[str], subject: str
+) -> list[StoredEntry]:
+    """Entries of these events about ``subject`` (a message id, a participant id), in order."""
+    rows = await conn.execute(
+        select(audit_records.c.log_index, audit_records.c.entry)
+        .where(audit_records.c.event.in_(list(events)), audit_records.c.subject == subject)
+        .order_by(audit_records.c.log_index)
+    )
+    return [StoredEntry(int(r.log_index), bytes(r.entry)) for r in rows]
+
+
+@dataclass(frozen=True)
+class CheckpointRow:
+    size: int
+    root: bytes
+    note: str
+    signed_at: int
+
+
+async def latest_checkpoint(conn: AsyncConnection) -> CheckpointRow | None:
+    row = (
+        await conn.execute(select(log_checkpoints).order_by(log_checkpoints.c.size.desc()).limit(1))
+    ).first()
+    if row is None:
+        return None
+    return CheckpointRow(int(row.size), bytes(row.root), str(row.note), int(row.signed_at))
+
+
+async def insert_checkpoint(conn: AsyncConnection, row: CheckpointRow) -> None:
+    await conn.execute(
+        insert(log_checkpoints).values(
+            size=row.size, root=row.root, note=row.note, signed_at=row.signed_at
+        )
+    )
