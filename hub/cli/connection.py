@@ -15,9 +15,28 @@ import click
 from hub.cli.common import fail, load_keys
 
 if TYPE_CHECKING:
+    from crypto.note import NoteVerifier
     from hub.client import HubClient
 
 T = TypeVar("T")
+
+
+LOG_KEY_META = "pgs.log_key"
+
+
+def _remember_log_key(ctx: click.Context, _: click.Parameter, value: str | None) -> None:
+    ctx.meta[LOG_KEY_META] = value
+
+
+def pinned_log_key(value: str | None) -> NoteVerifier | None:
+    """A verifier key given inline (``name+hash+base64``) or as a file holding one."""
+    from crypto.note import parse_verifier_key
+
+    if not value:
+        return None
+    path = Path(value)
+    text = path.read_text().strip() if path.is_file() else value.strip()
+    return parse_verifier_key(text)
 
 
 def hub_options(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -42,6 +61,14 @@ def hub_options(func: Callable[..., Any]) -> Callable[..., Any]:
                 type=click.Path(dir_okay=False, exists=True, path_type=Path),
                 envvar="PGS_AUTHORITY_KEY",
                 help="Pinned registry-authority public key, a JWK file ($PGS_AUTHORITY_KEY).",
+            ),
+            click.option(
+                "--log-key",
+                envvar="PGS_LOG_KEY",
+                expose_value=False,
+                callback=_remember_log_key,
+                help="Pinned log verifier key, or a file holding it (`pgs audit key`): encrypt"
+                " only to keys proven to be in the hub's log ($PGS_LOG_KEY).",
             ),
             click.option(
                 "--keys",
@@ -73,7 +100,9 @@ def make_client(
     if authority is not None:
         pinned = verify_key_from_jwk(json.loads(authority.read_text()))
     context = ssl.create_default_context(cafile=str(ca)) if ca is not None else None
-    return HubClient(hub_url, me, authority=pinned, ssl_context=context)
+    click_ctx = click.get_current_context(silent=True)
+    log_key = pinned_log_key(click_ctx.meta.get(LOG_KEY_META) if click_ctx else None)
+    return HubClient(hub_url, me, authority=pinned, log_key=log_key, ssl_context=context)
 
 
 def run(coro: Coroutine[Any, Any, T]) -> T:

@@ -8,6 +8,7 @@ substituted a key would be caught here, not trusted.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import ssl
 import time
@@ -18,7 +19,11 @@ from urllib.parse import urlencode
 
 import aiohttp
 
+from crypto.b64 import b64u_decode, b64u_encode
+from crypto.errors import CryptoError
 from crypto.keys import RecipientKey, VerifyKey
+from crypto.merkle import leaf_hash, verify_inclusion
+from crypto.note import NoteVerifier, verify_checkpoint
 from hub.auth.httpsig import sign_request
 from hub.client.errors import HubClientError, TrustError
 from hub.keystore import LocalParticipant
@@ -49,6 +54,7 @@ class HubClient:
         me: LocalParticipant | None,
         *,
         authority: VerifyKey | None = None,
+        log_key: NoteVerifier | None = None,
         ssl_context: ssl.SSLContext | None = None,
         clock: Callable[[], float] = time.time,
         timeout: float = 30.0,
@@ -56,6 +62,7 @@ class HubClient:
         self.base_url = base_url.rstrip("/")
         self.me = me
         self.authority = authority
+        self.log_key = log_key
         self._ssl = ssl_context
         self._clock = clock
         self._timeout = aiohttp.ClientTimeout(total=timeout)
@@ -160,11 +167,40 @@ class HubClient:
         return verified
 
     async def recipient_key(self, participant: str) -> RecipientKey:
-        """The participant's current encryption key, verified against the pinned authority."""
+        """The participant's current encryption key, verified against the pinned authority and,
+        when a log key is pinned, proven to be in the hub's tamper-evident log."""
         entry = await self.participant(participant)
         if entry["status"] != "active":
             raise TrustError(f"{participant} is {entry['status']}")
-        return self._verify(entry["certificate"], participant).recipient_key
+        verified = self._verify(entry["certificate"], participant)
+        if self.log_key is not None:
+            await self._require_logged(verified.recipient_key.kid, entry["certificate"])
+        return verified.recipient_key
+
+    async def _require_logged(self, kid: str, certificate: str) -> None:
+        """Refuse a key whose certificate is not in a log entry covered by a signed checkpoint."""
+        assert self.log_key is not None  # noqa: S101 - checked by the caller
+        note = (await self.get_json("/v1/audit/checkpoint"))["checkpoint"]
+        try:
+            checkpoint = verify_checkpoint(str(note).encode("utf-8"), self.log_key)
+            proof = await self.get_json(f"/v1/audit/proof/key/{kid}", size=checkpoint.size)
+            entry = b64u_decode(proof["entry"], field="entry")
+            verify_inclusion(
+                leaf_hash(entry),
+                int(proof["index"]),
+                checkpoint.size,
+                [b64u_decode(p, field="proof") for p in proof["proof"]],
+                checkpoint.root,
+            )
+        except (CryptoError, HubClientError, KeyError, ValueError) as exc:
+            raise TrustError(f"key {kid} is not proven to be in the hub's log: {exc}") from exc
+        details = json.loads(entry).get("details", {})
+        digest = b64u_encode(hashlib.sha256(certificate.encode("utf-8")).digest())
+        if (
+            kid not in (details.get("enc_kid"), details.get("sig_kid"))
+            or details.get("certificate_sha256") != digest
+        ):
+            raise TrustError(f"the log entry for key {kid} does not match its certificate")
 
     async def signing_key(self, participant: str, kid: str) -> VerifyKey:
         """A participant's signing key with id ``kid`` (current or retired), verified."""

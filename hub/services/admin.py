@@ -3,11 +3,13 @@ authority outside the hub; the hub only accepts those that verify under the pinn
 
 from __future__ import annotations
 
+import hashlib
 import json
 from typing import Any, Literal
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from crypto.b64 import b64u_encode
 from crypto.keys import RecipientKey, VerifyKey
 from hub.errors import Conflict, InvalidRequest, NotFound
 from hub.policy.groups import Member
@@ -83,6 +85,7 @@ async def enrol(ctx: HubContext, actor: Member, raw: bytes) -> dict[str, Any]:
             conn, ctx, actor, "participant.enrolled", cert.sub,
             country=cert.country, role=cert.role.value, serial=cert.serial,
             sig_kid=verified.verify_key.kid, enc_kid=verified.recipient_key.kid,
+            certificate_sha256=b64u_encode(hashlib.sha256(raw).digest()),
         )  # fmt: skip
     return {"id": cert.sub, "serial": cert.serial}
 
@@ -115,6 +118,7 @@ async def rotate(ctx: HubContext, actor: Member, participant: str, raw: bytes) -
         await _audit(
             conn, ctx, actor, "keys.rotated", participant, country=row.country,
             serial=cert.serial, sig_kid=verified.verify_key.kid, enc_kid=verified.recipient_key.kid,
+            certificate_sha256=b64u_encode(hashlib.sha256(raw).digest()),
         )  # fmt: skip
     return {"id": participant, "serial": cert.serial}
 

@@ -53,10 +53,15 @@ def _b64(items: list[bytes]) -> list[str]:
 
 
 async def latest(ctx: HubContext, *, fresh: bool = False) -> SignedCheckpoint:
-    """The latest signed checkpoint; signs one first when asked (``fresh``) or when none exists."""
+    """The latest signed checkpoint, signing a new one first when the tree has grown since.
+
+    Clients check that a key they encrypt to is in the log against this checkpoint, so it must
+    cover the newest enrolments; signing is one Ed25519 signature and a consistency check.
+    """
     async with ctx.engine.connect() as conn:
         stored = await log.latest_checkpoint(conn)
-    if stored is None or fresh:
+        size = (await log.state(conn)).size
+    if stored is None or fresh or stored.size < size:
         return await sign(ctx)
     return SignedCheckpoint(stored.size, stored.root, stored.note)
 

@@ -108,3 +108,65 @@ async def test_scopes_of_the_log(hub: RunningHub) -> None:
     async with hub.client(NG) as ng:  # the sender may prove its message was accepted
         proof = await ng.get_json("/v1/audit/proof/inclusion", mid=mid)
         assert json.loads(b64d(proof["entry"]))["event"] == "envelope.accepted"
+
+
+async def test_clients_refuse_a_key_that_is_not_in_the_log(hub: RunningHub) -> None:
+    """A hub (or anyone with database access) that slips in a certified key without logging it is
+    caught by a client that pins the log key."""
+    import json as _json
+    import time
+
+    from sqlalchemy import update
+
+    from crypto.keys import KeySet
+    from hub.client import TrustError
+    from hub.enrolment import certify
+    from hub.storage.engine import create_engine
+    from hub.storage.tables import participant_keys
+
+    await traffic(hub)
+    config = tomllib.loads((hub.home / "config.toml").read_text())
+    verifier = parse_verifier_key(config["log"]["verifier_key"])
+    logged = HubClient(hub.url, hub.people[NG], authority=hub.authority.public, log_key=verifier)
+    async with logged as ng:
+        assert (await ng.recipient_key(GH)).kid == hub.people[GH].decryption.kid
+    # Substitute Ghana's encryption key in the database: a valid certificate, but no log entry.
+    rogue = KeySet.generate()
+    certificate = certify(
+        hub.authority,
+        GH,
+        role="ncp",
+        verify=rogue.signing.public,
+        encrypt=rogue.decryption.public,
+        now=int(time.time()),
+    ).decode()
+    engine = create_engine(hub.database_url)
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(
+                update(participant_keys)
+                .where(participant_keys.c.participant_id == GH)
+                .values(state="retired")
+            )
+            for use, key in (("sig", rogue.signing.public), ("enc", rogue.decryption.public)):
+                await conn.execute(
+                    participant_keys.insert().values(
+                        kid=key.kid,
+                        participant_id=GH,
+                        use=use,
+                        jwk=_json.dumps(key.to_jwk()),
+                        certificate=certificate,
+                        serial="00000000-0000-4000-8000-000000000000",
+                        state="current",
+                        created_at=int(time.time()),
+                        retired_at=None,
+                    )
+                )
+    finally:
+        await engine.dispose()
+    async with HubClient(hub.url, hub.people[NG], authority=hub.authority.public) as trusting:
+        assert (await trusting.recipient_key(GH)).kid == rogue.decryption.kid  # fooled
+    logged = HubClient(hub.url, hub.people[NG], authority=hub.authority.public, log_key=verifier)
+    async with logged as ng:
+        with pytest.raises(TrustError, match="not proven to be in the hub's log"):
+            await ng.recipient_key(GH)
