@@ -76,24 +76,32 @@ def parse_url(url: str) -> URL:
     )
 
 
-def create_engine(url: str) -> AsyncEngine:
-    """An engine for ``url`` (see the module docs). No connection is made until first use."""
+def create_engine(url: str, *, foreign_keys: bool = True) -> AsyncEngine:
+    """An engine for ``url`` (see the module docs). No connection is made until first use.
+
+    ``foreign_keys=False`` is for migrations only: SQLite rebuilds a table to alter it, which it
+    cannot do while other tables' foreign keys point at it; the migration checks the keys itself
+    (``PRAGMA foreign_key_check``) before committing.
+    """
     parsed = parse_url(url)
     if parsed.get_backend_name() == "sqlite":
         engine = create_async_engine(parsed)
-        _configure_sqlite(engine)
+        _configure_sqlite(engine, foreign_keys=foreign_keys)
         return engine
     return create_async_engine(parsed, pool_pre_ping=True)
 
 
-def _configure_sqlite(engine: AsyncEngine) -> None:
+def _configure_sqlite(engine: AsyncEngine, *, foreign_keys: bool) -> None:
     def on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Let SQLAlchemy emit BEGIN (below) rather than the sqlite3 module's legacy rules.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         try:
             for pragma in _SQLITE_PRAGMAS:
-                cursor.execute(pragma)
+                if foreign_keys or "foreign_keys" not in pragma:
+                    cursor.execute(pragma)
+            if not foreign_keys:
+                cursor.execute("PRAGMA foreign_keys=OFF")
         finally:
             cursor.close()
 

@@ -52,8 +52,12 @@ async def _run_command(url: str, step: Callable[[Config, str], None], revision: 
     def run(connection: Connection) -> None:
         config.attributes["connection"] = connection
         step(config, revision)
+        if connection.dialect.name == "sqlite":
+            broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+            if broken:
+                raise ConfigError(f"the migration left {len(broken)} broken foreign keys")
 
-    engine = create_engine(url)
+    engine = create_engine(url, foreign_keys=False)
     try:
         async with engine.begin() as conn:
             await conn.run_sync(run)
