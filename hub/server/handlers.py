@@ -6,10 +6,11 @@ import json
 from typing import Any
 
 from aiohttp import web
+from pydantic import TypeAdapter, ValidationError
 
 from crypto.errors import CryptoError
 from crypto.strictjson import loads
-from hub.errors import InvalidRequest, MalformedRequest
+from hub.errors import InvalidRequest, MalformedRequest, NotFound
 from hub.policy.decisions import audit_scope, check_admin
 from hub.server.authn import authenticate
 from hub.server.keys import CTX
@@ -17,9 +18,12 @@ from hub.server.openapi import document
 from hub.server.problems import problem
 from hub.services import admin, directory, mailbox, receipts, submission
 from hub.storage.engine import ping
+from protocols.messages.common import MessageId, ParticipantId
 
 JOSE = "application/jose+json"
 JSON_TYPES = {"application/json", JOSE}
+_MESSAGE_ID: TypeAdapter[str] = TypeAdapter(MessageId)
+_PARTICIPANT_ID: TypeAdapter[str] = TypeAdapter(ParticipantId)
 
 
 def reply(doc: dict[str, Any], status: int = 200) -> web.Response:
@@ -40,17 +44,37 @@ def int_param(request: web.Request, name: str, default: int) -> int:
     text = request.query.get(name)
     if text is None:
         return default
-    if not text.isdigit() or len(text) > 18:
+    # isdigit() alone also takes digits int() refuses, such as "²".
+    if not (text.isascii() and text.isdigit()) or len(text) > 18:
         raise InvalidRequest(f"query parameter {name} must be a non-negative integer")
     return int(text)
+
+
+def mid_param(request: web.Request) -> str:
+    """The message id in the path. One that no message can have (not a lower-case UUID, a NUL
+    byte...) is answered exactly like a missing message, and never reaches the database."""
+    try:
+        return _MESSAGE_ID.validate_python(request.match_info["mid"])
+    except ValidationError:
+        raise mailbox.envelope_not_found() from None
+
+
+def participant_param(request: web.Request) -> str:
+    """The participant id in the path; one no participant can have is not found."""
+    try:
+        return _PARTICIPANT_ID.validate_python(request.match_info["participant"])
+    except ValidationError:
+        raise NotFound("no such participant", code="participant.not_found") from None
 
 
 # --- public ----------------------------------------------------------------------------------
 
 
 async def health(request: web.Request) -> web.Response:
-    await ping(request.app[CTX].engine)
-    return reply({"status": "ok", "database": "ok"})
+    ctx = request.app[CTX]
+    await ping(ctx.engine)
+    # The log origin names this hub (it is public: every checkpoint starts with it).
+    return reply({"status": "ok", "database": "ok", "log_origin": ctx.log_origin})
 
 
 async def metrics(request: web.Request) -> web.Response:
@@ -79,19 +103,19 @@ async def submit_envelope(request: web.Request) -> web.Response:
 
 async def get_envelope(request: web.Request) -> web.Response:
     reader = await authenticate(request, None)
-    raw = await mailbox.fetch(request.app[CTX], reader, request.match_info["mid"])
+    raw = await mailbox.fetch(request.app[CTX], reader, mid_param(request))
     return web.Response(body=raw, content_type=JOSE)
 
 
 async def envelope_status(request: web.Request) -> web.Response:
     reader = await authenticate(request, None)
-    return reply(await mailbox.status(request.app[CTX], reader, request.match_info["mid"]))
+    return reply(await mailbox.status(request.app[CTX], reader, mid_param(request)))
 
 
 async def post_receipt(request: web.Request) -> web.Response:
     raw = await body_of(request)
     caller = await authenticate(request, raw)
-    result = await receipts.record(request.app[CTX], caller, request.match_info["mid"], raw)
+    result = await receipts.record(request.app[CTX], caller, mid_param(request), raw)
     return reply(result, status=201)
 
 
@@ -113,7 +137,7 @@ async def directory_list(request: web.Request) -> web.Response:
 
 async def directory_entry(request: web.Request) -> web.Response:
     await authenticate(request, None)
-    return reply(await directory.entry(request.app[CTX], request.match_info["participant"]))
+    return reply(await directory.entry(request.app[CTX], participant_param(request)))
 
 
 async def groups_list(request: web.Request) -> web.Response:
@@ -141,7 +165,7 @@ async def rotate(request: web.Request) -> web.Response:
     actor = await authenticate(request, raw)
     check_admin(actor)
     ctx = request.app[CTX]
-    return reply(await admin.rotate(ctx, actor, request.match_info["participant"], raw))
+    return reply(await admin.rotate(ctx, actor, participant_param(request), raw))
 
 
 async def change_status(request: web.Request) -> web.Response:
@@ -156,7 +180,7 @@ async def change_status(request: web.Request) -> web.Response:
     if action not in ("suspend", "reinstate", "revoke") or set(doc) != {"action"}:
         raise InvalidRequest('the body must be {"action": "suspend" | "reinstate" | "revoke"}')
     ctx = request.app[CTX]
-    return reply(await admin.set_status(ctx, actor, request.match_info["participant"], action))
+    return reply(await admin.set_status(ctx, actor, participant_param(request), action))
 
 
 async def audit_records(request: web.Request) -> web.Response:

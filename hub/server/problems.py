@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import json
 import logging
+import sqlite3
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, Final
 
+import asyncpg  # type: ignore[import-untyped]
 from aiohttp import web
+from sqlalchemy import exc as sa_exc
 
 from crypto.errors import CryptoError
 from hub.errors import HubError, Kind, RateLimited, Unavailable
@@ -45,7 +48,24 @@ TITLES = {
     429: "Too many requests",
     500: "Internal error",
     503: "Service unavailable",
+    507: "Insufficient storage",
 }
+# How long a client should wait before retrying when the database is away or full.
+DATABASE_RETRY_AFTER: Final = 5
+# Driver and pool errors that mean "the database cannot be reached or cannot write now", not "the
+# hub has a bug": SQLAlchemy wraps most driver errors, but a connection refused while the pool
+# connects, or a dropped asyncpg connection, may surface unwrapped.
+_DATABASE_OUTAGE: Final = (
+    sa_exc.OperationalError,
+    sa_exc.InterfaceError,
+    sa_exc.DisconnectionError,
+    sa_exc.TimeoutError,  # the pool could not hand out a connection in time
+    asyncpg.PostgresConnectionError,
+    asyncpg.InterfaceError,
+    asyncpg.exceptions.OperatorInterventionError,  # admin shutdown, crash shutdown, cannot connect
+    ConnectionError,
+    TimeoutError,
+)
 
 
 def problem(
@@ -88,6 +108,37 @@ def from_error(exc: Exception) -> web.Response:
     raise exc
 
 
+def _database_outage(exc: Exception) -> bool:
+    if isinstance(exc, sa_exc.DBAPIError) and exc.connection_invalidated:
+        return True
+    return isinstance(exc, _DATABASE_OUTAGE)
+
+
+def _storage_full(exc: Exception) -> bool:
+    orig = getattr(exc, "orig", None)
+    return getattr(orig, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL
+
+
+def database_problem(exc: Exception) -> web.Response | None:
+    """The problem document for a database that is away (503) or full (507), else ``None``.
+
+    Both carry ``Retry-After``: nothing was acknowledged, and the same request may be sent again
+    (submission is idempotent by message id).
+    """
+    headers = {"Retry-After": str(DATABASE_RETRY_AFTER)}
+    if _storage_full(exc):
+        return problem(
+            507, "storage.full", "the hub cannot store anything now; try again later",
+            headers=headers,
+        )  # fmt: skip
+    if _database_outage(exc):
+        return problem(
+            503, "database.unavailable", "the database is not reachable; try again later",
+            headers=headers,
+        )  # fmt: skip
+    return None
+
+
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
@@ -104,10 +155,25 @@ async def problem_middleware(request: web.Request, handler: Handler) -> web.Stre
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
-        code = {404: "route.not_found", 405: "method.not_allowed"}.get(exc.status, "http.error")
-        detail = exc.reason if exc.status != 405 else f"{request.method} is not allowed here"
+        code = {
+            404: "route.not_found",
+            405: "method.not_allowed",
+            415: "request.unsupported_media_type",
+        }.get(exc.status, "http.error")
+        detail = {
+            404: "there is no such route: the API is described at /v1/openapi.json",
+            405: f"{request.method} is not allowed here",
+        }.get(exc.status, exc.reason)
         headers = {k: v for k, v in exc.headers.items() if k.lower() == "allow"}
         return problem(exc.status, code, detail, headers=headers or None)
-    except Exception:
+    except Exception as exc:
+        answer = database_problem(exc)
+        if answer is not None:
+            # One line, no traceback and no driver text (it may quote SQL parameters).
+            log.warning(
+                "database unavailable on %s %s (%s)", request.method, request.path,
+                type(exc).__name__,
+            )  # fmt: skip
+            return answer
         log.exception("unexpected error on %s %s", request.method, request.path)
         return problem(500, "internal", "the hub could not complete the request")

@@ -13,6 +13,7 @@ import contextlib
 
 from aiohttp import WSMsgType, web
 
+from hub.errors import MalformedRequest
 from hub.server.authn import authenticate
 from hub.server.handlers import int_param
 from hub.server.keys import CTX
@@ -37,10 +38,15 @@ async def _drain_client(ws: web.WebSocketResponse, closed: asyncio.Event) -> Non
 
 
 async def stream(request: web.Request) -> web.StreamResponse:
+    ws = web.WebSocketResponse(heartbeat=30.0, max_msg_size=4096)
+    if not ws.can_prepare(request).ok:
+        raise MalformedRequest(
+            "this is a WebSocket endpoint: open it with an Upgrade: websocket request",
+            code="stream.not_websocket",
+        )
     reader = await authenticate(request, None)
     ctx = request.app[CTX]
     cursor = int_param(request, "after", 0)
-    ws = web.WebSocketResponse(heartbeat=30.0, max_msg_size=4096)
     await ws.prepare(request)
     closed = asyncio.Event()
     sub = ctx.notifier.subscribe(reader.id)

@@ -13,8 +13,11 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
+from pydantic import TypeAdapter, ValidationError
+
 from crypto.b64 import b64u_encode
-from crypto.errors import ProofError
+from crypto.errors import CryptoError, ProofError
+from crypto.keys import check_key_id
 from crypto.merkle import consistency_plan, inclusion_plan, leaf_hash, root_plan, verify_consistency
 from crypto.note import Checkpoint, sign_checkpoint
 from hub.errors import Forbidden, HubError, InvalidRequest, NotFound
@@ -24,12 +27,14 @@ from hub.services.context import HubContext
 from hub.storage import envelopes, log
 from hub.storage import participants as store
 from hub.storage._streams import lock_streams
+from protocols.messages.common import MessageId
 
 log_ = logging.getLogger("pgs.hub.log")
 
 MAX_ENTRIES = 1000
 KEY_EVENTS = ("participant.enrolled", "keys.rotated")
 MESSAGE_EVENTS = ("envelope.accepted", "receipt.recorded")
+_MESSAGE_ID: TypeAdapter[str] = TypeAdapter(MessageId)
 
 
 class LogIntegrityError(HubError):
@@ -46,6 +51,14 @@ class SignedCheckpoint:
 
     def to_json(self) -> dict[str, Any]:
         return {"checkpoint": self.note, "size": self.size, "root": b64u_encode(self.root)}
+
+
+def _is_message_id(text: str) -> bool:
+    try:
+        _MESSAGE_ID.validate_python(text)
+    except ValidationError:
+        return False
+    return True
 
 
 def _b64(items: list[bytes]) -> list[str]:
@@ -148,21 +161,28 @@ async def inclusion(
     ctx: HubContext, reader: Member, *, index: int | None, mid: str | None, size: int | None
 ) -> dict[str, Any]:
     tree_size = await _tree_size(ctx, size)
+    # A hidden entry is answered exactly like a missing one: no existence oracle for message ids.
+    missing = NotFound(
+        "no log entry for this message" if mid is not None else "no log entry at this index",
+        code="log.not_found",
+    )
     async with ctx.engine.connect() as conn:
         if mid is not None:
+            if not _is_message_id(mid):  # never reaches the database (a NUL byte breaks PostgreSQL)
+                raise missing
             found = await log.find_entries(conn, events=("envelope.accepted",), subject=mid)
             if not found:
-                raise NotFound("no log entry for this message", code="log.not_found")
+                raise missing
             index, entry = found[0].index, found[0].entry
         else:
             if index is None:
                 raise InvalidRequest("give index or mid")
             stored = await log.entry_at(conn, index)
             if stored is None:
-                raise NotFound("no log entry at this index", code="log.not_found")
+                raise missing
             entry = stored
     if not await _may_see(ctx, reader, entry):
-        raise NotFound("no log entry at this index", code="log.not_found")
+        raise missing
     if index >= tree_size:
         raise InvalidRequest(f"entry {index} is not in a tree of size {tree_size}")
     return await _proof_for(ctx, index, tree_size, entry)
@@ -184,6 +204,10 @@ async def _proof_for(ctx: HubContext, index: int, size: int, entry: bytes) -> di
 async def key_proof(ctx: HubContext, kid: str, size: int | None) -> dict[str, Any]:
     """The entry that enrolled or rotated in key ``kid``, with its inclusion proof."""
     tree_size = await _tree_size(ctx, size)
+    try:
+        check_key_id(kid)  # a kid that cannot exist never reaches the database
+    except CryptoError:
+        raise NotFound("no such key", code="key.not_found") from None
     async with ctx.engine.connect() as conn:
         key = await store.key_by_kid(conn, kid)
         if key is None:

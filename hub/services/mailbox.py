@@ -21,7 +21,8 @@ from hub.storage import envelopes, mailbox
 MAX_PAGE = 500
 
 
-def _not_found() -> NotFound:
+def envelope_not_found() -> NotFound:
+    """The answer for a missing envelope and for one the caller may not see: the same."""
     return NotFound("no such envelope for you", code="envelope.not_found")
 
 
@@ -76,12 +77,12 @@ async def fetch(ctx: HubContext, reader: Member, mid: str) -> bytes:
             else set()
         )
     if row is None:
-        raise _not_found()
+        raise envelope_not_found()
     if not can_read_envelope(reader, row.sender_id, recipients):
         await record_denial(
             ctx, actor=reader, action="envelope.fetch", reason="not_addressed", subject=mid
         )
-        raise _not_found()
+        raise envelope_not_found()
     return row.raw
 
 
@@ -95,7 +96,7 @@ async def status(ctx: HubContext, reader: Member, mid: str) -> dict[str, Any]:
             await record_denial(
                 ctx, actor=reader, action="envelope.status", reason="not_sender", subject=mid
             )
-        raise _not_found()
+        raise envelope_not_found()
     return {
         "mid": mid,
         "accepted_at": row.accepted_at,

@@ -13,6 +13,7 @@ import socket
 import subprocess
 import sys
 import time
+import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -74,6 +75,10 @@ class RunningHub:
 
 
 async def wait_healthy(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
+    """Wait until THIS hub answers: the health answer must name the log origin of its home
+    (``log`` lives in the home), so another process on a reused port is never mistaken for it."""
+    config = tomllib.loads((log.parent / "config.toml").read_text())
+    origin = config.get("log", {}).get("origin")
     deadline = time.monotonic() + 30
     async with aiohttp.ClientSession() as session:
         while time.monotonic() < deadline:
@@ -82,6 +87,8 @@ async def wait_healthy(url: str, process: subprocess.Popen[bytes], log: Path) ->
             try:
                 async with session.get(f"{url}/v1/health") as resp:
                     if resp.status == 200:
+                        if (await resp.json()).get("log_origin") != origin:
+                            pytest.fail(f"another process answers on {url}")
                         return
             except aiohttp.ClientConnectionError:
                 pass
