@@ -28,6 +28,9 @@ from hub.errors import ConfigError, Unavailable
 
 SQLITE_DRIVER: Final = "sqlite+aiosqlite"
 POSTGRESQL_DRIVER: Final = "postgresql+asyncpg"
+# A database that does not answer must turn into a quick 503, never a hung request.
+POSTGRESQL_CONNECT_TIMEOUT_SECONDS: Final = 5
+POSTGRESQL_POOL_TIMEOUT_SECONDS: Final = 10
 SQLITE_BUSY_TIMEOUT_MS: Final = 5000
 
 _SQLITE_PRAGMAS: Final = (
@@ -88,7 +91,12 @@ def create_engine(url: str, *, foreign_keys: bool = True) -> AsyncEngine:
         engine = create_async_engine(parsed)
         _configure_sqlite(engine, foreign_keys=foreign_keys)
         return engine
-    return create_async_engine(parsed, pool_pre_ping=True)
+    return create_async_engine(
+        parsed,
+        pool_pre_ping=True,
+        pool_timeout=POSTGRESQL_POOL_TIMEOUT_SECONDS,
+        connect_args={"timeout": POSTGRESQL_CONNECT_TIMEOUT_SECONDS},
+    )
 
 
 def _configure_sqlite(engine: AsyncEngine, *, foreign_keys: bool) -> None:
