@@ -14,6 +14,7 @@ from aiohttp import web
 from sqlalchemy.exc import SQLAlchemyError
 
 from crypto.keys import SigningKey, load_private_pem, private_pem
+from hub.console import routes as console_routes
 from hub.errors import ConfigError, HubError
 from hub.home import LOG_KEY_FILE, HubConfig
 from hub.policy.model import load_policy_file
@@ -119,6 +120,7 @@ def routes(app: web.Application) -> None:
     app.router.add_post("/v1/admin/participants/{participant}/status", h.change_status)
     app.router.add_get("/v1/audit/records", h.audit_records)
     audit_routes.add_routes(app)
+    console_routes.add_routes(app)
 
 
 def create_app(config: HubConfig) -> web.Application:

@@ -358,6 +358,15 @@ def document() -> dict[str, Any]:
                 "responses": {"200": _json("Consistency proof"), **_problems(401, 403, 422, 429)},
             }
         },
+        "/v1/console/login-links": {
+            "post": {
+                "summary": "A one-time, two-minute sign-in link to the web console",
+                "responses": {
+                    "201": _json("{'link': URL, 'expires_at': seconds}"),
+                    **_problems(401, 403, 429),
+                },
+            }
+        },
         "/v1/audit/records": {
             "get": {
                 "summary": "Audit metadata (auditors; scoped auditors see their country only)",

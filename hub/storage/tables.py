@@ -242,3 +242,31 @@ log_checkpoints = Table(
     Column("note", Text, nullable=False),
     Column("signed_at", BigInteger, nullable=False),
 )
+
+# --- the web console (docs/console.md) ---------------------------------------------------------
+
+# One-time sign-in links: only the SHA-256 of the token is kept; ``used_at`` is set once, by the
+# single UPDATE that consumes the link (so two workers cannot both accept it).
+console_login_links = Table(
+    "console_login_links",
+    metadata,
+    Column("token_hash", LargeBinary, primary_key=True),
+    Column("participant_id", Text, ForeignKey("participants.id"), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("expires_at", BigInteger, nullable=False),
+    Column("used_at", BigInteger, nullable=True),
+    CheckConstraint("length(token_hash) = 32", name="token_hash_length"),
+    Index("ix_console_login_links_expires_at", "expires_at"),
+)
+
+# Console sessions: the SHA-256 of the cookie's random id, never the id itself.
+console_sessions = Table(
+    "console_sessions",
+    metadata,
+    Column("id_hash", LargeBinary, primary_key=True),
+    Column("participant_id", Text, ForeignKey("participants.id"), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("expires_at", BigInteger, nullable=False),
+    CheckConstraint("length(id_hash) = 32", name="id_hash_length"),
+    Index("ix_console_sessions_expires_at", "expires_at"),
+)

@@ -1,0 +1,43 @@
+"""``pgs console``: a one-time sign-in link to the hub's web console, from a signed request."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from hub.cli.common import out
+from hub.cli.connection import async_command, hub_options, make_client
+
+
+@click.command("console")
+@hub_options
+@click.option("--open", "open_browser", is_flag=True, help="Open the link in a web browser.")
+@click.option("--lang", type=click.Choice(["en", "fr"]), help="Language of this message.")
+@async_command
+async def console(
+    hub_url: str,
+    ca: Path | None,
+    authority: Path | None,
+    key_folder: Path,
+    prompt_passphrase: bool,
+    open_browser: bool,
+    lang: str | None,
+) -> None:
+    """Print a one-time link (valid 2 minutes) that signs you in to the web console.
+
+    The request is signed with your participant key; what the console shows depends on your
+    role and country.
+    """
+    import json
+    import webbrowser
+
+    from hub.i18n import resolve, t
+
+    async with make_client(hub_url, ca, authority, key_folder, prompt_passphrase) as client:
+        _, data = await client.request("POST", "/v1/console/login-links")
+    link = json.loads(data)
+    out.print(t("console.cli.link", resolve(lang), seconds=link["expires_in"]), markup=False)
+    out.print(link["url"], markup=False, soft_wrap=True)
+    if open_browser:
+        webbrowser.open(link["url"])

@@ -1,0 +1,1 @@
+"""The web console under ``/console``: server-rendered pages for WCO staff, auditors and NCPs."""
