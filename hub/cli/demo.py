@@ -21,7 +21,10 @@ from hub.i18n import LANGS, Lang, resolve
     "--lang", type=click.Choice(LANGS), help="Language (default: $PGS_LANG, then the locale)."
 )
 @click.option("--offline", is_flag=True, help="Show the envelope flow alone, without a hub.")
-def demo(home: Path | None, lang: Lang | None, offline: bool) -> None:
+@click.option(
+    "--serve", is_flag=True, help="Keep the hub running afterwards (to open the console links)."
+)
+def demo(home: Path | None, lang: Lang | None, offline: bool, serve: bool) -> None:
     """Run the demo: a real hub on SQLite over loopback sockets; WCO, Nigeria, Ghana, Cameroon
     and an auditor exchange an alert, a seizure notice and a regional notice; Cameroon is refused
     what is not addressed to it; the auditor reviews the log. With --offline: the envelope flow
@@ -35,4 +38,4 @@ def demo(home: Path | None, lang: Lang | None, offline: bool) -> None:
         return
     from hub.demo.online import run_online
 
-    asyncio.run(run_online(folder / "hub" if home is None else folder, language))
+    asyncio.run(run_online(folder / "hub" if home is None else folder, language, serve=serve))

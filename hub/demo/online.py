@@ -9,6 +9,9 @@ auditor reviews the log's metadata. The hub is then stopped cleanly.
 
 from __future__ import annotations
 
+import asyncio
+import json
+import signal
 import socket
 import time
 from pathlib import Path
@@ -55,7 +58,22 @@ def _what(event: str, details: dict[str, Any]) -> str:
     return str(details.get("status") or details.get("role") or details.get("reason") or "")
 
 
-async def run_online(home: Path, language: Lang) -> None:  # noqa: PLR0915 - reads as a script
+async def _until_interrupted() -> None:
+    """Wait for Ctrl-C or SIGTERM (the hub keeps serving meanwhile)."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)
+
+
+async def run_online(  # noqa: PLR0915 - reads as a script
+    home: Path, language: Lang, *, serve: bool = False
+) -> None:
     def step(key: str, **values: object) -> None:
         out.print()
         out.rule(f"[bold]{t(key, language, **values)}[/]")
@@ -166,6 +184,17 @@ async def run_online(home: Path, language: Lang) -> None:  # noqa: PLR0915 - rea
             )
         out.print(audit)
         out.print(t("hub.demo.no_content", language))
+
+        step("hub.demo.step.console")
+        for pid in (AUDITOR, WCO):
+            async with client(people[pid]) as who:
+                _, data = await who.request("POST", "/v1/console/login-links")
+            out.print(f"  {pid:<18} {json.loads(data)['url']}")
+        if serve:
+            out.print(t("hub.demo.serving", language, url=f"{base}/console"))
+            await _until_interrupted()
+        else:
+            out.print(t("hub.demo.links_expire", language))
     finally:
         await runner.cleanup()
     step("hub.demo.step.stopped")

@@ -241,6 +241,7 @@ def test_demo_runs_the_hub_scenario_over_real_sockets(tmp_path: Path) -> None:
     assert "CM-NCP-DOUALA refused: [envelope.not_found]" in out
     assert "access.denied" in out  # the refusal is in the audit log the auditor reviews
     assert "The hub has stopped cleanly" in out
+    assert out.count("/console/login/") == 2  # links for the auditor and WCO staff
     assert (tmp_path / "hub" / "hub.db").exists()
 
 

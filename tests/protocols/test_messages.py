@@ -377,7 +377,8 @@ participant_ids = st.builds(
     lambda head, parts: "-".join([head, *parts]),
     st.one_of(countries, st.just("WCO")),
     st.lists(
-        st.text("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", min_size=1, max_size=20),
+        # three parts of at most 19 keep the id within its 64 characters ("WCO" + 3 x "-" + 19)
+        st.text("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", min_size=1, max_size=19),
         min_size=1,
         max_size=3,
     ),
