@@ -5,7 +5,10 @@ from __future__ import annotations
 import click
 
 from hub.cli.admin import admin
+from hub.cli.audit import audit
+from hub.cli.console import console
 from hub.cli.demo import demo
+from hub.cli.evidence import evidence
 from hub.cli.keys import key, keygen
 from hub.cli.messages import open_, schema, seal, validate
 from hub.cli.participant import ack, directory, inbox, read, send, watch
@@ -23,6 +26,6 @@ def main() -> None:
 
 for command in (
     init, serve, db, admin, send, inbox, read, ack, watch, directory,
-    keygen, key, seal, open_, validate, schema, demo,
+    keygen, key, seal, open_, validate, schema, demo, audit, evidence, console,
 ):  # fmt: skip
     main.add_command(command)

@@ -30,13 +30,19 @@ def _remember_log_key(ctx: click.Context, _: click.Parameter, value: str | None)
 
 def pinned_log_key(value: str | None) -> NoteVerifier | None:
     """A verifier key given inline (``name+hash+base64``) or as a file holding one."""
+    from crypto.errors import CryptoError
     from crypto.note import parse_verifier_key
 
     if not value:
         return None
     path = Path(value)
     text = path.read_text().strip() if path.is_file() else value.strip()
-    return parse_verifier_key(text)
+    try:
+        return parse_verifier_key(text)
+    except CryptoError as exc:
+        fail(
+            f"--log-key is neither a verifier key (name+hash+base64) nor a file holding one: {exc}"
+        )
 
 
 def hub_options(func: Callable[..., Any]) -> Callable[..., Any]:

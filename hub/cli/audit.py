@@ -1,0 +1,479 @@
+"""``pgs audit``: check the hub's tamper-evident log and read it (docs/audit-log.md).
+
+``key`` prints the log's verifier key from a hub home, for auditors to pin. ``verify`` checks a
+fresh signed checkpoint against the pinned key and against the last one this auditor saw, reads
+the entries it has not seen and recomputes the tree (or checks inclusion proofs, for a country's
+auditor); it names the first bad entry when the log was tampered with. ``log`` and ``export``
+read the entries themselves, filtered.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any
+
+import click
+
+from hub.cli.common import err, fail, out
+from hub.cli.connection import async_command, hub_options, make_client
+
+if TYPE_CHECKING:
+    from crypto.note import NoteVerifier
+    from hub.client import HubClient
+
+DEFAULT_STATE = Path("~/.pgs/audit-state.json")
+LOG_KEY_ENV = "PGS_LOG_KEY"
+EXIT_LOG_INVALID = 3  # the log does not verify (distinct from 1: could not run the check)
+EVENTS = (
+    "envelope.accepted",
+    "receipt.recorded",
+    "access.denied",
+    "participant.enrolled",
+    "keys.rotated",
+    "participant.suspended",
+    "participant.active",
+    "participant.revoked",
+    "policy.reloaded",
+)
+
+
+def load_log_key(value: str | None) -> NoteVerifier:
+    """The pinned log key: a verifier key string (``name+hash+base64``) or a file holding one."""
+    from crypto.errors import CryptoError
+    from hub.cli.connection import pinned_log_key
+
+    if not value:
+        fail(f"pin the log's verifier key with --log-key or ${LOG_KEY_ENV} (see `pgs audit key`)")
+    try:
+        verifier = pinned_log_key(value)
+    except OSError as exc:
+        fail(f"cannot read the log key file {value}: {exc.strerror}")
+    except CryptoError as exc:
+        fail(f"[{exc.code}] the log key is not a verifier key: {exc}")
+    assert verifier is not None  # noqa: S101 - a non-empty value gives a key or raises
+    return verifier
+
+
+LOG_KEY_OPTION = click.option(
+    "--log-key",
+    envvar=LOG_KEY_ENV,
+    required=True,
+    help=f"The log's pinned verifier key (name+hash+base64) or a file holding it (${LOG_KEY_ENV}).",
+)
+
+
+def check_log_key_option() -> None:
+    """Refuse a malformed shared ``--log-key`` with a one-line reason before the client is built
+    (``make_client`` would raise it as a traceback)."""
+    from hub.cli.connection import LOG_KEY_META
+
+    context = click.get_current_context(silent=True)
+    value = context.meta.get(LOG_KEY_META) if context is not None else None
+    if value:
+        load_log_key(value)
+
+
+def pinned(hub: HubClient) -> NoteVerifier:
+    """The log key given with the shared ``--log-key`` option (required by these commands)."""
+    if hub.log_key is None:
+        fail(f"pin the log's verifier key with --log-key or ${LOG_KEY_ENV} (see `pgs audit key`)")
+    return hub.log_key
+
+
+@click.group()
+def audit() -> None:
+    """Verify the hub's tamper-evident audit log, and read it (auditors)."""
+
+
+@audit.command("key")
+@click.option(
+    "--home",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Hub home folder (default: $PGS_HOME, else ./pgs-home).",
+)
+def key(home: Path | None) -> None:
+    """Print the log's verifier key (from HOME/config.toml, [log] verifier_key) for auditors to
+    pin: the C2SP signed-note form that `pgs audit verify --log-key` and Go's sumdb/note accept."""
+    import tomllib
+
+    from crypto.errors import CryptoError
+    from crypto.note import parse_verifier_key
+    from hub.home import CONFIG_FILE, default_home
+
+    path = (home or default_home()) / CONFIG_FILE
+    try:
+        doc = tomllib.loads(path.read_text("utf-8"))
+    except OSError as exc:
+        fail(f"cannot read {path}: {exc.strerror}")
+    except tomllib.TOMLDecodeError as exc:
+        fail(f"{path} is not valid TOML: {exc}")
+    section = doc.get("log")
+    value = section.get("verifier_key") if isinstance(section, dict) else None
+    if not isinstance(value, str):
+        fail(f"{path} has no [log] verifier_key")
+    try:
+        parse_verifier_key(value)
+    except CryptoError as exc:
+        fail(f"[{exc.code}] the [log] verifier_key in {path} is not valid: {exc}")
+    click.echo(value)
+
+
+# --- verify --------------------------------------------------------------------------------------
+
+
+@contextmanager
+def _progress() -> Iterator[Any]:
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+
+    from hub.client.audit import ProgressHooks
+
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=err,
+        transient=True,
+    ) as bar:
+        task: list[Any] = []
+
+        def start(first: int, end: int) -> None:
+            task.append(bar.add_task(f"entries {first}…{max(first, end - 1)}", total=end - first))
+
+        def advance(count: int) -> None:
+            if task:
+                bar.advance(task[-1], count)
+
+        yield ProgressHooks(start=start, advance=advance, note=err.print)
+
+
+async def _scope_of(hub: HubClient) -> str | None:
+    from hub.client.audit import auditor_scope
+
+    assert hub.me is not None  # noqa: S101 - hub_options always loads keys
+    return auditor_scope(await hub.participant(hub.me.id))
+
+
+@audit.command("verify")
+@click.option(
+    "--state",
+    "state_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=str(DEFAULT_STATE),
+    show_default=True,
+    help="Where this auditor keeps the last checkpoint it verified and its frontier.",
+)
+@click.option("--full", is_flag=True, help="Read every entry again from index 0.")
+@click.option(
+    "--page-size", type=click.IntRange(1, 1000), default=1000, show_default=True, hidden=False
+)
+@click.option(
+    "--max-entries",
+    type=click.IntRange(1, None),
+    default=None,
+    help="Read at most this many entries, save how far it got and stop (resume later).",
+)
+@hub_options
+@async_command
+async def verify(
+    state_path: Path,
+    full: bool,
+    page_size: int,
+    max_entries: int | None,
+    hub_url: str,
+    ca: Path | None,
+    authority: Path | None,
+    key_folder: Path,
+    prompt_passphrase: bool,
+) -> None:
+    """Verify the log: a fresh checkpoint signed by the pinned log key, consistent with the last
+    one this auditor verified; the new entries read and the tree recomputed (a global auditor) or
+    each entry's inclusion proof checked (a country's auditor). Names the first bad entry of a
+    tampered log. Exit status: 0 verified, 3 the log does not verify, 1 the check could not run.
+    """
+    from crypto.b64 import b64u_encode
+    from hub.client.audit import AuditFailure, LogAnswerError, LogStateError, StateFile
+    from hub.client.audit import audit as run_audit
+
+    states = StateFile(state_path.expanduser())
+    check_log_key_option()
+    async with make_client(hub_url, ca, authority, key_folder, prompt_passphrase) as hub:
+        verifier = pinned(hub)
+        try:
+            scope = await _scope_of(hub)
+            with _progress() as hooks:
+                result = await run_audit(
+                    hub, verifier, states, scope=scope, full=full, page_size=page_size,
+                    max_entries=max_entries, hooks=hooks,
+                )  # fmt: skip
+        except AuditFailure as exc:
+            fail(f"log verification failed [{exc.code}]: {exc}", EXIT_LOG_INVALID)
+        except (LogStateError, LogAnswerError) as exc:
+            fail(f"[{exc.code}] {exc}")
+    cp = result.checkpoint
+    out.print(
+        f"checkpoint {cp.origin}: {cp.size} entries, root {b64u_encode(cp.root)[:16]}…, "
+        "signature verified with the pinned log key"
+    )
+    if result.previous_size is None:
+        out.print("first verification of this log by this auditor")
+    else:
+        out.print(
+            f"consistent with the checkpoint of {result.previous_size} entries verified before"
+        )
+    if result.resumed:
+        out.print(f"resuming an unfinished run at entry {result.start}")
+    read = result.end - result.start
+    if scope is None:
+        out.print(f"read {read} new entries ({result.start} → {result.end})")
+    else:
+        out.print(
+            f"read {read} new entries ({result.start} → {result.end}): {result.received} involve "
+            f"{scope}, each checked by inclusion proof"
+        )
+    if result.paused:
+        out.print(f"paused at entry {result.end} of {cp.size}: run again to continue")
+        return
+    if scope is None:
+        out.print(f"root recomputed from all {cp.size} entries: matches the checkpoint")
+    out.print(f"log verified; state saved in {states.path}")
+
+
+# --- log and export ------------------------------------------------------------------------------
+
+
+def _moment(text: str | None, *, end: bool) -> int | None:
+    """ISO date or date-time to epoch seconds; a bare date ends at the end of that day (UTC)."""
+    if text is None:
+        return None
+    try:
+        if len(text) == 10:
+            day = date.fromisoformat(text)
+            start = datetime(day.year, day.month, day.day, tzinfo=UTC)
+            return int((start + timedelta(days=1 if end else 0)).timestamp())
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise click.BadParameter(f"{text!r} is not an ISO date or date-time") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return int(moment.timestamp())
+
+
+def filter_options(func: Any) -> Any:
+    for option in reversed(
+        [
+            click.option("--country", help="Only entries involving this country (e.g. NG)."),
+            click.option(
+                "--participant", help="Only entries naming this participant (actor, sender, …)."
+            ),
+            click.option("--kind", help="Only messages of this kind (alert, seizure, …)."),
+            click.option(
+                "--event", "events", multiple=True, type=click.Choice(EVENTS), help="Repeatable."
+            ),
+            click.option("--since", help="From this ISO date or date-time (UTC unless given)."),
+            click.option("--until", help="Up to this ISO date (inclusive) or date-time."),
+        ]
+    ):
+        func = option(func)
+    return func
+
+
+class _Filter:
+    def __init__(
+        self,
+        country: str | None,
+        participant: str | None,
+        kind: str | None,
+        events: tuple[str, ...],
+        since: str | None,
+        until: str | None,
+    ) -> None:
+        self.country = country.upper() if country else None
+        self.participant = participant
+        self.kind = kind
+        self.events = set(events)
+        self.since = _moment(since, end=False)
+        self.until = _moment(until, end=True)
+
+    def __call__(self, doc: dict[str, Any]) -> bool:
+        details = doc.get("details") or {}
+        at = int(doc.get("at") or 0)
+        named = {doc.get("actor"), doc.get("subject"), details.get("sender")}
+        named |= set(details.get("recipients") or [])
+        return all(
+            (
+                self.since is None or at >= self.since,
+                self.until is None or at < self.until,
+                not self.events or doc.get("event") in self.events,
+                self.kind is None or details.get("kind") == self.kind,
+                self.country is None or self.country in (doc.get("countries") or []),
+                self.participant is None or self.participant in named,
+            )
+        )
+
+
+async def _matching(hub: HubClient, keep: _Filter, page_size: int = 1000) -> Any:
+    """Yield ``(index, entry bytes, decoded)`` of matching entries, page by page."""
+    from hub.client import audit as api
+
+    size = (await api.checkpoint(hub)).size  # signed over the newest entries
+    async for _, _, found in api.iter_entries(hub, 0, size, page_size):
+        for item in found:
+            doc = item.decoded()
+            if keep(doc):
+                yield item.index, item.entry, doc
+
+
+def _when(epoch: int) -> str:
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(epoch))
+
+
+def _summary(doc: dict[str, Any]) -> str:
+    details: dict[str, Any] = doc.get("details") or {}
+    event = doc.get("event")
+    if event == "envelope.accepted":
+        return f"{details.get('kind')} TLP:{details.get('tlp')} → " + ", ".join(
+            details.get("recipients") or []
+        )
+    if event == "receipt.recorded":
+        return str(details.get("status"))
+    if event == "access.denied":
+        return f"{details.get('action')}: {details.get('reason')}"
+    text = json.dumps(details, separators=(",", ":"), ensure_ascii=False)
+    return text if len(text) <= 60 else text[:59] + "…"
+
+
+@audit.command("log")
+@filter_options
+@click.option("--limit", type=click.IntRange(1, None), default=None, help="Show at most N.")
+@click.option("--json", "as_json", is_flag=True, help="A JSON array of the decoded entries.")
+@hub_options
+@async_command
+async def log(
+    country: str | None,
+    participant: str | None,
+    kind: str | None,
+    events: tuple[str, ...],
+    since: str | None,
+    until: str | None,
+    limit: int | None,
+    as_json: bool,
+    hub_url: str,
+    ca: Path | None,
+    authority: Path | None,
+    key_folder: Path,
+    prompt_passphrase: bool,
+) -> None:
+    """List log entries (what you may see as an auditor), filtered."""
+    from rich.table import Table
+
+    keep = _Filter(country, participant, kind, events, since, until)
+    shown: list[dict[str, Any]] = []
+    check_log_key_option()
+    async with make_client(hub_url, ca, authority, key_folder, prompt_passphrase) as hub:
+        async for _, _, doc in _matching(hub, keep):
+            shown.append(doc)
+            if limit is not None and len(shown) >= limit:
+                break
+    if as_json:
+        click.echo(json.dumps(shown, ensure_ascii=False))
+        return
+    table = Table("#", "time (UTC)", "event", "actor", "subject", "countries", "details")
+    for doc in shown:
+        table.add_row(
+            str(doc.get("index")),
+            _when(int(doc.get("at") or 0)),
+            str(doc.get("event")),
+            str(doc.get("actor") or "(hub)"),
+            str(doc.get("subject") or ""),
+            " ".join(doc.get("countries") or []),
+            _summary(doc),
+        )
+    out.print(table)
+    out.print(f"{len(shown)} entries")
+
+
+CSV_COLUMNS = ("index", "time", "at", "event", "actor", "subject", "countries", "details")
+
+
+@audit.command("export")
+@click.option(
+    "--format", "fmt", type=click.Choice(["csv", "jsonl"]), default="jsonl", show_default=True
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write here instead of standard output.",
+)
+@filter_options
+@hub_options
+@async_command
+async def export(
+    fmt: str,
+    output: Path | None,
+    country: str | None,
+    participant: str | None,
+    kind: str | None,
+    events: tuple[str, ...],
+    since: str | None,
+    until: str | None,
+    hub_url: str,
+    ca: Path | None,
+    authority: Path | None,
+    key_folder: Path,
+    prompt_passphrase: bool,
+) -> None:
+    """Export log entries page by page: JSON Lines (each line the exact entry bytes, so leaf
+    hashes can be recomputed) or CSV."""
+    keep = _Filter(country, participant, kind, events, since, until)
+    check_log_key_option()
+    sink: IO[str] = (
+        output.open("w", encoding="utf-8", newline="") if output is not None else sys.stdout
+    )
+    count = 0
+    try:
+        writer = csv.writer(sink) if fmt == "csv" else None
+        if writer is not None:
+            writer.writerow(CSV_COLUMNS)
+        async with make_client(hub_url, ca, authority, key_folder, prompt_passphrase) as hub:
+            async for index, raw, doc in _matching(hub, keep):
+                if writer is None:
+                    sink.write(raw.decode("utf-8") + "\n")
+                else:
+                    writer.writerow(
+                        [
+                            index,
+                            _when(int(doc.get("at") or 0)),
+                            doc.get("at"),
+                            doc.get("event"),
+                            doc.get("actor") or "",
+                            doc.get("subject") or "",
+                            " ".join(doc.get("countries") or []),
+                            json.dumps(doc.get("details"), separators=(",", ":"), sort_keys=True),
+                        ]
+                    )
+                count += 1
+                if count % 1000 == 0:
+                    sink.flush()
+        sink.flush()
+    finally:
+        if output is not None:
+            sink.close()
+    if output is not None:
+        out.print(f"exported {count} entries to {output}")

@@ -1,0 +1,768 @@
+"""The transparency log from the outside: the ``/v1/audit`` API (docs/audit-log.md) and an
+auditor that checks it.
+
+The first half wraps the API over a :class:`~hub.client.HubClient` and decodes every base64url
+field to bytes; it trusts nothing. The second half, :func:`audit`, is what ``pgs audit verify``
+runs: it checks a fresh checkpoint against the pinned log key, checks that it extends the last
+checkpoint this auditor saw, downloads the entries it has not seen yet and either recomputes the
+whole tree (a global auditor, resuming from its saved compact frontier) or checks each visible
+entry's inclusion proof (a country-scoped auditor, who sees only some entries). When the
+recomputed root differs, it finds the *first* entry that is wrong by bisecting on prefix roots
+with consistency proofs, so the report names one index.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hmac
+import json
+import os
+import tempfile
+import time
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from crypto.b64 import b64u_decode, b64u_encode
+from crypto.errors import CryptoError, ProofError
+from crypto.merkle import EMPTY_ROOT, HASH_SIZE, CompactRange, leaf_hash, verify_consistency
+from crypto.merkle import verify_inclusion as merkle_verify_inclusion
+from crypto.note import Checkpoint, NoteVerifier, verify_checkpoint
+from hub.client.client import HubClient
+from hub.client.errors import HubClientError
+
+MAX_PAGE = 1000  # the hub's cap on entries per answer
+PROOF_CONCURRENCY = 8
+RETRY_STATUSES = (429, 503)  # rate limited, database briefly away: the same request again later
+RETRY_DELAYS = (1.0, 2.0, 4.0, 4.0, 4.0, 4.0)
+
+
+class LogAnswerError(Exception):
+    """The hub answered something that is not what the audit API describes."""
+
+    code = "log.bad_answer"
+
+
+def _b64(value: object, what: str) -> bytes:
+    if not isinstance(value, str):
+        raise LogAnswerError(f"{what} is not a base64url string")
+    try:
+        return b64u_decode(value, field=what)
+    except CryptoError as exc:
+        raise LogAnswerError(f"{what} is not canonical base64url") from exc
+
+
+def _hash(value: object, what: str) -> bytes:
+    decoded = _b64(value, what)
+    if len(decoded) != HASH_SIZE:
+        raise LogAnswerError(f"{what} is not a {HASH_SIZE}-byte hash")
+    return decoded
+
+
+def _int(value: object, what: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise LogAnswerError(f"{what} is not a non-negative integer")
+    return value
+
+
+def _hashes(value: object, what: str) -> list[bytes]:
+    if not isinstance(value, list):
+        raise LogAnswerError(f"{what} is not a list")
+    return [_hash(h, f"{what}[{i}]") for i, h in enumerate(value)]
+
+
+# --- the API -------------------------------------------------------------------------------------
+
+
+async def _get(hub: HubClient, path: str, **query: int | str) -> dict[str, Any]:
+    """GET, waiting and asking again while the hub answers "too many requests" or "unavailable"
+    (an auditor's run makes many reads; all of them are safe to repeat)."""
+    for delay in (*RETRY_DELAYS, None):
+        try:
+            return await hub.get_json(path, **query)
+        except HubClientError as exc:
+            if exc.status not in RETRY_STATUSES or delay is None:
+                raise
+            await asyncio.sleep(delay)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+@dataclass(frozen=True)
+class CheckpointAnswer:
+    """A checkpoint as the hub served it: the signed note (bytes) and its unverified size/root."""
+
+    note: bytes
+    size: int
+    root: bytes
+
+
+@dataclass(frozen=True)
+class LogEntry:
+    """One entry (exact bytes) at its index."""
+
+    index: int
+    entry: bytes
+
+    def decoded(self) -> dict[str, Any]:
+        doc: dict[str, Any] = json.loads(self.entry)
+        return doc
+
+
+@dataclass(frozen=True)
+class InclusionAnswer:
+    """The inclusion proof of leaf ``index`` in the tree of ``size``, with its entry if sent."""
+
+    index: int
+    size: int
+    leaf_hash: bytes
+    proof: list[bytes]
+    entry: bytes | None
+
+
+async def checkpoint(hub: HubClient, fresh: bool = False) -> CheckpointAnswer:
+    """The latest signed checkpoint; ``fresh`` asks the hub to sign one of its current tree
+    (auditors and admins only)."""
+    if fresh:
+        _, data = await hub.request("POST", "/v1/audit/checkpoint", body=b"")
+        doc = json.loads(data)
+    else:
+        doc = await _get(hub, "/v1/audit/checkpoint")
+    note = doc.get("checkpoint")
+    if not isinstance(note, str):
+        raise LogAnswerError("the checkpoint answer has no note")
+    return CheckpointAnswer(
+        note.encode("utf-8"), _int(doc.get("size"), "size"), _hash(doc.get("root"), "root")
+    )
+
+
+async def entries(hub: HubClient, start: int, end: int) -> list[LogEntry]:
+    """Entries with ``start <= index < end`` that this auditor may see (at most 1000 indexes)."""
+    doc = await _get(hub, "/v1/audit/entries", start=start, end=end)
+    items = doc.get("entries")
+    if not isinstance(items, list):
+        raise LogAnswerError("the entries answer has no list of entries")
+    found: list[LogEntry] = []
+    for i, item in enumerate(items):
+        if not isinstance(item, dict):
+            raise LogAnswerError(f"entries[{i}] is not an object")
+        found.append(
+            LogEntry(
+                _int(item.get("index"), f"entries[{i}].index"), _b64(item.get("entry"), "entry")
+            )
+        )
+    return found
+
+
+def _inclusion(doc: dict[str, Any]) -> InclusionAnswer:
+    entry = doc.get("entry")
+    return InclusionAnswer(
+        index=_int(doc.get("index"), "index"),
+        size=_int(doc.get("size"), "size"),
+        leaf_hash=_hash(doc.get("leaf_hash"), "leaf_hash"),
+        proof=_hashes(doc.get("proof"), "proof"),
+        entry=None if entry is None else _b64(entry, "entry"),
+    )
+
+
+async def inclusion_proof(
+    hub: HubClient, *, index: int | None = None, mid: str | None = None, size: int | None = None
+) -> InclusionAnswer:
+    """The inclusion proof of entry ``index``, or of message ``mid``'s ``envelope.accepted``
+    entry, in the tree of ``size`` (default: the hub's current tree, which may not be signed)."""
+    if (index is None) == (mid is None):
+        raise ValueError("give exactly one of index and mid")
+    query: dict[str, int | str] = {"index": index} if index is not None else {"mid": str(mid)}
+    if size is not None:
+        query["size"] = size
+    return _inclusion(await _get(hub, "/v1/audit/proof/inclusion", **query))
+
+
+async def key_proof(hub: HubClient, kid: str, size: int | None = None) -> InclusionAnswer:
+    """The entry that enrolled or rotated in key ``kid``, with its inclusion proof."""
+    query: dict[str, int | str] = {"size": size} if size is not None else {}
+    return _inclusion(await _get(hub, f"/v1/audit/proof/key/{kid}", **query))
+
+
+async def consistency_proof(hub: HubClient, first: int, second: int) -> list[bytes]:
+    """The RFC 9162 consistency proof from the tree of ``first`` leaves to that of ``second``."""
+    doc = await _get(hub, "/v1/audit/proof/consistency", first=first, second=second)
+    if doc.get("first") != first or doc.get("second") != second:
+        raise LogAnswerError("the consistency proof is for other tree sizes")
+    return _hashes(doc.get("proof"), "proof")
+
+
+async def records(hub: HubClient, after: int = 0, limit: int = 1000) -> dict[str, Any]:
+    """Decoded audit records after sequence number ``after`` (the older records API)."""
+    return await _get(hub, "/v1/audit/records", after=after, limit=limit)
+
+
+async def iter_entries(
+    hub: HubClient, start: int, end: int, page_size: int = MAX_PAGE
+) -> AsyncIterator[tuple[int, int, list[LogEntry]]]:
+    """``(page_start, page_end, entries)`` for consecutive pages covering ``[start, end)``.
+
+    Each page lists the entries this caller may see, in index order; entries outside the page
+    asked for are refused as a bad answer.
+    """
+    page_size = max(1, min(page_size, MAX_PAGE))
+    position = start
+    while position < end:
+        page_end = min(end, position + page_size)
+        found = await entries(hub, position, page_end)
+        for item in found:
+            if not position <= item.index < page_end:
+                raise LogAnswerError(
+                    f"asked for entries {position}..{page_end - 1}, got entry {item.index}"
+                )
+        yield position, page_end, found
+        position = page_end
+
+
+# --- the auditor's state -------------------------------------------------------------------------
+
+
+STATE_VERSION = 1
+
+
+def _encode_range(state: CompactRange) -> dict[str, Any]:
+    return {"size": state.size, "hashes": [b64u_encode(h) for h in state.hashes]}
+
+
+def _decode_range(doc: object) -> CompactRange:
+    if not isinstance(doc, dict):
+        raise LogStateError("a saved frontier is not an object")
+    try:
+        return CompactRange(
+            _int(doc.get("size"), "frontier size"), tuple(_hashes(doc.get("hashes"), "frontier"))
+        )
+    except (LogAnswerError, CryptoError) as exc:
+        raise LogStateError(f"a saved frontier is unusable: {exc}") from exc
+
+
+class LogStateError(Exception):
+    """The auditor's state file is unreadable or does not fit this log."""
+
+    code = "audit.state"
+
+
+@dataclass
+class LogState:
+    """What one auditor remembers of one log: the last checkpoint it verified (None before the
+    first complete run), with, for a global auditor, its own compact frontier of that tree; and
+    ``pending``, how far an unfinished run got (resumed by the next one)."""
+
+    hub: str
+    origin: str
+    scope: str | None
+    checkpoint: str | None  # the last verified signed note, as text
+    size: int
+    root: bytes
+    frontier: CompactRange | None
+    verified_at: int
+    pending: dict[str, Any] | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "hub": self.hub,
+            "origin": self.origin,
+            "scope": self.scope,
+            "checkpoint": self.checkpoint,
+            "size": self.size,
+            "root": b64u_encode(self.root),
+            "frontier": None if self.frontier is None else _encode_range(self.frontier),
+            "verified_at": self.verified_at,
+            "pending": self.pending,
+        }
+
+    @classmethod
+    def from_json(cls, doc: dict[str, Any]) -> LogState:
+        try:
+            frontier = doc.get("frontier")
+            checkpoint = doc.get("checkpoint")
+            pending = doc.get("pending")
+            return cls(
+                hub=str(doc["hub"]),
+                origin=str(doc["origin"]),
+                scope=doc.get("scope"),
+                checkpoint=checkpoint if isinstance(checkpoint, str) else None,
+                size=_int(doc["size"], "size"),
+                root=_hash(doc["root"], "root"),
+                frontier=None if frontier is None else _decode_range(frontier),
+                verified_at=_int(doc.get("verified_at", 0), "verified_at"),
+                pending=pending if isinstance(pending, dict) else None,
+            )
+        except (KeyError, LogAnswerError) as exc:
+            raise LogStateError(f"the saved state is unusable: {exc}") from exc
+
+
+class StateFile:
+    """The auditor's local memory: one JSON file, one entry per (hub URL, log origin), written
+    atomically (a temporary file renamed over the old one), so an interrupted run never leaves
+    half a file behind."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    @staticmethod
+    def key(hub_url: str, origin: str) -> str:
+        return f"{hub_url.rstrip('/')} {origin}"
+
+    def _read(self) -> dict[str, Any]:
+        if not self.path.exists():
+            return {"v": STATE_VERSION, "logs": {}}
+        try:
+            doc = json.loads(self.path.read_text("utf-8"))
+        except (OSError, ValueError) as exc:
+            raise LogStateError(f"cannot read {self.path}: {exc}") from exc
+        if (
+            not isinstance(doc, dict)
+            or doc.get("v") != STATE_VERSION
+            or not isinstance(doc.get("logs"), dict)
+        ):
+            raise LogStateError(f"{self.path} is not an audit state file (version {STATE_VERSION})")
+        return doc
+
+    def load(self, hub_url: str, origin: str) -> LogState | None:
+        found = self._read()["logs"].get(self.key(hub_url, origin))
+        return None if found is None else LogState.from_json(found)
+
+    def save(self, state: LogState) -> None:
+        doc = self._read()
+        doc["logs"][self.key(state.hub, state.origin)] = state.to_json()
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".audit-state-", dir=self.path.parent)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as sink:
+                json.dump(doc, sink, indent=1)
+                sink.flush()
+                os.fsync(sink.fileno())
+            Path(tmp).replace(self.path)
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                Path(tmp).unlink()
+            raise
+
+
+# --- the auditor ---------------------------------------------------------------------------------
+
+
+class AuditFailure(Exception):
+    """The log does not verify: ``code`` says how, ``index`` is the first bad entry when one can
+    be named."""
+
+    def __init__(self, code: str, message: str, *, index: int | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.index = index
+
+
+@dataclass
+class AuditResult:
+    """What one run did."""
+
+    checkpoint: Checkpoint
+    scope: str | None
+    previous_size: int | None  # the size verified before this run (None: first run)
+    start: int  # first index read this run
+    end: int  # one past the last index read this run
+    received: int  # entries received (a scoped auditor receives only those involving it)
+    paused: bool = False  # stopped early (max_entries): the next run resumes at ``end``
+    resumed: bool = False  # started where an unfinished run stopped
+
+
+@dataclass
+class ProgressHooks:
+    """Callbacks for a progress display; all optional."""
+
+    start: Callable[[int, int], None] = lambda start, end: None
+    advance: Callable[[int], None] = lambda count: None
+    note: Callable[[str], None] = lambda text: None
+
+
+_MISSING = b"\xff" * HASH_SIZE  # stands for an entry the hub did not send (never a real leaf)
+SNAPSHOT_EVERY = 1024
+
+
+@dataclass
+class _Download:
+    """Leaf hashes of entries ``[base.size, end)`` received on top of a frontier, packed 32 bytes
+    each (32 MB a million entries); ``running`` is the frontier after them while nothing is known
+    to be wrong, with a copy kept every :data:`SNAPSHOT_EVERY` entries so that a bisection step
+    recomputes at most that many leaves."""
+
+    base: CompactRange
+    check_at: int | None = None  # a size whose root must be ``check_root`` (full re-reads)
+    check_root: bytes = b""
+    leaves: bytearray = field(default_factory=bytearray)
+    running: CompactRange = field(init=False)
+    snapshots: dict[int, CompactRange] = field(default_factory=dict)
+    bad_prefix: int | None = None  # smallest prefix size known to contain a bad entry
+    reasons: dict[int, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.running = self.base
+        self.snapshots[self.base.size] = self.base
+
+    @property
+    def end(self) -> int:
+        return self.base.size + len(self.leaves) // HASH_SIZE
+
+    def leaf(self, index: int) -> bytes:
+        at = (index - self.base.size) * HASH_SIZE
+        return bytes(self.leaves[at : at + HASH_SIZE])
+
+    def add(self, leaf: bytes, problem: str | None = None) -> None:
+        index = self.end
+        self.leaves += leaf
+        if problem is not None:
+            self.reasons.setdefault(index, problem)
+            self.mark_bad(index + 1)
+        if self.bad_prefix is None:
+            self.running, _ = self.running.append(leaf)
+            if self.end % SNAPSHOT_EVERY == 0:
+                self.snapshots[self.end] = self.running
+            if self.end == self.check_at and self.running.root() != self.check_root:
+                self.mark_bad(self.end)
+
+    def mark_bad(self, prefix: int) -> None:
+        if self.bad_prefix is None or prefix < self.bad_prefix:
+            self.bad_prefix = prefix
+
+    def root_at(self, size: int) -> bytes:
+        """Our root of the first ``size`` entries (``base.size <= size <= end``)."""
+        start = max(k for k in self.snapshots if k <= size)
+        grown, _ = self.snapshots[start].extend(self.leaf(i) for i in range(start, size))
+        return grown.root()
+
+    def describe(self, index: int) -> str:
+        if index in self.reasons:
+            return self.reasons[index]
+        return f"entry {index} is not the entry the signed log holds (altered or replaced)"
+
+
+def _entry_problem(item: LogEntry, scope: str | None) -> str | None:
+    """Why ``item`` cannot be the entry at its index (or be shown to ``scope``), or None."""
+    try:
+        doc = item.decoded()
+    except ValueError:
+        return f"entry {item.index} is not JSON"
+    if not isinstance(doc, dict):
+        return f"entry {item.index} is not a JSON object"
+    if doc.get("index") != item.index:
+        return f"the entry at {item.index} says it is entry {doc.get('index')} (moved or inserted)"
+    if scope is not None and scope not in (doc.get("countries") or []):
+        return f"entry {item.index} does not involve {scope}, yet was shown to its auditor"
+    return None
+
+
+async def _fresh_checkpoint(hub: HubClient, verifier: NoteVerifier) -> tuple[Checkpoint, str]:
+    try:
+        answer = await checkpoint(hub, fresh=True)
+    except HubClientError as exc:
+        if exc.code == "log.integrity":
+            raise AuditFailure(
+                "log.refused",
+                "consistency failure: the hub refuses to sign a checkpoint because its stored log "
+                "no longer extends the last one it signed",
+            ) from exc
+        raise
+    try:
+        signed = verify_checkpoint(answer.note, verifier)
+    except CryptoError as exc:
+        raise AuditFailure(
+            "log.bad_checkpoint", f"the checkpoint does not verify under the pinned log key: {exc}"
+        ) from exc
+    if signed.size != answer.size or signed.root != answer.root:
+        raise AuditFailure(
+            "log.bad_checkpoint", "the hub's size and root differ from the checkpoint it signed"
+        )
+    return signed, answer.note.decode("utf-8")
+
+
+async def _check_extends(hub: HubClient, older: Checkpoint, newer: Checkpoint, what: str) -> None:
+    """Raise unless ``newer`` extends ``older``, a checkpoint this auditor saw before."""
+    if newer.size < older.size:
+        raise AuditFailure(
+            "log.rollback",
+            f"consistency failure: the hub's checkpoint has {newer.size} entries, fewer than the "
+            f"{older.size} of the {what} (truncated or rolled back)",
+        )
+    if newer.size == older.size:
+        if newer.root != older.root:
+            raise AuditFailure(
+                "log.fork",
+                f"consistency failure: the hub signed two different trees of size {newer.size}, "
+                f"the {what} and now (a forked view)",
+            )
+        return
+    proof = await consistency_proof(hub, older.size, newer.size) if older.size else []
+    try:
+        verify_consistency(older.size, newer.size, proof, older.root, newer.root)
+    except ProofError as exc:
+        raise AuditFailure(
+            "log.fork",
+            f"consistency failure: checkpoint {newer.size} does not extend the {what} "
+            f"(size {older.size}): a forked or rewritten log",
+        ) from exc
+
+
+async def _prefix_is_good(hub: HubClient, download: _Download, size: int, cp: Checkpoint) -> bool:
+    """Whether our root of the first ``size`` entries is the signed tree's prefix root."""
+    ours = download.root_at(size)
+    if size == cp.size:
+        return hmac.compare_digest(ours, cp.root)
+    if size == 0:
+        return ours == EMPTY_ROOT
+    proof = await consistency_proof(hub, size, cp.size)
+    try:
+        verify_consistency(size, cp.size, proof, ours, cp.root)
+    except ProofError:
+        return False
+    return True
+
+
+async def _first_bad(hub: HubClient, download: _Download, cp: Checkpoint, hi: int) -> int:
+    """The first wrong entry, by bisection on prefix sizes in ``(base, hi]``: the prefix of
+    ``base`` entries is good, that of ``hi`` is not, and a prefix is good when its root, recomputed
+    from the entries received, is consistent with the signed root (one consistency proof a step,
+    O(log n) requests). A prefix holding a wrong entry cannot be consistent with the signed tree
+    (that would be a SHA-256 collision), so "good" is monotone and the answer is exact."""
+    lo = download.base.size
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if await _prefix_is_good(hub, download, mid, cp):
+            lo = mid
+        else:
+            hi = mid
+    return hi - 1
+
+
+@dataclass
+class _Run:
+    hub: HubClient
+    states: StateFile
+    cp: Checkpoint
+    note: str
+    stored: LogState | None
+    scope: str | None
+    full: bool
+    page_size: int
+    max_entries: int | None
+    hooks: ProgressHooks
+    now: Callable[[], float]
+
+    def save_verified(self, frontier: CompactRange | None) -> None:
+        self.states.save(
+            LogState(
+                self.hub.base_url, self.cp.origin, self.scope, self.note, self.cp.size,
+                self.cp.root, frontier, int(self.now()),
+            )
+        )  # fmt: skip
+
+    def save_pending(self, pending: dict[str, Any]) -> None:
+        pending = {**pending, "checkpoint": self.note}
+        old = self.stored
+        if old is None:
+            state = LogState(
+                self.hub.base_url, self.cp.origin, self.scope, None, 0, EMPTY_ROOT,
+                CompactRange() if self.scope is None else None, int(self.now()), pending,
+            )  # fmt: skip
+        else:
+            state = LogState(
+                old.hub, old.origin, old.scope, old.checkpoint, old.size, old.root, old.frontier,
+                old.verified_at, pending,
+            )  # fmt: skip
+        self.states.save(state)
+
+    @property
+    def verified_size(self) -> int:
+        return 0 if self.stored is None or self.full else self.stored.size
+
+    def pending(self, kind: str) -> dict[str, Any] | None:
+        if self.full or self.stored is None or not self.stored.pending:
+            return None
+        return self.stored.pending if self.stored.pending.get("kind") == kind else None
+
+
+async def _download(run: _Run, base: CompactRange) -> tuple[_Download, int, bool]:
+    """Read entries from ``base.size`` up to the checkpoint (or ``max_entries`` of them); stop at
+    the first page where something is known to be wrong."""
+    cp = run.cp
+    download = _Download(base)
+    if run.full and run.stored is not None and run.stored.size > base.size:
+        download.check_at, download.check_root = run.stored.size, run.stored.root
+    end = cp.size if run.max_entries is None else min(cp.size, base.size + run.max_entries)
+    received = 0
+    run.hooks.start(base.size, cp.size)
+    async for page_start, page_end, found in iter_entries(run.hub, base.size, end, run.page_size):
+        for item in found:
+            if item.index < download.end:
+                download.reasons.setdefault(item.index, f"entry {item.index} was sent twice")
+                download.mark_bad(item.index + 1)
+                continue
+            while download.end < item.index:
+                download.add(_MISSING, f"entry {download.end} is missing (deleted)")
+            download.add(leaf_hash(item.entry), _entry_problem(item, None))
+            received += 1
+        while download.end < page_end:
+            download.add(_MISSING, f"entry {download.end} is missing (deleted)")
+        run.hooks.advance(page_end - page_start)
+        if download.bad_prefix is not None:
+            break  # the first bad index is before this point: no need to read further
+        if page_end < cp.size:
+            run.save_pending({"kind": "frontier", "frontier": _encode_range(download.running)})
+    paused = download.bad_prefix is None and download.end < cp.size
+    return download, received, paused
+
+
+async def _audit_global(run: _Run, *, resume: bool = True) -> AuditResult:
+    stored, cp = run.stored, run.cp
+    base = CompactRange()
+    if stored is not None and not run.full and stored.frontier is not None:
+        base = stored.frontier
+        if base.size != stored.size or base.root() != stored.root:
+            raise LogStateError("the saved frontier does not match the saved checkpoint")
+    verified = base
+    pending = run.pending("frontier") if resume else None
+    if pending is not None:
+        candidate = _decode_range(pending.get("frontier"))
+        if verified.size < candidate.size <= cp.size:
+            base = candidate
+    download, received, paused = await _download(run, base)
+    result = AuditResult(
+        cp, None, stored.size if stored and stored.checkpoint else None, base.size, download.end,
+        received, paused=paused, resumed=base is not verified,
+    )  # fmt: skip
+    if paused:
+        return result
+    if download.bad_prefix is None and hmac.compare_digest(download.running.root(), cp.root):
+        run.save_verified(download.running)
+        return result
+    if base is not verified and not await _prefix_is_good(run.hub, download, base.size, cp):
+        # The fault is before where the unfinished run stopped: read again from the last
+        # verified checkpoint's frontier.
+        run.hooks.note("the resumed range does not match; reading again from the last checkpoint")
+        return await _audit_global(run, resume=False)
+    bad = await _first_bad(run.hub, download, cp, download.bad_prefix or download.end)
+    raise AuditFailure(
+        "log.bad_entry", f"first bad index {bad}: {download.describe(bad)}", index=bad
+    )
+
+
+async def _audit_scoped(run: _Run, scope: str) -> AuditResult:
+    cp, hub = run.cp, run.hub
+    start = run.verified_size
+    pending = run.pending("next")
+    if pending is not None:
+        candidate = _int(pending.get("next"), "next")
+        if start < candidate <= _int(pending.get("size", 0), "size") <= cp.size:
+            start = candidate
+    resumed = start != run.verified_size
+    end = cp.size if run.max_entries is None else min(cp.size, start + run.max_entries)
+    limit = asyncio.Semaphore(PROOF_CONCURRENCY)
+
+    async def check(item: LogEntry) -> str | None:
+        async with limit:
+            answer = await inclusion_proof(hub, index=item.index, size=cp.size)
+        try:
+            merkle_verify_inclusion(
+                leaf_hash(item.entry), item.index, cp.size, answer.proof, cp.root
+            )
+        except ProofError:
+            return f"entry {item.index} is not in the signed log (its inclusion proof fails)"
+        return None
+
+    run.hooks.start(start, cp.size)
+    received = 0
+    previous = start - 1
+    async for page_start, page_end, found in iter_entries(hub, start, end, run.page_size):
+        problems: list[tuple[int, str]] = []
+        for item in found:
+            if item.index <= previous:
+                problems.append((item.index, f"entry {item.index} was sent twice"))
+            previous = max(previous, item.index)
+            problem = _entry_problem(item, scope)
+            if problem is not None:
+                problems.append((item.index, problem))
+        results = await asyncio.gather(*(check(item) for item in found))
+        problems += [(i.index, r) for i, r in zip(found, results, strict=True) if r is not None]
+        received += len(found)
+        run.hooks.advance(page_end - page_start)
+        if problems:
+            index, reason = min(problems)
+            raise AuditFailure("log.bad_entry", f"first bad index {index}: {reason}", index=index)
+        if page_end < cp.size:
+            run.save_pending({"kind": "next", "next": page_end, "size": cp.size})
+    stored = run.stored
+    result = AuditResult(
+        cp, scope, stored.size if stored and stored.checkpoint else None, start, end, received,
+        paused=end < cp.size, resumed=resumed,
+    )  # fmt: skip
+    if not result.paused:
+        run.save_verified(None)
+    return result
+
+
+def _saved_checkpoint(note: str, verifier: NoteVerifier) -> Checkpoint:
+    try:
+        return verify_checkpoint(note.encode("utf-8"), verifier)
+    except CryptoError as exc:
+        raise LogStateError(
+            f"a checkpoint in the state file does not verify under the pinned log key: {exc}"
+        ) from exc
+
+
+async def audit(
+    hub: HubClient,
+    verifier: NoteVerifier,
+    states: StateFile,
+    *,
+    scope: str | None,
+    full: bool = False,
+    page_size: int = MAX_PAGE,
+    max_entries: int | None = None,
+    hooks: ProgressHooks | None = None,
+    now: Callable[[], float] = time.time,
+) -> AuditResult:
+    """One verification run of the log at ``hub`` (see the module docstring).
+
+    ``scope`` None audits as a global auditor (every entry, root recomputed); a country audits as
+    that country's auditor (its entries, each by inclusion proof). ``full`` reads every entry again
+    from index 0, still checked against the saved checkpoint. ``max_entries`` stops after that many
+    indexes and saves how far it got. Raises :class:`AuditFailure` when the log does not verify;
+    the last verified checkpoint is then kept, so the next run finds the same fault.
+    """
+    cp, note = await _fresh_checkpoint(hub, verifier)
+    stored = states.load(hub.base_url, cp.origin)
+    if stored is not None and stored.scope != scope:
+        raise LogStateError("the saved state is of an auditor with another scope (use --state)")
+    if stored is not None and stored.checkpoint is not None:
+        seen = _saved_checkpoint(stored.checkpoint, verifier)
+        if seen.size != stored.size or seen.root != stored.root:
+            raise LogStateError("the saved checkpoint does not match the saved size and root")
+        await _check_extends(hub, seen, cp, "checkpoint this auditor verified before")
+    pending_note = (stored.pending or {}).get("checkpoint") if stored else None
+    if isinstance(pending_note, str):
+        earlier = _saved_checkpoint(pending_note, verifier)
+        await _check_extends(hub, earlier, cp, "checkpoint of the unfinished run")
+    run = _Run(
+        hub, states, cp, note, stored, scope, full, page_size, max_entries,
+        hooks or ProgressHooks(), now,
+    )  # fmt: skip
+    if scope is None:
+        return await _audit_global(run)
+    return await _audit_scoped(run, scope)
+
+
+def auditor_scope(directory_entry: dict[str, Any]) -> str | None:
+    """The country an auditor's entries are limited to (None: global), from its own directory
+    entry, by the hub's rule: a WCO auditor without scope is global."""
+    if directory_entry.get("role") != "auditor":
+        raise AuditFailure("log.not_auditor", "only an auditor can read the log's entries")
+    scope = directory_entry.get("scope")
+    if isinstance(scope, str) and scope:
+        return scope
+    country = directory_entry.get("country")
+    return None if country == "WCO" else str(country)
