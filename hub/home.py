@@ -63,6 +63,7 @@ class HubConfig:
     tls_key: Path | None
     public_url: str | None
     log_origin: str
+    log_verifier_key: str
 
     @property
     def hub_key_dir(self) -> Path:
@@ -124,6 +125,7 @@ def load_config(home: Path, *, database_url: str | None = None) -> HubConfig:
         tls_key=optional_path("tls_key"),
         public_url=hub.get("public_url") if isinstance(hub.get("public_url"), str) else None,
         log_origin=str(_table(doc, "log").get("origin") or "pgs-hub"),
+        log_verifier_key=str(_table(doc, "log").get("verifier_key") or ""),
     )
 
 

@@ -98,9 +98,17 @@ CATALOGUE: dict[str, dict[Lang, str]] = {
         "en": "8. The auditor reviews the log (metadata only)",
         "fr": "8. L'auditeur examine le journal (métadonnées seulement)",
     },
+    "hub.demo.step.verify": {
+        "en": "9. The auditor verifies the log with `pgs audit verify`",
+        "fr": "9. L'auditeur vérifie le journal avec `pgs audit verify`",
+    },
+    "hub.demo.step.evidence": {
+        "en": "10. Ghana exports an evidence bundle for the alert; it is verified offline",
+        "fr": "10. Le Ghana exporte un dossier de preuve de l'alerte ; il est vérifié hors ligne",
+    },
     "hub.demo.step.console": {
-        "en": "9. Web console sign-in links (one-time, valid 2 minutes)",
-        "fr": "9. Liens de connexion à la console web (usage unique, valables 2 minutes)",
+        "en": "11. Web console sign-in links (one-time, valid 2 minutes)",
+        "fr": "11. Liens de connexion à la console web (usage unique, valables 2 minutes)",
     },
     "hub.demo.serving": {
         "en": "The hub keeps running at {url}; press Ctrl-C to stop it.",
@@ -113,8 +121,8 @@ CATALOGUE: dict[str, dict[Lang, str]] = {
         " lancez `pgs demo --serve` pour les utiliser.",
     },
     "hub.demo.step.stopped": {
-        "en": "10. The hub has stopped cleanly",
-        "fr": "10. Le hub s'est arrêté proprement",
+        "en": "12. The hub has stopped cleanly",
+        "fr": "12. Le hub s'est arrêté proprement",
     },
     "hub.demo.sent": {
         "en": "{who} sent {kind} {mid} to {to}",

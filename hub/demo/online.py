@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import signal
 import socket
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -58,6 +60,17 @@ def _what(event: str, details: dict[str, Any]) -> str:
     return str(details.get("status") or details.get("role") or details.get("reason") or "")
 
 
+async def _pgs(*args: str) -> tuple[int, str]:
+    """Run a ``pgs`` command as the user would (a separate process), without blocking the hub."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "hub", *args,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+        env={**os.environ, "COLUMNS": os.environ.get("COLUMNS", "110")},
+    )  # fmt: skip
+    output, _ = await process.communicate()
+    return process.returncode or 0, output.decode("utf-8", "replace")
+
+
 async def _until_interrupted() -> None:
     """Wait for Ctrl-C or SIGTERM (the hub keeps serving meanwhile)."""
     stop = asyncio.Event()
@@ -71,7 +84,7 @@ async def _until_interrupted() -> None:
             loop.remove_signal_handler(sig)
 
 
-async def run_online(  # noqa: PLR0915 - reads as a script
+async def run_online(  # noqa: PLR0912, PLR0915 - reads as a script
     home: Path, language: Lang, *, serve: bool = False
 ) -> None:
     def step(key: str, **values: object) -> None:
@@ -184,6 +197,38 @@ async def run_online(  # noqa: PLR0915 - reads as a script
             )
         out.print(audit)
         out.print(t("hub.demo.no_content", language))
+
+        step("hub.demo.step.verify")
+        authority_file = home / "authority" / "authority.jwk.json"
+        log_key = load_config(home).log_verifier_key
+        hub_args = ["--hub", base, "--authority", str(authority_file), "--log-key", log_key]
+        code, text = await _pgs(
+            "audit", "verify", *hub_args, "--keys", str(home / "participants" / AUDITOR),
+            "--state", str(home / "auditor-state.json"),
+        )  # fmt: skip
+        out.print(text.rstrip(), markup=False, highlight=False)
+        if code != 0:
+            raise RuntimeError("the auditor could not verify the log")
+
+        step("hub.demo.step.evidence")
+        bundle = home / "alert.evidence.json"
+        code, text = await _pgs(
+            "evidence", "get", alert.header.mid, "-o", str(bundle), "--disclose-key",
+            *hub_args, "--keys", str(home / "participants" / GH),
+        )  # fmt: skip
+        out.print(text.rstrip(), markup=False, highlight=False)
+        code2, text = await _pgs(
+            "evidence",
+            "verify",
+            str(bundle),
+            "--authority",
+            str(authority_file),
+            "--log-key",
+            log_key,
+        )
+        out.print(text.rstrip(), markup=False, highlight=False)
+        if code or code2:
+            raise RuntimeError("the evidence bundle did not verify")
 
         step("hub.demo.step.console")
         for pid in (AUDITOR, WCO):

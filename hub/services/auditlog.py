@@ -20,7 +20,7 @@ from crypto.errors import CryptoError, ProofError
 from crypto.keys import check_key_id
 from crypto.merkle import consistency_plan, inclusion_plan, leaf_hash, root_plan, verify_consistency
 from crypto.note import Checkpoint, sign_checkpoint
-from hub.errors import Forbidden, HubError, InvalidRequest, NotFound
+from hub.errors import Forbidden, HubError, InvalidRequest, Kind, NotFound
 from hub.policy.decisions import audit_scope
 from hub.policy.groups import Member
 from hub.services.context import HubContext
@@ -41,6 +41,7 @@ class LogIntegrityError(HubError):
     """The stored tree does not extend the last signed checkpoint: refuse to sign."""
 
     code = "log.integrity"
+    kind = Kind.UNAVAILABLE  # the hub's own data is at fault, not the request
 
 
 @dataclass(frozen=True)

@@ -242,6 +242,10 @@ def test_demo_runs_the_hub_scenario_over_real_sockets(tmp_path: Path) -> None:
     assert "access.denied" in out  # the refusal is in the audit log the auditor reviews
     assert "The hub has stopped cleanly" in out
     assert out.count("/console/login/") == 2  # links for the auditor and WCO staff
+    assert "root recomputed from all" in out  # the auditor's `pgs audit verify`
+    assert "log verified" in out
+    assert "disclosed by GH-NCP-ACCRA" in out  # the evidence bundle verified offline
+    assert (tmp_path / "hub" / "alert.evidence.json").exists()
     assert (tmp_path / "hub" / "hub.db").exists()
 
 
