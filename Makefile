@@ -6,7 +6,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: demo test lint typecheck pytest vectors schemas clean help
+.PHONY: demo test soak lint typecheck pytest vectors schemas clean help
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -27,11 +27,22 @@ test: $(STAMP)  ## ruff, mypy --strict on the pure cores, then the whole pytest 
 	$(BIN)/mypy
 	$(BIN)/pytest
 
+soak: $(STAMP)  ## long fault and security runs (PGS_SOAK=1); prints the figures per fault and family
+	PGS_SOAK=1 $(BIN)/pytest tests/faults tests/security -q
+
 vectors: $(STAMP)  ## regenerate our own envelope test vectors
 	$(BIN)/python tests/vectors/make_envelope_vectors.py
 
 schemas: $(STAMP)  ## regenerate docs/schemas/ from the protocol models
 	$(BIN)/pgs schema --out docs/schemas/pgs-1
+
+.PHONY: bench bench-log
+
+bench: $(STAMP)  ## quick benchmark of the audit log against a real hub (20,000 entries, < 1 min)
+	$(BIN)/python bench/log_bench.py --quick
+
+bench-log: $(STAMP)  ## full audit-log benchmark: 10^6 entries (minutes); figures in bench/results/
+	$(BIN)/python bench/log_bench.py
 
 clean:  ## remove the virtual environment and caches
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis
