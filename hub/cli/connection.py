@@ -41,7 +41,7 @@ def pinned_log_key(value: str | None) -> NoteVerifier | None:
         return parse_verifier_key(text)
     except CryptoError as exc:
         fail(
-            f"--log-key is neither a verifier key (name+hash+base64) nor a file holding one: {exc}"
+            f"--log-key is not a verifier key (name+hash+base64) nor a file holding one: {exc}"
         )
 
 
