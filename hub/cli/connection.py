@@ -40,9 +40,7 @@ def pinned_log_key(value: str | None) -> NoteVerifier | None:
     try:
         return parse_verifier_key(text)
     except CryptoError as exc:
-        fail(
-            f"--log-key is not a verifier key (name+hash+base64) nor a file holding one: {exc}"
-        )
+        fail(f"--log-key is not a verifier key (name+hash+base64) nor a file holding one: {exc}")
 
 
 def hub_options(func: Callable[..., Any]) -> Callable[..., Any]:
