@@ -15,7 +15,6 @@ from hub.policy.decisions import audit_scope, check_admin
 from hub.server.authn import authenticate
 from hub.server.keys import CTX
 from hub.server.openapi import document
-from hub.server.problems import problem
 from hub.services import admin, directory, mailbox, receipts, submission
 from hub.storage.engine import ping
 from protocols.messages.common import MessageId, ParticipantId
@@ -191,7 +190,3 @@ async def audit_records(request: web.Request) -> web.Response:
         ctx, scope, int_param(request, "after", 0), int_param(request, "limit", 100)
     )
     return reply(result)
-
-
-async def not_allowed_fallback(request: web.Request) -> web.Response:  # pragma: no cover
-    return problem(405, "method.not_allowed", f"{request.method} is not allowed here")

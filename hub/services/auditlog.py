@@ -18,9 +18,9 @@ from pydantic import TypeAdapter, ValidationError
 from crypto.b64 import b64u_encode
 from crypto.errors import CryptoError, ProofError
 from crypto.keys import check_key_id
-from crypto.merkle import consistency_plan, inclusion_plan, leaf_hash, root_plan, verify_consistency
+from crypto.merkle import consistency_plan, inclusion_plan, leaf_hash, verify_consistency
 from crypto.note import Checkpoint, sign_checkpoint
-from hub.errors import Forbidden, HubError, InvalidRequest, Kind, NotFound
+from hub.errors import HubError, InvalidRequest, Kind, NotFound
 from hub.policy.decisions import audit_scope
 from hub.policy.groups import Member
 from hub.services.context import HubContext
@@ -229,13 +229,3 @@ async def consistency(ctx: HubContext, first: int, second: int) -> dict[str, Any
     async with ctx.engine.connect() as conn:
         proof = plan.assemble(await log.nodes(conn, plan.nodes))
     return {"first": first, "second": second, "proof": _b64(proof)}
-
-
-async def root_at(ctx: HubContext, size: int) -> bytes:
-    """The tree root at ``size`` from stored subtrees (for checks and tests)."""
-    plan = root_plan(size)
-    async with ctx.engine.connect() as conn:
-        hashes = plan.assemble(await log.nodes(conn, plan.nodes))
-    if not hashes:
-        raise Forbidden("empty tree")
-    return hashes[0]

@@ -7,6 +7,7 @@ the original acceptance back (idempotent by message id); the same id with other 
 
 from __future__ import annotations
 
+import dataclasses
 import hmac
 from dataclasses import dataclass
 from typing import Any
@@ -177,5 +178,5 @@ async def submit(ctx: HubContext, raw: bytes) -> Acceptance:
         return previous
     ctx.metrics.inc("pgs_envelopes_accepted_total", kind=header.kind.value)
     ctx.notifier.notify(a.id for a in header.to)
-    stored = envelopes.EnvelopeRow(**{**row.__dict__, "seq": seq})
+    stored = dataclasses.replace(row, seq=seq)
     return _acceptance(ctx, stored, tuple(a.id for a in header.to), duplicate=False)

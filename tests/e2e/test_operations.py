@@ -103,7 +103,6 @@ async def test_tls_with_a_locally_generated_ca(tmp_path: Path, database_url: str
     from hub.enrolment import bootstrap_admin
     from hub.keystore import load
     from hub.storage.migrate import upgrade
-    from tests.e2e.harness import wait_healthy
 
     ca, cert, key = make_ca(tmp_path)
     home = tmp_path / "home"
@@ -140,7 +139,6 @@ async def test_tls_with_a_locally_generated_ca(tmp_path: Path, database_url: str
         with pytest.raises((aiohttp.ClientError, asyncio.TimeoutError)):
             async with HubClient(url.replace("https", "http"), admin, timeout=5) as plain:
                 await plain.health()
-        del wait_healthy
     finally:
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=20) == 0, log.read_text()
