@@ -24,6 +24,9 @@ import click
 from hub.cli.common import err, fail, out
 from hub.cli.connection import async_command, hub_options, make_client
 
+# hub.client.audit.MAX_PAGE, not imported here: `pgs --help` stays fast (a test checks they agree).
+MAX_PAGE = 10_000
+
 if TYPE_CHECKING:
     from crypto.note import NoteVerifier
     from hub.client import HubClient
@@ -179,7 +182,11 @@ async def _scope_of(hub: HubClient) -> str | None:
 )
 @click.option("--full", is_flag=True, help="Read every entry again from index 0.")
 @click.option(
-    "--page-size", type=click.IntRange(1, 1000), default=1000, show_default=True, hidden=False
+    "--page-size",
+    type=click.IntRange(1, MAX_PAGE),
+    default=MAX_PAGE,
+    show_default=True,
+    help="Entries asked for per request (the hub may send fewer).",
 )
 @click.option(
     "--max-entries",

@@ -20,7 +20,8 @@ import json
 import os
 import tempfile
 import time
-from collections.abc import AsyncIterator, Callable
+from collections import deque
+from collections.abc import AsyncGenerator, Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,7 +34,8 @@ from crypto.note import Checkpoint, NoteVerifier, verify_checkpoint
 from hub.client.client import HubClient
 from hub.client.errors import HubClientError
 
-MAX_PAGE = 1000  # the hub's cap on entries per answer
+MAX_PAGE = 10_000  # entries asked for per page: the hub's cap (it may end a page sooner)
+PAGES_AHEAD = 2  # pages in flight while reading entries: the hub works while the auditor hashes
 PROOF_CONCURRENCY = 8
 RETRY_STATUSES = (429, 503)  # rate limited, database briefly away: the same request again later
 RETRY_DELAYS = (1.0, 2.0, 4.0, 4.0, 4.0, 4.0)
@@ -138,21 +140,32 @@ async def checkpoint(hub: HubClient, fresh: bool = False) -> CheckpointAnswer:
 
 
 async def entries(hub: HubClient, start: int, end: int) -> list[LogEntry]:
-    """Entries with ``start <= index < end`` that this auditor may see (at most 1000 indexes)."""
+    """Entries with ``start <= index < end`` that this auditor may see, as far as the hub's
+    page goes (see :func:`entries_page`)."""
+    return (await entries_page(hub, start, end))[1]
+
+
+async def entries_page(hub: HubClient, start: int, end: int) -> tuple[int, list[LogEntry]]:
+    """``(page_end, entries)``: the entries this auditor may see with ``start <= index <
+    page_end``, where ``page_end`` is where the hub ended the page (at most ``end``; sooner when
+    the range is more than the hub sends at once). Every entry must lie in ``[start, page_end)``
+    and a page of a non-empty range must cover at least one index."""
     doc = await _get(hub, "/v1/audit/entries", start=start, end=end)
     items = doc.get("entries")
     if not isinstance(items, list):
         raise LogAnswerError("the entries answer has no list of entries")
+    page_end = _int(doc.get("end"), "end")
+    if doc.get("start") != start or not (start < page_end <= end or start == page_end == end):
+        raise LogAnswerError(f"asked for entries {start}..{end - 1}, got a page up to {page_end}")
     found: list[LogEntry] = []
     for i, item in enumerate(items):
         if not isinstance(item, dict):
             raise LogAnswerError(f"entries[{i}] is not an object")
-        found.append(
-            LogEntry(
-                _int(item.get("index"), f"entries[{i}].index"), _b64(item.get("entry"), "entry")
-            )
-        )
-    return found
+        index = _int(item.get("index"), f"entries[{i}].index")
+        if not start <= index < page_end:
+            raise LogAnswerError(f"asked for entries {start}..{page_end - 1}, got entry {index}")
+        found.append(LogEntry(index, _b64(item.get("entry"), "entry")))
+    return page_end, found
 
 
 def _inclusion(doc: dict[str, Any]) -> InclusionAnswer:
@@ -199,25 +212,46 @@ async def records(hub: HubClient, after: int = 0, limit: int = 1000) -> dict[str
 
 
 async def iter_entries(
-    hub: HubClient, start: int, end: int, page_size: int = MAX_PAGE
-) -> AsyncIterator[tuple[int, int, list[LogEntry]]]:
+    hub: HubClient, start: int, end: int, page_size: int = MAX_PAGE, ahead: int = PAGES_AHEAD
+) -> AsyncGenerator[tuple[int, int, list[LogEntry]], None]:
     """``(page_start, page_end, entries)`` for consecutive pages covering ``[start, end)``.
 
-    Each page lists the entries this caller may see, in index order; entries outside the page
-    asked for are refused as a bad answer.
+    Each page lists the entries this caller may see, in index order, up to where the hub ended
+    it (the next page starts there); entries outside it are refused as a bad answer. Up to
+    ``ahead`` pages are asked for at once, so that the hub prepares the next page while the caller
+    checks this one; they are asked for every ``page_size`` entries, and asked for again from
+    where the hub ended a page when it ended one sooner. Close the iterator (``aclosing``) when
+    leaving it early: that cancels the pages still in flight.
     """
     page_size = max(1, min(page_size, MAX_PAGE))
-    position = start
-    while position < end:
-        page_end = min(end, position + page_size)
-        found = await entries(hub, position, page_end)
-        for item in found:
-            if not position <= item.index < page_end:
-                raise LogAnswerError(
-                    f"asked for entries {position}..{page_end - 1}, got entry {item.index}"
-                )
-        yield position, page_end, found
-        position = page_end
+    pending: deque[tuple[int, asyncio.Task[tuple[int, list[LogEntry]]]]] = deque()
+    position = asked = start
+    try:
+        while position < end:
+            while len(pending) < max(1, ahead) and asked < end:
+                until = min(end, asked + page_size)
+                pending.append((asked, asyncio.ensure_future(entries_page(hub, asked, until))))
+                asked = until
+            page_start, task = pending.popleft()
+            page_end, found = await task
+            if page_end < min(end, page_start + page_size):  # ended sooner: the rest is off
+                _discard(task for _, task in pending)
+                pending.clear()
+                asked = page_end
+            yield position, page_end, found
+            position = page_end
+    finally:
+        _discard(task for _, task in pending)
+
+
+def _discard(tasks: Iterable[asyncio.Task[Any]]) -> None:
+    """Cancel requests no longer wanted (the outcome of one already done is dropped)."""
+    for task in tasks:
+        if task.done():
+            if not task.cancelled():
+                task.exception()
+        else:
+            task.cancel()
 
 
 # --- the auditor's state -------------------------------------------------------------------------
@@ -426,6 +460,26 @@ class _Download:
             if self.end == self.check_at and self.running.root() != self.check_root:
                 self.mark_bad(self.end)
 
+    def add_good(self, leaves: list[bytes]) -> None:
+        """:meth:`add` for consecutive leaves without a known problem, folded in runs up to each
+        snapshot (and to ``check_at``) with :meth:`CompactRange.extended`: the same states, and
+        the same checks at the same sizes, as adding them one by one."""
+        done = 0
+        while done < len(leaves) and self.bad_prefix is None:
+            end = self.end
+            stop = end + SNAPSHOT_EVERY - end % SNAPSHOT_EVERY
+            if self.check_at is not None and end < self.check_at < stop:
+                stop = self.check_at
+            run = leaves[done : done + stop - end]
+            self.leaves += b"".join(run)
+            self.running = self.running.extended(run)
+            done += len(run)
+            if self.end % SNAPSHOT_EVERY == 0:
+                self.snapshots[self.end] = self.running
+            if self.end == self.check_at and self.running.root() != self.check_root:
+                self.mark_bad(self.end)
+        self.leaves += b"".join(leaves[done:])
+
     def mark_bad(self, prefix: int) -> None:
         if self.bad_prefix is None or prefix < self.bad_prefix:
             self.bad_prefix = prefix
@@ -586,6 +640,33 @@ class _Run:
         return self.stored.pending if self.stored.pending.get("kind") == kind else None
 
 
+def _take_page(download: _Download, found: list[LogEntry], page_end: int) -> int:
+    """Add a page's entries (and a stand-in for each one missing before ``page_end``) to
+    ``download``; the number of entries received."""
+    received = 0
+    good: list[bytes] = []  # consecutive entries without a problem, added as one run
+    for item in found:
+        problem = _entry_problem(item, None)
+        if problem is None and item.index == download.end + len(good):
+            good.append(leaf_hash(item.entry))
+            received += 1
+            continue
+        download.add_good(good)
+        good = []
+        if item.index < download.end:
+            download.reasons.setdefault(item.index, f"entry {item.index} was sent twice")
+            download.mark_bad(item.index + 1)
+            continue
+        while download.end < item.index:
+            download.add(_MISSING, f"entry {download.end} is missing (deleted)")
+        download.add(leaf_hash(item.entry), problem)
+        received += 1
+    download.add_good(good)
+    while download.end < page_end:
+        download.add(_MISSING, f"entry {download.end} is missing (deleted)")
+    return received
+
+
 async def _download(run: _Run, base: CompactRange) -> tuple[_Download, int, bool]:
     """Read entries from ``base.size`` up to the checkpoint (or ``max_entries`` of them); stop at
     the first page where something is known to be wrong."""
@@ -596,23 +677,15 @@ async def _download(run: _Run, base: CompactRange) -> tuple[_Download, int, bool
     end = cp.size if run.max_entries is None else min(cp.size, base.size + run.max_entries)
     received = 0
     run.hooks.start(base.size, cp.size)
-    async for page_start, page_end, found in iter_entries(run.hub, base.size, end, run.page_size):
-        for item in found:
-            if item.index < download.end:
-                download.reasons.setdefault(item.index, f"entry {item.index} was sent twice")
-                download.mark_bad(item.index + 1)
-                continue
-            while download.end < item.index:
-                download.add(_MISSING, f"entry {download.end} is missing (deleted)")
-            download.add(leaf_hash(item.entry), _entry_problem(item, None))
-            received += 1
-        while download.end < page_end:
-            download.add(_MISSING, f"entry {download.end} is missing (deleted)")
-        run.hooks.advance(page_end - page_start)
-        if download.bad_prefix is not None:
-            break  # the first bad index is before this point: no need to read further
-        if page_end < cp.size:
-            run.save_pending({"kind": "frontier", "frontier": _encode_range(download.running)})
+    pages = iter_entries(run.hub, base.size, end, run.page_size)
+    async with contextlib.aclosing(pages):
+        async for page_start, page_end, found in pages:
+            received += _take_page(download, found, page_end)
+            run.hooks.advance(page_end - page_start)
+            if download.bad_prefix is not None:
+                break  # the first bad index is before this point: no need to read further
+            if page_end < cp.size:
+                run.save_pending({"kind": "frontier", "frontier": _encode_range(download.running)})
     paused = download.bad_prefix is None and download.end < cp.size
     return download, received, paused
 
@@ -677,24 +750,28 @@ async def _audit_scoped(run: _Run, scope: str) -> AuditResult:
     run.hooks.start(start, cp.size)
     received = 0
     previous = start - 1
-    async for page_start, page_end, found in iter_entries(hub, start, end, run.page_size):
-        problems: list[tuple[int, str]] = []
-        for item in found:
-            if item.index <= previous:
-                problems.append((item.index, f"entry {item.index} was sent twice"))
-            previous = max(previous, item.index)
-            problem = _entry_problem(item, scope)
-            if problem is not None:
-                problems.append((item.index, problem))
-        results = await asyncio.gather(*(check(item) for item in found))
-        problems += [(i.index, r) for i, r in zip(found, results, strict=True) if r is not None]
-        received += len(found)
-        run.hooks.advance(page_end - page_start)
-        if problems:
-            index, reason = min(problems)
-            raise AuditFailure("log.bad_entry", f"first bad index {index}: {reason}", index=index)
-        if page_end < cp.size:
-            run.save_pending({"kind": "next", "next": page_end, "size": cp.size})
+    pages = iter_entries(hub, start, end, run.page_size)
+    async with contextlib.aclosing(pages):
+        async for page_start, page_end, found in pages:
+            problems: list[tuple[int, str]] = []
+            for item in found:
+                if item.index <= previous:
+                    problems.append((item.index, f"entry {item.index} was sent twice"))
+                previous = max(previous, item.index)
+                problem = _entry_problem(item, scope)
+                if problem is not None:
+                    problems.append((item.index, problem))
+            results = await asyncio.gather(*(check(item) for item in found))
+            problems += [(i.index, r) for i, r in zip(found, results, strict=True) if r is not None]
+            received += len(found)
+            run.hooks.advance(page_end - page_start)
+            if problems:
+                index, reason = min(problems)
+                raise AuditFailure(
+                    "log.bad_entry", f"first bad index {index}: {reason}", index=index
+                )
+            if page_end < cp.size:
+                run.save_pending({"kind": "next", "next": page_end, "size": cp.size})
     stored = run.stored
     result = AuditResult(
         cp, scope, stored.size if stored and stored.checkpoint else None, start, end, received,

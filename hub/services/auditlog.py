@@ -7,13 +7,13 @@ makes the hub refuse to sign rather than publish a fork.
 
 from __future__ import annotations
 
-import base64
 import json
 import logging
 from dataclasses import dataclass
 from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from crypto.b64 import b64u_encode
 from crypto.errors import CryptoError, ProofError
@@ -31,7 +31,10 @@ from protocols.messages.common import MessageId
 
 log_ = logging.getLogger("pgs.hub.log")
 
-MAX_ENTRIES = 1000
+MAX_ENTRIES = 10_000  # entries per answer of GET /v1/audit/entries
+# ... and at most this many bytes of them (before base64): entries are small metadata (about 400
+# bytes), so this only cuts a page of unusually large ones short; the answer's ``end`` says where.
+MAX_ENTRIES_BYTES = 8 * 2**20
 KEY_EVENTS = ("participant.enrolled", "keys.rotated")
 MESSAGE_EVENTS = ("envelope.accepted", "receipt.recorded")
 _MESSAGE_ID: TypeAdapter[str] = TypeAdapter(MessageId)
@@ -113,25 +116,28 @@ async def sign(ctx: HubContext) -> SignedCheckpoint:
 
 
 async def entries(ctx: HubContext, reader: Member, start: int, end: int) -> dict[str, Any]:
+    """The entries ``[start, end)`` the reader may see, at most :data:`MAX_ENTRIES` indexes and
+    :data:`MAX_ENTRIES_BYTES` bytes (always at least one entry). The answer's ``end`` is where the
+    page stops: every visible entry below it is in the page, and the next page starts there."""
     scope = audit_scope(reader)
     if start < 0 or end < start:
         raise InvalidRequest("need 0 <= start <= end")
     end = min(end, start + MAX_ENTRIES)
     async with ctx.engine.connect() as conn:
         found = await log.entries(conn, start=start, end=end, country=scope)
-    return {
-        "start": start,
-        "end": end,
-        "entries": [
-            {"index": e.index, "entry": base64.urlsafe_b64encode(e.entry).rstrip(b"=").decode()}
-            for e in found
-        ],
-    }
+    items: list[dict[str, Any]] = []
+    budget = MAX_ENTRIES_BYTES
+    for e in found:
+        budget -= len(e.entry)
+        if budget < 0 and items:
+            end = e.index
+            break
+        items.append({"index": e.index, "entry": b64u_encode(e.entry)})
+    return {"start": start, "end": end, "entries": items}
 
 
-async def _tree_size(ctx: HubContext, size: int | None) -> int:
-    async with ctx.engine.connect() as conn:
-        current = (await log.state(conn)).size
+async def _tree_size(conn: AsyncConnection, size: int | None) -> int:
+    current = await log.size(conn)
     if size is None:
         return current
     if not 0 < size <= current:
@@ -139,7 +145,7 @@ async def _tree_size(ctx: HubContext, size: int | None) -> int:
     return size
 
 
-async def _may_see(ctx: HubContext, reader: Member, entry: bytes) -> bool:
+async def _may_see(conn: AsyncConnection, reader: Member, entry: bytes) -> bool:
     """Auditors in scope; any participant for key events; a message's sender and recipients."""
     doc = json.loads(entry)
     if reader.role == "auditor":
@@ -148,26 +154,28 @@ async def _may_see(ctx: HubContext, reader: Member, entry: bytes) -> bool:
     if doc.get("event") in KEY_EVENTS:
         return True
     if doc.get("event") in MESSAGE_EVENTS and isinstance(doc.get("subject"), str):
-        async with ctx.engine.connect() as conn:
-            row = await envelopes.envelope_by_mid(conn, doc["subject"])
-            if row is None:
-                return False
-            if row.sender_id == reader.id:
-                return True
-            return await envelopes.delivery(conn, row.seq or 0, reader.id) is not None
+        row = await envelopes.envelope_by_mid(conn, doc["subject"])
+        if row is None:
+            return False
+        if row.sender_id == reader.id:
+            return True
+        return await envelopes.delivery(conn, row.seq or 0, reader.id) is not None
     return False
 
 
 async def inclusion(
     ctx: HubContext, reader: Member, *, index: int | None, mid: str | None, size: int | None
 ) -> dict[str, Any]:
-    tree_size = await _tree_size(ctx, size)
+    """The inclusion proof of entry ``index`` (or of message ``mid``'s acceptance) in the tree of
+    ``size``. One connection, one read transaction: the size, the entry and the proof's subtrees
+    are read together (a proof costs one round of queries, not three connections)."""
     # A hidden entry is answered exactly like a missing one: no existence oracle for message ids.
     missing = NotFound(
         "no log entry for this message" if mid is not None else "no log entry at this index",
         code="log.not_found",
     )
     async with ctx.engine.connect() as conn:
+        tree_size = await _tree_size(conn, size)
         if mid is not None:
             if not _is_message_id(mid):  # never reaches the database (a NUL byte breaks PostgreSQL)
                 raise missing
@@ -182,17 +190,16 @@ async def inclusion(
             if stored is None:
                 raise missing
             entry = stored
-    if not await _may_see(ctx, reader, entry):
-        raise missing
-    if index >= tree_size:
-        raise InvalidRequest(f"entry {index} is not in a tree of size {tree_size}")
-    return await _proof_for(ctx, index, tree_size, entry)
+        if not await _may_see(conn, reader, entry):
+            raise missing
+        if index >= tree_size:
+            raise InvalidRequest(f"entry {index} is not in a tree of size {tree_size}")
+        return await _proof_for(conn, index, tree_size, entry)
 
 
-async def _proof_for(ctx: HubContext, index: int, size: int, entry: bytes) -> dict[str, Any]:
+async def _proof_for(conn: AsyncConnection, index: int, size: int, entry: bytes) -> dict[str, Any]:
     plan = inclusion_plan(index, size)
-    async with ctx.engine.connect() as conn:
-        proof = plan.assemble(await log.nodes(conn, plan.nodes))
+    proof = plan.assemble(await log.nodes(conn, plan.nodes))
     return {
         "index": index,
         "size": size,
@@ -204,28 +211,30 @@ async def _proof_for(ctx: HubContext, index: int, size: int, entry: bytes) -> di
 
 async def key_proof(ctx: HubContext, kid: str, size: int | None) -> dict[str, Any]:
     """The entry that enrolled or rotated in key ``kid``, with its inclusion proof."""
-    tree_size = await _tree_size(ctx, size)
-    try:
-        check_key_id(kid)  # a kid that cannot exist never reaches the database
-    except CryptoError:
-        raise NotFound("no such key", code="key.not_found") from None
     async with ctx.engine.connect() as conn:
+        tree_size = await _tree_size(conn, size)
+        try:
+            check_key_id(kid)  # a kid that cannot exist never reaches the database
+        except CryptoError:
+            raise NotFound("no such key", code="key.not_found") from None
         key = await store.key_by_kid(conn, kid)
         if key is None:
             raise NotFound("no such key", code="key.not_found")
         candidates = await log.find_entries(conn, events=KEY_EVENTS, subject=key.participant_id)
-    for candidate in candidates:
-        details = json.loads(candidate.entry).get("details", {})
-        if kid in (details.get("sig_kid"), details.get("enc_kid")) and candidate.index < tree_size:
-            return await _proof_for(ctx, candidate.index, tree_size, candidate.entry)
+        for candidate in candidates:
+            details = json.loads(candidate.entry).get("details", {})
+            if kid in (details.get("sig_kid"), details.get("enc_kid")) and (
+                candidate.index < tree_size
+            ):
+                return await _proof_for(conn, candidate.index, tree_size, candidate.entry)
     raise NotFound("this key is not in the log (at this size)", code="key.not_logged")
 
 
 async def consistency(ctx: HubContext, first: int, second: int) -> dict[str, Any]:
-    current = await _tree_size(ctx, None)
-    if not 0 <= first <= second <= current:
-        raise InvalidRequest(f"need 0 <= first <= second <= {current}")
-    plan = consistency_plan(first, second)
-    async with ctx.engine.connect() as conn:
+    async with ctx.engine.connect() as conn:  # one read transaction: the size and the subtrees
+        current = await _tree_size(conn, None)
+        if not 0 <= first <= second <= current:
+            raise InvalidRequest(f"need 0 <= first <= second <= {current}")
+        plan = consistency_plan(first, second)
         proof = plan.assemble(await log.nodes(conn, plan.nodes))
     return {"first": first, "second": second, "proof": _b64(proof)}

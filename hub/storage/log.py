@@ -8,11 +8,12 @@ proof is planned by :mod:`crypto.merkle` as a list of perfect subtrees and fetch
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from sqlalchemy import and_, insert, or_, select, update
+from sqlalchemy import Select, and_, bindparam, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from crypto.merkle import HASH_SIZE, CompactRange, NodeId, leaf_hash
@@ -57,6 +58,12 @@ async def state(conn: AsyncConnection) -> CompactRange:
     return CompactRange(int(row.size), hashes)
 
 
+async def size(conn: AsyncConnection) -> int:
+    """The current tree size alone (what a proof needs; :func:`state` also reads the frontier)."""
+    found = (await conn.execute(select(log_state.c.size))).scalar()
+    return 0 if found is None else int(found)
+
+
 async def append_leaf(conn: AsyncConnection, current: CompactRange, entry: bytes) -> None:
     """Add ``entry``'s leaf to the tree whose state is ``current`` (read in this transaction,
     under the stream lock): store the completed subtrees and the new frontier."""
@@ -75,21 +82,68 @@ async def append_leaf(conn: AsyncConnection, current: CompactRange, entry: bytes
         )
 
 
+async def append_leaves(
+    conn: AsyncConnection, current: CompactRange, entries: Iterable[bytes]
+) -> CompactRange:
+    """:func:`append_leaf` for many entries at once, in order: the leaves are folded in memory,
+    then every completed subtree is written in one statement and the frontier once. Returns the
+    new state."""
+    grown, completed = current.extend(leaf_hash(entry) for entry in entries)
+    if not completed:  # no entries
+        return current
+    await conn.execute(
+        insert(log_nodes),
+        [{"level": c.level, "idx": c.index, "hash": c.hash} for c in completed],
+    )
+    frontier = b"".join(grown.hashes)
+    if current.size == 0 and not await _has_state_row(conn):
+        await conn.execute(insert(log_state).values(id=1, size=grown.size, frontier=frontier))
+    else:
+        await conn.execute(
+            update(log_state).where(log_state.c.id == 1).values(size=grown.size, frontier=frontier)
+        )
+    return grown
+
+
 async def _has_state_row(conn: AsyncConnection) -> bool:
     return (await conn.execute(select(log_state.c.id))).first() is not None
+
+
+# Subtrees looked up per statement. A proof needs at most about 2 log2(n) of them (40 at 10^6
+# entries, 128 at 2^64); larger requests are split, which also bounds the statements cached below.
+NODES_PER_QUERY = 128
+
+
+@functools.lru_cache(maxsize=NODES_PER_QUERY)
+def _nodes_query(count: int) -> Select[int, int, bytes]:
+    """``SELECT`` of ``count`` subtrees by primary key, bound as ``l0, i0, l1, i1, ...``.
+
+    One statement object per count, so SQLAlchemy finds its compiled form in its cache: building
+    the expression anew for every proof cost several times what running it does. It stays an OR
+    of key equalities because that is what both databases answer with index lookups (SQLite scans
+    the table for a row-value ``(level, idx) IN (...)``).
+    """
+    c = log_nodes.c
+    keys = (and_(c.level == bindparam(f"l{i}"), c.idx == bindparam(f"i{i}")) for i in range(count))
+    return select(c.level, c.idx, c.hash).where(or_(*keys))
 
 
 async def nodes(conn: AsyncConnection, wanted: Iterable[NodeId]) -> dict[NodeId, bytes]:
     """The stored hashes of ``wanted`` subtrees (missing ones are simply absent)."""
     ids = list(dict.fromkeys(wanted))
-    if not ids:
-        return {}
-    condition = or_(*(and_(log_nodes.c.level == n.level, log_nodes.c.idx == n.index) for n in ids))
-    rows = await conn.execute(select(log_nodes).where(condition))
-    return {NodeId(int(r.level), int(r.idx)): bytes(r.hash) for r in rows}
+    found: dict[NodeId, bytes] = {}
+    for first in range(0, len(ids), NODES_PER_QUERY):
+        batch = ids[first : first + NODES_PER_QUERY]
+        params: dict[str, int] = {}
+        for i, node in enumerate(batch):
+            params[f"l{i}"] = node.level
+            params[f"i{i}"] = node.index
+        rows = await conn.execute(_nodes_query(len(batch)), params)
+        found.update((NodeId(int(level), int(idx)), bytes(h)) for level, idx, h in rows)
+    return found
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class StoredEntry:
     index: int
     entry: bytes
@@ -103,7 +157,7 @@ async def entries(
         audit_records.c.log_index >= start, audit_records.c.log_index < end
     )
     rows = await conn.execute(statement.order_by(audit_records.c.log_index))
-    found = [StoredEntry(int(r.log_index), bytes(r.entry)) for r in rows]
+    found = [StoredEntry(int(index), bytes(entry)) for index, entry in rows]
     if country is None:
         return found
     return [e for e in found if country in json.loads(e.entry).get("countries", [])]

@@ -31,6 +31,7 @@ from hypothesis import strategies as st
 from crypto.errors import CryptoError, MalformedError, ProofError, TreeRangeError
 from crypto.merkle import (
     EMPTY_ROOT,
+    MAX_TREE_SIZE,
     CompactRange,
     CompletedSubtree,
     InMemoryTree,
@@ -404,6 +405,45 @@ def test_compact_range_is_a_checked_value() -> None:
         state.append(b"\x00" * 31)
     with pytest.raises(MalformedError):
         root_from_leaves([b"\x00" * 33])
+
+
+@PROPS
+@given(
+    st.integers(min_value=0, max_value=N),
+    st.integers(min_value=0, max_value=N),
+    st.integers(min_value=0, max_value=N),
+)
+def test_batch_appends_give_the_states_of_one_leaf_at_a_time(start: int, a: int, b: int) -> None:
+    """``extend`` and ``extended`` (one pass, no state checked in between) reach the state that
+    appending one checked leaf at a time reaches, and the RFC's recursive MTH agrees."""
+    middle, end = sorted((a, b))
+    middle, end = max(start, middle), max(start, end)
+    base = CompactRange.from_source(start, TREE)
+    one_by_one, completed_one_by_one = base, []
+    for leaf in LEAVES[start:end]:
+        one_by_one, more = one_by_one.append(leaf)
+        completed_one_by_one += more
+    batched, completed = base.extend(LEAVES[start:end])
+    fast = base.extended(LEAVES[start:middle]).extended(iter(LEAVES[middle:end]))
+    assert fast == batched == one_by_one
+    assert completed == completed_one_by_one
+    assert fast.root() == (_mth(0, end) if end else EMPTY_ROOT)
+    assert fast.hashes == tuple(_mth(n.begin, n.end) for n in range_nodes(0, end))
+    assert all(c.hash == _mth(c.index << c.level, (c.index + 1) << c.level) for c in completed)
+    assert CompactRange(fast.size, fast.hashes) == fast  # a state the checks accept
+
+
+def test_batch_appends_check_every_leaf() -> None:
+    state, _ = CompactRange().extend(LEAVES[:3])
+    for bad in (b"\x00" * 31, b"\x00" * 33, bytearray(32), "x" * 32):
+        with pytest.raises(MalformedError):
+            state.extended([LEAVES[3], bad, LEAVES[4]])  # type: ignore[list-item]
+        with pytest.raises(MalformedError):
+            state.extend([bad])  # type: ignore[list-item]
+    full = CompactRange(MAX_TREE_SIZE, tuple(LEAVES[:64]))
+    with pytest.raises(TreeRangeError):
+        full.extended([LEAVES[0]])
+    assert state.extended([]) == state
 
 
 def test_in_memory_tree_refuses_what_it_does_not_have() -> None:
