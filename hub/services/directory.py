@@ -11,7 +11,6 @@ from typing import Any
 from hub.errors import NotFound
 from hub.policy.groups import group_names, members
 from hub.services.context import HubContext
-from hub.services.members import all_members
 from hub.storage import participants as store
 
 
@@ -52,6 +51,6 @@ async def groups(ctx: HubContext) -> dict[str, Any]:
 
 async def group(ctx: HubContext, name: str) -> dict[str, Any]:
     async with ctx.engine.connect() as conn:
-        everyone = await all_members(conn)
-    found = members(ctx.policy.current, name, everyone)
+        everyone = await ctx.directory.members(conn)
+    found = members(ctx.policy.current, name, everyone.values())
     return {"name": name, "members": [{"id": m.id, "enc_kid": m.enc_kid} for m in found]}

@@ -10,7 +10,6 @@ from hub.errors import Forbidden, InvalidRequest, NotFound
 from hub.policy.groups import Member
 from hub.services.audit import record_denial
 from hub.services.context import HubContext
-from hub.services.members import member, signer
 from hub.storage import audit, envelopes, receipts
 from protocols.receipts import MAX_RECEIPT_BYTES, read_receipt, verify_receipt
 
@@ -23,7 +22,7 @@ async def record(ctx: HubContext, caller: Member, mid: str, raw: bytes) -> dict[
         )
     signed, claimed = read_receipt(raw)
     async with ctx.engine.connect() as conn:
-        author, key = await signer(conn, signed.kid)
+        author, key = await ctx.directory.signer(conn, signed.kid)
         row = await envelopes.envelope_by_mid(conn, mid)
         delivery = await envelopes.delivery(conn, row.seq or 0, caller.id) if row else None
     if row is None or delivery is None:
@@ -41,7 +40,7 @@ async def record(ctx: HubContext, caller: Member, mid: str, raw: bytes) -> dict[
     now = ctx.now()
     at = int(receipt.at.timestamp())
     async with ctx.engine.connect() as conn:
-        sender = await member(conn, row.sender_id)
+        sender = await ctx.directory.member(conn, row.sender_id)
     sender_country = sender.country if sender else None
     async with ctx.engine.begin() as conn:
         changed = await envelopes.advance_delivery(

@@ -1,7 +1,16 @@
-"""Participants and their keys (certificates are stored and served, never minted here)."""
+"""Participants and their keys (certificates are stored and served, never minted here).
+
+Every function here that writes a participant or a key first moves the directory version on
+(:data:`~hub.storage.tables.directory_version`), in the caller's transaction: the change and the
+new version commit together or not at all, and whatever caches the directory
+(``hub/services/directory_cache.py``) sees the change on its next read of the version. Taking
+the version row first also orders concurrent directory writers on PostgreSQL (one row lock),
+so two of them never deadlock on each other's participant and key rows.
+"""
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 
@@ -9,8 +18,18 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from hub.errors import Conflict
-from hub.storage.tables import KeyState, KeyUse, Role, Status, participant_keys, participants
+from hub.errors import ConfigError, Conflict
+from hub.storage.tables import (
+    KeyState,
+    KeyUse,
+    Role,
+    Status,
+    directory_version,
+    participant_keys,
+    participants,
+)
+
+STAMP_BYTES = 16
 
 
 @dataclass(frozen=True)
@@ -37,11 +56,103 @@ class KeyRow:
     retired_at: int | None
 
 
+@dataclass(frozen=True)
+class DirectoryVersion:
+    """Where the directory is: a cache read at this version is current while it reads the same."""
+
+    number: int
+    stamp: bytes
+
+
+@dataclass(frozen=True)
+class DirectoryKey:
+    """What the directory cache keeps of a key (no certificate)."""
+
+    kid: str
+    participant_id: str
+    use: KeyUse
+    state: KeyState
+    jwk: str
+
+
+async def read_directory_version(conn: AsyncConnection) -> DirectoryVersion:
+    """The directory's version (one primary-key read)."""
+    result = await conn.execute(
+        select(directory_version.c.version, directory_version.c.stamp).where(
+            directory_version.c.id == 1
+        )
+    )
+    found = result.one_or_none()
+    if found is None:
+        raise ConfigError("the directory_version row is missing: run `pgs db upgrade`")
+    return DirectoryVersion(number=found.version, stamp=bytes(found.stamp))
+
+
+async def _bump_directory_version(conn: AsyncConnection) -> None:
+    result = await conn.execute(
+        update(directory_version)
+        .where(directory_version.c.id == 1)
+        .values(version=directory_version.c.version + 1, stamp=secrets.token_bytes(STAMP_BYTES))
+    )
+    if result.rowcount != 1:
+        raise ConfigError("the directory_version row is missing: run `pgs db upgrade`")
+
+
+async def load_directory(
+    conn: AsyncConnection,
+) -> tuple[list[ParticipantRow], list[DirectoryKey]]:
+    """Every participant (by id) and every key (oldest first), read by ONE statement.
+
+    One statement is one snapshot, on PostgreSQL's READ COMMITTED too: the participants and keys
+    always agree with each other.
+    """
+    result = await conn.execute(
+        select(
+            participants,
+            participant_keys.c.kid,
+            participant_keys.c.use,
+            participant_keys.c.state,
+            participant_keys.c.jwk,
+        )
+        .select_from(
+            participants.outerjoin(
+                participant_keys, participant_keys.c.participant_id == participants.c.id
+            )
+        )
+        .order_by(participants.c.id, participant_keys.c.created_at, participant_keys.c.kid)
+    )
+    people: dict[str, ParticipantRow] = {}
+    keys: list[DirectoryKey] = []
+    for found in result:
+        if found.id not in people:
+            people[found.id] = ParticipantRow(
+                id=found.id,
+                country=found.country,
+                role=found.role,
+                scope=found.scope,
+                status=found.status,
+                created_at=found.created_at,
+                updated_at=found.updated_at,
+            )
+        if found.kid is not None:
+            keys.append(
+                DirectoryKey(
+                    kid=found.kid,
+                    participant_id=found.id,
+                    use=found.use,
+                    state=found.state,
+                    jwk=found.jwk,
+                )
+            )
+    return list(people.values()), keys
+
+
 async def insert_participant(conn: AsyncConnection, row: ParticipantRow) -> None:
     """Add a participant; raises :class:`Conflict` (``participant.exists``) if the id is taken.
 
     The caller's transaction stays usable after the conflict.
     """
+    await _bump_directory_version(conn)
     try:
         async with conn.begin_nested():
             await conn.execute(insert(participants).values(asdict(row)))
@@ -67,6 +178,7 @@ async def list_participants(conn: AsyncConnection) -> list[ParticipantRow]:
 
 async def set_status(conn: AsyncConnection, pid: str, status: Status, now: int) -> bool:
     """Set a participant's status; returns whether the participant exists."""
+    await _bump_directory_version(conn)
     result = await conn.execute(
         update(participants).where(participants.c.id == pid).values(status=status, updated_at=now)
     )
@@ -77,11 +189,13 @@ async def add_keys(conn: AsyncConnection, rows: Iterable[KeyRow]) -> None:
     """Store keys (usually the two of a new certificate, in state ``current``)."""
     values = [asdict(row) for row in rows]
     if values:
+        await _bump_directory_version(conn)
         await conn.execute(insert(participant_keys), values)
 
 
 async def retire_current_keys(conn: AsyncConnection, pid: str, now: int) -> int:
     """Mark the participant's current keys ``retired`` (rotation); returns how many changed."""
+    await _bump_directory_version(conn)
     result = await conn.execute(
         update(participant_keys)
         .where(participant_keys.c.participant_id == pid, participant_keys.c.state == "current")
@@ -92,6 +206,7 @@ async def retire_current_keys(conn: AsyncConnection, pid: str, now: int) -> int:
 
 async def revoke_keys(conn: AsyncConnection, pid: str, now: int) -> int:
     """Mark every key of the participant ``revoked``; returns how many changed."""
+    await _bump_directory_version(conn)
     result = await conn.execute(
         update(participant_keys)
         .where(participant_keys.c.participant_id == pid, participant_keys.c.state != "revoked")

@@ -243,6 +243,23 @@ log_checkpoints = Table(
     Column("signed_at", BigInteger, nullable=False),
 )
 
+# --- the directory version (hub/services/directory_cache.py) ----------------------------------
+
+# One row, changed in the same transaction as every write to ``participants`` or
+# ``participant_keys`` (the functions of hub/storage/participants.py do it, so no caller can
+# forget): ``version`` goes up by one and ``stamp`` gets 16 fresh random bytes. A cache of the
+# directory is current exactly when both still read the same. The stamp is there because a
+# transaction that is rolled back gives its number back: the next writer reuses it, never its stamp.
+directory_version = Table(
+    "directory_version",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("version", BigInteger, nullable=False),
+    Column("stamp", LargeBinary, nullable=False),
+    CheckConstraint("id = 1", name="single_row"),
+    CheckConstraint("length(stamp) = 16", name="stamp_length"),
+)
+
 # --- the web console (docs/console.md) ---------------------------------------------------------
 
 # One-time sign-in links: only the SHA-256 of the token is kept; ``used_at`` is set once, by the
