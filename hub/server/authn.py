@@ -9,7 +9,6 @@ from hub.auth.httpsig import WINDOW_SECONDS, VerifiedSignature, claimed_keyid, v
 from hub.errors import AuthenticationError
 from hub.policy.groups import Member
 from hub.server.keys import CTX
-from hub.services.members import signer
 from hub.storage import nonces
 
 
@@ -22,7 +21,7 @@ async def authenticate(request: web.Request, body: bytes | None) -> Member:
     ctx = request.app[CTX]
     keyid = claimed_keyid(request.headers)
     async with ctx.engine.connect() as conn:
-        member, key = await signer(conn, keyid)
+        member, key = await ctx.directory.signer(conn, keyid)
 
     def resolve(kid: str) -> object:
         if kid != keyid:  # pragma: no cover - claimed_keyid reads the same header
@@ -38,10 +37,9 @@ async def authenticate(request: web.Request, body: bytes | None) -> Member:
         resolve_key=resolve,  # type: ignore[arg-type]
         now=now,
     )
-    async with ctx.engine.begin() as conn:
-        fresh = await nonces.remember_nonce(
-            conn, verified.keyid, verified.nonce, now + 2 * WINDOW_SECONDS
-        )
+    # Group-committed (hub.services.writers): concurrent requests share one transaction.
+    claim = nonces.NonceClaim(verified.keyid, verified.nonce, now + 2 * WINDOW_SECONDS)
+    fresh = await ctx.nonce_writer.submit(claim)
     if not fresh:
         raise AuthenticationError("this request was already received (replay)", code="auth.replay")
     ctx.rate_limiter().take(member.id, ctx.clock())

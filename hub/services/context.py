@@ -13,6 +13,8 @@ from crypto.keys import SigningKey, VerifyKey
 from hub.errors import ConfigError
 from hub.policy.model import Policy, load_policy_file
 from hub.policy.ratelimit import RateLimiter
+from hub.services import writers
+from hub.services.directory_cache import DirectoryCache
 from hub.services.metrics import Metrics
 from hub.services.notifier import Notifier
 
@@ -42,6 +44,19 @@ class HubContext:
     metrics: Metrics = field(default_factory=Metrics)
     clock: Callable[[], float] = time.time
     limiter: RateLimiter | None = None
+    directory: DirectoryCache = field(default_factory=DirectoryCache)  # participants and keys
+    # Group-committed writers (hub.services.writers), built on ``engine`` by __post_init__.
+    envelope_writer: writers.EnvelopeWriter = field(init=False, repr=False)
+    nonce_writer: writers.NonceWriter = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.envelope_writer = writers.envelope_writer(self.engine)
+        self.nonce_writer = writers.nonce_writer(self.engine)
+
+    async def close_writers(self) -> None:
+        """Refuse new writes (503) and finish those already submitted (shutdown)."""
+        await self.envelope_writer.close()
+        await self.nonce_writer.close()
 
     @property
     def log_key(self) -> SigningKey:

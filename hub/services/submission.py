@@ -1,8 +1,18 @@
 """Accepting an envelope: authenticate it by its own signature, apply the policy, store it durably
 with its deliveries, mailbox entries and audit record in one transaction, then wake recipients.
 
-Only after the transaction commits is anything acknowledged. A resubmission of the same bytes gets
-the original acceptance back (idempotent by message id); the same id with other bytes is a 409.
+Only after the transaction commits is anything acknowledged. The transaction is shared with the
+other envelopes submitted meanwhile (group commit, :mod:`hub.services.writers`): one commit, one
+fsync, for a whole burst. A resubmission of the same bytes gets the original acceptance back
+(idempotent by message id); the same id with other bytes is a 409.
+
+The signature is verified on the event loop, not in a thread, on measurement: pyca/cryptography
+(50.x) holds the GIL through an Ed25519 verification (it detaches only for ECDSA, DSA, AEAD and
+hashing), so a thread cannot verify in parallel with the loop and only adds a hand-off. One
+``verify_message`` of a 6 kB envelope costs ~0.15-0.4 ms (most of it JSON parsing, also
+GIL-bound); 2,000 concurrent calls ran at ~2,400-2,950/s inline against ~1,900-2,300/s with
+``asyncio.to_thread`` and ~1,200/s on a 2-thread pool, and 2,000 submissions to ``pgs serve``
+(SQLite, 64 connections) were no faster with ``to_thread`` (192-317/s) than inline (188-324/s).
 """
 
 from __future__ import annotations
@@ -23,7 +33,7 @@ from hub.policy.decisions import check_can_send
 from hub.policy.groups import Member, members
 from hub.services.audit import record_denial
 from hub.services.context import HubContext
-from hub.services.members import all_members, signer
+from hub.services.writers import AcceptedEnvelope
 from hub.storage import audit, envelopes
 from protocols.envelope import read_header, verify_message
 from protocols.routing import RoutingHeader
@@ -93,7 +103,7 @@ async def _existing(
 async def _recipients(
     conn: AsyncConnection, ctx: HubContext, header: RoutingHeader
 ) -> tuple[list[Member | None], tuple[Member, ...] | None]:
-    everyone = {m.id: m for m in await all_members(conn)}
+    everyone = await ctx.directory.members(conn)
     recipients = [everyone.get(a.id) for a in header.to]
     group = (
         members(ctx.policy.current, header.grp, everyone.values())
@@ -103,8 +113,27 @@ async def _recipients(
     return recipients, group
 
 
+async def _resubmission(
+    ctx: HubContext, sender: Member, header: RoutingHeader, digest: bytes
+) -> Acceptance | None:
+    """The original acceptance if this message id is stored; 409 if with other bytes, 403 if the
+    signer is not the stored sender."""
+    async with ctx.engine.connect() as conn:
+        previous = await _existing(ctx, conn, header.mid, digest)
+    if previous is not None and sender.id != header.sender.id:
+        raise Forbidden("a participant may only send as itself", code="sender.impersonation")
+    return previous
+
+
 async def submit(ctx: HubContext, raw: bytes) -> Acceptance:
-    """Validate, authorize and durably store ``raw``; raises a hub, crypto or protocol error."""
+    """Validate, authorize and durably store ``raw``; raises a hub, crypto or protocol error.
+
+    The envelope is stored by the group-committed :attr:`HubContext.envelope_writer`: this returns
+    once the transaction holding it (and other requests' envelopes) has committed. A resubmission
+    is not looked up beforehand: the writer reports the stored message id as a Conflict, and the
+    original is then read and answered (or a denial checked against it, so that a resubmission
+    the policy would refuse now, past its ``exp`` say, still gets its original acceptance).
+    """
     limits = ctx.policy.current.limits
     if len(raw) > limits.max_envelope_bytes:
         raise TooLarge(f"the envelope is larger than {limits.max_envelope_bytes} bytes")
@@ -112,19 +141,15 @@ async def submit(ctx: HubContext, raw: bytes) -> Acceptance:
     digest = envelope_digest(raw)
     now = ctx.now()
     async with ctx.engine.connect() as conn:
-        sender, key = await signer(conn, unverified.signer_kid)
+        sender, key = await ctx.directory.signer(conn, unverified.signer_kid)
         verify_message(raw, key)  # one Ed25519 verification authenticates everything
-        previous = await _existing(ctx, conn, header.mid, digest)
-        if previous is not None:
-            if sender.id != header.sender.id:
-                raise Forbidden(
-                    "a participant may only send as itself", code="sender.impersonation"
-                )
-            return previous
         recipients, group = await _recipients(conn, ctx, header)
     try:
         check_can_send(ctx.policy.current, sender, header, recipients, group, now)
     except HubError as exc:
+        previous = await _resubmission(ctx, sender, header, digest)
+        if previous is not None:
+            return previous
         await record_denial(
             ctx, actor=sender, action="envelope.submit", reason=exc.code, subject=header.mid
         )
@@ -146,33 +171,30 @@ async def submit(ctx: HubContext, raw: bytes) -> Acceptance:
         thread=header.thread,
         irt=header.irt,
     )
-    pairs = [(a.id, a.kid) for a in header.to]
+    record = audit.NewRecord(
+        at=now,
+        event="envelope.accepted",
+        actor=sender.id,
+        subject=header.mid,
+        country=sender.country,
+        countries=tuple(m.country for m in recipients if m is not None),
+        details={
+            "mid": header.mid,
+            "sender": sender.id,
+            "recipients": [a.id for a in header.to],
+            "kind": header.kind.value,
+            "tlp": header.tlp.value,
+            "group": header.grp,
+            "size": len(raw),
+            "sha256": b64u_encode(digest),
+        },
+    )
+    pairs = tuple((a.id, a.kid) for a in header.to)
     try:
-        async with ctx.engine.begin() as conn:
-            seq = await envelopes.insert_envelope(conn, row, pairs)
-            await audit.append_record(
-                conn,
-                at=now,
-                event="envelope.accepted",
-                actor=sender.id,
-                subject=header.mid,
-                country=sender.country,
-                countries=[m.country for m in recipients if m is not None],
-                details={
-                    "mid": header.mid,
-                    "sender": sender.id,
-                    "recipients": [a.id for a in header.to],
-                    "kind": header.kind.value,
-                    "tlp": header.tlp.value,
-                    "group": header.grp,
-                    "size": len(raw),
-                    "sha256": b64u_encode(digest),
-                },
-            )
+        seq = await ctx.envelope_writer.submit(AcceptedEnvelope(row, pairs, record))
     except Conflict:
-        # A concurrent submission of the same id won the race: answer as for a resubmission.
-        async with ctx.engine.connect() as conn:
-            previous = await _existing(ctx, conn, header.mid, digest)
+        # Stored already (a resubmission, or a concurrent one won): answer as for a resubmission.
+        previous = await _resubmission(ctx, sender, header, digest)
         if previous is None:  # pragma: no cover - the conflicting row must exist
             raise
         return previous

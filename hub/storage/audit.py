@@ -6,7 +6,7 @@ Plain rows for now; the audit-log issue turns this into a Merkle log.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import insert, select
@@ -44,6 +44,19 @@ def encode_details(details: Mapping[str, object]) -> str:
     )
 
 
+@dataclass(frozen=True)
+class NewRecord:
+    """A record to append (:func:`append_records`); ``seq`` and ``log_index`` come with it."""
+
+    at: int
+    event: str
+    actor: str | None
+    subject: str | None
+    country: str | None  # the actor's
+    details: Mapping[str, object]
+    countries: Iterable[str] = ()  # every other country the record involves
+
+
 async def append_record(
     conn: AsyncConnection,
     *,
@@ -60,40 +73,64 @@ async def append_record(
     ``country`` is the actor's; ``countries`` adds every other country the record involves (an
     envelope's recipients' countries, say). Both decide what a country-scoped auditor sees.
     """
-    encoded = encode_details(details)
-    involved = sorted({*countries, *([country] if country else [])})
+    record = NewRecord(at, event, actor, subject, country, details, countries)
+    (seq,) = await append_records(conn, [record])
+    return seq
+
+
+async def append_records(conn: AsyncConnection, records: Sequence[NewRecord]) -> list[int]:
+    """Append ``records`` in order, with consecutive log indexes; returns their sequence numbers.
+
+    One statement per table whatever the count: the log state is read once, the leaves are
+    folded in memory and the completed subtrees written together (:func:`log.append_leaves`).
+    """
+    if not records:
+        return []
     await lock_streams(conn)
     tree = await log.state(conn)
-    entry = log.encode_entry(
-        index=tree.size,
-        at=at,
-        event=event,
-        actor=actor,
-        subject=subject,
-        countries=involved,
-        details=json.loads(encoded),
-    )
+    rows: list[dict[str, object]] = []
+    indexes: list[int] = []
+    entries: list[bytes] = []
+    involved: list[list[str]] = []
+    for offset, record in enumerate(records):
+        encoded = encode_details(record.details)
+        countries = sorted({*record.countries, *([record.country] if record.country else [])})
+        index = tree.size + offset
+        entry = log.encode_entry(
+            index=index,
+            at=record.at,
+            event=record.event,
+            actor=record.actor,
+            subject=record.subject,
+            countries=countries,
+            details=json.loads(encoded),
+        )
+        rows.append(
+            {
+                "at": record.at,
+                "event": record.event,
+                "actor": record.actor,
+                "subject": record.subject,
+                "country": record.country,
+                "details": encoded,
+                "log_index": index,
+                "entry": entry,
+            }
+        )
+        indexes.append(index)
+        entries.append(entry)
+        involved.append(countries)
+    # RETURNING the log index too: a multi-row INSERT does not promise to return rows in order.
     result = await conn.execute(
-        insert(audit_records)
-        .values(
-            at=at,
-            event=event,
-            actor=actor,
-            subject=subject,
-            country=country,
-            details=encoded,
-            log_index=tree.size,
-            entry=entry,
-        )
-        .returning(audit_records.c.seq)
+        insert(audit_records).returning(audit_records.c.seq, audit_records.c.log_index), rows
     )
-    seq = int(result.scalar_one())
-    await log.append_leaf(conn, tree, entry)
-    if involved:
-        await conn.execute(
-            insert(audit_record_countries), [{"seq": seq, "country": c} for c in involved]
-        )
-    return seq
+    by_index = {int(index): int(seq) for seq, index in result}
+    seqs = [by_index[index] for index in indexes]
+    await log.append_leaves(conn, tree, entries)
+    pairs = [{"seq": s, "country": c} for s, cs in zip(seqs, involved, strict=True) for c in cs]
+    if pairs:
+        await conn.execute(insert(audit_record_countries), pairs)
+    return seqs
 
 
 async def records(

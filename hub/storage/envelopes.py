@@ -53,48 +53,80 @@ async def insert_envelope(
     Raises :class:`Conflict` (``envelope.duplicate``) if an envelope with this ``mid`` is stored;
     then nothing of this call is written and the caller's transaction stays usable.
     """
-    if len({recipient_id for recipient_id, _ in recipients}) != len(recipients):
-        raise ValueError("each recipient may be named only once")
-    await lock_streams(conn)
     try:
         async with conn.begin_nested():
-            values = asdict(row)
-            del values["seq"]
-            result = await conn.execute(insert(envelopes).values(values).returning(envelopes.c.seq))
-            seq = int(result.scalar_one())
-            if recipients:
-                await conn.execute(
-                    insert(deliveries),
-                    [
-                        {
-                            "envelope_seq": seq,
-                            "recipient_id": recipient_id,
-                            "recipient_kid": recipient_kid,
-                            "state": "queued",
-                        }
-                        for recipient_id, recipient_kid in recipients
-                    ],
-                )
-                await conn.execute(
-                    insert(mailbox),
-                    [
-                        {
-                            "participant_id": recipient_id,
-                            "item": "envelope",
-                            "envelope_seq": seq,
-                            "created_at": row.accepted_at,
-                        }
-                        for recipient_id, _ in recipients
-                    ],
-                )
+            (seq,) = await insert_envelopes(conn, [(row, recipients)])
     except IntegrityError:
         if await envelope_by_mid(conn, row.mid) is None:
             raise
-        raise Conflict(
-            "an envelope with this message id has already been accepted",
-            code="envelope.duplicate",
-        ) from None
+        raise duplicate() from None
     return seq
+
+
+def duplicate() -> Conflict:
+    """The error for an envelope whose message id is already taken."""
+    return Conflict(
+        "an envelope with this message id has already been accepted", code="envelope.duplicate"
+    )
+
+
+async def insert_envelopes(
+    conn: AsyncConnection, batch: Sequence[tuple[EnvelopeRow, Sequence[tuple[str, str]]]]
+) -> list[int]:
+    """:func:`insert_envelope` for many envelopes at once: one statement per table.
+
+    Returns the new ``seq`` of each envelope, in order. Envelopes, and so their mailbox items,
+    are numbered in the order of ``batch``. Raises :class:`~sqlalchemy.exc.IntegrityError` if a
+    message id is already stored or repeated in ``batch``; run it in a SAVEPOINT to go on.
+    """
+    if not batch:
+        return []
+    for _, recipients in batch:
+        if len({recipient_id for recipient_id, _ in recipients}) != len(recipients):
+            raise ValueError("each recipient may be named only once")
+    await lock_streams(conn)
+    values = []
+    for row, _ in batch:
+        fields = asdict(row)
+        del fields["seq"]
+        values.append(fields)
+    # RETURNING the mid too: a multi-row INSERT does not promise to return rows in order.
+    result = await conn.execute(
+        insert(envelopes).returning(envelopes.c.seq, envelopes.c.mid), values
+    )
+    by_mid = {str(mid): int(seq) for seq, mid in result}
+    seqs = [by_mid[row.mid] for row, _ in batch]
+    routed = [
+        (seq, row, recipient_id, recipient_kid)
+        for seq, (row, recipients) in zip(seqs, batch, strict=True)
+        for recipient_id, recipient_kid in recipients
+    ]
+    if routed:
+        await conn.execute(
+            insert(deliveries),
+            [
+                {
+                    "envelope_seq": seq,
+                    "recipient_id": recipient_id,
+                    "recipient_kid": recipient_kid,
+                    "state": "queued",
+                }
+                for seq, _, recipient_id, recipient_kid in routed
+            ],
+        )
+        await conn.execute(
+            insert(mailbox),
+            [
+                {
+                    "participant_id": recipient_id,
+                    "item": "envelope",
+                    "envelope_seq": seq,
+                    "created_at": row.accepted_at,
+                }
+                for seq, row, recipient_id, _ in routed
+            ],
+        )
+    return seqs
 
 
 async def envelope_by_mid(conn: AsyncConnection, mid: str) -> EnvelopeRow | None:

@@ -1,0 +1,308 @@
+"""Group commit (hub/storage/groupcommit.py) and the batched storage functions it writes with, on
+SQLite and PostgreSQL: batches are one transaction each, callers are answered only after the
+commit, a failed transaction answers every caller with its error and stores nothing, per-item
+errors stay with their item, close() drains, and a caller that goes away cancels nothing."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+
+import pytest
+from sqlalchemy import func, select, text
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from storage_rows import NOW, envelope, to
+
+from crypto.merkle import CompactRange, leaf_hash, root_from_leaves
+from hub.errors import Conflict, Unavailable
+from hub.services import writers
+from hub.storage import audit, envelopes, log, nonces
+from hub.storage.groupcommit import GroupCommitter
+from hub.storage.nonces import NonceClaim
+from hub.storage.tables import log_nodes, mailbox
+from hub.storage.tables import nonces as nonce_table
+
+
+def record(n: int, country: str | None = "FR") -> audit.NewRecord:
+    return audit.NewRecord(
+        at=NOW + n, event="test.event", actor=f"actor-{n}", subject=f"s-{n}", country=country,
+        details={"n": n}, countries=("DE",) if n % 2 else (),
+    )  # fmt: skip
+
+
+async def stored_nonces(engine: AsyncEngine) -> set[str]:
+    async with engine.connect() as conn:
+        return {str(n) for n in (await conn.execute(select(nonce_table.c.nonce))).scalars()}
+
+
+# --- batched storage functions ---------------------------------------------------------------
+
+
+async def test_append_records_builds_the_log_one_append_at_a_time_would(
+    engine: AsyncEngine,
+) -> None:
+    async with engine.begin() as conn:
+        first = await audit.append_records(conn, [record(0)])
+        batch = await audit.append_records(conn, [record(n) for n in range(1, 21)])
+        single = await audit.append_record(conn, **record(21).__dict__)
+        last = await audit.append_records(conn, [record(n) for n in range(22, 37)])
+        assert await audit.append_records(conn, []) == []
+    seqs = [*first, *batch, single, *last]
+    assert seqs == sorted(seqs)
+    assert len(set(seqs)) == 37
+    async with engine.connect() as conn:
+        stored = await audit.records(conn, after=0, limit=100, country=None)
+        tree = await log.state(conn)
+        nodes = {
+            (int(r.level), int(r.idx)): bytes(r.hash) for r in await conn.execute(select(log_nodes))
+        }
+        germans = await audit.records(conn, after=0, limit=100, country="DE")
+    assert [r.seq for r in stored] == seqs
+    assert [r.log_index for r in stored] == list(range(37))
+    assert [r.details_object()["n"] for r in stored] == list(range(37))
+    assert [r.details_object()["n"] for r in germans] == list(range(1, 37, 2))
+    leaves = [leaf_hash(r.entry) for r in stored]
+    assert tree.size == 37
+    assert tree.root() == root_from_leaves(leaves)
+    expected, completed = CompactRange().extend(leaves)
+    assert expected == tree
+    assert nodes == {(c.level, c.index): c.hash for c in completed}
+
+
+async def test_insert_envelopes_numbers_envelopes_and_mailbox_items_in_batch_order(
+    engine: AsyncEngine, population: tuple[str, ...]
+) -> None:
+    batch = [(envelope(f"m-{n}"), to("de-1", "nl-1") if n % 2 else to("nl-1")) for n in range(40)]
+    async with engine.begin() as conn:
+        seqs = await envelopes.insert_envelopes(conn, batch)
+    assert seqs == sorted(seqs)
+    async with engine.connect() as conn:
+        for seq, (row, recipients) in zip(seqs, batch, strict=True):
+            stored = await envelopes.envelope_by_mid(conn, row.mid)
+            assert stored is not None
+            assert stored.seq == seq
+            delivered = await envelopes.deliveries_of(conn, seq)
+            assert [(d.recipient_id, d.recipient_kid) for d in delivered] == sorted(recipients)
+        for reader in ("de-1", "nl-1"):
+            rows = await conn.execute(
+                select(mailbox.c.envelope_seq)
+                .where(mailbox.c.participant_id == reader)
+                .order_by(mailbox.c.cursor)
+            )
+            addressed = [
+                s for s, (_, r) in zip(seqs, batch, strict=True) if (reader, f"{reader}-enc-1") in r
+            ]
+            assert list(rows.scalars()) == addressed
+
+
+@pytest.mark.parametrize("repeated", ["stored", "in the batch"])
+async def test_insert_envelopes_refuses_a_taken_message_id_as_a_whole(
+    engine: AsyncEngine, population: tuple[str, ...], repeated: str
+) -> None:
+    async with engine.begin() as conn:
+        await envelopes.insert_envelopes(conn, [(envelope("m-0"), to("de-1"))])
+    batch = [(envelope(f"m-{n}"), to("de-1")) for n in range(1, 4)]
+    batch.insert(2, (envelope("m-0" if repeated == "stored" else "m-1"), to("nl-1")))
+    async with engine.begin() as conn:
+        with pytest.raises(IntegrityError):
+            async with conn.begin_nested():
+                await envelopes.insert_envelopes(conn, batch)
+        # the transaction goes on; nothing of the batch was written
+        assert await envelopes.envelope_by_mid(conn, "m-1") is None
+        with pytest.raises(Conflict):
+            await envelopes.insert_envelope(conn, envelope("m-0"), to("nl-1"))
+        assert await envelopes.insert_envelope(conn, envelope("m-9"), to("nl-1")) > 0
+
+
+async def test_remember_nonces_refuses_replays_in_the_batch_and_of_stored_nonces(
+    engine: AsyncEngine,
+) -> None:
+    async with engine.begin() as conn:
+        assert await nonces.remember_nonces(conn, []) == []
+        assert await nonces.remember_nonces(conn, [NonceClaim("k", "old", NOW + 600)]) == [True]
+        assert await nonces.remember_nonces(conn, [NonceClaim("k", "expired", NOW + 10)]) == [True]
+    claims = [
+        NonceClaim("k", "a", NOW + 600),
+        NonceClaim("k", "a", NOW + 600),  # the same request twice in one batch
+        NonceClaim("other", "a", NOW + 600),  # another key's nonce is another nonce
+        NonceClaim("k", "b", NOW + 600),
+    ]
+    async with engine.begin() as conn:
+        assert await nonces.remember_nonces(conn, claims) == [True, False, True, True]
+    replays = [
+        NonceClaim("k", "c", NOW + 600),
+        NonceClaim("k", "old", NOW + 900),  # stored in an earlier transaction
+        NonceClaim("k", "expired", NOW + 900, now=NOW + 10),  # past its window: fresh again
+        NonceClaim("k", "d", NOW + 600),
+        NonceClaim("k", "b", NOW + 900, now=NOW + 10),  # stored, still in its window
+    ]
+    async with engine.begin() as conn:
+        assert await nonces.remember_nonces(conn, replays) == [True, False, True, True, False]
+    assert await stored_nonces(engine) == {"old", "expired", "a", "b", "c", "d"}
+
+
+async def test_write_accepted_fails_only_the_items_that_cannot_be_stored(
+    engine: AsyncEngine, population: tuple[str, ...]
+) -> None:
+    def accepted(mid: str, *recipients: tuple[str, str]) -> writers.AcceptedEnvelope:
+        return writers.AcceptedEnvelope(
+            envelope(mid), recipients or tuple(to("de-1")),
+            audit.NewRecord(NOW, "envelope.accepted", "fr-1", mid, "FR", {"mid": mid}),
+        )  # fmt: skip
+
+    async with engine.begin() as conn:
+        (stored,) = await writers.write_accepted(conn, [accepted("m-0")])
+    batch = [
+        accepted("m-1"),
+        accepted("m-0"),  # stored already
+        accepted("m-2", ("nl-1", "no-such-key")),  # breaks a foreign key
+        accepted("m-1"),  # twice in the batch
+        accepted("m-3", *to("de-1", "nl-1")),
+    ]
+    async with engine.begin() as conn:
+        results = await writers.write_accepted(conn, batch)
+    first, duplicate, broken, twin, last = results
+    assert isinstance(first, int)
+    assert isinstance(last, int)
+    assert isinstance(stored, int)
+    assert stored < first < last
+    assert isinstance(duplicate, Conflict)
+    assert isinstance(twin, Conflict)
+    assert duplicate.code == twin.code == "envelope.duplicate"
+    assert isinstance(broken, IntegrityError)
+    async with engine.connect() as conn:
+        assert await envelopes.envelope_by_mid(conn, "m-2") is None
+        logged = await audit.records(conn, after=0, limit=100, country=None)
+        assert [r.subject for r in logged] == ["m-0", "m-1", "m-3"]
+        assert [r.log_index for r in logged] == [0, 1, 2]
+
+
+# --- the committer ---------------------------------------------------------------------------
+
+
+def nonce_committer(engine: AsyncEngine, **kwargs: int) -> GroupCommitter[NonceClaim, bool]:
+    return GroupCommitter(engine, nonces.remember_nonces, name="test", **kwargs)
+
+
+async def test_a_lone_item_is_committed_at_once(engine: AsyncEngine) -> None:
+    committer = nonce_committer(engine)
+    assert await asyncio.wait_for(committer.submit(NonceClaim("k", "n-1", NOW)), 10)
+    assert (committer.batches, committer.committed) == (1, 1)
+    assert await stored_nonces(engine) == {"n-1"}  # read on another connection: committed
+    assert await committer.submit(NonceClaim("k", "n-2", NOW))
+    assert not await committer.submit(NonceClaim("k", "n-2", NOW))  # a replay across batches
+    assert committer.batches == 3
+
+
+async def test_concurrent_items_share_transactions_and_are_all_committed(
+    engine: AsyncEngine,
+) -> None:
+    committer = nonce_committer(engine, max_batch=64)
+    claims = [NonceClaim("k", f"n-{n}", NOW) for n in range(300)]
+    claims += claims[:10]  # replays, in a later batch than their original
+    answers = await asyncio.gather(*(committer.submit(c) for c in claims))
+    assert answers == [True] * 300 + [False] * 10
+    assert committer.committed == 310
+    assert 310 / 64 <= committer.batches < 310 / 4
+    assert committer.largest_batch == 64
+    assert await stored_nonces(engine) == {f"n-{n}" for n in range(300)}
+
+
+async def test_a_failed_transaction_fails_every_caller_and_stores_nothing(
+    engine: AsyncEngine,
+) -> None:
+    async def then_break(conn: AsyncConnection, claims: Sequence[NonceClaim]) -> list[bool]:
+        written = await nonces.remember_nonces(conn, claims)
+        if any(c.nonce.startswith("bad") for c in claims):
+            await conn.execute(text("INSERT INTO no_such_table VALUES (1)"))  # the database refuses
+        return written
+
+    committer: GroupCommitter[NonceClaim, bool] = GroupCommitter(engine, then_break, name="t")
+    results = await asyncio.gather(
+        *(committer.submit(NonceClaim("k", f"bad-{n}", NOW)) for n in range(20)),
+        return_exceptions=True,
+    )
+    assert all(isinstance(r, DBAPIError) for r in results), results
+    assert len({id(r) for r in results}) <= committer.failed_batches  # one error per batch
+    assert committer.committed == 0
+    assert await stored_nonces(engine) == set()
+    # the next batch is tried afresh
+    assert await committer.submit(NonceClaim("k", "good", NOW))
+    assert await stored_nonces(engine) == {"good"}
+
+
+async def test_an_item_error_fails_only_its_caller(engine: AsyncEngine) -> None:
+    async def refuse_odd(
+        conn: AsyncConnection, claims: Sequence[NonceClaim]
+    ) -> list[bool | Exception]:
+        written = await nonces.remember_nonces(conn, claims)
+        return [
+            Conflict("odd", code="test.odd") if int(c.nonce) % 2 else fresh
+            for c, fresh in zip(claims, written, strict=True)
+        ]
+
+    committer: GroupCommitter[NonceClaim, bool] = GroupCommitter(engine, refuse_odd, name="t")
+    results = await asyncio.gather(
+        *(committer.submit(NonceClaim("k", str(n), NOW)) for n in range(10)),
+        return_exceptions=True,
+    )
+    assert results[0::2] == [True] * 5
+    assert all(isinstance(r, Conflict) and r.code == "test.odd" for r in results[1::2])
+    assert committer.failed_batches == 0
+
+
+async def test_close_finishes_what_was_submitted_then_refuses(engine: AsyncEngine) -> None:
+    committer = nonce_committer(engine, max_batch=8)
+    waiting = [
+        asyncio.ensure_future(committer.submit(NonceClaim("k", f"n-{n}", NOW))) for n in range(50)
+    ]
+    await asyncio.sleep(0)  # the callers are queued
+    await committer.close()
+    assert committer.closed
+    assert all(w.done() for w in waiting)
+    assert [w.result() for w in waiting] == [True] * 50
+    assert len(await stored_nonces(engine)) == 50
+    with pytest.raises(Unavailable) as refused:
+        await committer.submit(NonceClaim("k", "late", NOW))
+    assert refused.value.code == "hub.shutting_down"
+    await committer.close()  # twice is fine
+
+
+async def test_a_caller_that_goes_away_does_not_cancel_the_batch(engine: AsyncEngine) -> None:
+    started, go_on = asyncio.Event(), asyncio.Event()
+
+    async def slow(conn: AsyncConnection, claims: Sequence[NonceClaim]) -> list[bool]:
+        written = await nonces.remember_nonces(conn, claims)
+        started.set()
+        await go_on.wait()
+        return written
+
+    committer: GroupCommitter[NonceClaim, bool] = GroupCommitter(engine, slow, name="t")
+    leaving = asyncio.ensure_future(committer.submit(NonceClaim("k", "leaves", NOW)))
+    await started.wait()  # its batch is being written
+    staying = asyncio.ensure_future(committer.submit(NonceClaim("k", "stays", NOW)))
+    gone = asyncio.ensure_future(committer.submit(NonceClaim("k", "gone", NOW)))
+    await asyncio.sleep(0)
+    leaving.cancel()
+    gone.cancel()  # still pending: left out of the next batch
+    await asyncio.sleep(0)
+    go_on.set()
+    assert await staying
+    assert leaving.cancelled()
+    assert gone.cancelled()
+    await committer.close()
+    assert await stored_nonces(engine) == {"leaves", "stays"}
+    assert committer.committed == 2
+
+
+async def test_the_writer_task_runs_only_while_there_is_work(engine: AsyncEngine) -> None:
+    committer = nonce_committer(engine)
+    before = {t for t in asyncio.all_tasks() if t.get_name().startswith("group-commit")}
+    await committer.submit(NonceClaim("k", "n", NOW))
+    await asyncio.sleep(0)
+    after = {t for t in asyncio.all_tasks() if t.get_name().startswith("group-commit")}
+    assert after - before == set()
+    assert committer.pending == 0
+    async with engine.connect() as conn:
+        assert (await conn.execute(select(func.count()).select_from(nonce_table))).scalar() == 1
