@@ -64,6 +64,19 @@ class HubConfig:
     public_url: str | None
     log_origin: str
     log_verifier_key: str
+    # [stream]: a stream re-reads its mailbox after this long without a wake-up (wake-ups only
+    # make delivery faster; this bounds the delay when one is lost) ...
+    stream_recheck_seconds: float = 20.0
+    # ... and is closed ("too slow", the client resumes later) when a frame is not taken in time;
+    stream_send_timeout_seconds: float = 30.0
+    # what one stream may have written and not yet sent: its socket's send buffer and the hub's
+    # own write buffer are each held to this many bytes.
+    stream_buffer_bytes: int = 65536
+    # [hub] header_timeout_seconds: a connection that has not sent a complete request head this
+    # long after it opened, or after its previous answer, is closed, so slow-header clients
+    # (slowloris) hold a socket for a bounded time. It is also how long an idle keep-alive
+    # connection stays open (aiohttp's keepalive_timeout, which covers both since 3.14.4).
+    header_timeout_seconds: float = 20.0
 
     @property
     def hub_key_dir(self) -> Path:
@@ -74,6 +87,23 @@ def _table(doc: dict[str, Any], name: str) -> dict[str, Any]:
     value = doc.get(name, {})
     if not isinstance(value, dict):
         raise ConfigError(f"[{name}] in {CONFIG_FILE} must be a table")
+    return value
+
+
+def _seconds(
+    table: dict[str, Any], name: str, default: float, low: float, high: float, *,
+    section: str = "stream",
+) -> float:  # fmt: skip
+    value = table.get(name, default)
+    if isinstance(value, bool) or not isinstance(value, int | float) or not low <= value <= high:
+        raise ConfigError(f"[{section}] {name} in {CONFIG_FILE} must be between {low} and {high}")
+    return float(value)
+
+
+def _stream_bytes(table: dict[str, Any], name: str, default: int, low: int, high: int) -> int:
+    value = table.get(name, default)
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise ConfigError(f"[stream] {name} in {CONFIG_FILE} must be between {low} and {high}")
     return value
 
 
@@ -95,6 +125,7 @@ def load_config(home: Path, *, database_url: str | None = None) -> HubConfig:
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path} is not valid TOML: {exc}") from None
     hub = _table(doc, "hub")
+    stream = _table(doc, "stream")
     authority = _table(doc, "authority")
     jwk = authority.get("public_jwk")
     if not isinstance(jwk, dict):
@@ -126,6 +157,12 @@ def load_config(home: Path, *, database_url: str | None = None) -> HubConfig:
         public_url=hub.get("public_url") if isinstance(hub.get("public_url"), str) else None,
         log_origin=str(_table(doc, "log").get("origin") or "pgs-hub"),
         log_verifier_key=str(_table(doc, "log").get("verifier_key") or ""),
+        stream_recheck_seconds=_seconds(stream, "recheck_seconds", 20.0, 0.1, 86400.0),
+        stream_send_timeout_seconds=_seconds(stream, "send_timeout_seconds", 30.0, 0.1, 3600.0),
+        stream_buffer_bytes=_stream_bytes(stream, "buffer_bytes", 65536, 4096, 4 << 20),
+        header_timeout_seconds=_seconds(
+            hub, "header_timeout_seconds", 20.0, 0.1, 3600.0, section="hub"
+        ),
     )
 
 
@@ -169,6 +206,9 @@ def write_home(home: Path, *, port: int) -> SigningKey:
         '# tls_cert = "tls/hub.crt"\n'
         '# tls_key = "tls/hub.key"\n'
         f'policy = "{POLICY_FILE}"\n'
+        "# Close a connection that has not sent a complete request head (or has been idle) this\n"
+        "# many seconds: slow-header clients cannot hold connections open.\n"
+        "# header_timeout_seconds = 20\n"
         "\n"
         "# The registry authority (WCO) key that certifies participants. Pinned: the hub and its\n"
         "# clients accept only certificates it signed.\n"
@@ -179,7 +219,18 @@ def write_home(home: Path, *, port: int) -> SigningKey:
         "# hub-key/log.key.pem. Auditors pin the verifier key (`pgs audit key`).\n"
         "[log]\n"
         f'origin = "{origin}"\n'
-        f'verifier_key = "{verifier_key(origin, log_key.public)}"\n',
+        f'verifier_key = "{verifier_key(origin, log_key.public)}"\n'
+        "\n"
+        "# WebSocket streams (GET /v1/stream); the defaults are shown.\n"
+        "# [stream]\n"
+        "# Re-read a mailbox after this many seconds without a wake-up (wake-ups only speed\n"
+        "# delivery up; this bounds the delay when one is lost).\n"
+        "# recheck_seconds = 20\n"
+        "# Close a stream whose client has not taken a frame for this many seconds; it resumes\n"
+        "# from its cursor when it reconnects.\n"
+        "# send_timeout_seconds = 30\n"
+        "# Bytes one stream may have written but not yet sent, in the hub and in its socket.\n"
+        "# buffer_bytes = 65536\n",
         encoding="utf-8",
     )
     return authority

@@ -3,9 +3,21 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import math
+import os
+import select
+import signal
+import socket
 import ssl
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -15,12 +27,16 @@ from hub.home import (
     AUTHORITY_DIR,
     AUTHORITY_KEY_FILE,
     CONFIG_FILE,
+    DATABASE_ENV,
     POLICY_FILE,
     default_home,
     load_config,
     sqlite_url,
     write_home,
 )
+
+if TYPE_CHECKING:
+    from aiohttp import web
 
 HOME_OPTION = click.option(
     "--home",
@@ -99,6 +115,17 @@ def db_current(home: Path | None, database_url: str | None) -> None:
     out.print(f"database: {current or 'empty'}; needed: {head_revision()}")
 
 
+WORKERS_HELP = (
+    "Hub processes sharing the port (SO_REUSEPORT), for more throughput and more open streams "
+    "than one process holds. PostgreSQL only: the workers wake each other's streams through "
+    "LISTEN/NOTIFY and write one audit log in one order. About one per CPU core; a worker that "
+    "dies is started again."
+)
+SHUTDOWN_TIMEOUT_SECONDS = 10.0
+# How long the workers may take to stop before they are killed.
+STOP_DEADLINE_SECONDS = 3 * SHUTDOWN_TIMEOUT_SECONDS
+
+
 @click.command()
 @HOME_OPTION
 @click.option("--host", help="Address to listen on (default: from config.toml).")
@@ -106,6 +133,12 @@ def db_current(home: Path | None, database_url: str | None) -> None:
 @DATABASE_OPTION
 @click.option("--tls-cert", type=click.Path(dir_okay=False, exists=True, path_type=Path))
 @click.option("--tls-key", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.option(
+    "--workers", type=click.IntRange(1, 256), default=1, show_default=True, help=WORKERS_HELP
+)
+@click.option("--worker-index", type=click.IntRange(0), hidden=True)  # set by the supervisor
+@click.option("--worker-of", type=click.IntRange(1), hidden=True)  # the supervisor's pid
+@click.option("--ready-fd", type=click.IntRange(0), hidden=True)  # tells the supervisor "ready"
 def serve(
     home: Path | None,
     host: str | None,
@@ -113,12 +146,21 @@ def serve(
     database_url: str | None,
     tls_cert: Path | None,
     tls_key: Path | None,
+    workers: int,
+    worker_index: int | None,
+    worker_of: int | None,
+    ready_fd: int | None,
 ) -> None:
     """Run the hub until Ctrl-C or SIGTERM, then stop cleanly (connections closed, database
-    flushed). Refuses to start on an outdated database schema."""
+    flushed). Refuses to start on an outdated database schema.
+
+    With --workers N, this process supervises N hub processes on the same port and database:
+    it passes SIGTERM, SIGINT and SIGHUP (policy reload) on to them and exits when they have
+    stopped."""
     from aiohttp import web
 
     from hub.server.app import create_app
+    from hub.storage.engine import parse_url
 
     home = home or default_home()
     with reported_errors():
@@ -131,19 +173,195 @@ def serve(
     if cert is not None and key is not None:
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         context.load_cert_chain(cert, key)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     scheme = "https" if context else "http"
     listen_host = host or config.host
     listen_port = config.port if port is None else port
+    worker = worker_of is not None
+    prefix = f"[worker {worker_index or 0}] " if worker else ""
+    logging.basicConfig(
+        level=logging.INFO, format=f"%(asctime)s %(levelname)s {prefix}%(name)s %(message)s"
+    )
+    if workers > 1 and not worker:
+        try:
+            backend = parse_url(config.database_url).get_backend_name()
+        except ConfigError as exc:
+            fail(f"[{exc.code}] {exc}")
+        if backend != "postgresql":
+            fail(
+                "--workers above 1 needs PostgreSQL (--database-url postgresql+asyncpg://...): "
+                "SQLite lets one process write at a time, so more workers would only wait for "
+                "each other, and its processes cannot wake each other's streams"
+            )
+        if listen_port == 0:
+            fail("--workers above 1 needs a fixed --port: every worker listens on the same one")
+        if not hasattr(socket, "SO_REUSEPORT"):
+            fail("--workers above 1 needs SO_REUSEPORT, which this system does not have")
+        arguments = ["--home", str(home), "--host", listen_host, "--port", str(listen_port)]
+        if cert is not None and key is not None:
+            arguments += ["--tls-cert", str(cert), "--tls-key", str(key)]
+        out.print(f"hub listening on {scheme}://{listen_host}:{listen_port} ({workers} workers)")
+        sys.exit(_Supervisor(arguments, config.database_url).run(workers))
+    app = create_app(config)
+    if worker_of is not None:
+        app.cleanup_ctx.append(_worker_duties(worker_of, ready_fd))
     try:
         web.run_app(
-            create_app(config),
+            app,
             host=listen_host,
             port=listen_port,
             ssl_context=context,
-            shutdown_timeout=10.0,
+            shutdown_timeout=SHUTDOWN_TIMEOUT_SECONDS,
+            # Also the bound on reading a request head (slow-header clients): see HubConfig.
+            keepalive_timeout=config.header_timeout_seconds,
             access_log=None,
-            print=lambda _: out.print(f"hub listening on {scheme}://{listen_host}:{listen_port}"),
+            reuse_port=True if worker else None,
+            print=None
+            if worker
+            else lambda _: out.print(f"hub listening on {scheme}://{listen_host}:{listen_port}"),
         )
     except ConfigError as exc:
         fail(f"[{exc.code}] {exc}")
+
+
+def _worker_duties(
+    supervisor: int, ready_fd: int | None
+) -> Callable[[web.Application], AsyncIterator[None]]:
+    """What a worker owes its supervisor: word that it is ready (a byte on ``ready_fd``, once the
+    hub has started: policy loaded, database checked), and stopping by itself (SIGTERM to itself)
+    if the supervisor dies, since nobody would ever stop it then."""
+    log = logging.getLogger("pgs.serve")
+
+    async def duties(_app: web.Application) -> AsyncIterator[None]:
+        async def watch() -> None:
+            while os.getppid() == supervisor:
+                await asyncio.sleep(1.0)
+            log.error("the supervising process %d is gone: stopping", supervisor)
+            os.kill(os.getpid(), signal.SIGTERM)
+
+        if ready_fd is not None:
+            with contextlib.suppress(OSError):
+                os.write(ready_fd, b"+")
+                os.close(ready_fd)
+        task = asyncio.create_task(watch())
+        yield
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+    return duties
+
+
+@dataclass
+class _Worker:
+    index: int
+    process: subprocess.Popen[bytes]
+    ready_fd: int | None  # the read end of its "ready" pipe, until it has said so (or died)
+    ready: bool = False
+    reload_pending: bool = False  # a SIGHUP came while it was starting
+
+
+class _Supervisor:
+    """Runs N workers until they have all stopped (see :meth:`run`)."""
+
+    def __init__(self, arguments: list[str], database_url: str) -> None:
+        self.arguments = arguments
+        self.environment = {**os.environ, DATABASE_ENV: database_url}
+        self.workers: dict[int, _Worker] = {}
+        self.stopping = False
+        self.failed = False
+        self.stop_by = math.inf
+        self.log = logging.getLogger("pgs.serve")
+
+    def run(self, count: int) -> int:
+        """Start ``count`` workers and supervise them; the exit code for ``pgs serve``.
+
+        Each worker is ``pgs serve`` again with the same options (the database URL in the
+        environment, never on a command line that ``ps`` shows), in its own process group: Ctrl-C
+        reaches it once, through here. SIGHUP goes to the workers that are ready, and to the
+        others once they are (a starting worker has no handler yet, and the signal would end it).
+        A worker that dies is started again; one that dies before it was ever ready stops the hub
+        (a bad configuration, an outdated schema or a taken port would stop the next one too).
+        """
+        for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+            signal.signal(signum, self.on_signal)
+        for index in range(count):
+            self.start(index)
+        while self.workers:
+            waiting = {w.ready_fd: w for w in self.workers.values() if w.ready_fd is not None}
+            readable, _, _ = select.select(list(waiting), [], [], 0.2)
+            for fd in readable:
+                self.heard_from(waiting[fd])
+            for w in list(self.workers.values()):
+                self.check(w)
+        return 1 if self.failed else 0
+
+    def start(self, index: int) -> None:
+        ready_read, ready_write = os.pipe()
+        try:
+            process = subprocess.Popen(  # noqa: S603 - this program, our own arguments
+                [sys.executable, "-m", "hub", "serve", *self.arguments,
+                 "--worker-index", str(index), "--worker-of", str(os.getpid()),
+                 "--ready-fd", str(ready_write)],
+                env=self.environment, process_group=0, pass_fds=(ready_write,),
+            )  # fmt: skip
+        finally:
+            os.close(ready_write)
+        self.workers[index] = _Worker(index, process, ready_read)
+        self.log.info("worker %d started with pid %d", index, process.pid)
+        if self.stopping:  # a stop signal came while it was starting
+            process.send_signal(signal.SIGTERM)
+
+    def on_signal(self, signum: int, _frame: object) -> None:
+        if signum != signal.SIGHUP:
+            self.stop_all(signum)
+            return
+        for w in list(self.workers.values()):
+            if not w.ready:
+                w.reload_pending = True
+            elif w.process.poll() is None:
+                w.process.send_signal(signum)
+
+    def stop_all(self, signum: int) -> None:
+        if not self.stopping:
+            self.stopping, self.stop_by = True, time.monotonic() + STOP_DEADLINE_SECONDS
+        for w in list(self.workers.values()):
+            if w.process.poll() is None:
+                w.process.send_signal(signum)
+
+    def heard_from(self, w: _Worker) -> None:
+        if w.ready_fd is None:
+            return
+        w.ready = os.read(w.ready_fd, 1) == b"+"  # nothing: it died first
+        self.forget_ready_fd(w)
+        if w.ready and w.reload_pending and not self.stopping:
+            w.process.send_signal(signal.SIGHUP)
+
+    @staticmethod
+    def forget_ready_fd(w: _Worker) -> None:
+        if w.ready_fd is not None:
+            os.close(w.ready_fd)
+            w.ready_fd = None
+
+    def check(self, w: _Worker) -> None:
+        code = w.process.poll()
+        if code is None:
+            if time.monotonic() > self.stop_by:
+                self.log.error("worker %d (pid %d) did not stop: killed", w.index, w.process.pid)
+                w.process.kill()
+                self.failed = True
+            return
+        del self.workers[w.index]
+        self.forget_ready_fd(w)
+        if self.stopping:
+            # A worker stopped by the signal itself (before it could handle it) is fine too.
+            if code not in (0, -signal.SIGTERM, -signal.SIGINT):
+                self.log.error("worker %d stopped with exit code %d", w.index, code)
+                self.failed = True
+            return
+        self.log.error("worker %d (pid %d) exited with code %d", w.index, w.process.pid, code)
+        if w.ready:
+            self.start(w.index)
+        else:
+            self.log.error("worker %d failed before it was ready: stopping the hub", w.index)
+            self.failed = True
+            self.stop_all(signal.SIGTERM)

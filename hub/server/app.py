@@ -21,9 +21,11 @@ from hub.policy.model import load_policy_file
 from hub.server import audit_routes, handlers
 from hub.server.keys import CTX
 from hub.server.problems import problem_middleware
-from hub.server.stream import stream
+from hub.server.stream import STREAM_SETTINGS, StreamSettings, stream
 from hub.services import auditlog
 from hub.services.context import HubContext, PolicyHolder
+from hub.services.fanout import PgFanout
+from hub.services.notifier import Notifier
 from hub.storage import audit, envelopes, nonces
 from hub.storage.engine import create_engine, redact
 from hub.storage.migrate import check_schema
@@ -54,7 +56,11 @@ HOUSEKEEPING_SECONDS = 30.0
 
 async def _housekeeping(ctx: HubContext) -> None:
     """Expire undelivered envelopes past their ``exp``, forget nonces past the replay window, and
-    sign a checkpoint of the audit log when it has grown."""
+    sign a checkpoint of the audit log when it has grown.
+
+    Every hub process on a database runs it (``pgs serve --workers N``): expiring and purging are
+    idempotent statements, and :func:`auditlog.sign` holds the stream lock while it reads the tree
+    and the last checkpoint, so concurrent signers never produce two checkpoints of one size."""
     while True:
         try:
             async with ctx.engine.begin() as conn:
@@ -131,10 +137,20 @@ def create_app(config: HubConfig) -> web.Application:
         client_max_size=policy.limits.max_envelope_bytes + BODY_MARGIN,
     )
 
+    app[STREAM_SETTINGS] = StreamSettings(
+        recheck_seconds=config.stream_recheck_seconds,
+        send_timeout_seconds=config.stream_send_timeout_seconds,
+        buffer_bytes=config.stream_buffer_bytes,
+    )
+
     async def resources(app: web.Application) -> AsyncIterator[None]:
         engine = create_engine(config.database_url)
+        # On PostgreSQL other hub processes may share the database: wake-ups go through it.
+        fanout = PgFanout.for_url(engine.url) if engine.dialect.name == "postgresql" else None
         try:
             await check_schema(engine)
+            if fanout is not None:
+                await fanout.start()
             ctx = HubContext(
                 engine=engine,
                 policy=PolicyHolder(config.policy_path, load_policy_file(config.policy_path)),
@@ -142,6 +158,7 @@ def create_app(config: HubConfig) -> web.Application:
                 hub_key=load_or_create_hub_key(config.hub_key_dir),
                 log_signer=load_or_create_hub_key(config.hub_key_dir, LOG_KEY_FILE),
                 log_origin=config.log_origin,
+                notifier=fanout if fanout is not None else Notifier(),
             )
             ctx.metrics.gauge("pgs_websocket_connections", lambda: ctx.notifier.connections)
             app[CTX] = ctx
@@ -150,11 +167,16 @@ def create_app(config: HubConfig) -> web.Application:
             log.info("hub ready on database %s", redact(config.database_url))
             yield
             _on_sighup(None)
+            # The server has stopped accepting and waited for its handlers: finish the writes
+            # they submitted (group commit) before the engine goes.
+            await ctx.close_writers()
             housekeeping.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await housekeeping
             ctx.notifier.wake_all()
         finally:
+            if fanout is not None:
+                await fanout.stop()
             await engine.dispose()
 
     app.cleanup_ctx.append(resources)
@@ -163,7 +185,11 @@ def create_app(config: HubConfig) -> web.Application:
 
 
 def create_app_for(ctx: HubContext) -> web.Application:
-    """An app around an existing context (tests and benchmarks that own the engine)."""
+    """An app around an existing context (tests and benchmarks that own the engine).
+
+    The context's group-committed writers need no start-up (their task runs only while there is
+    work); the owner calls ``ctx.close_writers()`` before disposing of the engine.
+    """
     app = web.Application(
         middlewares=[problem_middleware],
         client_max_size=ctx.policy.current.limits.max_envelope_bytes + BODY_MARGIN,

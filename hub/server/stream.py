@@ -4,14 +4,30 @@ Resumable: the client says ``?after=CURSOR`` (the last cursor it processed) and 
 item after it, in order, then live items. Items come from the durable mailbox, never from the
 notification itself, so a reconnect loses nothing and repeats nothing. Client frames are not
 expected; a client that floods frames is disconnected.
+
+Back-pressure: each stream is its own task, and a send waits for the connection to take the
+frame, so a client that stops reading holds up only its own task. What one stream has written but
+not sent is bounded by ``buffer_bytes`` twice over in the hub (aiohttp's writer waits once that
+much is unsent) and by about the same in the kernel (its socket's send buffer is fixed at that
+size); the items it holds meanwhile are one page of its mailbox at most. What wakes a stream is a
+one-slot flag (:mod:`hub.services.notifier`), never a queue. A send that has not completed within
+``send_timeout_seconds`` closes the stream with 1013 "too slow" (and, if even the close frame
+cannot go out, drops the connection): the client reconnects later and resumes from its cursor. A
+stream that heard nothing re-reads its mailbox every ``recheck_seconds`` anyway (notifications
+only make delivery faster, see :mod:`hub.services.fanout`). All three are ``[stream]`` settings
+in config.toml.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
+import socket
+from dataclasses import dataclass
+from typing import Any
 
-from aiohttp import WSMsgType, web
+from aiohttp import WSCloseCode, WSMsgType, web
 
 from hub.errors import MalformedRequest
 from hub.server.authn import authenticate
@@ -19,9 +35,25 @@ from hub.server.handlers import int_param
 from hub.server.keys import CTX
 from hub.services import mailbox
 
+log = logging.getLogger("pgs.hub.stream")
+
 PAGE = 200
-IDLE_RECHECK_SECONDS = 20.0
 MAX_CLIENT_FRAMES = 50
+# How long a stream that is closed for being too slow may take to send its close frame before
+# the connection is dropped without one.
+CLOSE_GRACE_SECONDS = 2.0
+
+
+@dataclass(frozen=True)
+class StreamSettings:
+    """``[stream]`` in config.toml (see :class:`hub.home.HubConfig`)."""
+
+    recheck_seconds: float = 20.0  # re-read the mailbox after this long without a wake-up
+    send_timeout_seconds: float = 30.0  # a frame not taken within this closes the stream
+    buffer_bytes: int = 65536  # written, not yet sent: the socket's and the hub's buffers each
+
+
+STREAM_SETTINGS = web.AppKey("stream_settings", StreamSettings)
 
 
 async def _drain_client(ws: web.WebSocketResponse, closed: asyncio.Event) -> None:
@@ -38,7 +70,10 @@ async def _drain_client(ws: web.WebSocketResponse, closed: asyncio.Event) -> Non
 
 
 async def stream(request: web.Request) -> web.StreamResponse:
-    ws = web.WebSocketResponse(heartbeat=30.0, max_msg_size=4096)
+    settings = request.app.get(STREAM_SETTINGS) or StreamSettings()
+    ws = web.WebSocketResponse(
+        heartbeat=30.0, max_msg_size=4096, writer_limit=settings.buffer_bytes
+    )
     if not ws.can_prepare(request).ok:
         raise MalformedRequest(
             "this is a WebSocket endpoint: open it with an Upgrade: websocket request",
@@ -48,23 +83,27 @@ async def stream(request: web.Request) -> web.StreamResponse:
     ctx = request.app[CTX]
     cursor = int_param(request, "after", 0)
     await ws.prepare(request)
+    _bound_buffers(request, settings.buffer_bytes)
     closed = asyncio.Event()
     sub = ctx.notifier.subscribe(reader.id)
     drainer = asyncio.create_task(_drain_client(ws, closed))
+    too_slow = False
     try:
         while not closed.is_set() and not ws.closed:
             while True:
                 page = await mailbox.inbox(ctx, reader, cursor, PAGE)
                 for item in page.items:
-                    await ws.send_json(item)
+                    await _send(ws, item, settings.send_timeout_seconds)
                     cursor = item["cursor"]
                 if len(page.items) < PAGE:
                     break
-            waiter = asyncio.create_task(sub.wait(IDLE_RECHECK_SECONDS))
+            waiter = asyncio.create_task(sub.wait(settings.recheck_seconds))
             closing = asyncio.create_task(closed.wait())
             await asyncio.wait({waiter, closing}, return_when=asyncio.FIRST_COMPLETED)
             for task in (waiter, closing):
                 task.cancel()
+    except _TooSlow:
+        too_slow = True
     except (ConnectionResetError, asyncio.CancelledError):
         pass
     finally:
@@ -72,6 +111,50 @@ async def stream(request: web.Request) -> web.StreamResponse:
         drainer.cancel()
         with contextlib.suppress(asyncio.CancelledError, Exception):
             await drainer
-        if not ws.closed:
+        if too_slow:
+            ctx.metrics.inc("pgs_websocket_too_slow_total")
+            log.info(
+                "closed the stream of %s after cursor %d: a frame was not taken within %.0f s",
+                reader.id, cursor, settings.send_timeout_seconds,
+            )  # fmt: skip
+            await _close_too_slow(request, ws)
+        elif not ws.closed:
             await ws.close()
     return ws
+
+
+def _bound_buffers(request: web.Request, size: int) -> None:
+    """Hold what this stream may have written but not sent to ``size`` bytes in the hub's write
+    buffer (the writer waits above it) and about as much in the kernel: left to itself, Linux
+    grows a socket's send buffer up to ``tcp_wmem`` (4 MiB by default), which a client that
+    stops reading would pin per stream."""
+    transport = request.transport
+    if transport is None:
+        return
+    transport.set_write_buffer_limits(high=size)
+    sock = transport.get_extra_info("socket")
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, size)
+
+
+class _TooSlow(Exception):
+    """The client did not take a frame within the send timeout."""
+
+
+async def _send(ws: web.WebSocketResponse, item: dict[str, Any], seconds: float) -> None:
+    try:
+        async with asyncio.timeout(seconds):
+            await ws.send_json(item)
+    except TimeoutError:
+        raise _TooSlow from None
+
+
+async def _close_too_slow(request: web.Request, ws: web.WebSocketResponse) -> None:
+    """Close with 1013 if the close frame can still go out, else drop the connection: nothing is
+    kept for a client that does not read (it resumes from its cursor when it reconnects)."""
+    with contextlib.suppress(TimeoutError, ConnectionResetError):
+        async with asyncio.timeout(CLOSE_GRACE_SECONDS):
+            await ws.close(code=WSCloseCode.TRY_AGAIN_LATER, message=b"too slow")
+    if request.transport is not None:
+        request.transport.abort()  # a plain close would wait for the buffered frames forever

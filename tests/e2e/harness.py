@@ -2,7 +2,9 @@
 
 Each test gets a fresh database (``database_url`` from tests/conftest.py), a hub home made the way
 ``pgs init`` makes it, and a ``pgs serve`` subprocess that is stopped with SIGTERM afterwards (and
-must exit cleanly).
+must exit cleanly). :func:`launch` does all of it with options (``--workers``, TLS, ``[stream]``
+settings); :func:`another_process` starts a second ``pgs serve`` on the same home and database, as
+a scaled-out deployment runs one.
 """
 
 from __future__ import annotations
@@ -10,11 +12,12 @@ from __future__ import annotations
 import asyncio
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import time
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import aiohttp
@@ -23,7 +26,9 @@ import pytest
 from crypto.keys import SigningKey
 from hub import keystore
 from hub.client import HubClient
-from hub.enrolment import certify
+from hub.enrolment import bootstrap_admin, certify
+from hub.home import CONFIG_FILE, write_home
+from hub.storage.migrate import upgrade
 
 ADMIN = "WCO-HUB-ADMIN"
 
@@ -44,10 +49,11 @@ class RunningHub:
     process: subprocess.Popen[bytes]
     log: Path
     people: dict[str, keystore.LocalParticipant] = field(default_factory=dict)
+    ssl: ssl.SSLContext | None = None  # trusts the hub's certificate when it serves TLS
 
     def client(self, who: str | keystore.LocalParticipant | None) -> HubClient:
         me = self.people[who] if isinstance(who, str) else who
-        return HubClient(self.url, me, authority=self.authority.public)
+        return HubClient(self.url, me, authority=self.authority.public, ssl_context=self.ssl)
 
     async def enrol(
         self, participant: str, role: str, scope: str | None = None
@@ -74,13 +80,20 @@ class RunningHub:
         return self.process.returncode
 
 
-async def wait_healthy(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
+async def wait_healthy(
+    url: str,
+    process: subprocess.Popen[bytes],
+    log: Path,
+    *,
+    ssl_context: ssl.SSLContext | None = None,
+) -> None:
     """Wait until THIS hub answers: the health answer must name the log origin of its home
     (``log`` lives in the home), so another process on a reused port is never mistaken for it."""
     config = tomllib.loads((log.parent / "config.toml").read_text())
     origin = config.get("log", {}).get("origin")
     deadline = time.monotonic() + 30
-    async with aiohttp.ClientSession() as session:
+    connector = aiohttp.TCPConnector(ssl=ssl_context if ssl_context is not None else True)
+    async with aiohttp.ClientSession(connector=connector) as session:
         while time.monotonic() < deadline:
             if process.poll() is not None:
                 pytest.fail(f"the hub exited during start-up:\n{log.read_text()}")
@@ -96,11 +109,80 @@ async def wait_healthy(url: str, process: subprocess.Popen[bytes], log: Path) ->
     pytest.fail(f"the hub did not become healthy:\n{log.read_text()}")
 
 
-async def start_hub(home: Path, database_url: str, port: int) -> subprocess.Popen[bytes]:
-    log = home / "hub.log"
+@dataclass(frozen=True)
+class Tls:
+    """A CA and the server certificate it issued (tests/e2e/tls_ca.py)."""
+
+    ca: Path
+    cert: Path
+    key: Path
+
+    def client_context(self) -> ssl.SSLContext:
+        return ssl.create_default_context(cafile=str(self.ca))
+
+
+async def start_hub(
+    home: Path,
+    database_url: str,
+    port: int,
+    *,
+    workers: int = 1,
+    tls: Tls | None = None,
+    log_name: str = "hub.log",
+) -> subprocess.Popen[bytes]:
+    """``pgs serve`` on ``port``, its output appended to ``HOME/log_name``."""
+    log = home / log_name
+    extra = ["--workers", str(workers)] if workers != 1 else []
+    if tls is not None:
+        extra += ["--tls-cert", str(tls.cert), "--tls-key", str(tls.key)]
     with log.open("ab") as sink:
         return subprocess.Popen(  # noqa: S603 - our own server with test arguments
             [sys.executable, "-m", "hub", "serve", "--home", str(home), "--port", str(port),
-             "--database-url", database_url],
+             "--database-url", database_url, *extra],
             stdout=sink, stderr=subprocess.STDOUT,
         )  # fmt: skip
+
+
+def configure_stream(home: Path, **settings: float) -> None:
+    """Set ``[stream]`` options (``recheck_seconds``, ``send_timeout_seconds``, ``buffer_bytes``)
+    in config.toml."""
+    lines = "".join(f"{name} = {value}\n" for name, value in settings.items())
+    with (home / CONFIG_FILE).open("a", encoding="utf-8") as config:
+        config.write(f"\n[stream]\n{lines}")
+
+
+async def launch(
+    home: Path,
+    database_url: str,
+    *,
+    workers: int = 1,
+    tls: Tls | None = None,
+    stream: dict[str, float] | None = None,
+) -> RunningHub:
+    """Make a home like ``pgs init``, migrate, bootstrap the admin, start ``pgs serve`` and wait
+    until it answers."""
+    port = free_port()
+    authority = write_home(home, port=port)
+    if stream:
+        configure_stream(home, **stream)
+    await upgrade(database_url)
+    admin_folder = await bootstrap_admin(home, database_url, authority, ADMIN)
+    process = await start_hub(home, database_url, port, workers=workers, tls=tls)
+    hub = RunningHub(
+        url=f"{'https' if tls else 'http'}://127.0.0.1:{port}", home=home,
+        database_url=database_url, authority=authority, admin=keystore.load(admin_folder, None),
+        process=process, log=home / "hub.log", ssl=tls.client_context() if tls else None,
+    )  # fmt: skip
+    await wait_healthy(hub.url, process, hub.log, ssl_context=hub.ssl)
+    return hub
+
+
+async def another_process(hub: RunningHub, log_name: str) -> RunningHub:
+    """A second ``pgs serve`` on ``hub``'s home and database, on a port of its own: the same hub
+    (same keys, same log), another process. Enrolments through either are seen by both (and
+    ``people`` is shared)."""
+    port = free_port()
+    process = await start_hub(hub.home, hub.database_url, port, log_name=log_name)
+    other = replace(hub, url=f"http://127.0.0.1:{port}", process=process, log=hub.home / log_name)
+    await wait_healthy(other.url, process, other.log)
+    return other

@@ -14,14 +14,11 @@ from pathlib import Path
 
 import aiohttp
 
-from hub import keystore
 from hub.client import HubClient
-from hub.enrolment import bootstrap_admin
-from hub.home import write_home
-from hub.storage.migrate import upgrade
 from protocols.envelope import seal_message
 from protocols.messages.common import MessageKind, Tlp
-from tests.e2e.harness import ADMIN, RunningHub, free_port, start_hub, wait_healthy
+from tests.e2e import harness
+from tests.e2e.harness import RunningHub, start_hub, wait_healthy
 from tests.e2e.messages import example
 
 JOSE = "application/jose+json"
@@ -32,18 +29,7 @@ SUBMIT_TIMEOUT = aiohttp.ClientTimeout(total=10)
 
 async def launch(home: Path, database_url: str) -> RunningHub:
     """Make a home like ``pgs init``, migrate, bootstrap the admin and start ``pgs serve``."""
-    port = free_port()
-    authority = write_home(home, port=port)
-    await upgrade(database_url)
-    admin_folder = await bootstrap_admin(home, database_url, authority, ADMIN)
-    process = await start_hub(home, database_url, port)
-    hub = RunningHub(
-        url=f"http://127.0.0.1:{port}", home=home, database_url=database_url,
-        authority=authority, admin=keystore.load(admin_folder, None), process=process,
-        log=home / "hub.log",
-    )  # fmt: skip
-    await wait_healthy(hub.url, process, hub.log)
-    return hub
+    return await harness.launch(home, database_url)
 
 
 def kill(hub: RunningHub) -> None:
