@@ -71,6 +71,12 @@ class JweProfile:
     def protected_params(self) -> frozenset[str]:
         return frozenset({"enc", "cty", "kcm", self.app_header})
 
+    @property
+    def max_json_values(self) -> int:
+        """The most JSON values (:func:`crypto.strictjson.loads`) a JWE of this profile holds: a
+        recipient entry takes nine, the rest a handful; more is refused before parsing."""
+        return 16 * self.max_recipients + 64
+
 
 @dataclass(frozen=True)
 class FixedRandomness:
@@ -280,7 +286,9 @@ def parse_object(obj: Mapping[str, Any], *, profile: JweProfile) -> ParsedJwe:
 
 def parse(raw: bytes, *, profile: JweProfile) -> ParsedJwe:
     """Strictly parse JWE JSON bytes and check them against the profile."""
-    obj = strictjson.loads(raw, what="JWE", max_bytes=len(raw) if raw else 1)
+    obj = strictjson.loads(
+        raw, what="JWE", max_bytes=len(raw) if raw else 1, max_values=profile.max_json_values
+    )
     return parse_object(obj, profile=profile)
 
 

@@ -22,6 +22,8 @@ ALG = "EdDSA"
 _MEMBERS = frozenset({"payload", "protected", "signature"})
 _HEADER = frozenset({"alg", "kid", "typ"})
 MAX_PROTECTED_BYTES = 4096
+#: A flattened JWS is one object of three strings: more JSON values are refused before parsing.
+MAX_VALUES = 64
 
 
 @dataclass(frozen=True)
@@ -48,7 +50,7 @@ def sign(payload: bytes, signer: SigningKey, *, typ: str) -> bytes:
 
 def parse(raw: bytes, *, typ: str, what: str = "JWS", max_bytes: int) -> UnverifiedJws:
     """Check the structure of a flattened JWS of type ``typ``; does not verify the signature."""
-    obj = strictjson.loads(raw, what=what, max_bytes=max_bytes, max_depth=2)
+    obj = strictjson.loads(raw, what=what, max_bytes=max_bytes, max_depth=2, max_values=MAX_VALUES)
     strictjson.require_members(obj, what=what, required=_MEMBERS)
     protected_b64 = strictjson.get_str(obj, "protected", what=what, max_len=MAX_PROTECTED_BYTES)
     payload_b64 = strictjson.get_str(obj, "payload", what=what, max_len=len(raw))

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from hub.storage.engine import create_engine
 from hub.storage.migrate import upgrade
+from tests.security import figures as security_figures
 
 POSTGRES_ADMIN_DSN = os.environ.get(
     "PGS_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test"
@@ -69,3 +70,16 @@ async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
         yield engine
     finally:
         await engine.dispose()
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    security_figures.count_report(report)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """The security figures (tests/security/figures.py), whichever tests recorded them."""
+    if security_figures.TRIED:
+        mode = "soak" if security_figures.SOAK else "short"
+        terminalreporter.section(f"security figures ({mode} mode)")
+        for line in security_figures.table():
+            terminalreporter.write_line(line)

@@ -80,6 +80,32 @@ MAILBOX_ITEM: dict[str, Any] = {
 }
 
 
+def _object(required: dict[str, Any], **optional: Any) -> dict[str, Any]:
+    """A JSON object with these members (more may be added later: clients ignore the others)."""
+    return {"type": "object", "required": list(required), "properties": required | optional}
+
+
+INT: dict[str, Any] = {"type": "integer"}
+STR: dict[str, Any] = {"type": "string"}
+NULLABLE_STR: dict[str, Any] = {"type": ["string", "null"]}
+STR_LIST: dict[str, Any] = {"type": "array", "items": STR}
+CHECKPOINT = _object({"checkpoint": STR, "size": INT, "root": STR})
+INCLUSION = _object({"index": INT, "size": INT, "leaf_hash": STR, "entry": STR, "proof": STR_LIST})
+ACCEPTANCE = _object(
+    {"mid": STR, "envelope_sha256": STR, "accepted_at": INT, "recipients": STR_LIST,
+     "acceptance": {"type": "string", "description": "The same facts as a JWS by the hub's key."}}
+)  # fmt: skip
+ENROLMENT = _object({"id": STR, "serial": STR})
+PARTICIPANT = _object(
+    {"id": STR, "country": STR, "role": STR, "status": STR,
+     "certificate": NULLABLE_STR,  # null once no key of the participant is current (revoked)
+     "keys": {"type": "array", "items": _object(
+         {"kid": STR, "use": STR, "state": STR, "certificate": STR}
+     )}},
+    scope=NULLABLE_STR,
+)  # fmt: skip
+
+
 @cache
 def document() -> dict[str, Any]:
     paths: dict[str, Any] = {
@@ -87,7 +113,13 @@ def document() -> dict[str, Any]:
             "get": {
                 "summary": "Liveness and database reachability",
                 "security": [],
-                "responses": {"200": _json("The hub and its database answer."), **_problems(503)},
+                "responses": {
+                    "200": _json(
+                        "The hub and its database answer.",
+                        _object({"status": STR, "database": STR, "log_origin": STR}),
+                    ),
+                    **_problems(503),
+                },
             }
         },
         "/v1/openapi.json": {
@@ -121,8 +153,8 @@ def document() -> dict[str, Any]:
                 "security": [],
                 "requestBody": _envelope_body("The envelope: JWS (flattened JSON) wrapping a JWE."),
                 "responses": {
-                    "201": _json("Accepted and durably stored."),
-                    "200": _json("Already accepted (identical resubmission)."),
+                    "201": _json("Accepted and durably stored.", ACCEPTANCE),
+                    "200": _json("Already accepted (identical resubmission).", ACCEPTANCE),
                     **_problems(400, 401, 403, 409, 413, 415, 422, 429, 503),
                 },
             }
@@ -144,7 +176,30 @@ def document() -> dict[str, Any]:
             "get": {
                 "summary": "Per-recipient delivery state (the sender only)",
                 "parameters": [_mid()],
-                "responses": {"200": _json("Delivery state"), **_problems(401, 403, 404, 429)},
+                "responses": {
+                    "200": _json(
+                        "Delivery state",
+                        _object(
+                            {
+                                "mid": STR,
+                                "accepted_at": INT,
+                                "exp": INT,
+                                "recipients": {
+                                    "type": "array",
+                                    "items": _object(
+                                        {
+                                            "id": STR,
+                                            "state": STR,
+                                            "delivered_at": {"type": ["integer", "null"]},
+                                            "read_at": {"type": ["integer", "null"]},
+                                        }
+                                    ),
+                                },
+                            }
+                        ),
+                    ),
+                    **_problems(401, 403, 404, 429),
+                },
             }
         },
         "/v1/envelopes/{mid}/receipts": {
@@ -155,7 +210,17 @@ def document() -> dict[str, Any]:
                     "A receipt: JWS (typ pgs-receipt+jose) over the receipt JSON."
                 ),
                 "responses": {
-                    "201": _json("Recorded"),
+                    "201": _json(
+                        "Recorded",
+                        _object(
+                            {
+                                "id": INT,
+                                "mid": STR,
+                                "status": STR,
+                                "state_changed": {"type": "boolean"},
+                            }
+                        ),
+                    ),
                     **_problems(400, 401, 403, 404, 415, 422, 429),
                 },
             }
@@ -193,14 +258,21 @@ def document() -> dict[str, Any]:
                 "parameters": [_int_query("after", "Resume after this cursor.")],
                 "responses": {
                     "101": {"description": "Switching to WebSocket"},
-                    **_problems(401, 403, 429),
+                    # 400 stream.not_websocket: a plain GET without the Upgrade; 422: a bad after.
+                    **_problems(400, 401, 403, 422, 429),
                 },
             }
         },
         "/v1/directory": {
             "get": {
                 "summary": "Participants, their certificates and key states",
-                "responses": {"200": _json("Directory"), **_problems(401, 403, 429)},
+                "responses": {
+                    "200": _json(
+                        "Directory",
+                        _object({"participants": {"type": "array", "items": PARTICIPANT}}),
+                    ),
+                    **_problems(401, 403, 429),
+                },
             }
         },
         "/v1/directory/{participant}": {
@@ -214,13 +286,19 @@ def document() -> dict[str, Any]:
                         "schema": {"type": "string"},
                     }
                 ],
-                "responses": {"200": _json("Directory entry"), **_problems(401, 403, 404, 429)},
+                "responses": {
+                    "200": _json("Directory entry", PARTICIPANT),
+                    **_problems(401, 403, 404, 429),
+                },
             }
         },
         "/v1/groups": {
             "get": {
                 "summary": "Group names",
-                "responses": {"200": _json("Groups"), **_problems(401, 403, 429)},
+                "responses": {
+                    "200": _json("Groups", _object({"groups": STR_LIST})),
+                    **_problems(401, 403, 429),
+                },
             }
         },
         "/v1/groups/{name}": {
@@ -229,7 +307,21 @@ def document() -> dict[str, Any]:
                 "parameters": [
                     {"name": "name", "in": "path", "required": True, "schema": {"type": "string"}}
                 ],
-                "responses": {"200": _json("Members"), **_problems(401, 403, 404, 429)},
+                "responses": {
+                    "200": _json(
+                        "Members",
+                        _object(
+                            {
+                                "name": STR,
+                                "members": {
+                                    "type": "array",
+                                    "items": _object({"id": STR, "enc_kid": STR}),
+                                },
+                            }
+                        ),
+                    ),
+                    **_problems(401, 403, 404, 429),
+                },
             }
         },
         "/v1/admin/participants": {
@@ -237,7 +329,7 @@ def document() -> dict[str, Any]:
                 "summary": "Enrol a participant (admin) with a certificate signed by the authority",
                 "requestBody": _envelope_body("Certificate (JWS, typ pgs-certificate+jose)."),
                 "responses": {
-                    "201": _json("Enrolled"),
+                    "201": _json("Enrolled", ENROLMENT),
                     **_problems(400, 401, 403, 409, 415, 422, 429),
                 },
             }
@@ -255,7 +347,7 @@ def document() -> dict[str, Any]:
                 ],
                 "requestBody": _envelope_body("Certificate (JWS, typ pgs-certificate+jose)."),
                 "responses": {
-                    "200": _json("Rotated"),
+                    "200": _json("Rotated", ENROLMENT),
                     **_problems(400, 401, 403, 404, 409, 415, 422, 429),
                 },
             }
@@ -287,7 +379,7 @@ def document() -> dict[str, Any]:
                     },
                 },
                 "responses": {
-                    "200": _json("New status"),
+                    "200": _json("New status", _object({"id": STR, "status": STR})),
                     **_problems(400, 401, 403, 404, 409, 415, 422, 429),
                 },
             }
@@ -296,14 +388,14 @@ def document() -> dict[str, Any]:
             "get": {
                 "summary": "The latest signed checkpoint of the audit log (C2SP tlog-checkpoint)",
                 "responses": {
-                    "200": _json("Checkpoint note, size and root"),
+                    "200": _json("Checkpoint note, size and root", CHECKPOINT),
                     **_problems(401, 403, 429),
                 },
             },
             "post": {
                 "summary": "Sign a checkpoint of the current tree now (auditors, admins)",
                 "responses": {
-                    "200": _json("Checkpoint note, size and root"),
+                    "200": _json("Checkpoint note, size and root", CHECKPOINT),
                     **_problems(401, 403, 429),
                 },
             },
@@ -313,10 +405,22 @@ def document() -> dict[str, Any]:
                 "summary": "Log entries [start, end) (auditors; scoped: their country only)",
                 "parameters": [
                     _int_query("start", "First index."),
-                    _int_query("end", "One past the last index (at most start + 1000)."),
+                    _int_query("end", "One past the last index (at most start + 10000)."),
                 ],
                 "responses": {
-                    "200": _json("Entries (base64url bytes)"),
+                    "200": _json(
+                        "Entries (base64url); the page ends at end, perhaps short of the end asked",
+                        _object(
+                            {
+                                "start": INT,
+                                "end": INT,
+                                "entries": {
+                                    "type": "array",
+                                    "items": _object({"index": INT, "entry": STR}),
+                                },
+                            }
+                        ),
+                    ),
                     **_problems(401, 403, 422, 429),
                 },
             }
@@ -330,7 +434,7 @@ def document() -> dict[str, Any]:
                     _int_query("size", "Tree size (default: current)."),
                 ],
                 "responses": {
-                    "200": _json("Inclusion proof"),
+                    "200": _json("Inclusion proof", INCLUSION),
                     **_problems(401, 403, 404, 422, 429),
                 },
             }
@@ -343,7 +447,7 @@ def document() -> dict[str, Any]:
                     _int_query("size", "Tree size (default: current)."),
                 ],
                 "responses": {
-                    "200": _json("Inclusion proof"),
+                    "200": _json("Inclusion proof", INCLUSION),
                     **_problems(401, 403, 404, 422, 429),
                 },
             }
@@ -355,14 +459,23 @@ def document() -> dict[str, Any]:
                     _int_query("first", "Older size."),
                     _int_query("second", "Newer size."),
                 ],
-                "responses": {"200": _json("Consistency proof"), **_problems(401, 403, 422, 429)},
+                "responses": {
+                    "200": _json(
+                        "Consistency proof",
+                        _object({"first": INT, "second": INT, "proof": STR_LIST}),
+                    ),
+                    **_problems(401, 403, 422, 429),
+                },
             }
         },
         "/v1/console/login-links": {
             "post": {
                 "summary": "A one-time, two-minute sign-in link to the web console",
                 "responses": {
-                    "201": _json("{'link': URL, 'expires_at': seconds}"),
+                    "201": _json(
+                        "A one-time sign-in URL, and how many seconds it stays valid",
+                        _object({"url": {"type": "string", "format": "uri"}, "expires_in": INT}),
+                    ),
                     **_problems(401, 403, 429),
                 },
             }
@@ -374,7 +487,31 @@ def document() -> dict[str, Any]:
                     _int_query("after", "Records after this sequence number."),
                     _int_query("limit", "At most this many (1-1000).", 1000),
                 ],
-                "responses": {"200": _json("Records"), **_problems(401, 403, 422, 429)},
+                "responses": {
+                    "200": _json(
+                        "Records",
+                        _object(
+                            {
+                                "records": {
+                                    "type": "array",
+                                    "items": _object(
+                                        {
+                                            "seq": INT,
+                                            "at": INT,
+                                            "event": STR,
+                                            "actor": NULLABLE_STR,
+                                            "subject": NULLABLE_STR,
+                                            "country": NULLABLE_STR,
+                                            "details": {"type": "object"},
+                                        }
+                                    ),
+                                },
+                                "next": INT,
+                            }
+                        ),
+                    ),
+                    **_problems(401, 403, 422, 429),
+                },
             }
         },
     }

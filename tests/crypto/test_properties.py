@@ -26,6 +26,7 @@ from crypto.errors import (
     SignatureError,
 )
 from crypto.keys import KeySet
+from tests.security import figures
 
 if TYPE_CHECKING:
     from conftest import EnvelopeForge
@@ -114,17 +115,33 @@ def test_any_single_byte_change_is_refused(forge: EnvelopeForge, data: st.DataOb
     index = data.draw(st.integers(0, len(raw) - 1), label="index")
     byte = data.draw(st.integers(0, 255).filter(lambda b: b != raw[index]), label="byte")
     changed = raw[:index] + bytes([byte]) + raw[index + 1 :]
-    with pytest.raises(CryptoError):
-        receive(changed, forge.profile, forge.sender, forge.recipients)
+    accepted = not refused(changed, forge)
+    figures.record(SINGLE_BYTE, tried=1, accepted=accepted)
+    assert not accepted, f"byte {index} changed to {byte} was accepted"
 
 
 def test_every_position_with_a_bit_flipped_is_refused(forge: EnvelopeForge) -> None:
     """The deterministic companion of the property above: every byte, lowest bit flipped."""
+    accepted = []
     for index in range(len(forge.raw)):
         changed = bytearray(forge.raw)
         changed[index] ^= 1
-        with pytest.raises(CryptoError):
-            receive(bytes(changed), forge.profile, forge.sender, forge.recipients)
+        if not refused(bytes(changed), forge):
+            accepted.append(index)
+    figures.record(SINGLE_BYTE, tried=len(forge.raw), accepted=len(accepted))
+    assert accepted == []
+
+
+SINGLE_BYTE = "single-byte changes (every bit position + hypothesis)"
+
+
+def refused(raw: bytes, forge: EnvelopeForge) -> bool:
+    """Whether the receiving side refuses ``raw`` with a crypto error."""
+    try:
+        receive(raw, forge.profile, forge.sender, forge.recipients)
+    except CryptoError:
+        return True
+    return False
 
 
 @FAST
@@ -304,6 +321,34 @@ def test_b64u_refuses_every_other_spelling(data: bytes) -> None:
 def test_b64u_decode_raises_only_encoding_errors(text: str) -> None:
     with contextlib.suppress(EncodingError):
         b64u_decode(text)
+
+
+def _b64u_decode_by_round_trip(text: str) -> bytes | None:
+    """The definition b64u_decode's C-level checks implement: unpadded base64url letters only,
+    and the text is exactly what encoding the decoded bytes gives (None: refused)."""
+    letters = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+    if any(c not in letters for c in text) or len(text) % 4 == 1:
+        return None
+    data = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    return data if b64u_encode(data) == text else None
+
+
+@B64
+@given(
+    text=st.one_of(
+        st.text(
+            alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_", max_size=40
+        ),
+        st.text(alphabet="AQgw_-+/=\n é\x00", max_size=12),
+        st.text(max_size=12),
+    )
+)
+def test_b64u_decode_accepts_exactly_the_round_trip_spellings(text: str) -> None:
+    try:
+        decoded: bytes | None = b64u_decode(text)
+    except EncodingError:
+        decoded = None
+    assert decoded == _b64u_decode_by_round_trip(text)
 
 
 # --- strict JSON ----------------------------------------------------------------------------------

@@ -971,11 +971,31 @@ CASES = [
         "JWE protected header nests deeper than 16 levels",
         id="nesting-app-header",
     ),
+    # Bombs: millions of tiny values from a few megabytes are refused before parsing (they cost
+    # seconds of CPU otherwise); a recursion bomb of the content parser is in test_message_errors.
     pytest.param(
         outer_text(lambda _raw: b"[" * 100_000 + b"]" * 100_000),
         OversizeError,
-        "envelope nests too deeply",
+        "envelope holds more than 64 JSON values",
         id="nesting-recursion-bomb",
+    ),
+    pytest.param(
+        outer_text(lambda raw: raw[:-1] + b',"x":[' + b"1," * 2_000_000 + b"1]}"),
+        OversizeError,
+        "envelope holds more than 64 JSON values",
+        id="values-bomb-outer",
+    ),
+    pytest.param(
+        lambda f: f.with_jwe({**f.jwe(), "recipients": [{}] * 100_000}),
+        OversizeError,
+        "JWE holds more than 8256 JSON values",
+        id="values-bomb-jwe-recipients",
+    ),
+    pytest.param(
+        jwe_text(lambda j: append(j, "x", "[" + "[]," * 9000 + "[]]")),
+        OversizeError,
+        "JWE holds more than 8256 JSON values",
+        id="values-bomb-jwe-member",
     ),
     # NaN, Infinity and lone surrogates
     pytest.param(
@@ -1490,6 +1510,19 @@ def test_seal_refuses_bad_recipient_lists(
         seal(
             profile=profile, app_header={}, plaintext=b"{}", signer=sender.signing, recipients=keys
         )
+
+
+def test_an_envelope_to_the_most_recipients_is_within_the_json_value_cap(
+    profile: EnvelopeProfile, sender: KeySet
+) -> None:
+    """The cap on JSON values (``JweProfile.max_json_values``) refuses bombs, never a real JWE."""
+    keys = [DecryptionKey.generate().public for _ in range(profile.jwe.max_recipients)]
+    raw = seal(
+        profile=profile, app_header={"to": ["x"] * 100}, plaintext=b"{}", signer=sender.signing,
+        recipients=keys,
+    )  # fmt: skip
+    verified = verify(parse(raw, profile=profile), sender.signing.public)
+    assert len(verified.recipient_kids) == profile.jwe.max_recipients
 
 
 # --- content-key disclosure -----------------------------------------------------------------------

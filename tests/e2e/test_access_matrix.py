@@ -47,6 +47,7 @@ from protocols.routing import participant_country
 from tests.e2e.harness import ADMIN, RunningHub
 from tests.e2e.messages import example
 from tests.e2e.rawhttp import JOSE, Reply, call, read_stream
+from tests.security import figures
 
 NG, GH, CM, FR = "NG-NCP-LAGOS", "GH-NCP-ACCRA", "CM-NCP-DOUALA", "FR-NCP-PARIS"
 WCO = "WCO-PGS-BRUSSELS"
@@ -614,6 +615,10 @@ async def test_access_matrix(hub: RunningHub) -> None:
         await stored_writes(world, matrix, enrolled)
     database = hub.database_url.split(":", 1)[0]
     print("\n" + matrix.report(database))
+    figures.record(
+        "authorization matrix (attempts / unauthorized)", tried=len(matrix.attempts),
+        accepted=len(matrix.leaks),
+    )  # fmt: skip
     assert not matrix.leaks, "unauthorized reads/writes:\n" + "\n".join(matrix.leaks)
     assert not matrix.problems, "wrong answers:\n" + "\n".join(matrix.problems)
     assert not [a for a in matrix.attempts if a.unauthorized]

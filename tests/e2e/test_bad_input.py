@@ -42,6 +42,7 @@ from protocols.receipts import make_receipt, sign_receipt
 from tests.e2e.harness import RunningHub, start_hub, wait_healthy
 from tests.e2e.messages import example
 from tests.e2e.rawhttp import JOSE, Reply, call, replay, signature_headers
+from tests.security import figures
 
 NG, GH, WCO = "NG-NCP-LAGOS", "GH-NCP-ACCRA", "WCO-PGS-BRUSSELS"
 SUSPENDED, REVOKED, ROTATED = "CM-NCP-DOUALA", "FR-NCP-PARIS", "SN-NCP-DAKAR"
@@ -217,7 +218,9 @@ async def body_and_envelope_cases(c: Checks, mid: str, envelope: bytes) -> None:
             415, "request.unsupported_media_type", "application/jose+json",
         )  # fmt: skip
     nested = b'{"a":' * 5000 + b"1" + b"}" * 5000
-    await c.expect("envelope nested 5000 deep", c.submit(nested), 400, "crypto.oversize", "nest")
+    await c.expect(
+        "envelope nested 5000 deep", c.submit(nested), 400, "crypto.oversize", "JSON values"
+    )  # refused by the cap on JSON values before any parsing
 
     # Signatures.
     await c.expect(
@@ -479,6 +482,8 @@ async def bad_input_cases(hub: RunningHub, engine: AsyncEngine, mid: str) -> Non
         fresh = await c.signed(WCO, "GET", "/v1/inbox")
         c.check(fresh.status == 200, f"a fresh request after the restart got {fresh.status}")
     print(f"\n{c.cases} bad-input checks on {hub.database_url.split(':', 1)[0]}")
+    figures.record("bad input over HTTP, signatures included (checks / failed)", tried=c.cases,
+                   accepted=len(c.failures))  # fmt: skip
     assert not c.failures, c.report()
 
 
@@ -672,6 +677,8 @@ async def test_random_requests_never_get_a_5xx(hub: RunningHub) -> None:
         health = await call(session, "GET", hub.url + "/v1/health")
     database = hub.database_url.split(":", 1)[0]
     print(f"\n{statuses.total()} random requests on {database}: {sorted(statuses.items())}")
+    figures.record("random requests over HTTP (requests / 5xx or not a problem)",
+                   tried=statuses.total(), accepted=len(bad))  # fmt: skip
     print(f"problem codes: {sorted(codes.items())}")
     assert health.status == 200
     assert not bad, "\n".join(bad)
