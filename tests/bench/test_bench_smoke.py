@@ -1,0 +1,77 @@
+"""Smoke test of the hub benchmark (``python -m bench.hub_bench``): every part at tiny sizes against
+real processes (a hub on SQLite, the bare aiohttp baseline, hubs on PostgreSQL with one and two
+workers, the audit-log hub), checking that the report holds every figure and that nothing failed.
+
+No timing is asserted: speed is the benchmark's business, never the suite's (bench/README.md).
+matplotlib is not needed: the chart is left out.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from bench import hub_bench
+from bench.report import write_json
+from bench.world import Processes
+
+
+def tiny(tmp_path: Path) -> hub_bench.Settings:
+    return hub_bench.Settings(
+        quick=True, clients=2, concurrency=4, sends=50, seconds=30.0, open_sends=20,
+        open_seconds=1.0, e2e_rate=40.0, e2e_seconds=0.5, listeners=2, members=5, broadcasts=2,
+        idle=3, settle=0.1, log_entries=60, log_requests=5, workers=True,
+        json_out=tmp_path / "hub.json", chart=False,
+    )  # fmt: skip
+
+
+async def test_every_part_runs_and_reports_sane_figures(tmp_path: Path) -> None:
+    settings = tiny(tmp_path)
+    processes = Processes()
+    (tmp_path / "work").mkdir()
+    try:
+        report = await hub_bench.run_all(settings, tmp_path / "work", processes)
+    finally:
+        processes.stop_all()
+    write_json(report, settings.json_out)
+    doc = json.loads(settings.json_out.read_text())
+
+    assert doc["hub_exit_status"] == 0
+    assert doc["errors"] == {}  # nothing refused, nothing failed
+    assert "stream_errors" not in doc
+    assert {"machine", "parameters", "setup", "phase_seconds", "targets"} <= set(doc)
+    assert doc["setup"]["participants"] == 5 + 3 + 2 + 1  # members, desks, listeners, WCO staff
+    assert doc["setup"]["alert_content_bytes"] == 2048
+    for r in ("1", "3"):
+        hub, base = doc["throughput"][r]["hub"], doc["throughput"][r]["baseline"]
+        assert hub["accepted"] == hub["requests"] == 50  # every sealed alert, once, accepted
+        assert base["accepted"] == base["requests"] > 0
+        assert hub["errors"] == base["errors"] == {}
+        assert hub["per_s"] > 0
+        assert doc["throughput"][r]["hub_over_baseline"] > 0
+        assert hub["latency"]["p50_ms"] <= hub["latency"]["p99_ms"]
+        half = doc["half_load"][r]
+        assert half["accepted"] == half["requests"] > 0
+        assert half["errors"] == {}
+        assert half["latency"]["n"] == half["accepted"]
+    delivery = doc["ws_delivery"]
+    assert delivery["sent"] == delivery["accepted"] == delivery["received"] == 20
+    assert 0 < delivery["delivery"]["min_ms"] <= delivery["delivery"]["p99_ms"]
+    assert doc["idle_ws"]["open"] == 3
+    assert doc["idle_ws"]["rss_after_mb"] > 0
+    broadcast = doc["broadcast"]
+    assert broadcast["members"] == 5
+    assert broadcast["missing"] == 0
+    assert len(broadcast["to_last_ms"]["rounds"]) == 2
+    assert all(t > 0 for t in broadcast["to_last_ms"]["rounds"])
+    workers = doc["workers"]
+    for n in ("1", "2"):
+        assert workers[n]["accepted"] == workers[n]["requests"] == 50
+        assert workers[n]["errors"] == {}
+    assert workers["two_over_one"] > 0
+    audit_log = doc["audit_log"]
+    assert audit_log["checkpoint"]["size"] == 60
+    assert audit_log["verification"]["sequential"]["root_matches_checkpoint"]
+    names = [t["name"] for t in doc["targets"]]
+    assert len(names) == 10, names
+    assert all(isinstance(t["met"], bool) for t in doc["targets"])
