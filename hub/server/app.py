@@ -21,7 +21,7 @@ from hub.policy.model import load_policy_file
 from hub.server import audit_routes, handlers
 from hub.server.keys import CTX
 from hub.server.problems import problem_middleware
-from hub.server.stream import STREAM_SETTINGS, StreamSettings, stream
+from hub.server.stream import STREAM_SETTINGS, StreamSettings, stream, track_streams
 from hub.services import auditlog
 from hub.services.context import HubContext, PolicyHolder
 from hub.services.fanout import PgFanout
@@ -117,6 +117,7 @@ def routes(app: web.Application) -> None:
     app.router.add_post("/v1/envelopes/{mid}/receipts", h.post_receipt)
     app.router.add_get("/v1/inbox", h.inbox)
     app.router.add_get("/v1/stream", stream)
+    track_streams(app)
     app.router.add_get("/v1/directory", h.directory_list)
     app.router.add_get("/v1/directory/{participant}", h.directory_entry)
     app.router.add_get("/v1/groups", h.groups_list)

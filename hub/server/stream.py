@@ -24,6 +24,7 @@ import asyncio
 import contextlib
 import logging
 import socket
+import weakref
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,7 +39,12 @@ from hub.services import mailbox
 log = logging.getLogger("pgs.hub.stream")
 
 PAGE = 200
+# Client frames of any kind (pings and pongs included) allowed per window: a client that floods
+# frames, even pings that aiohttp would otherwise answer by itself, is disconnected with 1008.
 MAX_CLIENT_FRAMES = 50
+CLIENT_FRAME_WINDOW_SECONDS = 60.0
+# How long shutdown waits for each open stream's close handshake (1001 "going away").
+SHUTDOWN_CLOSE_SECONDS = 2.0
 # How long a stream that is closed for being too slow may take to send its close frame before
 # the connection is dropped without one.
 CLOSE_GRACE_SECONDS = 2.0
@@ -54,25 +60,54 @@ class StreamSettings:
 
 
 STREAM_SETTINGS = web.AppKey("stream_settings", StreamSettings)
+OPEN_STREAMS = web.AppKey("open_streams", weakref.WeakSet[web.WebSocketResponse])
+
+
+def track_streams(app: web.Application) -> None:
+    """Remember open streams so that shutdown closes them (1001) instead of waiting for them:
+    a stream never ends by itself, so without this a SIGTERM would wait out the whole shutdown
+    timeout whenever a client is connected, and clients would see an abnormal closure."""
+    app[OPEN_STREAMS] = weakref.WeakSet()
+    app.on_shutdown.append(_close_streams)
+
+
+async def _close_streams(app: web.Application) -> None:
+    async def close(ws: web.WebSocketResponse) -> None:
+        with contextlib.suppress(TimeoutError, ConnectionError):
+            async with asyncio.timeout(SHUTDOWN_CLOSE_SECONDS):
+                await ws.close(code=WSCloseCode.GOING_AWAY, message=b"hub shutting down")
+
+    await asyncio.gather(*(close(ws) for ws in list(app.get(OPEN_STREAMS, ()))))
 
 
 async def _drain_client(ws: web.WebSocketResponse, closed: asyncio.Event) -> None:
-    frames = 0
+    """Read (and discard) what the client sends; answer its pings ourselves (``autoping`` is off
+    so that pings count against the frame budget too)."""
+    loop = asyncio.get_running_loop()
+    window_start, frames, flooded = loop.time(), 0, False
     try:
         async for msg in ws:
-            frames += 1
-            if msg.type in (WSMsgType.ERROR, WSMsgType.CLOSE) or frames > MAX_CLIENT_FRAMES:
+            if msg.type in (WSMsgType.ERROR, WSMsgType.CLOSE):
                 break
+            now = loop.time()
+            if now - window_start > CLIENT_FRAME_WINDOW_SECONDS:
+                window_start, frames = now, 0
+            frames += 1
+            if frames > MAX_CLIENT_FRAMES:
+                flooded = True
+                break
+            if msg.type is WSMsgType.PING:
+                await ws.pong(msg.data)
     finally:
         closed.set()
-        if frames > MAX_CLIENT_FRAMES:
+        if flooded:
             await ws.close(code=1008, message=b"too many client frames")
 
 
 async def stream(request: web.Request) -> web.StreamResponse:
     settings = request.app.get(STREAM_SETTINGS) or StreamSettings()
     ws = web.WebSocketResponse(
-        heartbeat=30.0, max_msg_size=4096, writer_limit=settings.buffer_bytes
+        heartbeat=30.0, max_msg_size=4096, writer_limit=settings.buffer_bytes, autoping=False
     )
     if not ws.can_prepare(request).ok:
         raise MalformedRequest(
@@ -83,6 +118,8 @@ async def stream(request: web.Request) -> web.StreamResponse:
     ctx = request.app[CTX]
     cursor = int_param(request, "after", 0)
     await ws.prepare(request)
+    if OPEN_STREAMS in request.app:
+        request.app[OPEN_STREAMS].add(ws)
     _bound_buffers(request, settings.buffer_bytes)
     closed = asyncio.Event()
     sub = ctx.notifier.subscribe(reader.id)

@@ -15,6 +15,7 @@ import base64
 import contextlib
 import json
 import os
+import signal
 import struct
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -26,6 +27,7 @@ import aiohttp
 from sqlalchemy import func, select
 from yarl import URL
 
+from hub.cli.server import SHUTDOWN_TIMEOUT_SECONDS
 from hub.storage import tables
 from hub.storage.engine import create_engine
 from protocols.messages.common import MessageKind
@@ -257,6 +259,8 @@ FLOOD = figures.repeat(5_000, 50_000)
 WEBSOCKET_ABUSE: list[tuple[str, Callable[[], bytes], int]] = [
     ("text frame flood", lambda: frame(TEXT, b"x") * FLOOD, 1008),
     ("binary frame flood", lambda: frame(BINARY, b"\x00") * FLOOD, 1008),
+    # aiohttp answers pings by itself unless told not to: the stream counts them (regression).
+    ("ping flood", lambda: frame(PING, b"p") * FLOOD, 1008),
     ("text frame over max_msg_size", lambda: frame(TEXT, b"x" * 5000), 1009),
     ("binary frame over max_msg_size", lambda: frame(BINARY, b"\x00" * 70_000), 1009),
     ("fragments adding up over max_msg_size",
@@ -444,3 +448,19 @@ async def test_envelopes_with_huge_recipient_lists_or_deep_nesting_are_refused_i
     assert wrong == []
     assert after == before, "a refused envelope was stored"
     assert health.status == 200
+
+
+async def test_shutdown_closes_open_streams_cleanly(hub: RunningHub) -> None:
+    """SIGTERM with streams open: each client gets 1001 "going away" (not an abnormal 1006), and
+    the hub exits 0 by itself instead of waiting out its shutdown timeout (regression: streams
+    never end on their own, so shutdown used to wait for them and then cut them)."""
+    await hub.enrol(NG, "ncp")
+    await hub.enrol(GH, "ncp")
+    streams = [await RawSocket.open(hub, who) for who in (NG, GH, NG)]
+    codes = [asyncio.create_task(s.close_code()) for s in streams]
+    await asyncio.sleep(0.2)  # let the hub register the streams
+    hub.process.send_signal(signal.SIGTERM)
+    assert await asyncio.to_thread(hub.process.wait, SHUTDOWN_TIMEOUT_SECONDS) == 0
+    assert await asyncio.gather(*codes) == [1001, 1001, 1001]
+    for s in streams:
+        s.writer.close()
