@@ -106,6 +106,20 @@ def _on_sighup(handler: Callable[[], object] | None) -> None:
             loop.add_signal_handler(signal.SIGHUP, handler)
 
 
+def _writer_gauges(ctx: HubContext) -> None:
+    """Expose the group-commit writers' counters: batches vs items shows how much is shared."""
+    for name, writer in (("envelope", ctx.envelope_writer), ("nonce", ctx.nonce_writer)):
+        for metric, attribute in (
+            ("batches", "batches"),
+            ("items", "committed"),
+            ("failed_batches", "failed_batches"),
+        ):
+            ctx.metrics.gauge(
+                f"pgs_{name}_writer_{metric}",
+                lambda w=writer, a=attribute: float(getattr(w, a)),  # type: ignore[misc]
+            )
+
+
 def routes(app: web.Application) -> None:
     h = handlers
     app.router.add_get("/v1/health", h.health)
@@ -162,6 +176,7 @@ def create_app(config: HubConfig) -> web.Application:
                 notifier=fanout if fanout is not None else Notifier(),
             )
             ctx.metrics.gauge("pgs_websocket_connections", lambda: ctx.notifier.connections)
+            _writer_gauges(ctx)
             app[CTX] = ctx
             housekeeping = asyncio.create_task(_housekeeping(ctx))
             _on_sighup(lambda: asyncio.ensure_future(reload_policy(ctx)))

@@ -19,6 +19,13 @@ class Metrics:
             "pgs_receipts_total": "Receipts recorded, by status.",
             "pgs_requests_total": "API requests, by route and status.",
             "pgs_websocket_connections": "Connected WebSocket streams.",
+            "pgs_websocket_too_slow_total": "Streams closed because a frame was not taken in time.",
+            "pgs_envelope_writer_batches": "Envelope group commits.",
+            "pgs_envelope_writer_items": "Envelopes acknowledged after a group commit.",
+            "pgs_envelope_writer_failed_batches": "Envelope group commits that failed.",
+            "pgs_nonce_writer_batches": "Nonce group commits.",
+            "pgs_nonce_writer_items": "Nonces acknowledged after a group commit.",
+            "pgs_nonce_writer_failed_batches": "Nonce group commits that failed.",
         }
 
     def inc(self, name: str, value: float = 1, **labels: str) -> None:

@@ -55,6 +55,9 @@ async def test_metrics_count_accepted_envelopes(hub: RunningHub) -> None:
     assert resp.status == 200
     assert 'pgs_envelopes_accepted_total{kind="alert"} 1' in text
     assert "# TYPE pgs_websocket_connections gauge" in text
+    # the enrolments and the send went through the group-commit writers
+    assert "pgs_envelope_writer_items 1.0" in text
+    assert "pgs_envelope_writer_failed_batches 0.0" in text
 
 
 async def test_policy_reload_on_sighup_suspends_a_country(hub: RunningHub) -> None:
