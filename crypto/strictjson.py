@@ -126,7 +126,10 @@ def loads(
         raise TrailingDataError(f"{what} has {len(text) - end} characters after the JSON value")
     if not isinstance(value, dict):
         raise MalformedError(f"{what} must be a JSON object")
-    _check_tree(value, max_depth, what)
+    # The walk can only fail on a string with a \u escape (decoding as strict UTF-8 refused any
+    # encoded surrogate) or on more containers than levels allowed: skip it when neither is there.
+    if b"\\u" in data or data.count(b"{") + data.count(b"[") > max_depth:
+        _check_tree(value, max_depth, what)
     return cast(JSONObject, value)
 
 

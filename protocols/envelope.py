@@ -140,6 +140,16 @@ def read_header(raw: bytes) -> tuple[env.UnverifiedEnvelope, RoutingHeader]:
 def verify_message(raw: bytes, sender_key: VerifyKey) -> VerifiedMessage:
     """Verify signature and header consistency; raises a crypto or :class:`RoutingError`."""
     envelope, header = read_header(raw)
+    return verify_parsed(envelope, header, sender_key)
+
+
+def verify_parsed(
+    envelope: env.UnverifiedEnvelope, header: RoutingHeader, sender_key: VerifyKey
+) -> VerifiedMessage:
+    """:func:`verify_message` of what :func:`read_header` returned, without parsing it again.
+
+    Both are immutable, and ``header`` must be the one read from ``envelope``.
+    """
     verified = env.verify(envelope, sender_key)
     if header.sender.kid != verified.signer.kid:
         raise RoutingError(

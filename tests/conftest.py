@@ -78,7 +78,11 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     """The security figures (tests/security/figures.py), whichever tests recorded them."""
-    if security_figures.TRIED:
+    # This module may be loaded twice (as a conftest and as tests.conftest, which other conftests
+    # import): print the table once.
+    config = terminalreporter.config
+    if security_figures.TRIED and not getattr(config, "_pgs_security_printed", False):
+        config._pgs_security_printed = True  # type: ignore[attr-defined]
         mode = "soak" if security_figures.SOAK else "short"
         terminalreporter.section(f"security figures ({mode} mode)")
         for line in security_figures.table():

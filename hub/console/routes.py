@@ -106,7 +106,7 @@ async def _signed_in(request: web.Request) -> tuple[sessions.Session, stats.View
     if not cookie:
         return None
     ctx = request.app[CTX]
-    async with ctx.engine.connect() as conn:
+    async with ctx.reader.connect() as conn:
         found = await sessions.find_session(conn, cookie, ctx.now())
         if found is None:
             return None

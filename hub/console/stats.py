@@ -114,7 +114,7 @@ class Traffic:
 async def traffic(ctx: HubContext, viewer: Viewer, query: Query) -> Traffic:
     viewer.require(TRAFFIC)
     sel = selection(viewer, query)
-    async with ctx.engine.connect() as conn:
+    async with ctx.reader.connect() as conn:
         per_day = await store.per_day_and_kind(conn, sel)
         by_country = await store.per_sender_country(conn, sel)
         pairs = await store.country_pairs(conn, sel)
@@ -152,7 +152,7 @@ async def message_log(
 ) -> LogPage:
     viewer.require(LOG)
     sel = selection(viewer, query)
-    async with ctx.engine.connect() as conn:
+    async with ctx.reader.connect() as conn:
         total = await store.count_messages(conn, sel)
         rows = await store.messages(conn, sel, offset=offset, limit=limit)
         found = await store.deliveries_of(conn, [r.seq for r in rows])
@@ -182,7 +182,7 @@ async def checkpoint_history(ctx: HubContext, viewer: Viewer) -> list[CheckedChe
     stored subtrees) verified against the next older one."""
     viewer.require(AUDIT)
     verifier = NoteVerifier.for_key(ctx.log_origin, ctx.log_key.public)
-    async with ctx.engine.connect() as conn:
+    async with ctx.reader.connect() as conn:
         rows = await store.checkpoints(conn, HISTORY)
         checked: list[CheckedCheckpoint] = []
         for i, row in enumerate(rows):
@@ -219,7 +219,7 @@ class Directory:
 
 async def directory(ctx: HubContext, viewer: Viewer) -> Directory:
     viewer.require(DIRECTORY)
-    async with ctx.engine.connect() as conn:
+    async with ctx.reader.connect() as conn:
         people = await store.directory(conn)
         keys = await store.keys(conn)
         events = await store.key_events(conn)

@@ -20,7 +20,7 @@ def request_url(request: web.Request) -> str:
 async def authenticate(request: web.Request, body: bytes | None) -> Member:
     ctx = request.app[CTX]
     keyid = claimed_keyid(request.headers)
-    async with ctx.engine.connect() as conn:
+    async with ctx.reader.connect() as conn:
         member, key = await ctx.directory.signer(conn, keyid)
 
     def resolve(kid: str) -> object:

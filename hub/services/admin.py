@@ -151,7 +151,7 @@ async def set_status(
 
 async def records(ctx: HubContext, scope: str | None, after: int, limit: int) -> dict[str, Any]:
     """Audit metadata; ``scope`` is a country for a scoped auditor, None for everything."""
-    async with ctx.engine.connect() as conn:
+    async with ctx.reader.connect() as conn:
         rows = await audit.records(conn, after=after, limit=max(1, min(limit, 1000)), country=scope)
     items = [
         {

@@ -75,7 +75,7 @@ async def latest(ctx: HubContext, *, fresh: bool = False) -> SignedCheckpoint:
     Clients check that a key they encrypt to is in the log against this checkpoint, so it must
     cover the newest enrolments; signing is one Ed25519 signature and a consistency check.
     """
-    async with ctx.engine.connect() as conn:
+    async with ctx.reader.connect() as conn:
         stored = await log.latest_checkpoint(conn)
         size = (await log.state(conn)).size
     if stored is None or fresh or stored.size < size:
@@ -123,7 +123,7 @@ async def entries(ctx: HubContext, reader: Member, start: int, end: int) -> dict
     if start < 0 or end < start:
         raise InvalidRequest("need 0 <= start <= end")
     end = min(end, start + MAX_ENTRIES)
-    async with ctx.engine.connect() as conn:
+    async with ctx.reader.connect() as conn:
         found = await log.entries(conn, start=start, end=end, country=scope)
     items: list[dict[str, Any]] = []
     budget = MAX_ENTRIES_BYTES
@@ -174,7 +174,7 @@ async def inclusion(
         "no log entry for this message" if mid is not None else "no log entry at this index",
         code="log.not_found",
     )
-    async with ctx.engine.connect() as conn:
+    async with ctx.reader.connect() as conn:
         tree_size = await _tree_size(conn, size)
         if mid is not None:
             if not _is_message_id(mid):  # never reaches the database (a NUL byte breaks PostgreSQL)
@@ -211,7 +211,7 @@ async def _proof_for(conn: AsyncConnection, index: int, size: int, entry: bytes)
 
 async def key_proof(ctx: HubContext, kid: str, size: int | None) -> dict[str, Any]:
     """The entry that enrolled or rotated in key ``kid``, with its inclusion proof."""
-    async with ctx.engine.connect() as conn:
+    async with ctx.reader.connect() as conn:
         tree_size = await _tree_size(conn, size)
         try:
             check_key_id(kid)  # a kid that cannot exist never reaches the database
@@ -231,7 +231,7 @@ async def key_proof(ctx: HubContext, kid: str, size: int | None) -> dict[str, An
 
 
 async def consistency(ctx: HubContext, first: int, second: int) -> dict[str, Any]:
-    async with ctx.engine.connect() as conn:  # one read transaction: the size and the subtrees
+    async with ctx.reader.connect() as conn:  # one read transaction: the size and the subtrees
         current = await _tree_size(conn, None)
         if not 0 <= first <= second <= current:
             raise InvalidRequest(f"need 0 <= first <= second <= {current}")

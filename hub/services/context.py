@@ -17,6 +17,7 @@ from hub.services import writers
 from hub.services.directory_cache import DirectoryCache
 from hub.services.metrics import Metrics
 from hub.services.notifier import Notifier
+from hub.storage.engine import read_only
 
 
 class PolicyHolder:
@@ -45,11 +46,14 @@ class HubContext:
     clock: Callable[[], float] = time.time
     limiter: RateLimiter | None = None
     directory: DirectoryCache = field(default_factory=DirectoryCache)  # participants and keys
-    # Group-committed writers (hub.services.writers), built on ``engine`` by __post_init__.
+    # Built on ``engine`` by __post_init__: the read-only view of it (hub.storage.engine.read_only,
+    # for connections that never write) and the group-committed writers (hub.services.writers).
+    reader: AsyncEngine = field(init=False, repr=False)
     envelope_writer: writers.EnvelopeWriter = field(init=False, repr=False)
     nonce_writer: writers.NonceWriter = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
+        self.reader = read_only(self.engine)
         self.envelope_writer = writers.envelope_writer(self.engine)
         self.nonce_writer = writers.nonce_writer(self.engine)
 

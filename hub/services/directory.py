@@ -31,14 +31,14 @@ def _entry(row: store.ParticipantRow, keys: list[store.KeyRow]) -> dict[str, Any
 
 
 async def listing(ctx: HubContext) -> dict[str, Any]:
-    async with ctx.engine.connect() as conn:
+    async with ctx.reader.connect() as conn:
         rows = await store.list_participants(conn)
         entries = [_entry(r, await store.keys_of(conn, r.id)) for r in rows]
     return {"participants": entries}
 
 
 async def entry(ctx: HubContext, participant: str) -> dict[str, Any]:
-    async with ctx.engine.connect() as conn:
+    async with ctx.reader.connect() as conn:
         row = await store.get_participant(conn, participant)
         if row is None:
             raise NotFound("no such participant", code="participant.not_found")
@@ -50,7 +50,7 @@ async def groups(ctx: HubContext) -> dict[str, Any]:
 
 
 async def group(ctx: HubContext, name: str) -> dict[str, Any]:
-    async with ctx.engine.connect() as conn:
+    async with ctx.reader.connect() as conn:
         everyone = await ctx.directory.members(conn)
     found = members(ctx.policy.current, name, everyone.values())
     return {"name": name, "members": [{"id": m.id, "enc_kid": m.enc_kid} for m in found]}

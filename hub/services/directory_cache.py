@@ -9,7 +9,10 @@ Correctness does not rest on telling the cache anything. Every write to particip
 the version on in the same transaction (the storage functions do it themselves, so the admin API,
 ``pgs serve --workers N`` siblings and command-line tools writing to the database directly are
 all seen alike). Each use of the cache first reads the version row on the caller's connection
-(one primary-key SELECT) and reloads everything when it changed. So:
+(one primary-key SELECT) and reloads everything when it changed. (A submission reads it once per
+group-committed batch instead, in the transaction that stores the envelopes: it is authorized on
+the :attr:`DirectoryCache.held` copy, stored only if that copy's version is still the current one,
+and authorized again on a fresh read otherwise; see :func:`hub.services.submission.submit`.) So:
 
 * a change is seen by the first request whose version read starts after the change committed,
   in every hub process on the database;
@@ -131,6 +134,13 @@ class DirectoryCache:
         self._snapshot: DirectorySnapshot | None = None
         self._reloading = asyncio.Lock()
         self.reloads = 0  # how many times the directory was read in full
+
+    @property
+    def held(self) -> DirectorySnapshot | None:
+        """The copy read last, which may be out of date: only for a decision whose version is
+        checked again before anything is acknowledged (a submission's, in the transaction that
+        stores it: :mod:`hub.services.writers`)."""
+        return self._snapshot
 
     async def snapshot(self, conn: AsyncConnection) -> DirectorySnapshot:
         """The directory as of now: the cached copy if the version still matches, else a reload."""

@@ -62,14 +62,14 @@ class Page:
 
 async def inbox(ctx: HubContext, reader: Member, after: int, limit: int) -> Page:
     limit = max(1, min(limit, MAX_PAGE))
-    async with ctx.engine.connect() as conn:
+    async with ctx.reader.connect() as conn:
         items = await mailbox.items_after(conn, reader.id, after, limit)
     return Page([item_json(i) for i in items], items[-1].cursor if items else after)
 
 
 async def fetch(ctx: HubContext, reader: Member, mid: str) -> bytes:
     """The exact envelope bytes, for its sender and its recipients only."""
-    async with ctx.engine.connect() as conn:
+    async with ctx.reader.connect() as conn:
         row = await envelopes.envelope_by_mid(conn, mid)
         recipients = (
             {d.recipient_id for d in await envelopes.deliveries_of(conn, row.seq or 0)}
@@ -88,7 +88,7 @@ async def fetch(ctx: HubContext, reader: Member, mid: str) -> bytes:
 
 async def status(ctx: HubContext, reader: Member, mid: str) -> dict[str, Any]:
     """Per-recipient delivery state, for the sender."""
-    async with ctx.engine.connect() as conn:
+    async with ctx.reader.connect() as conn:
         row = await envelopes.envelope_by_mid(conn, mid)
         deliveries = await envelopes.deliveries_of(conn, row.seq or 0) if row else []
     if row is None or row.sender_id != reader.id:

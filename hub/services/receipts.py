@@ -21,7 +21,7 @@ async def record(ctx: HubContext, caller: Member, mid: str, raw: bytes) -> dict[
             f"a receipt is at most {MAX_RECEIPT_BYTES} bytes", code="receipt.too_large"
         )
     signed, claimed = read_receipt(raw)
-    async with ctx.engine.connect() as conn:
+    async with ctx.reader.connect() as conn:
         author, key = await ctx.directory.signer(conn, signed.kid)
         row = await envelopes.envelope_by_mid(conn, mid)
         delivery = await envelopes.delivery(conn, row.seq or 0, caller.id) if row else None
@@ -39,7 +39,7 @@ async def record(ctx: HubContext, caller: Member, mid: str, raw: bytes) -> dict[
         raise InvalidRequest("the receipt names another message id", code="receipt.wrong_message")
     now = ctx.now()
     at = int(receipt.at.timestamp())
-    async with ctx.engine.connect() as conn:
+    async with ctx.reader.connect() as conn:
         sender = await ctx.directory.member(conn, row.sender_id)
     sender_country = sender.country if sender else None
     async with ctx.engine.begin() as conn:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 import hmac
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,9 +34,11 @@ from hub.policy.decisions import check_can_send
 from hub.policy.groups import Member, members
 from hub.services.audit import record_denial
 from hub.services.context import HubContext
-from hub.services.writers import AcceptedEnvelope
+from hub.services.directory_cache import DirectorySnapshot
+from hub.services.writers import AcceptedEnvelope, StaleDirectory
 from hub.storage import audit, envelopes
-from protocols.envelope import read_header, verify_message
+from hub.storage.participants import DirectoryVersion
+from protocols.envelope import read_header, verify_parsed
 from protocols.routing import RoutingHeader
 
 ACCEPTANCE_TYP = "pgs-acceptance+jose"
@@ -100,10 +103,9 @@ async def _existing(
     return _acceptance(ctx, row, recipients, duplicate=True)
 
 
-async def _recipients(
-    conn: AsyncConnection, ctx: HubContext, header: RoutingHeader
+def _recipients(
+    ctx: HubContext, everyone: Mapping[str, Member], header: RoutingHeader
 ) -> tuple[list[Member | None], tuple[Member, ...] | None]:
-    everyone = await ctx.directory.members(conn)
     recipients = [everyone.get(a.id) for a in header.to]
     group = (
         members(ctx.policy.current, header.grp, everyone.values())
@@ -118,11 +120,16 @@ async def _resubmission(
 ) -> Acceptance | None:
     """The original acceptance if this message id is stored; 409 if with other bytes, 403 if the
     signer is not the stored sender."""
-    async with ctx.engine.connect() as conn:
+    async with ctx.reader.connect() as conn:
         previous = await _existing(ctx, conn, header.mid, digest)
     if previous is not None and sender.id != header.sender.id:
         raise Forbidden("a participant may only send as itself", code="sender.impersonation")
     return previous
+
+
+async def _current_directory(ctx: HubContext) -> DirectorySnapshot:
+    async with ctx.reader.connect() as conn:
+        return await ctx.directory.snapshot(conn)
 
 
 async def submit(ctx: HubContext, raw: bytes) -> Acceptance:
@@ -133,6 +140,13 @@ async def submit(ctx: HubContext, raw: bytes) -> Acceptance:
     is not looked up beforehand: the writer reports the stored message id as a Conflict, and the
     original is then read and answered (or a denial checked against it, so that a resubmission
     the policy would refuse now, past its ``exp`` say, still gets its original acceptance).
+
+    The directory (signer, recipients, groups) is checked where it costs nothing: the decision is
+    made on the copy the cache holds, and the writer stores the envelope only if the directory is
+    still at that copy's version in the transaction that stores it (one version read per batch,
+    not one per submission). Otherwise, and whenever the decision on that copy fails, it is made
+    again on the current directory, read as usual; refusals are only ever given (and audited) on
+    the current directory.
     """
     limits = ctx.policy.current.limits
     if len(raw) > limits.max_envelope_bytes:
@@ -140,20 +154,52 @@ async def submit(ctx: HubContext, raw: bytes) -> Acceptance:
     unverified, header = read_header(raw)
     digest = envelope_digest(raw)
     now = ctx.now()
-    async with ctx.engine.connect() as conn:
-        sender, key = await ctx.directory.signer(conn, unverified.signer_kid)
-        verify_message(raw, key)  # one Ed25519 verification authenticates everything
-        recipients, group = await _recipients(conn, ctx, header)
-    try:
-        check_can_send(ctx.policy.current, sender, header, recipients, group, now)
-    except HubError as exc:
-        previous = await _resubmission(ctx, sender, header, digest)
-        if previous is not None:
-            return previous
-        await record_denial(
-            ctx, actor=sender, action="envelope.submit", reason=exc.code, subject=header.mid
-        )
-        raise
+    directory = ctx.directory.held
+    recheck = directory is not None  # a copy that may be out of date: checked again when stored
+    if directory is None:
+        directory = await _current_directory(ctx)
+    while True:
+        authenticated = False
+        try:
+            sender, key = directory.signer(unverified.signer_kid)
+            verify_parsed(unverified, header, key)  # one Ed25519 verification authenticates all
+            recipients, group = _recipients(ctx, directory.members, header)
+            authenticated = True
+            check_can_send(ctx.policy.current, sender, header, recipients, group, now)
+        except Exception as exc:
+            if recheck:
+                directory, recheck = await _current_directory(ctx), False
+                continue
+            if not (authenticated and isinstance(exc, HubError)):
+                raise
+            # Refused by the policy: a resubmission still gets its original acceptance.
+            previous = await _resubmission(ctx, sender, header, digest)
+            if previous is not None:
+                return previous
+            await record_denial(
+                ctx, actor=sender, action="envelope.submit", reason=exc.code, subject=header.mid
+            )
+            raise
+        try:
+            return await _store(
+                ctx, raw, header, digest=digest, now=now, sender=sender, recipients=recipients,
+                version=directory.version if recheck else None,
+            )  # fmt: skip
+        except StaleDirectory:
+            directory, recheck = await _current_directory(ctx), False
+
+
+async def _store(
+    ctx: HubContext,
+    raw: bytes,
+    header: RoutingHeader,
+    *,
+    digest: bytes,
+    now: int,
+    sender: Member,
+    recipients: list[Member | None],
+    version: DirectoryVersion | None,
+) -> Acceptance:
     row = envelopes.EnvelopeRow(
         seq=None,
         mid=header.mid,
@@ -191,7 +237,7 @@ async def submit(ctx: HubContext, raw: bytes) -> Acceptance:
     )
     pairs = tuple((a.id, a.kid) for a in header.to)
     try:
-        seq = await ctx.envelope_writer.submit(AcceptedEnvelope(row, pairs, record))
+        seq = await ctx.envelope_writer.submit(AcceptedEnvelope(row, pairs, record, version))
     except Conflict:
         # Stored already (a resubmission, or a concurrent one won): answer as for a resubmission.
         previous = await _resubmission(ctx, sender, header, digest)

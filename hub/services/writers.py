@@ -25,9 +25,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from hub.errors import Conflict
-from hub.storage import audit, envelopes, nonces
+from hub.storage import audit, envelopes, nonces, participants
 from hub.storage.groupcommit import GroupCommitter
 from hub.storage.nonces import NonceClaim
+from hub.storage.participants import DirectoryVersion
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,14 @@ class AcceptedEnvelope:
     row: envelopes.EnvelopeRow
     recipients: tuple[tuple[str, str], ...]  # (participant id, encryption kid), in header order
     record: audit.NewRecord  # its envelope.accepted audit record
+    # The directory version the submission was authorized at, when that must still be the current
+    # one: if the directory moved on, the item is not stored and gets StaleDirectory.
+    directory: DirectoryVersion | None = None
+
+
+class StaleDirectory(Exception):
+    """The directory changed since the item was authorized: authorize it again (never answered
+    to a client; :func:`hub.services.submission.submit` decides again on the current directory)."""
 
 
 EnvelopeWriter = GroupCommitter[AcceptedEnvelope, int]
@@ -47,12 +56,18 @@ async def write_accepted(
     conn: AsyncConnection, items: Sequence[AcceptedEnvelope]
 ) -> list[int | Exception]:
     """Store ``items`` in the caller's transaction; the new ``seq`` of each, or its error."""
+    # Read in the storing transaction (under the write lock on SQLite): the version it commits at.
+    checked = any(item.directory is not None for item in items)
+    current = await participants.read_directory_version(conn) if checked else None
     first: dict[str, int] = {}
+    results: list[int | Exception] = [0] * len(items)
     for n, item in enumerate(items):
-        first.setdefault(item.row.mid, n)
-    results: list[int | Exception] = [
-        envelopes.duplicate() if first[item.row.mid] != n else 0 for n, item in enumerate(items)
-    ]
+        if item.directory is not None and item.directory != current:
+            results[n] = StaleDirectory()
+        elif item.row.mid in first:
+            results[n] = envelopes.duplicate()
+        else:
+            first[item.row.mid] = n
     new = sorted(first.values())
     try:
         async with conn.begin_nested():

@@ -8,6 +8,13 @@ An engine is built at start-up (never at import) from a URL:
   them with ``BEGIN IMMEDIATE``: SAVEPOINTs then nest properly, DDL is transactional, and two
   transactions that read then write wait for each other (busy timeout) instead of one failing
   with "database is locked".
+
+  Connections of the read-only view (:func:`read_only`) start theirs with a plain (deferred)
+  ``BEGIN`` instead: they never write, so they need not take the write lock, and in WAL mode a
+  reader neither waits for the writer nor holds it up; its transaction still reads one consistent
+  snapshot (taken at its first statement) however many statements it runs. Only code that never
+  writes on the connection may use the view: a deferred transaction that tried to write after
+  reading could fail with "database is locked" instead of waiting.
 * ``postgresql+asyncpg://USER@HOST:PORT/DB``.
 
 ``sqlite://`` and ``postgresql://`` without a driver are taken to mean the drivers above.
@@ -32,6 +39,13 @@ POSTGRESQL_DRIVER: Final = "postgresql+asyncpg"
 POSTGRESQL_CONNECT_TIMEOUT_SECONDS: Final = 5
 POSTGRESQL_POOL_TIMEOUT_SECONDS: Final = 10
 SQLITE_BUSY_TIMEOUT_MS: Final = 5000
+# Connections kept open, and no more: opening one costs a thread, a file open and the PRAGMAs
+# above, and with SQLAlchemy's default (5, and 10 more opened and closed again on demand) a busy hub
+# spent more time opening connections than reading on them. A request beyond 32 at once waits for
+# one to be handed back (an asyncio wait) instead; idle ones cost a sleeping thread each.
+SQLITE_POOL_SIZE: Final = 32
+SQLITE_POOL_OVERFLOW: Final = 0
+_READ_ONLY: Final = "pgs_read_only"  # execution option of the read-only view
 
 _SQLITE_PRAGMAS: Final = (
     "PRAGMA journal_mode=WAL",
@@ -88,7 +102,9 @@ def create_engine(url: str, *, foreign_keys: bool = True) -> AsyncEngine:
     """
     parsed = parse_url(url)
     if parsed.get_backend_name() == "sqlite":
-        engine = create_async_engine(parsed)
+        engine = create_async_engine(
+            parsed, pool_size=SQLITE_POOL_SIZE, max_overflow=SQLITE_POOL_OVERFLOW
+        )
         _configure_sqlite(engine, foreign_keys=foreign_keys)
         return engine
     return create_async_engine(
@@ -114,10 +130,23 @@ def _configure_sqlite(engine: AsyncEngine, *, foreign_keys: bool) -> None:
             cursor.close()
 
     def on_begin(connection: Connection) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        if connection.get_execution_options().get(_READ_ONLY):
+            connection.exec_driver_sql("BEGIN")
+        else:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
 
     event.listen(engine.sync_engine, "connect", on_connect)
     event.listen(engine.sync_engine, "begin", on_begin)
+
+
+def read_only(engine: AsyncEngine) -> AsyncEngine:
+    """A view of ``engine`` (same pool) for transactions that only read.
+
+    On SQLite they begin without taking the write lock (see the module docs), so reads do not
+    queue behind the writers; on PostgreSQL it is the engine itself in all but name. Never write
+    on one of its connections.
+    """
+    return engine.execution_options(**{_READ_ONLY: True})
 
 
 async def ping(engine: AsyncEngine, *, timeout: float = 5.0) -> None:

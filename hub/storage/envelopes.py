@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
-from typing import Literal
+from dataclasses import dataclass, fields
+from typing import Final, Literal
 
 from sqlalchemy import and_, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
@@ -32,6 +32,9 @@ class EnvelopeRow:
     accepted_at: int
     thread: str | None
     irt: str | None
+
+
+_ENVELOPE_COLUMNS: Final = tuple(f.name for f in fields(EnvelopeRow) if f.name != "seq")
 
 
 @dataclass(frozen=True)
@@ -85,11 +88,9 @@ async def insert_envelopes(
         if len({recipient_id for recipient_id, _ in recipients}) != len(recipients):
             raise ValueError("each recipient may be named only once")
     await lock_streams(conn)
-    values = []
-    for row, _ in batch:
-        fields = asdict(row)
-        del fields["seq"]
-        values.append(fields)
+    values = [
+        {name: getattr(row, name) for name in _ENVELOPE_COLUMNS} for row, _ in batch
+    ]  # not asdict(), which passes every field through copy.deepcopy
     # RETURNING the mid too: a multi-row INSERT does not promise to return rows in order.
     result = await conn.execute(
         insert(envelopes).returning(envelopes.c.seq, envelopes.c.mid), values

@@ -13,6 +13,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
+from typing import Final
 
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import IntegrityError
@@ -75,13 +76,16 @@ class DirectoryKey:
     jwk: str
 
 
+# Built once: every authenticated request and every submission runs it, and building a statement
+# (and its cache key) costs more than the read itself.
+_READ_DIRECTORY_VERSION: Final = select(
+    directory_version.c.version, directory_version.c.stamp
+).where(directory_version.c.id == 1)
+
+
 async def read_directory_version(conn: AsyncConnection) -> DirectoryVersion:
     """The directory's version (one primary-key read)."""
-    result = await conn.execute(
-        select(directory_version.c.version, directory_version.c.stamp).where(
-            directory_version.c.id == 1
-        )
-    )
+    result = await conn.execute(_READ_DIRECTORY_VERSION)
     found = result.one_or_none()
     if found is None:
         raise ConfigError("the directory_version row is missing: run `pgs db upgrade`")

@@ -63,12 +63,12 @@ async def test_recipient_killed_mid_stream_resumes_without_loss_or_repeat(
         batch = [o for o in await presealed(fault_hub, 24, run) if RECIPIENT in o.recipients]
         processed: list[tuple[int, str]] = []
         async with HubClient(fault_hub.url, None) as anonymous:
-            for item in batch[:6]:
-                await anonymous.submit(item.raw)
             cursor = 0
-            if run:  # later runs start after what was seen before
+            if run:  # later runs start after what earlier runs saw (read before this run sends)
                 async with fault_hub.client(RECIPIENT) as me:
                     cursor = int((await me.inbox(after=0, limit=500))["next"])
+            for item in batch[:6]:
+                await anonymous.submit(item.raw)
             recipient = await _stream_in_a_process(fault_hub, cursor)
             assert recipient.stdout is not None
             try:

@@ -293,3 +293,34 @@ async def test_requests_that_find_the_same_change_reload_once(world: World) -> N
     loaded = ctx.directory.reloads
     assert await asyncio.gather(*(world.signer(ng.signing) for _ in range(8))) == [NG] * 8
     assert ctx.directory.reloads == loaded + 1
+
+
+async def test_a_submission_checks_the_version_once_per_batch_and_decides_again_on_a_change(
+    world: World, other_worker: HubContext
+) -> None:
+    # A submission is authorized on the held copy; the writer stores it only if the directory is
+    # still at that copy's version, in the storing transaction, and otherwise it is decided again.
+    ctx = world.ctx
+    ng, gh = world.people[NG], world.people[GH]
+
+    def seal() -> bytes:
+        return seal_message(
+            sender_id=NG, signer=ng.signing, recipients=[(GH, gh.decryption.public)],
+            kind=MessageKind.ALERT, content=example(MessageKind.ALERT), tlp=Tlp.AMBER,
+            now=int(time.time()),
+        ).raw  # fmt: skip
+
+    await submission.submit(ctx, seal())  # the cache is warm
+    with statements(ctx.engine) as seen:
+        await submission.submit(ctx, seal())
+    assert len(touching(seen, "directory_version")) == 1  # in the writer's transaction
+    assert touching(seen, "participants", "participant_keys") == []
+
+    await admin.set_status(other_worker, SYSTEM, NG, "suspend")  # this hub's copy is now stale
+    raw = seal()
+    with pytest.raises(Forbidden) as caught:
+        await submission.submit(ctx, raw)
+    assert caught.value.code == "participant.suspended"
+    await admin.set_status(other_worker, SYSTEM, NG, "reinstate")
+    accepted = await submission.submit(ctx, raw)  # never stored while suspended
+    assert not accepted.duplicate
