@@ -64,30 +64,12 @@ async def size(conn: AsyncConnection) -> int:
     return 0 if found is None else int(found)
 
 
-async def append_leaf(conn: AsyncConnection, current: CompactRange, entry: bytes) -> None:
-    """Add ``entry``'s leaf to the tree whose state is ``current`` (read in this transaction,
-    under the stream lock): store the completed subtrees and the new frontier."""
-    grown, completed = current.append(leaf_hash(entry))
-    if completed:
-        await conn.execute(
-            insert(log_nodes),
-            [{"level": c.level, "idx": c.index, "hash": c.hash} for c in completed],
-        )
-    frontier = b"".join(grown.hashes)
-    if current.size == 0 and not await _has_state_row(conn):
-        await conn.execute(insert(log_state).values(id=1, size=grown.size, frontier=frontier))
-    else:
-        await conn.execute(
-            update(log_state).where(log_state.c.id == 1).values(size=grown.size, frontier=frontier)
-        )
-
-
 async def append_leaves(
     conn: AsyncConnection, current: CompactRange, entries: Iterable[bytes]
 ) -> CompactRange:
-    """:func:`append_leaf` for many entries at once, in order: the leaves are folded in memory,
-    then every completed subtree is written in one statement and the frontier once. Returns the
-    new state."""
+    """Add ``entries``' leaves, in order, to the tree whose state is ``current`` (read in this
+    transaction, under the stream lock): the leaves are folded in memory, then every completed
+    subtree is written in one statement and the frontier once. Returns the new state."""
     grown, completed = current.extend(leaf_hash(entry) for entry in entries)
     if not completed:  # no entries
         return current

@@ -20,7 +20,7 @@ async def _stored_log(engine: AsyncEngine) -> InMemoryTree:
     entries = [f"entry {i}".encode() for i in range(SIZE)]
     async with engine.begin() as conn:
         for entry in entries:
-            await log.append_leaf(conn, await log.state(conn), entry)
+            await log.append_leaves(conn, await log.state(conn), [entry])
     return InMemoryTree(leaf_hash(e) for e in entries)
 
 
