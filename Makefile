@@ -6,7 +6,11 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: demo test soak lint typecheck pytest vectors schemas clean help
+.PHONY: demo test test-quick soak lint typecheck pytest vectors schemas clean help
+
+# Tests run in this many worker processes: most of them wait on sockets, databases and hub
+# processes, so more workers than the 2 cores of a small machine still shortens the run.
+TEST_WORKERS ?= 4
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -21,11 +25,16 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)  ## run the offline demo (keys, seal, open, refuse)
 	$(BIN)/pgs demo
 
-test: $(STAMP)  ## ruff, mypy --strict on the pure cores, then the whole pytest suite
+test: $(STAMP)  ## ruff, mypy --strict on the pure cores, then the whole pytest suite (parallel, then serial)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
-	$(BIN)/pytest
+	$(BIN)/pytest -m "not serial" -n $(TEST_WORKERS) --dist worksteal
+	$(BIN)/pytest -m serial
+
+test-quick: $(STAMP)  ## the inner loop: ruff, then the tests that need no hub process, browser or fault (about a minute)
+	$(BIN)/ruff check .
+	$(BIN)/pytest -m "not (e2e or browser or fault or slow or serial)" -n 2 -q
 
 # The security families recorded outside tests/security (tests/security/figures.py) run too, so
 # that both tables are complete.

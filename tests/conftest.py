@@ -8,18 +8,22 @@ with ``PGS_TEST_POSTGRES``); if it is not running, the PostgreSQL cases fail, th
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Generator
 from pathlib import Path
+from typing import Any
 
 import asyncpg
+import pluggy
 import pytest
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from hub.storage.engine import create_engine
 from hub.storage.migrate import upgrade
+from tests.faults import figures as fault_figures
 from tests.security import figures as security_figures
 
 POSTGRES_ADMIN_DSN = os.environ.get(
@@ -72,18 +76,127 @@ async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
         await engine.dispose()
 
 
+# --- markers by folder ---------------------------------------------------------------------------
+# Every test gets its kind from where it lives, so that a new file is marked without anyone
+# remembering to: `make test-quick` runs what needs no hub process, no browser and no fault.
+
+_KIND_BY_FOLDER = {
+    "crypto": "unit",
+    "protocols": "unit",
+    "auth": "unit",
+    "policy": "unit",
+    "storage": "storage",
+    "hub": "e2e",
+    "e2e": "e2e",
+    "security": "e2e",
+    "console": "e2e",
+    "bench": "e2e",
+    "faults": "fault",
+}
+#: Files whose tests disturb what other tests share (they stop the machine's PostgreSQL), run by
+#: `make test` on their own after the parallel part.
+_SERIAL_FILES = frozenset({"tests/faults/test_database_outage.py"})
+#: Files that need a browser.
+_BROWSER_FILES = frozenset({"tests/console/test_console_browser.py"})
+#: Files whose tests take several seconds each (see the durations report of `make test`).
+_SLOW_FILES = frozenset(
+    {
+        "tests/e2e/test_scale_out.py",
+        "tests/e2e/test_log_tampering.py",
+        "tests/security/test_openapi_schemathesis.py",
+        "tests/security/test_mutations.py",
+        "tests/bench/test_bench_smoke.py",
+    }
+)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    root = Path(str(config.rootpath))
+    for item in items:
+        path = Path(str(item.path)).relative_to(root).as_posix()
+        parts = path.split("/")
+        kind = _KIND_BY_FOLDER.get(parts[1]) if len(parts) > 2 else None
+        if path in _BROWSER_FILES:
+            kind = "browser"
+        if kind is not None:
+            item.add_marker(kind)
+        if path in _SERIAL_FILES:
+            item.add_marker("serial")
+        if path in _SLOW_FILES:
+            item.add_marker("slow")
+
+
+# --- figures across xdist workers ----------------------------------------------------------------
+# `make test` runs the suite in several worker processes (pytest-xdist). The security and fault
+# figures are counted where the tests run, so each worker hands what it counted to the controller
+# with the test's teardown report, and only the process that prints the tables counts reports.
+
+_FIGURES = "pgs_figures"
+
+
+def _is_worker(config: pytest.Config) -> bool:
+    return hasattr(config, "workerinput")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    security_figures.COUNT_REPORTS = not _is_worker(config)
+
+
+def _drain_figures() -> dict[str, object]:
+    """What this process counted since the last call, as plain data; then forget it."""
+    counted: dict[str, object] = {
+        "tried": dict(security_figures.TRIED),
+        "accepted": dict(security_figures.ACCEPTED),
+        "faults": {name: dataclasses.astuple(row) for name, row in fault_figures.FAULTS.items()},
+    }
+    security_figures.TRIED.clear()
+    security_figures.ACCEPTED.clear()
+    fault_figures.FAULTS.clear()
+    return counted
+
+
+def _merge_figures(counted: dict[str, Any]) -> None:
+    for family, tried in counted["tried"].items():
+        security_figures.record(family, tried=tried, accepted=counted["accepted"].get(family, 0))
+    for fault, (runs, acked, lost, dup, recovered) in counted["faults"].items():
+        fault_figures.record(
+            fault, runs=runs, acknowledged=acked, lost=lost, duplicated=dup, recovered=recovered
+        )
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pluggy.Result[pytest.TestReport], None]:
+    outcome = yield
+    if call.when == "teardown" and _is_worker(item.config):
+        outcome.get_result().user_properties.append((_FIGURES, _drain_figures()))
+
+
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if not security_figures.COUNT_REPORTS:
+        return
     security_figures.count_report(report)
+    for name, value in report.user_properties:
+        if name == _FIGURES:
+            _merge_figures(value)
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    """The security figures (tests/security/figures.py), whichever tests recorded them."""
+    """The security and fault figures, whichever tests (and workers) recorded them."""
     # This module may be loaded twice (as a conftest and as tests.conftest, which other conftests
-    # import): print the table once.
+    # import): print the tables once.
     config = terminalreporter.config
-    if security_figures.TRIED and not getattr(config, "_pgs_security_printed", False):
-        config._pgs_security_printed = True  # type: ignore[attr-defined]
+    if getattr(config, "_pgs_figures_printed", False):
+        return
+    config._pgs_figures_printed = True  # type: ignore[attr-defined]
+    if security_figures.TRIED:
         mode = "soak" if security_figures.SOAK else "short"
         terminalreporter.section(f"security figures ({mode} mode)")
         for line in security_figures.table():
+            terminalreporter.write_line(line)
+    if fault_figures.FAULTS:
+        mode = "soak" if fault_figures.SOAK else "short"
+        terminalreporter.section(f"fault figures ({mode} mode)")
+        for line in fault_figures.table():
             terminalreporter.write_line(line)

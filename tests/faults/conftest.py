@@ -4,7 +4,7 @@ test may lose and get back (``pg_database_url``: no admin connection is held ope
 so stopping the server does not break the clean-up).
 
 Short by default (``make test``); ``PGS_SOAK=1`` (``make soak``) repeats every fault more often.
-At the end of the session the figures table is printed.
+tests/conftest.py prints the figures table at the end of the session.
 """
 
 from __future__ import annotations
@@ -21,7 +21,6 @@ from sqlalchemy.engine import make_url
 
 from tests.conftest import POSTGRES_ADMIN_DSN
 from tests.e2e.harness import RunningHub
-from tests.faults import figures
 from tests.faults.hubproc import launch
 
 
@@ -84,11 +83,3 @@ async def pg_hub(pg_database_url: str, tmp_path: Path) -> AsyncIterator[RunningH
     """A hub on PostgreSQL whose database server the test may stop and start."""
     async for hub in _hub_for(pg_database_url, tmp_path / "home"):
         yield hub
-
-
-def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    if figures.FAULTS:
-        mode = "soak" if figures.SOAK else "short"
-        terminalreporter.section(f"fault figures ({mode} mode)")
-        for line in figures.table():
-            terminalreporter.write_line(line)

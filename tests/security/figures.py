@@ -19,6 +19,8 @@ from collections import defaultdict
 import pytest
 
 SOAK = os.environ.get("PGS_SOAK") == "1"
+#: False in pytest-xdist workers: the controller counts the reports (tests/conftest.py).
+COUNT_REPORTS = True
 TRIED: dict[str, int] = defaultdict(int)
 ACCEPTED: dict[str, int] = defaultdict(int)
 
