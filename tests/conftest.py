@@ -101,11 +101,18 @@ _BROWSER_FILES = frozenset({"tests/console/test_console_browser.py"})
 #: Files whose tests take several seconds each (see the durations report of `make test`).
 _SLOW_FILES = frozenset(
     {
-        "tests/e2e/test_scale_out.py",
-        "tests/e2e/test_log_tampering.py",
-        "tests/security/test_openapi_schemathesis.py",
-        "tests/security/test_mutations.py",
         "tests/bench/test_bench_smoke.py",
+        "tests/e2e/test_access_matrix.py",
+        "tests/e2e/test_audit_tools.py",
+        "tests/e2e/test_backpressure.py",
+        "tests/e2e/test_bad_input.py",
+        "tests/e2e/test_log_tampering.py",
+        "tests/e2e/test_scale_out.py",
+        "tests/faults/test_crash.py",
+        "tests/faults/test_disk_full.py",
+        "tests/faults/test_group_commit_crash.py",
+        "tests/security/test_mutations.py",
+        "tests/security/test_openapi_schemathesis.py",
     }
 )
 
