@@ -179,6 +179,7 @@ async def inclusion(
     """The inclusion proof of entry ``index`` (or of message ``mid``'s acceptance) in the tree of
     ``size``. One connection, one read transaction: the size, the entry and the proof's subtrees
     are read together (a proof costs one round of queries, not three connections)."""
+    await authorize(ctx, reader, Action.LOG_READ)  # the log's size is read before the entry
     # A hidden entry is answered exactly like a missing one: no existence oracle for message ids.
     missing = NotFound(
         "no log entry for this message" if mid is not None else "no log entry at this index",
