@@ -123,6 +123,7 @@ async def stream(request: web.Request) -> web.StreamResponse:
     reader = await authenticate(request, None)
     ctx = request.app[CTX]
     cursor = int_param(request, "after", 0)
+    await mailbox.open_stream(ctx, reader)
     await ws.prepare(request)
     _track(request, ws)
     _bound_buffers(request, settings.buffer_bytes)

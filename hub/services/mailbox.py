@@ -18,7 +18,17 @@ from hub.services.access import authorize
 from hub.services.context import HubContext
 from hub.storage import envelopes, mailbox
 
-__all__ = ["MAX_PAGE", "Page", "envelope_not_found", "fetch", "inbox", "item_json", "status"]
+__all__ = [
+    "MAX_PAGE",
+    "Page",
+    "envelope_not_found",
+    "fetch",
+    "inbox",
+    "item_json",
+    "open_stream",
+    "status",
+    "stream_page",
+]
 
 MAX_PAGE = 500
 # What a message id nobody holds is, to the policy: an envelope with no parties. Asking the policy
@@ -67,6 +77,12 @@ async def inbox(ctx: HubContext, reader: Member, after: int, limit: int) -> Page
     async with ctx.reader.connect() as conn:
         items = await mailbox.items_after(conn, reader.id, after, limit)
     return Page([item_json(i) for i in items], items[-1].cursor if items else after)
+
+
+async def open_stream(ctx: HubContext, reader: Member) -> None:
+    """Whether ``reader`` may open its WebSocket stream: asked before the upgrade, so a refusal
+    is an HTTP problem (403), not a stream that opens and closes."""
+    await authorize(ctx, reader, Action.MAILBOX)
 
 
 async def stream_page(ctx: HubContext, participant: str, after: int, limit: int) -> Page:
