@@ -44,7 +44,6 @@ action                      who (active, country not suspended)
 
 from __future__ import annotations
 
-from collections.abc import Collection
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Final
@@ -319,8 +318,3 @@ def allowed(policy: Policy, actor: Member, action: Action, resource: Resource = 
     except (Forbidden, NotFound):
         return False
     return True
-
-
-def parties(sender: str, recipients: Collection[str]) -> Envelope:
-    """The :class:`Envelope` resource of a stored envelope."""
-    return Envelope(sender=sender, recipients=frozenset(recipients))
