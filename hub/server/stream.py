@@ -36,7 +36,7 @@ from typing import Any
 
 from aiohttp import WSCloseCode, WSMsgType, web
 
-from hub.errors import HubError, MalformedRequest
+from hub.errors import AuthenticationError, Forbidden, HubError, MalformedRequest
 from hub.server.authn import authenticate
 from hub.server.handlers import int_param
 from hub.server.keys import CTX
@@ -148,7 +148,7 @@ async def stream(request: web.Request) -> web.StreamResponse:
                 task.cancel()
     except _TooSlow:
         too_slow = True
-    except HubError as exc:  # the policy no longer lets this participant read (suspended...)
+    except (AuthenticationError, Forbidden) as exc:  # no longer allowed (suspended, revoked...)
         refused = exc
     except (ConnectionResetError, asyncio.CancelledError):
         pass
