@@ -168,6 +168,8 @@ async def set_status(
         await store.set_status(conn, participant, _NEXT[action], now)
         if action == "revoke":
             await store.revoke_keys(conn, participant, now)
+        if action != "reinstate":
+            await store.close_console_sessions(conn, participant)
         await _audit(
             conn, ctx, actor, f"participant.{_NEXT[action]}", participant, country=row.country
         )

@@ -159,9 +159,12 @@ async def test_suspension_and_revocation_take_effect_everywhere(
             assert await console_status(session, hub, cookie) == 401
 
             # --- pgs admin suspend / revoke, through another process than the streams' ---
+            ng_cookie = await console_session(hub, NG)
             async with hub.client(hub.admin) as admin:
                 await admin.set_status(NG, "suspend")
                 assert await closed_with(streams[NG]) == (1008, "participant.suspended")
+                await admin.set_status(NG, "reinstate")
+                assert await console_status(session, hub, ng_cookie) == 401  # ended by suspend
                 await admin.set_status(CM, "revoke")
                 assert await closed_with(streams[CM]) == (1008, "participant.revoked")
     finally:
