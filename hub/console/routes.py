@@ -1,8 +1,9 @@
 """The console's HTTP edge: sign-in links, sessions, language, security headers, and the pages.
 
-Handlers authenticate (session cookie), parse and validate the query, call one gathering function
-from :mod:`hub.console.stats`, and render. Refusals become HTML pages with the right status;
-every response under ``/console`` carries the security headers (``on_response_prepare``).
+Handlers authenticate (session cookie), parse and validate the query, call one service function
+from :mod:`hub.services.console` (which asks the policy), and render. Refusals become HTML pages
+with the right status; every response under ``/console`` carries the security headers
+(``on_response_prepare``).
 """
 
 from __future__ import annotations
@@ -23,13 +24,14 @@ from crypto.errors import ProofError
 from crypto.merkle import verify_inclusion
 from crypto.note import NoteVerifier
 from hub.console import session as sessions
-from hub.console import stats, views
+from hub.console import views
 from hub.console.render import KINDS, Markup, iso_time
 from hub.errors import Forbidden, InvalidRequest, NotFound
 from hub.i18n import Lang, t
 from hub.server.authn import authenticate
 from hub.server.keys import CTX
 from hub.services import auditlog
+from hub.services import console as stats
 from hub.services.members import member as load_member
 
 SECURITY_HEADERS: Mapping[str, str] = {
@@ -114,8 +116,11 @@ async def _signed_in(request: web.Request) -> tuple[sessions.Session, stats.View
     if member is None:
         return None
     try:
-        return found, stats.viewer_for(member)
+        return found, await stats.sign_in(ctx, member)
     except Forbidden:
+        # Suspended, revoked, or of a suspended country since it signed in: the session ends.
+        async with ctx.engine.begin() as conn:
+            await sessions.close_session(conn, found.id)
         return None
 
 
@@ -238,8 +243,8 @@ def _offset(request: web.Request, lang: Lang) -> int:
 async def create_login_link(request: web.Request) -> web.Response:
     """``POST /v1/console/login-links``, RFC 9421-signed: a one-time link for the signer."""
     member = await authenticate(request, await request.read() or None)
-    stats.viewer_for(member)  # only participants who may see some page get a link
     ctx = request.app[CTX]
+    await stats.sign_in(ctx, member)  # only participants the policy lets in get a link
     async with ctx.engine.begin() as conn:
         token = await sessions.create_link(conn, member.id, ctx.now())
     url = f"{request.scheme}://{request.host}/console/login/{token}"
@@ -254,9 +259,15 @@ async def login(request: web.Request) -> web.StreamResponse:
     async with ctx.engine.begin() as conn:
         participant = await sessions.consume_link(conn, request.match_info["token"], now)
         member = await load_member(conn, participant) if participant else None
-        opened = None
-        if member is not None and member.status == "active":
-            opened = await sessions.open_session(conn, member.id, now)
+    opened = None
+    if member is not None:
+        try:
+            await stats.sign_in(ctx, member)  # the link is used up either way
+        except Forbidden:
+            pass
+        else:
+            async with ctx.engine.begin() as conn:
+                opened = await sessions.open_session(conn, member.id, now)
     if opened is None:
         return _refusal_page(request, Refused(403, t("console.error.link", lang)), None)
     response = web.HTTPSeeOther("/console")
@@ -404,8 +415,8 @@ async def audit(
 ) -> web.StreamResponse:
     viewer.require(stats.AUDIT)
     ctx = request.app[CTX]
+    history = await stats.checkpoint_history(ctx, viewer)  # asks the policy first
     latest = await auditlog.latest(ctx)
-    history = await stats.checkpoint_history(ctx, viewer)
     verifier = NoteVerifier.for_key(ctx.log_origin, ctx.log_key.public)
     server_ok = stats.checkpoint_signature_ok(latest.note, verifier, ctx.log_origin)
     inclusion, error = (None, None)

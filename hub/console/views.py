@@ -6,7 +6,6 @@ from collections.abc import Mapping, Sequence
 from urllib.parse import urlencode
 
 from crypto.b64 import b64u_encode
-from hub.console import stats
 from hub.console.render import (
     KINDS,
     Markup,
@@ -23,6 +22,7 @@ from hub.console.render import (
     void,
 )
 from hub.i18n import Lang, t
+from hub.services import console as stats
 from hub.storage import stats as store
 from protocols.codelists import wco_members, wco_regions
 

@@ -3,38 +3,30 @@
 * :mod:`hub.policy.model` — the policy values, :func:`load_policy`, :class:`PolicyError`;
   ``default.toml`` documents every key;
 * :mod:`hub.policy.groups` — built-in and custom groups, :class:`Member`;
-* :mod:`hub.policy.decisions` — who may send, read, audit and administer;
+* :mod:`hub.policy.authorize` — the one function that decides who may do what;
+* :mod:`hub.policy.decisions` — what a submission may carry and whom it may reach;
 * :mod:`hub.policy.ratelimit` — per-participant token buckets.
 
 Nothing here does I/O (except reading a policy file when asked) or reads a clock: callers pass
 ``now``.
 """
 
-from hub.policy.decisions import (
-    audit_scope,
-    can_read_envelope,
-    check_admin,
-    check_can_send,
-    check_read,
-    in_audit_scope,
-)
+from hub.policy.authorize import Action, Grant
+from hub.policy.decisions import check_can_send
 from hub.policy.groups import Member, UnknownGroup, members
 from hub.policy.model import Policy, PolicyError, default_policy, load_policy, load_policy_file
 from hub.policy.ratelimit import RateLimiter
 
 __all__ = [
+    "Action",
+    "Grant",
     "Member",
     "Policy",
     "PolicyError",
     "RateLimiter",
     "UnknownGroup",
-    "audit_scope",
-    "can_read_envelope",
-    "check_admin",
     "check_can_send",
-    "check_read",
     "default_policy",
-    "in_audit_scope",
     "load_policy",
     "load_policy_file",
     "members",

@@ -1,6 +1,7 @@
-"""Who may do what: pure decisions over the policy, raising on refusal (never returning a bool a
-caller could forget to test, except :func:`can_read_envelope`, whose raising twin is
-:func:`check_read`).
+"""What an envelope may carry and whom it may reach: the content checks of a submission, raising
+on refusal. Who may submit at all (status, country, role, impersonation) is decided by
+:func:`hub.policy.authorize.authorize`, which :func:`check_can_send` asks first; every other
+decision (reading, receipts, auditing, administration, the console) is made there too.
 
 Every refusal has a stable code and a reason in plain words for the participant who asked:
 
@@ -25,9 +26,6 @@ code                           error             when
 ``recipient.stale_key``        InvalidRequest    a recipient key is not its current one
 ``policy.seizure_needs_wco``   Forbidden         a seizure reaches no WCO participant (a WCO
                                                  sender counts as one)
-``envelope.not_found``         NotFound          not a party to the envelope (same as missing)
-``audit.forbidden``            Forbidden         not an active auditor
-``admin.forbidden``            Forbidden         not an active admin
 =============================  ================  ================================================
 
 ``InvalidRequest`` is for input that is simply wrong and that the sender can fix by itself
@@ -37,26 +35,17 @@ allow this sender. Ids named in a reason are the ones the sender itself put in i
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
-from hub.errors import Forbidden, InvalidRequest, NotFound
-from hub.policy.groups import ACTIVE, SUSPENDED, Member
+from hub.errors import Forbidden, InvalidRequest
+from hub.policy.authorize import Action, Submission, authorize
+from hub.policy.groups import Member
 from hub.policy.model import Policy
-from protocols.certificates import WCO, Role
+from protocols.certificates import Role
 from protocols.messages.common import MessageKind, Tlp
 from protocols.routing import RoutingHeader
 
-__all__ = [
-    "audit_scope",
-    "can_read_envelope",
-    "check_admin",
-    "check_can_send",
-    "check_read",
-    "check_recipient",
-    "check_sender",
-    "envelope_not_found",
-    "in_audit_scope",
-]
+__all__ = ["check_can_send"]
 
 _RECEIVING_ROLES = frozenset({Role.NCP, Role.WCO})
 _SHOWN = 5
@@ -73,24 +62,7 @@ def _few(ids: Iterable[str]) -> str:
 
 
 def _check_sender(policy: Policy, sender: Member, header: RoutingHeader) -> None:
-    if header.sender.id != sender.id:
-        raise Forbidden(
-            "a participant may only send as itself: the header's from is not the signer",
-            code="sender.impersonation",
-        )
-    if sender.status == SUSPENDED:
-        raise Forbidden("this participant is suspended", code="participant.suspended")
-    if sender.status != ACTIVE:
-        raise Forbidden("this participant's enrolment was revoked", code="participant.revoked")
-    if policy.is_suspended(sender.country):
-        raise Forbidden(
-            "participants of this country are suspended for now", code="country.suspended"
-        )
-    if not policy.may_send(sender.role, header.kind):
-        raise Forbidden(
-            f"a participant of role {sender.role} may not send {header.kind.value} messages",
-            code="policy.kind_not_allowed",
-        )
+    authorize(policy, sender, Action.SUBMIT, Submission(header.sender.id, header.kind))
 
 
 def _check_times(policy: Policy, header: RoutingHeader, now: int) -> None:
@@ -223,69 +195,3 @@ def check_can_send(  # noqa: PLR0917 - called positionally by the submission ser
             "a seizure report must also be addressed to a WCO participant",
             code="policy.seizure_needs_wco",
         )
-
-
-# --- reading -------------------------------------------------------------------------------------
-
-
-def envelope_not_found() -> NotFound:
-    """The one error for an envelope that does not exist *or* that the caller may not see, so
-    that an answer never tells whether a message id exists."""
-    return NotFound("there is no such envelope for you", code="envelope.not_found")
-
-
-def _reads(reader: Member) -> bool:
-    return reader.active and reader.role in _RECEIVING_ROLES
-
-
-def can_read_envelope(reader: Member, sender_id: str, recipient_ids: Collection[str]) -> bool:
-    """Whether ``reader`` may fetch an envelope: its sender or one of its recipients, active, and
-    never an auditor or admin (they see metadata only)."""
-    return _reads(reader) and (reader.id == sender_id or reader.id in recipient_ids)
-
-
-def check_read(reader: Member, sender_id: str, recipient_ids: Collection[str]) -> None:
-    """Raise :func:`envelope_not_found` unless :func:`can_read_envelope`."""
-    if not can_read_envelope(reader, sender_id, recipient_ids):
-        raise envelope_not_found()
-
-
-def check_sender(reader: Member, sender_id: str) -> None:
-    """Only the sender may see an envelope's delivery status; others get ``envelope.not_found``."""
-    if not (_reads(reader) and reader.id == sender_id):
-        raise envelope_not_found()
-
-
-def check_recipient(reader: Member, recipient_ids: Collection[str]) -> None:
-    """Only a recipient may post a receipt; others get ``envelope.not_found``."""
-    if not (_reads(reader) and reader.id in recipient_ids):
-        raise envelope_not_found()
-
-
-# --- auditing and administration -----------------------------------------------------------------
-
-
-def audit_scope(reader: Member) -> str | None:
-    """The country whose audit records ``reader`` may read, or ``None`` for every country; raises
-    ``audit.forbidden`` unless ``reader`` is an active auditor, so ``None`` is never a default.
-
-    A WCO auditor without scope is global; any other auditor sees one country: its scope, or, if a
-    stored scope is missing, its own country (never more than the certificate rules allow).
-    """
-    if reader.role != Role.AUDITOR or not reader.active:
-        raise Forbidden("only an active auditor may read audit records", code="audit.forbidden")
-    if reader.scope is not None:
-        return reader.scope
-    return None if reader.country == WCO else reader.country
-
-
-def in_audit_scope(scope: str | None, record_country: str | None) -> bool:
-    """Whether a record about ``record_country`` (None: about no country) is visible under
-    ``scope`` (from :func:`audit_scope`): everything for a global auditor, else that country's."""
-    return scope is None or record_country == scope
-
-
-def check_admin(actor: Member) -> None:
-    """Raise ``admin.forbidden`` unless ``actor`` is an active admin."""
-    if actor.role != Role.ADMIN or not actor.active:
-        raise Forbidden("only an active admin may do this", code="admin.forbidden")

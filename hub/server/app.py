@@ -83,6 +83,8 @@ async def reload_policy(ctx: HubContext) -> None:
     except (ConfigError, OSError) as exc:
         log.error("policy reload refused, keeping the current policy: %s", exc)  # noqa: TRY400
         return
+    # Open streams ask the policy again at once (suspended countries), in every hub process.
+    ctx.notifier.wake_everyone()
     async with ctx.engine.begin() as conn:
         await audit.append_record(
             conn,

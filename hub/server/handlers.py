@@ -8,10 +8,8 @@ from typing import Any
 from aiohttp import web
 from pydantic import TypeAdapter, ValidationError
 
-from crypto.errors import CryptoError
-from crypto.strictjson import loads
-from hub.errors import InvalidRequest, MalformedRequest, NotFound
-from hub.policy.decisions import audit_scope, check_admin
+from hub.errors import InvalidRequest, NotFound
+from hub.policy.authorize import envelope_not_found
 from hub.server.authn import authenticate
 from hub.server.keys import CTX
 from hub.server.openapi import document
@@ -55,7 +53,7 @@ def mid_param(request: web.Request) -> str:
     try:
         return _MESSAGE_ID.validate_python(request.match_info["mid"])
     except ValidationError:
-        raise mailbox.envelope_not_found() from None
+        raise envelope_not_found() from None
 
 
 def participant_param(request: web.Request) -> str:
@@ -130,23 +128,23 @@ async def inbox(request: web.Request) -> web.Response:
 
 
 async def directory_list(request: web.Request) -> web.Response:
-    await authenticate(request, None)
-    return reply(await directory.listing(request.app[CTX]))
+    reader = await authenticate(request, None)
+    return reply(await directory.listing(request.app[CTX], reader))
 
 
 async def directory_entry(request: web.Request) -> web.Response:
-    await authenticate(request, None)
-    return reply(await directory.entry(request.app[CTX], participant_param(request)))
+    reader = await authenticate(request, None)
+    return reply(await directory.entry(request.app[CTX], reader, participant_param(request)))
 
 
 async def groups_list(request: web.Request) -> web.Response:
-    await authenticate(request, None)
-    return reply(await directory.groups(request.app[CTX]))
+    reader = await authenticate(request, None)
+    return reply(await directory.groups(request.app[CTX], reader))
 
 
 async def group_members(request: web.Request) -> web.Response:
-    await authenticate(request, None)
-    return reply(await directory.group(request.app[CTX], request.match_info["name"]))
+    reader = await authenticate(request, None)
+    return reply(await directory.group(request.app[CTX], reader, request.match_info["name"]))
 
 
 # --- admin and audit -------------------------------------------------------------------------
@@ -155,14 +153,12 @@ async def group_members(request: web.Request) -> web.Response:
 async def enrol(request: web.Request) -> web.Response:
     raw = await body_of(request)
     actor = await authenticate(request, raw)
-    check_admin(actor)
     return reply(await admin.enrol(request.app[CTX], actor, raw), status=201)
 
 
 async def rotate(request: web.Request) -> web.Response:
     raw = await body_of(request)
     actor = await authenticate(request, raw)
-    check_admin(actor)
     ctx = request.app[CTX]
     return reply(await admin.rotate(ctx, actor, participant_param(request), raw))
 
@@ -170,23 +166,14 @@ async def rotate(request: web.Request) -> web.Response:
 async def change_status(request: web.Request) -> web.Response:
     raw = await body_of(request)
     actor = await authenticate(request, raw)
-    check_admin(actor)
-    try:
-        doc = loads(raw, what="request body", max_bytes=1024)
-    except CryptoError as exc:
-        raise MalformedRequest(str(exc)) from None
-    action = doc.get("action")
-    if action not in ("suspend", "reinstate", "revoke") or set(doc) != {"action"}:
-        raise InvalidRequest('the body must be {"action": "suspend" | "reinstate" | "revoke"}')
     ctx = request.app[CTX]
-    return reply(await admin.set_status(ctx, actor, participant_param(request), action))
+    return reply(await admin.change_status(ctx, actor, participant_param(request), raw))
 
 
 async def audit_records(request: web.Request) -> web.Response:
     reader = await authenticate(request, None)
-    scope = audit_scope(reader)
     ctx = request.app[CTX]
     result = await admin.records(
-        ctx, scope, int_param(request, "after", 0), int_param(request, "limit", 100)
+        ctx, reader, int_param(request, "after", 0), int_param(request, "limit", 100)
     )
     return reply(result)

@@ -16,6 +16,12 @@ cannot go out, drops the connection): the client reconnects later and resumes fr
 stream that heard nothing re-reads its mailbox every ``recheck_seconds`` anyway (notifications
 only make delivery faster, see :mod:`hub.services.fanout`). All three are ``[stream]`` settings
 in config.toml.
+
+Access is not decided once, at the upgrade: every page of the mailbox is read through
+:func:`hub.services.mailbox.stream_page`, which reads the participant again and asks the policy.
+Suspending or revoking a participant wakes its streams in every hub process (the admin service
+notifies it, through LISTEN/NOTIFY on PostgreSQL), and a policy reload wakes every stream, so a
+stream the policy no longer allows is closed with 1008 at once, its refusal as the close reason.
 """
 
 from __future__ import annotations
@@ -30,7 +36,7 @@ from typing import Any
 
 from aiohttp import WSCloseCode, WSMsgType, web
 
-from hub.errors import MalformedRequest
+from hub.errors import AuthenticationError, Forbidden, HubError, MalformedRequest
 from hub.server.authn import authenticate
 from hub.server.handlers import int_param
 from hub.server.keys import CTX
@@ -117,18 +123,19 @@ async def stream(request: web.Request) -> web.StreamResponse:
     reader = await authenticate(request, None)
     ctx = request.app[CTX]
     cursor = int_param(request, "after", 0)
+    await mailbox.open_stream(ctx, reader)
     await ws.prepare(request)
-    if OPEN_STREAMS in request.app:
-        request.app[OPEN_STREAMS].add(ws)
+    _track(request, ws)
     _bound_buffers(request, settings.buffer_bytes)
     closed = asyncio.Event()
     sub = ctx.notifier.subscribe(reader.id)
     drainer = asyncio.create_task(_drain_client(ws, closed))
     too_slow = False
+    refused: HubError | None = None
     try:
         while not closed.is_set() and not ws.closed:
             while True:
-                page = await mailbox.inbox(ctx, reader, cursor, PAGE)
+                page = await mailbox.stream_page(ctx, reader.id, cursor, PAGE)
                 for item in page.items:
                     await _send(ws, item, settings.send_timeout_seconds)
                     cursor = item["cursor"]
@@ -141,6 +148,8 @@ async def stream(request: web.Request) -> web.StreamResponse:
                 task.cancel()
     except _TooSlow:
         too_slow = True
+    except (AuthenticationError, Forbidden) as exc:  # no longer allowed (suspended, revoked...)
+        refused = exc
     except (ConnectionResetError, asyncio.CancelledError):
         pass
     finally:
@@ -155,9 +164,25 @@ async def stream(request: web.Request) -> web.StreamResponse:
                 reader.id, cursor, settings.send_timeout_seconds,
             )  # fmt: skip
             await _close_too_slow(request, ws)
-        elif not ws.closed:
-            await ws.close()
+        else:
+            await _close(ws, reader.id, refused)
     return ws
+
+
+def _track(request: web.Request, ws: web.WebSocketResponse) -> None:
+    if OPEN_STREAMS in request.app:
+        request.app[OPEN_STREAMS].add(ws)
+
+
+async def _close(ws: web.WebSocketResponse, participant: str, refused: HubError | None) -> None:
+    """Close normally, or with 1008 and the refusal's code when the policy refused the reader."""
+    if ws.closed:
+        return
+    if refused is None:
+        await ws.close()
+        return
+    log.info("closed the stream of %s: %s", participant, refused.code)
+    await ws.close(code=WSCloseCode.POLICY_VIOLATION, message=refused.code.encode())
 
 
 def _bound_buffers(request: web.Request, size: int) -> None:

@@ -10,9 +10,13 @@ from typing import Any, Literal
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from crypto.b64 import b64u_encode
+from crypto.errors import CryptoError
 from crypto.keys import RecipientKey, VerifyKey
-from hub.errors import Conflict, InvalidRequest, NotFound
+from crypto.strictjson import loads
+from hub.errors import Conflict, InvalidRequest, MalformedRequest, NotFound
+from hub.policy.authorize import Action
 from hub.policy.groups import Member
+from hub.services.access import authorize
 from hub.services.context import HubContext
 from hub.storage import audit
 from hub.storage import participants as store
@@ -60,6 +64,7 @@ async def _audit(
 
 
 async def enrol(ctx: HubContext, actor: Member, raw: bytes) -> dict[str, Any]:
+    await authorize(ctx, actor, Action.ADMIN, subject="enrol")
     verified = verify_certificate(raw, ctx.authority)
     cert = verified.certificate
     now = ctx.now()
@@ -91,6 +96,7 @@ async def enrol(ctx: HubContext, actor: Member, raw: bytes) -> dict[str, Any]:
 
 
 async def rotate(ctx: HubContext, actor: Member, participant: str, raw: bytes) -> dict[str, Any]:
+    await authorize(ctx, actor, Action.ADMIN, subject=participant)
     verified = verify_certificate(raw, ctx.authority)
     cert = verified.certificate
     if cert.sub != participant:
@@ -130,9 +136,28 @@ _NEXT: dict[str, Status] = {
 }
 
 
+async def change_status(
+    ctx: HubContext, actor: Member, participant: str, raw: bytes
+) -> dict[str, Any]:
+    """``POST /v1/admin/participants/{id}/status``: the admin's ``{"action": ...}`` body."""
+    await authorize(ctx, actor, Action.ADMIN, subject=participant)
+    try:
+        doc = loads(raw, what="request body", max_bytes=1024)
+    except CryptoError as exc:
+        raise MalformedRequest(str(exc)) from None
+    action = doc.get("action")
+    if action not in ("suspend", "reinstate", "revoke") or set(doc) != {"action"}:
+        raise InvalidRequest('the body must be {"action": "suspend" | "reinstate" | "revoke"}')
+    return await set_status(ctx, actor, participant, action)
+
+
 async def set_status(
     ctx: HubContext, actor: Member, participant: str, action: StatusAction
 ) -> dict[str, Any]:
+    """Suspend, reinstate or revoke ``participant``. Takes effect everywhere at once: every
+    request asks the policy with the participant's current status, and the participant's open
+    streams, in every hub process, are woken to ask it again (and close)."""
+    await authorize(ctx, actor, Action.ADMIN, subject=participant)
     now = ctx.now()
     async with ctx.engine.begin() as conn:
         row = await store.get_participant(conn, participant)
@@ -143,14 +168,18 @@ async def set_status(
         await store.set_status(conn, participant, _NEXT[action], now)
         if action == "revoke":
             await store.revoke_keys(conn, participant, now)
+        if action != "reinstate":
+            await store.close_console_sessions(conn, participant)
         await _audit(
             conn, ctx, actor, f"participant.{_NEXT[action]}", participant, country=row.country
         )
+    ctx.notifier.notify([participant])  # its streams, here and in the other hub processes
     return {"id": participant, "status": _NEXT[action]}
 
 
-async def records(ctx: HubContext, scope: str | None, after: int, limit: int) -> dict[str, Any]:
-    """Audit metadata; ``scope`` is a country for a scoped auditor, None for everything."""
+async def records(ctx: HubContext, reader: Member, after: int, limit: int) -> dict[str, Any]:
+    """Audit metadata: a country-scoped auditor's country only, everything for a global one."""
+    scope = (await authorize(ctx, reader, Action.AUDIT)).country
     async with ctx.reader.connect() as conn:
         rows = await audit.records(conn, after=after, limit=max(1, min(limit, 1000)), country=scope)
     items = [

@@ -21,8 +21,9 @@ from crypto.keys import check_key_id
 from crypto.merkle import consistency_plan, inclusion_plan, leaf_hash, verify_consistency
 from crypto.note import Checkpoint, sign_checkpoint
 from hub.errors import HubError, InvalidRequest, Kind, NotFound
-from hub.policy.decisions import audit_scope
+from hub.policy.authorize import Action, LogEntry
 from hub.policy.groups import Member
+from hub.services.access import authorize
 from hub.services.context import HubContext
 from hub.storage import envelopes, log
 from hub.storage import participants as store
@@ -83,6 +84,13 @@ async def latest(ctx: HubContext, *, fresh: bool = False) -> SignedCheckpoint:
     return SignedCheckpoint(stored.size, stored.root, stored.note)
 
 
+async def checkpoint(ctx: HubContext, reader: Member, *, fresh: bool = False) -> SignedCheckpoint:
+    """:func:`latest` for a participant: anyone reads it; auditors and admins may ask for a fresh
+    one (``fresh``)."""
+    await authorize(ctx, reader, Action.LOG_SIGN if fresh else Action.LOG_READ)
+    return await latest(ctx, fresh=fresh)
+
+
 async def sign(ctx: HubContext) -> SignedCheckpoint:
     """Sign a checkpoint of the current tree (or return the last one if the tree has not grown)."""
     async with ctx.engine.begin() as conn:
@@ -119,7 +127,7 @@ async def entries(ctx: HubContext, reader: Member, start: int, end: int) -> dict
     """The entries ``[start, end)`` the reader may see, at most :data:`MAX_ENTRIES` indexes and
     :data:`MAX_ENTRIES_BYTES` bytes (always at least one entry). The answer's ``end`` is where the
     page stops: every visible entry below it is in the page, and the next page starts there."""
-    scope = audit_scope(reader)
+    scope = (await authorize(ctx, reader, Action.AUDIT)).country
     if start < 0 or end < start:
         raise InvalidRequest("need 0 <= start <= end")
     end = min(end, start + MAX_ENTRIES)
@@ -145,22 +153,24 @@ async def _tree_size(conn: AsyncConnection, size: int | None) -> int:
     return size
 
 
-async def _may_see(conn: AsyncConnection, reader: Member, entry: bytes) -> bool:
-    """Auditors in scope; any participant for key events; a message's sender and recipients."""
+async def _may_see(ctx: HubContext, conn: AsyncConnection, reader: Member, entry: bytes) -> None:
+    """Ask the policy (``log.entry``): auditors in scope; any participant for key events; a
+    message's sender and recipients. Raises ``log.not_found`` (as for a missing entry)."""
     doc = json.loads(entry)
-    if reader.role == "auditor":
-        scope = audit_scope(reader)
-        return scope is None or scope in doc.get("countries", [])
-    if doc.get("event") in KEY_EVENTS:
-        return True
-    if doc.get("event") in MESSAGE_EVENTS and isinstance(doc.get("subject"), str):
+    event = doc.get("event")
+    parties: frozenset[str] | None = None
+    if event in MESSAGE_EVENTS and isinstance(doc.get("subject"), str):
         row = await envelopes.envelope_by_mid(conn, doc["subject"])
-        if row is None:
-            return False
-        if row.sender_id == reader.id:
-            return True
-        return await envelopes.delivery(conn, row.seq or 0, reader.id) is not None
-    return False
+        if row is not None:
+            addressed = await envelopes.delivery(conn, row.seq or 0, reader.id) is not None
+            parties = frozenset({row.sender_id} | ({reader.id} if addressed else set()))
+    countries = doc.get("countries", [])
+    resource = LogEntry(
+        event=str(event),
+        countries=frozenset(c for c in countries if isinstance(c, str)),
+        parties=parties,
+    )
+    await authorize(ctx, reader, Action.LOG_ENTRY, resource, subject=str(doc.get("subject")))
 
 
 async def inclusion(
@@ -169,6 +179,7 @@ async def inclusion(
     """The inclusion proof of entry ``index`` (or of message ``mid``'s acceptance) in the tree of
     ``size``. One connection, one read transaction: the size, the entry and the proof's subtrees
     are read together (a proof costs one round of queries, not three connections)."""
+    await authorize(ctx, reader, Action.LOG_READ)  # the log's size is read before the entry
     # A hidden entry is answered exactly like a missing one: no existence oracle for message ids.
     missing = NotFound(
         "no log entry for this message" if mid is not None else "no log entry at this index",
@@ -190,8 +201,10 @@ async def inclusion(
             if stored is None:
                 raise missing
             entry = stored
-        if not await _may_see(conn, reader, entry):
-            raise missing
+        try:
+            await _may_see(ctx, conn, reader, entry)
+        except NotFound:
+            raise missing from None
         if index >= tree_size:
             raise InvalidRequest(f"entry {index} is not in a tree of size {tree_size}")
         return await _proof_for(conn, index, tree_size, entry)
@@ -207,6 +220,22 @@ async def _proof_for(conn: AsyncConnection, index: int, size: int, entry: bytes)
         "entry": b64u_encode(entry),
         "proof": _b64(proof),
     }
+
+
+async def key_proof_for(
+    ctx: HubContext, reader: Member, kid: str, size: int | None
+) -> dict[str, Any]:
+    """:func:`key_proof` for a participant (public metadata: any participant the policy lets in)."""
+    await authorize(ctx, reader, Action.LOG_READ)
+    return await key_proof(ctx, kid, size)
+
+
+async def consistency_for(
+    ctx: HubContext, reader: Member, first: int, second: int
+) -> dict[str, Any]:
+    """:func:`consistency` for a participant (public metadata)."""
+    await authorize(ctx, reader, Action.LOG_READ)
+    return await consistency(ctx, first, second)
 
 
 async def key_proof(ctx: HubContext, kid: str, size: int | None) -> dict[str, Any]:

@@ -9,7 +9,9 @@ from __future__ import annotations
 from typing import Any
 
 from hub.errors import NotFound
-from hub.policy.groups import group_names, members
+from hub.policy.authorize import Action
+from hub.policy.groups import Member, group_names, members
+from hub.services.access import authorize
 from hub.services.context import HubContext
 from hub.storage import participants as store
 
@@ -30,14 +32,16 @@ def _entry(row: store.ParticipantRow, keys: list[store.KeyRow]) -> dict[str, Any
     }
 
 
-async def listing(ctx: HubContext) -> dict[str, Any]:
+async def listing(ctx: HubContext, reader: Member) -> dict[str, Any]:
+    await authorize(ctx, reader, Action.DIRECTORY)
     async with ctx.reader.connect() as conn:
         rows = await store.list_participants(conn)
         entries = [_entry(r, await store.keys_of(conn, r.id)) for r in rows]
     return {"participants": entries}
 
 
-async def entry(ctx: HubContext, participant: str) -> dict[str, Any]:
+async def entry(ctx: HubContext, reader: Member, participant: str) -> dict[str, Any]:
+    await authorize(ctx, reader, Action.DIRECTORY)
     async with ctx.reader.connect() as conn:
         row = await store.get_participant(conn, participant)
         if row is None:
@@ -45,11 +49,13 @@ async def entry(ctx: HubContext, participant: str) -> dict[str, Any]:
         return _entry(row, await store.keys_of(conn, participant))
 
 
-async def groups(ctx: HubContext) -> dict[str, Any]:
+async def groups(ctx: HubContext, reader: Member) -> dict[str, Any]:
+    await authorize(ctx, reader, Action.DIRECTORY)
     return {"groups": list(group_names(ctx.policy.current))}
 
 
-async def group(ctx: HubContext, name: str) -> dict[str, Any]:
+async def group(ctx: HubContext, reader: Member, name: str) -> dict[str, Any]:
+    await authorize(ctx, reader, Action.DIRECTORY)
     async with ctx.reader.connect() as conn:
         everyone = await ctx.directory.members(conn)
     found = members(ctx.policy.current, name, everyone.values())

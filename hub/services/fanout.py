@@ -170,6 +170,12 @@ class PgFanout(Notifier):
         with contextlib.suppress(asyncio.CancelledError):
             await task
 
+    def wake_everyone(self) -> None:
+        super().wake_everyone()
+        if self._task is not None:
+            self._everyone = True  # published as "*": every process wakes all its streams
+            self._kick.set()
+
     def notify(self, participants: Iterable[str]) -> None:
         wanted = list(participants)  # may be a generator: read it once
         super().notify(wanted)

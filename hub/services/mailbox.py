@@ -11,19 +11,29 @@ from dataclasses import dataclass
 from typing import Any
 
 from crypto.b64 import b64u_encode
-from hub.errors import NotFound
-from hub.policy.decisions import can_read_envelope
+from hub.errors import AuthenticationError
+from hub.policy.authorize import Action, Envelope, envelope_not_found
 from hub.policy.groups import Member
-from hub.services.audit import record_denial
+from hub.services.access import authorize
 from hub.services.context import HubContext
 from hub.storage import envelopes, mailbox
 
+__all__ = [
+    "MAX_PAGE",
+    "Page",
+    "envelope_not_found",
+    "fetch",
+    "inbox",
+    "item_json",
+    "open_stream",
+    "status",
+    "stream_page",
+]
+
 MAX_PAGE = 500
-
-
-def envelope_not_found() -> NotFound:
-    """The answer for a missing envelope and for one the caller may not see: the same."""
-    return NotFound("no such envelope for you", code="envelope.not_found")
+# What a message id nobody holds is, to the policy: an envelope with no parties. Asking the policy
+# about it refuses it with the very error (and the same denial record) a hidden envelope gets.
+_NOBODY = Envelope(sender="", recipients=frozenset())
 
 
 def item_json(item: mailbox.MailboxItem) -> dict[str, Any]:
@@ -61,41 +71,61 @@ class Page:
 
 
 async def inbox(ctx: HubContext, reader: Member, after: int, limit: int) -> Page:
+    """The reader's mailbox items after cursor ``after``."""
+    await authorize(ctx, reader, Action.MAILBOX)
     limit = max(1, min(limit, MAX_PAGE))
     async with ctx.reader.connect() as conn:
         items = await mailbox.items_after(conn, reader.id, after, limit)
     return Page([item_json(i) for i in items], items[-1].cursor if items else after)
 
 
+async def open_stream(ctx: HubContext, reader: Member) -> None:
+    """Whether ``reader`` may open its WebSocket stream: asked before the upgrade, so a refusal
+    is an HTTP problem (403), not a stream that opens and closes."""
+    await authorize(ctx, reader, Action.MAILBOX)
+
+
+async def stream_page(ctx: HubContext, participant: str, after: int, limit: int) -> Page:
+    """:func:`inbox` for an open WebSocket stream: the participant is read again from the
+    directory (one version read when nothing changed) and the policy asked again on every page,
+    so a suspension, a revocation or a suspended country stops an open stream at its next wake-up
+    (the admin service and a policy reload wake the streams concerned at once)."""
+    async with ctx.reader.connect() as conn:
+        reader = await ctx.directory.member(conn, participant)
+    if reader is None:  # pragma: no cover - participants are never deleted
+        raise AuthenticationError("this participant is no longer enrolled", code="auth.revoked")
+    return await inbox(ctx, reader, after, limit)
+
+
+def _parties(row: envelopes.EnvelopeRow | None, recipients: set[str]) -> Envelope:
+    return _NOBODY if row is None else Envelope(row.sender_id, frozenset(recipients))
+
+
 async def fetch(ctx: HubContext, reader: Member, mid: str) -> bytes:
-    """The exact envelope bytes, for its sender and its recipients only."""
+    """The exact envelope bytes, for its sender and its recipients only.
+
+    A missing envelope and a hidden one take the same path: the same two reads (the deliveries are
+    read for a missing envelope too, under a sequence number no envelope has), the same policy
+    decision, the same denial record, the same error.
+    """
     async with ctx.reader.connect() as conn:
         row = await envelopes.envelope_by_mid(conn, mid)
-        recipients = (
-            {d.recipient_id for d in await envelopes.deliveries_of(conn, row.seq or 0)}
-            if row is not None
-            else set()
-        )
-    if row is None:
-        raise envelope_not_found()
-    if not can_read_envelope(reader, row.sender_id, recipients):
-        await record_denial(
-            ctx, actor=reader, action="envelope.fetch", reason="not_addressed", subject=mid
-        )
+        deliveries = await envelopes.deliveries_of(conn, row.seq if row and row.seq else 0)
+    resource = _parties(row, {d.recipient_id for d in deliveries})
+    await authorize(ctx, reader, Action.FETCH, resource, subject=mid)
+    if row is None:  # pragma: no cover - the policy refused it above
         raise envelope_not_found()
     return row.raw
 
 
 async def status(ctx: HubContext, reader: Member, mid: str) -> dict[str, Any]:
-    """Per-recipient delivery state, for the sender."""
+    """Per-recipient delivery state, for the sender (same path for missing and hidden)."""
     async with ctx.reader.connect() as conn:
         row = await envelopes.envelope_by_mid(conn, mid)
-        deliveries = await envelopes.deliveries_of(conn, row.seq or 0) if row else []
-    if row is None or row.sender_id != reader.id:
-        if row is not None:
-            await record_denial(
-                ctx, actor=reader, action="envelope.status", reason="not_sender", subject=mid
-            )
+        deliveries = await envelopes.deliveries_of(conn, row.seq if row and row.seq else 0)
+    resource = _parties(row, {d.recipient_id for d in deliveries})
+    await authorize(ctx, reader, Action.STATUS, resource, subject=mid)
+    if row is None:  # pragma: no cover - the policy refused it above
         raise envelope_not_found()
     return {
         "mid": mid,

@@ -26,6 +26,8 @@ class Metrics:
             "pgs_nonce_writer_batches": "Nonce group commits.",
             "pgs_nonce_writer_items": "Nonces acknowledged after a group commit.",
             "pgs_nonce_writer_failed_batches": "Nonce group commits that failed.",
+            "pgs_policy_decisions_total": "Policy decisions, by action and outcome (allowed or"
+            " the refusal's code).",
         }
 
     def inc(self, name: str, value: float = 1, **labels: str) -> None:

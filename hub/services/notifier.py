@@ -65,6 +65,11 @@ class Notifier:
             for sub in subs:
                 sub.wake()
 
+    def wake_everyone(self) -> None:
+        """Every stream looks again, here and (:class:`~hub.services.fanout.PgFanout`) in the
+        other hub processes: after a change that may refuse any of them (a policy reload)."""
+        self.wake_all()
+
     @property
     def connections(self) -> int:
         return sum(len(s) for s in self._subs.values())

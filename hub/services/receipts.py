@@ -6,9 +6,10 @@ import hashlib
 from typing import Any
 
 from crypto.b64 import b64u_encode
-from hub.errors import Forbidden, InvalidRequest, NotFound
+from hub.errors import Forbidden, InvalidRequest
+from hub.policy.authorize import Action, Envelope, envelope_not_found
 from hub.policy.groups import Member
-from hub.services.audit import record_denial
+from hub.services.access import authorize
 from hub.services.context import HubContext
 from hub.storage import audit, envelopes, receipts
 from protocols.receipts import MAX_RECEIPT_BYTES, read_receipt, verify_receipt
@@ -24,12 +25,15 @@ async def record(ctx: HubContext, caller: Member, mid: str, raw: bytes) -> dict[
     async with ctx.reader.connect() as conn:
         author, key = await ctx.directory.signer(conn, signed.kid)
         row = await envelopes.envelope_by_mid(conn, mid)
-        delivery = await envelopes.delivery(conn, row.seq or 0, caller.id) if row else None
-    if row is None or delivery is None:
-        await record_denial(
-            ctx, actor=caller, action="receipt.record", reason="not_addressed", subject=mid
-        )
-        raise NotFound("no such envelope for you", code="envelope.not_found")
+        # Read for a missing envelope too (no envelope has sequence number 0): the same work.
+        delivery = await envelopes.delivery(conn, row.seq if row and row.seq else 0, caller.id)
+    # The caller's own delivery row is what makes it a recipient; the policy decides on it, and
+    # refuses a missing envelope and one not addressed to the caller alike.
+    addressed = frozenset({caller.id}) if delivery is not None else frozenset()
+    resource = Envelope(sender=row.sender_id if row else "", recipients=addressed)
+    await authorize(ctx, caller, Action.RECEIPT, resource, subject=mid)
+    if row is None:  # pragma: no cover - the policy refused it above
+        raise envelope_not_found()
     if author.id != caller.id or claimed.by != caller.id:
         raise Forbidden(
             "a receipt must be signed by and name its sender", code="receipt.impersonation"

@@ -30,8 +30,10 @@ from crypto.b64 import b64u_encode
 from crypto.envelope import envelope_digest
 from crypto.strictjson import dumps
 from hub.errors import Conflict, Forbidden, HubError, TooLarge
+from hub.policy.authorize import Action, Submission
 from hub.policy.decisions import check_can_send
 from hub.policy.groups import Member, members
+from hub.services.access import decide
 from hub.services.audit import record_denial
 from hub.services.context import HubContext
 from hub.services.directory_cache import DirectorySnapshot
@@ -89,11 +91,15 @@ def _acceptance(
 
 
 async def _existing(
-    ctx: HubContext, conn: AsyncConnection, mid: str, digest: bytes
+    ctx: HubContext, conn: AsyncConnection, sender: Member, header: RoutingHeader, digest: bytes
 ) -> Acceptance | None:
-    row = await envelopes.envelope_by_mid(conn, mid)
+    row = await envelopes.envelope_by_mid(conn, header.mid)
     if row is None:
         return None
+    # Whose id it is, is the policy's to decide: another participant's message id is refused like
+    # an impersonation (403 sender.impersonation), never answered 409, which would say it exists.
+    resource = Submission(header.sender.id, header.kind, stored_sender=row.sender_id)
+    decide(ctx, sender, Action.SUBMIT, resource)
     if not hmac.compare_digest(row.sha256, digest):
         raise Conflict(
             "a different envelope with this message id was already accepted",
@@ -118,13 +124,17 @@ def _recipients(
 async def _resubmission(
     ctx: HubContext, sender: Member, header: RoutingHeader, digest: bytes
 ) -> Acceptance | None:
-    """The original acceptance if this message id is stored; 409 if with other bytes, 403 if the
-    signer is not the stored sender."""
-    async with ctx.reader.connect() as conn:
-        previous = await _existing(ctx, conn, header.mid, digest)
-    if previous is not None and sender.id != header.sender.id:
-        raise Forbidden("a participant may only send as itself", code="sender.impersonation")
-    return previous
+    """The original acceptance if this message id is stored by this sender; 409 if with other
+    bytes; 403 ``sender.impersonation`` (recorded as a denial) if the id is another's or the
+    header names another sender."""
+    try:
+        async with ctx.reader.connect() as conn:
+            return await _existing(ctx, conn, sender, header, digest)
+    except Forbidden as exc:
+        await record_denial(
+            ctx, actor=sender, action="envelope.submit", reason=exc.code, subject=header.mid
+        )
+        raise
 
 
 async def _current_directory(ctx: HubContext) -> DirectorySnapshot:
@@ -165,6 +175,7 @@ async def submit(ctx: HubContext, raw: bytes) -> Acceptance:
             verify_parsed(unverified, header, key)  # one Ed25519 verification authenticates all
             recipients, group = _recipients(ctx, directory.members, header)
             authenticated = True
+            decide(ctx, sender, Action.SUBMIT, Submission(header.sender.id, header.kind))
             check_can_send(ctx.policy.current, sender, header, recipients, group, now)
         except Exception as exc:
             if recheck:

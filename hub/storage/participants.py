@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from typing import Final
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -25,6 +25,7 @@ from hub.storage.tables import (
     KeyUse,
     Role,
     Status,
+    console_sessions,
     directory_version,
     participant_keys,
     participants,
@@ -215,6 +216,14 @@ async def revoke_keys(conn: AsyncConnection, pid: str, now: int) -> int:
         update(participant_keys)
         .where(participant_keys.c.participant_id == pid, participant_keys.c.state != "revoked")
         .values(state="revoked", retired_at=func.coalesce(participant_keys.c.retired_at, now))
+    )
+    return result.rowcount
+
+
+async def close_console_sessions(conn: AsyncConnection, pid: str) -> int:
+    """End every console session of the participant (suspension, revocation); how many."""
+    result = await conn.execute(
+        delete(console_sessions).where(console_sessions.c.participant_id == pid)
     )
     return result.rowcount
 

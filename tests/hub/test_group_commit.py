@@ -29,7 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from crypto.keys import DecryptionKey, SigningKey
 from crypto.merkle import leaf_hash, root_from_leaves
 from hub.enrolment import SYSTEM, certify
-from hub.errors import Conflict
+from hub.errors import Conflict, Forbidden
 from hub.policy.model import load_policy
 from hub.server.app import create_app_for
 from hub.server.problems import database_problem
@@ -215,12 +215,16 @@ async def test_the_same_message_id_twice_fails_only_its_own_caller(world: World)
     assert ctx.envelope_writer.batches < len(batch)
 
 
-async def test_another_participants_message_id_is_a_conflict(world: World) -> None:
+async def test_another_participants_message_id_is_refused_as_an_impersonation(
+    world: World,
+) -> None:
+    """The writer finds the id taken; the answer must not say so (issue 12: it was a 409
+    ``envelope.id_conflict``, an existence oracle): it is refused like an impersonation."""
     ctx = world.ctx
     first = await submission.submit(ctx, world.seal(NG, GH))
-    with pytest.raises(Conflict) as refused:
+    with pytest.raises(Forbidden) as refused:
         await submission.submit(ctx, world.seal(GH, NG, mid=first.mid))
-    assert refused.value.code == "envelope.id_conflict"
+    assert refused.value.code == "sender.impersonation"
 
 
 async def sqlite_out_of_pages(conn: AsyncConnection) -> None:

@@ -1,7 +1,9 @@
-"""What each console page shows, for whom: the reader's view (pages and scope) and read-only
-gathering of page data from :mod:`hub.storage.stats`.
+"""The web console's services: what each page shows, for whom, read through the same policy
+function as the API (:func:`hub.services.access.authorize`) and gathered read-only from
+:mod:`hub.storage.stats`. The console (``hub/console/``) parses, calls one of these and renders;
+it never looks at a role or a status itself.
 
-Who sees what (enforced here, on the server):
+Who sees what (decided by :mod:`hub.policy.authorize`, the ``console.*`` actions):
 
 ==============================  ==========================================================
 reader                          pages and data
@@ -9,9 +11,13 @@ reader                          pages and data
 WCO participant                 traffic, log, audit, directory; every country
 auditor, global (WCO, no scope) traffic, log, audit, directory; every country
 auditor, country-scoped         traffic, log, audit, directory; messages involving its country
-NCP                             log (messages it sent or received), directory
+NCP                             log (messages it sent or received, and of each only its
+                                own delivery state unless it is the sender), directory
 admin                           audit, directory
 ==============================  ==========================================================
+
+A participant that is suspended, revoked or of a suspended country is refused every page, its
+console session included (:func:`sign_in` is asked again on every request).
 """
 
 from __future__ import annotations
@@ -25,8 +31,9 @@ from crypto.errors import CryptoError, ProofError
 from crypto.merkle import consistency_plan, verify_consistency
 from crypto.note import NoteVerifier, verify_checkpoint
 from hub.errors import Forbidden
-from hub.policy.decisions import audit_scope
-from hub.policy.groups import ACTIVE, Member
+from hub.policy.authorize import CONSOLE_PAGES, Action, Envelope, Grant, allowed
+from hub.policy.groups import Member
+from hub.services.access import authorize
 from hub.services.context import HubContext
 from hub.storage import log as log_store
 from hub.storage import stats as store
@@ -34,6 +41,7 @@ from protocols.codelists import wco_members, wco_regions
 
 TRAFFIC, LOG, AUDIT, DIRECTORY = "traffic", "log", "audit", "directory"
 PAGES = (TRAFFIC, LOG, AUDIT, DIRECTORY)
+_ACTIONS = dict(zip(PAGES, CONSOLE_PAGES, strict=True))
 PAGE_SIZE = 25
 CSV_MAX_ROWS = 10_000
 HISTORY = 20
@@ -41,7 +49,8 @@ HISTORY = 20
 
 @dataclass(frozen=True)
 class Viewer:
-    """A signed-in participant and what the console may show it."""
+    """A signed-in participant and the pages the policy lets it open (for the navigation; each
+    page's service function asks the policy again)."""
 
     member: Member
     pages: tuple[str, ...]
@@ -53,19 +62,13 @@ class Viewer:
             raise Forbidden("this page is not for this participant", code="console.forbidden")
 
 
-def viewer_for(member: Member) -> Viewer:
-    """The view of an active participant; raises ``console.forbidden`` for any other."""
-    if member.status != ACTIVE:
-        raise Forbidden("this participant is not active", code="console.forbidden")
-    if member.role == "wco":
-        return Viewer(member, PAGES)
-    if member.role == "auditor":
-        return Viewer(member, PAGES, country=audit_scope(member))
-    if member.role == "ncp":
-        return Viewer(member, (LOG, DIRECTORY), participant=member.id)
-    if member.role == "admin":
-        return Viewer(member, (AUDIT, DIRECTORY))
-    raise Forbidden("unknown role", code="console.forbidden")
+async def sign_in(ctx: HubContext, member: Member) -> Viewer:
+    """The console view of ``member``, if the policy lets it sign in (a link, a session, each
+    request); raises ``participant.suspended``, ``country.suspended``, ``console.forbidden``..."""
+    grant = await authorize(ctx, member, Action.CONSOLE_SIGN_IN)
+    policy = ctx.policy.current
+    pages = tuple(p for p in PAGES if allowed(policy, member, _ACTIONS[p]))
+    return Viewer(member, pages, country=grant.country, participant=grant.participant)
 
 
 @dataclass(frozen=True)
@@ -80,16 +83,17 @@ class Query:
     mid: str | None = None
 
 
-def selection(viewer: Viewer, query: Query) -> store.Selection:
-    """The reader's query narrowed to its view; another country's data is refused outright."""
-    if viewer.country is not None and query.country not in (None, viewer.country):
+def selection(grant: Grant, query: Query) -> store.Selection:
+    """The reader's query narrowed to what the policy granted; another country's data is refused
+    outright."""
+    if grant.country is not None and query.country not in (None, grant.country):
         raise Forbidden("another country's data", code="console.other_country")
     return store.Selection(
         start=query.start,
         end=query.end,
         kind=query.kind,
-        countries=tuple(c for c in (viewer.country, query.country) if c is not None),
-        participants=tuple(p for p in (viewer.participant, query.participant) if p is not None),
+        countries=tuple(c for c in (grant.country, query.country) if c is not None),
+        participants=tuple(p for p in (grant.participant, query.participant) if p is not None),
         mid=query.mid,
     )
 
@@ -112,8 +116,7 @@ class Traffic:
 
 
 async def traffic(ctx: HubContext, viewer: Viewer, query: Query) -> Traffic:
-    viewer.require(TRAFFIC)
-    sel = selection(viewer, query)
+    sel = selection(await authorize(ctx, viewer.member, Action.CONSOLE_TRAFFIC), query)
     async with ctx.reader.connect() as conn:
         per_day = await store.per_day_and_kind(conn, sel)
         by_country = await store.per_sender_country(conn, sel)
@@ -150,8 +153,7 @@ class LogPage:
 async def message_log(
     ctx: HubContext, viewer: Viewer, query: Query, *, offset: int, limit: int = PAGE_SIZE
 ) -> LogPage:
-    viewer.require(LOG)
-    sel = selection(viewer, query)
+    sel = selection(await authorize(ctx, viewer.member, Action.CONSOLE_LOG), query)
     async with ctx.reader.connect() as conn:
         total = await store.count_messages(conn, sel)
         rows = await store.messages(conn, sel, offset=offset, limit=limit)
@@ -159,6 +161,22 @@ async def message_log(
     page = LogPage(total, offset, rows)
     for d in found:
         page.deliveries.setdefault(d.envelope_seq, []).append(d)
+    # Whose delivery and read state the reader may see, row by row: a recipient only its own, the
+    # sender every recipient's (the policy's delivery.read).
+    policy = ctx.policy.current
+    for row in rows:
+        listed = page.deliveries.get(row.seq, [])
+        recipients = frozenset(d.recipient_id for d in listed)
+        page.deliveries[row.seq] = [
+            d
+            for d in listed
+            if allowed(
+                policy,
+                viewer.member,
+                Action.DELIVERY,
+                Envelope(row.sender_id, recipients, recipient=d.recipient_id),
+            )
+        ]
     return page
 
 
@@ -180,7 +198,7 @@ def checkpoint_signature_ok(note: str, verifier: NoteVerifier, origin: str) -> b
 async def checkpoint_history(ctx: HubContext, viewer: Viewer) -> list[CheckedCheckpoint]:
     """The newest checkpoints, each with its signature checked and a consistency proof (from the
     stored subtrees) verified against the next older one."""
-    viewer.require(AUDIT)
+    await authorize(ctx, viewer.member, Action.CONSOLE_AUDIT)
     verifier = NoteVerifier.for_key(ctx.log_origin, ctx.log_key.public)
     async with ctx.reader.connect() as conn:
         rows = await store.checkpoints(conn, HISTORY)
@@ -218,7 +236,7 @@ class Directory:
 
 
 async def directory(ctx: HubContext, viewer: Viewer) -> Directory:
-    viewer.require(DIRECTORY)
+    await authorize(ctx, viewer.member, Action.CONSOLE_DIRECTORY)
     async with ctx.reader.connect() as conn:
         people = await store.directory(conn)
         keys = await store.keys(conn)
