@@ -38,7 +38,10 @@ def init_home(home: Path, name: str, logs: list[str], *, port: int = DEFAULT_POR
         raise ConfigError(f"{home} already holds a witness (its key is never overwritten)")
     parsed = [_log_key(value) for value in logs]
     key = SigningKey.generate()
-    cosigner = Cosigner(name, key)  # checks the name
+    try:
+        cosigner = Cosigner(name, key)  # checks the name
+    except CryptoError as exc:
+        raise ConfigError(f"the witness name is not valid: {exc}") from None
     home.mkdir(parents=True, exist_ok=True)
     path = home / KEY_FILE
     path.write_bytes(private_pem(key, None))
