@@ -165,7 +165,7 @@ class Witnessing:
             )
             try:
                 async with self._http().post(f"{endpoint.url}/add-checkpoint", data=body) as resp:
-                    answer = await resp.content.read(MAX_ANSWER_BYTES + 1)
+                    answer = await _read_capped(resp, MAX_ANSWER_BYTES)
                     status, content_type = resp.status, resp.content_type
             except (aiohttp.ClientError, TimeoutError, OSError) as exc:
                 last_error = exc
@@ -217,6 +217,16 @@ def _verified_line(
         if verifier.name in opened.cosigned:
             return line
     raise WitnessRefused("no cosignature in its answer verifies under its configured key")
+
+
+async def _read_capped(resp: aiohttp.ClientResponse, cap: int) -> bytes:
+    """The answer's body, at most ``cap`` + 1 bytes of it (more is refused by the caller)."""
+    chunks: list[bytes] = []
+    size = 0
+    while size <= cap and (chunk := await resp.content.read(cap + 1 - size)):
+        chunks.append(chunk)
+        size += len(chunk)
+    return b"".join(chunks)
 
 
 def _size(answer: bytes) -> int | None:

@@ -31,9 +31,22 @@ def _problem(status: int, code: str, detail: str) -> web.Response:
     )
 
 
+async def _body(request: web.Request) -> bytes | None:
+    """The request body, read up to :data:`MAX_BODY` bytes (None when it is longer), whatever
+    Content-Length claims."""
+    chunks: list[bytes] = []
+    size = 0
+    while chunk := await request.content.read(64 * 1024):
+        size += len(chunk)
+        if size > MAX_BODY:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
 async def add_checkpoint(request: web.Request) -> web.Response:
-    body = await request.content.read(MAX_BODY + 1)
-    if len(body) > MAX_BODY:
+    body = await _body(request)
+    if body is None:
         return _problem(413, "witness.too_large", f"the request is larger than {MAX_BODY} bytes")
     try:
         line = await request.app[WITNESS].add_checkpoint(body)
@@ -51,7 +64,7 @@ async def health(request: web.Request) -> web.Response:
 
 
 def create_app(config: WitnessConfig) -> web.Application:
-    app = web.Application(client_max_size=MAX_BODY)
+    app = web.Application(client_max_size=MAX_BODY + 1)
     cosigner = load_cosigner(config)
 
     async def resources(app: web.Application) -> AsyncIterator[None]:

@@ -46,17 +46,21 @@ NG, GH, AUDITOR, GH_AUDITOR = "NG-NCP-LAGOS", "GH-NCP-ACCRA", "WCO-AUDIT", "GH-A
 BATCH = 270  # enough alerts for a full level-0 tile and a level-1 tile
 
 
-def go_verifier(tmp: Path) -> Path:
-    """Build the Go checker from Debian's golang-go and golang-golang-x-mod-dev (no download)."""
+async def build_go_verifier(tmp: Path, cache: Path) -> Path:
+    """Build the Go checker from Debian's golang-go and golang-golang-x-mod-dev (no download);
+    started first, it compiles while the hubs and witnesses work."""
     go = shutil.which("go")
     if go is None or not Path("/usr/share/gocode/src/golang.org/x/mod/sumdb/note").is_dir():
         pytest.fail("needs Go and x/mod: apt-get install golang-go golang-golang-x-mod-dev")
     binary = tmp / "gowitness"
     env = {**os.environ, "GO111MODULE": "off", "GOPATH": "/usr/share/gocode",
-           "GOCACHE": str(tmp / "gocache"), "GOFLAGS": ""}  # fmt: skip
-    subprocess.run(  # noqa: S603 - the system's Go on our own test program
-        [go, "build", "-o", str(binary), str(GO_SOURCE)], env=env, check=True, cwd=tmp
-    )
+           "GOCACHE": str(cache), "GOFLAGS": ""}  # fmt: skip
+    build = await asyncio.create_subprocess_exec(
+        go, "build", "-o", str(binary), str(GO_SOURCE), env=env, cwd=tmp,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+    )  # fmt: skip
+    output, _ = await build.communicate()
+    assert build.returncode == 0, output.decode()
     return binary
 
 
@@ -132,7 +136,12 @@ async def tile(client: HubClient, path: str) -> bytes:
     return (await client.request("GET", f"/v1/audit/tlog/{path}"))[1]
 
 
-async def test_witnessed_log(tmp_path: Path) -> None:  # noqa: PLR0915 - one story, told in order
+async def test_witnessed_log(tmp_path: Path, pytestconfig: pytest.Config) -> None:  # noqa: PLR0915
+    """One story, told in order."""
+    assert pytestconfig.cache is not None
+    go_build = asyncio.ensure_future(
+        build_go_verifier(tmp_path, pytestconfig.cache.mkdir("pgs-gocache"))
+    )
     home = tmp_path / "hub"
     authority = write_home(home, port=free_port())
     logkey = str(tomllib.loads((home / CONFIG_FILE).read_text())["log"]["verifier_key"])
@@ -261,7 +270,7 @@ async def test_witnessed_log(tmp_path: Path) -> None:  # noqa: PLR0915 - one sto
         (files / "checkpoint").write_bytes(note)
         (files / "logkey").write_text(logkey + "\n")
         (files / "witnesses").write_text("\n".join(keys) + "\n")
-        checker = go_verifier(tmp_path)
+        checker = await go_build
         ran = subprocess.run([checker, files], capture_output=True, text=True, check=False)  # noqa: S603
         assert ran.returncode == 0, ran.stderr
         assert ran.stdout.splitlines() == [*(f"cosigned {n}" for n in sorted(NAMES)),
@@ -305,6 +314,8 @@ async def test_witnessed_log(tmp_path: Path) -> None:  # noqa: PLR0915 - one sto
         # --- the witness's own refusals, on requests signed with the log's key ---------------
         await witness_refusals(home, urls[0], logkey)
     finally:
+        go_build.cancel()  # a build still running when the story stopped early
+        await asyncio.gather(go_build, return_exceptions=True)
         for running in hubs:
             assert running.stop() == 0, running.log.read_text()
         codes = [stop(w) for w in witnesses]
@@ -343,5 +354,6 @@ async def witness_refusals(home: Path, url: str, logkey: str) -> None:
         )))[0] == 404  # fmt: skip
         assert (await post(encode_add_checkpoint(size + 9, [], grown)))[0] == 400
         assert (await post(b"old 1\nnot a proof\n\n" + grown))[0] == 400
+        assert (await post(b"old 0\n\n" + b"x" * 400_000))[0] == 413
         # None of that moved the witness: it still holds the same size.
         assert (await post(encode_add_checkpoint(0, [], signed)))[2] == f"{size}\n"
