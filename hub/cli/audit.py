@@ -248,7 +248,8 @@ async def verify(
         opened = open_cosigned(
             result.note.encode("utf-8"), [verifier], hub.witness_policy.cosigners
         )
-        out.print(t("witness.quorum_ok", resolve(), names=", ".join(sorted(opened.cosigned))))
+        names = ", ".join(sorted(opened.cosigned))
+        out.print(t("witness.quorum_ok", resolve(), names=names), markup=False)
     if result.previous_size is None:
         out.print("first verification of this log by this auditor")
     else:

@@ -356,7 +356,8 @@ async def get(
         tlog_proof.write_bytes(
             make_tlog_proof(accepted.index, accepted.proof, bundle.checkpoint, accepted.entry)
         )
-        out.print(t("witness.proof_written", resolve(), index=accepted.index, path=tlog_proof))
+        written = t("witness.proof_written", resolve(), index=accepted.index, path=tlog_proof)
+        out.print(written, markup=False)
     out.print(
         f"evidence for {mid} written to {output}: {len(bundle.receipts)} receipt(s), "
         f"log entry {bundle.accepted.index}"
@@ -424,7 +425,8 @@ def _check_tlog_proof(
         fail(f"the tlog proof does not verify [{exc.code}] {exc}", 3)
     if proof.index != accepted.index:
         fail("the tlog proof is of another entry than the bundle's acceptance", 3)
-    out.print(t("witness.proof_ok", resolve(), index=proof.index, size=opened.checkpoint.size))
+    size = opened.checkpoint.size
+    out.print(t("witness.proof_ok", resolve(), index=proof.index, size=size), markup=False)
 
 
 @evidence.command("verify")

@@ -52,8 +52,8 @@ def init(home: Path | None, name: str, log_keys: tuple[str, ...], port: int) -> 
         cosigner = init_home(folder, name, list(log_keys), port=port)
     except ConfigError as exc:
         fail(f"[{exc.code}] {exc}")
-    out.print(t("witness.created", lang, home=folder, config=CONFIG_FILE))
-    out.print(t("witness.key_is", lang))
+    out.print(t("witness.created", lang, home=folder, config=CONFIG_FILE), markup=False)
+    out.print(t("witness.key_is", lang), markup=False)
     click.echo(cosigner.verifier.encode())
 
 

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import aiohttp
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from crypto.errors import CryptoError
 from crypto.merkle import consistency_plan
@@ -118,13 +119,18 @@ class Witnessing:
             await asyncio.wait_for(asyncio.shield(task), self.wait_seconds)
 
     async def _round(self, ctx: HubContext, size: int) -> None:
-        async with ctx.reader.connect() as conn:
-            row = await log.checkpoint_at(conn, size)
-            have = await log.cosignatures(conn, size)
-        if row is None:
-            return
-        missing = [e for e in self.endpoints if e.verifier.name not in have]
-        await asyncio.gather(*(self._witness(ctx, e, row) for e in missing))
+        """Ask every witness that has not cosigned the checkpoint of ``size``. A round runs in the
+        background: whatever goes wrong is logged (the next housekeeping tick tries again)."""
+        try:
+            async with ctx.reader.connect() as conn:
+                row = await log.checkpoint_at(conn, size)
+                have = await log.cosignatures(conn, size)
+            if row is None:
+                return
+            missing = [e for e in self.endpoints if e.verifier.name not in have]
+            await asyncio.gather(*(self._witness(ctx, e, row) for e in missing))
+        except (SQLAlchemyError, OSError) as exc:  # the database is briefly away
+            log_.warning("witness round for checkpoint %d stopped: %s", size, type(exc).__name__)
 
     async def _witness(
         self, ctx: HubContext, endpoint: WitnessEndpoint, row: log.CheckpointRow
@@ -142,10 +148,13 @@ class Witnessing:
                 type(exc).__name__,
             )
             return
-        async with ctx.engine.begin() as conn:
-            await log.save_cosignature(
-                conn, size=row.size, witness=endpoint.verifier.name, line=line, at=ctx.now()
-            )
+        try:
+            async with ctx.engine.begin() as conn:
+                await log.save_cosignature(
+                    conn, size=row.size, witness=endpoint.verifier.name, line=line, at=ctx.now()
+                )
+        except IntegrityError:  # another hub process stored this witness's cosignature first
+            return
 
     async def _proof(self, ctx: HubContext, old: int, new: int) -> list[bytes]:
         plan = consistency_plan(old, new)
