@@ -96,14 +96,13 @@ async def _cosignatures(ctx: HubContext, size: int) -> dict[str, str]:
 
 
 async def with_cosignatures(ctx: HubContext, checkpoint: SignedCheckpoint) -> SignedCheckpoint:
-    """``checkpoint`` with the witnesses' cosignatures; when some are missing and a round on it is
-    running, after waiting for it (``[witnessing] wait_seconds`` at most). Submissions never
+    """``checkpoint`` with the witnesses' cosignatures stored for it (also those of witnesses no
+    longer configured: they stay valid); when some are missing and a round on it is running,
+    after waiting for it (``[witnessing] wait_seconds`` at most). Submissions never
     come here: only readers of the checkpoint wait."""
     witnessing = ctx.witnessing
-    if witnessing is None or not witnessing.endpoints:
-        return checkpoint
     lines = await _cosignatures(ctx, checkpoint.size)
-    if len(lines) < len(witnessing.endpoints):
+    if witnessing is not None and len(lines) < len(witnessing.endpoints):
         await witnessing.wait_for(ctx, checkpoint.size)
         lines = await _cosignatures(ctx, checkpoint.size)
     return replace(checkpoint, cosignatures="".join(lines[name] for name in sorted(lines)))
