@@ -11,7 +11,6 @@ offline tlog-proof files next to evidence bundles, and each of the witness's ref
 from __future__ import annotations
 
 import asyncio
-import os
 import shutil
 import subprocess
 import sys
@@ -27,9 +26,11 @@ from crypto.merkle import leaf_hash
 from crypto.note import Checkpoint, parse_verifier_key, sign_checkpoint, verify_checkpoint
 from crypto.tiles import decode_bundle, decode_tile, tiles_of
 from crypto.tlog_proof import verify_tlog_proof
-from crypto.witness import encode_add_checkpoint, parse_policy
+from crypto.witness import encode_add_checkpoint, open_cosigned, parse_policy
 from hub import keystore
 from hub.client import HubClient, HubClientError, TrustError
+from hub.client.audit import StateFile
+from hub.client.audit import audit as run_audit
 from hub.enrolment import bootstrap_admin
 from hub.home import CONFIG_FILE, HUB_KEY_DIR, LOG_KEY_FILE, POLICY_FILE, write_home
 from hub.storage.migrate import upgrade
@@ -38,30 +39,10 @@ from protocols.messages.common import MessageKind, Tlp
 from tests.e2e.harness import ADMIN, RunningHub, free_port, start_hub, wait_healthy
 from tests.e2e.messages import example
 from tests.e2e.test_audit_tools import connection, pgs
+from tests.interop.golang import build_gowitness, run_gowitness, write_tlog
 
-REPO = Path(__file__).resolve().parents[2]
-GO_SOURCE = REPO / "tests" / "interop" / "gowitness" / "main.go"
 NAMES = ("witness.ng.example", "witness.gh.example", "witness.cm.example")
 NG, GH, AUDITOR, GH_AUDITOR = "NG-NCP-LAGOS", "GH-NCP-ACCRA", "WCO-AUDIT", "GH-AUDIT"
-BATCH = 270  # enough alerts for a full level-0 tile and a level-1 tile
-
-
-async def build_go_verifier(tmp: Path, cache: Path) -> Path:
-    """Build the Go checker from Debian's golang-go and golang-golang-x-mod-dev (no download);
-    started first, it compiles while the hubs and witnesses work."""
-    go = shutil.which("go")
-    if go is None or not Path("/usr/share/gocode/src/golang.org/x/mod/sumdb/note").is_dir():
-        pytest.fail("needs Go and x/mod: apt-get install golang-go golang-golang-x-mod-dev")
-    binary = tmp / "gowitness"
-    env = {**os.environ, "GO111MODULE": "off", "GOPATH": "/usr/share/gocode",
-           "GOCACHE": str(cache), "GOFLAGS": ""}  # fmt: skip
-    build = await asyncio.create_subprocess_exec(
-        go, "build", "-o", str(binary), str(GO_SOURCE), env=env, cwd=tmp,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
-    )  # fmt: skip
-    output, _ = await build.communicate()
-    assert build.returncode == 0, output.decode()
-    return binary
 
 
 async def wait_witness(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
@@ -140,7 +121,7 @@ async def test_witnessed_log(tmp_path: Path, pytestconfig: pytest.Config) -> Non
     """One story, told in order."""
     assert pytestconfig.cache is not None
     go_build = asyncio.ensure_future(
-        build_go_verifier(tmp_path, pytestconfig.cache.mkdir("pgs-gocache"))
+        build_gowitness(tmp_path, pytestconfig.cache.mkdir("pgs-gocache"))
     )
     home = tmp_path / "hub"
     authority = write_home(home, port=free_port())
@@ -153,8 +134,6 @@ async def test_witnessed_log(tmp_path: Path, pytestconfig: pytest.Config) -> Non
     )  # fmt: skip
     assert all(r.code == 0 for r in made), [r.line() for r in made]
     keys = [r.out.strip().splitlines()[-1] for r in made]
-    shown = await pgs("witness", "key", "--home", homes[0])
-    assert shown.out.strip() == keys[0]
     ports = [free_port() for _ in homes]
     urls = [f"http://127.0.0.1:{p}" for p in ports]
     witnesses = [start_witness(h, p) for h, p in zip(homes, ports, strict=True)]
@@ -175,7 +154,11 @@ async def test_witnessed_log(tmp_path: Path, pytestconfig: pytest.Config) -> Non
     hubs: list[RunningHub] = []
     try:
         started = zip(urls, witnesses, homes, strict=True)
-        await asyncio.gather(*(wait_witness(u, p, h / "witness.log") for u, p, h in started))
+        shown, *_ = await asyncio.gather(
+            pgs("witness", "key", "--home", homes[0]),
+            *(wait_witness(u, p, h / "witness.log") for u, p, h in started),
+        )
+        assert shown.out.strip() == keys[0]
         hub = await hub_on(home, f"sqlite+aiosqlite:///{tmp_path / 'a.db'}", authority)
         hubs.append(hub)
         for pid, role, scope in ((AUDITOR, "auditor", None), (GH_AUDITOR, "auditor", "GH"),
@@ -215,8 +198,11 @@ async def test_witnessed_log(tmp_path: Path, pytestconfig: pytest.Config) -> Non
         for country in ("CI", "SN", "ML", "BF", "NE", "TG", "BJ", "GN", "GM", "LR"):
             await fork.enrol(f"{country}-NCP-FORK", "ncp")
         # Without a witness policy the forked view verifies: nothing tells the two apart ...
-        blind = await pgs("audit", "verify", *connection(fork, AUDITOR), "--state", tmp_path / "b")
-        assert blind.code == 0, blind.line()
+        async with fork.client(AUDITOR) as reader:
+            blind = await run_audit(
+                reader, parse_verifier_key(logkey), StateFile(tmp_path / "b"), scope=None
+            )
+        assert blind.checkpoint.size > 6
         # ... with it, the fork has no cosignature: the witnesses saw the other tree.
         refused = await pgs(
             "audit", "verify", *connection(fork, AUDITOR), "--state", tmp_path / "b2",
@@ -236,12 +222,10 @@ async def test_witnessed_log(tmp_path: Path, pytestconfig: pytest.Config) -> Non
             with pytest.raises(TrustError, match="needs 2 of ng, gh, cm"):
                 await fooled.recipient_key("CI-NCP-FORK")
 
-        # --- tiles: more than 256 entries, read as generic tooling would -------------------------
-        await alerts(hub, BATCH)
+        # --- tiles, read as generic tooling would (level-1 tiles: tests/hub/test_tiles_service.py)
         async with hub.client(AUDITOR) as auditor, hub.client(GH_AUDITOR) as scoped:
             note = await tile(auditor, "checkpoint")
             checkpoint = verify_checkpoint(note, parse_verifier_key(logkey))
-            assert checkpoint.size > 256  # a full level-0 tile and a partial level-1 tile
             files = tmp_path / "tlog"
             entries: list[bytes] = []
             for t in tiles_of(checkpoint.size):
@@ -255,32 +239,31 @@ async def test_witnessed_log(tmp_path: Path, pytestconfig: pytest.Config) -> Non
                       for h in decode_tile((files / t.path()).read_bytes(), t)]  # fmt: skip
             assert level0 == [leaf_hash(e) for e in entries]
             # A country's auditor reads hash tiles, never a bundle that mixes countries.
-            assert await tile(scoped, "tile/0/000") == (files / "tile/0/000").read_bytes()
+            level0 = f"tile/0/000.p/{checkpoint.size}"
+            assert await tile(scoped, level0) == (files / level0).read_bytes()
             with pytest.raises(HubClientError) as denied:
-                await tile(scoped, "tile/entries/000")
+                await tile(scoped, f"tile/entries/000.p/{checkpoint.size}")
             assert (denied.value.status, denied.value.code) == (403, "tiles.entries_forbidden")
             for path, status, code in (
                 ("tile/0/0000", 422, "tiles.bad_path"),
                 ("tile/0/x001/000", 404, "tiles.not_found"),
-                (f"tile/0/001.p/{checkpoint.size - 255}", 404, "tiles.not_found"),
+                (f"tile/0/000.p/{checkpoint.size + 1}", 404, "tiles.not_found"),
+                ("tile/entries/000", 404, "tiles.not_found"),  # not full yet
             ):
                 with pytest.raises(HubClientError) as bad:
                     await tile(auditor, path)
                 assert (bad.value.status, bad.value.code) == (status, code), path
-        (files / "checkpoint").write_bytes(note)
-        (files / "logkey").write_text(logkey + "\n")
-        (files / "witnesses").write_text("\n".join(keys) + "\n")
+        write_tlog(files, note, logkey, keys)
         checker = await go_build
-        ran = subprocess.run([checker, files], capture_output=True, text=True, check=False)  # noqa: S603
-        assert ran.returncode == 0, ran.stderr
-        assert ran.stdout.splitlines() == [*(f"cosigned {n}" for n in sorted(NAMES)),
-                                           f"ok {checkpoint.size}"], ran.stdout  # fmt: skip
-        tampered = files / "tile/0/000"
+        code, out, err = await run_gowitness(checker, files)
+        assert code == 0, err
+        assert out.splitlines() == [*(f"cosigned {n}" for n in sorted(NAMES)),
+                                    f"ok {checkpoint.size}"], out  # fmt: skip
+        tampered = files / level0
         data = bytearray(tampered.read_bytes())
         data[5] ^= 1
         tampered.write_bytes(bytes(data))
-        broken = subprocess.run([checker, files], capture_output=True, text=True, check=False)  # noqa: S603
-        assert broken.returncode == 1, broken.stdout
+        assert (await run_gowitness(checker, files))[0] == 1
 
         # --- evidence with an offline tlog proof ---------------------------------------------
         bundle, proof = tmp_path / "evidence.json", tmp_path / "alert.tlog-proof"
@@ -304,12 +287,14 @@ async def test_witnessed_log(tmp_path: Path, pytestconfig: pytest.Config) -> Non
         # --- 2 of 3: one witness down, the next checkpoint is still accepted -----------------
         assert stop(witnesses[2]) == 0
         await alerts(hub, 3)
-        again = await pgs(
-            "audit", "verify", *connection(hub, AUDITOR), "--state", state,
-            "--witness-policy", policy,
-        )  # fmt: skip
-        assert again.code == 0, again.line()
-        assert f"cosigned by {NAMES[1]}, {NAMES[0]}" in again.out
+        async with hub.client(AUDITOR) as reader:
+            again = await run_audit(
+                reader, parse_verifier_key(logkey), StateFile(state), scope=None,
+                policy=parse_policy(policy.read_bytes()),
+            )  # fmt: skip
+        cosigners = parse_policy(policy.read_bytes()).cosigners
+        witnessed = open_cosigned(again.note.encode(), [parse_verifier_key(logkey)], cosigners)
+        assert sorted(witnessed.cosigned) == sorted(NAMES[:2])
 
         # --- the witness's own refusals, on requests signed with the log's key ---------------
         await witness_refusals(home, urls[0], logkey)
@@ -338,7 +323,7 @@ async def witness_refusals(home: Path, url: str, logkey: str) -> None:
         assert (status, kind) == (409, "text/x.tlog.size"), text
         size = int(text)
         assert text == f"{size}\n"
-        assert size > BATCH
+        assert size > 6
         other_root = sign_checkpoint(Checkpoint(origin, size, b"\x02" * 32), origin, log_signer)
         assert (await post(encode_add_checkpoint(size, [], other_root)))[0] == 409
         grown = sign_checkpoint(Checkpoint(origin, size + 5, b"\x03" * 32), origin, log_signer)

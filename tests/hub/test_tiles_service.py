@@ -5,18 +5,24 @@ cosignature rows (``hub.storage.log``) a checkpoint is published with."""
 
 from __future__ import annotations
 
+import asyncio
+from pathlib import Path
+
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from crypto.keys import SigningKey
 from crypto.merkle import InMemoryTree, leaf_hash
+from crypto.note import NoteVerifier
 from crypto.tiles import Tile, decode_bundle, decode_tile, tiles_of
+from crypto.witness import Cosigner
 from hub.errors import Forbidden, InvalidRequest, NotFound
 from hub.policy.groups import Member
 from hub.policy.model import load_policy
 from hub.services import auditlog, tiles
 from hub.services.context import HubContext, PolicyHolder
 from hub.storage import audit, log
+from tests.interop.golang import build_gowitness, run_gowitness, write_tlog
 
 
 def member(pid: str, role: str, scope: str | None = None) -> Member:
@@ -53,10 +59,14 @@ async def ctx(engine: AsyncEngine) -> HubContext:
     return context
 
 
-async def test_tiles_of_the_signed_tree(ctx: HubContext) -> None:
-    """One log per database (building it is most of the cost): what tiles hold, who reads
-    them, what is not served, and the cosignature rows."""
+async def test_tiles_of_the_signed_tree(
+    ctx: HubContext, tmp_path: Path, pytestconfig: pytest.Config
+) -> None:
+    """One log per database (building it is most of the cost): what tiles hold, as our tree and
+    as Go's sumdb/tlog see them, who reads them, what is not served, and the cosignature rows."""
+    assert pytestconfig.cache is not None
     await tiles_are_the_signed_trees_hashes_and_entries(ctx)
+    await go_reads_the_tiles(ctx, tmp_path, pytestconfig.cache.mkdir("pgs-gocache"))
     await who_reads_what(ctx)
     await nothing_beyond_the_signed_tree(ctx)
     await cosignature_rows(ctx)
@@ -81,6 +91,24 @@ async def tiles_are_the_signed_trees_hashes_and_entries(ctx: HubContext) -> None
             assert decode_tile(data, t) == expected
     note = await tiles.checkpoint(ctx)
     assert note.startswith(b"pgs-hub.test/log\n300\n")
+
+
+async def go_reads_the_tiles(ctx: HubContext, tmp_path: Path, cache: Path) -> None:
+    """Go's tlog.TileHashReader checks each tile against the cosigned checkpoint, including the
+    partial level-1 tile, and each bundled entry against its tile hash."""
+    build = asyncio.ensure_future(build_gowitness(tmp_path, cache))
+    folder = tmp_path / "tlog"
+    for t in tiles_of(300):
+        (folder / t.path()).parent.mkdir(parents=True, exist_ok=True)
+        (folder / t.path()).write_bytes(await tiles.tile(ctx, GLOBAL, t.path()[5:]))
+    note = await tiles.checkpoint(ctx)
+    witness = Cosigner("witness.test", SigningKey.generate())
+    cosigned = note + witness.cosign(note[: note.rfind(b"\n\n") + 1], 1_767_225_600).encode()
+    log_key = NoteVerifier.for_key(ctx.log_origin, ctx.log_key.public).encode()
+    write_tlog(folder, cosigned, log_key, [witness.verifier.encode()])
+    code, out, err = await run_gowitness(await build, folder)
+    assert code == 0, err
+    assert out.splitlines() == ["cosigned witness.test", "ok 300"]
 
 
 async def who_reads_what(ctx: HubContext) -> None:
