@@ -6,10 +6,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
 from crypto.keys import SigningKey
 from crypto.note import NoteVerifier
-from crypto.witness import Cosigner
+from crypto.witness import Cosigner, parse_cosigner_key
+from hub.cli import main
 from hub.errors import ConfigError
 from hub.home import CONFIG_FILE, load_config, write_home
 from hub.witness.home import init_home, load_cosigner
@@ -73,3 +75,24 @@ def test_a_witness_home(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="name is not valid"):
         init_home(tmp_path / "w3", "a witness", [LOG])
     assert not (tmp_path / "w3").exists()
+
+
+def test_the_witness_commands(tmp_path: Path) -> None:
+    """`pgs witness init` then `key` print the same verifier key; errors are one line, in French
+    when asked."""
+    runner = CliRunner()
+    home = tmp_path / "w"
+    made = runner.invoke(
+        main, ["witness", "init", "--home", str(home), "--name", "w.gh.example", "--log-key", LOG],
+        env={"PGS_LANG": "fr"},
+    )  # fmt: skip
+    assert made.exit_code == 0, made.output
+    assert "témoin créé dans" in made.output
+    assert "[witnessing]" in made.output
+    shown = runner.invoke(main, ["witness", "key", "--home", str(home)])
+    assert shown.output.strip() == made.output.strip().splitlines()[-1]
+    assert parse_cosigner_key(shown.output.strip()).name == "w.gh.example"
+    again = runner.invoke(main, ["witness", "init", "--home", str(home), "--name", "w.gh.example"])
+    assert again.exit_code == 1
+    missing = runner.invoke(main, ["witness", "serve", "--home", str(tmp_path / "none")])
+    assert missing.exit_code == 1
