@@ -83,6 +83,7 @@ class HubConfig:
     # and how long a checkpoint request waits for the round on a new checkpoint (docs/audit-log.md).
     witnesses: tuple[tuple[str, str], ...] = ()
     witness_wait_seconds: float = 5.0
+    witness_ca: Path | None = None  # CA bundle for https witnesses (default: the system's)
 
     @property
     def hub_key_dir(self) -> Path:
@@ -172,6 +173,11 @@ def load_config(home: Path, *, database_url: str | None = None) -> HubConfig:
         witnesses=_witnesses(_table(doc, "witnessing")),
         witness_wait_seconds=_seconds(
             _table(doc, "witnessing"), "wait_seconds", 5.0, 0.0, 60.0, section="witnessing"
+        ),
+        witness_ca=(
+            home / str(_table(doc, "witnessing")["ca_bundle"])
+            if _table(doc, "witnessing").get("ca_bundle")
+            else None
         ),
     )
 

@@ -74,9 +74,19 @@ def key(home: Path | None) -> None:
 @HOME_OPTION
 @click.option("--host", help="Address to listen on (default: from witness.toml).")
 @click.option("--port", type=click.IntRange(0, 65535), help="Port (default: from witness.toml).")
-def serve(home: Path | None, host: str | None, port: int | None) -> None:
-    """Run the witness (POST /add-checkpoint) until Ctrl-C or SIGTERM."""
+@click.option("--tls-cert", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.option("--tls-key", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+def serve(
+    home: Path | None,
+    host: str | None,
+    port: int | None,
+    tls_cert: Path | None,
+    tls_key: Path | None,
+) -> None:
+    """Run the witness (POST /add-checkpoint) until Ctrl-C or SIGTERM; with --tls-cert and
+    --tls-key over HTTPS (or behind a reverse proxy or a c2sp.org/https-bastion)."""
     import fcntl
+    import ssl
 
     from aiohttp import web
 
@@ -95,20 +105,24 @@ def serve(home: Path | None, host: str | None, port: int | None) -> None:
         fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except OSError:
         fail(t("witness.busy", lang, home=folder))
+    if (tls_cert is None) != (tls_key is None):
+        fail("give both --tls-cert and --tls-key, or neither")
+    context = None
+    if tls_cert is not None and tls_key is not None:
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(tls_cert, tls_key)
+    scheme = "https" if context else "http"
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     listen_host = host or config.host
     listen_port = config.port if port is None else port
+    url = f"{scheme}://{listen_host}:{listen_port}"
     web.run_app(
         app,
         host=listen_host,
         port=listen_port,
+        ssl_context=context,
         access_log=None,
         print=lambda _: out.print(
-            t(
-                "witness.listening",
-                lang,
-                name=config.name,
-                url=f"http://{listen_host}:{listen_port}",
-            )
+            t("witness.listening", lang, name=config.name, url=url), markup=False
         ),
     )

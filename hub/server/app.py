@@ -178,7 +178,9 @@ def create_app(config: HubConfig) -> web.Application:
                 log_origin=config.log_origin,
                 notifier=fanout if fanout is not None else Notifier(),
                 witnessing=(
-                    Witnessing.from_config(config.witnesses, config.witness_wait_seconds)
+                    Witnessing.from_config(
+                        config.witnesses, config.witness_wait_seconds, config.witness_ca
+                    )
                     if config.witnesses
                     else None
                 ),

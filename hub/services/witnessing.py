@@ -19,7 +19,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import ssl
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import aiohttp
@@ -61,19 +63,29 @@ class WitnessRefused(Exception):
     """A witness will not cosign this checkpoint (its answer says why)."""
 
 
+class WitnessAhead(WitnessRefused):
+    """The witness already cosigned a larger tree of this log (another hub process submitted a
+    newer checkpoint first): nothing is wrong, this one is simply old."""
+
+
 @dataclass
 class Witnessing:
     """The configured witnesses and the rounds in flight (one per checkpoint size)."""
 
     endpoints: list[WitnessEndpoint]
     wait_seconds: float = 5.0
+    ssl_context: ssl.SSLContext | None = None  # for https witnesses with a private CA
     _rounds: dict[int, asyncio.Task[None]] = field(default_factory=dict)
     _started: dict[int, float] = field(default_factory=dict)
     _session: aiohttp.ClientSession | None = None
 
     @classmethod
-    def from_config(cls, witnesses: tuple[tuple[str, str], ...], wait: float) -> Witnessing:
-        return cls([WitnessEndpoint(url, parse_cosigner_key(key)) for url, key in witnesses], wait)
+    def from_config(
+        cls, witnesses: tuple[tuple[str, str], ...], wait: float, ca: Path | None = None
+    ) -> Witnessing:
+        context = ssl.create_default_context(cafile=str(ca)) if ca is not None else None
+        endpoints = [WitnessEndpoint(url, parse_cosigner_key(key)) for url, key in witnesses]
+        return cls(endpoints, wait, context)
 
     async def close(self) -> None:
         for task in self._rounds.values():
@@ -88,8 +100,9 @@ class Witnessing:
 
     def _http(self) -> aiohttp.ClientSession:
         if self._session is None:
+            connector = aiohttp.TCPConnector(ssl=self.ssl_context or True)
             self._session = aiohttp.ClientSession(
-                timeout=aiohttp.ClientTimeout(total=REQUEST_TIMEOUT)
+                connector=connector, timeout=aiohttp.ClientTimeout(total=REQUEST_TIMEOUT)
             )
         return self._session
 
@@ -137,6 +150,9 @@ class Witnessing:
     ) -> None:
         try:
             line = await self._submit(ctx, endpoint, row)
+        except WitnessAhead as exc:
+            log_.info("witness %s skipped checkpoint %d: %s", endpoint.url, row.size, exc)
+            return
         except WitnessRefused as exc:
             log_.warning("witness %s refused checkpoint %d: %s", endpoint.url, row.size, exc)
             return
@@ -191,7 +207,7 @@ class Witnessing:
                     raise WitnessRefused("the checkpoint conflicts with the one it cosigned")
                 if theirs > row.size:
                     endpoint.known_size = theirs
-                    raise WitnessRefused(f"it has already cosigned a larger tree ({theirs})")
+                    raise WitnessAhead(f"it has already cosigned a larger tree ({theirs})")
                 old = theirs
                 continue
             if status >= 500:

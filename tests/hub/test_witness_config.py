@@ -33,13 +33,14 @@ def test_witnesses_are_read_in_order(tmp_path: Path) -> None:
     other = Cosigner("witness.ng.example", SigningKey.generate()).verifier.encode()
     home = home_with(
         tmp_path,
-        "\n[witnessing]\nwait_seconds = 2.5\n"
+        '\n[witnessing]\nwait_seconds = 2.5\nca_bundle = "witness-ca.pem"\n'
         f'[[witnessing.witness]]\nurl = "http://w1.example/"\nkey = "{KEY}"\n'
         f'[[witnessing.witness]]\nurl = "https://w2.example"\nkey = "{other}"\n',
     )
     config = load_config(home)
     assert config.witnesses == (("http://w1.example", KEY), ("https://w2.example", other))
     assert config.witness_wait_seconds == 2.5
+    assert config.witness_ca == home / "witness-ca.pem"
     assert load_config(home_with(tmp_path / "none", "")).witnesses == ()
 
 
