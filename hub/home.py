@@ -267,7 +267,16 @@ def write_home(home: Path, *, port: int) -> SigningKey:
         "# from its cursor when it reconnects.\n"
         "# send_timeout_seconds = 30\n"
         "# Bytes one stream may have written but not yet sent, in the hub and in its socket.\n"
-        "# buffer_bytes = 65536\n",
+        "# buffer_bytes = 65536\n"
+        "\n"
+        "# Witnesses (c2sp.org/tlog-witness) that cosign each new checkpoint: member\n"
+        "# administrations running `pgs witness serve`; their keys come from `pgs witness key`.\n"
+        "# [witnessing]\n"
+        "# wait_seconds = 5          # how long a checkpoint reader waits for their cosignatures\n"
+        '# ca_bundle = "witness-ca.pem"\n'
+        "# [[witnessing.witness]]\n"
+        '# url = "https://witness.gh.example"\n'
+        '# key = "witness.gh.example+1a2b3c4d+BA..."\n',
         encoding="utf-8",
     )
     return authority

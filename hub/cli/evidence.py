@@ -525,3 +525,63 @@ def verify(
         return
     _print_report(report)
     out.print("[bold green]evidence verified[/]")
+
+
+@evidence.command("verify-proof")
+@click.argument("proof", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@LOG_KEY_OPTION
+@click.option(
+    "--witness-policy",
+    envvar="PGS_WITNESS_POLICY",
+    default=None,
+    help="Pinned witness policy (c2sp.org/tlog-policy): the checkpoint must be cosigned by a"
+    " quorum of its witnesses ($PGS_WITNESS_POLICY).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the proven entry as JSON.")
+def verify_proof(proof: Path, log_key: str, witness_policy: str | None, as_json: bool) -> None:
+    """Check a C2SP tlog-proof file offline (from `pgs evidence get --tlog-proof`): the entry it
+    carries is at its index of a checkpoint signed by the pinned log key and, with a policy,
+    cosigned by a quorum of witnesses. Exit status 0, 3 when it proves nothing, 1 unreadable."""
+    from crypto.errors import CryptoError
+    from crypto.tlog_proof import verify_tlog_proof
+    from hub.i18n import resolve, t
+
+    verifier = load_log_key(log_key)
+    policy = load_witness_policy(witness_policy)
+    try:
+        data = proof.read_bytes()
+    except OSError as exc:
+        fail(f"cannot read {proof}: {exc.strerror}")
+    try:
+        opened, parsed, entry = verify_tlog_proof(
+            data, log=verifier, policy=policy, now=int(time.time())
+        )
+    except CryptoError as exc:
+        fail(f"the tlog proof does not verify [{exc.code}] {exc}", 3)
+    try:
+        doc = json.loads(entry)
+    except ValueError:
+        doc = None
+    if as_json:
+        click.echo(
+            json.dumps(
+                {
+                    "index": parsed.index,
+                    "checkpoint": {
+                        "origin": opened.checkpoint.origin,
+                        "size": opened.checkpoint.size,
+                    },
+                    "cosigned_by": sorted(opened.cosigned),
+                    "entry": doc,
+                },
+                ensure_ascii=False,
+            )
+        )
+        return
+    size = opened.checkpoint.size
+    out.print(t("witness.proof_ok", resolve(), index=parsed.index, size=size), markup=False)
+    if isinstance(doc, dict):
+        out.print(f"{doc.get('event')} {doc.get('subject')} by {doc.get('actor')}", markup=False)
+    if policy is not None:
+        names = ", ".join(sorted(opened.cosigned))
+        out.print(t("witness.quorum_ok", resolve(), names=names), markup=False)

@@ -6,10 +6,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
+from click.testing import CliRunner, Result
 
 from crypto.keys import SigningKey
-from crypto.note import NoteVerifier
+from crypto.merkle import InMemoryTree, leaf_hash
+from crypto.note import Checkpoint, NoteVerifier, sign_checkpoint
+from crypto.tlog_proof import make_tlog_proof
 from crypto.witness import Cosigner, parse_cosigner_key
 from hub.cli import main
 from hub.errors import ConfigError
@@ -97,3 +99,41 @@ def test_the_witness_commands(tmp_path: Path) -> None:
     assert again.exit_code == 1
     missing = runner.invoke(main, ["witness", "serve", "--home", str(tmp_path / "none")])
     assert missing.exit_code == 1
+
+
+def test_verify_proof_offline(tmp_path: Path) -> None:
+    """`pgs evidence verify-proof`: a tlog-proof file checked with the log key and a 2-of-3
+    witness policy only; one cosignature is not enough; an altered entry proves nothing."""
+    log_key = SigningKey.generate()
+    origin = "pgs-hub.test/log"
+    verifier = NoteVerifier.for_key(origin, log_key.public).encode()
+    witnesses = [Cosigner(f"w{i}.example", SigningKey.generate()) for i in range(3)]
+    entries = [b'{"event":"envelope.accepted","subject":"m%d","actor":"NG-NCP-LAGOS"}' % i
+               for i in range(5)]  # fmt: skip
+    tree = InMemoryTree([leaf_hash(e) for e in entries])
+    note = sign_checkpoint(Checkpoint(origin, 5, tree.root()), origin, log_key)
+    text = note[: note.rfind(b"\n\n") + 1]
+    policy = tmp_path / "policy"
+    policy.write_text(
+        "".join(f"witness {w.name} {w.verifier.encode()}\n" for w in witnesses)
+        + "group all3 2 w0.example w1.example w2.example\nquorum all3\n"
+    )
+    runner = CliRunner()
+
+    def check(name: str, cosigners: list[Cosigner], entry: bytes) -> Result:
+        lines = "".join(w.cosign(text, 1_767_225_600) for w in cosigners).encode()
+        path = tmp_path / name
+        path.write_bytes(make_tlog_proof(3, tree.inclusion_proof(3), note + lines, entry))
+        args = ["evidence", "verify-proof", str(path), "--log-key", verifier]
+        return runner.invoke(main, [*args, "--witness-policy", str(policy)])
+
+    good = check("good", witnesses[:2], entries[3])
+    assert good.exit_code == 0, good.output
+    assert "entry 3 is in the checkpoint of 5 entries" in good.output
+    assert "envelope.accepted m3 by NG-NCP-LAGOS" in good.output
+    one = check("one", witnesses[:1], entries[3])
+    assert one.exit_code == 3
+    assert "[witness_policy.no_quorum]" in one.output
+    altered = check("altered", witnesses, entries[3].replace(b"m3", b"m4"))
+    assert altered.exit_code == 3
+    assert "[merkle.bad_proof]" in altered.output
