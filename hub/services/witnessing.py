@@ -49,6 +49,8 @@ RETRY_PAUSE = 0.5  # seconds before asking again after a 5xx or a network error
 REQUEST_TIMEOUT = 10.0
 MAX_ANSWER_BYTES = 64 * 1024
 SIZE_CONTENT_TYPE = "text/x.tlog.size"
+ANSWERS_METRIC = "pgs_witness_answers_total"
+ANSWERS_HELP = "Witness rounds, by witness and outcome (cosigned, refused, unreachable, ahead)."
 RETRY_ROUND_SECONDS = 20.0  # a checkpoint's round is run again at most this often (missing ones)
 
 
@@ -148,13 +150,17 @@ class Witnessing:
     async def _witness(
         self, ctx: HubContext, endpoint: WitnessEndpoint, row: log.CheckpointRow
     ) -> None:
+        name = endpoint.verifier.name
+        ctx.metrics.help.setdefault(ANSWERS_METRIC, ANSWERS_HELP)
         try:
             line = await self._submit(ctx, endpoint, row)
         except WitnessAhead as exc:
             log_.info("witness %s skipped checkpoint %d: %s", endpoint.url, row.size, exc)
+            ctx.metrics.inc(ANSWERS_METRIC, witness=name, outcome="ahead")
             return
         except WitnessRefused as exc:
             log_.warning("witness %s refused checkpoint %d: %s", endpoint.url, row.size, exc)
+            ctx.metrics.inc(ANSWERS_METRIC, witness=name, outcome="refused")
             return
         except (aiohttp.ClientError, TimeoutError, OSError) as exc:
             log_.warning(
@@ -163,14 +169,16 @@ class Witnessing:
                 row.size,
                 type(exc).__name__,
             )
+            ctx.metrics.inc(ANSWERS_METRIC, witness=name, outcome="unreachable")
             return
         try:
             async with ctx.engine.begin() as conn:
                 await log.save_cosignature(
-                    conn, size=row.size, witness=endpoint.verifier.name, line=line, at=ctx.now()
+                    conn, size=row.size, witness=name, line=line, at=ctx.now()
                 )
         except IntegrityError:  # another hub process stored this witness's cosignature first
             return
+        ctx.metrics.inc(ANSWERS_METRIC, witness=name, outcome="cosigned")
 
     async def _proof(self, ctx: HubContext, old: int, new: int) -> list[bytes]:
         plan = consistency_plan(old, new)
@@ -220,7 +228,9 @@ class Witnessing:
                 404: "it does not know this log",
             }
             raise WitnessRefused(reason.get(status, f"HTTP {status}"))  # fmt: skip
-        raise WitnessRefused(f"no cosignature after {ATTEMPTS} attempts ({last_error!r})")
+        if last_error is None or isinstance(last_error, WitnessRefused):
+            raise WitnessRefused(f"no cosignature after {ATTEMPTS} attempts ({last_error})")
+        raise last_error  # the network: the witness is unreachable
 
 
 def _verified_line(

@@ -207,6 +207,11 @@ async def test_witnessed_log(tmp_path: Path, pytestconfig: pytest.Config) -> Non
         assert "cosigned by 0 of the policy's witnesses (none)" in refused.line()
         fork_log = fork.log.read_text()
         assert "not consistent with the log it saw" in fork_log, fork_log
+        async with aiohttp.ClientSession() as session, session.get(f"{fork.url}/metrics") as got:
+            metrics = await got.text()
+        for name in NAMES:
+            assert f'pgs_witness_answers_total{{outcome="refused",witness="{name}"}}' in metrics
+        assert 'outcome="cosigned"' not in metrics
         # A client pinning the policy refuses to encrypt to a key the fork claims is logged.
         async with HubClient(
             fork.url, fork.people[AUDITOR], authority=authority.public,
@@ -288,6 +293,9 @@ async def test_witnessed_log(tmp_path: Path, pytestconfig: pytest.Config) -> Non
         cosigners = parse_policy(policy.read_bytes()).cosigners
         witnessed = open_cosigned(again.note.encode(), [parse_verifier_key(logkey)], cosigners)
         assert sorted(witnessed.cosigned) == sorted(NAMES[:2])
+        async with aiohttp.ClientSession() as session, session.get(f"{hub.url}/metrics") as got:
+            metrics = await got.text()
+        assert f'pgs_witness_answers_total{{outcome="unreachable",witness="{NAMES[2]}"}}' in metrics
 
         # --- the witness's own refusals, on requests signed with the log's key ---------------
         await witness_refusals(home, urls[0], logkey)
