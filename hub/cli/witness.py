@@ -126,3 +126,30 @@ def serve(
             t("witness.listening", lang, name=config.name, url=url), markup=False
         ),
     )
+
+
+@witness.command("evidence")
+@HOME_OPTION
+def evidence(home: Path | None) -> None:
+    """Print the checkpoints this witness refused because they contradict one it cosigned (a
+    forked log): each is signed by the log itself, so anyone can check it with the log key."""
+    import asyncio
+
+    from hub.witness.home import load_config
+    from hub.witness.store import WitnessStore
+
+    try:
+        config = load_config(_home(home))
+    except ConfigError as exc:
+        fail(f"[{exc.code}] {exc}")
+
+    async def read() -> list[tuple[str, str, bytes]]:
+        store = await WitnessStore.open(config.state_path)
+        try:
+            return await store.evidence()
+        finally:
+            await store.close()
+
+    for origin, reason, note in asyncio.run(read()):
+        click.echo(f"# {origin} {reason}")
+        click.echo(note.decode("utf-8", "replace"), nl=False)

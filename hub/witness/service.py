@@ -123,7 +123,17 @@ class Witness:
                 ) from None
 
         now = int(self.clock())
-        await self.store.advance(
-            checkpoint.origin, check, size=new, root=checkpoint.root, note=request.note, now=now
-        )
+        try:
+            await self.store.advance(
+                checkpoint.origin, check, size=new, root=checkpoint.root, note=request.note,
+                now=now,
+            )  # fmt: skip
+        except WitnessRejection as exc:
+            if exc.code in ("witness.fork", "witness.inconsistent"):
+                # A checkpoint the log signed that contradicts one this witness cosigned: keep
+                # it, it is the log's own signed evidence of a split view (kept: the last 1000).
+                await self.store.keep_evidence(
+                    checkpoint.origin, exc.code, request.note, old_size=old, now=now
+                )
+            raise
         return self.cosigner.cosign(note.text.encode("utf-8"), now)

@@ -18,8 +18,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 SCHEMA = (
     "CREATE TABLE IF NOT EXISTS cosigned ("
     " origin TEXT PRIMARY KEY, size TEXT NOT NULL, root BLOB NOT NULL,"
-    " note BLOB NOT NULL, updated_at INTEGER NOT NULL)"
+    " note BLOB NOT NULL, updated_at INTEGER NOT NULL)",
+    # Signed checkpoints that contradict the cosigned one (a fork): evidence against the log.
+    "CREATE TABLE IF NOT EXISTS evidence ("
+    " id INTEGER PRIMARY KEY AUTOINCREMENT, origin TEXT NOT NULL, reason TEXT NOT NULL,"
+    " old_size TEXT NOT NULL, note BLOB NOT NULL, received_at INTEGER NOT NULL)",
 )
+MAX_EVIDENCE = 1000
 
 
 @dataclass(frozen=True)
@@ -38,7 +43,8 @@ class WitnessStore:
     async def open(cls, path: Path) -> WitnessStore:
         engine = create_async_engine(f"sqlite+aiosqlite:///{path.resolve()}")
         async with engine.begin() as conn:
-            await conn.execute(text(SCHEMA))
+            for statement in SCHEMA:
+                await conn.execute(text(statement))
         return cls(engine)
 
     async def close(self) -> None:
@@ -81,3 +87,26 @@ class WitnessStore:
                 ),
                 {"o": origin, "s": str(size), "r": root, "n": note, "t": now},
             )
+
+    async def keep_evidence(
+        self, origin: str, reason: str, note: bytes, *, old_size: int, now: int
+    ) -> None:
+        """Keep a refused checkpoint that contradicts the cosigned one (the newest 1000)."""
+        async with self._lock, self.engine.begin() as conn:
+            await conn.execute(
+                text(
+                    "INSERT INTO evidence (origin, reason, old_size, note, received_at)"
+                    " VALUES (:o, :r, :s, :n, :t)"
+                ),
+                {"o": origin, "r": reason, "s": str(old_size), "n": note, "t": now},
+            )
+            await conn.execute(
+                text("DELETE FROM evidence WHERE id <= (SELECT max(id) FROM evidence) - :keep"),
+                {"keep": MAX_EVIDENCE},
+            )
+
+    async def evidence(self) -> list[tuple[str, str, bytes]]:
+        """(origin, reason, signed note) of the kept evidence, oldest first."""
+        async with self.engine.connect() as conn:
+            rows = await conn.execute(text("SELECT origin, reason, note FROM evidence ORDER BY id"))
+            return [(str(r.origin), str(r.reason), bytes(r.note)) for r in rows]

@@ -35,6 +35,7 @@ from hub.enrolment import bootstrap_admin
 from hub.home import CONFIG_FILE, HUB_KEY_DIR, LOG_KEY_FILE, POLICY_FILE, write_home
 from hub.storage.migrate import upgrade
 from hub.witness.home import init_home
+from hub.witness.store import WitnessStore
 from protocols.envelope import seal_message
 from protocols.messages.common import MessageKind, Tlp
 from tests.e2e.harness import ADMIN, RunningHub, free_port, start_hub, wait_healthy
@@ -212,6 +213,15 @@ async def test_witnessed_log(tmp_path: Path, pytestconfig: pytest.Config) -> Non
         for name in NAMES:
             assert f'pgs_witness_answers_total{{outcome="refused",witness="{name}"}}' in metrics
         assert 'outcome="cosigned"' not in metrics
+        # Each witness kept the forked checkpoint, signed by the log key: evidence of the fork.
+        store = await WitnessStore.open(homes[0] / "witness.db")
+        try:
+            kept = await store.evidence()
+        finally:
+            await store.close()
+        assert {reason for _, reason, _ in kept} == {"witness.inconsistent"}
+        forked = verify_checkpoint(kept[-1][2], parse_verifier_key(logkey))
+        assert forked.size > 6
         # A client pinning the policy refuses to encrypt to a key the fork claims is logged.
         async with HubClient(
             fork.url, fork.people[AUDITOR], authority=authority.public,

@@ -3,6 +3,7 @@ its reason (the hub and the witness refuse to start on a bad list rather than wi
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,7 @@ from hub.errors import ConfigError
 from hub.home import CONFIG_FILE, load_config, write_home
 from hub.witness.home import init_home, load_cosigner
 from hub.witness.home import load_config as load_witness
+from hub.witness.store import WitnessStore
 
 KEY = Cosigner("witness.gh.example", SigningKey.generate()).verifier.encode()
 LOG = NoteVerifier.for_key("pgs-hub.test", SigningKey.generate().public).encode()
@@ -80,6 +82,14 @@ def test_a_witness_home(tmp_path: Path) -> None:
     assert not (tmp_path / "w3").exists()
 
 
+async def keep(path: Path, note: bytes) -> None:
+    store = await WitnessStore.open(path)
+    try:
+        await store.keep_evidence("pgs-hub.test", "witness.fork", note, old_size=3, now=1)
+    finally:
+        await store.close()
+
+
 def test_the_witness_commands(tmp_path: Path) -> None:
     """`pgs witness init` then `key` print the same verifier key; errors are one line, in French
     when asked."""
@@ -95,6 +105,10 @@ def test_the_witness_commands(tmp_path: Path) -> None:
     shown = runner.invoke(main, ["witness", "key", "--home", str(home)])
     assert shown.output.strip() == made.output.strip().splitlines()[-1]
     assert parse_cosigner_key(shown.output.strip()).name == "w.gh.example"
+    assert runner.invoke(main, ["witness", "evidence", "--home", str(home)]).output == ""
+    asyncio.run(keep(home / "witness.db", b"n\n\n- sig\n"))
+    kept = runner.invoke(main, ["witness", "evidence", "--home", str(home)])
+    assert kept.output == "# pgs-hub.test witness.fork\nn\n\n- sig\n"
     again = runner.invoke(main, ["witness", "init", "--home", str(home), "--name", "w.gh.example"])
     assert again.exit_code == 1
     missing = runner.invoke(main, ["witness", "serve", "--home", str(tmp_path / "none")])

@@ -65,6 +65,12 @@ async def test_cosigns_what_extends_and_refuses_the_rest(witness: Witness) -> No
     assert await status_of(witness, request(9, 5)) == 400
     assert await status_of(witness, request(5, 9)) == 200
     assert (await witness.store.latest(ORIGIN)).size == 9  # type: ignore[union-attr]
+    # The two contradicting checkpoints the log signed are kept as evidence of its fork.
+    kept = await witness.store.evidence()
+    assert [(o, r) for o, r, _ in kept] == [
+        (ORIGIN, "witness.fork"), (ORIGIN, "witness.inconsistent"),
+    ]  # fmt: skip
+    assert kept[0][2] == note(5, b"\x07" * 32)
 
 
 async def test_two_concurrent_requests_never_roll_the_tree_back(witness: Witness) -> None:
