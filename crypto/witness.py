@@ -164,11 +164,13 @@ def parse_cosigner_key(text: str) -> CosignerVerifier:
 @dataclass(frozen=True)
 class CosignedCheckpoint:
     """A checkpoint verified under the log key, with the trusted witnesses whose cosignatures
-    verified (witness name -> cosignature timestamp)."""
+    verified: ``cosigned`` by key name (-> cosignature timestamp) for people, ``keys`` (their
+    verifier key strings) for quorums, since two witnesses may share a key name."""
 
     checkpoint: Checkpoint
     text: bytes
     cosigned: Mapping[str, int]
+    keys: frozenset[str] = frozenset()
 
 
 def open_cosigned(
@@ -199,11 +201,13 @@ def open_cosigned(
     trusted = {(c.name, c.key_id): c for c in cosigners}
     text = note.text.encode("utf-8")
     cosigned: dict[str, int] = {}
+    keys: set[str] = set()
     for sig in note.unverified:
         verifier = trusted.get((sig.name, sig.key_id))
         if verifier is not None:
             cosigned[verifier.name] = verifier.verify(text, sig.signature, now=now)
-    return CosignedCheckpoint(checkpoint, text, cosigned)
+            keys.add(verifier.encode())
+    return CosignedCheckpoint(checkpoint, text, cosigned, frozenset(keys))
 
 
 def cosignature_lines(response: bytes) -> list[str]:
@@ -266,7 +270,7 @@ class WitnessPolicy:
         if name == "none":
             return True
         if name in self.witnesses:
-            return self.witnesses[name].key.name in cosigned
+            return self.witnesses[name].key.encode() in cosigned
         group = self.groups[name]
         count = sum(self._witnessed(member, cosigned) for member in group.members)
         return count >= group.threshold
@@ -281,12 +285,13 @@ class WitnessPolicy:
         return f"{group.threshold} of {', '.join(group.members)}"
 
     def require_quorum(self, cosigned: Iterable[str]) -> None:
-        """Raise :class:`QuorumError` unless the witnesses (by key name) that cosigned satisfy
-        the quorum."""
+        """Raise :class:`QuorumError` unless the witnesses that cosigned (their verifier key
+        strings, :attr:`CosignedCheckpoint.keys`) satisfy the quorum. Keys, not names: two
+        witnesses may share a key name, and one cosignature must never count for both."""
         have = set(cosigned)
         if self._witnessed(self.quorum, have):
             return
-        named = sorted(n for n, w in self.witnesses.items() if w.key.name in have)
+        named = sorted(n for n, w in self.witnesses.items() if w.key.encode() in have)
         raise QuorumError(
             f"the checkpoint is cosigned by {len(named)} of the policy's witnesses"
             f" ({', '.join(named) or 'none'}); the witness policy needs {self.describe()}"
@@ -413,7 +418,7 @@ def verify_witnessed(
     if not logs:
         raise WitnessPolicyError("no log key: pin one, or list the log in the witness policy")
     opened = open_cosigned(data, logs, policy.cosigners, now=now)
-    policy.require_quorum(opened.cosigned)
+    policy.require_quorum(opened.keys)
     return opened
 
 

@@ -223,9 +223,10 @@ def test_policy_quorum_two_of_three() -> None:
         verify_witnessed(one, policy, LOG)
     with pytest.raises(QuorumError):
         verify_witnessed(checkpoint_note(tree_of(4)), policy, LOG)
-    assert parse_policy(policy_text("any")).require_quorum([WITNESSES[1].name]) is None
+    keys = [w.verifier.encode() for w in WITNESSES]
+    assert parse_policy(policy_text("any")).require_quorum([keys[1]]) is None
     with pytest.raises(QuorumError):
-        parse_policy(policy_text("all")).require_quorum([w.name for w in WITNESSES[:2]])
+        parse_policy(policy_text("all")).require_quorum(keys[:2])
 
 
 def test_policy_refuses_another_log() -> None:
@@ -239,11 +240,27 @@ def test_nested_groups_and_none() -> None:
     w = [f"witness {c} {x.verifier.encode()}" for c, x in zip("abc", WITNESSES, strict=True)]
     text = "\n".join([*w, "group ab all a b", "group top any ab c", "quorum top"]) + "\n"
     policy = parse_policy(text.encode())
-    policy.require_quorum([WITNESSES[2].name])
-    policy.require_quorum([WITNESSES[0].name, WITNESSES[1].name])
+    keys = [x.verifier.encode() for x in WITNESSES]
+    policy.require_quorum([keys[2]])
+    policy.require_quorum(keys[:2])
     with pytest.raises(QuorumError):
-        policy.require_quorum([WITNESSES[0].name])
+        policy.require_quorum([keys[0]])
+    with pytest.raises(QuorumError):  # names count for nothing
+        policy.require_quorum([x.name for x in WITNESSES])
     parse_policy(b"quorum none\n").require_quorum([])
+
+
+def test_one_cosignature_never_counts_for_two_witnesses_of_the_same_name() -> None:
+    """Two witnesses may share a key name (their key IDs differ): a cosignature by one of them
+    must not satisfy a quorum of both."""
+    twins = [Cosigner("witness.twin.test", SigningKey.generate()) for _ in range(2)]
+    text = "".join(f"witness t{i} {t.verifier.encode()}\n" for i, t in enumerate(twins))
+    policy = parse_policy((text + "group both all t0 t1\nquorum both\n").encode())
+    one = cosigned(checkpoint_note(tree_of(3)), twins[0])
+    with pytest.raises(QuorumError, match=r"cosigned by 1 of the policy's witnesses \(t0\)"):
+        verify_witnessed(one, policy, LOG)
+    both = cosigned(checkpoint_note(tree_of(3)), *twins)
+    assert len(verify_witnessed(both, policy, LOG).keys) == 2
 
 
 @pytest.mark.parametrize(
