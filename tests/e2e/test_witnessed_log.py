@@ -20,6 +20,7 @@ from pathlib import Path
 
 import aiohttp
 import pytest
+from click.testing import CliRunner
 
 from crypto.keys import SigningKey, load_private_pem
 from crypto.merkle import leaf_hash
@@ -28,6 +29,7 @@ from crypto.tiles import decode_bundle, decode_tile, tiles_of
 from crypto.tlog_proof import verify_tlog_proof
 from crypto.witness import encode_add_checkpoint, open_cosigned, parse_policy
 from hub import keystore
+from hub.cli import main
 from hub.client import HubClient, HubClientError, TrustError
 from hub.client.audit import StateFile
 from hub.client.audit import audit as run_audit
@@ -278,12 +280,13 @@ async def test_witnessed_log(tmp_path: Path, pytestconfig: pytest.Config) -> Non
         got = await pgs("evidence", "get", mid, "-o", bundle, "--tlog-proof", proof,
                         *connection(hub, GH), "--witness-policy", policy)  # fmt: skip
         assert got.code == 0, got.line()
-        checked = await pgs(
-            "evidence", "verify", bundle, "--authority", home / "authority" / "authority.jwk.json",
-            "--log-key", logkey, "--witness-policy", policy, "--tlog-proof", proof,
-        )  # fmt: skip
-        assert checked.code == 0, checked.line()
-        assert "tlog proof verified" in checked.out
+        checked = CliRunner().invoke(main, [  # offline: in-process, no event loop needed
+            "evidence", "verify", str(bundle), "--authority",
+            str(home / "authority" / "authority.jwk.json"), "--log-key", logkey,
+            "--witness-policy", str(policy), "--tlog-proof", str(proof),
+        ])  # fmt: skip
+        assert checked.exit_code == 0, checked.output
+        assert "tlog proof verified" in checked.output
         opened, parsed, entry = verify_tlog_proof(
             proof.read_bytes(), log=parse_verifier_key(logkey),
             policy=parse_policy(policy.read_bytes()),
