@@ -142,3 +142,33 @@ class CheckpointOriginError(CheckpointError):
     """A correctly signed checkpoint names another log than the one the caller expects."""
 
     code = "checkpoint.wrong_origin"
+
+
+# --- witnessed log (crypto.witness, crypto.tlog_proof) -------------------------------------------
+
+
+class CosignatureError(NoteError):
+    """A cosignature by a trusted witness key (same name and key ID) does not verify, is not a
+    timestamped Ed25519 signature, or is dated in the future: the note is rejected."""
+
+    code = "cosignature.invalid"
+
+
+class WitnessPolicyError(CryptoError):
+    """A witness policy file (c2sp.org/tlog-policy) is not valid: syntax, unknown or duplicate
+    names, duplicate keys, thresholds out of range, or not exactly one quorum line."""
+
+    code = "witness_policy.malformed"
+
+
+class QuorumError(CryptoError):
+    """A checkpoint is correctly signed by the log but not cosigned by enough of the witnesses the
+    pinned policy requires: it may be a view shown to this reader only (a split view)."""
+
+    code = "witness_policy.no_quorum"
+
+
+class TlogProofError(MalformedError):
+    """A file is not a c2sp.org/tlog-proof@v1 proof in its one strict form."""
+
+    code = "tlog_proof.malformed"

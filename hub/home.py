@@ -22,6 +22,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from crypto.errors import CryptoError
 from crypto.keys import (
     SigningKey,
     VerifyKey,
@@ -30,6 +31,7 @@ from crypto.keys import (
     verify_key_from_jwk,
 )
 from crypto.note import verifier_key
+from crypto.witness import parse_cosigner_key
 from hub.errors import ConfigError
 
 CONFIG_FILE = "config.toml"
@@ -77,6 +79,11 @@ class HubConfig:
     # (slowloris) hold a socket for a bounded time. It is also how long an idle keep-alive
     # connection stays open (aiohttp's keepalive_timeout, which covers both since 3.14.4).
     header_timeout_seconds: float = 20.0
+    # [witnessing]: the witnesses the hub asks to cosign each new checkpoint (url, verifier key),
+    # and how long a checkpoint request waits for the round on a new checkpoint (docs/audit-log.md).
+    witnesses: tuple[tuple[str, str], ...] = ()
+    witness_wait_seconds: float = 5.0
+    witness_ca: Path | None = None  # CA bundle for https witnesses (default: the system's)
 
     @property
     def hub_key_dir(self) -> Path:
@@ -163,7 +170,37 @@ def load_config(home: Path, *, database_url: str | None = None) -> HubConfig:
         header_timeout_seconds=_seconds(
             hub, "header_timeout_seconds", 20.0, 0.1, 3600.0, section="hub"
         ),
+        witnesses=_witnesses(_table(doc, "witnessing")),
+        witness_wait_seconds=_seconds(
+            _table(doc, "witnessing"), "wait_seconds", 5.0, 0.0, 60.0, section="witnessing"
+        ),
+        witness_ca=(
+            home / str(_table(doc, "witnessing")["ca_bundle"])
+            if _table(doc, "witnessing").get("ca_bundle")
+            else None
+        ),
     )
+
+
+def _witnesses(table: dict[str, Any]) -> tuple[tuple[str, str], ...]:
+    """``[[witnessing.witness]]`` entries: ``url`` (the witness's submission prefix) and ``key``
+    (its verifier key, name+hash+base64 of type 0x04, as `pgs witness key` prints it)."""
+    items = table.get("witness", [])
+    if not isinstance(items, list):
+        raise ConfigError(f"[[witnessing.witness]] in {CONFIG_FILE} must be an array of tables")
+    found: list[tuple[str, str]] = []
+    for item in items:
+        url, key = (item.get("url"), item.get("key")) if isinstance(item, dict) else (None, None)
+        if not isinstance(url, str) or not url.startswith(("http://", "https://")):
+            raise ConfigError(f"a [[witnessing.witness]] in {CONFIG_FILE} needs an http(s) url")
+        try:
+            parse_cosigner_key(str(key))
+        except CryptoError as exc:
+            raise ConfigError(f"the witness key for {url} in {CONFIG_FILE}: {exc}") from None
+        found.append((url.rstrip("/"), str(key)))
+    if len({key for _, key in found}) != len(found):
+        raise ConfigError(f"a witness is listed twice in {CONFIG_FILE}")
+    return tuple(found)
 
 
 def load_authority(home: Path) -> SigningKey:
@@ -230,7 +267,16 @@ def write_home(home: Path, *, port: int) -> SigningKey:
         "# from its cursor when it reconnects.\n"
         "# send_timeout_seconds = 30\n"
         "# Bytes one stream may have written but not yet sent, in the hub and in its socket.\n"
-        "# buffer_bytes = 65536\n",
+        "# buffer_bytes = 65536\n"
+        "\n"
+        "# Witnesses (c2sp.org/tlog-witness) that cosign each new checkpoint: member\n"
+        "# administrations running `pgs witness serve`; their keys come from `pgs witness key`.\n"
+        "# [witnessing]\n"
+        "# wait_seconds = 5          # how long a checkpoint reader waits for their cosignatures\n"
+        '# ca_bundle = "witness-ca.pem"\n'
+        "# [[witnessing.witness]]\n"
+        '# url = "https://witness.gh.example"\n'
+        '# key = "witness.gh.example+1a2b3c4d+BA..."\n',
         encoding="utf-8",
     )
     return authority

@@ -369,6 +369,45 @@ CATALOGUE: dict[str, dict[Lang, str]] = {
         "en": "One-time console sign-in link (valid {seconds} s):",
         "fr": "Lien de connexion à usage unique à la console (valable {seconds} s) :",
     },
+    "witness.created": {
+        "en": "witness created in {home} (edit {config} to add logs)",
+        "fr": "témoin créé dans {home} (modifiez {config} pour ajouter des journaux)",
+    },
+    "witness.key_is": {
+        "en": "its verifier key, for the hub's [witnessing] list and for witness policies:",
+        "fr": "sa clé de vérification, pour la liste [witnessing] du hub et les politiques :",
+    },
+    "witness.busy": {
+        "en": "another witness process already serves {home}",
+        "fr": "un autre processus témoin sert déjà {home}",
+    },
+    "witness.listening": {
+        "en": "witness {name} listening on {url}",
+        "fr": "témoin {name} à l'écoute sur {url}",
+    },
+    "witness.policy_unreadable": {
+        "en": "cannot read the witness policy {path}: {reason}",
+        "fr": "impossible de lire la politique de témoins {path} : {reason}",
+    },
+    "witness.no_quorum": {
+        "en": "checkpoint refused: not enough witness cosignatures [{code}] {reason}",
+        "fr": "point de contrôle refusé : cosignatures de témoins insuffisantes [{code}] {reason}",
+    },
+    "witness.quorum_ok": {
+        "en": "witness policy satisfied: cosigned by {names}",
+        "fr": "politique de témoins respectée : cosigné par {names}",
+    },
+    "witness.proof_written": {
+        "en": "offline tlog proof of entry {index} written to {path}",
+        "fr": "preuve tlog hors ligne de l'entrée {index} écrite dans {path}",
+    },
+    "witness.proof_ok": {
+        "en": "tlog proof verified: entry {index} is in the checkpoint of {size} entries",
+        "fr": (
+            "preuve tlog vérifiée : l'entrée {index} est dans le point de contrôle de "
+            "{size} entrées"
+        ),
+    },
 }
 
 

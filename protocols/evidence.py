@@ -27,10 +27,11 @@ from typing import Any
 from crypto import strictjson
 from crypto.b64 import b64u_decode, b64u_encode
 from crypto.disclosure import ContentKeyDisclosure, verify_disclosure
-from crypto.errors import CryptoError
+from crypto.errors import CryptoError, QuorumError
 from crypto.keys import VerifyKey
 from crypto.merkle import HASH_SIZE, MAX_PROOF_HASHES, leaf_hash, verify_inclusion
 from crypto.note import Checkpoint, NoteVerifier, verify_checkpoint
+from crypto.witness import WitnessPolicy, verify_witnessed
 from protocols.certificates import VerifiedCertificate, verify_certificate
 from protocols.envelope import PGS_PROFILE, VerifiedMessage, read_header, verify_message
 from protocols.errors import ProtocolError
@@ -112,6 +113,13 @@ class EvidenceCheckpointError(EvidenceError):
     """The checkpoint is not signed by the pinned log key, or names another log."""
 
     code = "evidence.checkpoint"
+
+
+class EvidenceQuorumError(EvidenceError):
+    """The checkpoint is signed by the log but not cosigned by a quorum of the pinned witness
+    policy's witnesses: it may be a view of the log shown to this bundle's maker only."""
+
+    code = "evidence.no_quorum"
 
 
 class EvidenceInclusionError(EvidenceError):
@@ -568,11 +576,17 @@ def _open_disclosed(
 
 
 def verify_bundle(
-    bundle_bytes: bytes, *, authority: VerifyKey, log_verifier: NoteVerifier
+    bundle_bytes: bytes,
+    *,
+    authority: VerifyKey,
+    log_verifier: NoteVerifier,
+    witness_policy: WitnessPolicy | None = None,
+    now: int | None = None,
 ) -> BundleReport:
     """Verify every part of a bundle against the two pinned keys; raise on any mismatch.
 
-    In order: the checkpoint's signature and origin; the ``envelope.accepted`` entry's inclusion
+    In order: the checkpoint's signature and origin (and, with a ``witness_policy``, a quorum of
+    its witnesses' cosignatures); the ``envelope.accepted`` entry's inclusion
     and that it names this envelope's SHA-256, sender and recipients; the sender's certificate and
     the envelope's signature under the key it certifies; the sender's key entry (when present),
     logged before the message; each receipt's certificate, signature, envelope digest and
@@ -581,7 +595,14 @@ def verify_bundle(
     """
     bundle = decode_bundle(bundle_bytes)
     try:
-        checkpoint = verify_checkpoint(bundle.checkpoint, log_verifier)
+        if witness_policy is None:
+            checkpoint = verify_checkpoint(bundle.checkpoint, log_verifier)
+        else:
+            checkpoint = verify_witnessed(
+                bundle.checkpoint, witness_policy, log_verifier, now=now
+            ).checkpoint
+    except QuorumError as exc:
+        raise EvidenceQuorumError("checkpoint", str(exc)) from exc
     except CryptoError as exc:
         raise EvidenceCheckpointError(
             "checkpoint", f"is not signed by the pinned log key ({exc})"

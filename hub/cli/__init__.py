@@ -13,6 +13,7 @@ from hub.cli.keys import key, keygen
 from hub.cli.messages import open_, schema, seal, validate
 from hub.cli.participant import ack, directory, inbox, read, send, watch
 from hub.cli.server import db, init, serve
+from hub.cli.witness import witness
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -26,6 +27,6 @@ def main() -> None:
 
 for command in (
     init, serve, db, admin, send, inbox, read, ack, watch, directory,
-    keygen, key, seal, open_, validate, schema, demo, audit, evidence, console,
+    keygen, key, seal, open_, validate, schema, demo, audit, evidence, console, witness,
 ):  # fmt: skip
     main.add_command(command)

@@ -225,9 +225,14 @@ async def verify(
             with _progress() as hooks:
                 result = await run_audit(
                     hub, verifier, states, scope=scope, full=full, page_size=page_size,
-                    max_entries=max_entries, hooks=hooks,
+                    max_entries=max_entries, hooks=hooks, policy=hub.witness_policy,
                 )  # fmt: skip
         except AuditFailure as exc:
+            if exc.code == "log.no_quorum":
+                from hub.i18n import resolve, t
+
+                reason = str(exc).removeprefix("checkpoint refused: ")
+                fail(t("witness.no_quorum", resolve(), code=exc.code, reason=reason), 3)
             fail(f"log verification failed [{exc.code}]: {exc}", EXIT_LOG_INVALID)
         except (LogStateError, LogAnswerError) as exc:
             fail(f"[{exc.code}] {exc}")
@@ -236,6 +241,15 @@ async def verify(
         f"checkpoint {cp.origin}: {cp.size} entries, root {b64u_encode(cp.root)[:16]}…, "
         "signature verified with the pinned log key"
     )
+    if hub.witness_policy is not None:
+        from crypto.witness import open_cosigned
+        from hub.i18n import resolve, t
+
+        opened = open_cosigned(
+            result.note.encode("utf-8"), [verifier], hub.witness_policy.cosigners
+        )
+        names = ", ".join(sorted(opened.cosigned))
+        out.print(t("witness.quorum_ok", resolve(), names=names), markup=False)
     if result.previous_size is None:
         out.print("first verification of this log by this auditor")
     else:

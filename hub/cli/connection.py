@@ -16,16 +16,56 @@ from hub.cli.common import fail, load_keys
 
 if TYPE_CHECKING:
     from crypto.note import NoteVerifier
+    from crypto.witness import WitnessPolicy
     from hub.client import HubClient
 
 T = TypeVar("T")
 
 
 LOG_KEY_META = "pgs.log_key"
+WITNESS_POLICY_META = "pgs.witness_policy"
+WITNESS_POLICY_ENV = "PGS_WITNESS_POLICY"
 
 
 def _remember_log_key(ctx: click.Context, _: click.Parameter, value: str | None) -> None:
     ctx.meta[LOG_KEY_META] = value
+
+
+def _remember_policy(ctx: click.Context, _: click.Parameter, value: str | None) -> None:
+    ctx.meta[WITNESS_POLICY_META] = value
+
+
+def load_witness_policy(value: str | Path | None) -> WitnessPolicy | None:
+    """The pinned witness policy (a c2sp.org/tlog-policy file), or None when none is given; a
+    file that cannot be read or is not a policy ends the command with a one-line reason."""
+    from crypto.errors import CryptoError
+    from crypto.witness import parse_policy
+    from hub.i18n import resolve, t
+
+    if not value:
+        return None
+    try:
+        return parse_policy(Path(value).read_bytes())
+    except OSError as exc:
+        fail(t("witness.policy_unreadable", resolve(), path=value, reason=exc.strerror))
+    except CryptoError as exc:
+        fail(t("witness.policy_unreadable", resolve(), path=value, reason=f"[{exc.code}] {exc}"))
+
+
+WITNESS_POLICY_OPTION = click.option(
+    "--witness-policy",
+    envvar=WITNESS_POLICY_ENV,
+    expose_value=False,
+    callback=_remember_policy,
+    help="Pinned witness policy file (c2sp.org/tlog-policy): refuse checkpoints that a quorum of"
+    f" its witnesses has not cosigned (${WITNESS_POLICY_ENV}).",
+)
+
+
+def pinned_witness_policy() -> WitnessPolicy | None:
+    """The policy given with the shared ``--witness-policy`` option, if any."""
+    click_ctx = click.get_current_context(silent=True)
+    return load_witness_policy(click_ctx.meta.get(WITNESS_POLICY_META) if click_ctx else None)
 
 
 def pinned_log_key(value: str | None) -> NoteVerifier | None:
@@ -74,6 +114,7 @@ def hub_options(func: Callable[..., Any]) -> Callable[..., Any]:
                 help="Pinned log verifier key, or a file holding it (`pgs audit key`): encrypt"
                 " only to keys proven to be in the hub's log ($PGS_LOG_KEY).",
             ),
+            WITNESS_POLICY_OPTION,
             click.option(
                 "--keys",
                 "key_folder",
@@ -106,7 +147,10 @@ def make_client(
     context = ssl.create_default_context(cafile=str(ca)) if ca is not None else None
     click_ctx = click.get_current_context(silent=True)
     log_key = pinned_log_key(click_ctx.meta.get(LOG_KEY_META) if click_ctx else None)
-    return HubClient(hub_url, me, authority=pinned, log_key=log_key, ssl_context=context)
+    return HubClient(
+        hub_url, me, authority=pinned, log_key=log_key, ssl_context=context,
+        witness_policy=pinned_witness_policy(),
+    )  # fmt: skip
 
 
 def run(coro: Coroutine[Any, Any, T]) -> T:

@@ -21,11 +21,12 @@ import click
 
 from hub.cli.audit import LOG_KEY_OPTION, check_log_key_option, load_log_key
 from hub.cli.common import err, fail, out, reported_errors
-from hub.cli.connection import async_command, hub_options, make_client
+from hub.cli.connection import async_command, hub_options, load_witness_policy, make_client
 
 if TYPE_CHECKING:
     from crypto.keys import SigningKey
     from crypto.note import NoteVerifier
+    from crypto.witness import WitnessPolicy
     from hub.client import HubClient
     from hub.client.audit import InclusionAnswer, LogEntry
     from protocols.evidence import BundleReport, EvidenceBundle, LogProof
@@ -297,6 +298,13 @@ async def _collect(
     show_default=True,
     help="Seconds to wait for a signed checkpoint that covers the message's entries.",
 )
+@click.option(
+    "--tlog-proof",
+    "tlog_proof",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Also write the acceptance as an offline C2SP tlog-proof file (FILE.tlog-proof).",
+)
 @hub_options
 @async_command
 async def get(
@@ -304,6 +312,7 @@ async def get(
     output: Path,
     disclose_key: bool,
     wait: float,
+    tlog_proof: Path | None,
     hub_url: str,
     ca: Path | None,
     authority: Path | None,
@@ -329,13 +338,26 @@ async def get(
     data = encode_bundle(bundle)
     if verifier is not None and hub.authority is not None:
         try:
-            report = verify_bundle(data, authority=hub.authority, log_verifier=verifier)
+            report = verify_bundle(
+                data, authority=hub.authority, log_verifier=verifier,
+                witness_policy=hub.witness_policy, now=int(time.time()),
+            )  # fmt: skip
         except EvidenceError as exc:
             fail(f"the hub's answers do not make valid evidence [{exc.code}] {exc}", 3)
         _print_report(report)
     else:
         err.print("note: not checked (give --authority and --log-key to check before writing)")
     output.write_bytes(data)
+    if tlog_proof is not None:
+        from crypto.tlog_proof import make_tlog_proof
+        from hub.i18n import resolve, t
+
+        accepted = bundle.accepted
+        tlog_proof.write_bytes(
+            make_tlog_proof(accepted.index, accepted.proof, bundle.checkpoint, accepted.entry)
+        )
+        written = t("witness.proof_written", resolve(), index=accepted.index, path=tlog_proof)
+        out.print(written, markup=False)
     out.print(
         f"evidence for {mid} written to {output}: {len(bundle.receipts)} receipt(s), "
         f"log entry {bundle.accepted.index}"
@@ -381,6 +403,32 @@ def _print_report(report: BundleReport) -> None:
         out.print(json.dumps(content, indent=2, ensure_ascii=False), markup=False)
 
 
+def _check_tlog_proof(
+    path: Path, bundle: bytes, verifier: NoteVerifier, policy: WitnessPolicy | None
+) -> None:
+    """The tlog-proof file must prove the bundle's own acceptance entry (exit 3 otherwise)."""
+    from crypto.errors import CryptoError
+    from crypto.tlog_proof import verify_tlog_proof
+    from hub.i18n import resolve, t
+    from protocols.evidence import decode_bundle
+
+    accepted = decode_bundle(bundle).accepted
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        fail(f"cannot read {path}: {exc.strerror}")
+    try:
+        opened, proof, _ = verify_tlog_proof(
+            data, log=verifier, policy=policy, entry=accepted.entry, now=int(time.time())
+        )
+    except CryptoError as exc:
+        fail(f"the tlog proof does not verify [{exc.code}] {exc}", 3)
+    if proof.index != accepted.index:
+        fail("the tlog proof is of another entry than the bundle's acceptance", 3)
+    size = opened.checkpoint.size
+    out.print(t("witness.proof_ok", resolve(), index=proof.index, size=size), markup=False)
+
+
 @evidence.command("verify")
 @click.argument("bundle", type=click.Path(dir_okay=False, exists=True, path_type=Path))
 @click.option(
@@ -391,10 +439,32 @@ def _print_report(report: BundleReport) -> None:
     help="Pinned registry-authority public key, a JWK file ($PGS_AUTHORITY_KEY).",
 )
 @LOG_KEY_OPTION
+@click.option(
+    "--witness-policy",
+    envvar="PGS_WITNESS_POLICY",
+    default=None,
+    help="Pinned witness policy (c2sp.org/tlog-policy): the checkpoint must be cosigned by a"
+    " quorum of its witnesses ($PGS_WITNESS_POLICY).",
+)
+@click.option(
+    "--tlog-proof",
+    "tlog_proof",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    default=None,
+    help="Also check this offline C2SP tlog-proof file of the message's acceptance.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
-def verify(bundle: Path, authority: Path, log_key: str, as_json: bool) -> None:
-    """Check an evidence bundle offline, with the two pinned keys only. Exit status 0 when every
-    part verifies, 3 when the bundle proves nothing (with the reason), 1 when it cannot be read."""
+def verify(
+    bundle: Path,
+    authority: Path,
+    log_key: str,
+    witness_policy: str | None,
+    tlog_proof: Path | None,
+    as_json: bool,
+) -> None:
+    """Check an evidence bundle offline, with the two pinned keys only (and the pinned witness
+    policy, if given). Exit status 0 when every part verifies, 3 when the bundle proves nothing
+    (with the reason), 1 when it cannot be read."""
     from crypto.b64 import b64u_encode
     from crypto.errors import CryptoError
     from crypto.keys import verify_key_from_jwk
@@ -409,10 +479,20 @@ def verify(bundle: Path, authority: Path, log_key: str, as_json: bool) -> None:
         data = bundle.read_bytes()
     except OSError as exc:
         fail(f"cannot read {bundle}: {exc.strerror}")
+    policy = load_witness_policy(witness_policy)
     try:
-        report = verify_bundle(data, authority=pinned, log_verifier=verifier)
+        report = verify_bundle(
+            data, authority=pinned, log_verifier=verifier, witness_policy=policy,
+            now=int(time.time()),
+        )  # fmt: skip
     except EvidenceError as exc:
+        if exc.code == "evidence.no_quorum":
+            from hub.i18n import resolve, t
+
+            fail(t("witness.no_quorum", resolve(), code=exc.code, reason=exc.reason), 3)
         fail(f"evidence does not verify [{exc.code}] {exc}", 3)
+    if tlog_proof is not None:
+        _check_tlog_proof(tlog_proof, data, verifier, policy)
     if as_json:
         doc = {
             "mid": report.mid,
@@ -445,3 +525,63 @@ def verify(bundle: Path, authority: Path, log_key: str, as_json: bool) -> None:
         return
     _print_report(report)
     out.print("[bold green]evidence verified[/]")
+
+
+@evidence.command("verify-proof")
+@click.argument("proof", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@LOG_KEY_OPTION
+@click.option(
+    "--witness-policy",
+    envvar="PGS_WITNESS_POLICY",
+    default=None,
+    help="Pinned witness policy (c2sp.org/tlog-policy): the checkpoint must be cosigned by a"
+    " quorum of its witnesses ($PGS_WITNESS_POLICY).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the proven entry as JSON.")
+def verify_proof(proof: Path, log_key: str, witness_policy: str | None, as_json: bool) -> None:
+    """Check a C2SP tlog-proof file offline (from `pgs evidence get --tlog-proof`): the entry it
+    carries is at its index of a checkpoint signed by the pinned log key and, with a policy,
+    cosigned by a quorum of witnesses. Exit status 0, 3 when it proves nothing, 1 unreadable."""
+    from crypto.errors import CryptoError
+    from crypto.tlog_proof import verify_tlog_proof
+    from hub.i18n import resolve, t
+
+    verifier = load_log_key(log_key)
+    policy = load_witness_policy(witness_policy)
+    try:
+        data = proof.read_bytes()
+    except OSError as exc:
+        fail(f"cannot read {proof}: {exc.strerror}")
+    try:
+        opened, parsed, entry = verify_tlog_proof(
+            data, log=verifier, policy=policy, now=int(time.time())
+        )
+    except CryptoError as exc:
+        fail(f"the tlog proof does not verify [{exc.code}] {exc}", 3)
+    try:
+        doc = json.loads(entry)
+    except ValueError:
+        doc = None
+    if as_json:
+        click.echo(
+            json.dumps(
+                {
+                    "index": parsed.index,
+                    "checkpoint": {
+                        "origin": opened.checkpoint.origin,
+                        "size": opened.checkpoint.size,
+                    },
+                    "cosigned_by": sorted(opened.cosigned),
+                    "entry": doc,
+                },
+                ensure_ascii=False,
+            )
+        )
+        return
+    size = opened.checkpoint.size
+    out.print(t("witness.proof_ok", resolve(), index=parsed.index, size=size), markup=False)
+    if isinstance(doc, dict):
+        out.print(f"{doc.get('event')} {doc.get('subject')} by {doc.get('actor')}", markup=False)
+    if policy is not None:
+        names = ", ".join(sorted(opened.cosigned))
+        out.print(t("witness.quorum_ok", resolve(), names=names), markup=False)

@@ -27,10 +27,11 @@ from pathlib import Path
 from typing import Any
 
 from crypto.b64 import b64u_decode, b64u_encode
-from crypto.errors import CryptoError, ProofError
+from crypto.errors import CryptoError, ProofError, QuorumError
 from crypto.merkle import EMPTY_ROOT, HASH_SIZE, CompactRange, leaf_hash, verify_consistency
 from crypto.merkle import verify_inclusion as merkle_verify_inclusion
 from crypto.note import Checkpoint, NoteVerifier, verify_checkpoint
+from crypto.witness import WitnessPolicy, verify_witnessed
 from hub.client.client import HubClient
 from hub.client.errors import HubClientError
 
@@ -404,6 +405,7 @@ class AuditResult:
     received: int  # entries received (a scoped auditor receives only those involving it)
     paused: bool = False  # stopped early (max_entries): the next run resumes at ``end``
     resumed: bool = False  # started where an unfinished run stopped
+    note: str = ""  # the checkpoint note verified (with the witnesses' cosignatures)
 
 
 @dataclass
@@ -511,7 +513,22 @@ def _entry_problem(item: LogEntry, scope: str | None) -> str | None:
     return None
 
 
-async def _fresh_checkpoint(hub: HubClient, verifier: NoteVerifier) -> tuple[Checkpoint, str]:
+def _witnessed(note: bytes, verifier: NoteVerifier, policy: WitnessPolicy) -> Checkpoint:
+    """The checkpoint, once a quorum of the pinned policy's witnesses is found to have cosigned
+    it (a checkpoint shown to this auditor only could not have been)."""
+    try:
+        return verify_witnessed(note, policy, verifier, now=int(time.time())).checkpoint
+    except QuorumError as exc:
+        raise AuditFailure("log.no_quorum", f"checkpoint refused: {exc}") from exc
+    except CryptoError as exc:
+        raise AuditFailure(
+            "log.bad_checkpoint", f"the checkpoint does not verify under the pinned keys: {exc}"
+        ) from exc
+
+
+async def _fresh_checkpoint(
+    hub: HubClient, verifier: NoteVerifier, policy: WitnessPolicy | None = None
+) -> tuple[Checkpoint, str]:
     try:
         answer = await checkpoint(hub, fresh=True)
     except HubClientError as exc:
@@ -528,6 +545,8 @@ async def _fresh_checkpoint(hub: HubClient, verifier: NoteVerifier) -> tuple[Che
         raise AuditFailure(
             "log.bad_checkpoint", f"the checkpoint does not verify under the pinned log key: {exc}"
         ) from exc
+    if policy is not None:
+        signed = _witnessed(answer.note, verifier, policy)
     if signed.size != answer.size or signed.root != answer.root:
         raise AuditFailure(
             "log.bad_checkpoint", "the hub's size and root differ from the checkpoint it signed"
@@ -802,6 +821,7 @@ async def audit(
     max_entries: int | None = None,
     hooks: ProgressHooks | None = None,
     now: Callable[[], float] = time.time,
+    policy: WitnessPolicy | None = None,
 ) -> AuditResult:
     """One verification run of the log at ``hub`` (see the module docstring).
 
@@ -809,9 +829,11 @@ async def audit(
     that country's auditor (its entries, each by inclusion proof). ``full`` reads every entry again
     from index 0, still checked against the saved checkpoint. ``max_entries`` stops after that many
     indexes and saves how far it got. Raises :class:`AuditFailure` when the log does not verify;
-    the last verified checkpoint is then kept, so the next run finds the same fault.
+    the last verified checkpoint is then kept, so the next run finds the same fault. With a
+    witness ``policy``, a checkpoint that a quorum of its witnesses has not cosigned is refused
+    (``log.no_quorum``) before anything else is read.
     """
-    cp, note = await _fresh_checkpoint(hub, verifier)
+    cp, note = await _fresh_checkpoint(hub, verifier, policy)
     stored = states.load(hub.base_url, cp.origin)
     if stored is not None and stored.scope != scope:
         raise LogStateError("the saved state is of an auditor with another scope (use --state)")
@@ -828,9 +850,9 @@ async def audit(
         hub, states, cp, note, stored, scope, full, page_size, max_entries,
         hooks or ProgressHooks(), now,
     )  # fmt: skip
-    if scope is None:
-        return await _audit_global(run)
-    return await _audit_scoped(run, scope)
+    result = await _audit_global(run) if scope is None else await _audit_scoped(run, scope)
+    result.note = note
+    return result
 
 
 def auditor_scope(directory_entry: dict[str, Any]) -> str | None:

@@ -23,7 +23,8 @@ from crypto.b64 import b64u_decode, b64u_encode
 from crypto.errors import CryptoError
 from crypto.keys import RecipientKey, VerifyKey
 from crypto.merkle import leaf_hash, verify_inclusion
-from crypto.note import NoteVerifier, verify_checkpoint
+from crypto.note import Checkpoint, NoteVerifier, verify_checkpoint
+from crypto.witness import WitnessPolicy, verify_witnessed
 from hub.auth.httpsig import sign_request
 from hub.client.errors import HubClientError, TrustError
 from hub.keystore import LocalParticipant
@@ -55,6 +56,7 @@ class HubClient:
         *,
         authority: VerifyKey | None = None,
         log_key: NoteVerifier | None = None,
+        witness_policy: WitnessPolicy | None = None,
         ssl_context: ssl.SSLContext | None = None,
         clock: Callable[[], float] = time.time,
         timeout: float = 30.0,
@@ -63,6 +65,7 @@ class HubClient:
         self.me = me
         self.authority = authority
         self.log_key = log_key
+        self.witness_policy = witness_policy
         self._ssl = ssl_context
         self._clock = clock
         self._timeout = aiohttp.ClientTimeout(total=timeout)
@@ -177,12 +180,21 @@ class HubClient:
             await self._require_logged(verified.recipient_key.kid, entry["certificate"])
         return verified.recipient_key
 
+    def verified_checkpoint(self, note: bytes) -> Checkpoint:
+        """A checkpoint note verified under the pinned log key and, when a witness policy is
+        pinned, cosigned by a quorum of its witnesses (raises a CryptoError otherwise)."""
+        assert self.log_key is not None  # noqa: S101 - checked by the callers
+        if self.witness_policy is None:
+            return verify_checkpoint(note, self.log_key)
+        now = int(self._clock())
+        return verify_witnessed(note, self.witness_policy, self.log_key, now=now).checkpoint
+
     async def _require_logged(self, kid: str, certificate: str) -> None:
         """Refuse a key whose certificate is not in a log entry covered by a signed checkpoint."""
         assert self.log_key is not None  # noqa: S101 - checked by the caller
         note = (await self.get_json("/v1/audit/checkpoint"))["checkpoint"]
         try:
-            checkpoint = verify_checkpoint(str(note).encode("utf-8"), self.log_key)
+            checkpoint = self.verified_checkpoint(str(note).encode("utf-8"))
             proof = await self.get_json(f"/v1/audit/proof/key/{kid}", size=checkpoint.size)
             entry = b64u_decode(proof["entry"], field="entry")
             verify_inclusion(

@@ -423,7 +423,8 @@ async def audit(
     if latest.size > 0:
         inclusion, error = await _inclusion(request, viewer, lang, latest.size, latest.root)
     body = views.audit(
-        lang, note=latest.note if latest.size > 0 else None, verifier_key=verifier.encode(),
+        lang, note=latest.cosigned_note if latest.size > 0 else None,  # with witness lines
+        verifier_key=verifier.encode(),
         server_ok=server_ok, size=latest.size, history=history,
         form=_form(request, "index", "mid"), inclusion=inclusion, inclusion_error=error,
     )  # fmt: skip

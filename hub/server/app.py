@@ -26,6 +26,7 @@ from hub.services import auditlog
 from hub.services.context import HubContext, PolicyHolder
 from hub.services.fanout import PgFanout
 from hub.services.notifier import Notifier
+from hub.services.witnessing import Witnessing
 from hub.storage import audit, envelopes, nonces
 from hub.storage.engine import create_engine, redact
 from hub.storage.migrate import check_schema
@@ -69,7 +70,9 @@ async def _housekeeping(ctx: HubContext) -> None:
             if expired:
                 log.info("expired %d undelivered deliveries", expired)
             if ctx.log_signer is not None:
-                await auditlog.sign(ctx)
+                signed = await auditlog.sign(ctx)
+                if ctx.witnessing is not None:  # ask again the witnesses that have not cosigned
+                    ctx.witnessing.kick(ctx, signed.size)
         except (SQLAlchemyError, OSError, HubError):  # the database may be briefly away
             log.warning("housekeeping failed; retrying in %.0f s", HOUSEKEEPING_SECONDS)
         await asyncio.sleep(HOUSEKEEPING_SECONDS)
@@ -176,6 +179,13 @@ def create_app(config: HubConfig) -> web.Application:
                 log_signer=load_or_create_hub_key(config.hub_key_dir, LOG_KEY_FILE),
                 log_origin=config.log_origin,
                 notifier=fanout if fanout is not None else Notifier(),
+                witnessing=(
+                    Witnessing.from_config(
+                        config.witnesses, config.witness_wait_seconds, config.witness_ca
+                    )
+                    if config.witnesses
+                    else None
+                ),
             )
             ctx.metrics.gauge("pgs_websocket_connections", lambda: ctx.notifier.connections)
             _writer_gauges(ctx)
@@ -191,6 +201,8 @@ def create_app(config: HubConfig) -> web.Application:
             housekeeping.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await housekeeping
+            if ctx.witnessing is not None:
+                await ctx.witnessing.close()
             ctx.notifier.wake_all()
         finally:
             if fanout is not None:

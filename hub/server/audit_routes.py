@@ -7,7 +7,7 @@ from aiohttp import web
 from hub.server.authn import authenticate
 from hub.server.handlers import int_param, reply
 from hub.server.keys import CTX
-from hub.services import auditlog
+from hub.services import auditlog, tiles
 
 
 async def get_checkpoint(request: web.Request) -> web.Response:
@@ -57,6 +57,30 @@ async def get_consistency(request: web.Request) -> web.Response:
     return reply(await auditlog.consistency_for(request.app[CTX], reader, first, second))
 
 
+TILES_PREFIX = "/v1/audit/tlog"  # c2sp.org/tlog-tiles: <prefix>/checkpoint, <prefix>/tile/...
+
+
+async def get_tiles_checkpoint(request: web.Request) -> web.Response:
+    await authenticate(request, None)
+    note = await tiles.checkpoint(request.app[CTX])
+    return web.Response(
+        body=note,
+        content_type="text/plain",
+        charset="utf-8",
+        headers={"Cache-Control": "private, max-age=5"},
+    )
+
+
+async def get_tile(request: web.Request) -> web.Response:
+    reader = await authenticate(request, None)
+    data = await tiles.tile(request.app[CTX], reader, request.match_info["path"])
+    return web.Response(
+        body=data,
+        content_type="application/octet-stream",
+        headers={"Cache-Control": "private, max-age=31536000, immutable"},
+    )
+
+
 def add_routes(app: web.Application) -> None:
     app.router.add_get("/v1/audit/checkpoint", get_checkpoint)
     app.router.add_post("/v1/audit/checkpoint", post_checkpoint)
@@ -64,3 +88,5 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/v1/audit/proof/inclusion", get_inclusion)
     app.router.add_get("/v1/audit/proof/key/{kid}", get_key_proof)
     app.router.add_get("/v1/audit/proof/consistency", get_consistency)
+    app.router.add_get(f"{TILES_PREFIX}/checkpoint", get_tiles_checkpoint)
+    app.router.add_get(TILES_PREFIX + "/tile/{path:.+}", get_tile)

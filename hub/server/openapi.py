@@ -468,6 +468,38 @@ def document() -> dict[str, Any]:
                 },
             }
         },
+        "/v1/audit/tlog/checkpoint": {
+            "get": {
+                "summary": "C2SP tlog-tiles checkpoint: the signed note with witness cosignatures",
+                "responses": {
+                    "200": {
+                        "description": "The checkpoint note (text/plain; charset=utf-8)",
+                        "content": {"text/plain": {"schema": {"type": "string"}}},
+                    },
+                    **_problems(401, 429),
+                },
+            }
+        },
+        "/v1/audit/tlog/tile/{path}": {
+            "get": {
+                "summary": "C2SP tlog-tiles hash tile (<L>/<N>[.p/<W>]) or entry bundle "
+                "(entries/<N>[.p/<W>], global auditors only)",
+                "parameters": [
+                    {"name": "path", "in": "path", "required": True, "schema": {"type": "string"}}
+                ],
+                "responses": {
+                    "200": {
+                        "description": "The tile's hashes, or the bundle's uint16-prefixed entries",
+                        "content": {
+                            "application/octet-stream": {
+                                "schema": {"type": "string", "format": "binary"}
+                            }
+                        },
+                    },
+                    **_problems(401, 403, 404, 422, 429),
+                },
+            }
+        },
         "/v1/console/login-links": {
             "post": {
                 "summary": "A one-time, two-minute sign-in link to the web console",

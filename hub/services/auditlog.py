@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
@@ -53,9 +53,16 @@ class SignedCheckpoint:
     size: int
     root: bytes
     note: str
+    cosignatures: str = ""  # witness signature lines collected for this size, appended to note
+
+    @property
+    def cosigned_note(self) -> str:
+        """The note as published: the hub's signature line, then the witnesses' (c2sp.org/
+        tlog-cosignature); readers that do not know a witness ignore its line."""
+        return self.note + self.cosignatures
 
     def to_json(self) -> dict[str, Any]:
-        return {"checkpoint": self.note, "size": self.size, "root": b64u_encode(self.root)}
+        return {"checkpoint": self.cosigned_note, "size": self.size, "root": b64u_encode(self.root)}
 
 
 def _is_message_id(text: str) -> bool:
@@ -80,8 +87,26 @@ async def latest(ctx: HubContext, *, fresh: bool = False) -> SignedCheckpoint:
         stored = await log.latest_checkpoint(conn)
         size = (await log.state(conn)).size
     if stored is None or fresh or stored.size < size:
-        return await sign(ctx)
-    return SignedCheckpoint(stored.size, stored.root, stored.note)
+        return await with_cosignatures(ctx, await sign(ctx))
+    return await with_cosignatures(ctx, SignedCheckpoint(stored.size, stored.root, stored.note))
+
+
+async def _cosignatures(ctx: HubContext, size: int) -> dict[str, str]:
+    async with ctx.reader.connect() as conn:
+        return await log.cosignatures(conn, size)
+
+
+async def with_cosignatures(ctx: HubContext, checkpoint: SignedCheckpoint) -> SignedCheckpoint:
+    """``checkpoint`` with the witnesses' cosignatures stored for it (also those of witnesses no
+    longer configured: they stay valid); when some are missing and a round on it is running,
+    after waiting for it (``[witnessing] wait_seconds`` at most). Submissions never
+    come here: only readers of the checkpoint wait."""
+    witnessing = ctx.witnessing
+    lines = await _cosignatures(ctx, checkpoint.size)
+    if witnessing is not None and len(lines) < len(witnessing.endpoints):
+        await witnessing.wait_for(ctx, checkpoint.size)
+        lines = await _cosignatures(ctx, checkpoint.size)
+    return replace(checkpoint, cosignatures="".join(lines[name] for name in sorted(lines)))
 
 
 async def checkpoint(ctx: HubContext, reader: Member, *, fresh: bool = False) -> SignedCheckpoint:
@@ -120,6 +145,8 @@ async def sign(ctx: HubContext) -> SignedCheckpoint:
         await log.insert_checkpoint(
             conn, log.CheckpointRow(tree.size, tree.root(), note, ctx.now())
         )
+    if ctx.witnessing is not None:
+        ctx.witnessing.kick(ctx, tree.size)  # in the background: cosignatures arrive later
     return SignedCheckpoint(tree.size, checkpoint.root, note)
 
 

@@ -6,6 +6,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -18,6 +19,9 @@ from hub.services.directory_cache import DirectoryCache
 from hub.services.metrics import Metrics
 from hub.services.notifier import Notifier
 from hub.storage.engine import read_only
+
+if TYPE_CHECKING:
+    from hub.services.witnessing import Witnessing
 
 
 class PolicyHolder:
@@ -46,6 +50,7 @@ class HubContext:
     clock: Callable[[], float] = time.time
     limiter: RateLimiter | None = None
     directory: DirectoryCache = field(default_factory=DirectoryCache)  # participants and keys
+    witnessing: Witnessing | None = None  # the witnesses that cosign checkpoints (hub.services)
     # Built on ``engine`` by __post_init__: the read-only view of it (hub.storage.engine.read_only,
     # for connections that never write) and the group-committed writers (hub.services.writers).
     reader: AsyncEngine = field(init=False, repr=False)

@@ -13,11 +13,17 @@ import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from sqlalchemy import Select, and_, bindparam, insert, or_, select, update
+from sqlalchemy import Select, and_, bindparam, delete, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from crypto.merkle import HASH_SIZE, CompactRange, NodeId, leaf_hash
-from hub.storage.tables import audit_records, log_checkpoints, log_nodes, log_state
+from hub.storage.tables import (
+    audit_records,
+    log_checkpoints,
+    log_cosignatures,
+    log_nodes,
+    log_state,
+)
 
 ENTRY_VERSION = 1
 
@@ -186,4 +192,38 @@ async def insert_checkpoint(conn: AsyncConnection, row: CheckpointRow) -> None:
         insert(log_checkpoints).values(
             size=row.size, root=row.root, note=row.note, signed_at=row.signed_at
         )
+    )
+
+
+async def checkpoint_at(conn: AsyncConnection, size: int) -> CheckpointRow | None:
+    row = (
+        await conn.execute(select(log_checkpoints).where(log_checkpoints.c.size == size))
+    ).first()
+    if row is None:
+        return None
+    return CheckpointRow(int(row.size), bytes(row.root), str(row.note), int(row.signed_at))
+
+
+async def cosignatures(conn: AsyncConnection, size: int) -> dict[str, str]:
+    """The witness signature lines collected for the checkpoint of ``size``, by witness name."""
+    rows = await conn.execute(
+        select(log_cosignatures.c.witness, log_cosignatures.c.line)
+        .where(log_cosignatures.c.size == size)
+        .order_by(log_cosignatures.c.witness)
+    )
+    return {str(witness): str(line) for witness, line in rows}
+
+
+async def save_cosignature(
+    conn: AsyncConnection, *, size: int, witness: str, line: str, at: int
+) -> None:
+    """Keep a witness's (verified) cosignature of the checkpoint of ``size``; a newer one of the
+    same witness for the same size replaces it (same statement, later time)."""
+    await conn.execute(
+        delete(log_cosignatures).where(
+            log_cosignatures.c.size == size, log_cosignatures.c.witness == witness
+        )
+    )
+    await conn.execute(
+        insert(log_cosignatures).values(size=size, witness=witness, line=line, received_at=at)
     )

@@ -243,6 +243,17 @@ log_checkpoints = Table(
     Column("signed_at", BigInteger, nullable=False),
 )
 
+# Witness cosignatures of signed checkpoints (c2sp.org/tlog-cosignature), one per size and witness
+# key name: the signature line as the witness answered it, published after the hub's own.
+log_cosignatures = Table(
+    "log_cosignatures",
+    metadata,
+    Column("size", BigInteger, primary_key=True, autoincrement=False),
+    Column("witness", Text, primary_key=True),
+    Column("line", Text, nullable=False),
+    Column("received_at", BigInteger, nullable=False),
+)
+
 # --- the directory version (hub/services/directory_cache.py) ----------------------------------
 
 # One row, changed in the same transaction as every write to ``participants`` or

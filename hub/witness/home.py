@@ -1,0 +1,103 @@
+"""A witness's home folder: ``witness.toml`` (name, address, the logs it cosigns), its Ed25519
+key (``witness.key.pem``, mode 0600) and its state (``witness.db``, SQLite)."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+from crypto.errors import CryptoError
+from crypto.keys import SigningKey, load_private_pem, private_pem
+from crypto.note import NoteVerifier, parse_verifier_key
+from crypto.witness import Cosigner
+from hub.errors import ConfigError
+
+CONFIG_FILE = "witness.toml"
+KEY_FILE = "witness.key.pem"
+STATE_FILE = "witness.db"
+DEFAULT_PORT = 7380
+
+
+@dataclass(frozen=True)
+class WitnessConfig:
+    home: Path
+    name: str
+    host: str
+    port: int
+    logs: tuple[NoteVerifier, ...]
+
+    @property
+    def state_path(self) -> Path:
+        return self.home / STATE_FILE
+
+
+def init_home(home: Path, name: str, logs: list[str], *, port: int = DEFAULT_PORT) -> Cosigner:
+    """Create the key and the config; refuse to overwrite an existing witness."""
+    if (home / KEY_FILE).exists() or (home / CONFIG_FILE).exists():
+        raise ConfigError(f"{home} already holds a witness (its key is never overwritten)")
+    parsed = [_log_key(value) for value in logs]
+    key = SigningKey.generate()
+    try:
+        cosigner = Cosigner(name, key)  # checks the name
+    except CryptoError as exc:
+        raise ConfigError(f"the witness name is not valid: {exc}") from None
+    home.mkdir(parents=True, exist_ok=True)
+    path = home / KEY_FILE
+    path.write_bytes(private_pem(key, None))
+    path.chmod(0o600)
+    listed = "".join(f'    "{log.encode()}",\n' for log in parsed)
+    (home / CONFIG_FILE).write_text(
+        "# A PGS witness (c2sp.org/tlog-witness). `pgs witness key` prints its verifier key.\n"
+        f'name = "{name}"\n'
+        'host = "127.0.0.1"\n'
+        f"port = {port}\n"
+        "# The logs it cosigns: each hub's log verifier key (`pgs audit key` on the hub).\n"
+        f"logs = [\n{listed}]\n",
+        encoding="utf-8",
+    )
+    return cosigner
+
+
+def _log_key(value: object) -> NoteVerifier:
+    try:
+        return parse_verifier_key(str(value))
+    except CryptoError as exc:
+        raise ConfigError(f"a log key of the witness is not a verifier key: {exc}") from None
+
+
+def load_config(home: Path) -> WitnessConfig:
+    path = home / CONFIG_FILE
+    try:
+        doc = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{path} does not exist: run `pgs witness init` first") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path} is not valid TOML: {exc}") from None
+    name, host, port, logs = (
+        doc.get("name"),
+        doc.get("host", "127.0.0.1"),
+        doc.get("port"),
+        doc.get("logs", []),
+    )
+    if not isinstance(name, str) or not isinstance(host, str):
+        raise ConfigError(f"{path} needs a name and a host")
+    if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port < 65536:
+        raise ConfigError(f"port in {path} must be a port number")
+    if not isinstance(logs, list):
+        raise ConfigError(f"logs in {path} must be a list of log verifier keys")
+    return WitnessConfig(home, name, host, port, tuple(_log_key(v) for v in logs))
+
+
+def load_cosigner(config: WitnessConfig) -> Cosigner:
+    path = config.home / KEY_FILE
+    try:
+        key = load_private_pem(path.read_bytes(), None)
+    except OSError as exc:
+        raise ConfigError(f"cannot read {path}: {exc.strerror}") from None
+    if not isinstance(key, SigningKey):
+        raise ConfigError(f"{path} is not an Ed25519 key")
+    try:
+        return Cosigner(config.name, key)
+    except CryptoError as exc:
+        raise ConfigError(f"the witness name in {CONFIG_FILE} is not valid: {exc}") from None
