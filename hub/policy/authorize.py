@@ -78,6 +78,7 @@ class Action(StrEnum):
     DIRECTORY = "directory.read"
     LOG_READ = "log.read"
     LOG_ENTRY = "log.entry"
+    LOG_BUNDLES = "log.bundles"
     AUDIT = "audit.read"
     LOG_SIGN = "log.sign"
     ADMIN = "admin.manage"
@@ -293,6 +294,16 @@ def authorize(  # noqa: PLR0911, PLR0912 - one branch per action, as in the tabl
         return _log_entry(actor, resource)
     if action is Action.AUDIT:
         return _auditor(actor)
+    if action is Action.LOG_BUNDLES:
+        # A tlog-tiles entry bundle holds 256 entries of every country: removing some would break
+        # its hash, so only an auditor who may see every entry reads bundles.
+        if actor.role != Role.AUDITOR or _audit_scope(actor) is not None:
+            raise Forbidden(
+                "entry bundles mix every country's entries: only a global auditor reads them "
+                "(a country's auditor reads its entries from /v1/audit/entries)",
+                code="tiles.entries_forbidden",
+            )
+        return EVERYTHING
     if action is Action.LOG_SIGN:
         if actor.role not in {Role.AUDITOR.value, Role.ADMIN.value}:
             raise Forbidden(

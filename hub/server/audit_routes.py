@@ -61,8 +61,8 @@ TILES_PREFIX = "/v1/audit/tlog"  # c2sp.org/tlog-tiles: <prefix>/checkpoint, <pr
 
 
 async def get_tiles_checkpoint(request: web.Request) -> web.Response:
-    await authenticate(request, None)
-    note = await tiles.checkpoint(request.app[CTX])
+    reader = await authenticate(request, None)
+    note = await tiles.checkpoint(request.app[CTX], reader)
     return web.Response(
         body=note,
         content_type="text/plain",

@@ -14,16 +14,17 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from crypto.errors import CryptoError
 from crypto.tiles import Tile, encode_bundle, encode_tile, parse_tile_path
-from hub.errors import Forbidden, InvalidRequest, NotFound
-from hub.policy.decisions import audit_scope
+from hub.errors import InvalidRequest, NotFound
 from hub.policy.groups import Member
 from hub.services import auditlog
+from hub.services.access import Action, authorize
 from hub.services.context import HubContext
 from hub.storage import log
 
 
-async def checkpoint(ctx: HubContext) -> bytes:
+async def checkpoint(ctx: HubContext, reader: Member) -> bytes:
     """The latest checkpoint note with the witnesses' cosignatures (``<prefix>/checkpoint``)."""
+    await authorize(ctx, reader, Action.LOG_READ)
     return (await auditlog.latest(ctx)).cosigned_note.encode("utf-8")
 
 
@@ -47,16 +48,9 @@ async def tile(ctx: HubContext, reader: Member, path: str) -> bytes:
     """
     wanted = _tile(path)
     if wanted.level is None:
-        try:
-            scope = audit_scope(reader)
-        except Forbidden:
-            scope = ""
-        if scope is not None:
-            raise Forbidden(
-                "entry bundles mix every country's entries: only a global auditor reads them "
-                "(a country's auditor reads its entries from /v1/audit/entries)",
-                code="tiles.entries_forbidden",
-            )
+        await authorize(ctx, reader, Action.LOG_BUNDLES, subject=path)
+    else:
+        await authorize(ctx, reader, Action.LOG_READ, subject=path)
     async with ctx.reader.connect() as conn:
         if not wanted.available_in(await _signed_size(conn)):
             raise NotFound("no such tile in the signed tree", code="tiles.not_found")

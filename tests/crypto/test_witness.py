@@ -202,6 +202,7 @@ def test_a_bad_cosignature_of_a_trusted_witness_rejects_the_note() -> None:
         "witness.ng.test+00000000+" + base64.b64encode(b"\x04" + b"\x00" * 32).decode(),
         "no-plus-signs",
     ],
+    ids=["ed25519-note-key", "zero-key-wrong-id", "no-plus-signs"],  # the same in every worker
 )
 def test_witness_keys_are_type_4_with_their_own_key_id(key: str) -> None:
     with pytest.raises(CryptoError):

@@ -182,7 +182,7 @@ def fill(  # noqa: PLR0911 - one body per kind of POST
     """A concrete path, body and content type for one route and caller."""
     values = {
         "mid": world.mid, "participant": TARGET, "kid": world.people[NG].signing.kid,
-        "tail": "nowhere", "token": "x" * 43,
+        "tail": "nowhere", "token": "x" * 43, "path": "0/000",
         "name": "console.css" if template.startswith("/console/static") else "ALL",
     }  # fmt: skip
     path = re.sub(r"\{(\w+)(:[^}]*)?\}", lambda m: values[m.group(1)], template)

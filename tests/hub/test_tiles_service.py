@@ -89,7 +89,7 @@ async def tiles_are_the_signed_trees_hashes_and_entries(ctx: HubContext) -> None
         else:
             expected = [tree.subtree_hash(n.level, n.index) for n in t.nodes()]
             assert decode_tile(data, t) == expected
-    note = await tiles.checkpoint(ctx)
+    note = await tiles.checkpoint(ctx, GLOBAL)
     assert note.startswith(b"pgs-hub.test/log\n300\n")
 
 
@@ -101,7 +101,7 @@ async def go_reads_the_tiles(ctx: HubContext, tmp_path: Path, cache: Path) -> No
     for t in tiles_of(300):
         (folder / t.path()).parent.mkdir(parents=True, exist_ok=True)
         (folder / t.path()).write_bytes(await tiles.tile(ctx, GLOBAL, t.path()[5:]))
-    note = await tiles.checkpoint(ctx)
+    note = await tiles.checkpoint(ctx, GLOBAL)
     witness = Cosigner("witness.test", SigningKey.generate())
     cosigned = note + witness.cosign(note[: note.rfind(b"\n\n") + 1], 1_767_225_600).encode()
     log_key = NoteVerifier.for_key(ctx.log_origin, ctx.log_key.public).encode()
@@ -148,4 +148,4 @@ async def cosignature_rows(ctx: HubContext) -> None:
     published = await auditlog.latest(ctx)
     assert published.size == 320
     assert published.cosigned_note == published.note + "— w.a A\n— w.b C\n"
-    assert (await tiles.checkpoint(ctx)).endswith("\n— w.a A\n— w.b C\n".encode())
+    assert (await tiles.checkpoint(ctx, GLOBAL)).endswith("\n— w.a A\n— w.b C\n".encode())

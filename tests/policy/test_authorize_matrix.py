@@ -46,6 +46,7 @@ MAY: dict[Action, frozenset[str]] = {
     Action.LOG_READ: ALL,
     Action.LOG_ENTRY: ALL,
     Action.AUDIT: frozenset({"auditor"}),
+    Action.LOG_BUNDLES: frozenset({"auditor"}),  # and only a global one (docs/audit-log.md)
     Action.LOG_SIGN: frozenset({"auditor", "admin"}),
     Action.ADMIN: frozenset({"admin"}),
     Action.CONSOLE_SIGN_IN: ALL,
@@ -63,6 +64,7 @@ REFUSAL: dict[Action, tuple[type[HubError], str]] = {
     Action.DELIVERY: (NotFound, "envelope.not_found"),
     Action.LOG_ENTRY: (NotFound, "log.not_found"),
     Action.AUDIT: (Forbidden, "audit.forbidden"),
+    Action.LOG_BUNDLES: (Forbidden, "tiles.entries_forbidden"),
     Action.LOG_SIGN: (Forbidden, "audit.forbidden"),
     Action.ADMIN: (Forbidden, "admin.forbidden"),
     Action.CONSOLE_SIGN_IN: (Forbidden, "console.forbidden"),
@@ -162,6 +164,8 @@ def expected(case: Case) -> tuple[str, object]:  # noqa: PLR0911, PLR0912 - a ta
     }
     if not party.get(action, True):
         return "deny", REFUSAL[action]
+    if action is Action.LOG_BUNDLES:
+        return ("allow", Grant()) if audit_country(case) is None else ("deny", REFUSAL[action])
     if action is Action.LOG_ENTRY:
         if role == "auditor":
             scope = audit_country(case)
