@@ -77,6 +77,14 @@ class HubConfig:
     # (slowloris) hold a socket for a bounded time. It is also how long an idle keep-alive
     # connection stays open (aiohttp's keepalive_timeout, which covers both since 3.14.4).
     header_timeout_seconds: float = 20.0
+    # [hub] body_timeout_seconds: the whole request body must have arrived this long after the
+    # handler starts reading it, or the request is answered 408 and the connection closed (a body
+    # sent one byte at a time cannot hold a handler and a connection for ever).
+    body_timeout_seconds: float = 30.0
+    # [limits] submissions_per_minute: envelopes one participant may submit in a minute (fixed
+    # one-minute windows), counted in the database and so shared by every hub process on it;
+    # beyond it, 429 with Retry-After until the window ends.
+    submissions_per_minute: int = 600
 
     @property
     def hub_key_dir(self) -> Path:
@@ -163,7 +171,22 @@ def load_config(home: Path, *, database_url: str | None = None) -> HubConfig:
         header_timeout_seconds=_seconds(
             hub, "header_timeout_seconds", 20.0, 0.1, 3600.0, section="hub"
         ),
+        body_timeout_seconds=_seconds(
+            hub, "body_timeout_seconds", 30.0, 0.5, 3600.0, section="hub"
+        ),
+        submissions_per_minute=_count(
+            _table(doc, "limits"), "submissions_per_minute", 600, 1, 1_000_000, section="limits"
+        ),
     )
+
+
+def _count(
+    table: dict[str, Any], name: str, default: int, low: int, high: int, *, section: str
+) -> int:
+    value = table.get(name, default)
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise ConfigError(f"[{section}] {name} in {CONFIG_FILE} must be between {low} and {high}")
+    return value
 
 
 def load_authority(home: Path) -> SigningKey:
@@ -209,6 +232,8 @@ def write_home(home: Path, *, port: int) -> SigningKey:
         "# Close a connection that has not sent a complete request head (or has been idle) this\n"
         "# many seconds: slow-header clients cannot hold connections open.\n"
         "# header_timeout_seconds = 20\n"
+        "# Answer 408 and close when a request body takes longer than this to arrive.\n"
+        "# body_timeout_seconds = 30\n"
         "\n"
         "# The registry authority (WCO) key that certifies participants. Pinned: the hub and its\n"
         "# clients accept only certificates it signed.\n"
@@ -230,7 +255,13 @@ def write_home(home: Path, *, port: int) -> SigningKey:
         "# from its cursor when it reconnects.\n"
         "# send_timeout_seconds = 30\n"
         "# Bytes one stream may have written but not yet sent, in the hub and in its socket.\n"
-        "# buffer_bytes = 65536\n",
+        "# buffer_bytes = 65536\n"
+        "\n"
+        "# Limits on what one participant may do; the defaults are shown.\n"
+        "# [limits]\n"
+        "# Envelopes one participant may submit a minute, counted in the database (shared by\n"
+        "# every hub process); beyond it the hub answers 429 with Retry-After.\n"
+        "# submissions_per_minute = 600\n",
         encoding="utf-8",
     )
     return authority

@@ -105,6 +105,15 @@ PARTICIPANT = _object(
     scope=NULLABLE_STR,
 )  # fmt: skip
 
+SECURITY_EVENTS = _object(
+    {"scope": NULLABLE_STR, "since": INT, "window_seconds": INT,
+     "events": {"type": "array", "items": _object(
+         {"window_start": INT, "actor": STR, "actor_kind": {"enum": ["participant", "address"]},
+          "country": NULLABLE_STR, "code": STR, "action": STR, "count": INT, "first_at": INT,
+          "last_at": INT}
+     )}}
+)  # fmt: skip
+
 
 @cache
 def document() -> dict[str, Any]:
@@ -510,6 +519,42 @@ def document() -> dict[str, Any]:
                             }
                         ),
                     ),
+                    **_problems(401, 403, 422, 429),
+                },
+            }
+        },
+        "/v1/health/live": {
+            "get": {
+                "summary": "Liveness: the process answers (the database is not asked)",
+                "security": [],
+                "responses": {"200": _json("Alive.", _object({"status": STR, "log_origin": STR}))},
+            }
+        },
+        "/v1/health/ready": {
+            "get": {
+                "summary": "Readiness: the database answers and can be written",
+                "security": [],
+                "responses": {
+                    "200": _json(
+                        "Ready.", _object({"status": STR, "database": STR, "log_origin": STR})
+                    ),
+                    "503": _json(
+                        "Not ready: `database` says why (unreachable, read-only, full, a write"
+                        " failed recently). Retry-After is set.",
+                        _object({"status": STR, "database": STR, "log_origin": STR}),
+                    ),
+                },
+            }
+        },
+        "/v1/audit/security-events": {
+            "get": {
+                "summary": "Refusals counted per actor, reason code, action and minute (auditors;"
+                " scoped auditors see their country's participants only)",
+                "parameters": [
+                    _int_query("since", "Windows starting at or after this time (default: 24 h).")
+                ],
+                "responses": {
+                    "200": _json("Security events, newest window first.", SECURITY_EVENTS),
                     **_problems(401, 403, 422, 429),
                 },
             }
