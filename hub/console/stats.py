@@ -59,8 +59,8 @@ def viewer_for(member: Member) -> Viewer:
         raise Forbidden("this participant is not active", code="console.forbidden")
     if member.role == "wco":
         return Viewer(member, PAGES)
-    if member.role == "auditor":
-        return Viewer(member, PAGES, country=audit_scope(member))
+    if member.role == "auditor":  # and security events (hub/console/security_page.py)
+        return Viewer(member, (*PAGES, "security"), country=audit_scope(member))
     if member.role == "ncp":
         return Viewer(member, (LOG, DIRECTORY), participant=member.id)
     if member.role == "admin":
