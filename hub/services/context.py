@@ -48,8 +48,9 @@ class HubContext:
     limiter: RateLimiter | None = None
     directory: DirectoryCache = field(default_factory=DirectoryCache)  # participants and keys
     # config.toml [limits]: submissions a participant may make a minute, counted in the database
-    # so that every hub process on it shares the count (hub.services.writers) ...
-    submissions_per_minute: int = 600
+    # so that every hub process on it shares the count (hub.services.writers; None: no limit,
+    # for contexts built by tests and benchmarks; `pgs serve` always has one) ...
+    submissions_per_minute: int | None = None
     # ... and how long a request body may take to arrive, all of it (slow-body clients).
     body_timeout_seconds: float = 30.0
     # Built on ``engine`` by __post_init__: the read-only view of it (hub.storage.engine.read_only,

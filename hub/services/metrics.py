@@ -26,6 +26,7 @@ class Metrics:
             "pgs_nonce_writer_batches": "Nonce group commits.",
             "pgs_nonce_writer_items": "Nonces acknowledged after a group commit.",
             "pgs_nonce_writer_failed_batches": "Nonce group commits that failed.",
+            "pgs_security_events_total": "Refused requests recorded as security events, by code.",
         }
 
     def inc(self, name: str, value: float = 1, **labels: str) -> None:
