@@ -127,8 +127,20 @@ def from_error(exc: Exception) -> web.Response:
 # PostgreSQL SQLSTATEs that mean "cannot write now" rather than a bug: a read-only database,
 # transaction or hot standby (25006), connection exceptions (08), insufficient resources (53: disk
 # full, out of memory, too many connections), operator intervention (57P: shutdown, cannot connect
-# now) and system errors (58).
-_PG_UNAVAILABLE_PREFIXES: Final = ("25006", "08", "53", "57P", "58")
+# now), system errors (58), a database that does not accept connections now (55000: ALTER
+# DATABASE ... ALLOW_CONNECTIONS false) or a lock not available (55P03), and a database that
+# refuses this hub (28: authorization, 3D000: no such database: the deployment's fault).
+_PG_UNAVAILABLE_PREFIXES: Final = (
+    "25006",
+    "08",
+    "53",
+    "57P",
+    "58",
+    "55000",
+    "55P03",
+    "28",
+    "3D000",
+)
 # SQLite result codes of the same sort: busy, locked, read-only, I/O error, cannot open.
 _SQLITE_UNAVAILABLE: Final = frozenset(
     {sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED, sqlite3.SQLITE_READONLY, sqlite3.SQLITE_IOERR,
