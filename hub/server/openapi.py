@@ -120,14 +120,17 @@ def document() -> dict[str, Any]:
     paths: dict[str, Any] = {
         "/v1/health": {
             "get": {
-                "summary": "Liveness and database reachability",
+                "summary": "Readiness (as /v1/health/ready; kept for existing probes)",
                 "security": [],
                 "responses": {
                     "200": _json(
                         "The hub and its database answer.",
                         _object({"status": STR, "database": STR, "log_origin": STR}),
                     ),
-                    **_problems(503),
+                    "503": _json(
+                        "Not ready: `database` says why. Retry-After is set.",
+                        _object({"status": STR, "database": STR, "log_origin": STR}),
+                    ),
                 },
             }
         },
@@ -164,7 +167,7 @@ def document() -> dict[str, Any]:
                 "responses": {
                     "201": _json("Accepted and durably stored.", ACCEPTANCE),
                     "200": _json("Already accepted (identical resubmission).", ACCEPTANCE),
-                    **_problems(400, 401, 403, 409, 413, 415, 422, 429, 503),
+                    **_problems(400, 401, 403, 408, 409, 413, 415, 422, 429, 503),
                 },
             }
         },
@@ -230,7 +233,7 @@ def document() -> dict[str, Any]:
                             }
                         ),
                     ),
-                    **_problems(400, 401, 403, 404, 415, 422, 429),
+                    **_problems(400, 401, 403, 404, 408, 415, 422, 429),
                 },
             }
         },
@@ -339,7 +342,7 @@ def document() -> dict[str, Any]:
                 "requestBody": _envelope_body("Certificate (JWS, typ pgs-certificate+jose)."),
                 "responses": {
                     "201": _json("Enrolled", ENROLMENT),
-                    **_problems(400, 401, 403, 409, 415, 422, 429),
+                    **_problems(400, 401, 403, 408, 409, 415, 422, 429),
                 },
             }
         },
@@ -357,7 +360,7 @@ def document() -> dict[str, Any]:
                 "requestBody": _envelope_body("Certificate (JWS, typ pgs-certificate+jose)."),
                 "responses": {
                     "200": _json("Rotated", ENROLMENT),
-                    **_problems(400, 401, 403, 404, 409, 415, 422, 429),
+                    **_problems(400, 401, 403, 404, 408, 409, 415, 422, 429),
                 },
             }
         },
@@ -389,7 +392,7 @@ def document() -> dict[str, Any]:
                 },
                 "responses": {
                     "200": _json("New status", _object({"id": STR, "status": STR})),
-                    **_problems(400, 401, 403, 404, 409, 415, 422, 429),
+                    **_problems(400, 401, 403, 404, 408, 409, 415, 422, 429),
                 },
             }
         },
@@ -444,7 +447,7 @@ def document() -> dict[str, Any]:
                 ],
                 "responses": {
                     "200": _json("Inclusion proof", INCLUSION),
-                    **_problems(401, 403, 404, 422, 429),
+                    **_problems(400, 401, 403, 404, 422, 429),
                 },
             }
         },
