@@ -213,9 +213,9 @@ async def test_the_submission_limit_holds_across_hub_processes(
         other = await another_process(hub, "hub-2.log")
         for pid in (NG, GH):
             await hub.enrol(pid, "ncp")
-        envelopes = [await _seal(hub, NG, GH) for _ in range(2 * LIMIT)]
-        if time.time() % 60 > 50:  # all of it in one minute window (setup, not an assertion)
-            await asyncio.sleep(61 - time.time() % 60)
+        # Three times the limit, alternately through each process: even if a minute ends during
+        # the run (two windows), at least LIMIT are refused.
+        envelopes = [await _seal(hub, NG, GH) for _ in range(3 * LIMIT)]
         accepted: list[int] = []
         limited: list[str] = []
         async with aiohttp.ClientSession() as session:
@@ -229,9 +229,11 @@ async def test_the_submission_limit_holds_across_hub_processes(
                     assert (reply.status, reply.code) == (429, "rate.submissions"), reply.body
                     assert 1 <= int(reply.headers["Retry-After"]) <= 60
                     limited.append(reply.headers["Retry-After"])
-        assert len(accepted) == LIMIT, accepted
-        assert len(limited) == LIMIT
-        assert len(set(accepted)) == 1
+        # Counted once for both processes: never more than LIMIT in a minute (each process
+        # counting for itself would accept 2 * LIMIT).
+        assert all(accepted.count(window) <= LIMIT for window in set(accepted)), accepted
+        assert len(accepted) >= LIMIT
+        assert len(limited) >= LIMIT
     finally:
         if other is not None:
             assert other.stop() == 0, other.log.read_text()
