@@ -6,6 +6,9 @@ seconds would hold a handler and a connection for as long as it liked. :func:`re
 whole body :attr:`HubContext.body_timeout_seconds` (config.toml ``[hub] body_timeout_seconds``),
 then answers 408; aiohttp then reads what still comes for its lingering time (10 s) at most, and
 closes the connection (closing at once, with bytes unread, would reset it and lose the answer).
+
+The problem middleware (hub/server/problems.py) reads every request body this way before the
+route's handler runs, so no route can forget it; handlers then get the body from aiohttp's cache.
 """
 
 from __future__ import annotations

@@ -147,6 +147,13 @@ async def test_slow_bodies_malformed_http_and_hang_ups(sqlite_hub: RunningHub) -
     answer = await _raw_exchange(hub, head + body, trickle=0.2)
     status, _, doc = _status_and_doc(answer)
     assert (status, doc["code"]) == (408, "request.timeout")
+    # On every route that takes a body (a console form here), before anything else is checked.
+    form_head = head.replace(b"/v1/envelopes", b"/console/logout").replace(
+        JOSE.encode(), b"application/x-www-form-urlencoded"
+    )
+    answer = await _raw_exchange(hub, form_head + body, trickle=0.2)
+    status, _, doc = _status_and_doc(answer)
+    assert (status, doc["code"]) == (408, "request.timeout")
 
     # A client that hangs up mid-body.
     _, writer = await asyncio.open_connection(*hub.url.removeprefix("http://").split(":"))
