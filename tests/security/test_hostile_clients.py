@@ -120,7 +120,11 @@ async def sqlite_hub(tmp_path: Path) -> AsyncIterator[RunningHub]:
         assert hub.stop() == 0, hub.log.read_text()
 
 
-async def test_slow_bodies_malformed_http_and_hang_ups(sqlite_hub: RunningHub) -> None:
+async def test_malformed_slow_and_hung_up_requests_low_order_epk_proofs_health(
+    sqlite_hub: RunningHub,
+) -> None:
+    """Malformed HTTP, slow bodies and hang-ups; then, on the same hub (one hub start less),
+    low-order epk, out-of-range proofs and health (:func:`_envelopes_proofs_and_health`)."""
     hub = sqlite_hub
     canary = "CANARY-INPUT-7f3a"
     # A bad header line: a problem document that repeats nothing, and one INFO line.
@@ -166,10 +170,10 @@ async def test_slow_bodies_malformed_http_and_hang_ups(sqlite_hub: RunningHub) -
     assert canary not in log
     assert "Traceback" not in log
     assert " ERROR " not in log
+    await _envelopes_proofs_and_health(hub)
 
 
-async def test_low_order_epk_out_of_range_proofs_and_health(sqlite_hub: RunningHub) -> None:
-    hub = sqlite_hub
+async def _envelopes_proofs_and_health(hub: RunningHub) -> None:
     for pid in (NG, GH):
         await hub.enrol(pid, "ncp")
     await hub.enrol(AUDITOR, "auditor")
