@@ -130,6 +130,9 @@ async def test_refusals_are_counted_per_actor_and_minute_and_never_logged_one_by
         events = doc["events"]
         assert isinstance(events, list)
         assert _total(events, NG, "policy.seizure_needs_wco") == FLOOD
+        # Each refusal once: the service recorded it, the HTTP edge did not again (by address).
+        flood = [e for e in events if e["code"] == "policy.seizure_needs_wco"]
+        assert sum(int(str(e["count"])) for e in flood) == FLOOD
         assert _total(events, "127.0.0.1", "auth.unknown_key") == 25
         assert _total(events, NG, "admin.forbidden") == 5
         assert _total(events, GH, "admin.forbidden") == 2
