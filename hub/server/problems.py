@@ -2,7 +2,10 @@
 
 Every rejection has ``type``, ``title``, ``status``, ``detail`` (plain words for the person who
 sent the request) and a stable ``code``. Unexpected exceptions become a bare 500 whose body says
-nothing about internals; the traceback goes to the log, which never holds request bodies.
+nothing about internals; the traceback goes to the log without any exception's text (driver errors
+quote SQL parameters) and with the route's pattern, never the path (paths hold message ids). A
+database that is away, read-only or full is a 503/507 with Retry-After, and a client that hung up
+is logged as such (INFO), not as a fault. Every 4xx answer is counted once as a security event.
 """
 
 from __future__ import annotations
