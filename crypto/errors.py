@@ -56,6 +56,13 @@ class ForbiddenHeaderError(MalformedError):
     code = "crypto.forbidden_header"
 
 
+class LowOrderKeyError(MalformedError):
+    """An X25519 public key of small order (the all-zero point, say): any key agreement with it
+    gives a shared secret an attacker knows, or none at all; no honest sender produces one."""
+
+    code = "crypto.low_order_key"
+
+
 class InvalidKeyError(CryptoError):
     """A key could not be loaded, has the wrong type, or is not the one a header names."""
 

@@ -33,6 +33,7 @@ from crypto.errors import (
     CommitmentError,
     DecryptionError,
     InvalidKeyError,
+    LowOrderKeyError,
     MalformedError,
     NotARecipientError,
     OversizeError,
@@ -134,6 +135,20 @@ def _kek(shared: bytes) -> bytes:
     return ConcatKDFHash(algorithm=hashes.SHA256(), length=32, otherinfo=other).derive(shared)
 
 
+# Any clamped X25519 scalar is a multiple of the cofactor 8, so it maps exactly the points of small
+# order (order 1, 2, 4 or 8, in any of their encodings) to the all-zero output, which
+# cryptography refuses with ValueError; every other point gives a non-zero result. One fixed
+# scalar therefore tells them apart, with no list of encodings to get wrong.
+_ORDER_PROBE = x25519.X25519PrivateKey.from_private_bytes(bytes(range(1, 33)))
+
+
+def _require_full_order(key: x25519.X25519PublicKey, *, what: str) -> None:
+    try:
+        _ORDER_PROBE.exchange(key)
+    except ValueError:
+        raise LowOrderKeyError(f"{what} is a low-order X25519 point") from None
+
+
 def _agree(private: x25519.X25519PrivateKey, public: x25519.X25519PublicKey) -> bytes:
     try:
         return private.exchange(public)
@@ -218,12 +233,14 @@ def _parse_recipient(index: int, entry: Any) -> RecipientEntry:
     x = b64u_decode(strictjson.get_str(epk, "x", what=f"{what} epk", max_len=43), field="epk x")
     if len(x) != 32:
         raise MalformedError(f"{what} epk x must be 32 bytes")
+    epk_key = x25519.X25519PublicKey.from_public_bytes(x)
+    _require_full_order(epk_key, what=f"{what} epk")
     wrapped = b64u_decode(
         strictjson.get_str(entry, "encrypted_key", what=what, max_len=54), field="encrypted_key"
     )
     if len(wrapped) != CEK_BYTES + 8:
         raise MalformedError(f"{what} encrypted_key must be {CEK_BYTES + 8} bytes")
-    return RecipientEntry(kid, x25519.X25519PublicKey.from_public_bytes(x), wrapped)
+    return RecipientEntry(kid, epk_key, wrapped)
 
 
 def parse_object(obj: Mapping[str, Any], *, profile: JweProfile) -> ParsedJwe:

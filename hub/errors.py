@@ -22,6 +22,7 @@ class Kind(StrEnum):
     TOO_LARGE = "too_large"  # over a size limit (→ 413)
     RATE_LIMITED = "rate_limited"  # too many requests (→ 429)
     UNAVAILABLE = "unavailable"  # a dependency is down; try again (→ 503)
+    TIMEOUT = "timeout"  # the client took too long to send its request (→ 408)
 
 
 class HubError(Exception):
@@ -87,6 +88,11 @@ class Unavailable(HubError):
     def __init__(self, message: str, *, retry_after: int = 5, code: str | None = None) -> None:
         super().__init__(message, code=code)
         self.retry_after = retry_after
+
+
+class RequestTimeout(HubError):
+    code = "request.timeout"
+    kind = Kind.TIMEOUT
 
 
 class ConfigError(Exception):

@@ -84,6 +84,14 @@ class HubConfig:
     witnesses: tuple[tuple[str, str], ...] = ()
     witness_wait_seconds: float = 5.0
     witness_ca: Path | None = None  # CA bundle for https witnesses (default: the system's)
+    # [hub] body_timeout_seconds: the whole request body must have arrived this long after the
+    # handler starts reading it, or the request is answered 408 and the connection closed (a body
+    # sent one byte at a time cannot hold a handler and a connection for ever).
+    body_timeout_seconds: float = 30.0
+    # [limits] submissions_per_minute: envelopes one participant may submit in a minute (fixed
+    # one-minute windows), counted in the database and so shared by every hub process on it;
+    # beyond it, 429 with Retry-After until the window ends.
+    submissions_per_minute: int = 600
 
     @property
     def hub_key_dir(self) -> Path:
@@ -179,6 +187,12 @@ def load_config(home: Path, *, database_url: str | None = None) -> HubConfig:
             if _table(doc, "witnessing").get("ca_bundle")
             else None
         ),
+        body_timeout_seconds=_seconds(
+            hub, "body_timeout_seconds", 30.0, 0.5, 3600.0, section="hub"
+        ),
+        submissions_per_minute=_count(
+            _table(doc, "limits"), "submissions_per_minute", 600, 1, 1_000_000, section="limits"
+        ),
     )
 
 
@@ -201,6 +215,15 @@ def _witnesses(table: dict[str, Any]) -> tuple[tuple[str, str], ...]:
     if len({key for _, key in found}) != len(found):
         raise ConfigError(f"a witness is listed twice in {CONFIG_FILE}")
     return tuple(found)
+
+
+def _count(
+    table: dict[str, Any], name: str, default: int, low: int, high: int, *, section: str
+) -> int:
+    value = table.get(name, default)
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise ConfigError(f"[{section}] {name} in {CONFIG_FILE} must be between {low} and {high}")
+    return value
 
 
 def load_authority(home: Path) -> SigningKey:
@@ -246,6 +269,8 @@ def write_home(home: Path, *, port: int) -> SigningKey:
         "# Close a connection that has not sent a complete request head (or has been idle) this\n"
         "# many seconds: slow-header clients cannot hold connections open.\n"
         "# header_timeout_seconds = 20\n"
+        "# Answer 408 and close when a request body takes longer than this to arrive.\n"
+        "# body_timeout_seconds = 30\n"
         "\n"
         "# The registry authority (WCO) key that certifies participants. Pinned: the hub and its\n"
         "# clients accept only certificates it signed.\n"
@@ -276,7 +301,12 @@ def write_home(home: Path, *, port: int) -> SigningKey:
         '# ca_bundle = "witness-ca.pem"\n'
         "# [[witnessing.witness]]\n"
         '# url = "https://witness.gh.example"\n'
-        '# key = "witness.gh.example+1a2b3c4d+BA..."\n',
+        '# key = "witness.gh.example+1a2b3c4d+BA..."\n'
+        "# Limits on what one participant may do; the defaults are shown.\n"
+        "# [limits]\n"
+        "# Envelopes one participant may submit a minute, counted in the database (shared by\n"
+        "# every hub process); beyond it the hub answers 429 with Retry-After.\n"
+        "# submissions_per_minute = 600\n",
         encoding="utf-8",
     )
     return authority

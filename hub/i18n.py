@@ -133,6 +133,12 @@ CATALOGUE: dict[str, dict[Lang, str]] = {
         "fr": "{who} a vérifié, déchiffré et accusé réception : {subject}",
     },
     "hub.demo.refused": {"en": "{who} refused: {reason}", "fr": "{who} refusé : {reason}"},
+    "hub.demo.security_events": {
+        "en": "Refusals are security events, counted per actor, reason and minute (not log"
+        " entries):",
+        "fr": "Les refus sont des événements de sécurité, comptés par acteur, motif et minute"
+        " (pas des entrées du journal) :",
+    },
     "hub.demo.no_content": {
         "en": "The auditor sees who sent what kind of message to whom and when, never the content.",
         "fr": "L'auditeur voit qui a envoyé quel type de message à qui et quand,"
@@ -408,6 +414,43 @@ CATALOGUE: dict[str, dict[Lang, str]] = {
             "{size} entrées"
         ),
     },
+    "console.login.title": {"en": "Sign in", "fr": "Connexion"},
+    "console.login.confirm": {
+        "en": "This one-time link signs this browser in as {who}.",
+        "fr": "Ce lien à usage unique connecte ce navigateur en tant que {who}.",
+    },
+    "console.login.replaces": {
+        "en": "This browser is signed in as {current}: signing in ends that session.",
+        "fr": "Ce navigateur est connecté en tant que {current} : se connecter met fin à cette"
+        " session.",
+    },
+    "console.login.same": {
+        "en": "This browser is already signed in as {who}: signing in starts a new session.",
+        "fr": "Ce navigateur est déjà connecté en tant que {who} : se connecter ouvre une"
+        " nouvelle session.",
+    },
+    "console.login.button": {"en": "Sign in as {who}", "fr": "Se connecter en tant que {who}"},
+    "console.nav.security": {"en": "Security events", "fr": "Événements de sécurité"},
+    "console.security.intro": {
+        "en": "Refused requests (failed authentication, denied access, rate limits, replays,"
+        " malformed requests), counted per actor, reason and minute. An actor is a participant,"
+        " or the network address of a request nobody could be authenticated for.",
+        "fr": "Requêtes refusées (authentification échouée, accès refusé, limite de débit,"
+        " rejeu, requête mal formée), comptées par acteur, motif et minute. Un acteur est un"
+        " participant, ou l'adresse réseau d'une requête dont l'auteur n'a pu être authentifié.",
+    },
+    "console.security.hours": {"en": "Last hours", "fr": "Dernières heures"},
+    "console.security.show": {"en": "Show", "fr": "Afficher"},
+    "console.security.count": {
+        "en": "{rows} rows, {total} refusals.",
+        "fr": "{rows} lignes, {total} refus.",
+    },
+    "console.security.window": {"en": "Minute", "fr": "Minute"},
+    "console.security.actor": {"en": "Actor", "fr": "Acteur"},
+    "console.security.reason": {"en": "Reason", "fr": "Motif"},
+    "console.security.action": {"en": "Request", "fr": "Requête"},
+    "console.security.times": {"en": "Times", "fr": "Fois"},
+    "console.security.last": {"en": "Last", "fr": "Dernier"},
 }
 
 

@@ -498,3 +498,53 @@ async def export(
             sink.close()
     if output is not None:
         out.print(f"exported {count} entries to {output}")
+
+
+@audit.command("events")
+@click.option(
+    "--since", default=None, help="From this day or time (UTC, ISO 8601); default: the last 24 h."
+)
+@click.option("--json", "as_json", is_flag=True, help="The hub's JSON answer as it came.")
+@hub_options
+@async_command
+async def events(
+    since: str | None,
+    as_json: bool,
+    hub_url: str,
+    ca: Path | None,
+    authority: Path | None,
+    key_folder: Path,
+    prompt_passphrase: bool,
+) -> None:
+    """Security events: refusals (failed authentication, denied access, rate limits, replays,
+    malformed requests) counted per actor, reason and minute. Country auditors see their
+    country's participants only."""
+    from rich.table import Table
+
+    query: dict[str, int] = {}
+    start = _moment(since, end=False)
+    if start is not None:
+        query["since"] = start
+    async with make_client(hub_url, ca, authority, key_folder, prompt_passphrase) as hub:
+        doc = await hub.get_json("/v1/audit/security-events", **query)
+    if as_json:
+        click.echo(json.dumps(doc, ensure_ascii=False))
+        return
+    table = Table("minute (UTC)", "actor", "country", "reason", "action", "count", "last (UTC)")
+    for row in doc.get("events", []):
+        table.add_row(
+            _when(int(row["window_start"])),
+            str(row["actor"]),
+            str(row.get("country") or ""),
+            str(row["code"]),
+            str(row["action"]),
+            str(row["count"]),
+            _when(int(row["last_at"])),
+        )
+    out.print(table)
+    scope = doc.get("scope")
+    total = sum(int(row["count"]) for row in doc.get("events", []))
+    out.print(
+        f"{len(doc.get('events', []))} rows, {total} refusals"
+        + (f" (country {scope})" if scope else "")
+    )

@@ -65,6 +65,20 @@ async def create_link(conn: AsyncConnection, participant: str, now: int) -> str:
     return token
 
 
+async def peek_link(conn: AsyncConnection, token: str, now: int) -> str | None:
+    """The participant of an unused, unexpired link, leaving it unused; ``None`` otherwise."""
+    if not plausible(token):
+        return None
+    found = await conn.scalar(
+        select(console_login_links.c.participant_id).where(
+            console_login_links.c.token_hash == digest(token),
+            console_login_links.c.used_at.is_(None),
+            console_login_links.c.expires_at > now,
+        )
+    )
+    return str(found) if found is not None else None
+
+
 async def consume_link(conn: AsyncConnection, token: str, now: int) -> str | None:
     """The participant of an unused, unexpired link, marking it used; ``None`` otherwise."""
     if not plausible(token):

@@ -197,6 +197,13 @@ async def run_online(  # noqa: PLR0912, PLR0915 - reads as a script
             )
         out.print(audit)
         out.print(t("hub.demo.no_content", language))
+        async with client(people[AUDITOR]) as auditor:
+            events = (await auditor.get_json("/v1/audit/security-events"))["events"]
+        refusals = Table("actor", "reason", "action", "count")
+        for event in events:
+            refusals.add_row(event["actor"], event["code"], event["action"], str(event["count"]))
+        out.print(t("hub.demo.security_events", language))
+        out.print(refusals)
 
         step("hub.demo.step.verify")
         authority_file = home / "authority" / "authority.jwk.json"

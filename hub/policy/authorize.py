@@ -87,6 +87,7 @@ class Action(StrEnum):
     CONSOLE_LOG = "console.log"
     CONSOLE_AUDIT = "console.audit"
     CONSOLE_DIRECTORY = "console.directory"
+    CONSOLE_SECURITY = "console.security"
 
 
 CONSOLE_PAGES: Final = (
@@ -94,6 +95,7 @@ CONSOLE_PAGES: Final = (
     Action.CONSOLE_LOG,
     Action.CONSOLE_AUDIT,
     Action.CONSOLE_DIRECTORY,
+    Action.CONSOLE_SECURITY,
 )
 
 
@@ -205,6 +207,7 @@ _CONSOLE_ROLES: Final[dict[Action, frozenset[str]]] = {
     Action.CONSOLE_LOG: frozenset({Role.WCO.value, Role.AUDITOR.value, Role.NCP.value}),
     Action.CONSOLE_AUDIT: frozenset({Role.WCO.value, Role.AUDITOR.value, Role.ADMIN.value}),
     Action.CONSOLE_DIRECTORY: frozenset(r.value for r in Role),
+    Action.CONSOLE_SECURITY: frozenset({Role.AUDITOR.value}),
 }
 
 

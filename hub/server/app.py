@@ -18,7 +18,7 @@ from hub.console import routes as console_routes
 from hub.errors import ConfigError, HubError
 from hub.home import LOG_KEY_FILE, HubConfig
 from hub.policy.model import load_policy_file
-from hub.server import audit_routes, handlers
+from hub.server import audit_routes, handlers, health, malformed, security_routes
 from hub.server.keys import CTX
 from hub.server.problems import problem_middleware
 from hub.server.stream import STREAM_SETTINGS, StreamSettings, stream, track_streams
@@ -27,7 +27,7 @@ from hub.services.context import HubContext, PolicyHolder
 from hub.services.fanout import PgFanout
 from hub.services.notifier import Notifier
 from hub.services.witnessing import Witnessing
-from hub.storage import audit, envelopes, nonces
+from hub.storage import audit, counters, envelopes, nonces
 from hub.storage.engine import create_engine, redact
 from hub.storage.migrate import check_schema
 
@@ -67,6 +67,8 @@ async def _housekeeping(ctx: HubContext) -> None:
             async with ctx.engine.begin() as conn:
                 expired = await envelopes.expire_deliveries(conn, ctx.now())
                 await nonces.purge_expired(conn, ctx.now())
+                await counters.purge_before(conn, ctx.now() - 2 * counters.WINDOW_SECONDS)
+            await ctx.security_events.purge(ctx.now())
             if expired:
                 log.info("expired %d undelivered deliveries", expired)
             if ctx.log_signer is not None:
@@ -127,7 +129,9 @@ def _writer_gauges(ctx: HubContext) -> None:
 
 def routes(app: web.Application) -> None:
     h = handlers
-    app.router.add_get("/v1/health", h.health)
+    app.router.add_get("/v1/health", health.ready)  # kept for existing probes: readiness
+    app.router.add_get("/v1/health/live", health.live)
+    app.router.add_get("/v1/health/ready", health.ready)
     app.router.add_get("/v1/openapi.json", h.openapi)
     app.router.add_get("/metrics", h.metrics)
     app.router.add_post("/v1/envelopes", h.submit_envelope)
@@ -146,6 +150,7 @@ def routes(app: web.Application) -> None:
     app.router.add_post("/v1/admin/participants/{participant}/status", h.change_status)
     app.router.add_get("/v1/audit/records", h.audit_records)
     audit_routes.add_routes(app)
+    security_routes.add_routes(app)
     console_routes.add_routes(app)
 
 
@@ -186,10 +191,13 @@ def create_app(config: HubConfig) -> web.Application:
                     if config.witnesses
                     else None
                 ),
+                submissions_per_minute=config.submissions_per_minute,
+                body_timeout_seconds=config.body_timeout_seconds,
             )
             ctx.metrics.gauge("pgs_websocket_connections", lambda: ctx.notifier.connections)
             _writer_gauges(ctx)
             app[CTX] = ctx
+            malformed.install(ctx.security_events)
             housekeeping = asyncio.create_task(_housekeeping(ctx))
             _on_sighup(lambda: asyncio.ensure_future(reload_policy(ctx)))
             log.info("hub ready on database %s", redact(config.database_url))
@@ -198,6 +206,7 @@ def create_app(config: HubConfig) -> web.Application:
             # The server has stopped accepting and waited for its handlers: finish the writes
             # they submitted (group commit) before the engine goes.
             await ctx.close_writers()
+            malformed.uninstall(ctx.security_events)
             housekeeping.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await housekeeping

@@ -11,6 +11,9 @@ from hub.policy.groups import Member
 from hub.server.keys import CTX
 from hub.storage import nonces
 
+# The participant a request was authenticated as (set by :func:`authenticate`).
+AUTHENTICATED = web.RequestKey("pgs_authenticated", Member)
+
 
 def request_url(request: web.Request) -> str:
     """The URL the client signed: scheme, Host header and path with query, as received."""
@@ -42,5 +45,6 @@ async def authenticate(request: web.Request, body: bytes | None) -> Member:
     fresh = await ctx.nonce_writer.submit(claim)
     if not fresh:
         raise AuthenticationError("this request was already received (replay)", code="auth.replay")
+    request[AUTHENTICATED] = member  # whose refusal it is, if one follows (security events)
     ctx.rate_limiter().take(member.id, ctx.clock())
     return member

@@ -11,10 +11,10 @@ from pydantic import TypeAdapter, ValidationError
 from hub.errors import InvalidRequest, NotFound
 from hub.policy.authorize import envelope_not_found
 from hub.server.authn import authenticate
+from hub.server.bodies import read_body
 from hub.server.keys import CTX
 from hub.server.openapi import document
 from hub.services import admin, directory, mailbox, receipts, submission
-from hub.storage.engine import ping
 from protocols.messages.common import MessageId, ParticipantId
 
 JOSE = "application/jose+json"
@@ -34,7 +34,7 @@ def reply(doc: dict[str, Any], status: int = 200) -> web.Response:
 async def body_of(request: web.Request) -> bytes:
     if request.content_type not in JSON_TYPES:
         raise web.HTTPUnsupportedMediaType(reason=f"send {JOSE} or application/json")
-    return await request.read()
+    return await read_body(request)
 
 
 def int_param(request: web.Request, name: str, default: int) -> int:
@@ -65,13 +65,6 @@ def participant_param(request: web.Request) -> str:
 
 
 # --- public ----------------------------------------------------------------------------------
-
-
-async def health(request: web.Request) -> web.Response:
-    ctx = request.app[CTX]
-    await ping(ctx.engine)
-    # The log origin names this hub (it is public: every checkpoint starts with it).
-    return reply({"status": "ok", "database": "ok", "log_origin": ctx.log_origin})
 
 
 async def metrics(request: web.Request) -> web.Response:

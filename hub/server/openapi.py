@@ -105,20 +105,32 @@ PARTICIPANT = _object(
     scope=NULLABLE_STR,
 )  # fmt: skip
 
+SECURITY_EVENTS = _object(
+    {"scope": NULLABLE_STR, "since": INT, "window_seconds": INT,
+     "events": {"type": "array", "items": _object(
+         {"window_start": INT, "actor": STR, "actor_kind": {"enum": ["participant", "address"]},
+          "country": NULLABLE_STR, "code": STR, "action": STR, "count": INT, "first_at": INT,
+          "last_at": INT}
+     )}}
+)  # fmt: skip
+
 
 @cache
 def document() -> dict[str, Any]:
     paths: dict[str, Any] = {
         "/v1/health": {
             "get": {
-                "summary": "Liveness and database reachability",
+                "summary": "Readiness (as /v1/health/ready; kept for existing probes)",
                 "security": [],
                 "responses": {
                     "200": _json(
                         "The hub and its database answer.",
                         _object({"status": STR, "database": STR, "log_origin": STR}),
                     ),
-                    **_problems(503),
+                    "503": _json(
+                        "Not ready: `database` says why. Retry-After is set.",
+                        _object({"status": STR, "database": STR, "log_origin": STR}),
+                    ),
                 },
             }
         },
@@ -155,7 +167,7 @@ def document() -> dict[str, Any]:
                 "responses": {
                     "201": _json("Accepted and durably stored.", ACCEPTANCE),
                     "200": _json("Already accepted (identical resubmission).", ACCEPTANCE),
-                    **_problems(400, 401, 403, 409, 413, 415, 422, 429, 503),
+                    **_problems(400, 401, 403, 408, 409, 413, 415, 422, 429, 503),
                 },
             }
         },
@@ -221,7 +233,7 @@ def document() -> dict[str, Any]:
                             }
                         ),
                     ),
-                    **_problems(400, 401, 403, 404, 415, 422, 429),
+                    **_problems(400, 401, 403, 404, 408, 415, 422, 429),
                 },
             }
         },
@@ -330,7 +342,7 @@ def document() -> dict[str, Any]:
                 "requestBody": _envelope_body("Certificate (JWS, typ pgs-certificate+jose)."),
                 "responses": {
                     "201": _json("Enrolled", ENROLMENT),
-                    **_problems(400, 401, 403, 409, 415, 422, 429),
+                    **_problems(400, 401, 403, 408, 409, 415, 422, 429),
                 },
             }
         },
@@ -348,7 +360,7 @@ def document() -> dict[str, Any]:
                 "requestBody": _envelope_body("Certificate (JWS, typ pgs-certificate+jose)."),
                 "responses": {
                     "200": _json("Rotated", ENROLMENT),
-                    **_problems(400, 401, 403, 404, 409, 415, 422, 429),
+                    **_problems(400, 401, 403, 404, 408, 409, 415, 422, 429),
                 },
             }
         },
@@ -380,7 +392,7 @@ def document() -> dict[str, Any]:
                 },
                 "responses": {
                     "200": _json("New status", _object({"id": STR, "status": STR})),
-                    **_problems(400, 401, 403, 404, 409, 415, 422, 429),
+                    **_problems(400, 401, 403, 404, 408, 409, 415, 422, 429),
                 },
             }
         },
@@ -435,7 +447,7 @@ def document() -> dict[str, Any]:
                 ],
                 "responses": {
                     "200": _json("Inclusion proof", INCLUSION),
-                    **_problems(401, 403, 404, 422, 429),
+                    **_problems(400, 401, 403, 404, 422, 429),
                 },
             }
         },
@@ -542,6 +554,42 @@ def document() -> dict[str, Any]:
                             }
                         ),
                     ),
+                    **_problems(401, 403, 422, 429),
+                },
+            }
+        },
+        "/v1/health/live": {
+            "get": {
+                "summary": "Liveness: the process answers (the database is not asked)",
+                "security": [],
+                "responses": {"200": _json("Alive.", _object({"status": STR, "log_origin": STR}))},
+            }
+        },
+        "/v1/health/ready": {
+            "get": {
+                "summary": "Readiness: the database answers and can be written",
+                "security": [],
+                "responses": {
+                    "200": _json(
+                        "Ready.", _object({"status": STR, "database": STR, "log_origin": STR})
+                    ),
+                    "503": _json(
+                        "Not ready: `database` says why (unreachable, read-only, full, a write"
+                        " failed recently). Retry-After is set.",
+                        _object({"status": STR, "database": STR, "log_origin": STR}),
+                    ),
+                },
+            }
+        },
+        "/v1/audit/security-events": {
+            "get": {
+                "summary": "Refusals counted per actor, reason code, action and minute (auditors;"
+                " scoped auditors see their country's participants only)",
+                "parameters": [
+                    _int_query("since", "Windows starting at or after this time (default: 24 h).")
+                ],
+                "responses": {
+                    "200": _json("Security events, newest window first.", SECURITY_EVENTS),
                     **_problems(401, 403, 422, 429),
                 },
             }

@@ -2,14 +2,20 @@
 
 Every rejection has ``type``, ``title``, ``status``, ``detail`` (plain words for the person who
 sent the request) and a stable ``code``. Unexpected exceptions become a bare 500 whose body says
-nothing about internals; the traceback goes to the log, which never holds request bodies.
+nothing about internals; the traceback goes to the log without any exception's text (driver errors
+quote SQL parameters) and with the route's pattern, never the path (paths hold message ids). A
+database that is away, read-only or full is a 503/507 with Retry-After, and a client that hung up
+is logged as such (INFO), not as a fault. Every 4xx answer is counted once as a security event.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import sqlite3
+import time
+import traceback
 from collections.abc import Awaitable, Callable
 from typing import Any, Final
 
@@ -19,6 +25,11 @@ from sqlalchemy import exc as sa_exc
 
 from crypto.errors import CryptoError
 from hub.errors import HubError, Kind, RateLimited, Unavailable
+from hub.server.authn import AUTHENTICATED
+from hub.server.bodies import ClientGone, read_body
+from hub.server.keys import CTX
+from hub.services.audit import record_refusal
+from hub.services.security_events import request_scope
 from protocols.errors import InvalidDataError, ProtocolError
 
 log = logging.getLogger("pgs.hub")
@@ -34,6 +45,7 @@ STATUS: dict[Kind, int] = {
     Kind.TOO_LARGE: 413,
     Kind.RATE_LIMITED: 429,
     Kind.UNAVAILABLE: 503,
+    Kind.TIMEOUT: 408,
 }
 TITLES = {
     400: "Bad request",
@@ -41,6 +53,7 @@ TITLES = {
     403: "Forbidden",
     404: "Not found",
     405: "Method not allowed",
+    408: "Request timeout",
     409: "Conflict",
     413: "Request too large",
     415: "Unsupported media type",
@@ -68,6 +81,10 @@ _DATABASE_OUTAGE: Final = (
 )
 
 
+# The stable code of a problem answer (security events are counted by it).
+PROBLEM_CODE: Final = web.ResponseKey("pgs_problem_code", str)
+
+
 def problem(
     status: int, code: str, detail: str, *, headers: dict[str, str] | None = None, **extra: Any
 ) -> web.Response:
@@ -79,12 +96,14 @@ def problem(
         "code": code,
         **extra,
     }
-    return web.Response(
+    response = web.Response(
         status=status,
         body=json.dumps(body, ensure_ascii=False).encode("utf-8"),
         content_type="application/problem+json",
         headers=headers,
     )
+    response[PROBLEM_CODE] = code
+    return response
 
 
 def from_error(exc: Exception) -> web.Response:
@@ -108,15 +127,50 @@ def from_error(exc: Exception) -> web.Response:
     raise exc
 
 
+# PostgreSQL SQLSTATEs that mean "cannot write now" rather than a bug: a read-only database,
+# transaction or hot standby (25006), connection exceptions (08), insufficient resources (53: disk
+# full, out of memory, too many connections), operator intervention (57P: shutdown, cannot connect
+# now), system errors (58), a database that does not accept connections now (55000: ALTER
+# DATABASE ... ALLOW_CONNECTIONS false) or a lock not available (55P03), and a database that
+# refuses this hub (28: authorization, 3D000: no such database: the deployment's fault).
+_PG_UNAVAILABLE_PREFIXES: Final = (
+    "25006",
+    "08",
+    "53",
+    "57P",
+    "58",
+    "55000",
+    "55P03",
+    "28",
+    "3D000",
+)
+# SQLite result codes of the same sort: busy, locked, read-only, I/O error, cannot open.
+_SQLITE_UNAVAILABLE: Final = frozenset(
+    {sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED, sqlite3.SQLITE_READONLY, sqlite3.SQLITE_IOERR,
+     sqlite3.SQLITE_CANTOPEN}
+)  # fmt: skip
+
+
 def _database_outage(exc: Exception) -> bool:
     if isinstance(exc, sa_exc.DBAPIError) and exc.connection_invalidated:
         return True
-    return isinstance(exc, _DATABASE_OUTAGE)
+    orig = getattr(exc, "orig", None)
+    state = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
+    if isinstance(state, str) and state.startswith(_PG_UNAVAILABLE_PREFIXES):
+        return True
+    code = getattr(orig, "sqlite_errorcode", None)
+    if isinstance(code, int) and (code & 0xFF) in _SQLITE_UNAVAILABLE:
+        return True
+    # A connection that cannot be made may surface as a bare OSError ("Multiple exceptions" when
+    # a host name has several addresses), not as a ConnectionError.
+    return isinstance(exc, _DATABASE_OUTAGE) or type(exc) is OSError
 
 
 def _storage_full(exc: Exception) -> bool:
     orig = getattr(exc, "orig", None)
-    return getattr(orig, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL
+    if getattr(orig, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL:
+        return True
+    return (getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)) == "53100"
 
 
 def database_problem(exc: Exception) -> web.Response | None:
@@ -144,8 +198,39 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 @web.middleware
 async def problem_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Turn every error into a problem document; never leak internals."""
+    """Turn every error into a problem document; never leak internals. Every refusal (a 4xx
+    answer) is counted as a security event, once (hub.services.security_events)."""
+    with request_scope() as scope:
+        response = await _answer(request, handler)
+        if 400 <= response.status < 500 and not scope.recorded:
+            _record_refusal(request, response)
+    return response
+
+
+def _record_refusal(request: web.Request, response: web.StreamResponse) -> None:
+    ctx = request.app.get(CTX)
+    if ctx is None:  # pragma: no cover - requests are only served after start-up
+        return
+    route = request.match_info.route.resource
+    action = f"{request.method} {route.canonical if route is not None else '(no route)'}"
+    code = response.get(PROBLEM_CODE) or f"http.{response.status}"
+    record_refusal(
+        ctx, actor=request.get(AUTHENTICATED), address=request.remote or "unknown",
+        action=action, code=code,
+    )  # fmt: skip
+
+
+def _client_gone(request: web.Request) -> bool:
+    transport = request.transport
+    return transport is None or transport.is_closing()
+
+
+async def _answer(request: web.Request, handler: Handler) -> web.StreamResponse:  # noqa: PLR0911
     try:
+        if request.body_exists and request.method not in {"GET", "HEAD"}:
+            # Every body, on every route, arrives within the body timeout or is refused (408);
+            # handlers then read it from aiohttp's cache (hub/server/bodies.py).
+            await read_body(request)
         return await handler(request)
     except (HubError, ProtocolError, CryptoError) as exc:
         return from_error(exc)
@@ -166,14 +251,47 @@ async def problem_middleware(request: web.Request, handler: Handler) -> web.Stre
         }.get(exc.status, exc.reason)
         headers = {k: v for k, v in exc.headers.items() if k.lower() == "allow"}
         return problem(exc.status, code, detail, headers=headers or None)
-    except Exception as exc:
+    except ClientGone as exc:
+        return _hung_up(request, exc)
+    except Exception as exc:  # noqa: BLE001 - anything else: a hang-up, the database, or a bug
+        if isinstance(exc, ConnectionError | asyncio.IncompleteReadError) and _client_gone(request):
+            return _hung_up(request, exc)
         answer = database_problem(exc)
         if answer is not None:
             # One line, no traceback and no driver text (it may quote SQL parameters).
             log.warning(
-                "database unavailable on %s %s (%s)", request.method, request.path,
+                "database unavailable on %s %s (%s)", request.method, _route(request),
                 type(exc).__name__,
             )  # fmt: skip
+            ctx = request.app.get(CTX)
+            if ctx is not None:
+                ctx.storage_failed_at = time.monotonic()  # readiness (GET /v1/health/ready)
             return answer
-        log.exception("unexpected error on %s %s", request.method, request.path)
+        log.error(  # noqa: TRY400 - the traceback is logged without the exception's text
+            "unexpected error on %s %s (%s)\n%s", request.method, _route(request),
+            type(exc).__name__, _bare_traceback(exc),
+        )  # fmt: skip
         return problem(500, "internal", "the hub could not complete the request")
+
+
+def _hung_up(request: web.Request, exc: Exception) -> web.Response:
+    log.info(
+        "client %s closed the connection before the request was complete (%s %s, %s)",
+        request.remote, request.method, _route(request), type(exc).__name__,
+    )  # fmt: skip
+    return problem(
+        400, "request.incomplete", "the connection closed before the request was complete"
+    )
+
+
+def _route(request: web.Request) -> str:
+    """The route's pattern, not the path: a path holds message ids and other caller input."""
+    resource = request.match_info.route.resource
+    return resource.canonical if resource is not None else "(no route)"
+
+
+def _bare_traceback(exc: BaseException) -> str:
+    """Where an unexpected error happened (files, lines, functions), without any exception
+    message: driver errors quote SQL parameters, and those may be message ids or signatures."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    return "".join(traceback.format_list(frames)).rstrip()

@@ -20,7 +20,7 @@ from crypto.errors import CryptoError, ProofError
 from crypto.keys import check_key_id
 from crypto.merkle import consistency_plan, inclusion_plan, leaf_hash, verify_consistency
 from crypto.note import Checkpoint, sign_checkpoint
-from hub.errors import HubError, InvalidRequest, Kind, NotFound
+from hub.errors import HubError, InvalidRequest, Kind, MalformedRequest, NotFound
 from hub.policy.authorize import Action, LogEntry
 from hub.policy.groups import Member
 from hub.services.access import authorize
@@ -224,6 +224,11 @@ async def inclusion(
         else:
             if index is None:
                 raise InvalidRequest("give index or mid")
+            if index >= tree_size:  # the size is public: saying so reveals nothing
+                raise MalformedRequest(
+                    f"index {index} is out of range: the tree has {tree_size} entries",
+                    code="log.index_out_of_range",
+                )
             stored = await log.entry_at(conn, index)
             if stored is None:
                 raise missing

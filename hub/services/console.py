@@ -9,8 +9,8 @@ Who sees what (decided by :mod:`hub.policy.authorize`, the ``console.*`` actions
 reader                          pages and data
 ==============================  ==========================================================
 WCO participant                 traffic, log, audit, directory; every country
-auditor, global (WCO, no scope) traffic, log, audit, directory; every country
-auditor, country-scoped         traffic, log, audit, directory; messages involving its country
+auditor, global (WCO, no scope) traffic, log, audit, directory, security events; every country
+auditor, country-scoped         the same pages; messages (and security events) of its country
 NCP                             log (messages it sent or received, and of each only its
                                 own delivery state unless it is the sender), directory
 admin                           audit, directory
@@ -39,8 +39,8 @@ from hub.storage import log as log_store
 from hub.storage import stats as store
 from protocols.codelists import wco_members, wco_regions
 
-TRAFFIC, LOG, AUDIT, DIRECTORY = "traffic", "log", "audit", "directory"
-PAGES = (TRAFFIC, LOG, AUDIT, DIRECTORY)
+TRAFFIC, LOG, AUDIT, DIRECTORY, SECURITY = "traffic", "log", "audit", "directory", "security"
+PAGES = (TRAFFIC, LOG, AUDIT, DIRECTORY, SECURITY)
 _ACTIONS = dict(zip(PAGES, CONSOLE_PAGES, strict=True))
 PAGE_SIZE = 25
 CSV_MAX_ROWS = 10_000

@@ -18,6 +18,7 @@ from hub.services import writers
 from hub.services.directory_cache import DirectoryCache
 from hub.services.metrics import Metrics
 from hub.services.notifier import Notifier
+from hub.services.security_events import SecurityEvents
 from hub.storage.engine import read_only
 
 if TYPE_CHECKING:
@@ -51,21 +52,34 @@ class HubContext:
     limiter: RateLimiter | None = None
     directory: DirectoryCache = field(default_factory=DirectoryCache)  # participants and keys
     witnessing: Witnessing | None = None  # the witnesses that cosign checkpoints (hub.services)
+    # config.toml [limits]: submissions a participant may make a minute, counted in the database
+    # so that every hub process on it shares the count (hub.services.writers; None: no limit,
+    # for contexts built by tests and benchmarks; `pgs serve` always has one) ...
+    submissions_per_minute: int | None = None
+    # ... and how long a request body may take to arrive, all of it (slow-body clients).
+    body_timeout_seconds: float = 30.0
     # Built on ``engine`` by __post_init__: the read-only view of it (hub.storage.engine.read_only,
     # for connections that never write) and the group-committed writers (hub.services.writers).
     reader: AsyncEngine = field(init=False, repr=False)
     envelope_writer: writers.EnvelopeWriter = field(init=False, repr=False)
     nonce_writer: writers.NonceWriter = field(init=False, repr=False)
+    security_events: SecurityEvents = field(init=False, repr=False)  # refusals, tallied
+    # When (time.monotonic) a request last failed because the database could not be reached or
+    # written: /v1/health/ready reports not ready for a while after (hub.server.health).
+    storage_failed_at: float | None = field(default=None, init=False)
 
     def __post_init__(self) -> None:
         self.reader = read_only(self.engine)
         self.envelope_writer = writers.envelope_writer(self.engine)
         self.nonce_writer = writers.nonce_writer(self.engine)
+        self.security_events = SecurityEvents(self.engine, lambda: self.clock())  # noqa: PLW0108 - read late
 
     async def close_writers(self) -> None:
-        """Refuse new writes (503) and finish those already submitted (shutdown)."""
+        """Refuse new writes (503) and finish those already submitted (shutdown); store the
+        security events still tallied in memory."""
         await self.envelope_writer.close()
         await self.nonce_writer.close()
+        await self.security_events.close()
 
     @property
     def log_key(self) -> SigningKey:

@@ -28,6 +28,7 @@ class Metrics:
             "pgs_nonce_writer_failed_batches": "Nonce group commits that failed.",
             "pgs_policy_decisions_total": "Policy decisions, by action and outcome (allowed or"
             " the refusal's code).",
+            "pgs_security_events_total": "Refused requests recorded as security events, by code.",
         }
 
     def inc(self, name: str, value: float = 1, **labels: str) -> None:

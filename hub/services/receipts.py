@@ -1,4 +1,7 @@
-"""Recording a recipient's signed receipt and forwarding it to the sender's mailbox."""
+"""Recording a recipient's signed receipt and forwarding it to the sender's mailbox.
+
+Idempotent: the same receipt (the same bytes, from the same recipient, for the same envelope)
+posted again is answered with the first outcome; it is stored, forwarded and audited once."""
 
 from __future__ import annotations
 
@@ -46,7 +49,18 @@ async def record(ctx: HubContext, caller: Member, mid: str, raw: bytes) -> dict[
     async with ctx.reader.connect() as conn:
         sender = await ctx.directory.member(conn, row.sender_id)
     sender_country = sender.country if sender else None
+    digest = hashlib.sha256(raw).digest()
     async with ctx.engine.begin() as conn:
+        # The same receipt again (a retry after a lost answer, say): the first outcome, and
+        # nothing stored, forwarded or audited a second time.
+        first = await receipts.stored_receipt(conn, row.seq or 0, caller.id, digest)
+        if first is not None:
+            return {
+                "id": first.id,
+                "mid": mid,
+                "status": first.status,
+                "state_changed": bool(first.state_changed),
+            }
         changed = await envelopes.advance_delivery(
             conn, row.seq or 0, caller.id, receipt.status.value, now
         )
@@ -59,8 +73,9 @@ async def record(ctx: HubContext, caller: Member, mid: str, raw: bytes) -> dict[
                 status=receipt.status.value,
                 at=at,
                 raw=raw.decode("utf-8"),
-                sha256=hashlib.sha256(raw).digest(),
+                sha256=digest,
                 received_at=now,
+                state_changed=changed,
             ),
             notify_participant=row.sender_id,
         )
@@ -75,7 +90,7 @@ async def record(ctx: HubContext, caller: Member, mid: str, raw: bytes) -> dict[
             details={
                 "mid": mid,
                 "status": receipt.status.value,
-                "receipt_sha256": b64u_encode(hashlib.sha256(raw).digest()),
+                "receipt_sha256": b64u_encode(digest),
             },
         )
     ctx.metrics.inc("pgs_receipts_total", status=receipt.status.value)

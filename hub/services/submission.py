@@ -29,7 +29,7 @@ from crypto import jws
 from crypto.b64 import b64u_encode
 from crypto.envelope import envelope_digest
 from crypto.strictjson import dumps
-from hub.errors import Conflict, Forbidden, HubError, TooLarge
+from hub.errors import Conflict, Forbidden, HubError, RateLimited, TooLarge
 from hub.policy.authorize import Action, Submission
 from hub.policy.decisions import check_can_send
 from hub.policy.groups import Member, members
@@ -248,7 +248,12 @@ async def _store(
     )
     pairs = tuple((a.id, a.kid) for a in header.to)
     try:
-        seq = await ctx.envelope_writer.submit(AcceptedEnvelope(row, pairs, record, version))
+        seq = await ctx.envelope_writer.submit(
+            AcceptedEnvelope(row, pairs, record, version, ctx.submissions_per_minute)
+        )
+    except RateLimited as exc:  # counted across every hub process (hub.services.writers)
+        await record_denial(ctx, actor=sender, action="envelope.submit", reason=exc.code)
+        raise
     except Conflict:
         # Stored already (a resubmission, or a concurrent one won): answer as for a resubmission.
         previous = await _resubmission(ctx, sender, header, digest)

@@ -24,8 +24,8 @@ from dataclasses import dataclass
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from hub.errors import Conflict
-from hub.storage import audit, envelopes, nonces, participants
+from hub.errors import Conflict, RateLimited
+from hub.storage import audit, counters, envelopes, nonces, participants
 from hub.storage.groupcommit import GroupCommitter
 from hub.storage.nonces import NonceClaim
 from hub.storage.participants import DirectoryVersion
@@ -41,6 +41,9 @@ class AcceptedEnvelope:
     # The directory version the submission was authorized at, when that must still be the current
     # one: if the directory moved on, the item is not stored and gets StaleDirectory.
     directory: DirectoryVersion | None = None
+    # At most this many submissions a minute from the sender (hub.storage.counters), counted in
+    # the storing transaction so that every hub process shares the count; None: no limit.
+    per_minute: int | None = None
 
 
 class StaleDirectory(Exception):
@@ -68,6 +71,14 @@ async def write_accepted(
             results[n] = envelopes.duplicate()
         else:
             first[item.row.mid] = n
+    for n in await _over_limit(conn, items, sorted(first.values())):
+        del first[items[n].row.mid]
+        window_end = counters.window_of(items[n].row.accepted_at) + counters.WINDOW_SECONDS
+        results[n] = RateLimited(
+            f"too many submissions: at most {items[n].per_minute} a minute; try again later",
+            retry_after=max(1, window_end - items[n].row.accepted_at),
+            code="rate.submissions",
+        )
     new = sorted(first.values())
     try:
         async with conn.begin_nested():
@@ -89,6 +100,27 @@ async def write_accepted(
     for n, seq in stored:
         results[n] = seq
     return results
+
+
+async def _over_limit(
+    conn: AsyncConnection, items: Sequence[AcceptedEnvelope], candidates: list[int]
+) -> list[int]:
+    """Count ``candidates`` against their senders' limits; those past the limit (the later ones
+    of a batch first). Refused submissions are counted too: a client that keeps sending while
+    refused stays refused until the window ends."""
+    groups: dict[tuple[str, int], list[int]] = {}
+    for n in candidates:
+        item = items[n]
+        if item.per_minute is not None:
+            key = (item.row.sender_id, counters.window_of(item.row.accepted_at))
+            groups.setdefault(key, []).append(n)
+    refused: list[int] = []
+    for (sender, window), members in sorted(groups.items()):  # one lock order everywhere
+        total = await counters.count_submissions(conn, sender, window, len(members))
+        limit = items[members[0]].per_minute or 0
+        allowed = max(0, limit - (total - len(members)))
+        refused.extend(members[allowed:])
+    return refused
 
 
 def envelope_writer(engine: AsyncEngine) -> EnvelopeWriter:

@@ -96,6 +96,9 @@ def parse_url(url: str) -> URL:
 def create_engine(url: str, *, foreign_keys: bool = True) -> AsyncEngine:
     """An engine for ``url`` (see the module docs). No connection is made until first use.
 
+    ``hide_parameters``: a database error's text never quotes the statement's parameters (message
+    ids, envelope bytes, signatures), wherever it ends up.
+
     ``foreign_keys=False`` is for migrations only: SQLite rebuilds a table to alter it, which it
     cannot do while other tables' foreign keys point at it; the migration checks the keys itself
     (``PRAGMA foreign_key_check``) before committing.
@@ -103,14 +106,16 @@ def create_engine(url: str, *, foreign_keys: bool = True) -> AsyncEngine:
     parsed = parse_url(url)
     if parsed.get_backend_name() == "sqlite":
         engine = create_async_engine(
-            parsed, pool_size=SQLITE_POOL_SIZE, max_overflow=SQLITE_POOL_OVERFLOW
-        )
+            parsed, pool_size=SQLITE_POOL_SIZE, max_overflow=SQLITE_POOL_OVERFLOW,
+            hide_parameters=True,
+        )  # fmt: skip
         _configure_sqlite(engine, foreign_keys=foreign_keys)
         return engine
     return create_async_engine(
         parsed,
         pool_pre_ping=True,
         pool_timeout=POSTGRESQL_POOL_TIMEOUT_SECONDS,
+        hide_parameters=True,
         connect_args={"timeout": POSTGRESQL_CONNECT_TIMEOUT_SECONDS},
     )
 

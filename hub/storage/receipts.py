@@ -21,6 +21,7 @@ class ReceiptRow:
     raw: str  # the signed receipt (JWS JSON) exactly as received
     sha256: bytes  # SHA-256 of ``raw``
     received_at: int  # when the hub stored it
+    state_changed: bool | None = None  # whether it moved the delivery on (None: stored before 0006)
 
 
 async def insert_receipt(conn: AsyncConnection, row: ReceiptRow, notify_participant: str) -> int:
@@ -42,6 +43,29 @@ async def insert_receipt(conn: AsyncConnection, row: ReceiptRow, notify_particip
         )
     )
     return receipt_id
+
+
+async def stored_receipt(
+    conn: AsyncConnection, seq: int, by_id: str, sha256: bytes
+) -> ReceiptRow | None:
+    """The receipt with these exact bytes (``sha256``) that ``by_id`` already gave for envelope
+    ``seq``, if any. Takes the stream-writer lock first (PostgreSQL; SQLite's write transaction
+    serializes anyway), so two requests carrying the same receipt cannot both find none and both
+    store it: call it in the transaction that would store the receipt."""
+    await lock_streams(conn)
+    found = (
+        await conn.execute(
+            select(receipts)
+            .where(
+                receipts.c.envelope_seq == seq,
+                receipts.c.by_id == by_id,
+                receipts.c.sha256 == sha256,
+            )
+            .order_by(receipts.c.id)
+            .limit(1)
+        )
+    ).first()
+    return ReceiptRow(**found._mapping) if found is not None else None
 
 
 async def receipts_of(conn: AsyncConnection, seq: int) -> list[ReceiptRow]:

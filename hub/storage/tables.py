@@ -19,6 +19,7 @@ from typing import Final, Literal, get_args
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     CheckConstraint,
     Column,
     ForeignKey,
@@ -150,6 +151,9 @@ receipts = Table(
     Column("raw", Text, nullable=False),
     Column("sha256", LargeBinary, nullable=False),
     Column("received_at", BigInteger, nullable=False),
+    # Whether storing it moved the delivery on (None for receipts stored before revision 0006):
+    # the same receipt posted again is answered with its first outcome.
+    Column("state_changed", Boolean, nullable=True),
     CheckConstraint(_one_of("status", RECEIPT_STATUSES), name="status"),
     CheckConstraint("length(sha256) = 32", name="sha256_length"),
     Index("ix_receipts_envelope_seq", "envelope_seq"),
@@ -297,4 +301,44 @@ console_sessions = Table(
     Column("expires_at", BigInteger, nullable=False),
     CheckConstraint("length(id_hash) = 32", name="id_hash_length"),
     Index("ix_console_sessions_expires_at", "expires_at"),
+)
+
+# --- security events (hub/services/security_events.py) -----------------------------------------
+
+# Refusals, counted: one row per actor (a participant id, or the remote address of a request
+# nobody could be authenticated for), reason code, action and one-minute window. A flood of
+# refusals adds one row per minute per (actor, code, action), never one per request, and none of
+# it goes into the transparency log. ``country`` is the participant's (None for an address): what a
+# country-scoped auditor's view is filtered on.
+ActorKind = Literal["participant", "address"]
+ACTOR_KINDS: Final[tuple[str, ...]] = get_args(ActorKind)
+
+security_events = Table(
+    "security_events",
+    metadata,
+    Column("window_start", BigInteger, nullable=False),
+    Column("actor", Text, nullable=False),
+    Column("code", Text, nullable=False),
+    Column("action", Text, nullable=False),
+    Column("actor_kind", Text, nullable=False),
+    Column("country", Text, nullable=True),
+    Column("count", BigInteger, nullable=False),
+    Column("first_at", BigInteger, nullable=False),
+    Column("last_at", BigInteger, nullable=False),
+    PrimaryKeyConstraint("window_start", "actor", "code", "action"),
+    CheckConstraint(_one_of("actor_kind", ACTOR_KINDS), name="actor_kind"),
+    CheckConstraint("count > 0", name="count_positive"),
+    Index("ix_security_events_country_window_start", "country", "window_start"),
+)
+
+# Submissions per participant and one-minute window, counted in the transaction that stores them
+# (hub/services/writers.py): the limit holds across every hub process on the database.
+submission_counters = Table(
+    "submission_counters",
+    metadata,
+    Column("participant_id", Text, nullable=False),
+    Column("window_start", BigInteger, nullable=False),
+    Column("count", BigInteger, nullable=False),
+    PrimaryKeyConstraint("participant_id", "window_start"),
+    Index("ix_submission_counters_window_start", "window_start"),
 )

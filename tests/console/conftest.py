@@ -7,6 +7,7 @@ receipts); ``sign_in`` turns a participant into a browser-ready console session.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 
 import aiohttp
@@ -17,7 +18,7 @@ from tests.e2e.conftest import hub
 from tests.e2e.harness import ADMIN, RunningHub
 from tests.e2e.messages import example
 
-__all__ = ["Traffic", "hub", "login_link", "make_traffic"]
+__all__ = ["Traffic", "hub", "login_link", "make_traffic", "sign_in"]
 
 NG, GH, CM, WCO = "NG-NCP-LAGOS", "GH-NCP-ACCRA", "CM-NCP-DOUALA", "WCO-PGS-BRUSSELS"
 GLOBAL_AUDITOR, GH_AUDITOR = "WCO-AUDIT", "GH-AUDIT"
@@ -69,10 +70,22 @@ async def login_link(hub: RunningHub, who: str) -> str:
     return url
 
 
+async def sign_in(session: aiohttp.ClientSession, link: str) -> aiohttp.ClientResponse:
+    """Follow a sign-in link as a browser does: open its confirmation page, then confirm (POST
+    with the page's CSRF token). The confirming answer (not followed)."""
+    async with session.get(link, allow_redirects=False) as page:
+        assert page.status == 200, await page.text()
+        found = re.search(r'name="csrf" value="([A-Za-z0-9_-]{43})"', await page.text())
+    assert found is not None
+    async with session.post(link, data={"csrf": found[1]}, allow_redirects=False) as resp:
+        await resp.read()
+        return resp
+
+
 async def signed_in_session(hub: RunningHub, who: str) -> aiohttp.ClientSession:
     """An HTTP session holding the console cookie of ``who`` (the caller closes it)."""
     jar = aiohttp.CookieJar(unsafe=True)  # cookies for 127.0.0.1
     session = aiohttp.ClientSession(cookie_jar=jar)
-    async with session.get(await login_link(hub, who), allow_redirects=False) as resp:
-        assert resp.status == 303, await resp.text()
+    resp = await sign_in(session, await login_link(hub, who))
+    assert resp.status == 303
     return session

@@ -64,9 +64,12 @@ async def test_console_in_a_real_browser(hub: RunningHub) -> None:  # noqa: PLR0
         try:
             context = await browser.new_context(viewport=VIEWPORT, accept_downloads=True)
             page = await context.new_page()
-            # Sign in through a one-time link: redirected to a clean URL, the link is then spent.
+            # Sign in through a one-time link and its confirmation page: redirected to a clean URL,
+            # the link is then spent.
             link = await login_link(hub, WCO)
             await page.goto(link)
+            await page.click("#confirm-sign-in")
+            await page.wait_for_url(f"{hub.url}/console/traffic")
             assert page.url == f"{hub.url}/console/traffic"
             await expect(page.locator("svg.chart").first).to_be_visible()
             assert await page.locator("svg.chart rect.bar").count() >= 3
@@ -142,6 +145,7 @@ async def test_console_in_a_real_browser(hub: RunningHub) -> None:  # noqa: PLR0
             scoped = await browser.new_context(viewport=VIEWPORT)
             page = await scoped.new_page()
             await page.goto(await login_link(hub, GH_AUDITOR))
+            await page.click("#confirm-sign-in")
             await expect(page.locator("#whoami")).to_contain_text(GH_AUDITOR)
             await page.goto(f"{hub.url}/console/log")
             await expect(page.locator("tbody")).not_to_contain_text(traffic.cm_alert)

@@ -26,6 +26,7 @@ from tests.console.conftest import (
     WCO,
     login_link,
     make_traffic,
+    sign_in,
     signed_in_session,
 )
 from tests.e2e.harness import ADMIN, RunningHub
@@ -63,16 +64,18 @@ async def test_sign_in_links_sessions_headers_and_csrf(hub: RunningHub) -> None:
         link = await login_link(hub, GLOBAL_AUDITOR)
         token = link.rsplit("/", 1)[1]
         assert len(token) == 43
-        async with anonymous.get(link, allow_redirects=False) as resp:
-            assert resp.status == 303
-            assert resp.headers["Location"] == "/console"  # a clean URL: no token
-            assert_secure_headers(resp)
-            cookie = resp.headers["Set-Cookie"]
-            assert cookie.startswith(f"{sessions.COOKIE}=")
-            flags = {part.strip().lower() for part in cookie.split(";")[1:]}
-            assert {"httponly", "path=/console", "samesite=strict", "max-age=28800"} <= flags
-            assert "secure" not in flags  # plain HTTP on loopback; Secure under TLS
-            session_id = cookie.split(";")[0].split("=", 1)[1]
+        async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as browser:
+            resp = await sign_in(browser, link)  # keeps the sign-in page's cookie, as browsers do
+        assert resp.status == 303
+        assert resp.headers["Location"] == "/console"  # a clean URL: no token
+        assert_secure_headers(resp)
+        cookie = next(
+            c for c in resp.headers.getall("Set-Cookie") if c.startswith(f"{sessions.COOKIE}=")
+        )
+        flags = {part.strip().lower() for part in cookie.split(";")[1:]}
+        assert {"httponly", "path=/console", "samesite=strict", "max-age=28800"} <= flags
+        assert "secure" not in flags  # plain HTTP on loopback; Secure under TLS
+        session_id = cookie.split(";")[0].split("=", 1)[1]
         # The link works once.
         async with anonymous.get(link, allow_redirects=False) as resp:
             assert resp.status == 403

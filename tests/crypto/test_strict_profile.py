@@ -40,6 +40,7 @@ from crypto.errors import (
     EncodingError,
     ForbiddenHeaderError,
     InvalidKeyError,
+    LowOrderKeyError,
     MalformedError,
     NotARecipientError,
     OversizeError,
@@ -1098,17 +1099,25 @@ CASES = [
         "the signature does not verify under the sender's key",
         id="signed-by-another-participant-under-the-senders-kid",
     ),
-    pytest.param(
-        epk_with({"x": b64u_encode(bytes(32))}),
-        InvalidKeyError,
-        "the ephemeral key is a low-order point",
-        id="epk-zero-point",
-    ),
-    pytest.param(
-        epk_with({"x": b64u_encode(bytes([1]) + bytes(31))}),
-        InvalidKeyError,
-        "the ephemeral key is a low-order point",
-        id="epk-point-of-order-1",
+    # Low-order X25519 points are refused when the envelope is parsed (so a hub refuses them at
+    # submission, issue 12), not only when a recipient's key agreement gives all zeros.
+    *(
+        pytest.param(
+            epk_with({"x": b64u_encode(bytes.fromhex(point))}),
+            LowOrderKeyError,
+            "JWE recipients[0] epk is a low-order X25519 point",
+            id=f"epk-low-order-{name}",
+        )
+        for name, point in (
+            ("zero", "00" * 32),
+            ("order-1", "01" + "00" * 31),
+            ("order-8-a", "e0eb7a7c3b41b8ae1656e3faf19fc46ada098deb9c32b1fd866205165f49b800"),
+            ("order-8-b", "5f9c95bca3508c24b1d0b1559c83ef5b04445cc4581c8e86d8224eddd09f1157"),
+            ("p-minus-1", "ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f"),
+            ("p", "edffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f"),
+            ("p-plus-1", "eeffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f"),
+            ("zero-high-bit", "00" * 31 + "80"),
+        )
     ),
     pytest.param(
         lambda f: f.with_recipient_header(0, {"kid": f.sender.decryption.kid}),

@@ -158,13 +158,23 @@ async def launch(
     workers: int = 1,
     tls: Tls | None = None,
     stream: dict[str, float] | None = None,
+    config: str = "",
+    hub_settings: dict[str, float] | None = None,
 ) -> RunningHub:
     """Make a home like ``pgs init``, migrate, bootstrap the admin, start ``pgs serve`` and wait
-    until it answers."""
+    until it answers. ``config`` is appended to config.toml (more tables, TOML text) and
+    ``hub_settings`` are added to its ``[hub]`` table."""
     port = free_port()
     authority = write_home(home, port=port)
     if stream:
         configure_stream(home, **stream)
+    if config:
+        with (home / CONFIG_FILE).open("a", encoding="utf-8") as file:
+            file.write("\n" + config)
+    if hub_settings:
+        path = home / CONFIG_FILE
+        lines = "".join(f"{name} = {value}\n" for name, value in hub_settings.items())
+        path.write_text(path.read_text(encoding="utf-8").replace("[hub]\n", "[hub]\n" + lines, 1))
     await upgrade(database_url)
     admin_folder = await bootstrap_admin(home, database_url, authority, ADMIN)
     process = await start_hub(home, database_url, port, workers=workers, tls=tls)

@@ -268,8 +268,8 @@ async def test_every_tampering_is_found_at_its_first_bad_index(
     await exchange(hub, 3)
     saved: dict[str, Any] = {}
     for name, who in (("early", None), ("ghana", GH_AUDITOR), ("latest", None)):
-        if name == "latest":
-            await exchange(hub, 6)
+        if name == "latest":  # (7 rounds: refused fetches are no longer log entries)
+            await exchange(hub, 7)
         ran = await pgs_verify(hub, tmp_path / f"{name}.json", who=who)
         assert ran.code == 0, ran.err
         saved[name] = json.loads((tmp_path / f"{name}.json").read_text())

@@ -114,6 +114,20 @@ def _full() -> sqlite3.OperationalError:
     return error
 
 
+class _PgError(Exception):
+    """The shape of an asyncpg error as SQLAlchemy wraps it: a SQLSTATE in ``sqlstate``."""
+
+    def __init__(self, sqlstate: str) -> None:
+        super().__init__(f"SQLSTATE {sqlstate}")
+        self.sqlstate = sqlstate
+
+
+def _sqlite(code: int) -> sqlite3.OperationalError:
+    error = sqlite3.OperationalError("attempt to write a readonly database")
+    error.sqlite_errorcode = code
+    return error
+
+
 @pytest.mark.parametrize(
     ("error", "status", "code"),
     [
@@ -124,6 +138,17 @@ def _full() -> sqlite3.OperationalError:
         (sa_exc.TimeoutError("QueuePool limit reached"), 503, "database.unavailable"),
         (ConnectionRefusedError(111, "Connect call failed"), 503, "database.unavailable"),
         (sa_exc.OperationalError("INSERT", {}, _full()), 507, "storage.full"),
+        # Issue 12: a read-only database (PostgreSQL 25006, SQLite SQLITE_READONLY), a disk full
+        # on PostgreSQL (53100), and a refused connection to a host with several addresses (a
+        # bare OSError "Multiple exceptions", not a ConnectionError) were 500s, as was a
+        # database not accepting connections (55000, ALLOW_CONNECTIONS false).
+        (sa_exc.DBAPIError("INSERT", {}, _PgError("25006")), 503, "database.unavailable"),
+        (sa_exc.OperationalError("INSERT", {}, _sqlite(sqlite3.SQLITE_READONLY)), 503,
+         "database.unavailable"),
+        (sa_exc.DBAPIError("INSERT", {}, _PgError("53100")), 507, "storage.full"),
+        (OSError("Multiple exceptions: [Errno 111] Connect call failed"), 503,
+         "database.unavailable"),
+        (sa_exc.DBAPIError("connect", {}, _PgError("55000")), 503, "database.unavailable"),
     ],
 )  # fmt: skip
 def test_database_failures_map_to_a_retryable_problem(

@@ -94,6 +94,13 @@ async def test_disk_full_under_sqlite_is_a_clear_refusal_then_recovers(tmp_path:
                             break
                 assert refused, f"{MAX_TRIES} envelopes fitted on a full {DISK} disk"
                 assert hub.process.poll() is None, "the hub crashed on a full disk"
+                # Alive, but not ready while full (issue 12: /v1/health said "database ok").
+                async with session.get(f"{hub.url}/v1/health/live") as resp:
+                    assert resp.status == 200
+                async with session.get(f"{hub.url}/v1/health/ready") as resp:
+                    ready = await resp.json()
+                    assert resp.status == 503, ready
+                    assert ready["database"] in ("full", "a write failed recently"), ready
                 filler.unlink()
             async with HubClient(hub.url, None) as anonymous:
                 for item in refused:

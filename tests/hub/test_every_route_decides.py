@@ -47,7 +47,9 @@ from tests.e2e.rawhttp import call, signature_headers
 pytestmark = pytest.mark.filterwarnings("ignore:returning HTTPException:DeprecationWarning")
 
 PUBLIC = {
-    "/v1/health": "liveness: the database answers, nothing about anyone",
+    "/v1/health": "readiness: the database answers, nothing about anyone",
+    "/v1/health/live": "liveness: the process answers, nothing about anyone",
+    "/v1/health/ready": "readiness: the database answers and can write, nothing about anyone",
     "/v1/openapi.json": "the published API description",
     "/metrics": "counters without participant ids (loopback deployments)",
     "/console/static/{name}": "the console's CSS and script files",

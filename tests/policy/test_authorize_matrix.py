@@ -54,6 +54,7 @@ MAY: dict[Action, frozenset[str]] = {
     Action.CONSOLE_LOG: frozenset({"wco", "auditor", "ncp"}),
     Action.CONSOLE_AUDIT: frozenset({"wco", "auditor", "admin"}),
     Action.CONSOLE_DIRECTORY: ALL,
+    Action.CONSOLE_SECURITY: frozenset({"auditor"}),
 }
 #: action -> the refusal when the role may not.
 REFUSAL: dict[Action, tuple[type[HubError], str]] = {
@@ -72,6 +73,7 @@ REFUSAL: dict[Action, tuple[type[HubError], str]] = {
     Action.CONSOLE_LOG: (Forbidden, "console.forbidden"),
     Action.CONSOLE_AUDIT: (Forbidden, "console.forbidden"),
     Action.CONSOLE_DIRECTORY: (Forbidden, "console.forbidden"),
+    Action.CONSOLE_SECURITY: (Forbidden, "console.forbidden"),
 }
 #: what each role may send under the default policy (default.toml).
 SENDS = {
@@ -91,6 +93,7 @@ SCOPED_ACTIONS = {
     Action.CONSOLE_LOG,
     Action.CONSOLE_AUDIT,
     Action.CONSOLE_DIRECTORY,
+    Action.CONSOLE_SECURITY,
 }
 
 

@@ -15,12 +15,12 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from storage_rows import NOW, envelope, to
 
 from crypto.merkle import CompactRange, leaf_hash, root_from_leaves
-from hub.errors import Conflict, Unavailable
+from hub.errors import Conflict, RateLimited, Unavailable
 from hub.services import writers
 from hub.storage import audit, envelopes, log, nonces
 from hub.storage.groupcommit import GroupCommitter
 from hub.storage.nonces import NonceClaim
-from hub.storage.tables import log_nodes, mailbox
+from hub.storage.tables import log_nodes, mailbox, submission_counters
 from hub.storage.tables import nonces as nonce_table
 
 
@@ -176,6 +176,34 @@ async def test_write_accepted_fails_only_the_items_that_cannot_be_stored(
         logged = await audit.records(conn, after=0, limit=100, country=None)
         assert [r.subject for r in logged] == ["m-0", "m-1", "m-3"]
         assert [r.log_index for r in logged] == [0, 1, 2]
+
+
+async def test_write_accepted_counts_submissions_against_the_senders_limit(
+    engine: AsyncEngine, population: tuple[str, ...]
+) -> None:
+    """The per-minute submission limit, counted in the storing transaction: two batches (two
+    hub processes, say) share the count; refused items are counted too and store nothing."""
+
+    def accepted(mid: str) -> writers.AcceptedEnvelope:
+        return writers.AcceptedEnvelope(
+            envelope(mid), tuple(to("de-1")),
+            audit.NewRecord(NOW, "envelope.accepted", "fr-1", mid, "FR", {"mid": mid}),
+            per_minute=3,
+        )  # fmt: skip
+
+    async with engine.begin() as conn:
+        first = await writers.write_accepted(conn, [accepted("r-0"), accepted("r-1")])
+    async with engine.begin() as conn:
+        second = await writers.write_accepted(conn, [accepted(f"r-{n}") for n in (2, 3, 4)])
+    assert all(isinstance(seq, int) for seq in [*first, second[0]])
+    for refused in second[1:]:
+        assert isinstance(refused, RateLimited)
+        assert refused.code == "rate.submissions"
+        assert 1 <= refused.retry_after <= 60
+    async with engine.connect() as conn:
+        assert await envelopes.envelope_by_mid(conn, "r-3") is None
+        counted = await conn.scalar(select(submission_counters.c.count))
+    assert counted == 5
 
 
 # --- the committer ---------------------------------------------------------------------------

@@ -1,0 +1,134 @@
+"""Console sign-in by confirmation: a one-time link opens a page, and only a POST from that page
+signs in.
+
+``GET /console/login/{token}`` changes nothing: it shows whom the link signs in as and, when the
+browser already holds a session, whom that session belongs to, and asks. ``POST`` to the same
+address consumes the link, ends the browser's previous session (if any) and opens the new one.
+So a link sent by somebody else (login CSRF: being signed in, unknowingly, as the attacker) needs
+a click on a page that names the attacker's account, and a session is never replaced silently.
+
+The POST carries a CSRF token bound to the browser: a random value set as a ``SameSite=Strict``
+cookie by the GET and repeated in the form (a double-submit token; there is no session to bind it
+to yet). A page of another site can neither read nor set that cookie.
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+
+from aiohttp import web
+
+from hub.console import routes
+from hub.console import session as sessions
+from hub.console.render import Markup, join, tag, void
+from hub.console.views import message, page
+from hub.errors import Forbidden
+from hub.i18n import Lang, t
+from hub.server.keys import CTX
+from hub.services import console as console_service
+from hub.services.members import member as load_member
+
+LOGIN_CSRF_COOKIE = "pgs_login_csrf"
+_LOGIN_PATH = "/console/login"
+
+
+def _confirm_page(
+    request: web.Request, lang: Lang, participant: str, current: str | None, csrf: str
+) -> web.Response:
+    parts = [message(t("console.login.confirm", lang, who=participant))]
+    if current is not None and current != participant:
+        parts.append(message(t("console.login.replaces", lang, current=current), error=True))
+    elif current == participant:
+        parts.append(message(t("console.login.same", lang, who=participant)))
+    form = tag(
+        "form",
+        join([
+            void("input", type="hidden", name="csrf", value=csrf),
+            tag("button", t("console.login.button", lang, who=participant), type="submit",
+                id="confirm-sign-in"),
+        ]),
+        method="post", action=request.path,
+    )  # fmt: skip
+    body = Markup(join(parts) + form)
+    html = page(
+        lang=lang, heading=t("console.login.title", lang), body=body, viewer=None, current=None,
+        csrf=None, lang_href=routes._lang_href(request, lang),
+    )  # fmt: skip
+    response = routes._html(request, html)
+    response.set_cookie(
+        LOGIN_CSRF_COOKIE, csrf, max_age=sessions.LINK_SECONDS, path=_LOGIN_PATH, httponly=True,
+        samesite="Strict", secure=request.secure,
+    )  # fmt: skip
+    return response
+
+
+def _refused(request: web.Request, lang: Lang, key: str) -> web.Response:
+    return routes._refusal_page(request, routes.Refused(403, t(key, lang)), None)
+
+
+async def confirm(request: web.Request) -> web.StreamResponse:
+    """``GET /console/login/{token}``: the confirmation page (nothing consumed)."""
+    ctx = request.app[CTX]
+    lang = routes.lang_of(request)
+    async with ctx.reader.connect() as conn:
+        participant = await sessions.peek_link(conn, request.match_info["token"], ctx.now())
+        member = await load_member(conn, participant) if participant else None
+    if member is None:
+        return _refused(request, lang, "console.error.link")
+    try:
+        await console_service.sign_in(ctx, member)  # the policy, as for every console request
+    except Forbidden:
+        return _refused(request, lang, "console.error.link")
+    who = await routes._signed_in(request)
+    csrf = request.cookies.get(LOGIN_CSRF_COOKIE)
+    if csrf is None or not sessions.plausible(csrf):
+        csrf = secrets.token_urlsafe(sessions.TOKEN_BYTES)
+    return _confirm_page(request, lang, member.id, who[0].participant if who else None, csrf)
+
+
+async def sign_in(request: web.Request) -> web.StreamResponse:
+    """``POST /console/login/{token}``: consume the link and open a session (replacing the
+    browser's previous one, which the page named)."""
+    ctx = request.app[CTX]
+    lang = routes.lang_of(request)
+    form = await request.post()
+    given = form.get("csrf")
+    expected = request.cookies.get(LOGIN_CSRF_COOKIE)
+    if (
+        not isinstance(given, str)
+        or expected is None
+        or not sessions.plausible(expected)
+        or not hmac.compare_digest(given.encode(), expected.encode())
+    ):
+        return _refused(request, lang, "console.error.csrf")
+    previous = request.cookies.get(sessions.COOKIE)
+    now = ctx.now()
+    async with ctx.engine.begin() as conn:
+        participant = await sessions.consume_link(conn, request.match_info["token"], now)
+        member = await load_member(conn, participant) if participant else None
+    opened = None
+    if member is not None:
+        try:
+            await console_service.sign_in(ctx, member)  # the link is used up either way
+        except Forbidden:
+            member = None
+    if member is not None:
+        async with ctx.engine.begin() as conn:
+            if previous:
+                await sessions.close_session(conn, previous)
+            opened = await sessions.open_session(conn, member.id, now)
+    if opened is None:
+        return _refused(request, lang, "console.error.link")
+    response = web.HTTPSeeOther("/console")
+    response.set_cookie(
+        sessions.COOKIE, opened.id, max_age=sessions.SESSION_SECONDS, path="/console",
+        httponly=True, samesite="Strict", secure=request.secure,
+    )  # fmt: skip
+    response.del_cookie(LOGIN_CSRF_COOKIE, path=_LOGIN_PATH)
+    return response
+
+
+def add_routes(app: web.Application) -> None:
+    app.router.add_get("/console/login/{token}", confirm)
+    app.router.add_post("/console/login/{token}", sign_in)

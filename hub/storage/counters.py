@@ -1,0 +1,41 @@
+"""Per-participant submission counters, one row per participant and one-minute window.
+
+:func:`count_submissions` adds to a window's count and returns the new total in one statement
+(an upsert), inside the transaction that stores the submissions: every hub process on the
+database increments the same row, and the row lock (PostgreSQL) or the write lock (SQLite) makes
+the totals exact across processes.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from sqlalchemy import delete
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from hub.storage.security_events import upsert
+from hub.storage.tables import submission_counters
+
+WINDOW_SECONDS: Final = 60
+
+
+def window_of(at: int) -> int:
+    return at - at % WINDOW_SECONDS
+
+
+async def count_submissions(conn: AsyncConnection, participant: str, window: int, n: int) -> int:
+    """Add ``n`` to ``participant``'s count for ``window``; the total, ``n`` included."""
+    table = submission_counters
+    statement = upsert(conn)(table).values(participant_id=participant, window_start=window, count=n)
+    statement = statement.on_conflict_do_update(
+        index_elements=["participant_id", "window_start"],
+        set_={"count": table.c.count + statement.excluded.count},
+    ).returning(table.c.count)
+    return int((await conn.execute(statement)).scalar_one())
+
+
+async def purge_before(conn: AsyncConnection, before: int) -> None:
+    """Forget windows that started before ``before``."""
+    await conn.execute(
+        delete(submission_counters).where(submission_counters.c.window_start < before)
+    )
