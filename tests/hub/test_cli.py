@@ -241,7 +241,7 @@ def test_demo_runs_the_hub_scenario_over_real_sockets(tmp_path: Path) -> None:
     assert "WCO-PGS-BRUSSELS sent notice (WCA)" in out
     assert "CM-NCP-DOUALA refused: [envelope.not_found]" in out
     # The refusal is a security event the auditor reviews (not an entry of the log).
-    assert re.search(r"CM-NCP-DOUALA\s.*not_addressed\s.*envelope\.fetch\s.*1", out), out
+    assert re.search(r"CM-NCP-DOUALA\s.*envelope\.not_found\s.*envelope\.fetch\s.*1", out), out
     assert "The hub has stopped cleanly" in out
     assert out.count("/console/login/") == 2  # links for the auditor and WCO staff
     assert "root recomputed from all" in out  # the auditor's `pgs audit verify`
