@@ -13,6 +13,7 @@ The authority's *private* key is not read by the server: the server only pins it
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 import secrets
@@ -21,6 +22,7 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from crypto.keys import (
     SigningKey,
@@ -77,6 +79,9 @@ class HubConfig:
     # (slowloris) hold a socket for a bounded time. It is also how long an idle keep-alive
     # connection stays open (aiohttp's keepalive_timeout, which covers both since 3.14.4).
     header_timeout_seconds: float = 20.0
+    # [hub] trusted_proxies: peers whose Forwarded / X-Forwarded-* headers are believed
+    # (hub.server.proxy); empty: none.
+    trusted_proxies: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
 
     @property
     def hub_key_dir(self) -> Path:
@@ -105,6 +110,44 @@ def _stream_bytes(table: dict[str, Any], name: str, default: int, low: int, high
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
         raise ConfigError(f"[stream] {name} in {CONFIG_FILE} must be between {low} and {high}")
     return value
+
+
+def parse_public_url(value: object, where: str) -> str | None:
+    """``public_url`` as an origin without a trailing slash; a path, query or fragment is
+    refused (the hub's routes and the console's links start at the root)."""
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise ConfigError(f"{where}: public_url must be a string such as https://hub.example.org")
+    parts = urlsplit(value)
+    if (
+        parts.scheme not in ("http", "https")
+        or not parts.hostname
+        or parts.path not in ("", "/")
+        or parts.query
+        or parts.fragment
+        or parts.username
+        or parts.password
+    ):
+        raise ConfigError(
+            f"{where}: public_url must be an origin such as https://hub.example.org "
+            "(http or https, a host, an optional port, no path)"
+        )
+    return f"{parts.scheme}://{parts.netloc}".lower()
+
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def parse_trusted_proxies(value: object, where: str) -> tuple[Network, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ConfigError(f"{where}: trusted_proxies must be a list of addresses or networks")
+    try:
+        return tuple(ipaddress.ip_network(v, strict=False) for v in value)
+    except ValueError as exc:
+        raise ConfigError(f"{where}: trusted_proxies holds a bad address: {exc}") from None
 
 
 def sqlite_url(home: Path) -> str:
@@ -154,7 +197,7 @@ def load_config(home: Path, *, database_url: str | None = None) -> HubConfig:
         policy_path=home / str(hub.get("policy", POLICY_FILE)),
         tls_cert=optional_path("tls_cert"),
         tls_key=optional_path("tls_key"),
-        public_url=hub.get("public_url") if isinstance(hub.get("public_url"), str) else None,
+        public_url=parse_public_url(hub.get("public_url"), f"[hub] in {path}"),
         log_origin=str(_table(doc, "log").get("origin") or "pgs-hub"),
         log_verifier_key=str(_table(doc, "log").get("verifier_key") or ""),
         stream_recheck_seconds=_seconds(stream, "recheck_seconds", 20.0, 0.1, 86400.0),
@@ -163,6 +206,7 @@ def load_config(home: Path, *, database_url: str | None = None) -> HubConfig:
         header_timeout_seconds=_seconds(
             hub, "header_timeout_seconds", 20.0, 0.1, 3600.0, section="hub"
         ),
+        trusted_proxies=parse_trusted_proxies(hub.get("trusted_proxies"), f"[hub] in {path}"),
     )
 
 
@@ -209,6 +253,11 @@ def write_home(home: Path, *, port: int) -> SigningKey:
         "# Close a connection that has not sent a complete request head (or has been idle) this\n"
         "# many seconds: slow-header clients cannot hold connections open.\n"
         "# header_timeout_seconds = 20\n"
+        "# Behind a reverse proxy: the URL clients use (signatures cover it, console links use\n"
+        "# it), and the proxies whose Forwarded / X-Forwarded-* headers are believed (none by\n"
+        "# default).\n"
+        '# public_url = "https://hub.example.org"\n'
+        '# trusted_proxies = ["127.0.0.1"]\n'
         "\n"
         "# The registry authority (WCO) key that certifies participants. Pinned: the hub and its\n"
         "# clients accept only certificates it signed.\n"

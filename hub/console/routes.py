@@ -29,6 +29,7 @@ from hub.errors import Forbidden, InvalidRequest, NotFound
 from hub.i18n import Lang, t
 from hub.server.authn import authenticate
 from hub.server.keys import CTX
+from hub.server.proxy import external_origin
 from hub.services import auditlog
 from hub.services.members import member as load_member
 
@@ -88,7 +89,7 @@ def _remember_lang(request: web.Request, response: web.StreamResponse) -> None:
     if chosen in ("en", "fr"):
         response.set_cookie(
             LANG_COOKIE, chosen, max_age=365 * 86400, path="/console", httponly=True,
-            samesite="Strict", secure=request.secure,
+            samesite="Strict", secure=external_origin(request).startswith("https:"),
         )  # fmt: skip
 
 
@@ -242,7 +243,7 @@ async def create_login_link(request: web.Request) -> web.Response:
     ctx = request.app[CTX]
     async with ctx.engine.begin() as conn:
         token = await sessions.create_link(conn, member.id, ctx.now())
-    url = f"{request.scheme}://{request.host}/console/login/{token}"
+    url = f"{external_origin(request)}/console/login/{token}"
     body = {"url": url, "expires_in": sessions.LINK_SECONDS}
     return web.json_response(body, status=201)
 
@@ -262,7 +263,7 @@ async def login(request: web.Request) -> web.StreamResponse:
     response = web.HTTPSeeOther("/console")
     response.set_cookie(
         sessions.COOKIE, opened.id, max_age=sessions.SESSION_SECONDS, path="/console",
-        httponly=True, samesite="Strict", secure=request.secure,
+        httponly=True, samesite="Strict", secure=external_origin(request).startswith("https:"),
     )  # fmt: skip
     return response
 

@@ -21,6 +21,7 @@ from hub.policy.model import load_policy_file
 from hub.server import audit_routes, handlers
 from hub.server.keys import CTX
 from hub.server.problems import problem_middleware
+from hub.server.proxy import FORWARDING, Forwarding, forwarded_middleware
 from hub.server.stream import STREAM_SETTINGS, StreamSettings, stream, track_streams
 from hub.services import auditlog
 from hub.services.context import HubContext, PolicyHolder
@@ -148,9 +149,10 @@ def create_app(config: HubConfig) -> web.Application:
     """The hub for ``config``; database, keys and policy are opened at start-up, closed at exit."""
     policy = load_policy_file(config.policy_path)
     app = web.Application(
-        middlewares=[problem_middleware],
+        middlewares=[problem_middleware, forwarded_middleware],
         client_max_size=policy.limits.max_envelope_bytes + BODY_MARGIN,
     )
+    app[FORWARDING] = Forwarding(config.public_url, config.trusted_proxies)
 
     app[STREAM_SETTINGS] = StreamSettings(
         recheck_seconds=config.stream_recheck_seconds,

@@ -9,12 +9,14 @@ from hub.auth.httpsig import WINDOW_SECONDS, VerifiedSignature, claimed_keyid, v
 from hub.errors import AuthenticationError
 from hub.policy.groups import Member
 from hub.server.keys import CTX
+from hub.server.proxy import external_origin
 from hub.storage import nonces
 
 
 def request_url(request: web.Request) -> str:
-    """The URL the client signed: scheme, Host header and path with query, as received."""
-    return f"{request.scheme}://{request.host}{request.raw_path}"
+    """The URL the client signed: the public origin (``public_url``, else the scheme and Host,
+    from a trusted proxy's forwarded headers if any) and the path with query, as received."""
+    return f"{external_origin(request)}{request.raw_path}"
 
 
 async def authenticate(request: web.Request, body: bytes | None) -> Member:
