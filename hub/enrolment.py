@@ -42,10 +42,19 @@ def certify(
     return issue_certificate(certificate, authority)
 
 
-async def bootstrap_admin(home: Path, url: str, authority: SigningKey, admin_id: str) -> Path:
-    """Create the first admin's keys under ``HOME/admin/ID`` and enrol it without an API call."""
+async def bootstrap_admin(
+    home: Path,
+    url: str,
+    authority: SigningKey,
+    admin_id: str,
+    *,
+    passphrase: bytes | None = None,
+    hub_passphrase: bytes | None = None,
+) -> Path:
+    """Create the first admin's keys under ``HOME/admin/ID`` (encrypted with ``passphrase`` if
+    given) and enrol it without an API call."""
     folder = home / "admin" / admin_id
-    local = keystore.create(folder, admin_id, None)
+    local = keystore.create(folder, admin_id, passphrase)
     raw = certify(
         authority,
         admin_id,
@@ -61,7 +70,7 @@ async def bootstrap_admin(home: Path, url: str, authority: SigningKey, admin_id:
             engine=engine,
             policy=PolicyHolder(policy_path, load_policy_file(policy_path)),
             authority=authority.public,
-            hub_key=load_or_create_hub_key(home / HUB_KEY_DIR),
+            hub_key=load_or_create_hub_key(home / HUB_KEY_DIR, passphrase=hub_passphrase),
         )
         await admin.enrol(ctx, SYSTEM, raw)
     finally:

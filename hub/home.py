@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from crypto.errors import InvalidKeyError
 from crypto.keys import (
     SigningKey,
     VerifyKey,
@@ -32,6 +33,7 @@ from crypto.keys import (
     verify_key_from_jwk,
 )
 from crypto.note import verifier_key
+from hub import passphrases
 from hub.errors import ConfigError
 
 CONFIG_FILE = "config.toml"
@@ -39,9 +41,10 @@ POLICY_FILE = "policy.toml"
 HUB_KEY_DIR = "hub-key"
 AUTHORITY_DIR = "authority"
 LOG_KEY_FILE = "log.key.pem"
+HUB_SIGNING_KEY_FILE = "signing.key.pem"
 AUTHORITY_KEY_FILE = "authority.key.pem"
 AUTHORITY_PUBLIC_FILE = "authority.jwk.json"
-AUTHORITY_PASSPHRASE_ENV = "PGS_AUTHORITY_PASSPHRASE"  # noqa: S105 - a variable name
+AUTHORITY_PASSPHRASE_ENV = passphrases.AUTHORITY
 HOME_ENV = "PGS_HOME"
 DATABASE_ENV = "PGS_DATABASE_URL"
 
@@ -210,33 +213,69 @@ def load_config(home: Path, *, database_url: str | None = None) -> HubConfig:
     )
 
 
-def load_authority(home: Path) -> SigningKey:
-    """The registry authority's private key from a demo home (production keeps it offline)."""
+def load_authority(home: Path, passphrase: bytes | None = None) -> SigningKey:
+    """The registry authority's private key from a hub home (production keeps it offline).
+
+    ``passphrase`` defaults to ``$PGS_AUTHORITY_PASSPHRASE`` (or the file
+    ``$PGS_AUTHORITY_PASSPHRASE_FILE`` names); an encrypted key without one is a ConfigError
+    that says so."""
     path = home / AUTHORITY_DIR / AUTHORITY_KEY_FILE
-    secret = os.environ.get(AUTHORITY_PASSPHRASE_ENV)
-    key = load_private_pem(path.read_bytes(), secret.encode() if secret else None)
+    try:
+        pem = path.read_bytes()
+    except FileNotFoundError:
+        raise ConfigError(f"{path} does not exist (the registry authority key)") from None
+    secret = (
+        passphrase
+        if passphrase is not None
+        else passphrases.from_environment(AUTHORITY_PASSPHRASE_ENV)
+    )
+    if passphrases.is_encrypted(pem) and secret is None:
+        raise ConfigError(
+            f"{path} is encrypted: set ${AUTHORITY_PASSPHRASE_ENV} "
+            f"(or ${AUTHORITY_PASSPHRASE_ENV}_FILE)"
+        )
+    try:
+        key = load_private_pem(pem, passphrases.for_file(pem, secret))
+    except InvalidKeyError:
+        raise ConfigError(f"{path} could not be opened: wrong passphrase?") from None
     if not isinstance(key, SigningKey):
         raise ConfigError(f"{path} is not an Ed25519 key")
     return key
 
 
-def write_home(home: Path, *, port: int) -> SigningKey:
-    """Create config, policy, authority key and hub key; returns the authority key."""
+def _write_private(path: Path, data: bytes) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as f:
+        f.write(data)
+
+
+def write_home(
+    home: Path,
+    *,
+    port: int,
+    authority_passphrase: bytes | None = None,
+    hub_passphrase: bytes | None = None,
+) -> SigningKey:
+    """Create config, policy, authority key and hub keys; returns the authority key.
+
+    The private keys are encrypted with the passphrases given (``pgs init`` insists on them
+    unless told ``--insecure-plain-keys``); without one a key is written plain (mode 0600)."""
     if (home / CONFIG_FILE).exists():
         raise ConfigError(f"{home} already holds a hub ({CONFIG_FILE} exists)")
     (home / AUTHORITY_DIR).mkdir(parents=True, exist_ok=True)
     (home / HUB_KEY_DIR).mkdir(parents=True, exist_ok=True)
     authority = SigningKey.generate()
-    secret = os.environ.get(AUTHORITY_PASSPHRASE_ENV)
-    key_path = home / AUTHORITY_DIR / AUTHORITY_KEY_FILE
-    key_path.write_bytes(private_pem(authority, secret.encode() if secret else None))
-    key_path.chmod(0o600)
+    _write_private(
+        home / AUTHORITY_DIR / AUTHORITY_KEY_FILE, private_pem(authority, authority_passphrase)
+    )
     public = authority.public.to_jwk()
     (home / AUTHORITY_DIR / AUTHORITY_PUBLIC_FILE).write_text(json.dumps(public, indent=2) + "\n")
     log_key = SigningKey.generate()
-    log_path = home / HUB_KEY_DIR / LOG_KEY_FILE
-    log_path.write_bytes(private_pem(log_key, None))
-    log_path.chmod(0o600)
+    _write_private(home / HUB_KEY_DIR / LOG_KEY_FILE, private_pem(log_key, hub_passphrase))
+    _write_private(
+        home / HUB_KEY_DIR / HUB_SIGNING_KEY_FILE,
+        private_pem(SigningKey.generate(), hub_passphrase),
+    )
     origin = f"pgs-hub.wcoomd.org/{secrets.token_hex(4)}"
     default_policy = resources.files("hub.policy").joinpath("default.toml").read_text("utf-8")
     (home / POLICY_FILE).write_text(default_policy, encoding="utf-8")

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from hub.cli.common import fail, out, reported_errors
+from hub.cli.common import err, fail, out, reported_errors, secret_from
 from hub.errors import ConfigError
 from hub.home import (
     AUTHORITY_DIR,
@@ -58,18 +58,65 @@ DATABASE_OPTION = click.option(
     "--admin", "admin_id", default="WCO-HUB-ADMIN", show_default=True, help="Id of the first admin."
 )
 @DATABASE_OPTION
-def init(home: Path | None, port: int, admin_id: str, database_url: str | None) -> None:
-    """Create a hub home: configuration, policy, registry-authority key, hub key, a migrated
-    database and a first admin participant (its keys in HOME/admin/)."""
+@click.option(
+    "--insecure-plain-keys",
+    is_flag=True,
+    help="Write keys that have no passphrase unencrypted (tests and throw-away demos only).",
+)
+def init(
+    home: Path | None,
+    port: int,
+    admin_id: str,
+    database_url: str | None,
+    insecure_plain_keys: bool,
+) -> None:
+    """Create a hub home: configuration, policy, registry-authority key, hub keys, a migrated
+    database and a first admin participant (its keys in HOME/admin/).
+
+    Every private key is encrypted at rest: the authority key with $PGS_AUTHORITY_PASSPHRASE,
+    the hub's keys with $PGS_HUB_PASSPHRASE (which `pgs serve` then needs), the admin's keys with
+    $PGS_KEY_PASSPHRASE. Each variable may instead be NAME_FILE, naming a file that holds it;
+    on a terminal, a missing one is asked for. Without a passphrase init refuses, unless
+    --insecure-plain-keys."""
+    from hub import passphrases
     from hub.enrolment import bootstrap_admin
     from hub.storage.migrate import upgrade
 
     home = home or default_home()
+    wanted = (
+        (passphrases.AUTHORITY, "the registry authority key"),
+        (passphrases.HUB, "the hub's keys"),
+        (passphrases.KEYS, f"the keys of {admin_id}"),
+    )
+    secrets = {name: secret_from(name, what, new=True) for name, what in wanted}
+    missing = [name for name, secret in secrets.items() if secret is None]
+    if missing and not insecure_plain_keys:
+        fail(
+            "refusing to write private keys unencrypted: set "
+            + ", ".join(f"${name}" for name in missing)
+            + " (or NAME_FILE naming a file that holds it), run on a terminal to be asked, "
+            "or pass --insecure-plain-keys"
+        )
+    for name in missing:
+        err.print(
+            f"[bold yellow]warning:[/] ${name} is not set: those private keys are written "
+            "UNENCRYPTED (--insecure-plain-keys)"
+        )
     with reported_errors():
-        authority = write_home(home, port=port)
+        authority = write_home(
+            home,
+            port=port,
+            authority_passphrase=secrets[passphrases.AUTHORITY],
+            hub_passphrase=secrets[passphrases.HUB],
+        )
         url = database_url or sqlite_url(home)
         asyncio.run(upgrade(url))
-        admin_folder = asyncio.run(bootstrap_admin(home, url, authority, admin_id))
+        admin_folder = asyncio.run(
+            bootstrap_admin(
+                home, url, authority, admin_id,
+                passphrase=secrets[passphrases.KEYS], hub_passphrase=secrets[passphrases.HUB],
+            )
+        )  # fmt: skip
     out.print(f"created hub home [bold]{home}[/]")
     out.print(f"  configuration   {home / CONFIG_FILE}")
     out.print(f"  policy          {home / POLICY_FILE}")
@@ -199,9 +246,11 @@ def serve(
         arguments = ["--home", str(home), "--host", listen_host, "--port", str(listen_port)]
         if cert is not None and key is not None:
             arguments += ["--tls-cert", str(cert), "--tls-key", str(key)]
+        hub_secret = _hub_passphrase(config.hub_key_dir, interactive=True)
         out.print(f"hub listening on {scheme}://{listen_host}:{listen_port} ({workers} workers)")
-        sys.exit(_Supervisor(arguments, config.database_url).run(workers))
-    app = create_app(config)
+        sys.exit(_Supervisor(arguments, config.database_url, hub_secret).run(workers))
+    hub_secret = _hub_passphrase(config.hub_key_dir, interactive=not worker)
+    app = create_app(config, hub_passphrase=hub_secret)
     if worker_of is not None:
         app.cleanup_ctx.append(_worker_duties(worker_of, ready_fd))
     try:
@@ -221,6 +270,19 @@ def serve(
         )
     except ConfigError as exc:
         fail(f"[{exc.code}] {exc}")
+
+
+def _hub_passphrase(folder: Path, *, interactive: bool) -> bytes | None:
+    """``$PGS_HUB_PASSPHRASE`` (or ``_FILE``); asked on a terminal only if a hub key is
+    encrypted and neither is set."""
+    from hub import passphrases
+
+    with reported_errors():
+        secret = passphrases.from_environment(passphrases.HUB)
+    encrypted = any(passphrases.is_encrypted(path.read_bytes()) for path in folder.glob("*.pem"))
+    if secret is None and encrypted and interactive:
+        secret = secret_from(passphrases.HUB, "the hub's keys", new=False)
+    return secret
 
 
 def _worker_duties(
@@ -263,9 +325,15 @@ class _Worker:
 class _Supervisor:
     """Runs N workers until they have all stopped (see :meth:`run`)."""
 
-    def __init__(self, arguments: list[str], database_url: str) -> None:
+    def __init__(
+        self, arguments: list[str], database_url: str, hub_passphrase: bytes | None = None
+    ) -> None:
+        from hub import passphrases
+
         self.arguments = arguments
         self.environment = {**os.environ, DATABASE_ENV: database_url}
+        if hub_passphrase is not None:  # never on a command line; the environment is private
+            self.environment[passphrases.HUB] = hub_passphrase.decode("utf-8", "surrogateescape")
         self.workers: dict[int, _Worker] = {}
         self.stopping = False
         self.failed = False

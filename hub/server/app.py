@@ -13,7 +13,9 @@ from pathlib import Path
 from aiohttp import web
 from sqlalchemy.exc import SQLAlchemyError
 
+from crypto.errors import InvalidKeyError
 from crypto.keys import SigningKey, load_private_pem, private_pem
+from hub import passphrases
 from hub.console import routes as console_routes
 from hub.errors import ConfigError, HubError
 from hub.home import LOG_KEY_FILE, HubConfig
@@ -37,16 +39,27 @@ HUB_KEY_FILE = "signing.key.pem"
 BODY_MARGIN = 64 * 1024
 
 
-def load_or_create_hub_key(folder: Path, name: str = HUB_KEY_FILE) -> SigningKey:
-    """The hub's own Ed25519 key (acceptances) or, with ``name``, its log key."""
+def load_or_create_hub_key(
+    folder: Path, name: str = HUB_KEY_FILE, passphrase: bytes | None = None
+) -> SigningKey:
+    """The hub's own Ed25519 key (acceptances) or, with ``name``, its log key; encrypted at rest
+    when ``passphrase`` is given (``$PGS_HUB_PASSPHRASE``). A missing key is created."""
     path = folder / name
     if not path.exists():
         folder.mkdir(parents=True, exist_ok=True)
         key = SigningKey.generate()
-        path.write_bytes(private_pem(key, None))
+        path.write_bytes(private_pem(key, passphrase))
         path.chmod(0o600)
         return key
-    loaded = load_private_pem(path.read_bytes(), None)
+    pem = path.read_bytes()
+    if passphrases.is_encrypted(pem) and passphrase is None:
+        raise ConfigError(
+            f"{path} is encrypted: set ${passphrases.HUB} (or ${passphrases.HUB}_FILE)"
+        )
+    try:
+        loaded = load_private_pem(pem, passphrases.for_file(pem, passphrase))
+    except InvalidKeyError:
+        raise ConfigError(f"{path} could not be opened: wrong ${passphrases.HUB}?") from None
     if not isinstance(loaded, SigningKey):
         raise ConfigError(f"{path} is not an Ed25519 key")
     return loaded
@@ -145,8 +158,9 @@ def routes(app: web.Application) -> None:
     console_routes.add_routes(app)
 
 
-def create_app(config: HubConfig) -> web.Application:
-    """The hub for ``config``; database, keys and policy are opened at start-up, closed at exit."""
+def create_app(config: HubConfig, *, hub_passphrase: bytes | None = None) -> web.Application:
+    """The hub for ``config``; database, keys and policy are opened at start-up, closed at exit.
+    ``hub_passphrase`` opens the hub's keys when they are encrypted (``$PGS_HUB_PASSPHRASE``)."""
     policy = load_policy_file(config.policy_path)
     app = web.Application(
         middlewares=[problem_middleware, forwarded_middleware],
@@ -172,8 +186,8 @@ def create_app(config: HubConfig) -> web.Application:
                 engine=engine,
                 policy=PolicyHolder(config.policy_path, load_policy_file(config.policy_path)),
                 authority=config.authority,
-                hub_key=load_or_create_hub_key(config.hub_key_dir),
-                log_signer=load_or_create_hub_key(config.hub_key_dir, LOG_KEY_FILE),
+                hub_key=load_or_create_hub_key(config.hub_key_dir, passphrase=hub_passphrase),
+                log_signer=load_or_create_hub_key(config.hub_key_dir, LOG_KEY_FILE, hub_passphrase),
                 log_origin=config.log_origin,
                 notifier=fanout if fanout is not None else Notifier(),
             )
