@@ -6,6 +6,7 @@ import click
 
 from hub.cli.admin import admin
 from hub.cli.audit import audit
+from hub.cli.backup import backup, restore
 from hub.cli.console import console
 from hub.cli.demo import demo
 from hub.cli.evidence import evidence
@@ -29,3 +30,6 @@ for command in (
     keygen, key, seal, open_, validate, schema, demo, audit, evidence, console,
 ):  # fmt: skip
     main.add_command(command)
+
+admin.add_command(backup)
+admin.add_command(restore)

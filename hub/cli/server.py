@@ -186,6 +186,16 @@ STOP_DEADLINE_SECONDS = 3 * SHUTDOWN_TIMEOUT_SECONDS
 @click.option("--worker-index", type=click.IntRange(0), hidden=True)  # set by the supervisor
 @click.option("--worker-of", type=click.IntRange(1), hidden=True)  # the supervisor's pid
 @click.option("--ready-fd", type=click.IntRange(0), hidden=True)  # tells the supervisor "ready"
+@click.option(
+    "--checkpoint",
+    "checkpoints",
+    multiple=True,
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help=(
+        "A checkpoint that clients or witnesses hold (signed note, or a `pgs audit verify` state "
+        "file): refuse to start unless the stored audit log extends it. Repeatable."
+    ),
+)
 def serve(
     home: Path | None,
     host: str | None,
@@ -197,6 +207,7 @@ def serve(
     worker_index: int | None,
     worker_of: int | None,
     ready_fd: int | None,
+    checkpoints: tuple[Path, ...],
 ) -> None:
     """Run the hub until Ctrl-C or SIGTERM, then stop cleanly (connections closed, database
     flushed). Refuses to start on an outdated database schema.
@@ -246,11 +257,13 @@ def serve(
         arguments = ["--home", str(home), "--host", listen_host, "--port", str(listen_port)]
         if cert is not None and key is not None:
             arguments += ["--tls-cert", str(cert), "--tls-key", str(key)]
+        for path in checkpoints:
+            arguments += ["--checkpoint", str(path)]
         hub_secret = _hub_passphrase(config.hub_key_dir, interactive=True)
         out.print(f"hub listening on {scheme}://{listen_host}:{listen_port} ({workers} workers)")
         sys.exit(_Supervisor(arguments, config.database_url, hub_secret).run(workers))
     hub_secret = _hub_passphrase(config.hub_key_dir, interactive=not worker)
-    app = create_app(config, hub_passphrase=hub_secret)
+    app = create_app(config, hub_passphrase=hub_secret, checkpoints=checkpoints)
     if worker_of is not None:
         app.cleanup_ctx.append(_worker_duties(worker_of, ready_fd))
     try:

@@ -7,7 +7,7 @@ import contextlib
 import hashlib
 import logging
 import signal
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from pathlib import Path
 
 from aiohttp import web
@@ -25,7 +25,7 @@ from hub.server.keys import CTX
 from hub.server.problems import problem_middleware
 from hub.server.proxy import FORWARDING, Forwarding, forwarded_middleware
 from hub.server.stream import STREAM_SETTINGS, StreamSettings, stream, track_streams
-from hub.services import auditlog
+from hub.services import auditlog, rollback
 from hub.services.context import HubContext, PolicyHolder
 from hub.services.fanout import PgFanout
 from hub.services.notifier import Notifier
@@ -158,9 +158,16 @@ def routes(app: web.Application) -> None:
     console_routes.add_routes(app)
 
 
-def create_app(config: HubConfig, *, hub_passphrase: bytes | None = None) -> web.Application:
+def create_app(
+    config: HubConfig,
+    *,
+    hub_passphrase: bytes | None = None,
+    checkpoints: Sequence[Path] = (),
+) -> web.Application:
     """The hub for ``config``; database, keys and policy are opened at start-up, closed at exit.
-    ``hub_passphrase`` opens the hub's keys when they are encrypted (``$PGS_HUB_PASSPHRASE``)."""
+    ``hub_passphrase`` opens the hub's keys when they are encrypted (``$PGS_HUB_PASSPHRASE``).
+    The stored audit log must extend the hub's high-water mark and the signed ``checkpoints``
+    (files that clients or witnesses hold), or the hub refuses to start (hub.services.rollback)."""
     policy = load_policy_file(config.policy_path)
     app = web.Application(
         middlewares=[problem_middleware, forwarded_middleware],
@@ -180,6 +187,12 @@ def create_app(config: HubConfig, *, hub_passphrase: bytes | None = None) -> web
         fanout = PgFanout.for_url(engine.url) if engine.dialect.name == "postgresql" else None
         try:
             await check_schema(engine)
+            log_signer = load_or_create_hub_key(config.hub_key_dir, LOG_KEY_FILE, hub_passphrase)
+            verifier = rollback.log_verifier(config.log_origin, log_signer)
+            held = rollback.held_checkpoints(config.home, verifier, list(checkpoints))
+            size = await rollback.check_not_rolled_back(engine, held)
+            if held:
+                log.info("audit log of %d entries extends %d held checkpoint(s)", size, len(held))
             if fanout is not None:
                 await fanout.start()
             ctx = HubContext(
@@ -187,7 +200,8 @@ def create_app(config: HubConfig, *, hub_passphrase: bytes | None = None) -> web
                 policy=PolicyHolder(config.policy_path, load_policy_file(config.policy_path)),
                 authority=config.authority,
                 hub_key=load_or_create_hub_key(config.hub_key_dir, passphrase=hub_passphrase),
-                log_signer=load_or_create_hub_key(config.hub_key_dir, LOG_KEY_FILE, hub_passphrase),
+                log_signer=log_signer,
+                high_water=rollback.high_water_path(config.home),
                 log_origin=config.log_origin,
                 notifier=fanout if fanout is not None else Notifier(),
             )

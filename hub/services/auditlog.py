@@ -7,6 +7,7 @@ makes the hub refuse to sign rather than publish a fork.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from dataclasses import dataclass
@@ -23,6 +24,7 @@ from crypto.note import Checkpoint, sign_checkpoint
 from hub.errors import HubError, InvalidRequest, Kind, NotFound
 from hub.policy.decisions import audit_scope
 from hub.policy.groups import Member
+from hub.services import rollback
 from hub.services.context import HubContext
 from hub.storage import envelopes, log
 from hub.storage import participants as store
@@ -111,6 +113,11 @@ async def sign(ctx: HubContext) -> SignedCheckpoint:
         note = sign_checkpoint(checkpoint, ctx.log_origin, ctx.log_key).decode("utf-8")
         await log.insert_checkpoint(
             conn, log.CheckpointRow(tree.size, tree.root(), note, ctx.now())
+        )
+    if ctx.high_water is not None:  # committed: now the mark outside the database follows
+        verifier = rollback.log_verifier(ctx.log_origin, ctx.log_key)
+        await asyncio.to_thread(
+            rollback.raise_high_water, ctx.high_water, note, tree.size, verifier
         )
     return SignedCheckpoint(tree.size, checkpoint.root, note)
 

@@ -46,6 +46,8 @@ class HubContext:
     clock: Callable[[], float] = time.time
     limiter: RateLimiter | None = None
     directory: DirectoryCache = field(default_factory=DirectoryCache)  # participants and keys
+    # Where the latest signed checkpoint is recorded outside the database (hub.services.rollback)
+    high_water: Path | None = None
     # Built on ``engine`` by __post_init__: the read-only view of it (hub.storage.engine.read_only,
     # for connections that never write) and the group-committed writers (hub.services.writers).
     reader: AsyncEngine = field(init=False, repr=False)

@@ -6,16 +6,42 @@ runs ``pgs`` the same way)."""
 from __future__ import annotations
 
 import socket
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
 from crypto.errors import InvalidKeyError
 from hub import keystore
+from hub.cli import main
 from hub.errors import ConfigError
 from hub.home import load_authority
 from hub.server.app import load_or_create_hub_key
-from tests.hub.test_cli import pgs
+from tests.hub.test_cli import pgs as pgs_process
+
+PASSPHRASE_VARIABLES = ("PGS_AUTHORITY_PASSPHRASE", "PGS_HUB_PASSPHRASE", "PGS_KEY_PASSPHRASE")
+
+
+@dataclass
+class Done:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def pgs(*args: str | Path, cwd: Path, env: dict[str, str] | None = None) -> Done:
+    """The ``pgs`` command in-process (click's runner), with only the passphrase variables
+    given in ``env`` set (``pgs serve`` runs as a real process: pgs_process)."""
+    del cwd  # every path given is absolute
+    unset: dict[str, str | None] = {
+        name + suffix: None for name in PASSPHRASE_VARIABLES for suffix in ("", "_FILE")
+    }
+    result = CliRunner().invoke(
+        main, [str(a) for a in args], env=unset | (env or {}), catch_exceptions=False
+    )
+    return Done(result.exit_code, result.stdout, result.stderr)
+
 
 ADMIN = "WCO-HUB-ADMIN"
 SECRETS = {
@@ -98,7 +124,7 @@ def test_init_refuses_plain_keys_unless_told(tmp_path: Path) -> None:
 
 
 def test_serve_without_the_hub_passphrase_says_so(encrypted_home: Path) -> None:
-    done = pgs("serve", "--home", encrypted_home, cwd=encrypted_home.parent)
+    done = pgs_process("serve", "--home", encrypted_home, cwd=encrypted_home.parent)
     assert done.returncode == 1
     assert "hub-key" in done.stderr
     assert "$PGS_HUB_PASSPHRASE" in done.stderr
