@@ -34,11 +34,15 @@ def certify(
     encrypt: RecipientKey,
     now: int,
     scope: str | None = None,
+    valid_days: float | None = None,
 ) -> bytes:
-    """A certificate binding ``participant`` (country from its id), ``role`` and two keys."""
+    """A certificate binding ``participant`` (country from its id), ``role`` and two keys; with
+    ``valid_days``, it expires that long after ``now``."""
+    exp = None if valid_days is None else now + max(1, round(valid_days * 86400))
     certificate = make_certificate(
-        sub=participant, role=role, verify_key=verify, recipient_key=encrypt, iat=now, scope=scope
-    )
+        sub=participant, role=role, verify_key=verify, recipient_key=encrypt, iat=now,
+        scope=scope, exp=exp,
+    )  # fmt: skip
     return issue_certificate(certificate, authority)
 
 

@@ -22,6 +22,7 @@ class Kind(StrEnum):
     TOO_LARGE = "too_large"  # over a size limit (→ 413)
     RATE_LIMITED = "rate_limited"  # too many requests (→ 429)
     UNAVAILABLE = "unavailable"  # a dependency is down; try again (→ 503)
+    GONE = "gone"  # existed, removed on purpose (retention) (→ 410)
 
 
 class HubError(Exception):
@@ -69,6 +70,11 @@ class Conflict(HubError):
 class TooLarge(HubError):
     code = "request.too_large"
     kind = Kind.TOO_LARGE
+
+
+class Gone(HubError):
+    code = "gone"
+    kind = Kind.GONE
 
 
 class RateLimited(HubError):

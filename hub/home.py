@@ -85,6 +85,9 @@ class HubConfig:
     # [hub] trusted_proxies: peers whose Forwarded / X-Forwarded-* headers are believed
     # (hub.server.proxy); empty: none.
     trusted_proxies: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
+    # [retention] delivered_body_days: purge delivered envelope bodies this long after the last
+    # recipient got them (hub.services.retention); None: keep them.
+    retention_days: float | None = None
 
     @property
     def hub_key_dir(self) -> Path:
@@ -153,6 +156,12 @@ def parse_trusted_proxies(value: object, where: str) -> tuple[Network, ...]:
         raise ConfigError(f"{where}: trusted_proxies holds a bad address: {exc}") from None
 
 
+def _retention_days(table: dict[str, Any]) -> float | None:
+    if table.get("delivered_body_days") is None:
+        return None
+    return _seconds(table, "delivered_body_days", 0.0, 0.0, 36500.0, section="retention")
+
+
 def sqlite_url(home: Path) -> str:
     return f"sqlite+aiosqlite:///{(home / 'hub.db').resolve()}"
 
@@ -210,6 +219,7 @@ def load_config(home: Path, *, database_url: str | None = None) -> HubConfig:
             hub, "header_timeout_seconds", 20.0, 0.1, 3600.0, section="hub"
         ),
         trusted_proxies=parse_trusted_proxies(hub.get("trusted_proxies"), f"[hub] in {path}"),
+        retention_days=_retention_days(_table(doc, "retention")),
     )
 
 
@@ -318,7 +328,12 @@ def write_home(
         "# from its cursor when it reconnects.\n"
         "# send_timeout_seconds = 30\n"
         "# Bytes one stream may have written but not yet sent, in the hub and in its socket.\n"
-        "# buffer_bytes = 65536\n",
+        "# buffer_bytes = 65536\n"
+        "\n"
+        "# Remove the bodies of delivered envelopes this many days after every recipient had\n"
+        "# them (metadata and the audit log are kept). Unset: bodies are kept.\n"
+        "# [retention]\n"
+        "# delivered_body_days = 90\n",
         encoding="utf-8",
     )
     return authority

@@ -291,10 +291,13 @@ class HubClient:
         mine = (me.decryption_key(entry.kid) if entry else None) or me.decryption
         return open_message(verify_message(raw, key), me.id, mine)
 
-    async def ack(self, mid: str, status: ReceiptStatus = ReceiptStatus.READ) -> dict[str, Any]:
-        """Send a signed receipt for the exact envelope bytes."""
+    async def ack(
+        self, mid: str, status: ReceiptStatus = ReceiptStatus.READ, *, envelope: bytes | None = None
+    ) -> dict[str, Any]:
+        """Send a signed receipt for the exact envelope bytes: ``envelope`` when the caller holds
+        them (after retention the hub no longer does), else fetched."""
         me = self._require_me()
-        raw = await self.fetch(mid)
+        raw = envelope if envelope is not None else await self.fetch(mid)
         receipt = make_receipt(
             envelope=raw,
             mid=mid,

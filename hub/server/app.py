@@ -25,7 +25,7 @@ from hub.server.keys import CTX
 from hub.server.problems import problem_middleware
 from hub.server.proxy import FORWARDING, Forwarding, forwarded_middleware
 from hub.server.stream import STREAM_SETTINGS, StreamSettings, stream, track_streams
-from hub.services import auditlog, rollback
+from hub.services import auditlog, retention, rollback
 from hub.services.context import HubContext, PolicyHolder
 from hub.services.fanout import PgFanout
 from hub.services.notifier import Notifier
@@ -68,7 +68,7 @@ def load_or_create_hub_key(
 HOUSEKEEPING_SECONDS = 30.0
 
 
-async def _housekeeping(ctx: HubContext) -> None:
+async def _housekeeping(ctx: HubContext, retention_days: float | None = None) -> None:
     """Expire undelivered envelopes past their ``exp``, forget nonces past the replay window, and
     sign a checkpoint of the audit log when it has grown.
 
@@ -82,6 +82,12 @@ async def _housekeeping(ctx: HubContext) -> None:
                 await nonces.purge_expired(conn, ctx.now())
             if expired:
                 log.info("expired %d undelivered deliveries", expired)
+            if retention_days is not None:
+                purged = await retention.purge_delivered_bodies(
+                    ctx.engine, retention_days, ctx.now()
+                )
+                if purged:
+                    log.info("retention: purged the bodies of %d delivered envelopes", purged)
             if ctx.log_signer is not None:
                 await auditlog.sign(ctx)
         except (SQLAlchemyError, OSError, HubError):  # the database may be briefly away
@@ -208,7 +214,7 @@ def create_app(
             ctx.metrics.gauge("pgs_websocket_connections", lambda: ctx.notifier.connections)
             _writer_gauges(ctx)
             app[CTX] = ctx
-            housekeeping = asyncio.create_task(_housekeeping(ctx))
+            housekeeping = asyncio.create_task(_housekeeping(ctx, config.retention_days))
             _on_sighup(lambda: asyncio.ensure_future(reload_policy(ctx)))
             log.info("hub ready on database %s", redact(config.database_url))
             yield

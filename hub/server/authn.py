@@ -23,7 +23,7 @@ async def authenticate(request: web.Request, body: bytes | None) -> Member:
     ctx = request.app[CTX]
     keyid = claimed_keyid(request.headers)
     async with ctx.reader.connect() as conn:
-        member, key = await ctx.directory.signer(conn, keyid)
+        member, key = await ctx.directory.signer(conn, keyid, ctx.now())
 
     def resolve(kid: str) -> object:
         if kid != keyid:  # pragma: no cover - claimed_keyid reads the same header

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from crypto.b64 import b64u_encode
-from hub.errors import NotFound
+from hub.errors import Gone, NotFound
 from hub.policy.decisions import can_read_envelope
 from hub.policy.groups import Member
 from hub.services.audit import record_denial
@@ -83,6 +83,12 @@ async def fetch(ctx: HubContext, reader: Member, mid: str) -> bytes:
             ctx, actor=reader, action="envelope.fetch", reason="not_addressed", subject=mid
         )
         raise envelope_not_found()
+    if row.purged_at is not None:
+        raise Gone(
+            "this message's body was removed after every recipient had received it (retention); "
+            "its metadata and audit-log entry remain",
+            code="envelope.purged",
+        )
     return row.raw
 
 

@@ -55,6 +55,7 @@ class KeyRow:
     state: KeyState
     created_at: int
     retired_at: int | None
+    expires_at: int | None = None  # the certificate's exp, if it has one
 
 
 @dataclass(frozen=True)
@@ -74,6 +75,7 @@ class DirectoryKey:
     use: KeyUse
     state: KeyState
     jwk: str
+    expires_at: int | None = None  # the certificate's exp, if it has one
 
 
 # Built once: every authenticated request and every submission runs it, and building a statement
@@ -117,6 +119,7 @@ async def load_directory(
             participant_keys.c.use,
             participant_keys.c.state,
             participant_keys.c.jwk,
+            participant_keys.c.expires_at,
         )
         .select_from(
             participants.outerjoin(
@@ -146,6 +149,7 @@ async def load_directory(
                     use=found.use,
                     state=found.state,
                     jwk=found.jwk,
+                    expires_at=found.expires_at,
                 )
             )
     return list(people.values()), keys
