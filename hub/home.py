@@ -16,6 +16,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import os
+import re
 import secrets
 import tomllib
 from dataclasses import dataclass
@@ -88,6 +89,9 @@ class HubConfig:
     # [retention] delivered_body_days: purge delivered envelope bodies this long after the last
     # recipient got them (hub.services.retention); None: keep them.
     retention_days: float | None = None
+    # [metrics] bearer_token_sha256: who may read /metrics besides the local machine
+    # (hub.server.observe); the hash only, never the token.
+    metrics_token_sha256: bytes | None = None
 
     @property
     def hub_key_dir(self) -> Path:
@@ -162,6 +166,18 @@ def _retention_days(table: dict[str, Any]) -> float | None:
     return _seconds(table, "delivered_body_days", 0.0, 0.0, 36500.0, section="retention")
 
 
+def _token_hash(table: dict[str, Any], path: Path) -> bytes | None:
+    value = table.get("bearer_token_sha256")
+    if value is None:
+        return None
+    if not isinstance(value, str) or not re.fullmatch(r"[0-9a-f]{64}", value):
+        raise ConfigError(
+            f"[metrics] bearer_token_sha256 in {path} must be 64 lowercase hex digits "
+            "(`pgs admin metrics-token` makes a token and its hash)"
+        )
+    return bytes.fromhex(value)
+
+
 def sqlite_url(home: Path) -> str:
     return f"sqlite+aiosqlite:///{(home / 'hub.db').resolve()}"
 
@@ -220,6 +236,7 @@ def load_config(home: Path, *, database_url: str | None = None) -> HubConfig:
         ),
         trusted_proxies=parse_trusted_proxies(hub.get("trusted_proxies"), f"[hub] in {path}"),
         retention_days=_retention_days(_table(doc, "retention")),
+        metrics_token_sha256=_token_hash(_table(doc, "metrics"), path),
     )
 
 

@@ -12,6 +12,7 @@ from hub.cli.demo import demo
 from hub.cli.evidence import evidence
 from hub.cli.keys import key, keygen
 from hub.cli.messages import open_, schema, seal, validate
+from hub.cli.metrics import metrics_token
 from hub.cli.participant import ack, directory, inbox, read, send, watch
 from hub.cli.retention import certs, purge_bodies
 from hub.cli.server import db, init, serve
@@ -36,3 +37,4 @@ admin.add_command(backup)
 admin.add_command(restore)
 admin.add_command(certs)
 admin.add_command(purge_bodies)
+admin.add_command(metrics_token)

@@ -8,11 +8,13 @@ import logging
 import math
 import os
 import select
+import shutil
 import signal
 import socket
 import ssl
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
@@ -239,6 +241,7 @@ def serve(
     logging.basicConfig(
         level=logging.INFO, format=f"%(asctime)s %(levelname)s {prefix}%(name)s %(message)s"
     )
+    _access_log_as_json_lines()
     if workers > 1 and not worker:
         try:
             backend = parse_url(config.database_url).get_backend_name()
@@ -283,6 +286,17 @@ def serve(
         )
     except ConfigError as exc:
         fail(f"[{exc.code}] {exc}")
+
+
+def _access_log_as_json_lines() -> None:
+    """The access log (hub.server.observe) goes to stderr as bare JSON lines, one per request,
+    for log shippers; the hub's other messages keep their human format."""
+    access = logging.getLogger("pgs.access")
+    if not access.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        access.addHandler(handler)
+        access.propagate = False
 
 
 def _hub_passphrase(folder: Path, *, interactive: bool) -> bytes | None:
@@ -342,9 +356,16 @@ class _Supervisor:
         self, arguments: list[str], database_url: str, hub_passphrase: bytes | None = None
     ) -> None:
         from hub import passphrases
+        from hub.services.metrics import MULTIPROC_ENV
 
         self.arguments = arguments
-        self.environment = {**os.environ, DATABASE_ENV: database_url}
+        # The workers' metrics, summed by whichever one answers /metrics (hub.services.metrics).
+        self.metrics_dir = tempfile.mkdtemp(prefix="pgs-metrics-")
+        self.environment = {
+            **os.environ,
+            DATABASE_ENV: database_url,
+            MULTIPROC_ENV: self.metrics_dir,
+        }
         if hub_passphrase is not None:  # never on a command line; the environment is private
             self.environment[passphrases.HUB] = hub_passphrase.decode("utf-8", "surrogateescape")
         self.workers: dict[int, _Worker] = {}
@@ -365,15 +386,18 @@ class _Supervisor:
         """
         for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
             signal.signal(signum, self.on_signal)
-        for index in range(count):
-            self.start(index)
-        while self.workers:
-            waiting = {w.ready_fd: w for w in self.workers.values() if w.ready_fd is not None}
-            readable, _, _ = select.select(list(waiting), [], [], 0.2)
-            for fd in readable:
-                self.heard_from(waiting[fd])
-            for w in list(self.workers.values()):
-                self.check(w)
+        try:
+            for index in range(count):
+                self.start(index)
+            while self.workers:
+                waiting = {w.ready_fd: w for w in self.workers.values() if w.ready_fd is not None}
+                readable, _, _ = select.select(list(waiting), [], [], 0.2)
+                for fd in readable:
+                    self.heard_from(waiting[fd])
+                for w in list(self.workers.values()):
+                    self.check(w)
+        finally:
+            shutil.rmtree(self.metrics_dir, ignore_errors=True)
         return 1 if self.failed else 0
 
     def start(self, index: int) -> None:
@@ -433,6 +457,9 @@ class _Supervisor:
             return
         del self.workers[w.index]
         self.forget_ready_fd(w)
+        from hub.services.metrics import worker_died
+
+        worker_died(self.metrics_dir, w.process.pid)
         if self.stopping:
             # A worker stopped by the signal itself (before it could handle it) is fine too.
             if code not in (0, -signal.SIGTERM, -signal.SIGINT):

@@ -22,6 +22,7 @@ from hub.home import LOG_KEY_FILE, HubConfig
 from hub.policy.model import load_policy_file
 from hub.server import audit_routes, handlers
 from hub.server.keys import CTX
+from hub.server.observe import METRICS_ACCESS, MetricsAccess, observe_middleware
 from hub.server.problems import problem_middleware
 from hub.server.proxy import FORWARDING, Forwarding, forwarded_middleware
 from hub.server.stream import STREAM_SETTINGS, StreamSettings, stream, track_streams
@@ -93,6 +94,17 @@ async def _housekeeping(ctx: HubContext, retention_days: float | None = None) ->
         except (SQLAlchemyError, OSError, HubError):  # the database may be briefly away
             log.warning("housekeeping failed; retrying in %.0f s", HOUSEKEEPING_SECONDS)
         await asyncio.sleep(HOUSEKEEPING_SECONDS)
+
+
+METRICS_REFRESH_SECONDS = 5.0
+
+
+async def _refresh_metrics(ctx: HubContext) -> None:
+    """Multiprocess metrics: keep this worker's gauge readings current for the other workers'
+    scrapes (a scrape answered here refreshes them first anyway)."""
+    while True:
+        ctx.metrics.refresh()
+        await asyncio.sleep(METRICS_REFRESH_SECONDS)
 
 
 async def reload_policy(ctx: HubContext) -> None:
@@ -176,10 +188,11 @@ def create_app(
     (files that clients or witnesses hold), or the hub refuses to start (hub.services.rollback)."""
     policy = load_policy_file(config.policy_path)
     app = web.Application(
-        middlewares=[problem_middleware, forwarded_middleware],
+        middlewares=[observe_middleware, problem_middleware, forwarded_middleware],
         client_max_size=policy.limits.max_envelope_bytes + BODY_MARGIN,
     )
     app[FORWARDING] = Forwarding(config.public_url, config.trusted_proxies)
+    app[METRICS_ACCESS] = MetricsAccess(config.metrics_token_sha256)
 
     app[STREAM_SETTINGS] = StreamSettings(
         recheck_seconds=config.stream_recheck_seconds,
@@ -215,6 +228,9 @@ def create_app(
             _writer_gauges(ctx)
             app[CTX] = ctx
             housekeeping = asyncio.create_task(_housekeeping(ctx, config.retention_days))
+            refresher = (
+                asyncio.create_task(_refresh_metrics(ctx)) if ctx.metrics.multiprocess_dir else None
+            )
             _on_sighup(lambda: asyncio.ensure_future(reload_policy(ctx)))
             log.info("hub ready on database %s", redact(config.database_url))
             yield
@@ -222,9 +238,11 @@ def create_app(
             # The server has stopped accepting and waited for its handlers: finish the writes
             # they submitted (group commit) before the engine goes.
             await ctx.close_writers()
-            housekeeping.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await housekeeping
+            for task in (housekeeping, refresher):
+                if task is not None:
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
             ctx.notifier.wake_all()
         finally:
             if fanout is not None:
@@ -243,7 +261,7 @@ def create_app_for(ctx: HubContext) -> web.Application:
     work); the owner calls ``ctx.close_writers()`` before disposing of the engine.
     """
     app = web.Application(
-        middlewares=[problem_middleware],
+        middlewares=[observe_middleware, problem_middleware],
         client_max_size=ctx.policy.current.limits.max_envelope_bytes + BODY_MARGIN,
     )
     app[CTX] = ctx

@@ -9,6 +9,7 @@ from hub.auth.httpsig import WINDOW_SECONDS, VerifiedSignature, claimed_keyid, v
 from hub.errors import AuthenticationError
 from hub.policy.groups import Member
 from hub.server.keys import CTX
+from hub.server.observe import note_participant
 from hub.server.proxy import external_origin
 from hub.storage import nonces
 
@@ -44,5 +45,6 @@ async def authenticate(request: web.Request, body: bytes | None) -> Member:
     fresh = await ctx.nonce_writer.submit(claim)
     if not fresh:
         raise AuthenticationError("this request was already received (replay)", code="auth.replay")
+    note_participant(request, member.id)
     ctx.rate_limiter().take(member.id, ctx.clock())
     return member

@@ -14,8 +14,10 @@ from hub.errors import InvalidRequest, MalformedRequest, NotFound
 from hub.policy.decisions import audit_scope, check_admin
 from hub.server.authn import authenticate
 from hub.server.keys import CTX
+from hub.server.observe import check_metrics_access
 from hub.server.openapi import document
 from hub.services import admin, directory, mailbox, receipts, submission
+from hub.services.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from hub.storage.engine import ping
 from protocols.messages.common import MessageId, ParticipantId
 
@@ -77,8 +79,9 @@ async def health(request: web.Request) -> web.Response:
 
 
 async def metrics(request: web.Request) -> web.Response:
-    text = request.app[CTX].metrics.render()
-    return web.Response(text=text, content_type="text/plain", charset="utf-8")
+    check_metrics_access(request)
+    body = request.app[CTX].metrics.render()
+    return web.Response(body=body, headers={"Content-Type": METRICS_CONTENT_TYPE})
 
 
 async def openapi(request: web.Request) -> web.Response:

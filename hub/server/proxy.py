@@ -184,4 +184,7 @@ async def forwarded_middleware(request: web.Request, handler: Handler) -> web.St
     if forwarding is None or not forwarding.trusts(request.remote):
         return await handler(request)
     view = forwarded_view(request.headers, forwarding)
+    observed = request.get("pgs.observed")  # hub.server.observe: the access log's record
+    if observed is not None and "remote" in view:
+        observed.remote = view["remote"]
     return await handler(request.clone(**view) if view else request)  # type: ignore[arg-type]

@@ -17,6 +17,7 @@ import ssl
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from hashlib import sha256
 from pathlib import Path
 
 import aiohttp
@@ -34,6 +35,7 @@ from tests.e2e.rawhttp import call, signature_headers
 from tests.e2e.tls_ca import make_ca
 
 NG, GH = "NG-NCP-LAGOS", "GH-NCP-ACCRA"
+TOKEN = "metrics-scraper-token"  # noqa: S105 - a test token
 WAIT = 20.0  # a failure detector for "nginx has connected to the hub", not a measurement
 
 
@@ -65,6 +67,8 @@ def proxied(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Proxied]:
     set_hub_options(
         home, public_url=f'"{proxy.url}"', trusted_proxies=f'["{PROXY_ADDRESS}"]'
     )  # fmt: skip
+    with (home / CONFIG_FILE).open("a") as config:
+        config.write(f'\n[metrics]\nbearer_token_sha256 = "{sha256(TOKEN.encode()).hexdigest()}"\n')
 
     async def setup() -> RunningHub:
         await upgrade(database_url)
@@ -167,3 +171,57 @@ async def test_an_upload_reaches_the_hub_while_it_is_still_being_sent(proxied: P
     assert head.startswith(b"HTTP/1.1 4"), head
     assert b"application/problem+json" in head, head
     assert json.loads(body)["code"] == "crypto.malformed", body
+
+
+async def test_metrics_need_loopback_or_the_token(proxied: Proxied) -> None:
+    """nginx runs on this machine, but a request it forwards is not "local": without the
+    configured bearer token, /metrics through it is refused; straight from loopback it is not."""
+    connector = aiohttp.TCPConnector(ssl=proxied.hub.ssl)
+    async with aiohttp.ClientSession(connector=connector) as session:
+        refused = await call(session, "GET", f"{proxied.nginx.url}/metrics")
+        assert (refused.status, refused.code) == (403, "metrics.forbidden")
+        wrong = await call(
+            session, "GET", f"{proxied.nginx.url}/metrics",
+            headers={"Authorization": "Bearer not-the-token"},
+        )  # fmt: skip
+        assert wrong.status == 403
+        allowed = await call(
+            session, "GET", f"{proxied.nginx.url}/metrics",
+            headers={"Authorization": f"Bearer {TOKEN}"},
+        )  # fmt: skip
+        assert allowed.status == 200
+        assert b"# TYPE pgs_http_request_duration_seconds histogram" in allowed.body
+        direct = await call(session, "GET", f"{proxied.direct}/metrics")
+        assert direct.status == 200
+
+
+async def test_the_access_log_has_one_json_line_per_request_and_no_content(
+    proxied: Proxied,
+) -> None:
+    hub = proxied.hub
+    gh = hub.people.get(GH) or await hub.enrol(GH, "ncp")
+    ng = hub.people.get(NG) or await hub.enrol(NG, "ncp")
+    async with hub.client(ng) as client:
+        sealed, _ = await client.send(
+            kind=MessageKind.ALERT, content=example(MessageKind.ALERT), to=[GH]
+        )
+    mid = sealed.header.mid
+    url = f"{proxied.nginx.url}/v1/envelopes/{mid}?probe=1"
+    connector = aiohttp.TCPConnector(ssl=hub.ssl)
+    async with aiohttp.ClientSession(connector=connector) as session:
+        reply = await call(
+            session, "GET", url, key=gh.signing, headers={"X-Request-ID": "case-42.a_b"}
+        )
+    assert reply.status == 200
+    assert reply.headers["X-Request-ID"] == "case-42.a_b"
+    lines = [json.loads(line) for line in hub.log.read_text().splitlines() if line.startswith("{")]
+    mine = [line for line in lines if line.get("request_id") == "case-42.a_b"]
+    assert len(mine) == 1
+    assert mine[0]["route"] == "/v1/envelopes/{mid}"  # the template, not the path
+    assert mine[0]["status"] == 200
+    assert mine[0]["participant"] == GH
+    assert mine[0]["remote"] == "127.0.0.1"  # the client nginx saw, not nginx (127.0.0.2)
+    assert mine[0]["duration_ms"] >= 0
+    access = "\n".join(json.dumps(line) for line in lines)
+    assert mid not in access  # no message id, no query string
+    assert "probe" not in access
