@@ -43,6 +43,7 @@ from protocols.receipts import make_receipt, sign_receipt
 
 JOSE = "application/jose+json"
 RETRIES = 4
+RETRY_STATUSES = frozenset({502, 503, 504})
 
 
 class HubClient:
@@ -218,14 +219,17 @@ class HubClient:
     # --- sending -----------------------------------------------------------------------------
 
     async def submit(self, raw: bytes) -> dict[str, Any]:
-        """Submit an envelope, retrying on connection failures (safe: submission is idempotent)."""
+        """Submit an envelope, retrying on connection failures and on a gateway's or the hub's
+        "try again" (502, 503, 504: a hub node behind a proxy died or the database is away):
+        safe, since submission is idempotent by message id."""
         for attempt in range(RETRIES):
             try:
                 _, data = await self.request(
                     "POST", "/v1/envelopes", body=raw, content_type=JOSE, sign=False
                 )
-            except (TimeoutError, aiohttp.ClientConnectionError):
-                if attempt == RETRIES - 1:
+            except (TimeoutError, aiohttp.ClientConnectionError, HubClientError) as exc:
+                retryable = not isinstance(exc, HubClientError) or exc.status in RETRY_STATUSES
+                if not retryable or attempt == RETRIES - 1:
                     raise
                 await asyncio.sleep(0.2 * 2**attempt)
             else:
