@@ -38,22 +38,13 @@ from aiohttp import web
 
 from hub.errors import Forbidden, HubError
 from hub.server.keys import CTX
+from hub.server.observed import OBSERVED, Observed
 from hub.server.problems import STATUS
 from hub.server.proxy import FORWARDING
 
 access_log = logging.getLogger("pgs.access")
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
-OBSERVED = "pgs.observed"
-
-
-@dataclass
-class Observed:
-    """Filled in while a request is handled (shared by the clones a proxy view makes)."""
-
-    request_id: str
-    participant: str | None = None
-    remote: str | None = None
 
 
 @dataclass(frozen=True)
@@ -67,8 +58,7 @@ METRICS_ACCESS = web.AppKey("metrics_access", MetricsAccess)
 
 
 def observed(request: web.Request) -> Observed | None:
-    found = request.get(OBSERVED)
-    return found if isinstance(found, Observed) else None
+    return request.get(OBSERVED)
 
 
 def note_participant(request: web.Request, participant: str) -> None:

@@ -31,6 +31,7 @@ from typing import Any
 from aiohttp import web
 
 from hub.errors import MalformedRequest
+from hub.server.observed import OBSERVED
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -184,7 +185,7 @@ async def forwarded_middleware(request: web.Request, handler: Handler) -> web.St
     if forwarding is None or not forwarding.trusts(request.remote):
         return await handler(request)
     view = forwarded_view(request.headers, forwarding)
-    observed = request.get("pgs.observed")  # hub.server.observe: the access log's record
+    observed = request.get(OBSERVED)  # hub.server.observe: the access log's record
     if observed is not None and "remote" in view:
         observed.remote = view["remote"]
     return await handler(request.clone(**view) if view else request)  # type: ignore[arg-type]
