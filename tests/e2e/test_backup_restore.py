@@ -7,7 +7,7 @@ participant keeps as a file), restoring the old copy is a rollback: on SQLite it
 anything is replaced; on PostgreSQL it is restored, reported, and ``pgs serve`` refuses to start.
 An operator who has also lost the hub's high-water mark is stopped by ``--checkpoint`` with the
 participant's copy; and if the hub serves the old log anyway, the auditor's pinned checkpoint
-catches it in one line.
+catches it in one line (these two on SQLite: they do not depend on the database).
 
 The ``pgs`` commands run in-process (click's runner, in a worker thread) except ``pgs serve``.
 """
@@ -19,14 +19,15 @@ import json
 import subprocess
 import sys
 import tomllib
+from dataclasses import dataclass
 from pathlib import Path
 
-import pytest
 from click.testing import CliRunner
 
 from crypto.keys import SigningKey
 from crypto.note import Checkpoint, sign_checkpoint
 from hub.cli import main
+from hub.home import write_home
 from hub.services.rollback import HIGH_WATER_FILE
 from protocols.messages.common import MessageKind
 from tests.e2e.harness import RunningHub, start_hub, wait_healthy
@@ -43,7 +44,13 @@ async def run(*args: str | Path) -> Ran:
     return Ran(result.exit_code, result.stdout, result.stderr)
 
 
-def where(hub: RunningHub) -> list[str | Path]:
+@dataclass(frozen=True)
+class Home:
+    home: Path
+    database_url: str
+
+
+def where(hub: RunningHub | Home) -> list[str | Path]:
     return ["--home", hub.home, "--database-url", hub.database_url]
 
 
@@ -111,9 +118,12 @@ async def test_backup_restore_and_no_rolled_back_log(  # noqa: PLR0915 - one sto
     held = tmp_path / "held-by-gh.note"
     held.write_text(note2)
     state = tmp_path / "auditor-state.json"
-    ran = await run("audit", "verify", *connection(hub, AUDITOR), "--state", state)
-    assert ran.code == 0, ran.line()
+    if sqlite:  # (what the auditor's tool does does not depend on the hub's database)
+        ran = await run("audit", "verify", *connection(hub, AUDITOR), "--state", state)
+        assert ran.code == 0, ran.line()
     assert hub.stop() == 0
+    database = Path(hub.database_url.split("///", 1)[-1])
+    newest = database.read_bytes() if sqlite else b""
 
     # Restoring the old copy now is a rollback.
     ran = await run("admin", "restore", copy, *where(hub))
@@ -123,9 +133,7 @@ async def test_backup_restore_and_no_rolled_back_log(  # noqa: PLR0915 - one sto
     assert f"checkpoint of {size2} entries" in ran.err
     if sqlite:
         assert "Nothing was replaced" in ran.err
-        await restart(hub)  # ... and indeed the hub serves its newest log
-        assert (await checkpoint_note(hub, GH))[0] >= size2
-        assert hub.stop() == 0
+        assert database.read_bytes() == newest  # ... and indeed nothing was
         # The home is lost too (no high-water mark): the restore goes through, with a warning,
         # and GH's copy of the checkpoint given to `pgs serve` stops the hub.
         mark.unlink()
@@ -140,6 +148,8 @@ async def test_backup_restore_and_no_rolled_back_log(  # noqa: PLR0915 - one sto
         assert HIGH_WATER_FILE in refusal
     assert "[log.rolled_back]" in refusal
     assert "rolled back" in refusal
+    if not sqlite:
+        return
 
     # Served anyway (mark removed, no --checkpoint): the auditor's pinned checkpoint catches it.
     mark.unlink(missing_ok=True)
@@ -151,10 +161,9 @@ async def test_backup_restore_and_no_rolled_back_log(  # noqa: PLR0915 - one sto
     assert len([line for line in ran.err.splitlines() if "rolled back" in line]) == 1
 
 
-@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
-async def test_restore_refuses_what_is_not_a_backup_of_this_kind(
-    hub: RunningHub, tmp_path: Path
-) -> None:
+async def test_restore_refuses_what_is_not_a_backup_of_this_kind(tmp_path: Path) -> None:
+    hub = Home(tmp_path / "home", f"sqlite+aiosqlite:///{tmp_path / 'hub.db'}")
+    write_home(hub.home, port=8443)
     junk = tmp_path / "junk.db"
     junk.write_bytes(b"not a database")
     ran = await run("admin", "restore", junk, *where(hub))
