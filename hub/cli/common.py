@@ -80,12 +80,12 @@ def load_keys(folder: Path, prompt: bool) -> keystore.LocalParticipant:
         return keystore.load(folder, secret if encrypted else None)
 
 
-def secret_from(name: str, what: str, *, new: bool) -> bytes | None:
-    """A passphrase from ``$NAME`` / ``$NAME_FILE``, else asked on the terminal when there is
-    one (twice for a ``new`` key); None when neither is possible."""
+def secret_from(name: str, what: str, *, new: bool, ask: bool = True) -> bytes | None:
+    """A passphrase from ``$NAME`` / ``$NAME_FILE``, else (with ``ask``) asked on the terminal
+    when there is one (twice for a ``new`` key); None when neither is possible."""
     with reported_errors():
         secret = passphrases.from_environment(name)
-        if secret is None and sys.stdin.isatty():
+        if secret is None and ask and sys.stdin.isatty():
             typed: str = click.prompt(
                 f"Passphrase for {what}", hide_input=True, confirmation_prompt=new, err=True
             )

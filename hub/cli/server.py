@@ -90,7 +90,10 @@ def init(
         (passphrases.HUB, "the hub's keys"),
         (passphrases.KEYS, f"the keys of {admin_id}"),
     )
-    secrets = {name: secret_from(name, what, new=True) for name, what in wanted}
+    secrets = {
+        name: secret_from(name, what, new=True, ask=not insecure_plain_keys)
+        for name, what in wanted
+    }
     missing = [name for name, secret in secrets.items() if secret is None]
     if missing and not insecure_plain_keys:
         fail(
