@@ -34,18 +34,31 @@ def certify(
     encrypt: RecipientKey,
     now: int,
     scope: str | None = None,
+    valid_days: float | None = None,
 ) -> bytes:
-    """A certificate binding ``participant`` (country from its id), ``role`` and two keys."""
+    """A certificate binding ``participant`` (country from its id), ``role`` and two keys; with
+    ``valid_days``, it expires that long after ``now``."""
+    exp = None if valid_days is None else now + max(1, round(valid_days * 86400))
     certificate = make_certificate(
-        sub=participant, role=role, verify_key=verify, recipient_key=encrypt, iat=now, scope=scope
-    )
+        sub=participant, role=role, verify_key=verify, recipient_key=encrypt, iat=now,
+        scope=scope, exp=exp,
+    )  # fmt: skip
     return issue_certificate(certificate, authority)
 
 
-async def bootstrap_admin(home: Path, url: str, authority: SigningKey, admin_id: str) -> Path:
-    """Create the first admin's keys under ``HOME/admin/ID`` and enrol it without an API call."""
+async def bootstrap_admin(
+    home: Path,
+    url: str,
+    authority: SigningKey,
+    admin_id: str,
+    *,
+    passphrase: bytes | None = None,
+    hub_passphrase: bytes | None = None,
+) -> Path:
+    """Create the first admin's keys under ``HOME/admin/ID`` (encrypted with ``passphrase`` if
+    given) and enrol it without an API call."""
     folder = home / "admin" / admin_id
-    local = keystore.create(folder, admin_id, None)
+    local = keystore.create(folder, admin_id, passphrase)
     raw = certify(
         authority,
         admin_id,
@@ -61,7 +74,7 @@ async def bootstrap_admin(home: Path, url: str, authority: SigningKey, admin_id:
             engine=engine,
             policy=PolicyHolder(policy_path, load_policy_file(policy_path)),
             authority=authority.public,
-            hub_key=load_or_create_hub_key(home / HUB_KEY_DIR),
+            hub_key=load_or_create_hub_key(home / HUB_KEY_DIR, passphrase=hub_passphrase),
         )
         await admin.enrol(ctx, SYSTEM, raw)
     finally:

@@ -23,6 +23,7 @@ class Kind(StrEnum):
     RATE_LIMITED = "rate_limited"  # too many requests (→ 429)
     UNAVAILABLE = "unavailable"  # a dependency is down; try again (→ 503)
     TIMEOUT = "timeout"  # the client took too long to send its request (→ 408)
+    GONE = "gone"  # existed, removed on purpose (retention) (→ 410)
 
 
 class HubError(Exception):
@@ -70,6 +71,11 @@ class Conflict(HubError):
 class TooLarge(HubError):
     code = "request.too_large"
     kind = Kind.TOO_LARGE
+
+
+class Gone(HubError):
+    code = "gone"
+    kind = Kind.GONE
 
 
 class RateLimited(HubError):

@@ -13,16 +13,19 @@ The authority's *private* key is not read by the server: the server only pins it
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
+import re
 import secrets
 import tomllib
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
-from crypto.errors import CryptoError
+from crypto.errors import CryptoError, InvalidKeyError
 from crypto.keys import (
     SigningKey,
     VerifyKey,
@@ -32,6 +35,7 @@ from crypto.keys import (
 )
 from crypto.note import verifier_key
 from crypto.witness import parse_cosigner_key
+from hub import passphrases
 from hub.errors import ConfigError
 
 CONFIG_FILE = "config.toml"
@@ -39,9 +43,10 @@ POLICY_FILE = "policy.toml"
 HUB_KEY_DIR = "hub-key"
 AUTHORITY_DIR = "authority"
 LOG_KEY_FILE = "log.key.pem"
+HUB_SIGNING_KEY_FILE = "signing.key.pem"
 AUTHORITY_KEY_FILE = "authority.key.pem"
 AUTHORITY_PUBLIC_FILE = "authority.jwk.json"
-AUTHORITY_PASSPHRASE_ENV = "PGS_AUTHORITY_PASSPHRASE"  # noqa: S105 - a variable name
+AUTHORITY_PASSPHRASE_ENV = passphrases.AUTHORITY
 HOME_ENV = "PGS_HOME"
 DATABASE_ENV = "PGS_DATABASE_URL"
 
@@ -92,6 +97,15 @@ class HubConfig:
     # one-minute windows), counted in the database and so shared by every hub process on it;
     # beyond it, 429 with Retry-After until the window ends.
     submissions_per_minute: int = 600
+    # [hub] trusted_proxies: peers whose Forwarded / X-Forwarded-* headers are believed
+    # (hub.server.proxy); empty: none.
+    trusted_proxies: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
+    # [retention] delivered_body_days: purge delivered envelope bodies this long after the last
+    # recipient got them (hub.services.retention); None: keep them.
+    retention_days: float | None = None
+    # [metrics] bearer_token_sha256: who may read /metrics besides the local machine
+    # (hub.server.observe); the hash only, never the token.
+    metrics_token_sha256: bytes | None = None
 
     @property
     def hub_key_dir(self) -> Path:
@@ -120,6 +134,62 @@ def _stream_bytes(table: dict[str, Any], name: str, default: int, low: int, high
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
         raise ConfigError(f"[stream] {name} in {CONFIG_FILE} must be between {low} and {high}")
     return value
+
+
+def parse_public_url(value: object, where: str) -> str | None:
+    """``public_url`` as an origin without a trailing slash; a path, query or fragment is
+    refused (the hub's routes and the console's links start at the root)."""
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise ConfigError(f"{where}: public_url must be a string such as https://hub.example.org")
+    parts = urlsplit(value)
+    if (
+        parts.scheme not in ("http", "https")
+        or not parts.hostname
+        or parts.path not in ("", "/")
+        or parts.query
+        or parts.fragment
+        or parts.username
+        or parts.password
+    ):
+        raise ConfigError(
+            f"{where}: public_url must be an origin such as https://hub.example.org "
+            "(http or https, a host, an optional port, no path)"
+        )
+    return f"{parts.scheme}://{parts.netloc}".lower()
+
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def parse_trusted_proxies(value: object, where: str) -> tuple[Network, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ConfigError(f"{where}: trusted_proxies must be a list of addresses or networks")
+    try:
+        return tuple(ipaddress.ip_network(v, strict=False) for v in value)
+    except ValueError as exc:
+        raise ConfigError(f"{where}: trusted_proxies holds a bad address: {exc}") from None
+
+
+def _retention_days(table: dict[str, Any]) -> float | None:
+    if table.get("delivered_body_days") is None:
+        return None
+    return _seconds(table, "delivered_body_days", 0.0, 0.0, 36500.0, section="retention")
+
+
+def _token_hash(table: dict[str, Any], path: Path) -> bytes | None:
+    value = table.get("bearer_token_sha256")
+    if value is None:
+        return None
+    if not isinstance(value, str) or not re.fullmatch(r"[0-9a-f]{64}", value):
+        raise ConfigError(
+            f"[metrics] bearer_token_sha256 in {path} must be 64 lowercase hex digits "
+            "(`pgs admin metrics-token` makes a token and its hash)"
+        )
+    return bytes.fromhex(value)
 
 
 def sqlite_url(home: Path) -> str:
@@ -169,7 +239,7 @@ def load_config(home: Path, *, database_url: str | None = None) -> HubConfig:
         policy_path=home / str(hub.get("policy", POLICY_FILE)),
         tls_cert=optional_path("tls_cert"),
         tls_key=optional_path("tls_key"),
-        public_url=hub.get("public_url") if isinstance(hub.get("public_url"), str) else None,
+        public_url=parse_public_url(hub.get("public_url"), f"[hub] in {path}"),
         log_origin=str(_table(doc, "log").get("origin") or "pgs-hub"),
         log_verifier_key=str(_table(doc, "log").get("verifier_key") or ""),
         stream_recheck_seconds=_seconds(stream, "recheck_seconds", 20.0, 0.1, 86400.0),
@@ -193,6 +263,9 @@ def load_config(home: Path, *, database_url: str | None = None) -> HubConfig:
         submissions_per_minute=_count(
             _table(doc, "limits"), "submissions_per_minute", 600, 1, 1_000_000, section="limits"
         ),
+        trusted_proxies=parse_trusted_proxies(hub.get("trusted_proxies"), f"[hub] in {path}"),
+        retention_days=_retention_days(_table(doc, "retention")),
+        metrics_token_sha256=_token_hash(_table(doc, "metrics"), path),
     )
 
 
@@ -226,33 +299,69 @@ def _count(
     return value
 
 
-def load_authority(home: Path) -> SigningKey:
-    """The registry authority's private key from a demo home (production keeps it offline)."""
+def load_authority(home: Path, passphrase: bytes | None = None) -> SigningKey:
+    """The registry authority's private key from a hub home (production keeps it offline).
+
+    ``passphrase`` defaults to ``$PGS_AUTHORITY_PASSPHRASE`` (or the file
+    ``$PGS_AUTHORITY_PASSPHRASE_FILE`` names); an encrypted key without one is a ConfigError
+    that says so."""
     path = home / AUTHORITY_DIR / AUTHORITY_KEY_FILE
-    secret = os.environ.get(AUTHORITY_PASSPHRASE_ENV)
-    key = load_private_pem(path.read_bytes(), secret.encode() if secret else None)
+    try:
+        pem = path.read_bytes()
+    except FileNotFoundError:
+        raise ConfigError(f"{path} does not exist (the registry authority key)") from None
+    secret = (
+        passphrase
+        if passphrase is not None
+        else passphrases.from_environment(AUTHORITY_PASSPHRASE_ENV)
+    )
+    if passphrases.is_encrypted(pem) and secret is None:
+        raise ConfigError(
+            f"{path} is encrypted: set ${AUTHORITY_PASSPHRASE_ENV} "
+            f"(or ${AUTHORITY_PASSPHRASE_ENV}_FILE)"
+        )
+    try:
+        key = load_private_pem(pem, passphrases.for_file(pem, secret))
+    except InvalidKeyError:
+        raise ConfigError(f"{path} could not be opened: wrong passphrase?") from None
     if not isinstance(key, SigningKey):
         raise ConfigError(f"{path} is not an Ed25519 key")
     return key
 
 
-def write_home(home: Path, *, port: int) -> SigningKey:
-    """Create config, policy, authority key and hub key; returns the authority key."""
+def _write_private(path: Path, data: bytes) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as f:
+        f.write(data)
+
+
+def write_home(
+    home: Path,
+    *,
+    port: int,
+    authority_passphrase: bytes | None = None,
+    hub_passphrase: bytes | None = None,
+) -> SigningKey:
+    """Create config, policy, authority key and hub keys; returns the authority key.
+
+    The private keys are encrypted with the passphrases given (``pgs init`` insists on them
+    unless told ``--insecure-plain-keys``); without one a key is written plain (mode 0600)."""
     if (home / CONFIG_FILE).exists():
         raise ConfigError(f"{home} already holds a hub ({CONFIG_FILE} exists)")
     (home / AUTHORITY_DIR).mkdir(parents=True, exist_ok=True)
     (home / HUB_KEY_DIR).mkdir(parents=True, exist_ok=True)
     authority = SigningKey.generate()
-    secret = os.environ.get(AUTHORITY_PASSPHRASE_ENV)
-    key_path = home / AUTHORITY_DIR / AUTHORITY_KEY_FILE
-    key_path.write_bytes(private_pem(authority, secret.encode() if secret else None))
-    key_path.chmod(0o600)
+    _write_private(
+        home / AUTHORITY_DIR / AUTHORITY_KEY_FILE, private_pem(authority, authority_passphrase)
+    )
     public = authority.public.to_jwk()
     (home / AUTHORITY_DIR / AUTHORITY_PUBLIC_FILE).write_text(json.dumps(public, indent=2) + "\n")
     log_key = SigningKey.generate()
-    log_path = home / HUB_KEY_DIR / LOG_KEY_FILE
-    log_path.write_bytes(private_pem(log_key, None))
-    log_path.chmod(0o600)
+    _write_private(home / HUB_KEY_DIR / LOG_KEY_FILE, private_pem(log_key, hub_passphrase))
+    _write_private(
+        home / HUB_KEY_DIR / HUB_SIGNING_KEY_FILE,
+        private_pem(SigningKey.generate(), hub_passphrase),
+    )
     origin = f"pgs-hub.wcoomd.org/{secrets.token_hex(4)}"
     default_policy = resources.files("hub.policy").joinpath("default.toml").read_text("utf-8")
     (home / POLICY_FILE).write_text(default_policy, encoding="utf-8")
@@ -271,6 +380,11 @@ def write_home(home: Path, *, port: int) -> SigningKey:
         "# header_timeout_seconds = 20\n"
         "# Answer 408 and close when a request body takes longer than this to arrive.\n"
         "# body_timeout_seconds = 30\n"
+        "# Behind a reverse proxy: the URL clients use (signatures cover it, console links use\n"
+        "# it), and the proxies whose Forwarded / X-Forwarded-* headers are believed (none by\n"
+        "# default).\n"
+        '# public_url = "https://hub.example.org"\n'
+        '# trusted_proxies = ["127.0.0.1"]\n'
         "\n"
         "# The registry authority (WCO) key that certifies participants. Pinned: the hub and its\n"
         "# clients accept only certificates it signed.\n"
@@ -306,7 +420,11 @@ def write_home(home: Path, *, port: int) -> SigningKey:
         "# [limits]\n"
         "# Envelopes one participant may submit a minute, counted in the database (shared by\n"
         "# every hub process); beyond it the hub answers 429 with Retry-After.\n"
-        "# submissions_per_minute = 600\n",
+        "# submissions_per_minute = 600\n"
+        "# Remove the bodies of delivered envelopes this many days after every recipient had\n"
+        "# them (metadata and the audit log are kept). Unset: bodies are kept.\n"
+        "# [retention]\n"
+        "# delivered_body_days = 90\n",
         encoding="utf-8",
     )
     return authority

@@ -27,7 +27,12 @@ inconsistent certificate cannot exist in memory:
   a certificate names the purpose of each key explicitly, and ``kid`` must be the RFC 7638
   thumbprint of the key, so nobody has to trust a name.
 
-Nothing here reads a clock: ``iat`` is given by the caller.
+* ``exp`` (optional, seconds since the epoch, after ``iat``): when the registry authority wants
+  the certificate renewed. Certificates without it (all those issued before it existed) do not
+  expire; with it, the hub refuses the certificate's signing key from ``exp`` on and warns
+  ahead (``pgs admin certs --expiring``).
+
+Nothing here reads a clock: ``iat`` and ``exp`` are given by the caller.
 """
 
 from __future__ import annotations
@@ -225,6 +230,9 @@ class Certificate(BaseModel):
     keys: CertificateKeys
     iat: StrictInt = Field(ge=0)
     serial: Serial
+    # Optional, so that certificates issued before expiry existed stay valid (and their signed
+    # bytes unchanged: to_wire leaves it out when absent). When present, after ``iat``.
+    exp: StrictInt | None = Field(default=None, ge=0)
 
     # Each rule is checked on the later of the fields it ties together, so that the problem points
     # at a field: pydantic passes the fields validated so far in ``info.data``.
@@ -277,6 +285,18 @@ class Certificate(BaseModel):
             )
         return scope
 
+    @field_validator("exp")
+    @classmethod
+    def _exp_after_iat(cls, exp: int | None, info: ValidationInfo) -> int | None:
+        iat = info.data.get("iat")
+        if exp is not None and iat is not None and exp <= iat:
+            raise problem("certificate_expiry", "must be after iat (the time of issue)")
+        return exp
+
+    def expired(self, now: int) -> bool:
+        """Whether the certificate has an expiry and ``now`` is at or past it."""
+        return self.exp is not None and now >= self.exp
+
     def verify_key(self) -> VerifyKey:
         """The subject's signing key."""
         return self.keys.sig.verify_key()
@@ -286,8 +306,12 @@ class Certificate(BaseModel):
         return self.keys.enc.recipient_key()
 
     def to_wire(self) -> bytes:
-        """The exact bytes the authority signs: compact UTF-8 JSON, every field present."""
-        return strictjson.dumps(self.model_dump(mode="json"))
+        """The exact bytes the authority signs: compact UTF-8 JSON, every field present (but
+        ``exp`` when there is none)."""
+        body = self.model_dump(mode="json")
+        if body["exp"] is None:
+            del body["exp"]
+        return strictjson.dumps(body)
 
 
 @dataclass(frozen=True)
@@ -331,6 +355,7 @@ def make_certificate(
     scope: str | None = None,
     country: str | None = None,
     serial: str | None = None,
+    exp: int | None = None,
 ) -> Certificate:
     """A certificate body for ``sub`` and its two public keys.
 
@@ -348,6 +373,7 @@ def make_certificate(
             "iat": iat,
             "serial": serial if serial is not None else str(uuid.uuid4()),
         }
+        | ({"exp": exp} if exp is not None else {})
     )
 
 

@@ -6,12 +6,15 @@ import click
 
 from hub.cli.admin import admin
 from hub.cli.audit import audit
+from hub.cli.backup import backup, restore
 from hub.cli.console import console
 from hub.cli.demo import demo
 from hub.cli.evidence import evidence
 from hub.cli.keys import key, keygen
 from hub.cli.messages import open_, schema, seal, validate
+from hub.cli.metrics import metrics_token
 from hub.cli.participant import ack, directory, inbox, read, send, watch
+from hub.cli.retention import certs, purge_bodies
 from hub.cli.server import db, init, serve
 from hub.cli.witness import witness
 
@@ -30,3 +33,9 @@ for command in (
     keygen, key, seal, open_, validate, schema, demo, audit, evidence, console, witness,
 ):  # fmt: skip
     main.add_command(command)
+
+admin.add_command(backup)
+admin.add_command(restore)
+admin.add_command(certs)
+admin.add_command(purge_bodies)
+admin.add_command(metrics_token)

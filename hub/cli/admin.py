@@ -24,8 +24,22 @@ def admin() -> None:
     """Administer participants and policy (needs an admin participant's keys)."""
 
 
+VALID_DAYS_OPTION = click.option(
+    "--valid-days",
+    type=click.FloatRange(min=0, min_open=True),
+    default=365.0,
+    show_default=True,
+    help="The certificate expires this many days from now (renew with `pgs admin rotate`).",
+)
+
+
 def _certificate(
-    home: Path | None, participant: str, role: str, scope: str | None, public_keys: Path
+    home: Path | None,
+    participant: str,
+    role: str,
+    scope: str | None,
+    public_keys: Path,
+    valid_days: float | None = None,
 ) -> bytes:
     from hub.enrolment import certify
 
@@ -39,6 +53,7 @@ def _certificate(
         verify=public.verify,
         encrypt=public.encrypt,
         now=int(time.time()),
+        valid_days=valid_days,
     )
 
 
@@ -52,6 +67,7 @@ def _certificate(
     required=True,
     help="The participant's public.jwks.json (from `pgs keygen`).",
 )
+@VALID_DAYS_OPTION
 @HOME_OPTION
 @hub_options
 @async_command
@@ -60,6 +76,7 @@ async def enrol(
     role: str,
     scope: str | None,
     public_keys: Path,
+    valid_days: float,
     home: Path | None,
     hub_url: str,
     ca: Path | None,
@@ -69,7 +86,7 @@ async def enrol(
 ) -> None:
     """Certify PARTICIPANT's public keys with the registry authority and enrol it on the hub."""
     with reported_errors():
-        certificate = _certificate(home, participant, role, scope, public_keys)
+        certificate = _certificate(home, participant, role, scope, public_keys, valid_days)
     async with make_client(hub_url, ca, authority, key_folder, prompt_passphrase) as hub:
         result = await hub.enrol(certificate)
     out.print(f"enrolled [bold]{result['id']}[/] as {role} (certificate {result['serial']})")
@@ -83,12 +100,14 @@ async def enrol(
     required=True,
     help="The participant's NEW public.jwks.json.",
 )
+@VALID_DAYS_OPTION
 @HOME_OPTION
 @hub_options
 @async_command
 async def rotate(
     participant: str,
     public_keys: Path,
+    valid_days: float,
     home: Path | None,
     hub_url: str,
     ca: Path | None,
@@ -102,7 +121,7 @@ async def rotate(
         entry = await hub.participant(participant)
         with reported_errors():
             certificate = _certificate(
-                home, participant, entry["role"], entry["scope"], public_keys
+                home, participant, entry["role"], entry["scope"], public_keys, valid_days
             )
         result = await hub.rotate(participant, certificate)
     out.print(f"rotated keys of [bold]{result['id']}[/] (certificate {result['serial']})")

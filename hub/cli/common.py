@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -14,10 +13,11 @@ from rich.console import Console
 from rich.markup import escape
 
 from crypto.errors import CryptoError
-from hub import keystore
+from hub import keystore, passphrases
+from hub.errors import ConfigError
 from protocols.errors import MessageValidationError, ProtocolError
 
-PASSPHRASE_ENV = "PGS_KEY_PASSPHRASE"  # noqa: S105 - the name of a variable, not a secret
+PASSPHRASE_ENV = passphrases.KEYS
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -38,7 +38,7 @@ def reported_errors() -> Iterator[None]:
         for problem in exc.problems:
             err.print(f"  {problem}", markup=False)
         fail(f"[{exc.code}] {exc}")
-    except (CryptoError, ProtocolError, keystore.KeyStoreError) as exc:
+    except (CryptoError, ProtocolError, keystore.KeyStoreError, ConfigError) as exc:
         fail(f"[{exc.code}] {exc}")
 
 
@@ -50,7 +50,10 @@ def passphrase_option(func: Callable[..., Any]) -> Callable[..., Any]:
     return click.option(
         "--prompt-passphrase",
         is_flag=True,
-        help=f"Ask for the key passphrase on the terminal (default: read ${PASSPHRASE_ENV}).",
+        help=(
+            f"Ask for the key passphrase on the terminal (default: read ${PASSPHRASE_ENV}, "
+            f"or the file ${PASSPHRASE_ENV}_FILE names)."
+        ),
     )(func)
 
 
@@ -60,17 +63,36 @@ def passphrase(prompt: bool, *, confirm: bool = False) -> bytes | None:
             "Key passphrase", hide_input=True, confirmation_prompt=confirm, err=True
         )
         return value.encode("utf-8")
-    env = os.environ.get(PASSPHRASE_ENV)
-    return env.encode("utf-8") if env else None
+    with reported_errors():
+        return passphrases.from_environment(PASSPHRASE_ENV)
 
 
 def load_keys(folder: Path, prompt: bool) -> keystore.LocalParticipant:
-    secret = passphrase(prompt)
-    if secret is None and keystore.is_encrypted(folder):
+    with reported_errors():
+        encrypted = keystore.is_encrypted(folder)
+    secret = passphrase(prompt) if encrypted or prompt else None
+    if secret is None and encrypted:
         fail(
-            f"the keys in {folder} are encrypted: set ${PASSPHRASE_ENV} or use --prompt-passphrase"
+            f"the keys in {folder} are encrypted: set ${PASSPHRASE_ENV} (or "
+            f"${PASSPHRASE_ENV}_FILE) or use --prompt-passphrase"
         )
-    return keystore.load(folder, secret)
+    with reported_errors():
+        return keystore.load(folder, secret if encrypted else None)
+
+
+def secret_from(name: str, what: str, *, new: bool, ask: bool = True) -> bytes | None:
+    """A passphrase from ``$NAME`` / ``$NAME_FILE``, else (with ``ask``) asked on the terminal
+    when there is one (twice for a ``new`` key); None when neither is possible."""
+    with reported_errors():
+        secret = passphrases.from_environment(name)
+        if secret is None and ask and sys.stdin.isatty():
+            typed: str = click.prompt(
+                f"Passphrase for {what}", hide_input=True, confirmation_prompt=new, err=True
+            )
+            secret = typed.encode("utf-8")
+        if secret is not None and new:
+            passphrases.check_new(secret, name)
+    return secret
 
 
 KEYS_OPTION = click.option(

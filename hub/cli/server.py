@@ -8,11 +8,13 @@ import logging
 import math
 import os
 import select
+import shutil
 import signal
 import socket
 import ssl
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
@@ -21,7 +23,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from hub.cli.common import fail, out, reported_errors
+from hub.cli.common import err, fail, out, reported_errors, secret_from
 from hub.errors import ConfigError
 from hub.home import (
     AUTHORITY_DIR,
@@ -58,18 +60,68 @@ DATABASE_OPTION = click.option(
     "--admin", "admin_id", default="WCO-HUB-ADMIN", show_default=True, help="Id of the first admin."
 )
 @DATABASE_OPTION
-def init(home: Path | None, port: int, admin_id: str, database_url: str | None) -> None:
-    """Create a hub home: configuration, policy, registry-authority key, hub key, a migrated
-    database and a first admin participant (its keys in HOME/admin/)."""
+@click.option(
+    "--insecure-plain-keys",
+    is_flag=True,
+    help="Write keys that have no passphrase unencrypted (tests and throw-away demos only).",
+)
+def init(
+    home: Path | None,
+    port: int,
+    admin_id: str,
+    database_url: str | None,
+    insecure_plain_keys: bool,
+) -> None:
+    """Create a hub home: configuration, policy, registry-authority key, hub keys, a migrated
+    database and a first admin participant (its keys in HOME/admin/).
+
+    Every private key is encrypted at rest: the authority key with $PGS_AUTHORITY_PASSPHRASE,
+    the hub's keys with $PGS_HUB_PASSPHRASE (which `pgs serve` then needs), the admin's keys with
+    $PGS_KEY_PASSPHRASE. Each variable may instead be NAME_FILE, naming a file that holds it;
+    on a terminal, a missing one is asked for. Without a passphrase init refuses, unless
+    --insecure-plain-keys."""
+    from hub import passphrases
     from hub.enrolment import bootstrap_admin
     from hub.storage.migrate import upgrade
 
     home = home or default_home()
+    wanted = (
+        (passphrases.AUTHORITY, "the registry authority key"),
+        (passphrases.HUB, "the hub's keys"),
+        (passphrases.KEYS, f"the keys of {admin_id}"),
+    )
+    secrets = {
+        name: secret_from(name, what, new=True, ask=not insecure_plain_keys)
+        for name, what in wanted
+    }
+    missing = [name for name, secret in secrets.items() if secret is None]
+    if missing and not insecure_plain_keys:
+        fail(
+            "refusing to write private keys unencrypted: set "
+            + ", ".join(f"${name}" for name in missing)
+            + " (or NAME_FILE naming a file that holds it), run on a terminal to be asked, "
+            "or pass --insecure-plain-keys"
+        )
+    for name in missing:
+        err.print(
+            f"[bold yellow]warning:[/] ${name} is not set: those private keys are written "
+            "UNENCRYPTED (--insecure-plain-keys)"
+        )
     with reported_errors():
-        authority = write_home(home, port=port)
+        authority = write_home(
+            home,
+            port=port,
+            authority_passphrase=secrets[passphrases.AUTHORITY],
+            hub_passphrase=secrets[passphrases.HUB],
+        )
         url = database_url or sqlite_url(home)
         asyncio.run(upgrade(url))
-        admin_folder = asyncio.run(bootstrap_admin(home, url, authority, admin_id))
+        admin_folder = asyncio.run(
+            bootstrap_admin(
+                home, url, authority, admin_id,
+                passphrase=secrets[passphrases.KEYS], hub_passphrase=secrets[passphrases.HUB],
+            )
+        )  # fmt: skip
     out.print(f"created hub home [bold]{home}[/]")
     out.print(f"  configuration   {home / CONFIG_FILE}")
     out.print(f"  policy          {home / POLICY_FILE}")
@@ -139,6 +191,16 @@ STOP_DEADLINE_SECONDS = 3 * SHUTDOWN_TIMEOUT_SECONDS
 @click.option("--worker-index", type=click.IntRange(0), hidden=True)  # set by the supervisor
 @click.option("--worker-of", type=click.IntRange(1), hidden=True)  # the supervisor's pid
 @click.option("--ready-fd", type=click.IntRange(0), hidden=True)  # tells the supervisor "ready"
+@click.option(
+    "--checkpoint",
+    "checkpoints",
+    multiple=True,
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help=(
+        "A checkpoint that clients or witnesses hold (signed note, or a `pgs audit verify` state "
+        "file): refuse to start unless the stored audit log extends it. Repeatable."
+    ),
+)
 def serve(
     home: Path | None,
     host: str | None,
@@ -150,6 +212,7 @@ def serve(
     worker_index: int | None,
     worker_of: int | None,
     ready_fd: int | None,
+    checkpoints: tuple[Path, ...],
 ) -> None:
     """Run the hub until Ctrl-C or SIGTERM, then stop cleanly (connections closed, database
     flushed). Refuses to start on an outdated database schema.
@@ -181,6 +244,7 @@ def serve(
     logging.basicConfig(
         level=logging.INFO, format=f"%(asctime)s %(levelname)s {prefix}%(name)s %(message)s"
     )
+    _access_log_as_json_lines()
     if workers > 1 and not worker:
         try:
             backend = parse_url(config.database_url).get_backend_name()
@@ -199,9 +263,13 @@ def serve(
         arguments = ["--home", str(home), "--host", listen_host, "--port", str(listen_port)]
         if cert is not None and key is not None:
             arguments += ["--tls-cert", str(cert), "--tls-key", str(key)]
+        for path in checkpoints:
+            arguments += ["--checkpoint", str(path)]
+        hub_secret = _hub_passphrase(config.hub_key_dir, interactive=True)
         out.print(f"hub listening on {scheme}://{listen_host}:{listen_port} ({workers} workers)")
-        sys.exit(_Supervisor(arguments, config.database_url).run(workers))
-    app = create_app(config)
+        sys.exit(_Supervisor(arguments, config.database_url, hub_secret).run(workers))
+    hub_secret = _hub_passphrase(config.hub_key_dir, interactive=not worker)
+    app = create_app(config, hub_passphrase=hub_secret, checkpoints=checkpoints)
     if worker_of is not None:
         app.cleanup_ctx.append(_worker_duties(worker_of, ready_fd))
     try:
@@ -221,6 +289,30 @@ def serve(
         )
     except ConfigError as exc:
         fail(f"[{exc.code}] {exc}")
+
+
+def _access_log_as_json_lines() -> None:
+    """The access log (hub.server.observe) goes to stderr as bare JSON lines, one per request,
+    for log shippers; the hub's other messages keep their human format."""
+    access = logging.getLogger("pgs.access")
+    if not access.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        access.addHandler(handler)
+        access.propagate = False
+
+
+def _hub_passphrase(folder: Path, *, interactive: bool) -> bytes | None:
+    """``$PGS_HUB_PASSPHRASE`` (or ``_FILE``); asked on a terminal only if a hub key is
+    encrypted and neither is set."""
+    from hub import passphrases
+
+    with reported_errors():
+        secret = passphrases.from_environment(passphrases.HUB)
+    encrypted = any(passphrases.is_encrypted(path.read_bytes()) for path in folder.glob("*.pem"))
+    if secret is None and encrypted and interactive:
+        secret = secret_from(passphrases.HUB, "the hub's keys", new=False)
+    return secret
 
 
 def _worker_duties(
@@ -263,9 +355,22 @@ class _Worker:
 class _Supervisor:
     """Runs N workers until they have all stopped (see :meth:`run`)."""
 
-    def __init__(self, arguments: list[str], database_url: str) -> None:
+    def __init__(
+        self, arguments: list[str], database_url: str, hub_passphrase: bytes | None = None
+    ) -> None:
+        from hub import passphrases
+        from hub.services.metrics import MULTIPROC_ENV
+
         self.arguments = arguments
-        self.environment = {**os.environ, DATABASE_ENV: database_url}
+        # The workers' metrics, summed by whichever one answers /metrics (hub.services.metrics).
+        self.metrics_dir = tempfile.mkdtemp(prefix="pgs-metrics-")
+        self.environment = {
+            **os.environ,
+            DATABASE_ENV: database_url,
+            MULTIPROC_ENV: self.metrics_dir,
+        }
+        if hub_passphrase is not None:  # never on a command line; the environment is private
+            self.environment[passphrases.HUB] = hub_passphrase.decode("utf-8", "surrogateescape")
         self.workers: dict[int, _Worker] = {}
         self.stopping = False
         self.failed = False
@@ -284,15 +389,18 @@ class _Supervisor:
         """
         for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
             signal.signal(signum, self.on_signal)
-        for index in range(count):
-            self.start(index)
-        while self.workers:
-            waiting = {w.ready_fd: w for w in self.workers.values() if w.ready_fd is not None}
-            readable, _, _ = select.select(list(waiting), [], [], 0.2)
-            for fd in readable:
-                self.heard_from(waiting[fd])
-            for w in list(self.workers.values()):
-                self.check(w)
+        try:
+            for index in range(count):
+                self.start(index)
+            while self.workers:
+                waiting = {w.ready_fd: w for w in self.workers.values() if w.ready_fd is not None}
+                readable, _, _ = select.select(list(waiting), [], [], 0.2)
+                for fd in readable:
+                    self.heard_from(waiting[fd])
+                for w in list(self.workers.values()):
+                    self.check(w)
+        finally:
+            shutil.rmtree(self.metrics_dir, ignore_errors=True)
         return 1 if self.failed else 0
 
     def start(self, index: int) -> None:
@@ -352,6 +460,9 @@ class _Supervisor:
             return
         del self.workers[w.index]
         self.forget_ready_fd(w)
+        from hub.services.metrics import worker_died
+
+        worker_died(self.metrics_dir, w.process.pid)
         if self.stopping:
             # A worker stopped by the signal itself (before it could handle it) is fine too.
             if code not in (0, -signal.SIGTERM, -signal.SIGINT):

@@ -44,6 +44,7 @@ from protocols.receipts import make_receipt, sign_receipt
 
 JOSE = "application/jose+json"
 RETRIES = 4
+RETRY_STATUSES = frozenset({502, 503, 504})
 
 
 class HubClient:
@@ -230,14 +231,17 @@ class HubClient:
     # --- sending -----------------------------------------------------------------------------
 
     async def submit(self, raw: bytes) -> dict[str, Any]:
-        """Submit an envelope, retrying on connection failures (safe: submission is idempotent)."""
+        """Submit an envelope, retrying on connection failures and on a gateway's or the hub's
+        "try again" (502, 503, 504: a hub node behind a proxy died or the database is away):
+        safe, since submission is idempotent by message id."""
         for attempt in range(RETRIES):
             try:
                 _, data = await self.request(
                     "POST", "/v1/envelopes", body=raw, content_type=JOSE, sign=False
                 )
-            except (TimeoutError, aiohttp.ClientConnectionError):
-                if attempt == RETRIES - 1:
+            except (TimeoutError, aiohttp.ClientConnectionError, HubClientError) as exc:
+                retryable = not isinstance(exc, HubClientError) or exc.status in RETRY_STATUSES
+                if not retryable or attempt == RETRIES - 1:
                     raise
                 await asyncio.sleep(0.2 * 2**attempt)
             else:
@@ -303,10 +307,13 @@ class HubClient:
         mine = (me.decryption_key(entry.kid) if entry else None) or me.decryption
         return open_message(verify_message(raw, key), me.id, mine)
 
-    async def ack(self, mid: str, status: ReceiptStatus = ReceiptStatus.READ) -> dict[str, Any]:
-        """Send a signed receipt for the exact envelope bytes."""
+    async def ack(
+        self, mid: str, status: ReceiptStatus = ReceiptStatus.READ, *, envelope: bytes | None = None
+    ) -> dict[str, Any]:
+        """Send a signed receipt for the exact envelope bytes: ``envelope`` when the caller holds
+        them (after retention the hub no longer does), else fetched."""
         me = self._require_me()
-        raw = await self.fetch(mid)
+        raw = envelope if envelope is not None else await self.fetch(mid)
         receipt = make_receipt(
             envelope=raw,
             mid=mid,

@@ -30,6 +30,7 @@ from hub.errors import Forbidden, InvalidRequest, NotFound
 from hub.i18n import Lang, t
 from hub.server.authn import authenticate
 from hub.server.keys import CTX
+from hub.server.proxy import external_origin
 from hub.services import auditlog
 from hub.services import console as stats
 from hub.services.members import member as load_member
@@ -90,7 +91,7 @@ def _remember_lang(request: web.Request, response: web.StreamResponse) -> None:
     if chosen in ("en", "fr"):
         response.set_cookie(
             LANG_COOKIE, chosen, max_age=365 * 86400, path="/console", httponly=True,
-            samesite="Strict", secure=request.secure,
+            samesite="Strict", secure=external_origin(request).startswith("https:"),
         )  # fmt: skip
 
 
@@ -247,7 +248,7 @@ async def create_login_link(request: web.Request) -> web.Response:
     await stats.sign_in(ctx, member)  # only participants the policy lets in get a link
     async with ctx.engine.begin() as conn:
         token = await sessions.create_link(conn, member.id, ctx.now())
-    url = f"{request.scheme}://{request.host}/console/login/{token}"
+    url = f"{external_origin(request)}/console/login/{token}"
     body = {"url": url, "expires_in": sessions.LINK_SECONDS}
     return web.json_response(body, status=201)
 

@@ -26,6 +26,7 @@ from hub.console.views import message, page
 from hub.errors import Forbidden
 from hub.i18n import Lang, t
 from hub.server.keys import CTX
+from hub.server.proxy import external_origin
 from hub.services import console as console_service
 from hub.services.members import member as load_member
 
@@ -58,7 +59,7 @@ def _confirm_page(
     response = routes._html(request, html)
     response.set_cookie(
         LOGIN_CSRF_COOKIE, csrf, max_age=sessions.LINK_SECONDS, path=_LOGIN_PATH, httponly=True,
-        samesite="Strict", secure=request.secure,
+        samesite="Strict", secure=external_origin(request).startswith("https:"),
     )  # fmt: skip
     return response
 
@@ -123,7 +124,7 @@ async def sign_in(request: web.Request) -> web.StreamResponse:
     response = web.HTTPSeeOther("/console")
     response.set_cookie(
         sessions.COOKIE, opened.id, max_age=sessions.SESSION_SECONDS, path="/console",
-        httponly=True, samesite="Strict", secure=request.secure,
+        httponly=True, samesite="Strict", secure=external_origin(request).startswith("https:"),
     )  # fmt: skip
     response.del_cookie(LOGIN_CSRF_COOKIE, path=_LOGIN_PATH)
     return response

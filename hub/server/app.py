@@ -7,22 +7,26 @@ import contextlib
 import hashlib
 import logging
 import signal
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from pathlib import Path
 
 from aiohttp import web
 from sqlalchemy.exc import SQLAlchemyError
 
+from crypto.errors import InvalidKeyError
 from crypto.keys import SigningKey, load_private_pem, private_pem
+from hub import passphrases
 from hub.console import routes as console_routes
 from hub.errors import ConfigError, HubError
 from hub.home import LOG_KEY_FILE, HubConfig
 from hub.policy.model import load_policy_file
 from hub.server import audit_routes, handlers, health, malformed, security_routes
 from hub.server.keys import CTX
+from hub.server.observe import METRICS_ACCESS, MetricsAccess, observe_middleware
 from hub.server.problems import problem_middleware
+from hub.server.proxy import FORWARDING, Forwarding, forwarded_middleware
 from hub.server.stream import STREAM_SETTINGS, StreamSettings, stream, track_streams
-from hub.services import auditlog
+from hub.services import auditlog, retention, rollback
 from hub.services.context import HubContext, PolicyHolder
 from hub.services.fanout import PgFanout
 from hub.services.notifier import Notifier
@@ -37,16 +41,27 @@ HUB_KEY_FILE = "signing.key.pem"
 BODY_MARGIN = 64 * 1024
 
 
-def load_or_create_hub_key(folder: Path, name: str = HUB_KEY_FILE) -> SigningKey:
-    """The hub's own Ed25519 key (acceptances) or, with ``name``, its log key."""
+def load_or_create_hub_key(
+    folder: Path, name: str = HUB_KEY_FILE, passphrase: bytes | None = None
+) -> SigningKey:
+    """The hub's own Ed25519 key (acceptances) or, with ``name``, its log key; encrypted at rest
+    when ``passphrase`` is given (``$PGS_HUB_PASSPHRASE``). A missing key is created."""
     path = folder / name
     if not path.exists():
         folder.mkdir(parents=True, exist_ok=True)
         key = SigningKey.generate()
-        path.write_bytes(private_pem(key, None))
+        path.write_bytes(private_pem(key, passphrase))
         path.chmod(0o600)
         return key
-    loaded = load_private_pem(path.read_bytes(), None)
+    pem = path.read_bytes()
+    if passphrases.is_encrypted(pem) and passphrase is None:
+        raise ConfigError(
+            f"{path} is encrypted: set ${passphrases.HUB} (or ${passphrases.HUB}_FILE)"
+        )
+    try:
+        loaded = load_private_pem(pem, passphrases.for_file(pem, passphrase))
+    except InvalidKeyError:
+        raise ConfigError(f"{path} could not be opened: wrong ${passphrases.HUB}?") from None
     if not isinstance(loaded, SigningKey):
         raise ConfigError(f"{path} is not an Ed25519 key")
     return loaded
@@ -55,7 +70,7 @@ def load_or_create_hub_key(folder: Path, name: str = HUB_KEY_FILE) -> SigningKey
 HOUSEKEEPING_SECONDS = 30.0
 
 
-async def _housekeeping(ctx: HubContext) -> None:
+async def _housekeeping(ctx: HubContext, retention_days: float | None = None) -> None:
     """Expire undelivered envelopes past their ``exp``, forget nonces past the replay window, and
     sign a checkpoint of the audit log when it has grown.
 
@@ -71,6 +86,12 @@ async def _housekeeping(ctx: HubContext) -> None:
             await ctx.security_events.purge(ctx.now())
             if expired:
                 log.info("expired %d undelivered deliveries", expired)
+            if retention_days is not None:
+                purged = await retention.purge_delivered_bodies(
+                    ctx.engine, retention_days, ctx.now()
+                )
+                if purged:
+                    log.info("retention: purged the bodies of %d delivered envelopes", purged)
             if ctx.log_signer is not None:
                 signed = await auditlog.sign(ctx)
                 if ctx.witnessing is not None:  # ask again the witnesses that have not cosigned
@@ -78,6 +99,17 @@ async def _housekeeping(ctx: HubContext) -> None:
         except (SQLAlchemyError, OSError, HubError):  # the database may be briefly away
             log.warning("housekeeping failed; retrying in %.0f s", HOUSEKEEPING_SECONDS)
         await asyncio.sleep(HOUSEKEEPING_SECONDS)
+
+
+METRICS_REFRESH_SECONDS = 5.0
+
+
+async def _refresh_metrics(ctx: HubContext) -> None:
+    """Multiprocess metrics: keep this worker's gauge readings current for the other workers'
+    scrapes (a scrape answered here refreshes them first anyway)."""
+    while True:
+        ctx.metrics.refresh()
+        await asyncio.sleep(METRICS_REFRESH_SECONDS)
 
 
 async def reload_policy(ctx: HubContext) -> None:
@@ -154,13 +186,23 @@ def routes(app: web.Application) -> None:
     console_routes.add_routes(app)
 
 
-def create_app(config: HubConfig) -> web.Application:
-    """The hub for ``config``; database, keys and policy are opened at start-up, closed at exit."""
+def create_app(
+    config: HubConfig,
+    *,
+    hub_passphrase: bytes | None = None,
+    checkpoints: Sequence[Path] = (),
+) -> web.Application:
+    """The hub for ``config``; database, keys and policy are opened at start-up, closed at exit.
+    ``hub_passphrase`` opens the hub's keys when they are encrypted (``$PGS_HUB_PASSPHRASE``).
+    The stored audit log must extend the hub's high-water mark and the signed ``checkpoints``
+    (files that clients or witnesses hold), or the hub refuses to start (hub.services.rollback)."""
     policy = load_policy_file(config.policy_path)
     app = web.Application(
-        middlewares=[problem_middleware],
+        middlewares=[observe_middleware, problem_middleware, forwarded_middleware],
         client_max_size=policy.limits.max_envelope_bytes + BODY_MARGIN,
     )
+    app[FORWARDING] = Forwarding(config.public_url, config.trusted_proxies)
+    app[METRICS_ACCESS] = MetricsAccess(config.metrics_token_sha256)
 
     app[STREAM_SETTINGS] = StreamSettings(
         recheck_seconds=config.stream_recheck_seconds,
@@ -174,14 +216,21 @@ def create_app(config: HubConfig) -> web.Application:
         fanout = PgFanout.for_url(engine.url) if engine.dialect.name == "postgresql" else None
         try:
             await check_schema(engine)
+            log_signer = load_or_create_hub_key(config.hub_key_dir, LOG_KEY_FILE, hub_passphrase)
+            verifier = rollback.log_verifier(config.log_origin, log_signer)
+            held = rollback.held_checkpoints(config.home, verifier, list(checkpoints))
+            size = await rollback.check_not_rolled_back(engine, held)
+            if held:
+                log.info("audit log of %d entries extends %d held checkpoint(s)", size, len(held))
             if fanout is not None:
                 await fanout.start()
             ctx = HubContext(
                 engine=engine,
                 policy=PolicyHolder(config.policy_path, load_policy_file(config.policy_path)),
                 authority=config.authority,
-                hub_key=load_or_create_hub_key(config.hub_key_dir),
-                log_signer=load_or_create_hub_key(config.hub_key_dir, LOG_KEY_FILE),
+                hub_key=load_or_create_hub_key(config.hub_key_dir, passphrase=hub_passphrase),
+                log_signer=log_signer,
+                high_water=rollback.high_water_path(config.home),
                 log_origin=config.log_origin,
                 notifier=fanout if fanout is not None else Notifier(),
                 witnessing=(
@@ -198,7 +247,10 @@ def create_app(config: HubConfig) -> web.Application:
             _writer_gauges(ctx)
             app[CTX] = ctx
             malformed.install(ctx.security_events)
-            housekeeping = asyncio.create_task(_housekeeping(ctx))
+            housekeeping = asyncio.create_task(_housekeeping(ctx, config.retention_days))
+            refresher = (
+                asyncio.create_task(_refresh_metrics(ctx)) if ctx.metrics.multiprocess_dir else None
+            )
             _on_sighup(lambda: asyncio.ensure_future(reload_policy(ctx)))
             log.info("hub ready on database %s", redact(config.database_url))
             yield
@@ -207,9 +259,11 @@ def create_app(config: HubConfig) -> web.Application:
             # they submitted (group commit) before the engine goes.
             await ctx.close_writers()
             malformed.uninstall(ctx.security_events)
-            housekeeping.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await housekeeping
+            for task in (housekeeping, refresher):
+                if task is not None:
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
             if ctx.witnessing is not None:
                 await ctx.witnessing.close()
             ctx.notifier.wake_all()
@@ -230,7 +284,7 @@ def create_app_for(ctx: HubContext) -> web.Application:
     work); the owner calls ``ctx.close_writers()`` before disposing of the engine.
     """
     app = web.Application(
-        middlewares=[problem_middleware],
+        middlewares=[observe_middleware, problem_middleware],
         client_max_size=ctx.policy.current.limits.max_envelope_bytes + BODY_MARGIN,
     )
     app[CTX] = ctx

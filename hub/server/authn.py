@@ -9,6 +9,8 @@ from hub.auth.httpsig import WINDOW_SECONDS, VerifiedSignature, claimed_keyid, v
 from hub.errors import AuthenticationError
 from hub.policy.groups import Member
 from hub.server.keys import CTX
+from hub.server.observe import note_participant
+from hub.server.proxy import external_origin
 from hub.storage import nonces
 
 # The participant a request was authenticated as (set by :func:`authenticate`).
@@ -16,15 +18,16 @@ AUTHENTICATED = web.RequestKey("pgs_authenticated", Member)
 
 
 def request_url(request: web.Request) -> str:
-    """The URL the client signed: scheme, Host header and path with query, as received."""
-    return f"{request.scheme}://{request.host}{request.raw_path}"
+    """The URL the client signed: the public origin (``public_url``, else the scheme and Host,
+    from a trusted proxy's forwarded headers if any) and the path with query, as received."""
+    return f"{external_origin(request)}{request.raw_path}"
 
 
 async def authenticate(request: web.Request, body: bytes | None) -> Member:
     ctx = request.app[CTX]
     keyid = claimed_keyid(request.headers)
     async with ctx.reader.connect() as conn:
-        member, key = await ctx.directory.signer(conn, keyid)
+        member, key = await ctx.directory.signer(conn, keyid, ctx.now())
 
     def resolve(kid: str) -> object:
         if kid != keyid:  # pragma: no cover - claimed_keyid reads the same header
@@ -46,5 +49,6 @@ async def authenticate(request: web.Request, body: bytes | None) -> Member:
     if not fresh:
         raise AuthenticationError("this request was already received (replay)", code="auth.replay")
     request[AUTHENTICATED] = member  # whose refusal it is, if one follows (security events)
+    note_participant(request, member.id)
     ctx.rate_limiter().take(member.id, ctx.clock())
     return member

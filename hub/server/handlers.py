@@ -13,8 +13,10 @@ from hub.policy.authorize import envelope_not_found
 from hub.server.authn import authenticate
 from hub.server.bodies import read_body
 from hub.server.keys import CTX
+from hub.server.observe import check_metrics_access
 from hub.server.openapi import document
 from hub.services import admin, directory, mailbox, receipts, submission
+from hub.services.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from protocols.messages.common import MessageId, ParticipantId
 
 JOSE = "application/jose+json"
@@ -68,8 +70,9 @@ def participant_param(request: web.Request) -> str:
 
 
 async def metrics(request: web.Request) -> web.Response:
-    text = request.app[CTX].metrics.render()
-    return web.Response(text=text, content_type="text/plain", charset="utf-8")
+    check_metrics_access(request)
+    body = request.app[CTX].metrics.render()
+    return web.Response(body=body, headers={"Content-Type": METRICS_CONTENT_TYPE})
 
 
 async def openapi(request: web.Request) -> web.Response:

@@ -180,7 +180,7 @@ def document() -> dict[str, Any]:
                         "description": "The exact envelope bytes",
                         "content": {JOSE: {"schema": {"type": "object"}}},
                     },
-                    **_problems(401, 403, 404, 429),
+                    **_problems(401, 403, 404, 429, 410),
                 },
             }
         },

@@ -46,6 +46,7 @@ STATUS: dict[Kind, int] = {
     Kind.RATE_LIMITED: 429,
     Kind.UNAVAILABLE: 503,
     Kind.TIMEOUT: 408,
+    Kind.GONE: 410,
 }
 TITLES = {
     400: "Bad request",
@@ -62,6 +63,7 @@ TITLES = {
     500: "Internal error",
     503: "Service unavailable",
     507: "Insufficient storage",
+    410: "Gone",
 }
 # How long a client should wait before retrying when the database is away or full.
 DATABASE_RETRY_AFTER: Final = 5

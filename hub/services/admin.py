@@ -44,6 +44,7 @@ def _key_rows(verified: VerifiedCertificate, now: int) -> list[store.KeyRow]:
             state="current",
             created_at=now,
             retired_at=None,
+            expires_at=cert.exp,
         )
         for use, key in uses
     ]
@@ -63,11 +64,20 @@ async def _audit(
     )
 
 
+def _not_expired(verified: VerifiedCertificate, now: int) -> None:
+    if verified.certificate.expired(now):
+        raise InvalidRequest(
+            "the certificate has expired: ask the registry authority for a new one",
+            code="certificate.expired",
+        )
+
+
 async def enrol(ctx: HubContext, actor: Member, raw: bytes) -> dict[str, Any]:
     await authorize(ctx, actor, Action.ADMIN, subject="enrol")
     verified = verify_certificate(raw, ctx.authority)
     cert = verified.certificate
     now = ctx.now()
+    _not_expired(verified, now)
     async with ctx.engine.begin() as conn:
         if await store.key_by_kid(conn, verified.verify_key.kid) or await store.key_by_kid(
             conn, verified.recipient_key.kid
@@ -104,6 +114,7 @@ async def rotate(ctx: HubContext, actor: Member, participant: str, raw: bytes) -
             "the certificate is for another participant", code="certificate.subject"
         )
     now = ctx.now()
+    _not_expired(verified, now)
     async with ctx.engine.begin() as conn:
         row = await store.get_participant(conn, participant)
         if row is None:

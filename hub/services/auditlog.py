@@ -7,6 +7,7 @@ makes the hub refuse to sign rather than publish a fork.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from dataclasses import dataclass, replace
@@ -23,6 +24,7 @@ from crypto.note import Checkpoint, sign_checkpoint
 from hub.errors import HubError, InvalidRequest, Kind, MalformedRequest, NotFound
 from hub.policy.authorize import Action, LogEntry
 from hub.policy.groups import Member
+from hub.services import rollback
 from hub.services.access import authorize
 from hub.services.context import HubContext
 from hub.storage import envelopes, log
@@ -144,6 +146,11 @@ async def sign(ctx: HubContext) -> SignedCheckpoint:
         note = sign_checkpoint(checkpoint, ctx.log_origin, ctx.log_key).decode("utf-8")
         await log.insert_checkpoint(
             conn, log.CheckpointRow(tree.size, tree.root(), note, ctx.now())
+        )
+    if ctx.high_water is not None:  # committed: now the mark outside the database follows
+        verifier = rollback.log_verifier(ctx.log_origin, ctx.log_key)
+        await asyncio.to_thread(
+            rollback.raise_high_water, ctx.high_water, note, tree.size, verifier
         )
     if ctx.witnessing is not None:
         ctx.witnessing.kick(ctx, tree.size)  # in the background: cosignatures arrive later

@@ -58,6 +58,8 @@ class HubContext:
     submissions_per_minute: int | None = None
     # ... and how long a request body may take to arrive, all of it (slow-body clients).
     body_timeout_seconds: float = 30.0
+    # Where the latest signed checkpoint is recorded outside the database (hub.services.rollback)
+    high_water: Path | None = None
     # Built on ``engine`` by __post_init__: the read-only view of it (hub.storage.engine.read_only,
     # for connections that never write) and the group-committed writers (hub.services.writers).
     reader: AsyncEngine = field(init=False, repr=False)

@@ -57,6 +57,7 @@ class _SigningKey:
     participant: str
     state: KeyState
     jwk: str
+    expires_at: int | None = None
 
 
 @dataclass(frozen=True)
@@ -91,16 +92,19 @@ class DirectorySnapshot:
             for row in rows
         }
         signing = {
-            k.kid: _SigningKey(participant=k.participant_id, state=k.state, jwk=k.jwk)
+            k.kid: _SigningKey(
+                participant=k.participant_id, state=k.state, jwk=k.jwk, expires_at=k.expires_at
+            )
             for k in keys
             if k.use == "sig"
         }
         return cls(version, MappingProxyType(members), MappingProxyType(signing))
 
-    def signer(self, kid: str) -> tuple[Member, VerifyKey]:
+    def signer(self, kid: str, now: int | None = None) -> tuple[Member, VerifyKey]:
         """The participant whose *current* signing key is ``kid``; raises for anything else.
 
-        A rotated-out or revoked key, a revoked participant: 401. A suspended participant: 403.
+        A rotated-out or revoked key, a revoked participant, a key whose certificate expired
+        (at ``now``, when given): 401. A suspended participant: 403.
         """
         key = self.signing.get(kid)
         if key is None:
@@ -111,6 +115,12 @@ class DirectorySnapshot:
             raise AuthenticationError(
                 "this signing key was replaced or revoked and is no longer accepted",
                 code="auth.key_not_current",
+            )
+        if now is not None and key.expires_at is not None and now >= key.expires_at:
+            raise AuthenticationError(
+                "the certificate of this signing key has expired: ask the registry authority "
+                "for a new one (pgs admin rotate)",
+                code="auth.certificate_expired",
             )
         found = self.members.get(key.participant)
         if found is None or found.status == "revoked":
@@ -159,9 +169,11 @@ class DirectoryCache:
             self.reloads += 1
             return fresh
 
-    async def signer(self, conn: AsyncConnection, kid: str) -> tuple[Member, VerifyKey]:
+    async def signer(
+        self, conn: AsyncConnection, kid: str, now: int | None = None
+    ) -> tuple[Member, VerifyKey]:
         """See :meth:`DirectorySnapshot.signer`."""
-        return (await self.snapshot(conn)).signer(kid)
+        return (await self.snapshot(conn)).signer(kid, now)
 
     async def members(self, conn: AsyncConnection) -> Mapping[str, Member]:
         """Every participant, by id."""

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from crypto.b64 import b64u_encode
-from hub.errors import AuthenticationError
+from hub.errors import AuthenticationError, Gone
 from hub.policy.authorize import Action, Envelope, envelope_not_found
 from hub.policy.groups import Member
 from hub.services.access import authorize
@@ -115,6 +115,12 @@ async def fetch(ctx: HubContext, reader: Member, mid: str) -> bytes:
     await authorize(ctx, reader, Action.FETCH, resource, subject=mid)
     if row is None:  # pragma: no cover - the policy refused it above
         raise envelope_not_found()
+    if row.purged_at is not None:
+        raise Gone(
+            "this message's body was removed after every recipient had received it (retention); "
+            "its metadata and audit-log entry remain",
+            code="envelope.purged",
+        )
     return row.raw
 
 

@@ -6,6 +6,7 @@ posted again is answered with the first outcome; it is stored, forwarded and aud
 from __future__ import annotations
 
 import hashlib
+import hmac
 from typing import Any
 
 from crypto.b64 import b64u_encode
@@ -26,7 +27,7 @@ async def record(ctx: HubContext, caller: Member, mid: str, raw: bytes) -> dict[
         )
     signed, claimed = read_receipt(raw)
     async with ctx.reader.connect() as conn:
-        author, key = await ctx.directory.signer(conn, signed.kid)
+        author, key = await ctx.directory.signer(conn, signed.kid, ctx.now())
         row = await envelopes.envelope_by_mid(conn, mid)
         # Read for a missing envelope too (no envelope has sequence number 0): the same work.
         delivery = await envelopes.delivery(conn, row.seq if row and row.seq else 0, caller.id)
@@ -41,7 +42,14 @@ async def record(ctx: HubContext, caller: Member, mid: str, raw: bytes) -> dict[
         raise Forbidden(
             "a receipt must be signed by and name its sender", code="receipt.impersonation"
         )
-    receipt = verify_receipt(raw, key, envelope=row.raw)
+    # A purged envelope (retention) keeps its hash: the receipt must name that.
+    receipt = verify_receipt(raw, key, envelope=row.raw if row.purged_at is None else None)
+    if row.purged_at is not None and not hmac.compare_digest(
+        receipt.envelope_sha256, b64u_encode(row.sha256)
+    ):
+        raise InvalidRequest(
+            "the receipt does not name this envelope's exact bytes", code="receipt.wrong_envelope"
+        )
     if receipt.mid != mid:
         raise InvalidRequest("the receipt names another message id", code="receipt.wrong_message")
     now = ctx.now()

@@ -171,7 +171,7 @@ async def submit(ctx: HubContext, raw: bytes) -> Acceptance:
     while True:
         authenticated = False
         try:
-            sender, key = directory.signer(unverified.signer_kid)
+            sender, key = directory.signer(unverified.signer_kid, now)
             verify_parsed(unverified, header, key)  # one Ed25519 verification authenticates all
             recipients, group = _recipients(ctx, directory.members, header)
             authenticated = True

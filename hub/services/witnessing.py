@@ -50,7 +50,6 @@ REQUEST_TIMEOUT = 10.0
 MAX_ANSWER_BYTES = 64 * 1024
 SIZE_CONTENT_TYPE = "text/x.tlog.size"
 ANSWERS_METRIC = "pgs_witness_answers_total"
-ANSWERS_HELP = "Witness rounds, by witness and outcome (cosigned, refused, unreachable, ahead)."
 RETRY_ROUND_SECONDS = 20.0  # a checkpoint's round is run again at most this often (missing ones)
 
 
@@ -151,7 +150,6 @@ class Witnessing:
         self, ctx: HubContext, endpoint: WitnessEndpoint, row: log.CheckpointRow
     ) -> None:
         name = endpoint.verifier.name
-        ctx.metrics.help.setdefault(ANSWERS_METRIC, ANSWERS_HELP)
         try:
             line = await self._submit(ctx, endpoint, row)
         except WitnessAhead as exc:

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from typing import Final, Literal
 
-from sqlalchemy import and_, func, insert, select, update
+from sqlalchemy import and_, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -32,6 +32,7 @@ class EnvelopeRow:
     accepted_at: int
     thread: str | None
     irt: str | None
+    purged_at: int | None = None  # retention removed the body (raw is then empty)
 
 
 _ENVELOPE_COLUMNS: Final = tuple(f.name for f in fields(EnvelopeRow) if f.name != "seq")
@@ -202,5 +203,41 @@ async def expire_deliveries(conn: AsyncConnection, now: int) -> int:
             deliveries.c.envelope_seq.in_(expired),
         )
         .values(state="expired")
+    )
+    return result.rowcount
+
+
+async def purge_delivered_bodies(conn: AsyncConnection, finished_before: int, now: int) -> int:
+    """Empty the body of every envelope whose deliveries are all finished (delivered, read or
+    expired) and the last of them finished before ``finished_before``; size, hash, metadata,
+    deliveries and the log are kept. Returns how many bodies were purged."""
+    open_or_recent = select(deliveries.c.envelope_seq).where(
+        or_(
+            deliveries.c.state == "queued",
+            func.coalesce(deliveries.c.read_at, deliveries.c.delivered_at, 0) > finished_before,
+        )
+    )
+    finished = (
+        select(deliveries.c.envelope_seq)
+        .where(deliveries.c.state != "queued")
+        .where(deliveries.c.envelope_seq.not_in(open_or_recent))
+    )
+    result = await conn.execute(
+        update(envelopes)
+        .where(
+            envelopes.c.purged_at.is_(None),
+            envelopes.c.seq.in_(finished),
+            # an expired delivery has no time of its own: the envelope's exp stands for it
+            or_(
+                envelopes.c.exp < finished_before,
+                ~select(deliveries.c.envelope_seq)
+                .where(
+                    deliveries.c.envelope_seq == envelopes.c.seq,
+                    deliveries.c.state == "expired",
+                )
+                .exists(),
+            ),
+        )
+        .values(raw=b"", purged_at=now)
     )
     return result.rowcount

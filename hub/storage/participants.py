@@ -56,6 +56,7 @@ class KeyRow:
     state: KeyState
     created_at: int
     retired_at: int | None
+    expires_at: int | None = None  # the certificate's exp, if it has one
 
 
 @dataclass(frozen=True)
@@ -75,6 +76,7 @@ class DirectoryKey:
     use: KeyUse
     state: KeyState
     jwk: str
+    expires_at: int | None = None  # the certificate's exp, if it has one
 
 
 # Built once: every authenticated request and every submission runs it, and building a statement
@@ -118,6 +120,7 @@ async def load_directory(
             participant_keys.c.use,
             participant_keys.c.state,
             participant_keys.c.jwk,
+            participant_keys.c.expires_at,
         )
         .select_from(
             participants.outerjoin(
@@ -147,6 +150,7 @@ async def load_directory(
                     use=found.use,
                     state=found.state,
                     jwk=found.jwk,
+                    expires_at=found.expires_at,
                 )
             )
     return list(people.values()), keys

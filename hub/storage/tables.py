@@ -97,6 +97,8 @@ participant_keys = Table(
     Column("state", Text, nullable=False),
     Column("created_at", BigInteger, nullable=False),
     Column("retired_at", BigInteger, nullable=True),
+    # The listing certificate's ``exp`` (0007); null when it has none.
+    Column("expires_at", BigInteger, nullable=True),
     CheckConstraint(_one_of("use", KEY_USES), name="use"),
     CheckConstraint(_one_of("state", KEY_STATES), name="state"),
     Index("ix_participant_keys_participant_id", "participant_id"),
@@ -120,6 +122,8 @@ envelopes = Table(
     Column("accepted_at", BigInteger, nullable=False),
     Column("thread", Text, nullable=True),
     Column("irt", Text, nullable=True),
+    # When the body (raw) was purged by retention: raw is then empty, the rest kept (0007).
+    Column("purged_at", BigInteger, nullable=True),
     CheckConstraint("length(sha256) = 32", name="sha256_length"),
     Index("ix_envelopes_exp", "exp"),
     sqlite_autoincrement=True,

@@ -7,7 +7,8 @@ runs them (or hubs on several machines), over real sockets.
 * Concurrent submissions, group broadcasts and receipts through two processes keep one audit log
   (indexes gap-free, ``pgs audit verify`` passes against either process, the second run
   consistent with the first) and every stream complete, in cursor order, without repeats.
-* ``pgs serve --workers 2`` (with TLS) serves one port; SIGTERM stops the supervisor and both
+* ``pgs serve --workers 2`` (with TLS) serves one port, its /metrics summed over both workers;
+  SIGTERM stops the supervisor and both
   workers cleanly. On SQLite it refuses to start, saying why.
 """
 
@@ -38,6 +39,7 @@ from hub.services.fanout import APPLICATION_NAME
 from protocols.messages.common import MessageKind, Tlp
 from protocols.messages.receipt import ReceiptStatus
 from tests.conftest import POSTGRES_ADMIN_DSN
+from tests.e2e import scrape
 from tests.e2e.harness import RunningHub, Tls, another_process, free_port, launch
 from tests.e2e.messages import example
 from tests.e2e.tls_ca import make_ca
@@ -357,6 +359,13 @@ async def test_pgs_serve_with_two_workers_shares_one_tls_port_restarts_and_stops
                 async with hub.client(NG) as ng:
                     sent.append(await alert(ng, [GH]))
             assert [i["mid"] for i in await gh.wait_for(6)] == sent
+
+        # /metrics sums what both workers counted, whichever of them answers the scrape.
+        before, _ = await scrape.health_counts(hub.url, hub.ssl)
+        for _ in range(20):  # each on a new connection: both workers take some
+            assert await scrape.get(f"{hub.url}/v1/health", hub.ssl) == 200
+        seen = {await scrape.health_counts(hub.url, hub.ssl) for _ in range(6)}
+        assert seen == {(before + 20, before + 20)}
 
         # A worker that dies is replaced; SIGHUP reaches every worker (each reloads the policy).
         os.kill(pids[1], signal.SIGKILL)

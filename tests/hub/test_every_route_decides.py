@@ -110,7 +110,7 @@ class World:
         self.people[pid] = person
 
     def decisions(self) -> float:
-        return sum(v for (name, _), v in self.ctx.metrics.counters.items() if name == DECISIONS)
+        return self.ctx.metrics.total(DECISIONS)
 
     def seal(self, who: str) -> bytes:
         me = self.people[who]

@@ -1,0 +1,140 @@
+"""``pgs admin backup`` and ``pgs admin restore``: a copy of the database taken while the hub runs,
+put back while it is stopped, and checked against the checkpoints the hub signed before it is
+served again (hub.storage.backup, hub.services.rollback)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import click
+from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
+
+from hub.cli.common import err, fail, out, reported_errors
+from hub.cli.server import DATABASE_OPTION, HOME_OPTION
+from hub.home import default_home, load_config
+
+CHECKPOINT_OPTION = click.option(
+    "--checkpoint",
+    "checkpoints",
+    multiple=True,
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help=(
+        "A checkpoint that clients or witnesses hold (a signed checkpoint note, or a "
+        "`pgs audit verify` state file); the restored log must extend it. Repeatable."
+    ),
+)
+
+
+@contextmanager
+def _progress(what: str) -> Iterator[Callable[[int, int], None]]:
+    with Progress(
+        TextColumn(what), BarColumn(), TaskProgressColumn(), TimeElapsedColumn(),
+        console=err, transient=False,
+    ) as bar:  # fmt: skip
+        task = bar.add_task(what, total=None)
+
+        def update(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=max(total, 1))
+
+        yield update
+
+
+def _table_count() -> int:
+    from hub.storage.tables import metadata
+
+    return len(metadata.tables)
+
+
+@click.command()
+@click.argument("target", type=click.Path(dir_okay=False, path_type=Path))
+@HOME_OPTION
+@DATABASE_OPTION
+def backup(target: Path, home: Path | None, database_url: str | None) -> None:
+    """Copy the hub's database to TARGET while the hub runs: SQLite's online backup, or
+    pg_dump (custom format) for PostgreSQL. One consistent snapshot; written to TARGET.partial
+    and renamed when complete. Keys and config.toml are not in it: back up the home too."""
+    from hub.storage import backup as store
+
+    home = home or default_home()
+    with reported_errors():
+        url = database_url or load_config(home).database_url
+        if target.exists():
+            fail(f"{target} exists; not overwriting a backup")
+        started = time.monotonic()
+        with _progress("backing up") as update:
+            kind = store.backup(url, target, update, _table_count())
+    size = target.stat().st_size
+    out.print(
+        f"backup of the {kind} database written to [bold]{target}[/] "
+        f"({size:,} bytes, {time.monotonic() - started:.1f} s)"
+    )
+
+
+@click.command()
+@click.argument("source", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@HOME_OPTION
+@DATABASE_OPTION
+@CHECKPOINT_OPTION
+def restore(
+    source: Path, home: Path | None, database_url: str | None, checkpoints: tuple[Path, ...]
+) -> None:
+    """Put the backup SOURCE in place of the hub's database (stop the hub first).
+
+    The restored audit log must extend the latest checkpoint this hub signed (its high-water
+    mark, HOME/log-high-water.note) and every --checkpoint given: a backup older than what
+    clients have seen is a rolled-back log, which the hub refuses to serve. On SQLite such a
+    backup is refused before anything is replaced; on PostgreSQL it is restored (one
+    transaction) and reported, and `pgs serve` then refuses to start on it."""
+    from crypto.note import parse_verifier_key
+    from hub.services import rollback
+    from hub.storage import backup as store
+    from hub.storage.engine import create_engine, parse_url
+
+    home = home or default_home()
+    with reported_errors():
+        config = load_config(home, database_url=database_url)
+        url = config.database_url
+        kind = store.kind_of(source)
+        backend = parse_url(url).get_backend_name()
+        if kind != backend:
+            fail(f"{source} is a {kind} backup, but this hub's database is {backend}")
+        verifier = parse_verifier_key(config.log_verifier_key)
+        held = rollback.held_checkpoints(home, verifier, list(checkpoints))
+
+        async def check(database: str) -> int:
+            engine = create_engine(database)
+            try:
+                return await rollback.check_not_rolled_back(engine, held)
+            finally:
+                await engine.dispose()
+
+        if kind == "sqlite":
+            with _progress("restoring") as update:
+                staged = store.stage_sqlite(source, url, update)
+            try:
+                size = asyncio.run(check(f"sqlite+aiosqlite:///{staged}"))
+            except rollback.LogRolledBack as exc:
+                staged.unlink(missing_ok=True)
+                fail(f"[{exc.code}] {exc}. Nothing was replaced.")
+            store.commit_sqlite(staged, url)
+        else:
+            with _progress("restoring") as update:
+                store.restore_postgresql(source, url, update, _table_count())
+            try:
+                size = asyncio.run(check(url))
+            except rollback.LogRolledBack as exc:
+                fail(f"[{exc.code}] {exc}. The backup WAS restored; `pgs serve` will not start.")
+    out.print(f"restored {source}: the audit log has {size} entries")
+    if held:
+        out.print(f"  it extends the {len(held)} checkpoint(s) held (largest: "
+                  f"{max(h.checkpoint.size for h in held)} entries)")  # fmt: skip
+    else:
+        err.print(
+            "[bold yellow]warning:[/] no checkpoint to check the log against (no high-water "
+            "mark in this home, no --checkpoint): clients will still detect a rollback"
+        )
+    out.print("next: `pgs db upgrade` if the backup is from an older version, then `pgs serve`")

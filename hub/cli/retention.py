@@ -1,0 +1,124 @@
+"""``pgs admin certs`` (certificate expiry and renewal warnings) and ``pgs admin purge-bodies``
+(retention, once, as the hub's housekeeping does it periodically)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import click
+from rich.table import Table
+
+from hub.cli.common import err, fail, out, reported_errors
+from hub.cli.connection import async_command, hub_options, make_client
+from hub.cli.server import DATABASE_OPTION, HOME_OPTION
+from hub.home import default_home, load_config
+
+DAY = 86400
+
+
+@click.command()
+@click.option(
+    "--expiring",
+    "days",
+    type=click.IntRange(min=0),
+    is_flag=False,
+    flag_value=30,
+    default=None,
+    help="Only certificates that expire within DAYS days (30 when no number is given), or have.",
+)
+@hub_options
+@async_command
+async def certs(
+    days: int | None,
+    hub_url: str,
+    ca: Path | None,
+    authority: Path | None,
+    key_folder: Path,
+    prompt_passphrase: bool,
+) -> None:
+    """List the participants' current certificates and when they expire; with --expiring, only
+    those due for renewal (renew with `pgs admin rotate`). Exits 2 when one is listed as due."""
+    from crypto.errors import CryptoError
+    from crypto.keys import verify_key_from_jwk
+    from protocols.certificates import read_certificate, verify_certificate
+    from protocols.errors import ProtocolError
+
+    pinned = None
+    if authority is not None:
+        import json
+
+        pinned = verify_key_from_jwk(json.loads(authority.read_text()))
+    async with make_client(hub_url, ca, authority, key_folder, prompt_passphrase) as hub:
+        entries = await hub.directory()
+    now = int(time.time())
+    table = Table("participant", "role", "status", "expires (UTC)", "days left")
+    due = 0
+    for entry in entries:
+        raw = entry.get("certificate")
+        if not raw or entry.get("status") == "revoked":
+            continue
+        try:
+            certificate = (
+                verify_certificate(raw.encode(), pinned).certificate
+                if pinned is not None
+                else read_certificate(raw.encode())[1]
+            )
+        except (CryptoError, ProtocolError) as exc:
+            err.print(f"[bold red]{entry['id']}: the certificate does not verify: {exc}[/]")
+            continue
+        exp = certificate.exp
+        left = None if exp is None else (exp - now) / DAY
+        if days is not None and (left is None or left > days):
+            continue
+        due += days is not None
+        when = (
+            "never" if exp is None else datetime.fromtimestamp(exp, UTC).strftime("%Y-%m-%d %H:%M")
+        )
+        style = "bold red" if left is not None and left <= 0 else ""
+        table.add_row(
+            entry["id"], entry["role"], entry["status"], when,
+            "-" if left is None else f"[{style}]{left:.0f}[/]" if style else f"{left:.0f}",
+        )  # fmt: skip
+    if days is not None and not due:
+        out.print(f"no certificate expires within {days} days")
+        return
+    out.print(table)
+    if due:
+        err.print(
+            f"[bold yellow]warning:[/] {due} certificate(s) expire within {days} days or have"
+        )
+        raise SystemExit(2)
+
+
+@click.command("purge-bodies")
+@HOME_OPTION
+@DATABASE_OPTION
+@click.option(
+    "--days",
+    type=click.FloatRange(min=0),
+    help="Retention period (default: [retention] delivered_body_days in config.toml).",
+)
+def purge_bodies(home: Path | None, database_url: str | None, days: float | None) -> None:
+    """Remove now the bodies of delivered envelopes past the retention period (the running hub
+    does the same every housekeeping round). Metadata and the audit log are kept."""
+    from hub.services.retention import purge_delivered_bodies
+    from hub.storage.engine import create_engine
+
+    home = home or default_home()
+    with reported_errors():
+        config = load_config(home, database_url=database_url)
+    period = days if days is not None else config.retention_days
+    if period is None:
+        fail("no retention period: set [retention] delivered_body_days or give --days")
+
+    async def run() -> int:
+        engine = create_engine(config.database_url)
+        try:
+            return await purge_delivered_bodies(engine, period, int(time.time()))
+        finally:
+            await engine.dispose()
+
+    out.print(f"purged the bodies of {asyncio.run(run())} delivered envelope(s)")
