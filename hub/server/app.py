@@ -21,6 +21,7 @@ from hub.errors import ConfigError, HubError
 from hub.home import LOG_KEY_FILE, HubConfig
 from hub.policy.model import load_policy_file
 from hub.server import audit_routes, handlers, health, malformed, security_routes
+from hub.server.bodies import body_middleware
 from hub.server.keys import CTX
 from hub.server.observe import METRICS_ACCESS, MetricsAccess, observe_middleware
 from hub.server.problems import problem_middleware
@@ -198,7 +199,7 @@ def create_app(
     (files that clients or witnesses hold), or the hub refuses to start (hub.services.rollback)."""
     policy = load_policy_file(config.policy_path)
     app = web.Application(
-        middlewares=[observe_middleware, problem_middleware, forwarded_middleware],
+        middlewares=[observe_middleware, problem_middleware, forwarded_middleware, body_middleware],
         client_max_size=policy.limits.max_envelope_bytes + BODY_MARGIN,
     )
     app[FORWARDING] = Forwarding(config.public_url, config.trusted_proxies)
@@ -284,7 +285,7 @@ def create_app_for(ctx: HubContext) -> web.Application:
     work); the owner calls ``ctx.close_writers()`` before disposing of the engine.
     """
     app = web.Application(
-        middlewares=[observe_middleware, problem_middleware],
+        middlewares=[observe_middleware, problem_middleware, body_middleware],
         client_max_size=ctx.policy.current.limits.max_envelope_bytes + BODY_MARGIN,
     )
     app[CTX] = ctx

@@ -8,13 +8,12 @@ from aiohttp import web
 from hub.auth.httpsig import WINDOW_SECONDS, VerifiedSignature, claimed_keyid, verify_request
 from hub.errors import AuthenticationError
 from hub.policy.groups import Member
-from hub.server.keys import CTX
+from hub.server.keys import AUTHENTICATED, CTX
 from hub.server.observe import note_participant
 from hub.server.proxy import external_origin
 from hub.storage import nonces
 
 # The participant a request was authenticated as (set by :func:`authenticate`).
-AUTHENTICATED = web.RequestKey("pgs_authenticated", Member)
 
 
 def request_url(request: web.Request) -> str:

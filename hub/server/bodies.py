@@ -14,6 +14,7 @@ route's handler runs, so no route can forget it; handlers then get the body from
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
@@ -37,3 +38,15 @@ async def read_body(request: web.Request) -> bytes:
         raise RequestTimeout(f"the request body did not arrive within {limit:g} seconds") from None
     except (ConnectionError, HttpProcessingError) as exc:
         raise ClientGone(type(exc).__name__) from None
+
+
+@web.middleware
+async def body_middleware(
+    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+) -> web.StreamResponse:
+    """Every body, on every route, arrives within the body timeout or is refused (408); handlers
+    then read it from aiohttp's cache. Innermost middleware: the ones before it may still clone
+    the request (hub.server.proxy), which aiohttp forbids once the body is read."""
+    if request.body_exists and request.method not in {"GET", "HEAD"}:
+        await read_body(request)
+    return await handler(request)

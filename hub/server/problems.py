@@ -25,9 +25,8 @@ from sqlalchemy import exc as sa_exc
 
 from crypto.errors import CryptoError
 from hub.errors import HubError, Kind, RateLimited, Unavailable
-from hub.server.authn import AUTHENTICATED
-from hub.server.bodies import ClientGone, read_body
-from hub.server.keys import CTX
+from hub.server.bodies import ClientGone
+from hub.server.keys import AUTHENTICATED, CTX
 from hub.services.audit import record_refusal
 from hub.services.security_events import request_scope
 from protocols.errors import InvalidDataError, ProtocolError
@@ -229,10 +228,6 @@ def _client_gone(request: web.Request) -> bool:
 
 async def _answer(request: web.Request, handler: Handler) -> web.StreamResponse:  # noqa: PLR0911
     try:
-        if request.body_exists and request.method not in {"GET", "HEAD"}:
-            # Every body, on every route, arrives within the body timeout or is refused (408);
-            # handlers then read it from aiohttp's cache (hub/server/bodies.py).
-            await read_body(request)
         return await handler(request)
     except (HubError, ProtocolError, CryptoError) as exc:
         return from_error(exc)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import ssl
 import time
 from collections.abc import Iterator
@@ -117,12 +118,17 @@ async def test_signed_calls_stream_and_console_link_through_nginx(proxied: Proxi
     link = json.loads(data)["url"]
     assert link.startswith(f"{proxied.nginx.url}/console/login/"), link
     connector = aiohttp.TCPConnector(ssl=hub.ssl)
-    async with (
-        aiohttp.ClientSession(connector=connector) as session,
-        session.get(link, allow_redirects=False) as resp,
-    ):
-        assert resp.status == 303
-        cookie = resp.headers["Set-Cookie"]
+    jar = aiohttp.CookieJar(unsafe=True)  # cookies for 127.0.0.1
+    async with aiohttp.ClientSession(connector=connector, cookie_jar=jar) as session:
+        # The link opens a confirmation page; its CSRF cookie is Secure too.
+        async with session.get(link, allow_redirects=False) as page:
+            assert page.status == 200, await page.text()
+            assert "Secure" in page.headers["Set-Cookie"], page.headers["Set-Cookie"]
+            found = re.search(r'name="csrf" value="([A-Za-z0-9_-]{43})"', await page.text())
+        assert found is not None
+        async with session.post(link, data={"csrf": found[1]}, allow_redirects=False) as resp:
+            assert resp.status == 303, await resp.text()
+            cookie = resp.headers["Set-Cookie"]
     assert "Secure" in cookie, cookie
 
 
