@@ -8,15 +8,36 @@ from hub.cli.admin import admin
 from hub.cli.audit import audit
 from hub.cli.console import console
 from hub.cli.demo import demo
+from hub.cli.errors import PgsGroup, debug_option, lang_option
 from hub.cli.evidence import evidence
 from hub.cli.keys import key, keygen
 from hub.cli.messages import open_, schema, seal, validate
 from hub.cli.participant import ack, directory, inbox, read, send, watch
 from hub.cli.server import db, init, serve
+from hub.cli.templates import new
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.group(
+    cls=PgsGroup,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
 @click.version_option(package_name="pgs-hub", prog_name="pgs")
+@click.option(
+    "--debug",
+    is_flag=True,
+    expose_value=False,
+    is_eager=True,
+    callback=debug_option,
+    help="Print the traceback of an internal error ($PGS_DEBUG=1).",
+)
+@click.option(
+    "--lang",
+    type=click.Choice(["en", "fr"]),
+    expose_value=False,
+    is_eager=True,
+    callback=lang_option,
+    help="Language of what pgs prints (default: $PGS_LANG, then the locale).",
+)
 def main() -> None:
     """Global Shield Hub: signed, end-to-end encrypted exchange of PGS alerts and notices.
 
@@ -26,6 +47,6 @@ def main() -> None:
 
 for command in (
     init, serve, db, admin, send, inbox, read, ack, watch, directory,
-    keygen, key, seal, open_, validate, schema, demo, audit, evidence, console,
+    keygen, key, seal, open_, validate, schema, demo, audit, evidence, console, new,
 ):  # fmt: skip
     main.add_command(command)

@@ -77,7 +77,7 @@ def hub_options(func: Callable[..., Any]) -> Callable[..., Any]:
             click.option(
                 "--keys",
                 "key_folder",
-                type=click.Path(file_okay=False, exists=True, path_type=Path),
+                type=click.Path(file_okay=False, path_type=Path),
                 envvar="PGS_KEYS",
                 required=True,
                 help="Your key folder ($PGS_KEYS).",
@@ -97,8 +97,10 @@ def make_client(
     hub_url: str, ca: Path | None, authority: Path | None, key_folder: Path, prompt_passphrase: bool
 ) -> HubClient:
     from crypto.keys import VerifyKey, verify_key_from_jwk
+    from hub.cli.errors import check_hub_url
     from hub.client import HubClient
 
+    check_hub_url(hub_url)
     me = load_keys(key_folder, prompt_passphrase)
     pinned: VerifyKey | None = None
     if authority is not None:
@@ -111,16 +113,13 @@ def make_client(
 
 def run(coro: Coroutine[Any, Any, T]) -> T:
     """Run a client coroutine, turning refusals into one-line errors."""
+    from hub.cli.errors import report
     from hub.client import HubClientError, TrustError
 
     try:
         return asyncio.run(coro)
-    except HubClientError as exc:
-        fail(str(exc))
-    except TrustError as exc:
-        fail(f"[{exc.code}] {exc}")
-    except OSError as exc:
-        fail(f"cannot reach the hub: {exc}")
+    except (HubClientError, TrustError, OSError) as exc:
+        report(exc)
 
 
 def async_command(func: Callable[..., Awaitable[T]]) -> Callable[..., T]:

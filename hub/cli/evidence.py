@@ -318,6 +318,9 @@ async def get(
 
     check_log_key_option()
     async with make_client(hub_url, ca, authority, key_folder, prompt_passphrase) as hub:
+        from hub.cli.mailstate import resolve_mid
+
+        mid = await resolve_mid(hub, mid)  # a short id, as `pgs inbox` shows it
         verifier = hub.log_key
         with reported_errors():
             try:

@@ -19,6 +19,7 @@ from hub.cli.common import (
     out,
     passphrase_option,
     reported_errors,
+    say,
 )
 from protocols.envelope import open_message, read_header, seal_message, verify_message
 from protocols.messages.common import MessageKind, Tlp
@@ -156,9 +157,12 @@ def open_(
 @click.option("--kind", type=click.Choice(KINDS), required=True, help="Message kind.")
 def validate(message: Path, kind: str) -> None:
     """Check that MESSAGE is valid content for a KIND message; list every problem if not."""
+    from hub.cli.templates import refuse_placeholders
+
     with reported_errors():
-        parse_message(MessageKind(kind), _read_input(message))
-    out.print(f"{message}: valid {kind} message")
+        content = parse_message(MessageKind(kind), _read_input(message))
+    refuse_placeholders(content.model_dump(mode="json"))
+    out.print(say("cli.validate.ok", path=message, kind=kind), markup=False)
 
 
 @click.command()
