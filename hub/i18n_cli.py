@@ -520,7 +520,125 @@ MISC: dict[str, _Entry] = _pairs(
     },
 )
 
+AUDIT: dict[str, _Entry] = _pairs(
+    "cli.audit",
+    {
+        "checkpoint": (
+            "checkpoint {origin}: {size} entries, root {root}…, signature verified with the"
+            " pinned log key",
+            "point de contrôle {origin} : {size} entrées, racine {root}…, signature vérifiée"
+            " avec la clé du journal épinglée",
+        ),
+        "first": (
+            "first verification of this log by this auditor",
+            "première vérification de ce journal par cet auditeur",
+        ),
+        "consistent": (
+            "consistent with the checkpoint of {size} entries verified before",
+            "cohérent avec le point de contrôle de {size} entrées vérifié auparavant",
+        ),
+        "resuming": (
+            "resuming an unfinished run at entry {start}",
+            "reprise d'une vérification inachevée à l'entrée {start}",
+        ),
+        "read": (
+            "read {n} new entries ({start} → {end})",
+            "{n} nouvelles entrées lues ({start} → {end})",
+        ),
+        "read_scoped": (
+            "read {n} new entries ({start} → {end}): {received} involve {scope}, each checked by"
+            " inclusion proof",
+            "{n} nouvelles entrées lues ({start} → {end}) : {received} concernent {scope},"
+            " chacune vérifiée par preuve d'inclusion",
+        ),
+        "paused": (
+            "paused at entry {end} of {size}: run again to continue",
+            "pause à l'entrée {end} sur {size} : relancez pour continuer",
+        ),
+        "root": (
+            "root recomputed from all {size} entries: matches the checkpoint",
+            "racine recalculée à partir des {size} entrées : conforme au point de contrôle",
+        ),
+        "verified": (
+            "log verified; state saved in {path}",
+            "journal vérifié ; état enregistré dans {path}",
+        ),
+        "failed": (
+            "log verification failed [{code}]: {reason}",
+            "la vérification du journal a échoué [{code}] : {reason}",
+        ),
+    },
+)
+
+EVIDENCE: dict[str, _Entry] = _pairs(
+    "cli.evidence",
+    {
+        "title": ("evidence for {kind} {mid}", "preuve pour {kind} {mid}"),
+        "sender": ("sender", "expéditeur"),
+        "sender_ok": (
+            "{who} (certificate and signature verified)",
+            "{who} (certificat et signature vérifiés)",
+        ),
+        "accepted": ("accepted", "accepté"),
+        "accepted_at": ("{when}, log entry {index}", "{when}, entrée {index} du journal"),
+        "log": ("log", "journal"),
+        "log_ok": (
+            "checkpoint {origin} of {size} entries (signature and inclusion verified)",
+            "point de contrôle {origin} de {size} entrées (signature et inclusion vérifiées)",
+        ),
+        "sender_key": ("sender key", "clé de l'expéditeur"),
+        "sender_key_ok": (
+            "logged at entry {index}, before the message",
+            "journalisée à l'entrée {index}, avant le message",
+        ),
+        "receipt": (
+            "{status} (signed receipt, log entry {index})",
+            "{status} (accusé signé, entrée {index} du journal)",
+        ),
+        "no_receipt": ("no receipt in this bundle", "aucun accusé dans ce dossier"),
+        "disclosed": (
+            "disclosed by {who}; key matches the commitment",
+            "divulgué par {who} ; la clé correspond à l'engagement",
+        ),
+        "verified": ("evidence verified", "preuve vérifiée"),
+        "written": (
+            "evidence for {mid} written to {path}: {n} receipt(s), log entry {index}",
+            "preuve de {mid} écrite dans {path} : {n} accusé(s), entrée {index} du journal",
+        ),
+        "key_disclosed": (", content key disclosed", ", clé du contenu divulguée"),
+        "not_checked": (
+            "note: not checked (give --authority and --log-key to check before writing)",
+            "remarque : non vérifié (donnez --authority et --log-key pour vérifier avant d'écrire)",
+        ),
+    },
+)
+
+DEMO: dict[str, _Entry] = _pairs(
+    "hub.demo",
+    {
+        "col.participant": ("participant", "participant"),
+        "col.kind": ("kind", "type"),
+        "col.from": ("from", "de"),
+        "col.mid": ("message id", "identifiant"),
+        "col.event": ("event", "événement"),
+        "col.actor": ("actor", "acteur"),
+        "col.subject": ("subject", "objet"),
+        "col.what": ("what", "quoi"),
+        "receipt_row": ("receipt: {status}", "accusé : {status}"),
+    },
+)
+DEMO |= _pairs(
+    "demo",
+    {
+        "col.signing": ("signing kid", "clé de signature (kid)"),
+        "col.encryption": ("encryption kid", "clé de chiffrement (kid)"),
+    },
+)
+
 CLI_CATALOGUE: dict[str, _Entry] = {
+    **AUDIT,
+    **EVIDENCE,
+    **DEMO,
     **ERRORS,
     **CODES,
     **FIELDS,

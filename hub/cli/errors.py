@@ -137,6 +137,13 @@ def _hub_refusal(exc: Any, lang: Lang) -> str:
     return t("cli.error.hub", lang, code=code, status=exc.status, detail=detail)
 
 
+def refusal(exc: Any, lang: Lang) -> str:
+    """A hub's refusal (:class:`HubClientError`) as ``[code] reason (status)`` in ``lang``."""
+    detail = str(exc.problem.get("detail") or exc.problem.get("title") or "")
+    french = _code_text(str(exc.code), lang) if lang == "fr" else None
+    return f"[{exc.code}] {french or detail} ({exc.status})"
+
+
 def _connection_problem(exc: BaseException, lang: Lang) -> str | None:  # noqa: PLR0911
     """Problems reaching the hub: no scheme, nothing listening, TLS, a timeout."""
     import aiohttp

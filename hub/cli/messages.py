@@ -7,7 +7,6 @@ import time
 from pathlib import Path
 
 import click
-from rich.table import Table
 
 from crypto.keys import RecipientKey
 from hub import keystore
@@ -138,18 +137,13 @@ def open_(
         doc = {"header": header.to_wire(), "content": content}
         out.print(json.dumps(doc, indent=2, ensure_ascii=False), markup=False)
         return
-    table = Table(show_header=False, title=f"{header.kind.value} {header.mid}")
-    table.add_column(style="bold")
-    table.add_column()
-    table.add_row("from", f"{header.sender.id} (signature verified)")
-    table.add_row("to", ", ".join(a.id for a in header.to))
-    table.add_row("handling", f"TLP:{header.tlp.value}")
-    table.add_row("created", time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(header.iat)))
-    table.add_row("expires", time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(header.exp)))
-    if header.irt:
-        table.add_row("in reply to", header.irt)
-    out.print(table)
-    out.print(json.dumps(content, indent=2, ensure_ascii=False), markup=False)
+    from hub.cli.render import render_lines
+    from hub.i18n import resolve
+
+    lang = resolve(None)
+    signature = say("cli.read.verified_local", who=header.sender.id, kid=header.sender.kid)
+    for line in render_lines(header, content, lang, signature=signature):
+        out.print(line, markup=False)
 
 
 @click.command()

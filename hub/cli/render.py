@@ -112,7 +112,7 @@ def evaluation(value: dict[str, Any], lang: Lang) -> str:
             (f"cli.read.information.{information}", information),
         )
     ]
-    return f"{source}{information} ({'; '.join(parts)})"
+    return f"{source}{information} ({(' ; ' if lang == 'fr' else '; ').join(parts)})"
 
 
 def tlp_rule(tlp: str, lang: Lang) -> str:
@@ -160,23 +160,24 @@ def content_lines(doc: dict[str, Any], lang: Lang, depth: int = 0) -> list[str]:
     """Every member of ``doc``, labelled, nested objects and lists indented below their label."""
     lines: list[str] = []
     pad = INDENT * depth
+    colon = " :" if lang == "fr" else ":"  # French typography: a space before the colon
     for field, value in doc.items():
         name = label(field, lang)
         if field in {"quantity", "quantity_seized"}:
-            lines.append(f"{pad}{name}: {_quantity(value, lang)}")
+            lines.append(f"{pad}{name}{colon} {_quantity(value, lang)}")
         elif field == "evaluation" and isinstance(value, dict):
-            lines.append(f"{pad}{name}: {evaluation(value, lang)}")
+            lines.append(f"{pad}{name}{colon} {evaluation(value, lang)}")
         elif isinstance(value, dict):
-            lines.append(f"{pad}{name}:")
+            lines.append(f"{pad}{name}{colon}")
             lines += content_lines(value, lang, depth + 1)
         elif isinstance(value, list):
             if not value:
                 continue
             if all(not isinstance(v, dict | list) for v in value):
                 joined = ", ".join(scalar(field, v, lang) for v in value)
-                lines.append(f"{pad}{name}: {joined}")
+                lines.append(f"{pad}{name}{colon} {joined}")
                 continue
-            lines.append(f"{pad}{name}:")
+            lines.append(f"{pad}{name}{colon}")
             for number, item in enumerate(value, 1):
                 if isinstance(item, dict):
                     lines.append(f"{pad}{INDENT}{number}.")
@@ -184,10 +185,10 @@ def content_lines(doc: dict[str, Any], lang: Lang, depth: int = 0) -> list[str]:
                 else:
                     lines.append(f"{pad}{INDENT}{number}. {scalar(field, item, lang)}")
         elif isinstance(value, str) and "\n" in value:
-            lines.append(f"{pad}{name}:")
+            lines.append(f"{pad}{name}{colon}")
             lines += [f"{pad}{INDENT}{part}" for part in value.splitlines()]
         else:
-            lines.append(f"{pad}{name}: {scalar(field, value, lang)}")
+            lines.append(f"{pad}{name}{colon} {scalar(field, value, lang)}")
     return lines
 
 
@@ -222,7 +223,7 @@ def render_lines(
     title = f"{kind_name(header.kind.value, lang)} {header.mid}"
     lines = [f"{title}" + (f"  {subject}" if subject else ""), "=" * min(len(title) + 2, 78)]
     lines += [f"{name:<{width}}  {value}" for name, value in rows]
-    lines += ["", f"{t('cli.read.content', lang)}:"]
+    lines += ["", t("cli.read.content", lang) + (" :" if lang == "fr" else ":")]
     lines += content_lines(content, lang, 1)
     return lines
 

@@ -149,7 +149,7 @@ def test_read_in_french(desk: Desk) -> None:
     assert done.returncode == 0, done.stderr
     assert "demande d'information" in done.stdout
     assert "TLP:RED - pour les seuls destinataires nommés" in done.stdout
-    assert "Priorité: normale" in done.stdout
+    assert "Priorité : normale" in done.stdout
     assert "Signature" in done.stdout
     assert "vérifiée : signée par" in done.stdout
     content = done.stdout.replace(RFI["subject"], "").replace(RFI["question"], "")
@@ -256,3 +256,62 @@ def test_the_main_commands_in_french_leave_no_english(desk: Desk) -> None:
         text = text.replace(RFI["subject"], "").replace("--kind", "").replace("--to", "")
         text = re.sub(r"/[\w/.-]+", "", text)  # paths and JSON Pointers are not sentences
         assert not ENGLISH_MARKERS.findall(text), (ENGLISH_MARKERS.findall(text), text)
+
+
+def _without_user_data(text: str) -> str:
+    """``text`` without what the demo's officers wrote (their messages are in English) and
+    without the JSON the offline demo shows (wire field names)."""
+    from hub.demo.content import demo_content
+
+    written: list[str] = []
+
+    def walk(value: object) -> None:
+        if isinstance(value, str):
+            written.append(value)
+        elif isinstance(value, dict):
+            for item in value.values():
+                walk(item)
+        elif isinstance(value, list):
+            for item in value:
+                walk(item)
+
+    for kind in (MessageKind.ALERT, MessageKind.SEIZURE, MessageKind.NOTICE):
+        walk(demo_content(kind).model_dump(mode="json"))
+    for value in sorted(written, key=len, reverse=True):
+        if len(value) > 3:
+            text = text.replace(value, "")
+    return "\n".join(line for line in text.splitlines() if '"' not in line)
+
+
+@pytest.mark.parametrize("mode", [(), ("--offline",)], ids=["hub", "offline"])
+def test_the_demo_in_french_leaves_no_english(tmp_path: Path, mode: tuple[str, ...]) -> None:
+    done = pgs("demo", *mode, "--home", str(tmp_path / "demo"), cwd=tmp_path,
+               env={"PGS_LANG": "fr"})  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    text = _without_user_data(done.stdout)
+    assert "Terminé" in text
+    left = [line for line in text.splitlines() if ENGLISH_MARKERS.search(line)]
+    assert not left, "\n".join(left)
+
+
+def test_open_renders_an_envelope_offline(tmp_path: Path) -> None:
+    import shutil
+
+    from hub import keystore
+    from protocols.envelope import seal_message
+
+    ng = keystore.create(tmp_path / "NG", NG, None)
+    gh = keystore.create(tmp_path / "GH", GH, None)
+    (tmp_path / "directory").mkdir()
+    shutil.copy(tmp_path / "NG" / "public.jwks.json", tmp_path / "directory" / f"{NG}.jwks.json")
+    sealed = seal_message(
+        sender_id=NG, signer=ng.signing, recipients=[(GH, gh.decryption.public)],
+        kind=MessageKind.ALERT, content=parse_message(MessageKind.ALERT, ALERT), tlp=Tlp.GREEN,
+        now=int(time.time()),
+    )  # fmt: skip
+    (tmp_path / "env.json").write_bytes(sealed.raw)
+    done = pgs("open", "env.json", "--keys", "GH", "--directory", "directory", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "Commodity: AN - Ammonium nitrate" in done.stdout
+    assert "TLP:GREEN - share within your community" in done.stdout
+    assert f"verified against the directory key of {NG}" in done.stdout
