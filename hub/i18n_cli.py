@@ -45,6 +45,25 @@ ERRORS: dict[str, _Entry] = _pairs(
         "permission": ("permission denied: {path}", "accès refusé : {path}"),
         "exists": ("{path} already exists", "{path} existe déjà"),
         "os": ("the system refused: {reason}", "le système a refusé : {reason}"),
+        "port_busy": (
+            "the port is already in use (another program listens on it): choose another"
+            " --port ({reason})",
+            "le port est déjà utilisé (un autre programme l'écoute) : choisissez un autre"
+            " --port ({reason})",
+        ),
+        "log_key": (
+            "--log-key is not a verifier key (name+hash+base64) nor a file holding one: {reason}",
+            "--log-key n'est ni une clé de vérification (nom+hachage+base64) ni un fichier qui"
+            " en contient une : {reason}",
+        ),
+        "no_home": (
+            "{path} does not exist: is this a hub home? (make one with `pgs init`)",
+            "{path} n'existe pas : est-ce bien le dossier d'un hub ? (créez-le avec `pgs init`)",
+        ),
+        "schema_kind": (
+            "name a KIND or use --out FOLDER",
+            "indiquez un KIND ou utilisez --out DOSSIER",
+        ),
         "url": (
             "{url} is not a hub URL: write it with its scheme, like https://hub.example.org",
             "{url} n'est pas une URL de hub : écrivez-la avec son schéma,"
@@ -144,6 +163,7 @@ CODES: dict[str, _Entry] = _pairs(
             "la clé n'est pas digne de confiance (vérifiez la clé d'autorité épinglée,"
             " --authority)",
         ),
+        "group.unknown": ("no such group", "groupe inconnu"),
         "config.invalid": (
             "the hub configuration is not valid",
             "la configuration du hub n'est pas valide",
@@ -601,6 +621,10 @@ EVIDENCE: dict[str, _Entry] = _pairs(
             "divulgué par {who} ; la clé correspond à l'engagement",
         ),
         "verified": ("evidence verified", "preuve vérifiée"),
+        "invalid": (
+            "evidence does not verify [{code}] {reason}",
+            "la preuve ne se vérifie pas [{code}] {reason}",
+        ),
         "written": (
             "evidence for {mid} written to {path}: {n} receipt(s), log entry {index}",
             "preuve de {mid} écrite dans {path} : {n} accusé(s), entrée {index} du journal",

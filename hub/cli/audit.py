@@ -114,6 +114,8 @@ def key(home: Path | None) -> None:
     path = (home or default_home()) / CONFIG_FILE
     try:
         doc = tomllib.loads(path.read_text("utf-8"))
+    except FileNotFoundError:
+        fail(say("cli.error.no_home", path=path))
     except OSError as exc:
         fail(f"cannot read {path}: {exc.strerror}")
     except tomllib.TOMLDecodeError as exc:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from hub.cli.common import fail, load_keys
+from hub.cli.common import fail, load_keys, say
 
 if TYPE_CHECKING:
     from crypto.note import NoteVerifier
@@ -40,7 +40,7 @@ def pinned_log_key(value: str | None) -> NoteVerifier | None:
     try:
         return parse_verifier_key(text)
     except CryptoError as exc:
-        fail(f"--log-key is not a verifier key (name+hash+base64) nor a file holding one: {exc}")
+        fail(say("cli.error.log_key", reason=exc))
 
 
 def hub_options(func: Callable[..., Any]) -> Callable[..., Any]:

@@ -10,8 +10,10 @@ block (usage line, hint, error) and exit status 2.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
+import re
 import sys
 import tomllib
 import traceback
@@ -63,6 +65,38 @@ _PROBLEM_FR: tuple[tuple[str, str], ...] = (
 )
 
 
+# Messages of the domain errors (keystore, configuration, policy, the hub's refusals) that carry
+# the specifics (a path, a group) the user needs: each pattern with its French, the specifics kept.
+_MESSAGE_FR: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(pattern), french)
+    for pattern, french in (
+        (r"^(.+) does not exist: run `pgs init (.+)` first$",
+         r"\1 n'existe pas : lancez d'abord `pgs init \2`"),
+        (r"^(.+) does not exist$", r"\1 n'existe pas"),
+        (r"^(.+) already holds a hub \((.+) exists\)$", r"\1 contient déjà un hub (\2 existe)"),
+        (r"^(.+) already holds keys \((.+)\); not overwriting$",
+         r"\1 contient déjà des clés (\2) ; elles ne sont pas remplacées"),
+        (r"^(.+) is not valid TOML: (.+)$", r"\1 n'est pas un fichier TOML valide : \2"),
+        (r"^there is no group (.+)$", r"le groupe \1 n'existe pas"),
+        (r"^TLP:RED goes only to named participants, never to a group$",
+         "TLP:RED va seulement à des participants nommés, jamais à un groupe"),
+        (r"^must be a participant id: .*$",
+         "n'est pas un identifiant de participant : un code pays (ISO alpha-2) ou WCO, puis une à"
+         " trois parties en majuscules séparées par des tirets, comme NG-NCP-LAGOS"),
+    )
+)  # fmt: skip
+
+
+def message_text(text: str, lang: Lang) -> str | None:
+    """``text`` in French when it is one of the known domain messages, else ``None``."""
+    if lang != "fr":
+        return None
+    for pattern, french in _MESSAGE_FR:
+        if pattern.match(text):
+            return pattern.sub(french, text)
+    return None
+
+
 def problem_text(text: str, lang: Lang) -> str:
     if lang != "fr":
         return text
@@ -95,11 +129,12 @@ def _describe(exc: BaseException, lang: Lang) -> tuple[str, list[str]]:  # noqa:
         return _hub_refusal(exc, lang), []
     if isinstance(exc, CryptoError | ProtocolError | KeyStoreError | TrustError | ConfigError):
         code = str(getattr(exc, "code", "error"))
-        french = _code_text(code, lang) if lang == "fr" else None
+        french = message_text(str(exc), lang) or (_code_text(code, lang) if lang == "fr" else None)
         return f"[{code}] {french or exc}", []
     if isinstance(exc, ValidationError):
         # A value checked by a protocol model outside a message (a participant id ...).
-        return "; ".join(str(e["msg"]).removeprefix("Value error, ") for e in exc.errors()), []
+        texts = [str(e["msg"]).removeprefix("Value error, ") for e in exc.errors()]
+        return "; ".join(message_text(x, lang) or x for x in texts), []
     if isinstance(exc, HubError):
         return f"[{exc.code}] {exc}", []
     if isinstance(exc, tomllib.TOMLDecodeError):
@@ -121,6 +156,8 @@ def _describe(exc: BaseException, lang: Lang) -> tuple[str, list[str]]:  # noqa:
         return t("cli.error.permission", lang, path=exc.filename or exc), []
     if isinstance(exc, FileExistsError):
         return t("cli.error.exists", lang, path=exc.filename or exc), []
+    if isinstance(exc, OSError) and exc.errno == errno.EADDRINUSE:
+        return t("cli.error.port_busy", lang, reason=exc.strerror or exc), []
     if isinstance(exc, OSError):
         return t("cli.error.os", lang, reason=exc.strerror or exc), []
     raise exc
@@ -130,18 +167,16 @@ def _hub_refusal(exc: Any, lang: Lang) -> str:
     code = str(exc.code)
     detail = str(exc.problem.get("detail") or exc.problem.get("title") or "")
     if lang == "fr":
-        french = _code_text(code, lang)
-        if french is not None:
-            detail = french
-        return t("cli.error.hub", lang, code=code, status=exc.status, detail=detail)
+        detail = message_text(detail, lang) or _code_text(code, lang) or detail
     return t("cli.error.hub", lang, code=code, status=exc.status, detail=detail)
 
 
 def refusal(exc: Any, lang: Lang) -> str:
     """A hub's refusal (:class:`HubClientError`) as ``[code] reason (status)`` in ``lang``."""
     detail = str(exc.problem.get("detail") or exc.problem.get("title") or "")
-    french = _code_text(str(exc.code), lang) if lang == "fr" else None
-    return f"[{exc.code}] {french or detail} ({exc.status})"
+    if lang == "fr":
+        detail = message_text(detail, lang) or _code_text(str(exc.code), lang) or detail
+    return f"[{exc.code}] {detail} ({exc.status})"
 
 
 def _connection_problem(exc: BaseException, lang: Lang) -> str | None:  # noqa: PLR0911

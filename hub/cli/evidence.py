@@ -425,7 +425,7 @@ def verify(bundle: Path, authority: Path, log_key: str, as_json: bool) -> None:
     try:
         report = verify_bundle(data, authority=pinned, log_verifier=verifier)
     except EvidenceError as exc:
-        fail(f"evidence does not verify [{exc.code}] {exc}", 3)
+        fail(say("cli.evidence.invalid", code=exc.code, reason=exc), 3)
     if as_json:
         doc = {
             "mid": report.mid,

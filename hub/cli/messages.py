@@ -177,7 +177,7 @@ def schema(kind: str | None, folder: Path | None) -> None:
             out.print(f"wrote {path}")
         return
     if kind is None:
-        fail("name a KIND or use --out FOLDER", code=2)
+        fail(say("cli.error.schema_kind"), code=2)
     out.print(
         json.dumps(json_schema(MessageKind(kind)), indent=2, ensure_ascii=False), markup=False
     )

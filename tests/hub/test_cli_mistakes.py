@@ -125,12 +125,12 @@ MISTAKES: list[Mistake] = [
     m("schema-without-kind", "name a KIND", "schema"),
     # --- the hub's home --------------------------------------------------------------------
     m("init-on-existing-home", "already holds a hub", "init", "{home}"),
-    m("serve-busy-port", "{busy}", "serve", "--home", "{home}", "--port", "{busy}",
+    m("serve-busy-port", "port is already in use", "serve", "--home", "{home}", "--port", "{busy}",
       "--database-url", "sqlite+aiosqlite:///{home}/hub.db"),
     m("serve-broken-policy-toml", "policy", "serve", "--home", "broken-policy", "--port", "0"),
     m("serve-broken-config-toml", "config", "serve", "--home", "broken-config", "--port", "0"),
     m("serve-no-home", "config.toml", "serve", "--home", "no-such-home", "--port", "0"),
-    m("audit-key-no-home", "no-such-home", "audit", "key", "--home", "no-such-home"),
+    m("audit-key-no-home", "is this a hub home", "audit", "key", "--home", "no-such-home"),
     # --- reaching the hub ------------------------------------------------------------------
     m("url-without-scheme", "with its scheme", "inbox", "--hub", "127.0.0.1:8443", "--keys",
       "keys/" + GH),
@@ -191,6 +191,9 @@ FRENCH: list[Mistake] = [
     m("fr-schema-error", "doit être l'une des valeurs", "validate", "--kind", "alert",
       "bad.json"),
     m("fr-unknown-short-id", "aucun message de votre boîte", "read", "ffff0", *AS_GH),
+    m("fr-init-on-existing-home", "contient déjà un hub", "init", "{home}"),
+    m("fr-bad-participant-id", "n'est pas un identifiant de participant", "send", "alert.json",
+      "--kind", "alert", "--to", "not an id", *AS_CM),
     m("fr-ncp-to-a-group", "la politique l'interdit", "send", "alert.json", "--kind", "alert",
       "--group", "WCA", *AS_CM),
 ]  # fmt: skip
