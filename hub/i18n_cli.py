@@ -517,6 +517,41 @@ NEW: dict[str, _Entry] = _pairs(
 MISC: dict[str, _Entry] = _pairs(
     "cli",
     {
+        "keys.unencrypted": (
+            "warning: private keys are NOT encrypted (no passphrase given)",
+            "attention : les clés privées ne sont PAS chiffrées (aucune phrase secrète donnée)",
+        ),
+        "keys.created": (
+            "created keys for {who} in {folder}",
+            "clés de {who} créées dans {folder}",
+        ),
+        "keys.signing": ("  signing key id    {kid}", "  clé de signature      {kid}"),
+        "keys.encryption": ("  encryption key id {kid}", "  clé de chiffrement    {kid}"),
+        "keys.share": ("  share             {path}", "  à partager            {path}"),
+        "keys.title": ("Keys of {who}", "Clés de {who}"),
+        "keys.use": ("use", "usage"),
+        "keys.algorithm": ("algorithm", "algorithme"),
+        "keys.kid": ("key id (RFC 7638 thumbprint)", "identifiant de clé (empreinte RFC 7638)"),
+        "keys.use_signing": ("signing", "signature"),
+        "keys.use_encryption": ("encryption", "chiffrement"),
+        "keys.protected_yes": (
+            "private keys passphrase-protected: yes",
+            "clés privées protégées par une phrase secrète : oui",
+        ),
+        "keys.protected_no": (
+            "private keys passphrase-protected: no",
+            "clés privées protégées par une phrase secrète : non",
+        ),
+        "seal.done": (
+            "sealed {kind} {mid} to {to} -> {path}",
+            "{kind} {mid} scellé pour {to} -> {path}",
+        ),
+        "dir.enc_kid": ("encryption key id", "identifiant de la clé de chiffrement"),
+        "dir.id": ("participant", "participant"),
+        "dir.country": ("country", "pays"),
+        "dir.role": ("role", "rôle"),
+        "dir.status": ("status", "statut"),
+        "dir.keys": ("current keys", "clés actuelles"),
         "keys.missing": (
             "the key folder {folder} does not exist (make one with `pgs keygen PARTICIPANT`)",
             "le dossier de clés {folder} n'existe pas (créez-le avec `pgs keygen PARTICIPANT`)",

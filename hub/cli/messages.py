@@ -108,7 +108,8 @@ def seal(
         out.print(sealed.raw.decode("utf-8"), markup=False)
     else:
         output.write_bytes(sealed.raw)
-        click.echo(f"sealed {kind} {sealed.header.mid} to {', '.join(recipients)} -> {output}")
+        to = ", ".join(recipients)
+        click.echo(say("cli.seal.done", kind=kind, mid=sealed.header.mid, to=to, path=output))
 
 
 @click.command("open")

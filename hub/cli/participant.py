@@ -323,11 +323,14 @@ async def directory(
         out.print(json.dumps(entries), markup=False)
         return
     if group is not None:
-        table = Table("participant", "encryption key id", title=f"group {group}")
+        table = Table(
+            say("hub.demo.col.participant"), say("cli.dir.enc_kid"),
+            title=say("cli.read.group", group=group),
+        )  # fmt: skip
         for m in entries:
             table.add_row(m["id"], m["enc_kid"])
     else:
-        table = Table("participant", "country", "role", "status", "current keys")
+        table = Table(*(say(f"cli.dir.{c}") for c in ("id", "country", "role", "status", "keys")))
         for e in entries:
             current = ", ".join(k["kid"][:10] + "…" for k in e["keys"] if k["state"] == "current")
             table.add_row(

@@ -249,6 +249,11 @@ def test_the_main_commands_in_french_leave_no_english(desk: Desk) -> None:
             env={"PGS_LANG": "fr"}),
         pgs("new", "rfi", "-o", str(desk.root / f"rfi-{time.time_ns()}.json"), cwd=desk.root,
             env={"PGS_LANG": "fr"}),
+        pgs("directory", *desk.args(GH), cwd=desk.root, env={"PGS_LANG": "fr"}),
+        pgs("keygen", "SN-NCP-DAKAR", "--out", str(desk.root / f"k-{time.time_ns()}"),
+            cwd=desk.root, env={"PGS_LANG": "fr"}),
+        pgs("key", "show", str(desk.hub.home / "people" / GH), cwd=desk.root,
+            env={"PGS_LANG": "fr"}),
     ]  # fmt: skip
     for done in runs:
         assert done.returncode == 0, done.stderr
