@@ -97,8 +97,13 @@ async def resolve_mid(hub: HubClient, prefix: str) -> str:
         fail(say("cli.error.mid_bad", prefix=prefix))
     if len(prefix) < MIN_PREFIX:
         fail(say("cli.error.mid_short", prefix=prefix, n=MIN_PREFIX))
+    return match_prefix(prefix, await mailbox_ids(hub))
+
+
+def match_prefix(prefix: str, ids: list[str]) -> str:
+    """The one id of ``ids`` that starts with ``prefix``; one plain error line otherwise."""
     wanted = prefix.lower()
-    matches = [m for m in await mailbox_ids(hub) if m.lower().startswith(wanted)]
+    matches = [m for m in ids if m.lower().startswith(wanted)]
     if not matches:
         fail(say("cli.error.mid_unknown", prefix=prefix))
     if len(matches) > 1:

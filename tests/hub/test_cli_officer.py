@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from hub.cli.mailstate import STATE_FILE, short_ids
+from hub.cli.mailstate import STATE_FILE, match_prefix, short_ids
 from hub.cli.templates import PLACEHOLDER, TEMPLATE_KINDS, placeholders, template
 from hub.i18n import CATALOGUE
 from protocols.errors import MessageValidationError
@@ -231,6 +231,22 @@ def test_short_ids_grow_until_unique() -> None:
     assert found["12345678-0000"] == "12345678"
     assert found["abcdef01-1111"] == "abcdef01-1"
     assert found["abcdef01-2222"] == "abcdef01-2"
+
+
+def test_a_prefix_names_one_message_or_is_refused_in_one_line(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PGS_LANG", "en")
+    ids = ["abcdef01-1111", "abcdef01-2222", "12345678-0000"]
+    assert match_prefix("1234", ids) == "12345678-0000"
+    assert match_prefix("ABCDEF01-2", ids) == "abcdef01-2222"
+    for prefix, says in (("abcd", "ambiguous: it starts 2 message ids"), ("9999", "no message")):
+        with pytest.raises(SystemExit) as exited:
+            match_prefix(prefix, ids)
+        assert exited.value.code == 1
+        err = capsys.readouterr().err
+        assert says in err
+        assert err.strip().count("\n") == 0
 
 
 def test_every_cli_text_has_english_and_french() -> None:
