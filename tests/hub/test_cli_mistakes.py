@@ -184,8 +184,8 @@ FRENCH: list[Mistake] = [
     m("fr-missing-keys-folder", "n'existe pas", *SEAL, "--keys", "keys/NOBODY"),
     m("fr-wrong-passphrase", "phrase secrète", *SEAL, "--keys", "keys/" + NG,
       env=WRONG),
-    m("fr-url-without-scheme", "avec son schéma", "inbox", "--hub", "127.0.0.1:8443", "--keys",
-      "keys/" + GH),
+    m("fr-url-without-scheme", "avec son schéma", "--lang", "fr", "inbox", "--hub",
+      "127.0.0.1:8443", "--keys", "keys/" + GH),
     m("fr-nothing-listening", "rien ne répond", "inbox", "--hub", "http://127.0.0.1:{closed}",
       "--keys", "keys/" + GH),
     m("fr-schema-error", "doit être l'une des valeurs", "validate", "--kind", "alert",
@@ -305,7 +305,8 @@ def results(world: World) -> dict[str, tuple[Mistake, subprocess.CompletedProces
 
     def run(case: Mistake) -> tuple[str, tuple[Mistake, subprocess.CompletedProcess[str]]]:
         args = [_fill(a, world, closed) for a in case.args]
-        env = dict(case.env) | ({"PGS_LANG": "fr"} if case.name.startswith("fr-") else {})
+        french = case.name.startswith("fr-") and "--lang" not in case.args  # else: pgs --lang fr
+        env = dict(case.env) | ({"PGS_LANG": "fr"} if french else {})
         started = time.monotonic()
         done = pgs(*args, cwd=world.root, env=env, stdin=case.stdin)
         if os.environ.get("PGS_TEST_TIMES"):
