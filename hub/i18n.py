@@ -9,6 +9,8 @@ from __future__ import annotations
 import os
 from typing import Literal
 
+from hub.i18n_cli import CLI_CATALOGUE
+
 Lang = Literal["en", "fr"]
 LANGS: tuple[Lang, ...] = ("en", "fr")
 
@@ -474,3 +476,7 @@ def resolve(choice: str | None = None) -> Lang:
 def t(key: str, lang: Lang, **values: object) -> str:
     """The text for ``key`` in ``lang``, with ``values`` filled in."""
     return CATALOGUE[key][lang].format(**values)
+
+
+# The command line's texts (errors, read, inbox, watch, new) live in hub/i18n_cli.py.
+CATALOGUE.update({k: v for k, v in CLI_CATALOGUE.items() if k not in CATALOGUE})

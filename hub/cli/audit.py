@@ -21,7 +21,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 import click
 
-from hub.cli.common import err, fail, out
+from hub.cli.common import err, fail, out, say
 from hub.cli.connection import async_command, hub_options, make_client
 
 # hub.client.audit.MAX_PAGE, not imported here: `pgs --help` stays fast (a test checks they agree).
@@ -114,6 +114,8 @@ def key(home: Path | None) -> None:
     path = (home or default_home()) / CONFIG_FILE
     try:
         doc = tomllib.loads(path.read_text("utf-8"))
+    except FileNotFoundError:
+        fail(say("cli.error.no_home", path=path))
     except OSError as exc:
         fail(f"cannot read {path}: {exc.strerror}")
     except tomllib.TOMLDecodeError as exc:
@@ -233,14 +235,12 @@ async def verify(
 
                 reason = str(exc).removeprefix("checkpoint refused: ")
                 fail(t("witness.no_quorum", resolve(), code=exc.code, reason=reason), 3)
-            fail(f"log verification failed [{exc.code}]: {exc}", EXIT_LOG_INVALID)
+            fail(say("cli.audit.failed", code=exc.code, reason=exc), EXIT_LOG_INVALID)
         except (LogStateError, LogAnswerError) as exc:
             fail(f"[{exc.code}] {exc}")
     cp = result.checkpoint
-    out.print(
-        f"checkpoint {cp.origin}: {cp.size} entries, root {b64u_encode(cp.root)[:16]}…, "
-        "signature verified with the pinned log key"
-    )
+    root = b64u_encode(cp.root)[:16]
+    out.print(say("cli.audit.checkpoint", origin=cp.origin, size=cp.size, root=root))
     if hub.witness_policy is not None:
         from crypto.witness import open_cosigned
         from hub.i18n import resolve, t
@@ -251,27 +251,25 @@ async def verify(
         names = ", ".join(sorted(opened.cosigned))
         out.print(t("witness.quorum_ok", resolve(), names=names), markup=False)
     if result.previous_size is None:
-        out.print("first verification of this log by this auditor")
+        out.print(say("cli.audit.first"))
     else:
-        out.print(
-            f"consistent with the checkpoint of {result.previous_size} entries verified before"
-        )
+        out.print(say("cli.audit.consistent", size=result.previous_size))
     if result.resumed:
-        out.print(f"resuming an unfinished run at entry {result.start}")
+        out.print(say("cli.audit.resuming", start=result.start))
     read = result.end - result.start
     if scope is None:
-        out.print(f"read {read} new entries ({result.start} → {result.end})")
+        out.print(say("cli.audit.read", n=read, start=result.start, end=result.end))
     else:
         out.print(
-            f"read {read} new entries ({result.start} → {result.end}): {result.received} involve "
-            f"{scope}, each checked by inclusion proof"
-        )
+            say("cli.audit.read_scoped", n=read, start=result.start, end=result.end,
+                received=result.received, scope=scope)
+        )  # fmt: skip
     if result.paused:
-        out.print(f"paused at entry {result.end} of {cp.size}: run again to continue")
+        out.print(say("cli.audit.paused", end=result.end, size=cp.size))
         return
     if scope is None:
-        out.print(f"root recomputed from all {cp.size} entries: matches the checkpoint")
-    out.print(f"log verified; state saved in {states.path}")
+        out.print(say("cli.audit.root", size=cp.size))
+    out.print(say("cli.audit.verified", path=states.path), markup=False)
 
 
 # --- log and export ------------------------------------------------------------------------------

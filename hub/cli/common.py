@@ -25,21 +25,35 @@ err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 def fail(message: str, code: int = 1) -> NoReturn:
     """Print a one-line reason on stderr and exit non-zero."""
-    err.print(f"[bold red]error:[/] {escape(message)}", markup=True, highlight=False)
+    from hub.i18n import resolve, t
+
+    prefix = t("cli.error.prefix", resolve(None))
+    err.print(f"[bold red]{prefix}[/] {escape(message)}", markup=True, highlight=False)
     sys.exit(code)
+
+
+def say(key: str, **values: object) -> str:
+    """The catalogue text ``key`` in the user's language (``--lang``, ``PGS_LANG``, locale)."""
+    from hub.i18n import resolve, t
+
+    return t(key, resolve(None), **values)
 
 
 @contextmanager
 def reported_errors() -> Iterator[None]:
     """Turn the domain errors into one-line reasons with their stable code; exit 1."""
+    from hub.cli.errors import report
+
     try:
         yield
-    except MessageValidationError as exc:
-        for problem in exc.problems:
-            err.print(f"  {problem}", markup=False)
-        fail(f"[{exc.code}] {exc}")
-    except (CryptoError, ProtocolError, keystore.KeyStoreError, ConfigError) as exc:
-        fail(f"[{exc.code}] {exc}")
+    except (
+        MessageValidationError,
+        CryptoError,
+        ProtocolError,
+        keystore.KeyStoreError,
+        ConfigError,
+    ) as exc:
+        report(exc)
 
 
 def passphrase_option(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -68,14 +82,13 @@ def passphrase(prompt: bool, *, confirm: bool = False) -> bytes | None:
 
 
 def load_keys(folder: Path, prompt: bool) -> keystore.LocalParticipant:
+    if not folder.is_dir():
+        fail(say("cli.keys.missing", folder=folder))
     with reported_errors():
         encrypted = keystore.is_encrypted(folder)
     secret = passphrase(prompt) if encrypted or prompt else None
     if secret is None and encrypted:
-        fail(
-            f"the keys in {folder} are encrypted: set ${PASSPHRASE_ENV} (or "
-            f"${PASSPHRASE_ENV}_FILE) or use --prompt-passphrase"
-        )
+        fail(say("cli.keys.encrypted", folder=folder, env=PASSPHRASE_ENV))
     with reported_errors():
         return keystore.load(folder, secret if encrypted else None)
 

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from hub.cli.common import fail, load_keys
+from hub.cli.common import fail, load_keys, say
 
 if TYPE_CHECKING:
     from crypto.note import NoteVerifier
@@ -80,7 +80,7 @@ def pinned_log_key(value: str | None) -> NoteVerifier | None:
     try:
         return parse_verifier_key(text)
     except CryptoError as exc:
-        fail(f"--log-key is not a verifier key (name+hash+base64) nor a file holding one: {exc}")
+        fail(say("cli.error.log_key", reason=exc))
 
 
 def hub_options(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -118,7 +118,7 @@ def hub_options(func: Callable[..., Any]) -> Callable[..., Any]:
             click.option(
                 "--keys",
                 "key_folder",
-                type=click.Path(file_okay=False, exists=True, path_type=Path),
+                type=click.Path(file_okay=False, path_type=Path),
                 envvar="PGS_KEYS",
                 required=True,
                 help="Your key folder ($PGS_KEYS).",
@@ -138,8 +138,10 @@ def make_client(
     hub_url: str, ca: Path | None, authority: Path | None, key_folder: Path, prompt_passphrase: bool
 ) -> HubClient:
     from crypto.keys import VerifyKey, verify_key_from_jwk
+    from hub.cli.errors import check_hub_url
     from hub.client import HubClient
 
+    check_hub_url(hub_url)
     me = load_keys(key_folder, prompt_passphrase)
     pinned: VerifyKey | None = None
     if authority is not None:
@@ -155,16 +157,13 @@ def make_client(
 
 def run(coro: Coroutine[Any, Any, T]) -> T:
     """Run a client coroutine, turning refusals into one-line errors."""
+    from hub.cli.errors import report
     from hub.client import HubClientError, TrustError
 
     try:
         return asyncio.run(coro)
-    except HubClientError as exc:
-        fail(str(exc))
-    except TrustError as exc:
-        fail(f"[{exc.code}] {exc}")
-    except OSError as exc:
-        fail(f"cannot reach the hub: {exc}")
+    except (HubClientError, TrustError, OSError) as exc:
+        report(exc)
 
 
 def async_command(func: Callable[..., Awaitable[T]]) -> Callable[..., T]:

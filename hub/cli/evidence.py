@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from hub.cli.audit import LOG_KEY_OPTION, check_log_key_option, load_log_key
-from hub.cli.common import err, fail, out, reported_errors
+from hub.cli.common import err, fail, out, reported_errors, say
 from hub.cli.connection import async_command, hub_options, load_witness_policy, make_client
 
 if TYPE_CHECKING:
@@ -327,6 +327,9 @@ async def get(
 
     check_log_key_option()
     async with make_client(hub_url, ca, authority, key_folder, prompt_passphrase) as hub:
+        from hub.cli.mailstate import resolve_mid
+
+        mid = await resolve_mid(hub, mid)  # a short id, as `pgs inbox` shows it
         verifier = hub.log_key
         with reported_errors():
             try:
@@ -346,7 +349,7 @@ async def get(
             fail(f"the hub's answers do not make valid evidence [{exc.code}] {exc}", 3)
         _print_report(report)
     else:
-        err.print("note: not checked (give --authority and --log-key to check before writing)")
+        err.print(say("cli.evidence.not_checked"))
     output.write_bytes(data)
     if tlog_proof is not None:
         from crypto.tlog_proof import make_tlog_proof
@@ -359,48 +362,58 @@ async def get(
         written = t("witness.proof_written", resolve(), index=accepted.index, path=tlog_proof)
         out.print(written, markup=False)
     out.print(
-        f"evidence for {mid} written to {output}: {len(bundle.receipts)} receipt(s), "
-        f"log entry {bundle.accepted.index}"
-        + (", content key disclosed" if bundle.disclosure else "")
-    )
+        say("cli.evidence.written", mid=mid, path=output, n=len(bundle.receipts),
+            index=bundle.accepted.index)
+        + (say("cli.evidence.key_disclosed") if bundle.disclosure else ""),
+        markup=False,
+    )  # fmt: skip
 
 
 def _print_report(report: BundleReport) -> None:
     from rich.table import Table
 
+    from hub.cli.render import content_lines, kind_name
+    from hub.i18n import resolve
     from protocols.evidence import strongest_status
 
     when = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(report.accepted_at))
-    table = Table(show_header=False, title=f"evidence for {report.kind.value} {report.mid}")
-    table.add_row("sender", f"{report.sender} (certificate and signature verified)")
+    lang = resolve(None)
+    title = say("cli.evidence.title", kind=kind_name(report.kind.value, lang), mid=report.mid)
+    table = Table(show_header=False, title=title)
+    table.add_row(say("cli.evidence.sender"), say("cli.evidence.sender_ok", who=report.sender))
+    group = say("cli.read.group", group=report.group) if report.group else ""
+    handling = f"TLP:{report.tlp.value}" + (f", {group}" if group else "")
+    table.add_row(say("cli.read.handling"), handling)
+    accepted = say("cli.evidence.accepted_at", when=when, index=report.log_index)
+    table.add_row(say("cli.evidence.accepted"), accepted)
     table.add_row(
-        "handling", f"TLP:{report.tlp.value}" + (f", group {report.group}" if report.group else "")
-    )
-    table.add_row("accepted", f"{when}, log entry {report.log_index}")
-    table.add_row(
-        "log",
-        f"checkpoint {report.checkpoint.origin} of {report.checkpoint.size} entries "
-        "(signature and inclusion verified)",
+        say("cli.evidence.log"),
+        say("cli.evidence.log_ok", origin=report.checkpoint.origin, size=report.checkpoint.size),
     )
     if report.sender_key_index is not None:
         table.add_row(
-            "sender key", f"logged at entry {report.sender_key_index}, before the message"
+            say("cli.evidence.sender_key"),
+            say("cli.evidence.sender_key_ok", index=report.sender_key_index),
         )
     for recipient in report.recipients:
         status = strongest_status(report.receipts, recipient)
         entries = [r for r in report.receipts if r.by == recipient]
         detail = (
-            f"{status.value} (signed receipt, log entry {max(r.log_index for r in entries)})"
+            say("cli.evidence.receipt", status=say(f"cli.value.{status.value}"),
+                index=max(r.log_index for r in entries))
             if status is not None
-            else "no receipt in this bundle"
-        )
+            else say("cli.evidence.no_receipt")
+        )  # fmt: skip
         table.add_row(f"→ {recipient}", detail)
     if report.disclosed_by is not None:
-        table.add_row("content", f"disclosed by {report.disclosed_by}; key matches the commitment")
+        table.add_row(
+            say("cli.read.content"), say("cli.evidence.disclosed", who=report.disclosed_by)
+        )
     out.print(table)
     if report.content is not None:
         content = report.content.model_dump(mode="json", exclude_none=True)
-        out.print(json.dumps(content, indent=2, ensure_ascii=False), markup=False)
+        for line in content_lines(content, lang, 1):
+            out.print(line, markup=False)
 
 
 def _check_tlog_proof(
@@ -490,7 +503,7 @@ def verify(
             from hub.i18n import resolve, t
 
             fail(t("witness.no_quorum", resolve(), code=exc.code, reason=exc.reason), 3)
-        fail(f"evidence does not verify [{exc.code}] {exc}", 3)
+        fail(say("cli.evidence.invalid", code=exc.code, reason=exc), 3)
     if tlog_proof is not None:
         _check_tlog_proof(tlog_proof, data, verifier, policy)
     if as_json:
@@ -524,7 +537,7 @@ def verify(
         click.echo(json.dumps(doc, ensure_ascii=False))
         return
     _print_report(report)
-    out.print("[bold green]evidence verified[/]")
+    out.print(f"[bold green]{say('cli.evidence.verified')}[/]")
 
 
 @evidence.command("verify-proof")

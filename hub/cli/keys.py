@@ -17,6 +17,7 @@ from hub.cli.common import (
     passphrase,
     passphrase_option,
     reported_errors,
+    say,
 )
 
 
@@ -41,11 +42,11 @@ def keygen(participant: str, folder: Path | None, prompt_passphrase: bool) -> No
     with reported_errors():
         created = keystore.create(folder, participant, secret)
     if secret is None:
-        err.print("warning: private keys are NOT encrypted (no passphrase given)")
-    out.print(f"created keys for [bold]{created.id}[/] in {folder}")
-    out.print(f"  signing key id    {created.signing.kid}")
-    out.print(f"  encryption key id {created.decryption.kid}")
-    out.print(f"  share             {folder / keystore.PUBLIC_FILE}")
+        err.print(say("cli.keys.unencrypted"))
+    out.print(say("cli.keys.created", who=created.id, folder=folder), markup=False)
+    out.print(say("cli.keys.signing", kid=created.signing.kid), markup=False)
+    out.print(say("cli.keys.encryption", kid=created.decryption.kid), markup=False)
+    out.print(say("cli.keys.share", path=folder / keystore.PUBLIC_FILE), markup=False)
 
 
 @click.group()
@@ -62,14 +63,14 @@ def key_show(folder: Path) -> None:
             folder / keystore.PUBLIC_FILE, keystore.participant_id(folder)
         )
         encrypted = keystore.is_encrypted(folder)
-    table = Table(title=f"Keys of {public.id}")
-    table.add_column("use")
-    table.add_column("algorithm")
-    table.add_column("key id (RFC 7638 thumbprint)")
-    table.add_row("signing", "Ed25519 (EdDSA)", public.verify.kid)
-    table.add_row("encryption", "X25519 (ECDH-ES+A256KW)", public.encrypt.kid)
+    table = Table(title=say("cli.keys.title", who=public.id))
+    table.add_column(say("cli.keys.use"))
+    table.add_column(say("cli.keys.algorithm"))
+    table.add_column(say("cli.keys.kid"))
+    table.add_row(say("cli.keys.use_signing"), "Ed25519 (EdDSA)", public.verify.kid)
+    table.add_row(say("cli.keys.use_encryption"), "X25519 (ECDH-ES+A256KW)", public.encrypt.kid)
     out.print(table)
-    out.print(f"private keys passphrase-protected: {'yes' if encrypted else 'no'}")
+    out.print(say("cli.keys.protected_" + ("yes" if encrypted else "no")))
 
 
 @key.command("export")

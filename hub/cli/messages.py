@@ -7,7 +7,6 @@ import time
 from pathlib import Path
 
 import click
-from rich.table import Table
 
 from crypto.keys import RecipientKey
 from hub import keystore
@@ -19,6 +18,7 @@ from hub.cli.common import (
     out,
     passphrase_option,
     reported_errors,
+    say,
 )
 from protocols.envelope import open_message, read_header, seal_message, verify_message
 from protocols.messages.common import MessageKind, Tlp
@@ -108,7 +108,8 @@ def seal(
         out.print(sealed.raw.decode("utf-8"), markup=False)
     else:
         output.write_bytes(sealed.raw)
-        click.echo(f"sealed {kind} {sealed.header.mid} to {', '.join(recipients)} -> {output}")
+        to = ", ".join(recipients)
+        click.echo(say("cli.seal.done", kind=kind, mid=sealed.header.mid, to=to, path=output))
 
 
 @click.command("open")
@@ -137,18 +138,13 @@ def open_(
         doc = {"header": header.to_wire(), "content": content}
         out.print(json.dumps(doc, indent=2, ensure_ascii=False), markup=False)
         return
-    table = Table(show_header=False, title=f"{header.kind.value} {header.mid}")
-    table.add_column(style="bold")
-    table.add_column()
-    table.add_row("from", f"{header.sender.id} (signature verified)")
-    table.add_row("to", ", ".join(a.id for a in header.to))
-    table.add_row("handling", f"TLP:{header.tlp.value}")
-    table.add_row("created", time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(header.iat)))
-    table.add_row("expires", time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(header.exp)))
-    if header.irt:
-        table.add_row("in reply to", header.irt)
-    out.print(table)
-    out.print(json.dumps(content, indent=2, ensure_ascii=False), markup=False)
+    from hub.cli.render import render_lines
+    from hub.i18n import resolve
+
+    lang = resolve(None)
+    signature = say("cli.read.verified_local", who=header.sender.id, kid=header.sender.kid)
+    for line in render_lines(header, content, lang, signature=signature):
+        out.print(line, markup=False)
 
 
 @click.command()
@@ -156,9 +152,12 @@ def open_(
 @click.option("--kind", type=click.Choice(KINDS), required=True, help="Message kind.")
 def validate(message: Path, kind: str) -> None:
     """Check that MESSAGE is valid content for a KIND message; list every problem if not."""
+    from hub.cli.templates import refuse_placeholders
+
     with reported_errors():
-        parse_message(MessageKind(kind), _read_input(message))
-    out.print(f"{message}: valid {kind} message")
+        content = parse_message(MessageKind(kind), _read_input(message))
+    refuse_placeholders(content.model_dump(mode="json"))
+    out.print(say("cli.validate.ok", path=message, kind=kind), markup=False)
 
 
 @click.command()
@@ -179,7 +178,7 @@ def schema(kind: str | None, folder: Path | None) -> None:
             out.print(f"wrote {path}")
         return
     if kind is None:
-        fail("name a KIND or use --out FOLDER", code=2)
+        fail(say("cli.error.schema_kind"), code=2)
     out.print(
         json.dumps(json_schema(MessageKind(kind)), indent=2, ensure_ascii=False), markup=False
     )

@@ -13,9 +13,12 @@ import click
 from rich.progress import Progress, SpinnerColumn, TextColumn
 from rich.table import Table
 
-from hub.cli.common import out, reported_errors
+from hub.cli.common import out, reported_errors, say
 from hub.cli.connection import async_command, hub_options, make_client
+from hub.cli.errors import LANG_OPTION, check_participant_ids
 from hub.cli.messages import MAX_INPUT_BYTES, SENDABLE
+from hub.cli.templates import refuse_placeholders
+from hub.i18n import resolve, t
 from protocols.messages.common import MessageKind, Tlp
 from protocols.messages.receipt import ReceiptStatus
 from protocols.messages.registry import parse_message
@@ -83,6 +86,8 @@ async def send(
     sign it and submit it. Recipients' keys are verified against the pinned authority key."""
     with reported_errors():
         doc = json.loads(message.read_bytes()[:MAX_INPUT_BYTES])
+        refuse_placeholders(doc)
+        check_participant_ids(to)
         if attachments:
             doc["attachments"] = [*doc.get("attachments", []), *map(_attachment, attachments)]
         content = parse_message(MessageKind(kind), doc)
@@ -96,11 +101,11 @@ async def send(
                 if e["country"] in wanted and e["role"] == "ncp" and e["status"] == "active"
             ]
         if not recipients and group is None:
-            raise click.UsageError("name at least one --to, --country or --group")
+            raise click.UsageError(say("cli.error.recipients"))
         with Progress(
             SpinnerColumn(), TextColumn("{task.description}"), console=out, transient=True
         ) as bar:
-            bar.add_task("verifying keys, sealing and sending…")
+            bar.add_task(say("cli.send.progress"))
             sealed, accepted = await hub.send(
                 kind=MessageKind(kind),
                 content=content,
@@ -113,64 +118,58 @@ async def send(
     if as_json:
         out.print(json.dumps(accepted), markup=False)
         return
-    out.print(f"accepted {kind} [bold]{sealed.header.mid}[/] ({len(sealed.raw)} bytes)")
-    out.print(f"  to {', '.join(accepted['recipients'])}")
+    out.print(say("cli.send.accepted", kind=kind, mid=sealed.header.mid, size=len(sealed.raw)))
+    out.print(say("cli.send.to", to=", ".join(accepted["recipients"])), markup=False)
 
 
 @click.command()
 @click.option("--after", type=int, default=0, show_default=True, help="Cursor to start after.")
 @click.option("--limit", type=click.IntRange(1, 500), default=50, show_default=True)
 @click.option("--json", "as_json", is_flag=True)
+@click.option("--full-ids", is_flag=True, help="Show whole message ids, not short ones.")
+@click.option(
+    "--subjects/--no-subjects",
+    default=True,
+    show_default=True,
+    help="Decrypt each message on this machine to show its subject.",
+)
+@LANG_OPTION
 @hub_options
 @async_command
 async def inbox(
     after: int,
     limit: int,
     as_json: bool,
+    full_ids: bool,
+    subjects: bool,
     hub_url: str,
     ca: Path | None,
     authority: Path | None,
     key_folder: Path,
     prompt_passphrase: bool,
 ) -> None:
-    """List what is waiting for you: envelopes addressed to you and receipts for what you sent."""
+    """List what is waiting for you: envelopes addressed to you and receipts for what you sent.
+
+    Each message shows its subject (decrypted here, never by the hub), whether you have read it
+    with `pgs read` on this machine, and a short id that `pgs read`, `pgs ack` and
+    `pgs evidence get` accept."""
+    from hub.cli.inbox import print_inbox
+
     async with make_client(hub_url, ca, authority, key_folder, prompt_passphrase) as hub:
         page = await hub.inbox(after, limit)
-    if as_json:
-        out.print(json.dumps(page), markup=False)
-        return
-    table = Table("cursor", "type", "message id", "from / by", "kind / status", "TLP", "when (UTC)")
-    for item in page["items"]:
-        if item["type"] == "envelope":
-            table.add_row(
-                str(item["cursor"]),
-                "envelope",
-                item["mid"],
-                item["from"],
-                item["kind"],
-                item["tlp"],
-                _when(item["accepted_at"]),
-            )
-        else:
-            table.add_row(
-                str(item["cursor"]),
-                "receipt",
-                item["mid"],
-                item["by"],
-                item["status"],
-                "",
-                _when(item["at"]),
-            )
-    out.print(table)
-    out.print(f"next cursor: {page['next']}")
+        if as_json:
+            out.print(json.dumps(page), markup=False)
+            return
+        await print_inbox(hub, page, key_folder, after, full_ids=full_ids, subjects=subjects)
 
 
 @click.command()
 @click.argument("mid")
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the header and content as JSON.")
 @click.option(
     "--ack/--no-ack", default=True, show_default=True, help="Send a signed 'read' receipt."
 )
+@LANG_OPTION
 @hub_options
 @async_command
 async def read(
@@ -183,12 +182,20 @@ async def read(
     key_folder: Path,
     prompt_passphrase: bool,
 ) -> None:
-    """Fetch message MID, verify the sender's signature and certificate, decrypt and show it."""
+    """Fetch message MID (its id, or the start of it as `pgs inbox` shows), verify the sender's
+    signature and certificate, decrypt it and show it with the names of its codes."""
+    from hub.cli.mailstate import MailboxState, resolve_mid
+    from hub.cli.render import render_lines
+
     async with make_client(hub_url, ca, authority, key_folder, prompt_passphrase) as hub:
+        mid = await resolve_mid(hub, mid)
         with reported_errors():
             opened = await hub.read(mid)
         if ack:
             await hub.ack(mid, ReceiptStatus.READ)
+    state = MailboxState.load(key_folder, hub_url)
+    state.mark_read(mid)
+    state.save()
     header = opened.header
     content = opened.content.model_dump(mode="json", exclude_none=True)
     if as_json:
@@ -197,15 +204,13 @@ async def read(
             markup=False,
         )
         return
-    table = Table(show_header=False, title=f"{header.kind.value} {header.mid}")
-    table.add_row("from", f"{header.sender.id} (signature and certificate verified)")
-    table.add_row(
-        "to", ", ".join(a.id for a in header.to) + (f"  (group {header.grp})" if header.grp else "")
-    )
-    table.add_row("handling", f"TLP:{header.tlp.value}")
-    table.add_row("created (UTC)", _when(header.iat))
-    out.print(table)
-    out.print(json.dumps(content, indent=2, ensure_ascii=False), markup=False)
+    lang = resolve(None)
+    signature = t("cli.read.verified", lang, who=header.sender.id, kid=header.sender.kid)
+    for line in render_lines(header, content, lang, signature=signature):
+        out.print(line, markup=False)
+    if ack:
+        out.print("")
+        out.print(t("cli.read.acked", lang, who=header.sender.id), markup=False)
 
 
 @click.command()
@@ -227,20 +232,29 @@ async def ack(
     key_folder: Path,
     prompt_passphrase: bool,
 ) -> None:
-    """Send a signed receipt (delivered or read) for message MID; the sender receives it."""
+    """Send a signed receipt (delivered or read) for message MID (its id, or the start of it as
+    `pgs inbox` shows); the sender receives it."""
+    from hub.cli.mailstate import resolve_mid
+
     async with make_client(hub_url, ca, authority, key_folder, prompt_passphrase) as hub:
+        mid = await resolve_mid(hub, mid)
         await hub.ack(mid, ReceiptStatus(status))
-    out.print(f"{status} receipt sent for {mid}")
+    out.print(say("cli.ack.sent", status=status, mid=mid), markup=False)
 
 
 @click.command()
-@click.option("--after", type=int, default=0, show_default=True, help="Cursor to resume after.")
+@click.option(
+    "--after",
+    type=int,
+    default=None,
+    help="Cursor to resume after (default: where the last `pgs watch` with these keys stopped).",
+)
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
 @click.option("--count", type=int, default=0, help="Stop after this many items (0: never).")
 @hub_options
 @async_command
 async def watch(
-    after: int,
+    after: int | None,
     as_json: bool,
     count: int,
     hub_url: str,
@@ -249,21 +263,36 @@ async def watch(
     key_folder: Path,
     prompt_passphrase: bool,
 ) -> None:
-    """Stream new envelopes and receipts live; reconnects by itself and resumes where it was."""
+    """Stream new envelopes and receipts live; reconnects by itself and resumes where it was.
+
+    The cursor is remembered in the keys folder (mailbox-state.json, per hub URL), so the next
+    `pgs watch` starts after the last item this one showed."""
+    from hub.cli.mailstate import MailboxState
+
     seen = 0
+    state = MailboxState.load(key_folder, hub_url)
+    if after is None:
+        after = state.cursor
+        if after and not as_json:
+            click.echo(say("cli.watch.resume", cursor=after, path=state.path), err=True)
     async with make_client(hub_url, ca, authority, key_folder, prompt_passphrase) as hub:
         async for item in hub.stream(after):
             if as_json:
                 click.echo(json.dumps(item))
             elif item["type"] == "envelope":
                 out.print(
-                    f"{item['cursor']:>6}  {item['kind']:<8} {item['mid']}"
-                    f"  from {item['from']}  TLP:{item['tlp']}"
-                )
+                    say("cli.watch.envelope", cursor=item["cursor"], kind=item["kind"],
+                        mid=item["mid"], sender=item["from"], tlp=item["tlp"]),
+                    markup=False,
+                )  # fmt: skip
             else:
                 out.print(
-                    f"{item['cursor']:>6}  receipt  {item['mid']}  {item['status']} by {item['by']}"
-                )
+                    say("cli.watch.receipt", cursor=item["cursor"], mid=item["mid"],
+                        status=say(f"cli.value.{item['status']}"), by=item["by"]),
+                    markup=False,
+                )  # fmt: skip
+            state.cursor = max(state.cursor, int(item["cursor"]))
+            state.save()
             seen += 1
             if count and seen >= count:
                 return
@@ -294,11 +323,14 @@ async def directory(
         out.print(json.dumps(entries), markup=False)
         return
     if group is not None:
-        table = Table("participant", "encryption key id", title=f"group {group}")
+        table = Table(
+            say("hub.demo.col.participant"), say("cli.dir.enc_kid"),
+            title=say("cli.read.group", group=group),
+        )  # fmt: skip
         for m in entries:
             table.add_row(m["id"], m["enc_kid"])
     else:
-        table = Table("participant", "country", "role", "status", "current keys")
+        table = Table(*(say(f"cli.dir.{c}") for c in ("id", "country", "role", "status", "keys")))
         for e in entries:
             current = ", ".join(k["kid"][:10] + "…" for k in e["keys"] if k["state"] == "current")
             table.add_row(

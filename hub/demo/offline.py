@@ -20,7 +20,7 @@ from crypto.errors import CryptoError
 from hub import keystore
 from hub.cli.common import out
 from hub.demo.content import demo_content
-from hub.i18n import Lang, t
+from hub.i18n import CATALOGUE, Lang, t
 from protocols.envelope import open_message, read_header, seal_message, verify_message
 from protocols.errors import ProtocolError
 from protocols.messages.common import MessageKind, Tlp
@@ -53,6 +53,13 @@ def _flip_one_ciphertext_byte(raw: bytes) -> bytes:
     return json.dumps(outer, separators=(",", ":")).encode()
 
 
+def _reason(exc: CryptoError | ProtocolError, language: Lang) -> str:
+    """``code: reason``, the reason in ``language`` when the catalogue has one for the code."""
+    key = f"cli.code.{exc.code}"
+    translated = language != "en" and key in CATALOGUE
+    return f"{exc.code}: " + (t(key, language) if translated else str(exc))
+
+
 def _short(kid: str) -> str:
     return kid[:12] + "…"
 
@@ -69,7 +76,10 @@ def run_offline(home: Path, language: Lang) -> None:
 
     step("demo.step.keys")
     local: dict[str, keystore.LocalParticipant] = {}
-    table = Table("participant", "", "signing kid", "encryption kid")
+    table = Table(
+        t("hub.demo.col.participant", language), "", t("demo.col.signing", language),
+        t("demo.col.encryption", language),
+    )  # fmt: skip
     for pid, name in PARTICIPANTS.items():
         local[pid] = _load_or_create(home / "keys" / pid, pid)
         table.add_row(pid, name, _short(local[pid].signing.kid), _short(local[pid].decryption.kid))
@@ -116,7 +126,7 @@ def run_offline(home: Path, language: Lang) -> None:
         open_message(verified, OUTSIDER, outsider.decryption)
     except CryptoError as exc:
         out.print(
-            "[red]✘[/] " + t("demo.refused", language, who=OUTSIDER, reason=f"{exc.code}: {exc}")
+            "[red]✘[/] " + t("demo.refused", language, who=OUTSIDER, reason=_reason(exc, language))
         )
     else:  # pragma: no cover - would be a security defect; the tests make sure it is not
         raise click.ClickException("the outsider could open the alert")
@@ -128,7 +138,7 @@ def run_offline(home: Path, language: Lang) -> None:
     except (CryptoError, ProtocolError) as exc:
         out.print(
             "[red]✘[/] "
-            + t("demo.refused", language, who="GH-NCP-ACCRA", reason=f"{exc.code}: {exc}")
+            + t("demo.refused", language, who="GH-NCP-ACCRA", reason=_reason(exc, language))
         )
     else:  # pragma: no cover
         raise click.ClickException("a tampered envelope verified")

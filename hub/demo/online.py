@@ -26,6 +26,8 @@ from rich.table import Table
 
 from hub import keystore
 from hub.cli.common import out
+from hub.cli.errors import refusal
+from hub.cli.render import kind_name
 from hub.client import HubClient, HubClientError
 from hub.demo.content import demo_content
 from hub.enrolment import bootstrap_admin, certify
@@ -53,11 +55,16 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _what(event: str, details: dict[str, Any]) -> str:
+def _what(event: str, details: dict[str, Any], language: Lang = "en") -> str:
     """One line of an audit record's metadata for the demo's table."""
     if event == "envelope.accepted":
-        return f"{details['kind']} TLP:{details['tlp']} → {', '.join(details['recipients'])}"
-    return str(details.get("status") or details.get("role") or details.get("reason") or "")
+        kind = kind_name(str(details["kind"]), language)
+        return f"{kind} TLP:{details['tlp']} → {', '.join(details['recipients'])}"
+    if details.get("status"):
+        return t(f"cli.value.{details['status']}", language)
+    if details.get("role"):
+        return t(f"console.role.{details['role']}", language)
+    return str(details.get("reason") or "")
 
 
 async def _pgs(*args: str) -> tuple[int, str]:
@@ -91,6 +98,7 @@ async def run_online(  # noqa: PLR0912, PLR0915 - reads as a script
         out.print()
         out.rule(f"[bold]{t(key, language, **values)}[/]")
 
+    os.environ["PGS_LANG"] = language  # the `pgs` commands the demo runs speak it too
     out.print(Panel.fit(t("hub.demo.title", language)))
     step("hub.demo.step.init", home=home)
     port = _free_port()
@@ -124,7 +132,7 @@ async def run_online(  # noqa: PLR0912, PLR0915 - reads as a script
                 )
                 await hub.enrol(certificate)
                 people[pid] = local
-                out.print(f"  [green]✔[/] {pid:<18} {role}")
+                out.print(f"  [green]✔[/] {pid:<18} {t(f'console.role.{role}', language)}")
 
         step("hub.demo.step.alert")
         async with client(people[NG]) as ng:
@@ -132,7 +140,8 @@ async def run_online(  # noqa: PLR0912, PLR0915 - reads as a script
                 kind=MessageKind.ALERT, content=demo_content(MessageKind.ALERT), to=[GH, WCO],
                 tlp=Tlp.AMBER,
             )  # fmt: skip
-        out.print(t("hub.demo.sent", language, who=NG, kind="alert", mid=alert.header.mid,
+        out.print(t("hub.demo.sent", language, who=NG, kind=kind_name("alert", language),
+                    mid=alert.header.mid,
                     to=", ".join(accepted["recipients"])))  # fmt: skip
 
         step("hub.demo.step.reply")
@@ -148,7 +157,8 @@ async def run_online(  # noqa: PLR0912, PLR0915 - reads as a script
                 kind=MessageKind.SEIZURE, content=answer, to=[NG, WCO],
                 tlp=Tlp.AMBER, in_reply_to=None, thread=alert.header.mid,
             )  # fmt: skip
-        out.print(t("hub.demo.sent", language, who=GH, kind="seizure", mid=seizure.header.mid,
+        out.print(t("hub.demo.sent", language, who=GH, kind=kind_name("seizure", language),
+                    mid=seizure.header.mid,
                     to=", ".join(accepted["recipients"])))  # fmt: skip
 
         step("hub.demo.step.broadcast")
@@ -157,7 +167,8 @@ async def run_online(  # noqa: PLR0912, PLR0915 - reads as a script
                 kind=MessageKind.NOTICE, content=demo_content(MessageKind.NOTICE), group="WCA",
                 tlp=Tlp.GREEN,
             )  # fmt: skip
-        out.print(t("hub.demo.sent", language, who=WCO, kind="notice (WCA)", mid=notice.header.mid,
+        out.print(t("hub.demo.sent", language, who=WCO, kind=kind_name("notice", language)
+                    + " (WCA)", mid=notice.header.mid,
                     to=", ".join(accepted["recipients"])))  # fmt: skip
 
         step("hub.demo.step.refused")
@@ -165,35 +176,46 @@ async def run_online(  # noqa: PLR0912, PLR0915 - reads as a script
             try:
                 await cm.read(seizure.header.mid)
             except HubClientError as exc:
-                reason = escape(str(exc))
+                reason = escape(str(exc) if language == "en" else refusal(exc, language))
                 out.print("[red]✘[/] " + t("hub.demo.refused", language, who=CM, reason=reason))
             else:  # pragma: no cover - a security defect; the tests make sure it is not
                 raise RuntimeError("Cameroon could read Ghana's message")
 
         step("hub.demo.step.received")
-        table = Table("participant", "kind", "from", "message id", "TLP")
+        table = Table(*(t(f"hub.demo.col.{c}", language) for c in ("participant", "kind", "from",
+                      "mid")), "TLP")  # fmt: skip
         for pid in (WCO, NG, GH, CM):
             async with client(people[pid]) as who:
                 for item in (await who.inbox())["items"]:
                     if item["type"] == "envelope":
-                        table.add_row(pid, item["kind"], item["from"], item["mid"], item["tlp"])
+                        kind = kind_name(item["kind"], language)
+                        table.add_row(pid, kind, item["from"], item["mid"], item["tlp"])
                     else:
                         table.add_row(
-                            pid, f"receipt: {item['status']}", item["by"], item["mid"], ""
+                            pid,
+                            t(
+                                "hub.demo.receipt_row",
+                                language,
+                                status=t(f"cli.value.{item['status']}", language),
+                            ),
+                            item["by"],
+                            item["mid"],
+                            "",
                         )
         out.print(table)
 
         step("hub.demo.step.audit")
         async with client(people[AUDITOR]) as auditor:
             records = (await auditor.audit_records(limit=100))["records"]
-        audit = Table("#", "event", "actor", "subject", "what")
+        audit = Table("#", *(t(f"hub.demo.col.{c}", language)
+                             for c in ("event", "actor", "subject", "what")))  # fmt: skip
         for record in records:
             audit.add_row(
                 str(record["seq"]),
                 record["event"],
                 record["actor"] or "",
                 record["subject"] or "",
-                _what(record["event"], record["details"]),
+                _what(record["event"], record["details"], language),
             )
         out.print(audit)
         out.print(t("hub.demo.no_content", language))

@@ -1,0 +1,280 @@
+"""One place that turns every failure of a ``pgs`` command into one plain line and an exit code.
+
+The commands raise what they raise (domain errors with a stable ``code``, the hub's problem
+documents, ``OSError`` from files and sockets ...); :class:`PgsGroup` catches them at the top and
+prints ``error: <what was wrong>`` in the user's language (``PGS_LANG``, see :mod:`hub.i18n`),
+exit status 1. Anything not foreseen is an ``internal error`` line with a hint; its traceback is
+printed only with ``pgs --debug`` or ``PGS_DEBUG=1``. Click's own usage errors keep their short
+block (usage line, hint, error) and exit status 2.
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import re
+import sys
+import tomllib
+import traceback
+from collections.abc import Sequence
+from typing import Any, NoReturn
+
+import click
+
+from hub.i18n import CATALOGUE, Lang, resolve, t
+
+DEBUG_ENV = "PGS_DEBUG"
+EXIT_ERROR = 1
+
+
+def debugging() -> bool:
+    return os.environ.get(DEBUG_ENV, "").lower() in {"1", "true", "yes", "on"}
+
+
+def language() -> Lang:
+    return resolve(None)
+
+
+def _code_text(code: str, lang: Lang) -> str | None:
+    """The catalogue's sentence for a stable error code, if it has one."""
+    key = f"cli.code.{code}"
+    return t(key, lang) if key in CATALOGUE else None
+
+
+# The fixed phrases of protocols/messages/problems.py, in French (a field problem reads
+# "<pointer> <phrase>"). Phrases not listed stay as the protocol wrote them.
+_PROBLEM_FR: tuple[tuple[str, str], ...] = (
+    ("is required", "est obligatoire"),
+    ("is not an allowed field", "n'est pas un champ autorisé"),
+    ("must be a string", "doit être une chaîne de caractères"),
+    ("must be a whole number", "doit être un nombre entier"),
+    ("must be a number", "doit être un nombre"),
+    ("must be true or false", "doit valoir true ou false"),
+    ("must be a list", "doit être une liste"),
+    ("must be an object", "doit être un objet"),
+    ("must be a JSON object", "doit être un objet JSON"),
+    ("must be one of ", "doit être l'une des valeurs "),
+    ("must be ", "doit être "),
+    ("must not be blank", "ne doit pas être vide"),
+    ("does not have the required format", "n'a pas le format requis"),
+    ("is not valid JSON", "n'est pas du JSON valide"),
+    ("is not an ISO 3166-1 alpha-2 country code, like NG", "n'est pas un code pays ISO 3166-1"),
+    ("is not a PGS commodity code: ", "n'est pas un code de marchandise PGS : "),
+    ("must be a date written like 2024-05-31", "doit être une date écrite 2024-05-31"),
+)
+
+
+# Messages of the domain errors (keystore, configuration, policy, the hub's refusals) that carry
+# the specifics (a path, a group) the user needs: each pattern with its French, the specifics kept.
+_MESSAGE_FR: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(pattern), french)
+    for pattern, french in (
+        (r"^(.+) does not exist: run `pgs init (.+)` first$",
+         r"\1 n'existe pas : lancez d'abord `pgs init \2`"),
+        (r"^(.+) does not exist$", r"\1 n'existe pas"),
+        (r"^(.+) already holds a hub \((.+) exists\)$", r"\1 contient déjà un hub (\2 existe)"),
+        (r"^(.+) already holds keys \((.+)\); not overwriting$",
+         r"\1 contient déjà des clés (\2) ; elles ne sont pas remplacées"),
+        (r"^(.+) is not valid TOML: (.+)$", r"\1 n'est pas un fichier TOML valide : \2"),
+        (r"^there is no group (.+)$", r"le groupe \1 n'existe pas"),
+        (r"^TLP:RED goes only to named participants, never to a group$",
+         "TLP:RED va seulement à des participants nommés, jamais à un groupe"),
+        (r"^must be a participant id: .*$",
+         "n'est pas un identifiant de participant : un code pays (ISO alpha-2) ou WCO, puis une à"
+         " trois parties en majuscules séparées par des tirets, comme NG-NCP-LAGOS"),
+    )
+)  # fmt: skip
+
+
+def message_text(text: str, lang: Lang) -> str | None:
+    """``text`` in French when it is one of the known domain messages, else ``None``."""
+    if lang != "fr":
+        return None
+    for pattern, french in _MESSAGE_FR:
+        if pattern.match(text):
+            return pattern.sub(french, text)
+    return None
+
+
+def problem_text(text: str, lang: Lang) -> str:
+    if lang != "fr":
+        return text
+    for english, french in _PROBLEM_FR:
+        if text.startswith(english):
+            rest = text[len(english) :].replace(" or another listed code", " ou un autre code")
+            return french + rest
+    return text
+
+
+def _describe(exc: BaseException, lang: Lang) -> tuple[str, list[str]]:  # noqa: PLR0911, PLR0912
+    """The line to print for a known error, and any detail lines under it."""
+    from pydantic import ValidationError
+
+    from crypto.errors import CryptoError
+    from hub.client.errors import HubClientError, TrustError
+    from hub.errors import ConfigError, HubError
+    from hub.keystore import KeyStoreError
+    from protocols.errors import InvalidDataError, ProtocolError
+
+    if isinstance(exc, InvalidDataError):
+        details = [
+            f"  {p.pointer or '(message)'} {problem_text(p.message, lang)}" for p in exc.problems
+        ]
+        head = _code_text(exc.code, lang) if lang == "fr" else None
+        if head is None:
+            head = t("cli.error.invalid", lang, what=exc.what) if details else str(exc)
+        return f"[{exc.code}] {head}", details
+    if isinstance(exc, HubClientError):
+        return _hub_refusal(exc, lang), []
+    if isinstance(exc, CryptoError | ProtocolError | KeyStoreError | TrustError | ConfigError):
+        code = str(getattr(exc, "code", "error"))
+        french = message_text(str(exc), lang) or (_code_text(code, lang) if lang == "fr" else None)
+        return f"[{code}] {french or exc}", []
+    if isinstance(exc, ValidationError):
+        # A value checked by a protocol model outside a message (a participant id ...).
+        texts = [str(e["msg"]).removeprefix("Value error, ") for e in exc.errors()]
+        return "; ".join(message_text(x, lang) or x for x in texts), []
+    if isinstance(exc, HubError):
+        return f"[{exc.code}] {exc}", []
+    if isinstance(exc, tomllib.TOMLDecodeError):
+        return t("cli.error.toml", lang, reason=exc), []
+    if isinstance(exc, json.JSONDecodeError):
+        return t("cli.error.json", lang, line=exc.lineno, column=exc.colno, reason=exc.msg), []
+    if isinstance(exc, UnicodeDecodeError):
+        return t("cli.error.unicode", lang), []
+    connection = _connection_problem(exc, lang)
+    if connection is not None:
+        return connection, []
+    if isinstance(exc, FileNotFoundError):
+        return t("cli.error.not_found", lang, path=exc.filename or exc), []
+    if isinstance(exc, IsADirectoryError):
+        return t("cli.error.is_directory", lang, path=exc.filename or exc), []
+    if isinstance(exc, NotADirectoryError):
+        return t("cli.error.not_directory", lang, path=exc.filename or exc), []
+    if isinstance(exc, PermissionError):
+        return t("cli.error.permission", lang, path=exc.filename or exc), []
+    if isinstance(exc, FileExistsError):
+        return t("cli.error.exists", lang, path=exc.filename or exc), []
+    if isinstance(exc, OSError) and exc.errno == errno.EADDRINUSE:
+        return t("cli.error.port_busy", lang, reason=exc.strerror or exc), []
+    if isinstance(exc, OSError):
+        return t("cli.error.os", lang, reason=exc.strerror or exc), []
+    raise exc
+
+
+def _hub_refusal(exc: Any, lang: Lang) -> str:
+    code = str(exc.code)
+    detail = str(exc.problem.get("detail") or exc.problem.get("title") or "")
+    if lang == "fr":
+        detail = message_text(detail, lang) or _code_text(code, lang) or detail
+    return t("cli.error.hub", lang, code=code, status=exc.status, detail=detail)
+
+
+def refusal(exc: Any, lang: Lang) -> str:
+    """A hub's refusal (:class:`HubClientError`) as ``[code] reason (status)`` in ``lang``."""
+    detail = str(exc.problem.get("detail") or exc.problem.get("title") or "")
+    if lang == "fr":
+        detail = message_text(detail, lang) or _code_text(str(exc.code), lang) or detail
+    return f"[{exc.code}] {detail} ({exc.status})"
+
+
+def _connection_problem(exc: BaseException, lang: Lang) -> str | None:  # noqa: PLR0911
+    """Problems reaching the hub: no scheme, nothing listening, TLS, a timeout."""
+    import aiohttp
+
+    if isinstance(exc, aiohttp.InvalidURL):
+        return t("cli.error.url", lang, url=exc.url)
+    if isinstance(exc, aiohttp.ClientConnectorCertificateError | aiohttp.ClientSSLError):
+        return t("cli.error.tls", lang, reason=exc)
+    if isinstance(exc, aiohttp.ClientConnectorError):
+        return t("cli.error.unreachable", lang, host=exc.host, port=exc.port)
+    if isinstance(exc, aiohttp.ServerDisconnectedError | aiohttp.ClientPayloadError):
+        return t("cli.error.disconnected", lang)
+    if isinstance(exc, aiohttp.ClientResponseError):
+        return t("cli.error.http", lang, status=exc.status, reason=exc.message)
+    if isinstance(exc, aiohttp.ClientError):
+        return t("cli.error.client", lang, reason=exc)
+    if isinstance(exc, TimeoutError):
+        return t("cli.error.timeout", lang)
+    return None
+
+
+def check_hub_url(url: str) -> None:
+    """A hub URL must be absolute, with an http or https scheme and a host."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    if parts.scheme not in {"http", "https"} or not parts.hostname:
+        print_error(t("cli.error.url", language(), url=url))
+        sys.exit(EXIT_ERROR)
+
+
+def check_participant_ids(ids: Sequence[str]) -> None:
+    """Each id must have the form of a participant id (raises pydantic's error, reported as one
+    line), before it goes into a URL."""
+    from protocols.routing import Addressee
+
+    for participant in ids:
+        Addressee(id=participant, kid="A" * 43)
+
+
+def print_error(line: str, details: Sequence[str] = ()) -> None:
+    from rich.console import Console
+    from rich.markup import escape
+
+    console = Console(stderr=True, highlight=False, soft_wrap=True)
+    for detail in details:
+        console.print(detail, markup=False)
+    prefix = t("cli.error.prefix", language())
+    console.print(f"[bold red]{prefix}[/] {escape(line)}", markup=True, highlight=False)
+
+
+def report(exc: BaseException) -> NoReturn:
+    """Print ``exc`` as one line (with its field problems above it, if any) and exit 1."""
+    lang = language()
+    try:
+        line, details = _describe(exc, lang)
+    except BaseException:  # noqa: BLE001 - not a known error: say so, plainly
+        if debugging():
+            traceback.print_exception(exc)
+        print_error(t("cli.error.internal", lang, kind=type(exc).__name__, reason=exc))
+        sys.exit(EXIT_ERROR)
+    if debugging():
+        traceback.print_exception(exc)
+    print_error(line, details)
+    sys.exit(EXIT_ERROR)
+
+
+class PgsGroup(click.Group):
+    """The ``pgs`` group: every error a command lets through becomes one plain line."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.Exit, click.ClickException, click.Abort, SystemExit):
+            raise
+        except KeyboardInterrupt:
+            raise click.Abort from None
+        except Exception as exc:  # noqa: BLE001 - the one top-level handler
+            report(exc)
+
+
+def debug_option(ctx: click.Context, _: click.Parameter, value: bool) -> None:
+    if value:
+        os.environ[DEBUG_ENV] = "1"
+
+
+def lang_option(ctx: click.Context, _: click.Parameter, value: str | None) -> None:
+    if value:
+        os.environ["PGS_LANG"] = value
+
+
+LANG_OPTION = click.option(
+    "--lang",
+    type=click.Choice(["en", "fr"]),
+    expose_value=False,
+    is_eager=True,
+    callback=lang_option,
+    help="Language (default: $PGS_LANG, then the locale).",
+)

@@ -1,0 +1,242 @@
+"""A decrypted message written for people: labelled fields, code-list names beside the codes.
+
+``pgs read`` and ``pgs open`` print what :func:`render_lines` returns. Every label comes from the
+catalogue (``cli.field.*``, ``cli.value.*``, ``cli.read.*`` in :mod:`hub.i18n_cli`), in English or
+French; codes keep their wire value and gain their name (``AN - Ammonium nitrate``, ``NG -
+Nigeria``, ``TNE - tonne``); the TLP mark comes with its sharing rule and a 4x4 evaluation with
+the meaning of both halves. Nothing here does I/O: it turns a header and a content dict into lines.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from hub.i18n import CATALOGUE, Lang, t
+from protocols.routing import RoutingHeader
+
+INDENT = "  "
+
+
+def label(field: str, lang: Lang) -> str:
+    key = f"cli.field.{field}"
+    return t(key, lang) if key in CATALOGUE else field.replace("_", " ").capitalize()
+
+
+def _value_word(value: str, lang: Lang) -> str:
+    key = f"cli.value.{value}"
+    return t(key, lang) if key in CATALOGUE else value
+
+
+def when(epoch: int | None) -> str:
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(epoch)) if epoch else ""
+
+
+def kind_name(kind: str, lang: Lang) -> str:
+    key = f"cli.read.kind.{kind}"
+    return t(key, lang) if key in CATALOGUE else kind
+
+
+def country(code: str, lang: Lang) -> str:
+    from protocols.codelists import display_name
+
+    try:
+        return f"{code} - {display_name(code, lang)}"
+    except KeyError:
+        return code
+
+
+def _commodity(code: str, lang: Lang) -> str:
+    from protocols.codelists import commodities
+
+    found = commodities().get(code)
+    if found is None:
+        return f"{code} ({t('cli.read.unknown_code', lang)})"
+    name = found.name_fr if lang == "fr" else found.name_en
+    return f"{code} - {name}"
+
+
+def _unit(code: str, lang: Lang) -> str:
+    from protocols.codelists import units
+
+    found = units().get(code)
+    if found is None:
+        return code
+    return f"{code} - {found.name_fr if lang == 'fr' else found.name_en}"
+
+
+def _hs(code: str, lang: Lang) -> str:
+    from protocols.codelists import commodity_for_hs
+
+    found = commodity_for_hs(code)
+    if found is None:
+        return code
+    return f"{code} - {found.name_fr if lang == 'fr' else found.name_en}"
+
+
+def _by_cas_or_un(code: str, lang: Lang, *, cas: bool) -> str:
+    from protocols.codelists import commodities
+
+    names = [
+        c.name_fr if lang == "fr" else c.name_en
+        for c in commodities().values()
+        if code in (c.cas if cas else c.un)
+    ]
+    return f"{code} - {', '.join(names)}" if names else code
+
+
+def _locode(code: str, lang: Lang) -> str:
+    return f"{code} - {t('cli.read.locode_in', lang, country=country(code[:2], lang))}"
+
+
+def _region(code: str, lang: Lang) -> str:
+    from protocols.codelists import wco_regions
+
+    found = wco_regions().get(code)
+    if found is None:
+        return code
+    return f"{code} - {found.name_fr if lang == 'fr' else found.name_en}"
+
+
+def _quantity(value: dict[str, Any], lang: Lang) -> str:
+    return f"{value.get('value')} {_unit(str(value.get('unit', '')), lang)}"
+
+
+def evaluation(value: dict[str, Any], lang: Lang) -> str:
+    source = str(value.get("source", ""))
+    information = str(value.get("information", ""))
+    parts = [
+        t(key, lang) if key in CATALOGUE else part
+        for key, part in (
+            (f"cli.read.source.{source}", source),
+            (f"cli.read.information.{information}", information),
+        )
+    ]
+    return f"{source}{information} ({(' ; ' if lang == 'fr' else '; ').join(parts)})"
+
+
+def tlp_rule(tlp: str, lang: Lang) -> str:
+    key = f"cli.read.tlp.{tlp}"
+    return t(key, lang) if key in CATALOGUE else f"TLP:{tlp}"
+
+
+def scalar(field: str, value: object, lang: Lang) -> str:  # noqa: PLR0911
+    """One coded or plain value, with the name of its code when it has one."""
+    text = str(value)
+    coded = {
+        "commodity": _commodity,
+        "country": country,
+        "unit": _unit,
+        "hs": _hs,
+        "locode": _locode,
+        "regions": _region,
+    }
+    if field in coded:
+        return coded[field](text, lang)
+    if field == "cas":
+        return _by_cas_or_un(text, lang, cas=True)
+    if field == "un_number":
+        return _by_cas_or_un(text, lang, cas=False)
+    if field in {"kind"}:
+        return kind_name(text, lang)
+    if isinstance(value, str) and f"cli.value.{value}" in CATALOGUE and field not in _FREE_TEXT:
+        return _value_word(text, lang)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return text
+
+
+# Fields people write: never looked up as code words.
+_FREE_TEXT = frozenset(
+    {
+        "subject", "description", "narrative", "question", "answer", "text", "name", "address",
+        "details", "follow_up", "title", "body", "en", "fr", "conveyance", "voyage",
+        "transport_document", "case_reference", "identifier", "mid", "sha256",
+    }
+)  # fmt: skip
+
+
+def content_lines(doc: dict[str, Any], lang: Lang, depth: int = 0) -> list[str]:
+    """Every member of ``doc``, labelled, nested objects and lists indented below their label."""
+    lines: list[str] = []
+    pad = INDENT * depth
+    colon = " :" if lang == "fr" else ":"  # French typography: a space before the colon
+    for field, value in doc.items():
+        name = label(field, lang)
+        if field in {"quantity", "quantity_seized"}:
+            lines.append(f"{pad}{name}{colon} {_quantity(value, lang)}")
+        elif field == "evaluation" and isinstance(value, dict):
+            lines.append(f"{pad}{name}{colon} {evaluation(value, lang)}")
+        elif isinstance(value, dict):
+            lines.append(f"{pad}{name}{colon}")
+            lines += content_lines(value, lang, depth + 1)
+        elif isinstance(value, list):
+            if not value:
+                continue
+            if all(not isinstance(v, dict | list) for v in value):
+                joined = ", ".join(scalar(field, v, lang) for v in value)
+                lines.append(f"{pad}{name}{colon} {joined}")
+                continue
+            lines.append(f"{pad}{name}{colon}")
+            for number, item in enumerate(value, 1):
+                if isinstance(item, dict):
+                    lines.append(f"{pad}{INDENT}{number}.")
+                    lines += content_lines(item, lang, depth + 2)
+                else:
+                    lines.append(f"{pad}{INDENT}{number}. {scalar(field, item, lang)}")
+        elif isinstance(value, str) and "\n" in value:
+            lines.append(f"{pad}{name}{colon}")
+            lines += [f"{pad}{INDENT}{part}" for part in value.splitlines()]
+        else:
+            lines.append(f"{pad}{name}{colon} {scalar(field, value, lang)}")
+    return lines
+
+
+def header_rows(header: RoutingHeader, lang: Lang) -> list[tuple[str, str]]:
+    """The routing header as (label, value) rows, with the signature status."""
+    rows = [
+        (t("cli.read.kind", lang), f"{kind_name(header.kind.value, lang)} ({header.kind.value})"),
+        (t("cli.read.from", lang), header.sender.id),
+        (
+            t("cli.read.to", lang),
+            ", ".join(a.id for a in header.to)
+            + (f"  ({t('cli.read.group', lang, group=header.grp)})" if header.grp else ""),
+        ),
+        (t("cli.read.handling", lang), tlp_rule(header.tlp.value, lang)),
+        (t("cli.read.created", lang), when(header.iat)),
+        (t("cli.read.expires", lang), when(header.exp)),
+    ]
+    if header.thread and header.thread != header.mid:
+        rows.append((t("cli.read.thread", lang), header.thread))
+    if header.irt:
+        rows.append((t("cli.read.in_reply_to", lang), header.irt))
+    return rows
+
+
+def render_lines(
+    header: RoutingHeader, content: dict[str, Any], lang: Lang, *, signature: str
+) -> list[str]:
+    """The whole message as plain lines: title, header rows, signature, then the content."""
+    rows = [*header_rows(header, lang), (t("cli.read.signature", lang), signature)]
+    width = max(len(name) for name, _ in rows)
+    subject = content.get("subject") or (content.get("title") or {}).get(lang) or ""
+    title = f"{kind_name(header.kind.value, lang)} {header.mid}"
+    lines = [f"{title}" + (f"  {subject}" if subject else ""), "=" * min(len(title) + 2, 78)]
+    lines += [f"{name:<{width}}  {value}" for name, value in rows]
+    lines += ["", t("cli.read.content", lang) + (" :" if lang == "fr" else ":")]
+    lines += content_lines(content, lang, 1)
+    return lines
+
+
+def subject_of(content: dict[str, Any], lang: Lang) -> str:
+    """The one line an inbox shows for a message: its subject, title or first words."""
+    if content.get("subject"):
+        return str(content["subject"])
+    title = content.get("title")
+    if isinstance(title, dict):
+        return str(title.get(lang) or title.get("en") or title.get("fr") or "")
+    for field in ("answer", "question"):
+        if content.get(field):
+            first = str(content[field]).splitlines()[0]
+            return first[:77] + "…" if len(first) > 78 else first
+    return ""
