@@ -335,6 +335,12 @@ def _write_private(path: Path, data: bytes) -> None:
         f.write(data)
 
 
+def refuse_existing(home: Path) -> None:
+    """Raise if ``home`` already holds a hub: ``pgs init`` never overwrites one."""
+    if (home / CONFIG_FILE).exists():
+        raise ConfigError(f"{home} already holds a hub ({CONFIG_FILE} exists)")
+
+
 def write_home(
     home: Path,
     *,
@@ -346,8 +352,7 @@ def write_home(
 
     The private keys are encrypted with the passphrases given (``pgs init`` insists on them
     unless told ``--insecure-plain-keys``); without one a key is written plain (mode 0600)."""
-    if (home / CONFIG_FILE).exists():
-        raise ConfigError(f"{home} already holds a hub ({CONFIG_FILE} exists)")
+    refuse_existing(home)
     (home / AUTHORITY_DIR).mkdir(parents=True, exist_ok=True)
     (home / HUB_KEY_DIR).mkdir(parents=True, exist_ok=True)
     authority = SigningKey.generate()

@@ -33,6 +33,7 @@ from hub.home import (
     POLICY_FILE,
     default_home,
     load_config,
+    refuse_existing,
     sqlite_url,
     write_home,
 )
@@ -85,6 +86,8 @@ def init(
     from hub.storage.migrate import upgrade
 
     home = home or default_home()
+    with reported_errors():
+        refuse_existing(home)  # said first: no passphrase is asked for in vain
     wanted = (
         (passphrases.AUTHORITY, "the registry authority key"),
         (passphrases.HUB, "the hub's keys"),
