@@ -31,9 +31,8 @@ from hub.i18n import Lang, t
 from hub.server.authn import authenticate
 from hub.server.keys import CTX
 from hub.server.proxy import external_origin
-from hub.services import auditlog
+from hub.services import auditlog, console_sessions
 from hub.services import console as stats
-from hub.services.members import member as load_member
 
 SECURITY_HEADERS: Mapping[str, str] = {
     "Content-Security-Policy": (
@@ -108,21 +107,7 @@ async def _signed_in(request: web.Request) -> tuple[sessions.Session, stats.View
     cookie = request.cookies.get(sessions.COOKIE)
     if not cookie:
         return None
-    ctx = request.app[CTX]
-    async with ctx.reader.connect() as conn:
-        found = await sessions.find_session(conn, cookie, ctx.now())
-        if found is None:
-            return None
-        member = await load_member(conn, found.participant)
-    if member is None:
-        return None
-    try:
-        return found, await stats.sign_in(ctx, member)
-    except Forbidden:
-        # Suspended, revoked, or of a suspended country since it signed in: the session ends.
-        async with ctx.engine.begin() as conn:
-            await sessions.close_session(conn, found.id)
-        return None
+    return await console_sessions.signed_in(request.app[CTX], cookie)
 
 
 def _html(request: web.Request, body: Markup, status: int = 200) -> web.Response:
@@ -142,8 +127,8 @@ def _refusal_page(
         body = Markup(body + views.message(t("console.sign_in_help", lang)))
     page = views.page(
         lang=lang, heading=t("console.error.title", lang), body=body,
-        viewer=who[1] if who else None, current=None, csrf=who[0].csrf if who else None,
-        lang_href=_lang_href(request, lang),
+        viewer=who[1] if who else None, current=None,
+        csrf=sessions.csrf_token(who[0].id) if who else None, lang_href=_lang_href(request, lang),
     )  # fmt: skip
     return _html(request, page, refusal.status)
 
@@ -244,10 +229,7 @@ def _offset(request: web.Request, lang: Lang) -> int:
 async def create_login_link(request: web.Request) -> web.Response:
     """``POST /v1/console/login-links``, RFC 9421-signed: a one-time link for the signer."""
     member = await authenticate(request, await request.read() or None)
-    ctx = request.app[CTX]
-    await stats.sign_in(ctx, member)  # only participants the policy lets in get a link
-    async with ctx.engine.begin() as conn:
-        token = await sessions.create_link(conn, member.id, ctx.now())
+    token = await console_sessions.new_link(request.app[CTX], member)  # asks the policy
     url = f"{external_origin(request)}/console/login/{token}"
     body = {"url": url, "expires_in": sessions.LINK_SECONDS}
     return web.json_response(body, status=201)
@@ -260,8 +242,7 @@ async def logout(request: web.Request) -> web.StreamResponse:
     given = form.get("csrf")
     if who is None or not isinstance(given, str) or not sessions.csrf_ok(who[0].id, given):
         return _refusal_page(request, Refused(403, t("console.error.csrf", lang)), who)
-    async with request.app[CTX].engine.begin() as conn:
-        await sessions.close_session(conn, who[0].id)
+    await console_sessions.sign_out(request.app[CTX], who[0].id)
     page = views.page(
         lang=lang, heading=t("console.sign_out", lang),
         body=Markup(views.message(t("console.signed_out", lang))
@@ -289,7 +270,8 @@ def _page(  # noqa: PLR0917 - every page passes the same seven things
 ) -> web.Response:  # fmt: skip
     html = views.page(
         lang=lang, heading=t(f"console.nav.{current}", lang), body=body, viewer=viewer,
-        current=current, csrf=s.csrf, lang_href=_lang_href(request, lang), scripts=scripts,
+        current=current, csrf=sessions.csrf_token(s.id), lang_href=_lang_href(request, lang),
+        scripts=scripts,
     )  # fmt: skip
     return _html(request, html)
 

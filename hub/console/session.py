@@ -1,35 +1,37 @@
-"""Console sign-in: one-time login links and sessions, of which only SHA-256 hashes are stored.
+"""The console's side of signing in: the session cookie and CSRF tokens (what the browser holds).
+Links and sessions are stored (as hashes) by :mod:`hub.storage.console_sessions` and opened,
+checked and closed by :mod:`hub.services.console_sessions`, which asks the policy.
 
-A participant asks for a link with an RFC 9421-signed request (``pgs console``); the link holds a
-random 256-bit token, valid :data:`LINK_SECONDS`, consumed by one UPDATE that only succeeds while
-the link is unused and unexpired (several workers cannot both accept it). Consuming it opens a
-session whose random 256-bit id lives only in the browser's cookie; the CSRF token of a session is
-an HMAC of that id, so it needs no storage and changes with every session.
-
-Every function takes ``now``: expiry is tested without waiting.
+The CSRF token of a session is an HMAC of its secret id, so it needs no storage and changes with
+every session.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-import secrets
-from dataclasses import dataclass
 
-from sqlalchemy import delete, insert, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
+from hub.services.console_sessions import (
+    LINK_SECONDS,
+    SESSION_SECONDS,
+    TOKEN_BYTES,
+    Session,
+    plausible,
+)
 
-from hub.storage.tables import console_login_links, console_sessions
+__all__ = [
+    "COOKIE",
+    "LINK_SECONDS",
+    "SESSION_SECONDS",
+    "TOKEN_BYTES",
+    "Session",
+    "csrf_ok",
+    "csrf_token",
+    "plausible",
+]
 
-LINK_SECONDS = 120
-SESSION_SECONDS = 8 * 3600
-TOKEN_BYTES = 32
 COOKIE = "pgs_console"
 _CSRF_LABEL = b"pgs-console-csrf/1"
-
-
-def digest(secret: str) -> bytes:
-    return hashlib.sha256(secret.encode("ascii", "replace")).digest()
 
 
 def csrf_token(session_id: str) -> str:
@@ -39,111 +41,3 @@ def csrf_token(session_id: str) -> str:
 
 def csrf_ok(session_id: str, given: str | None) -> bool:
     return given is not None and hmac.compare_digest(csrf_token(session_id), given)
-
-
-def plausible(secret: str) -> bool:
-    """Whether ``secret`` looks like one of our tokens (base64url, 43 characters): anything else
-    is refused without a database query."""
-    return len(secret) == 43 and all(c.isalnum() or c in "-_" for c in secret)
-
-
-async def create_link(conn: AsyncConnection, participant: str, now: int) -> str:
-    """A new one-time login token for ``participant`` (returned once, stored as a hash)."""
-    token = secrets.token_urlsafe(TOKEN_BYTES)
-    await conn.execute(
-        insert(console_login_links).values(
-            token_hash=digest(token),
-            participant_id=participant,
-            created_at=now,
-            expires_at=now + LINK_SECONDS,
-            used_at=None,
-        )
-    )
-    await conn.execute(
-        delete(console_login_links).where(console_login_links.c.expires_at < now - LINK_SECONDS)
-    )
-    return token
-
-
-async def peek_link(conn: AsyncConnection, token: str, now: int) -> str | None:
-    """The participant of an unused, unexpired link, leaving it unused; ``None`` otherwise."""
-    if not plausible(token):
-        return None
-    found = await conn.scalar(
-        select(console_login_links.c.participant_id).where(
-            console_login_links.c.token_hash == digest(token),
-            console_login_links.c.used_at.is_(None),
-            console_login_links.c.expires_at > now,
-        )
-    )
-    return str(found) if found is not None else None
-
-
-async def consume_link(conn: AsyncConnection, token: str, now: int) -> str | None:
-    """The participant of an unused, unexpired link, marking it used; ``None`` otherwise."""
-    if not plausible(token):
-        return None
-    hashed = digest(token)
-    result = await conn.execute(
-        update(console_login_links)
-        .where(
-            console_login_links.c.token_hash == hashed,
-            console_login_links.c.used_at.is_(None),
-            console_login_links.c.expires_at > now,
-        )
-        .values(used_at=now)
-    )
-    if result.rowcount != 1:
-        return None
-    found = await conn.scalar(
-        select(console_login_links.c.participant_id).where(
-            console_login_links.c.token_hash == hashed
-        )
-    )
-    return str(found) if found is not None else None
-
-
-@dataclass(frozen=True)
-class Session:
-    id: str  # the cookie value: secret, never stored
-    participant: str
-    expires_at: int
-
-    @property
-    def csrf(self) -> str:
-        return csrf_token(self.id)
-
-
-async def open_session(conn: AsyncConnection, participant: str, now: int) -> Session:
-    session_id = secrets.token_urlsafe(TOKEN_BYTES)
-    expires = now + SESSION_SECONDS
-    await conn.execute(
-        insert(console_sessions).values(
-            id_hash=digest(session_id), participant_id=participant, created_at=now,
-            expires_at=expires,
-        )
-    )  # fmt: skip
-    await conn.execute(delete(console_sessions).where(console_sessions.c.expires_at <= now))
-    return Session(session_id, participant, expires)
-
-
-async def find_session(conn: AsyncConnection, session_id: str, now: int) -> Session | None:
-    if not plausible(session_id):
-        return None
-    row = (
-        await conn.execute(
-            select(console_sessions.c.participant_id, console_sessions.c.expires_at).where(
-                console_sessions.c.id_hash == digest(session_id),
-                console_sessions.c.expires_at > now,
-            )
-        )
-    ).first()
-    if row is None:
-        return None
-    return Session(session_id, str(row.participant_id), int(row.expires_at))
-
-
-async def close_session(conn: AsyncConnection, session_id: str) -> None:
-    await conn.execute(
-        delete(console_sessions).where(console_sessions.c.id_hash == digest(session_id))
-    )

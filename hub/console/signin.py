@@ -23,12 +23,10 @@ from hub.console import routes
 from hub.console import session as sessions
 from hub.console.render import Markup, join, tag, void
 from hub.console.views import message, page
-from hub.errors import Forbidden
 from hub.i18n import Lang, t
 from hub.server.keys import CTX
 from hub.server.proxy import external_origin
-from hub.services import console as console_service
-from hub.services.members import member as load_member
+from hub.services import console_sessions
 
 LOGIN_CSRF_COOKIE = "pgs_login_csrf"
 _LOGIN_PATH = "/console/login"
@@ -72,14 +70,8 @@ async def confirm(request: web.Request) -> web.StreamResponse:
     """``GET /console/login/{token}``: the confirmation page (nothing consumed)."""
     ctx = request.app[CTX]
     lang = routes.lang_of(request)
-    async with ctx.reader.connect() as conn:
-        participant = await sessions.peek_link(conn, request.match_info["token"], ctx.now())
-        member = await load_member(conn, participant) if participant else None
-    if member is None:
-        return _refused(request, lang, "console.error.link")
-    try:
-        await console_service.sign_in(ctx, member)  # the policy, as for every console request
-    except Forbidden:
+    member = await console_sessions.link_owner(ctx, request.match_info["token"])
+    if member is None:  # unknown, used or expired link, or a participant the policy refuses
         return _refused(request, lang, "console.error.link")
     who = await routes._signed_in(request)
     csrf = request.cookies.get(LOGIN_CSRF_COOKIE)
@@ -104,21 +96,7 @@ async def sign_in(request: web.Request) -> web.StreamResponse:
     ):
         return _refused(request, lang, "console.error.csrf")
     previous = request.cookies.get(sessions.COOKIE)
-    now = ctx.now()
-    async with ctx.engine.begin() as conn:
-        participant = await sessions.consume_link(conn, request.match_info["token"], now)
-        member = await load_member(conn, participant) if participant else None
-    opened = None
-    if member is not None:
-        try:
-            await console_service.sign_in(ctx, member)  # the link is used up either way
-        except Forbidden:
-            member = None
-    if member is not None:
-        async with ctx.engine.begin() as conn:
-            if previous:
-                await sessions.close_session(conn, previous)
-            opened = await sessions.open_session(conn, member.id, now)
+    opened = await console_sessions.sign_in_with_link(ctx, request.match_info["token"], previous)
     if opened is None:
         return _refused(request, lang, "console.error.link")
     response = web.HTTPSeeOther("/console")

@@ -23,7 +23,6 @@ from hub.console.render import (
 )
 from hub.i18n import Lang, t
 from hub.services import console as stats
-from hub.storage import stats as store
 from protocols.codelists import wco_members, wco_regions
 
 
@@ -441,7 +440,7 @@ def directory(lang: Lang, data: stats.Directory) -> Markup:
     parts: list[Markup] = [
         tag("p", _t("console.directory.count", lang, n=len(data.participants)), class_="muted")
     ]
-    by_region: dict[str, list[store.ParticipantRow]] = {}
+    by_region: dict[str, list[stats.ParticipantRow]] = {}
     for person in data.participants:
         by_region.setdefault(stats.region_of(person.country) or "", []).append(person)
     order = [code for code in wco_regions() if code in by_region]

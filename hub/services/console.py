@@ -42,6 +42,8 @@ from protocols.codelists import wco_members, wco_regions
 TRAFFIC, LOG, AUDIT, DIRECTORY, SECURITY = "traffic", "log", "audit", "directory", "security"
 PAGES = (TRAFFIC, LOG, AUDIT, DIRECTORY, SECURITY)
 _ACTIONS = dict(zip(PAGES, CONSOLE_PAGES, strict=True))
+#: What the directory page lists, one row per participant (the console renders it).
+ParticipantRow = store.ParticipantRow
 PAGE_SIZE = 25
 CSV_MAX_ROWS = 10_000
 HISTORY = 20

@@ -19,6 +19,7 @@ from pathlib import Path
 import aiohttp
 
 from hub.console import session as sessions
+from hub.storage import console_sessions
 from hub.storage.engine import create_engine
 from protocols.messages.common import MessageKind
 from protocols.messages.receipt import ReceiptStatus
@@ -54,7 +55,7 @@ async def console_session(hub: RunningHub, who: str) -> str:
     engine = create_engine(hub.database_url)
     try:
         async with engine.begin() as conn:
-            opened = await sessions.open_session(conn, who, int(time.time()))
+            opened = await console_sessions.open_session(conn, who, int(time.time()))
     finally:
         await engine.dispose()
     return opened.id

@@ -33,6 +33,7 @@ from hub.server.app import create_app_for
 from hub.services import admin
 from hub.services.access import DECISIONS
 from hub.services.context import HubContext, PolicyHolder
+from hub.storage import console_sessions
 from hub.storage.engine import create_engine
 from hub.storage.migrate import upgrade
 from protocols.envelope import seal_message
@@ -124,7 +125,7 @@ class World:
     async def console_cookie(self, who: str) -> str:
         """A console session of ``who``, opened in the database directly (as a sign-in would)."""
         async with self.ctx.engine.begin() as conn:
-            opened = await sessions.open_session(conn, who, self.ctx.now())
+            opened = await console_sessions.open_session(conn, who, self.ctx.now())
         return opened.id
 
 
