@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from hub.console import session as sessions
 from hub.console.routes import SECURITY_HEADERS
+from hub.storage import console_sessions as console_store
 from hub.storage import participants as people
 from tests.console.conftest import (
     CM,
@@ -92,7 +93,7 @@ async def test_sign_in_links_sessions_headers_and_csrf(hub: RunningHub) -> None:
     engine = create_engine(hub.database_url)
     try:
         async with engine.connect() as conn:
-            found = await sessions.find_session(conn, session_id, int(time.time()))
+            found = await console_store.find_session(conn, session_id, int(time.time()))
             assert found is not None
             assert found.participant == GLOBAL_AUDITOR
             from sqlalchemy import select
@@ -103,7 +104,7 @@ async def test_sign_in_links_sessions_headers_and_csrf(hub: RunningHub) -> None:
             stored += [
                 bytes(r[0]) for r in await conn.execute(select(console_login_links.c.token_hash))
             ]
-            assert sessions.digest(session_id) in stored
+            assert console_store.digest(session_id) in stored
             assert all(session_id.encode() not in s and token.encode() not in s for s in stored)
     finally:
         await engine.dispose()
@@ -268,18 +269,18 @@ async def test_links_and_sessions_expire(engine: AsyncEngine) -> None:
             conn,
             people.ParticipantRow(GH, "GH", "ncp", None, "active", now, now),
         )
-        token = await sessions.create_link(conn, GH, now)
-        late = await sessions.create_link(conn, GH, now)
+        token = await console_store.create_link(conn, GH, now)
+        late = await console_store.create_link(conn, GH, now)
     async with engine.begin() as conn:
-        assert await sessions.consume_link(conn, late, now + sessions.LINK_SECONDS) is None
-        assert await sessions.consume_link(conn, token, now + sessions.LINK_SECONDS - 1) == GH
-        assert await sessions.consume_link(conn, token, now + 1) is None  # used
-        opened = await sessions.open_session(conn, GH, now)
+        assert await console_store.consume_link(conn, late, now + sessions.LINK_SECONDS) is None
+        assert await console_store.consume_link(conn, token, now + sessions.LINK_SECONDS - 1) == GH
+        assert await console_store.consume_link(conn, token, now + 1) is None  # used
+        opened = await console_store.open_session(conn, GH, now)
     async with engine.connect() as conn:
         expires = now + sessions.SESSION_SECONDS
-        assert await sessions.find_session(conn, opened.id, expires - 1) is not None
-        assert await sessions.find_session(conn, opened.id, expires) is None
-        assert await sessions.find_session(conn, "x" * 43, now) is None
-    assert sessions.csrf_ok(opened.id, opened.csrf)
+        assert await console_store.find_session(conn, opened.id, expires - 1) is not None
+        assert await console_store.find_session(conn, opened.id, expires) is None
+        assert await console_store.find_session(conn, "x" * 43, now) is None
+    assert sessions.csrf_ok(opened.id, sessions.csrf_token(opened.id))
     assert not sessions.csrf_ok(opened.id, None)
-    assert not sessions.csrf_ok("y" * 43, opened.csrf)
+    assert not sessions.csrf_ok("y" * 43, sessions.csrf_token(opened.id))
