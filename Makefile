@@ -25,10 +25,11 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)  ## run the offline demo (keys, seal, open, refuse)
 	$(BIN)/pgs demo
 
-test: $(STAMP)  ## ruff, mypy --strict on the pure cores, then the whole pytest suite (parallel, then serial)
+test: $(STAMP)  ## ruff, mypy, import layers, then the whole pytest suite (parallel, then serial)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 	$(BIN)/pytest -m "not serial" -n $(TEST_WORKERS) --dist worksteal
 	$(BIN)/pytest -m serial
 
