@@ -17,7 +17,7 @@ import json
 import os
 import secrets
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -30,6 +30,7 @@ from crypto.keys import (
     verify_key_from_jwk,
 )
 from crypto.note import verifier_key
+from hub.attachment_limits import AttachmentLimits, attachment_limits
 from hub.errors import ConfigError
 
 CONFIG_FILE = "config.toml"
@@ -77,6 +78,8 @@ class HubConfig:
     # (slowloris) hold a socket for a bounded time. It is also how long an idle keep-alive
     # connection stays open (aiohttp's keepalive_timeout, which covers both since 3.14.4).
     header_timeout_seconds: float = 20.0
+    # [attachments]: caps on encrypted attachment uploads (hub/attachment_limits.py).
+    attachments: AttachmentLimits = field(default_factory=AttachmentLimits)
 
     @property
     def hub_key_dir(self) -> Path:
@@ -163,6 +166,7 @@ def load_config(home: Path, *, database_url: str | None = None) -> HubConfig:
         header_timeout_seconds=_seconds(
             hub, "header_timeout_seconds", 20.0, 0.1, 3600.0, section="hub"
         ),
+        attachments=attachment_limits(_table(doc, "attachments")),
     )
 
 
@@ -230,7 +234,16 @@ def write_home(home: Path, *, port: int) -> SigningKey:
         "# from its cursor when it reconnects.\n"
         "# send_timeout_seconds = 30\n"
         "# Bytes one stream may have written but not yet sent, in the hub and in its socket.\n"
-        "# buffer_bytes = 65536\n",
+        "# buffer_bytes = 65536\n"
+        "\n"
+        "# Encrypted attachments (tus uploads); the defaults are shown. Checked before any byte\n"
+        "# is stored.\n"
+        "# [attachments]\n"
+        "# max_file_bytes = 52428800      # one encrypted file\n"
+        "# max_message_bytes = 104857600  # all the files of one message\n"
+        "# quota_bytes = 1073741824       # all of one participant's uploads at a time\n"
+        "# max_part_bytes = 1048576       # the body of one PATCH request\n"
+        "# pending_seconds = 86400        # an upload no message references is deleted after\n",
         encoding="utf-8",
     )
     return authority

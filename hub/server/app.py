@@ -18,7 +18,7 @@ from hub.console import routes as console_routes
 from hub.errors import ConfigError, HubError
 from hub.home import LOG_KEY_FILE, HubConfig
 from hub.policy.model import load_policy_file
-from hub.server import audit_routes, handlers
+from hub.server import audit_routes, handlers, uploads
 from hub.server.keys import CTX
 from hub.server.problems import problem_middleware
 from hub.server.stream import STREAM_SETTINGS, StreamSettings, stream, track_streams
@@ -26,7 +26,7 @@ from hub.services import auditlog
 from hub.services.context import HubContext, PolicyHolder
 from hub.services.fanout import PgFanout
 from hub.services.notifier import Notifier
-from hub.storage import audit, envelopes, nonces
+from hub.storage import audit, blobs, envelopes, nonces
 from hub.storage.engine import create_engine, redact
 from hub.storage.migrate import check_schema
 
@@ -66,6 +66,7 @@ async def _housekeeping(ctx: HubContext) -> None:
             async with ctx.engine.begin() as conn:
                 expired = await envelopes.expire_deliveries(conn, ctx.now())
                 await nonces.purge_expired(conn, ctx.now())
+                await blobs.expire(conn, ctx.now())
             if expired:
                 log.info("expired %d undelivered deliveries", expired)
             if ctx.log_signer is not None:
@@ -144,6 +145,7 @@ def routes(app: web.Application) -> None:
     app.router.add_get("/v1/audit/records", h.audit_records)
     audit_routes.add_routes(app)
     console_routes.add_routes(app)
+    uploads.add_routes(app)
 
 
 def create_app(config: HubConfig) -> web.Application:
@@ -176,6 +178,7 @@ def create_app(config: HubConfig) -> web.Application:
                 log_signer=load_or_create_hub_key(config.hub_key_dir, LOG_KEY_FILE),
                 log_origin=config.log_origin,
                 notifier=fanout if fanout is not None else Notifier(),
+                attachments=config.attachments,
             )
             ctx.metrics.gauge("pgs_websocket_connections", lambda: ctx.notifier.connections)
             _writer_gauges(ctx)

@@ -10,6 +10,7 @@ from pathlib import Path
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from crypto.keys import SigningKey, VerifyKey
+from hub.attachment_limits import AttachmentLimits
 from hub.errors import ConfigError
 from hub.policy.model import Policy, load_policy_file
 from hub.policy.ratelimit import RateLimiter
@@ -46,6 +47,7 @@ class HubContext:
     clock: Callable[[], float] = time.time
     limiter: RateLimiter | None = None
     directory: DirectoryCache = field(default_factory=DirectoryCache)  # participants and keys
+    attachments: AttachmentLimits = field(default_factory=AttachmentLimits)  # upload caps
     # Built on ``engine`` by __post_init__: the read-only view of it (hub.storage.engine.read_only,
     # for connections that never write) and the group-committed writers (hub.services.writers).
     reader: AsyncEngine = field(init=False, repr=False)

@@ -25,7 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from hub.errors import Conflict
-from hub.storage import audit, envelopes, nonces, participants
+from hub.storage import audit, blobs, envelopes, nonces, participants
 from hub.storage.groupcommit import GroupCommitter
 from hub.storage.nonces import NonceClaim
 from hub.storage.participants import DirectoryVersion
@@ -41,6 +41,9 @@ class AcceptedEnvelope:
     # The directory version the submission was authorized at, when that must still be the current
     # one: if the directory moved on, the item is not stored and gets StaleDirectory.
     directory: DirectoryVersion | None = None
+    # The attachment uploads the routing header names (``att``): bound to the envelope in the
+    # transaction that stores it, or the item fails with ``attachment.upload_taken``.
+    uploads: tuple[str, ...] = ()
 
 
 class StaleDirectory(Exception):
@@ -71,15 +74,19 @@ async def write_accepted(
     new = sorted(first.values())
     try:
         async with conn.begin_nested():
+            for n in new:
+                await _bind_uploads(conn, items[n])
             seqs = await envelopes.insert_envelopes(
                 conn, [(items[n].row, items[n].recipients) for n in new]
             )
         stored = list(zip(new, seqs, strict=True))
-    except IntegrityError:  # a message id is stored already: find which, one by one
+    except (IntegrityError, Conflict):  # a message id is stored already: find which, one by one
         stored = []
         for n in new:
             try:
-                seq = await envelopes.insert_envelope(conn, items[n].row, items[n].recipients)
+                async with conn.begin_nested():  # the binding goes if the envelope is refused
+                    await _bind_uploads(conn, items[n])
+                    seq = await envelopes.insert_envelope(conn, items[n].row, items[n].recipients)
             except (Conflict, IntegrityError) as exc:
                 results[n] = exc
             else:
@@ -89,6 +96,15 @@ async def write_accepted(
     for n, seq in stored:
         results[n] = seq
     return results
+
+
+async def _bind_uploads(conn: AsyncConnection, item: AcceptedEnvelope) -> None:
+    if item.uploads and not await blobs.bind(conn, item.row.sender_id, item.row.mid, item.uploads):
+        raise Conflict(
+            "an attachment upload of this message is not the sender's, incomplete, or another "
+            "message's",
+            code="attachment.upload_taken",
+        )
 
 
 def envelope_writer(engine: AsyncEngine) -> EnvelopeWriter:

@@ -158,13 +158,17 @@ async def launch(
     workers: int = 1,
     tls: Tls | None = None,
     stream: dict[str, float] | None = None,
+    config: str = "",
 ) -> RunningHub:
     """Make a home like ``pgs init``, migrate, bootstrap the admin, start ``pgs serve`` and wait
-    until it answers."""
+    until it answers. ``config``: TOML appended to config.toml (another section)."""
     port = free_port()
     authority = write_home(home, port=port)
     if stream:
         configure_stream(home, **stream)
+    if config:
+        with (home / CONFIG_FILE).open("a", encoding="utf-8") as extra:
+            extra.write(f"\n{config}\n")
     await upgrade(database_url)
     admin_folder = await bootstrap_admin(home, database_url, authority, ADMIN)
     process = await start_hub(home, database_url, port, workers=workers, tls=tls)
