@@ -5,9 +5,11 @@ hub's cap is refused before anything is uploaded."""
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import os
 import sys
+import tomllib
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -77,3 +79,27 @@ async def test_send_attach_then_read_save_attachments(hub: RunningHub, tmp_path:
     assert "saved photo.jpg" in out
     assert (saved / "photo.jpg").read_bytes() == photo.read_bytes()
     assert sorted(p.name for p in saved.iterdir()) == ["photo.jpg"]  # no temporary file left
+
+    # Evidence: a recipient discloses the content key and adds the encrypted file; the offline
+    # verifier checks the file against the hashes the signed content gives.
+    bundle = tmp_path / "evidence.json"
+    code, out = await pgs(
+        hub, GH, "evidence", "get", mid, "-o", bundle, "--disclose-key", "--with-attachments"
+    )
+    assert code == 0, out
+    assert "1 attachment file(s)" in out
+    verifier = tomllib.loads((hub.home / "config.toml").read_text())["log"]["verifier_key"]
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "hub", "evidence", "verify", str(bundle), "--json",
+        "--authority", str(hub.home / "authority" / "authority.jwk.json"), "--log-key", verifier,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+    )  # fmt: skip
+    shown, _ = await asyncio.wait_for(process.communicate(), timeout=120)
+    assert process.returncode == 0, shown
+    report = json.loads(shown)
+    # The example alert also describes a file whose bytes were never sent: reported, unchecked.
+    described = {a["name"]: a for a in report["attachments"]}
+    attachment = described.pop("photo.jpg")
+    assert [a["content_verified"] for a in described.values()] == [False] * len(described)
+    assert attachment["sha256"] == hashlib.sha256(photo.read_bytes()).hexdigest()
+    assert attachment["content_verified"] is True
