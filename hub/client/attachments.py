@@ -45,6 +45,7 @@ __all__ = [
 T = TypeVar("T")
 PIECE = 64 * 1024
 DEFAULT_PART = 128 * 1024
+RATE_LIMITED_PAUSE = 2.0
 TUS = {"Tus-Resumable": "1.0.0"}
 OFFSET_TYPE = "application/offset+octet-stream"
 Progress = Callable[[int, int], None]  # (bytes done, bytes in all)
@@ -176,9 +177,13 @@ async def upload_file(
             )
             stats.resumed(offset)
         except HubClientError as exc:
-            if exc.code != "upload.offset_mismatch":
+            if exc.status == 429:
+                await asyncio.sleep(RATE_LIMITED_PAUSE)
+            elif exc.code != "upload.offset_mismatch":
                 raise
-            offset = await client.upload_offset(upload_id)
+            offset = await _retrying(
+                lambda: client.upload_offset(upload_id), stats, max_interruptions
+            )
 
 
 async def _retrying(
