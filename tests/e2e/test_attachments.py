@@ -19,7 +19,12 @@ import pytest
 from sqlalchemy import func, select
 
 from hub.client import HubClientError
-from hub.client.attachments import download_attachment, encrypt_file, upload_file
+from hub.client.attachments import (
+    AttachmentError,
+    download_attachment,
+    encrypt_file,
+    upload_file,
+)
 from hub.storage.engine import create_engine
 from hub.storage.tables import upload_parts, uploads
 from protocols.messages.common import MessageKind
@@ -79,6 +84,36 @@ async def count_uploads(hub: RunningHub) -> tuple[int, int]:
     return int(rows or 0), int(parts or 0)
 
 
+async def refused_when_a_stored_byte_changes(
+    hub: RunningHub, upload: str, attachment: Any, folder: Path
+) -> None:
+    """Flip one byte of the last stored part, check the download is refused, put it back."""
+    engine = create_engine(hub.database_url)
+    where = upload_parts.c.upload_id == upload
+    try:
+        async with engine.begin() as conn:
+            part = (
+                await conn.execute(
+                    select(upload_parts.c.position, upload_parts.c.data)
+                    .where(where)
+                    .order_by(upload_parts.c.position.desc())
+                )
+            ).first()
+            assert part is not None
+            at = where & (upload_parts.c.position == part.position)
+            flipped = bytearray(part.data)
+            flipped[len(flipped) // 2] ^= 0x01
+            await conn.execute(upload_parts.update().where(at).values(data=bytes(flipped)))
+        async with hub.client(GH) as gh:
+            with pytest.raises(AttachmentError, match="not the one the sender sent"):
+                await download_attachment(gh, attachment, folder)
+        assert list(folder.iterdir()) == []
+        async with engine.begin() as conn:
+            await conn.execute(upload_parts.update().where(at).values(data=part.data))
+    finally:
+        await engine.dispose()
+
+
 async def test_an_attachment_travels_encrypted_to_the_envelopes_parties_only(
     hub: RunningHub, tmp_path: Path
 ) -> None:
@@ -106,6 +141,9 @@ async def test_an_attachment_travels_encrypted_to_the_envelopes_parties_only(
     assert saved.name == "seal photo.jpg"
     assert saved.read_bytes() == original.read_bytes()
     assert sorted(p.name for p in (tmp_path / "inbox").iterdir()) == ["seal photo.jpg"]
+
+    # A byte changed in the hub's copy: the recipient refuses it and keeps nothing.
+    await refused_when_a_stored_byte_changes(hub, upload, attachment, tmp_path / "tampered")
 
     # Range: one slice of the ciphertext (206), and a range past the end (416).
     part = await raw(hub, GH, "GET", f"/v1/uploads/{upload}", Range="bytes=10-19")
