@@ -16,8 +16,9 @@ import re
 from email.utils import formatdate
 
 from aiohttp import web
+from aiohttp.http_exceptions import PayloadEncodingError
 
-from hub.errors import InvalidRequest, TooLarge
+from hub.errors import InvalidRequest, MalformedRequest, TooLarge
 from hub.server.authn import authenticate
 from hub.server.keys import CTX
 from hub.server.problems import problem
@@ -96,13 +97,20 @@ async def _bounded_body(request: web.Request, limit: int) -> bytes:
             code="upload.part_too_large",
         )
     body = bytearray()
-    async for piece in request.content.iter_chunked(64 * 1024):
-        body += piece
-        if len(body) > limit:
-            raise TooLarge(
-                f"one PATCH may carry at most {limit} bytes; send the upload in parts",
-                code="upload.part_too_large",
-            )
+    try:
+        async for piece in request.content.iter_chunked(64 * 1024):
+            body += piece
+            if len(body) > limit:
+                raise TooLarge(
+                    f"one PATCH may carry at most {limit} bytes; send the upload in parts",
+                    code="upload.part_too_large",
+                )
+    except (ConnectionError, PayloadEncodingError):
+        # The link dropped mid-body (what resumable uploads are for): nothing is stored.
+        raise MalformedRequest(
+            "the request body was cut off; ask for the offset (HEAD) and resume",
+            code="request.incomplete",
+        ) from None
     return bytes(body)
 
 
@@ -235,9 +243,12 @@ async def download(request: web.Request) -> web.StreamResponse:
         response.headers["Content-Range"] = f"bytes {start}-{end - 1}/{row.length}"
     response.content_length = end - start
     await response.prepare(request)
-    async for piece in blobs.read(ctx.reader, row.id, start, end):
-        await response.write(piece)
-    await response.write_eof()
+    try:
+        async for piece in blobs.read(ctx.reader, row.id, start, end):
+            await response.write(piece)
+        await response.write_eof()
+    except ConnectionError:
+        pass  # the client went away; it resumes with a Range request
     return response
 
 
