@@ -6,10 +6,12 @@ Caps are small here (``[attachments]`` in config.toml) so that refusals are chea
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import json
 import os
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -27,7 +29,8 @@ from hub.client.attachments import (
 )
 from hub.storage.engine import create_engine
 from hub.storage.tables import upload_parts, uploads
-from protocols.messages.common import MessageKind
+from protocols.envelope import seal_message
+from protocols.messages.common import MessageKind, Tlp
 from protocols.messages.registry import parse_message
 from tests.e2e.harness import RunningHub, launch
 from tests.e2e.messages import example
@@ -272,3 +275,34 @@ async def test_an_envelope_may_reference_only_complete_uploads_of_its_sender_wit
                 attachments=[fresh],
             )  # fmt: skip
         assert refused.value.code == "attachment.incomplete_upload"
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+async def test_two_messages_racing_for_one_upload_bind_it_once(
+    hub: RunningHub, tmp_path: Path
+) -> None:
+    """Both pass the pre-check (the upload is free when each is looked at); the binding written
+    with the envelope decides: one is accepted, the other refused, and nothing half-stored."""
+    small = tmp_path / "note.txt"
+    small.write_bytes(b"seal number 4471")
+    encrypted = encrypt_file(small, tmp_path)
+    async with hub.client(NG) as ng:
+        upload = await upload_file(ng, encrypted)
+        keys = [(GH, await ng.recipient_key(GH))]
+        me = hub.people[NG]
+        sealed = [
+            seal_message(
+                sender_id=NG, signer=me.signing, recipients=keys, kind=MessageKind.ALERT,
+                content=content_with(encrypted.description(upload)), tlp=Tlp.AMBER,
+                now=int(time.time()), attachments=[upload],
+            ).raw
+            for _ in range(2)
+        ]  # fmt: skip
+        answers = await asyncio.gather(*(ng.submit(raw) for raw in sealed), return_exceptions=True)
+    accepted = [a for a in answers if isinstance(a, dict)]
+    refused = [a for a in answers if isinstance(a, HubClientError)]
+    assert len(accepted) == 1, answers
+    assert [r.code for r in refused] == ["attachment.upload_taken"]
+    async with hub.client(GH) as gh:
+        inbox = await gh.inbox()
+    assert [i["mid"] for i in inbox["items"]] == [accepted[0]["mid"]]
