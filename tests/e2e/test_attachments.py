@@ -117,6 +117,7 @@ async def refused_when_a_stored_byte_changes(
         await engine.dispose()
 
 
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # SQL: storage tests, both
 async def test_an_attachment_travels_encrypted_to_the_envelopes_parties_only(
     hub: RunningHub, tmp_path: Path
 ) -> None:
@@ -275,12 +276,10 @@ async def test_an_envelope_may_reference_only_complete_uploads_of_its_sender_wit
                 attachments=[fresh],
             )  # fmt: skip
         assert refused.value.code == "attachment.incomplete_upload"
+    await two_messages_racing_for_one_upload_bind_it_once(hub, tmp_path)
 
 
-@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
-async def test_two_messages_racing_for_one_upload_bind_it_once(
-    hub: RunningHub, tmp_path: Path
-) -> None:
+async def two_messages_racing_for_one_upload_bind_it_once(hub: RunningHub, tmp_path: Path) -> None:
     """Both pass the pre-check (the upload is free when each is looked at); the binding written
     with the envelope decides: one is accepted, the other refused, and nothing half-stored."""
     small = tmp_path / "note.txt"
