@@ -144,8 +144,13 @@ async def create(request: web.Request) -> web.StreamResponse:
     if refused is not None:
         return refused
     ctx = request.app[CTX]
-    body = await _bounded_body(request, 0)
-    actor = await authenticate(request, body or None)
+    if request.content_length:
+        raise InvalidRequest(
+            "create the upload with an empty body, then send its bytes with PATCH "
+            "(creation-with-upload is not offered)",
+            code="upload.body_on_creation",
+        )
+    actor = await authenticate(request, None)
     if "Upload-Defer-Length" in request.headers:
         raise InvalidRequest("declare Upload-Length when creating", code="upload.bad_header")
     row = await attachments.create(ctx, actor, _number(request, "Upload-Length"))

@@ -198,6 +198,11 @@ async def test_tus_refusals_come_before_anything_is_stored(hub: RunningHub, tmp_
     # Creation: the tus version, the file cap and the quota, checked before any row exists.
     no_tus = await raw(hub, NG, "POST", "/v1/uploads", Upload_Length="10")
     assert (no_tus.status, no_tus.headers["Tus-Version"]) == (412, "1.0.0")
+    with_body = await raw(
+        hub, NG, "POST", "/v1/uploads", b"x", content_type="application/offset+octet-stream",
+        Upload_Length="1", **TUS,
+    )  # fmt: skip
+    assert (with_body.status, with_body.code) == (422, "upload.body_on_creation")
     too_big = await raw(hub, NG, "POST", "/v1/uploads", Upload_Length="200001", **TUS)
     assert (too_big.status, too_big.code) == (413, "upload.too_large")
     assert await count_uploads(hub) == (0, 0)
