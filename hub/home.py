@@ -32,6 +32,7 @@ from crypto.keys import (
 from crypto.note import verifier_key
 from hub.attachment_limits import AttachmentLimits, attachment_limits
 from hub.errors import ConfigError
+from hub.notification_config import NotificationConfig, notification_config
 
 CONFIG_FILE = "config.toml"
 POLICY_FILE = "policy.toml"
@@ -80,6 +81,8 @@ class HubConfig:
     header_timeout_seconds: float = 20.0
     # [attachments]: caps on encrypted attachment uploads (hub/attachment_limits.py).
     attachments: AttachmentLimits = field(default_factory=AttachmentLimits)
+    # [notifications]: content-free e-mail and signed webhooks (hub/services/notifications.py).
+    notifications: NotificationConfig = field(default_factory=NotificationConfig)
 
     @property
     def hub_key_dir(self) -> Path:
@@ -167,6 +170,7 @@ def load_config(home: Path, *, database_url: str | None = None) -> HubConfig:
             hub, "header_timeout_seconds", 20.0, 0.1, 3600.0, section="hub"
         ),
         attachments=attachment_limits(_table(doc, "attachments")),
+        notifications=notification_config(_table(doc, "notifications")),
     )
 
 
@@ -243,7 +247,17 @@ def write_home(home: Path, *, port: int) -> SigningKey:
         "# max_message_bytes = 104857600  # all the files of one message\n"
         "# quota_bytes = 1073741824       # all of one participant's uploads at a time\n"
         "# max_part_bytes = 1048576       # the body of one PATCH request\n"
-        "# pending_seconds = 86400        # an upload no message references is deleted after\n",
+        "# pending_seconds = 86400        # an upload no message references is deleted after\n"
+        "\n"
+        "# Notifications that say only that a message awaits (never its subject or content).\n"
+        "# [notifications]\n"
+        '# smtp_host = "smtp.example.org"\n'
+        "# smtp_port = 25\n"
+        '# from = "pgs-hub@example.org"\n'
+        '# [notifications.participants."GH-NCP-ACCRA"]\n'
+        '# email = "duty-officer@customs.example"\n'
+        '# webhook = "https://ncs.customs.example/pgs-hook"  # Standard Webhooks, Ed25519 v1a\n'
+        "# details = false  # true: add the sender's country and the message kind\n",
         encoding="utf-8",
     )
     return authority

@@ -25,6 +25,7 @@ from hub.server.stream import STREAM_SETTINGS, StreamSettings, stream, track_str
 from hub.services import auditlog
 from hub.services.context import HubContext, PolicyHolder
 from hub.services.fanout import PgFanout
+from hub.services.notifications import NotificationDispatcher
 from hub.services.notifier import Notifier
 from hub.storage import audit, blobs, envelopes, nonces
 from hub.storage.engine import create_engine, redact
@@ -180,6 +181,8 @@ def create_app(config: HubConfig) -> web.Application:
                 notifier=fanout if fanout is not None else Notifier(),
                 attachments=config.attachments,
             )
+            if config.notifications.participants:
+                ctx.notifications = NotificationDispatcher(config.notifications, ctx.hub_key)
             ctx.metrics.gauge("pgs_websocket_connections", lambda: ctx.notifier.connections)
             _writer_gauges(ctx)
             app[CTX] = ctx
@@ -191,6 +194,8 @@ def create_app(config: HubConfig) -> web.Application:
             # The server has stopped accepting and waited for its handlers: finish the writes
             # they submitted (group commit) before the engine goes.
             await ctx.close_writers()
+            if ctx.notifications is not None:
+                await ctx.notifications.close()
             housekeeping.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await housekeeping

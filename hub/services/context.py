@@ -17,6 +17,7 @@ from hub.policy.ratelimit import RateLimiter
 from hub.services import writers
 from hub.services.directory_cache import DirectoryCache
 from hub.services.metrics import Metrics
+from hub.services.notifications import NotificationDispatcher
 from hub.services.notifier import Notifier
 from hub.storage.engine import read_only
 
@@ -48,6 +49,7 @@ class HubContext:
     limiter: RateLimiter | None = None
     directory: DirectoryCache = field(default_factory=DirectoryCache)  # participants and keys
     attachments: AttachmentLimits = field(default_factory=AttachmentLimits)  # upload caps
+    notifications: NotificationDispatcher | None = None  # content-free e-mail and webhooks
     # Built on ``engine`` by __post_init__: the read-only view of it (hub.storage.engine.read_only,
     # for connections that never write) and the group-committed writers (hub.services.writers).
     reader: AsyncEngine = field(init=False, repr=False)

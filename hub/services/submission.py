@@ -262,5 +262,10 @@ async def _store(
         return previous
     ctx.metrics.inc("pgs_envelopes_accepted_total", kind=header.kind.value)
     ctx.notifier.notify(a.id for a in header.to)
+    if ctx.notifications is not None:
+        ctx.notifications.message_waiting(
+            (a.id for a in header.to), sender_country=sender.country, kind=header.kind.value,
+            now=now,
+        )  # fmt: skip
     stored = dataclasses.replace(row, seq=seq)
     return _acceptance(ctx, stored, tuple(a.id for a in header.to), duplicate=False)
