@@ -12,7 +12,6 @@ plaintext's size and hash all matched.
 from __future__ import annotations
 
 import asyncio
-import base64
 import hashlib
 import mimetypes
 import os
@@ -293,8 +292,3 @@ def _decrypt(attachment: Attachment, cipher_path: Path, folder: Path) -> Path:
     target = _free_name(folder, attachment.name)
     plain_path.replace(target)
     return target
-
-
-def checksum_header(data: bytes) -> str:
-    """tus ``Upload-Checksum`` of a PATCH body."""
-    return "sha256 " + base64.b64encode(hashlib.sha256(data).digest()).decode("ascii")
