@@ -19,7 +19,7 @@ import os
 import re
 import secrets
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -36,7 +36,9 @@ from crypto.keys import (
 from crypto.note import verifier_key
 from crypto.witness import parse_cosigner_key
 from hub import passphrases
+from hub.attachment_limits import AttachmentLimits, attachment_limits
 from hub.errors import ConfigError
+from hub.notification_config import NotificationConfig, notification_config
 
 CONFIG_FILE = "config.toml"
 POLICY_FILE = "policy.toml"
@@ -106,6 +108,10 @@ class HubConfig:
     # [metrics] bearer_token_sha256: who may read /metrics besides the local machine
     # (hub.server.observe); the hash only, never the token.
     metrics_token_sha256: bytes | None = None
+    # [attachments]: caps on encrypted attachment uploads (hub/attachment_limits.py).
+    attachments: AttachmentLimits = field(default_factory=AttachmentLimits)
+    # [notifications]: content-free e-mail and signed webhooks (hub/services/notifications.py).
+    notifications: NotificationConfig = field(default_factory=NotificationConfig)
 
     @property
     def hub_key_dir(self) -> Path:
@@ -266,6 +272,8 @@ def load_config(home: Path, *, database_url: str | None = None) -> HubConfig:
         trusted_proxies=parse_trusted_proxies(hub.get("trusted_proxies"), f"[hub] in {path}"),
         retention_days=_retention_days(_table(doc, "retention")),
         metrics_token_sha256=_token_hash(_table(doc, "metrics"), path),
+        attachments=attachment_limits(_table(doc, "attachments")),
+        notifications=notification_config(_table(doc, "notifications")),
     )
 
 
@@ -429,7 +437,25 @@ def write_home(
         "# Remove the bodies of delivered envelopes this many days after every recipient had\n"
         "# them (metadata and the audit log are kept). Unset: bodies are kept.\n"
         "# [retention]\n"
-        "# delivered_body_days = 90\n",
+        "# delivered_body_days = 90\n"
+        "# Encrypted attachments (tus uploads); the defaults are shown. Checked before any byte\n"
+        "# is stored.\n"
+        "# [attachments]\n"
+        "# max_file_bytes = 52428800      # one encrypted file\n"
+        "# max_message_bytes = 104857600  # all the files of one message\n"
+        "# quota_bytes = 1073741824       # all of one participant's uploads at a time\n"
+        "# max_part_bytes = 1048576       # the body of one PATCH request\n"
+        "# pending_seconds = 86400        # an upload no message references is deleted after\n"
+        "\n"
+        "# Notifications that say only that a message awaits (never its subject or content).\n"
+        "# [notifications]\n"
+        '# smtp_host = "smtp.example.org"\n'
+        "# smtp_port = 25\n"
+        '# from = "pgs-hub@example.org"\n'
+        '# [notifications.participants."GH-NCP-ACCRA"]\n'
+        '# email = "duty-officer@customs.example"\n'
+        '# webhook = "https://ncs.customs.example/pgs-hook"  # Standard Webhooks, Ed25519 v1a\n'
+        "# details = false  # true: add the sender's country and the message kind\n",
         encoding="utf-8",
     )
     return authority

@@ -453,6 +453,26 @@ CATALOGUE: dict[str, dict[Lang, str]] = {
     "console.security.action": {"en": "Request", "fr": "Requête"},
     "console.security.times": {"en": "Times", "fr": "Fois"},
     "console.security.last": {"en": "Last", "fr": "Dernier"},
+    "attach.too_large": {
+        "en": "{name} is too large for this hub: at most {cap} bytes encrypted; nothing was sent",
+        "fr": (
+            "{name} est trop gros pour ce hub : {cap} octets chiffrés au plus ; rien n'a été envoyé"
+        ),
+    },
+    "attach.message_too_large": {
+        "en": "the attachments total {total} bytes encrypted; this hub takes at most {cap} per "
+        "message; nothing was sent",
+        "fr": "les pièces jointes font {total} octets chiffrés ; ce hub en accepte {cap} au plus "
+        "par message ; rien n'a été envoyé",
+    },
+    "attach.described_only": {
+        "en": "{name}: only described in the message (its bytes were not sent)",
+        "fr": "{name} : seulement décrit dans le message (son contenu n'a pas été envoyé)",
+    },
+    "attach.saved": {
+        "en": "saved {name} to {path} (hash and signature verified)",
+        "fr": "{name} enregistré dans {path} (empreinte et signature vérifiées)",
+    },
 }
 
 

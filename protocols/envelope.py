@@ -85,6 +85,17 @@ def _check_reply(header: RoutingHeader, content: ContentModel) -> None:
         )
 
 
+def _check_attachments(header: RoutingHeader, content: ContentModel) -> None:
+    """The uploads the header names (which the hub binds to the envelope) are exactly those the
+    content's attachments point to, so that what the hub keeps is what the recipients need."""
+    described = getattr(content, "attachments", ())
+    uploads = {a.blob.upload for a in described if a.blob is not None}
+    if uploads != set(header.att or ()):
+        raise RoutingError(
+            [FieldProblem("/pgs/att", "must list exactly the uploads the attachments point to")]
+        )
+
+
 def seal_message(
     *,
     sender_id: str,
@@ -100,6 +111,7 @@ def seal_message(
     message_id: str | None = None,
     group: str | None = None,
     fixed: FixedRandomness | None = None,
+    attachments: Sequence[str] = (),
 ) -> SealedMessage:
     """Validate ``content`` as a ``kind`` message, then encrypt it to ``recipients`` and sign it."""
     plaintext = encode_message(content)
@@ -116,9 +128,11 @@ def seal_message(
             "thread": thread,
             "irt": in_reply_to,
             "grp": group,
+            "att": list(attachments) or None,
         }
     )
     _check_reply(header, content)
+    _check_attachments(header, content)
     raw = env.seal(
         profile=PGS_PROFILE,
         app_header=header.to_wire(),
@@ -175,4 +189,5 @@ def open_message(message: VerifiedMessage, participant: str, key: DecryptionKey)
     opened = env.open_envelope(message.envelope, key, profile=PGS_PROFILE)
     content = parse_message(message.header.kind, opened.plaintext)
     _check_reply(message.header, content)
+    _check_attachments(message.header, content)
     return OpenedMessage(message, content, opened.content_key)

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from crypto import strictjson
+from crypto import chunked, strictjson
 from crypto.b64 import b64u_decode, b64u_encode
 from crypto.disclosure import ContentKeyDisclosure, verify_disclosure
 from crypto.errors import CryptoError, QuorumError
@@ -36,7 +36,7 @@ from protocols.certificates import VerifiedCertificate, verify_certificate
 from protocols.envelope import PGS_PROFILE, VerifiedMessage, read_header, verify_message
 from protocols.errors import ProtocolError
 from protocols.messages._base import ContentModel
-from protocols.messages.common import MessageKind, Tlp
+from protocols.messages.common import MAX_ATTACHMENTS, Attachment, MessageKind, Tlp
 from protocols.messages.receipt import Receipt, ReceiptStatus
 from protocols.messages.registry import parse_message
 from protocols.messages.reply import Reply
@@ -46,8 +46,11 @@ from protocols.routing import RoutingHeader
 __all__ = [
     "BUNDLE_TYPE",
     "BUNDLE_VERSION",
+    "AttachmentEvidence",
+    "AttachmentReport",
     "BundleReport",
     "DisclosureEvidence",
+    "EvidenceAttachmentError",
     "EvidenceBundle",
     "EvidenceCertificateError",
     "EvidenceCheckpointError",
@@ -70,8 +73,10 @@ __all__ = [
 BUNDLE_VERSION = 1
 BUNDLE_TYPE = "pgs-evidence"
 # A 6 MiB envelope is 8 MiB of base64url; 1024 receipts with certificates and proofs fit in the
-# rest with room to spare.
-MAX_BUNDLE_BYTES = 16 * 1024 * 1024
+# rest with room to spare. Attachment blobs, when a bundle carries them, count on top (their
+# base64url), up to MAX_ATTACHMENT_EVIDENCE_BYTES of ciphertext in all.
+MAX_ATTACHMENT_EVIDENCE_BYTES = 128 * 1024 * 1024
+MAX_BUNDLE_BYTES = 16 * 1024 * 1024 + MAX_ATTACHMENT_EVIDENCE_BYTES * 4 // 3
 MAX_RECEIPTS = 1024
 MAX_ENTRY_BYTES = 256 * 1024
 MAX_CERTIFICATE_B64 = 16 * 1024
@@ -82,7 +87,8 @@ KEY_EVENTS = frozenset({"participant.enrolled", "keys.rotated"})
 _BUNDLE_MEMBERS = frozenset(
     {"v", "type", "envelope", "sender_certificate", "checkpoint", "accepted"}
 )
-_BUNDLE_OPTIONAL = frozenset({"sender_key", "receipts", "disclosure"})
+_BUNDLE_OPTIONAL = frozenset({"sender_key", "receipts", "disclosure", "attachments"})
+_ATTACHMENT_MEMBERS = frozenset({"upload", "blob"})
 _PROOF_MEMBERS = frozenset({"index", "entry", "proof"})
 _RECEIPT_MEMBERS = frozenset({"receipt", "certificate", "log"})
 _DISCLOSURE_MEMBERS = frozenset({"by", "certificate", "key"})
@@ -161,6 +167,13 @@ class EvidenceDisclosureError(EvidenceError):
     code = "evidence.disclosure"
 
 
+class EvidenceAttachmentError(EvidenceError):
+    """An attachment blob is not one the message names, or is not the file its content describes
+    (size, SHA-256, or a chunk that does not authenticate under the file key)."""
+
+    code = "evidence.attachment"
+
+
 # --- the bundle (wire model) ---------------------------------------------------------------------
 
 
@@ -214,6 +227,17 @@ class DisclosureEvidence:
 
 
 @dataclass(frozen=True)
+class AttachmentEvidence:
+    """An attachment's encrypted blob, as the hub served it (opened only with a disclosure)."""
+
+    upload: str
+    blob: bytes
+
+    def to_json(self) -> dict[str, Any]:
+        return {"upload": self.upload, "blob": b64u_encode(self.blob)}
+
+
+@dataclass(frozen=True)
 class EvidenceBundle:
     """The parts of a bundle, as exact bytes; nothing in it is trusted until
     :func:`verify_bundle` has checked it."""
@@ -225,6 +249,7 @@ class EvidenceBundle:
     sender_key: LogProof | None = None
     receipts: tuple[ReceiptEvidence, ...] = ()
     disclosure: DisclosureEvidence | None = None
+    attachments: tuple[AttachmentEvidence, ...] = ()
 
 
 def encode_bundle(bundle: EvidenceBundle) -> bytes:
@@ -244,6 +269,8 @@ def encode_bundle(bundle: EvidenceBundle) -> bytes:
         "receipts": [r.to_json() for r in bundle.receipts],
         "disclosure": bundle.disclosure.to_json() if bundle.disclosure else None,
     }
+    if bundle.attachments:  # absent otherwise: bundles without files encode as before
+        doc["attachments"] = [a.to_json() for a in bundle.attachments]
     return strictjson.dumps(doc)
 
 
@@ -325,6 +352,15 @@ def _disclosure_evidence(obj: object, part: str) -> DisclosureEvidence:
     )
 
 
+def _attachment_evidence(obj: object, part: str) -> AttachmentEvidence:
+    doc = _members(obj, part, _ATTACHMENT_MEMBERS)
+    upload = doc["upload"]
+    if not isinstance(upload, str) or not 0 < len(upload) <= 64:
+        raise EvidenceMalformedError(f"{part}.upload", "must be an upload id")
+    blob = _bytes(doc["blob"], f"{part}.blob", max_chars=MAX_ATTACHMENT_EVIDENCE_BYTES * 4 // 3 + 4)
+    return AttachmentEvidence(upload, blob)
+
+
 def decode_bundle(data: bytes) -> EvidenceBundle:
     """Parse a bundle's JSON strictly (no duplicate or unknown members, canonical base64url)."""
     try:
@@ -344,6 +380,9 @@ def decode_bundle(data: bytes) -> EvidenceBundle:
         raise EvidenceMalformedError("receipts", f"must be a list of at most {MAX_RECEIPTS}")
     sender_key = doc.get("sender_key")
     disclosure = doc.get("disclosure")
+    attachments = doc.get("attachments") or []
+    if not isinstance(attachments, list) or len(attachments) > MAX_ATTACHMENTS:
+        raise EvidenceMalformedError("attachments", f"must be a list of at most {MAX_ATTACHMENTS}")
     return EvidenceBundle(
         envelope=_bytes(
             doc["envelope"],
@@ -358,6 +397,9 @@ def decode_bundle(data: bytes) -> EvidenceBundle:
         sender_key=None if sender_key is None else _log_proof(sender_key, "sender_key"),
         receipts=tuple(_receipt_evidence(r, f"receipts[{i}]") for i, r in enumerate(receipts)),
         disclosure=None if disclosure is None else _disclosure_evidence(disclosure, "disclosure"),
+        attachments=tuple(
+            _attachment_evidence(a, f"attachments[{i}]") for i, a in enumerate(attachments)
+        ),
     )
 
 
@@ -373,6 +415,20 @@ class ReceiptReport:
     at: datetime
     log_index: int
     recorded_at: int
+
+
+@dataclass(frozen=True)
+class AttachmentReport:
+    """An attachment the message describes (its hashes, from the disclosed content), and whether
+    the bundle carried its blob and it decrypted to exactly that file."""
+
+    name: str
+    media_type: str
+    size: int
+    sha256: str
+    upload: str | None
+    ciphertext_sha256: str | None
+    content_verified: bool
 
 
 @dataclass(frozen=True)
@@ -394,6 +450,8 @@ class BundleReport:
     receipts: tuple[ReceiptReport, ...]
     content: ContentModel | None
     disclosed_by: str | None
+    uploads: tuple[str, ...] = ()  # the attachment uploads the signed routing header names
+    attachments: tuple[AttachmentReport, ...] = ()  # known from a disclosed content only
 
     def __repr__(self) -> str:  # never show content in logs by accident
         return f"BundleReport(mid={self.mid!r}, kind={self.kind.value!r}, sender={self.sender!r})"
@@ -575,6 +633,60 @@ def _open_disclosed(
     return content
 
 
+def _check_blob(described: Attachment, blob: bytes, part: str) -> None:
+    """The blob is the ciphertext the content describes and decrypts to the described file."""
+    ref = described.blob
+    assert ref is not None  # noqa: S101 - the caller matched it by upload id
+    if len(blob) != ref.size or not _same(ref.sha256, hashlib.sha256(blob).hexdigest()):
+        raise EvidenceAttachmentError(part, "is not the ciphertext the message describes")
+    plain = hashlib.sha256()
+    size = 0
+    try:
+        decryptor = chunked.ChunkDecryptor(b64u_decode(ref.key, field="key"))
+        for at in range(0, len(blob), chunked.SEALED_CHUNK_SIZE):
+            piece = decryptor.update(blob[at : at + chunked.SEALED_CHUNK_SIZE])
+            plain.update(piece)
+            size += len(piece)
+        last = decryptor.finish()
+    except CryptoError as exc:
+        raise EvidenceAttachmentError(part, f"does not decrypt under the file key ({exc})") from exc
+    plain.update(last)
+    size += len(last)
+    if size != described.size or not _same(described.sha256, plain.hexdigest()):
+        raise EvidenceAttachmentError(part, "decrypts to another file than the one described")
+
+
+def _attachments(
+    bundle: EvidenceBundle, header: RoutingHeader, content: ContentModel | None
+) -> tuple[AttachmentReport, ...]:
+    if bundle.attachments and content is None:
+        raise EvidenceMalformedError(
+            "attachments", "file contents can be checked only with a disclosed content key"
+        )
+    if content is None:
+        return ()
+    described: tuple[Attachment, ...] = getattr(content, "attachments", ())
+    by_upload = {a.blob.upload: a for a in described if a.blob is not None}
+    carried: set[str] = set()
+    for i, evidence in enumerate(bundle.attachments):
+        part = f"attachments[{i}]"
+        if evidence.upload not in (header.att or ()) or evidence.upload not in by_upload:
+            raise EvidenceAttachmentError(part, "is not an attachment of this message")
+        if evidence.upload in carried:
+            raise EvidenceMalformedError(part, "repeats an earlier attachment")
+        _check_blob(by_upload[evidence.upload], evidence.blob, part)
+        carried.add(evidence.upload)
+    return tuple(
+        AttachmentReport(
+            name=a.name, media_type=a.media_type, size=a.size, sha256=a.sha256,
+            upload=a.blob.upload if a.blob else None,
+            ciphertext_sha256=a.blob.sha256 if a.blob else None,
+            content_verified=a.blob is not None and a.blob.upload in carried,
+        )
+        for a in described
+    )  # fmt: skip
+
+
 def verify_bundle(
     bundle_bytes: bytes,
     *,
@@ -590,8 +702,11 @@ def verify_bundle(
     and that it names this envelope's SHA-256, sender and recipients; the sender's certificate and
     the envelope's signature under the key it certifies; the sender's key entry (when present),
     logged before the message; each receipt's certificate, signature, envelope digest and
-    ``receipt.recorded`` entry; and the disclosed content key, if any (from a recipient whose
-    certificate certifies the key the envelope was encrypted to).
+    ``receipt.recorded`` entry; the disclosed content key, if any (from a recipient whose
+    certificate certifies the key the envelope was encrypted to); and the attachment blobs, if
+    any (only with a disclosure: each is one the message names, its size and SHA-256 are the
+    described ciphertext's, every chunk authenticates under the file key, and the plaintext's
+    size and SHA-256 are the described file's).
     """
     bundle = decode_bundle(bundle_bytes)
     try:
@@ -672,6 +787,8 @@ def verify_bundle(
         receipts=tuple(receipts),
         content=content,
         disclosed_by=bundle.disclosure.by if bundle.disclosure else None,
+        uploads=header.att or (),
+        attachments=_attachments(bundle, header, content),
     )
 
 

@@ -25,7 +25,15 @@ from pydantic import (
 
 from crypto.keys import KEY_ID_LENGTH
 from protocols.errors import RoutingError
-from protocols.messages.common import PROTOCOL, MessageId, MessageKind, ParticipantId, Tlp
+from protocols.messages.common import (
+    MAX_ATTACHMENTS,
+    PROTOCOL,
+    MessageId,
+    MessageKind,
+    ParticipantId,
+    Tlp,
+    UploadId,
+)
 from protocols.messages.problems import problems_from
 
 MAX_RECIPIENTS = 512
@@ -79,6 +87,9 @@ class RoutingHeader(BaseModel):
     thread: MessageId | None = None
     irt: MessageId | None = None
     grp: GroupName | None = None
+    att: tuple[UploadId, ...] | None = Field(default=None, min_length=1, max_length=MAX_ATTACHMENTS)
+    """The hub uploads holding the message's encrypted attachments (docs/protocol.md §7): the hub
+    binds them to the envelope on acceptance, without reading the content."""
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
@@ -92,6 +103,8 @@ class RoutingHeader(BaseModel):
             raise ValueError(f"a message may not live longer than {MAX_TTL_SECONDS} seconds")
         if self.grp is not None and self.tlp is Tlp.RED:
             raise ValueError("TLP:RED goes only to named participants, never to a group")
+        if self.att is not None and len(set(self.att)) != len(self.att):
+            raise ValueError("lists an upload more than once")
         if self.kind is MessageKind.RECEIPT:
             raise ValueError("receipts are signed statements, never envelopes")
         return self

@@ -211,7 +211,13 @@ async def _own_receipts(
 
 
 async def _collect(
-    hub: HubClient, mid: str, *, disclose_key: bool, wait: float, verifier: NoteVerifier | None
+    hub: HubClient,
+    mid: str,
+    *,
+    disclose_key: bool,
+    wait: float,
+    verifier: NoteVerifier | None,
+    with_attachments: bool = False,
 ) -> EvidenceBundle:
     """Everything the bundle of ``mid`` holds, with every proof in one signed checkpoint."""
     from crypto.disclosure import ContentKeyDisclosure
@@ -265,7 +271,9 @@ async def _collect(
             certificate=await _certificate(hub, me.id, mine.kid),
             key=ContentKeyDisclosure(hashlib.sha256(raw).digest(), opened.content_key),
         )
+    blobs = await _attachment_blobs(hub, header.att or ()) if with_attachments else ()
     return EvidenceBundle(
+        attachments=blobs,
         envelope=raw,
         sender_certificate=await _certificate(hub, header.sender.id, header.sender.kid),
         checkpoint=note,
@@ -280,6 +288,21 @@ async def _collect(
     )
 
 
+async def _attachment_blobs(hub: HubClient, uploads: tuple[str, ...]) -> tuple[Any, ...]:
+    """The encrypted blobs of the message's attachments, as the hub serves them."""
+    import tempfile
+
+    from protocols.evidence import AttachmentEvidence
+
+    found = []
+    with tempfile.TemporaryDirectory(prefix="pgs-evidence-") as folder:
+        for upload in uploads:
+            target = Path(folder) / upload
+            await hub.download_blob(upload, target)
+            found.append(AttachmentEvidence(upload, target.read_bytes()))
+    return tuple(found)
+
+
 @evidence.command("get")
 @click.argument("mid")
 @click.option(
@@ -290,6 +313,11 @@ async def _collect(
     "--disclose-key",
     is_flag=True,
     help="Recipients: add the message's content key, so the verifier can read the message.",
+)
+@click.option(
+    "--with-attachments",
+    is_flag=True,
+    help="With --disclose-key: add the attachments' encrypted files, so the verifier checks them.",
 )
 @click.option(
     "--wait",
@@ -311,6 +339,7 @@ async def get(
     mid: str,
     output: Path,
     disclose_key: bool,
+    with_attachments: bool,
     wait: float,
     tlog_proof: Path | None,
     hub_url: str,
@@ -326,6 +355,8 @@ async def get(
     from protocols.evidence import EvidenceError, encode_bundle, verify_bundle
 
     check_log_key_option()
+    if with_attachments and not disclose_key:
+        fail("--with-attachments needs --disclose-key: files are checked against the content")
     async with make_client(hub_url, ca, authority, key_folder, prompt_passphrase) as hub:
         from hub.cli.mailstate import resolve_mid
 
@@ -334,8 +365,9 @@ async def get(
         with reported_errors():
             try:
                 bundle = await _collect(
-                    hub, mid, disclose_key=disclose_key, wait=wait, verifier=verifier
-                )
+                    hub, mid, disclose_key=disclose_key, wait=wait, verifier=verifier,
+                    with_attachments=with_attachments,
+                )  # fmt: skip
             except LogAnswerError as exc:
                 fail(f"[{exc.code}] {exc}")
     data = encode_bundle(bundle)
@@ -364,7 +396,8 @@ async def get(
     out.print(
         say("cli.evidence.written", mid=mid, path=output, n=len(bundle.receipts),
             index=bundle.accepted.index)
-        + (say("cli.evidence.key_disclosed") if bundle.disclosure else ""),
+        + (say("cli.evidence.key_disclosed") if bundle.disclosure else "")
+        + (f", {len(bundle.attachments)} attachment file(s)" if bundle.attachments else ""),
         markup=False,
     )  # fmt: skip
 
@@ -409,6 +442,11 @@ def _print_report(report: BundleReport) -> None:
         table.add_row(
             say("cli.read.content"), say("cli.evidence.disclosed", who=report.disclosed_by)
         )
+    if report.uploads and not report.attachments:
+        table.add_row("attachments", f"{len(report.uploads)} (described in the encrypted content)")
+    for a in report.attachments:
+        checked = "file verified" if a.content_verified else "file not in this bundle"
+        table.add_row(f"attachment {a.name}", f"{a.size} bytes, SHA-256 {a.sha256}; {checked}")
     out.print(table)
     if report.content is not None:
         content = report.content.model_dump(mode="json", exclude_none=True)
@@ -528,6 +566,18 @@ def verify(
                 for r in report.receipts
             ],
             "disclosed_by": report.disclosed_by,
+            "attachment_uploads": list(report.uploads),
+            "attachments": [
+                {
+                    "name": a.name,
+                    "media_type": a.media_type,
+                    "size": a.size,
+                    "sha256": a.sha256,
+                    "ciphertext_sha256": a.ciphertext_sha256,
+                    "content_verified": a.content_verified,
+                }
+                for a in report.attachments
+            ],
             "content": (
                 report.content.model_dump(mode="json", exclude_none=True)
                 if report.content is not None

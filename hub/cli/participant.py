@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
-import mimetypes
 import time
 from pathlib import Path
 from typing import Any
@@ -26,16 +24,6 @@ from protocols.messages.registry import parse_message
 
 def _when(epoch: int | None) -> str:
     return time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(epoch)) if epoch else ""
-
-
-def _attachment(path: Path) -> dict[str, Any]:
-    data = path.read_bytes()
-    return {
-        "name": path.name,
-        "media_type": mimetypes.guess_type(path.name)[0] or "application/octet-stream",
-        "size": len(data),
-        "sha256": hashlib.sha256(data).hexdigest(),
-    }
 
 
 @click.command()
@@ -60,7 +48,7 @@ def _attachment(path: Path) -> dict[str, Any]:
     "attachments",
     multiple=True,
     type=click.Path(dir_okay=False, exists=True, path_type=Path),
-    help="Describe a file in the message (name, type, size, SHA-256); repeatable.",
+    help="Send a file with the message, encrypted end to end (resumable upload); repeatable.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the acceptance as JSON.")
 @hub_options
@@ -88,8 +76,6 @@ async def send(
         doc = json.loads(message.read_bytes()[:MAX_INPUT_BYTES])
         refuse_placeholders(doc)
         check_participant_ids(to)
-        if attachments:
-            doc["attachments"] = [*doc.get("attachments", []), *map(_attachment, attachments)]
         content = parse_message(MessageKind(kind), doc)
     async with make_client(hub_url, ca, authority, key_folder, prompt_passphrase) as hub:
         recipients = list(to)
@@ -102,24 +88,38 @@ async def send(
             ]
         if not recipients and group is None:
             raise click.UsageError(say("cli.error.recipients"))
-        with Progress(
-            SpinnerColumn(), TextColumn("{task.description}"), console=out, transient=True
-        ) as bar:
-            bar.add_task(say("cli.send.progress"))
-            sealed, accepted = await hub.send(
-                kind=MessageKind(kind),
-                content=content,
-                to=recipients,
-                group=group,
-                tlp=Tlp(tlp),
-                in_reply_to=in_reply_to,
-                thread=thread,
-            )
+
+        async def seal_and_send(doc: dict[str, Any], uploads: list[str]) -> Any:
+            with reported_errors():
+                final = parse_message(MessageKind(kind), doc) if uploads else content
+            with Progress(
+                SpinnerColumn(), TextColumn("{task.description}"), console=out, transient=True
+            ) as bar:
+                bar.add_task(say("cli.send.progress"))
+                return await hub.send(
+                    kind=MessageKind(kind),
+                    content=final,
+                    to=recipients,
+                    group=group,
+                    tlp=Tlp(tlp),
+                    in_reply_to=in_reply_to,
+                    thread=thread,
+                    attachments=uploads,
+                )
+
+        if attachments:
+            from hub.cli.attachments import send_with_attachments
+
+            sealed, accepted = await send_with_attachments(hub, doc, attachments, seal_and_send)
+        else:
+            sealed, accepted = await seal_and_send(doc, [])
     if as_json:
         out.print(json.dumps(accepted), markup=False)
         return
     out.print(say("cli.send.accepted", kind=kind, mid=sealed.header.mid, size=len(sealed.raw)))
     out.print(say("cli.send.to", to=", ".join(accepted["recipients"])), markup=False)
+    if sealed.header.att:
+        out.print(f"  with {len(sealed.header.att)} encrypted attachment(s)")
 
 
 @click.command()
@@ -170,12 +170,19 @@ async def inbox(
     "--ack/--no-ack", default=True, show_default=True, help="Send a signed 'read' receipt."
 )
 @LANG_OPTION
+@click.option(
+    "--save-attachments",
+    "save_to",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Download, verify and decrypt the message's attachments into this folder.",
+)
 @hub_options
 @async_command
 async def read(
     mid: str,
     as_json: bool,
     ack: bool,
+    save_to: Path | None,
     hub_url: str,
     ca: Path | None,
     authority: Path | None,
@@ -191,6 +198,10 @@ async def read(
         mid = await resolve_mid(hub, mid)
         with reported_errors():
             opened = await hub.read(mid)
+        if save_to is not None:
+            from hub.cli.attachments import save_all
+
+            await save_all(hub, opened.content, save_to)
         if ack:
             await hub.ack(mid, ReceiptStatus.READ)
     state = MailboxState.load(key_folder, hub_url)

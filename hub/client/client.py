@@ -8,12 +8,14 @@ substituted a key would be caught here, not trusted.
 from __future__ import annotations
 
 import asyncio
+import base64
 import hashlib
 import json
 import ssl
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
@@ -45,6 +47,15 @@ from protocols.receipts import make_receipt, sign_receipt
 JOSE = "application/jose+json"
 RETRIES = 4
 RETRY_STATUSES = frozenset({502, 503, 504})
+
+
+async def _problem(resp: aiohttp.ClientResponse) -> dict[str, Any]:
+    data = await resp.read()
+    try:
+        doc = json.loads(data)
+    except ValueError:
+        return {"detail": data[:200].decode("utf-8", "replace")}
+    return doc if isinstance(doc, dict) else {}
 
 
 class HubClient:
@@ -132,6 +143,12 @@ class HubClient:
                     doc = {"detail": data[:200].decode("utf-8", "replace")}
                 raise HubClientError(resp.status, doc if isinstance(doc, dict) else {})
             return resp.status, data
+
+    def signed_headers(
+        self, method: str, url: str, body: bytes | None, content_type: str | None = None
+    ) -> dict[str, str]:
+        """The RFC 9421 signature headers (and Content-Type) for a request built by the caller."""
+        return self._headers(method, url, body, content_type)
 
     async def get_json(self, path: str, **query: int | str) -> dict[str, Any]:
         _, data = await self.request("GET", path, query=query or None)
@@ -260,8 +277,12 @@ class HubClient:
         ttl_seconds: int = 30 * 24 * 3600,
         thread: str | None = None,
         in_reply_to: str | None = None,
+        attachments: Sequence[str] = (),
     ) -> tuple[SealedMessage, dict[str, Any]]:
-        """Seal ``content`` to participants and/or a group, with verified keys, and submit it."""
+        """Seal ``content`` to participants and/or a group, with verified keys, and submit it.
+
+        ``attachments``: the upload ids of the encrypted files the content's ``attachments``
+        point to (:mod:`hub.client.attachments`), named in the routing header."""
         me = self._require_me()
         recipients = list(dict.fromkeys(to))
         if group is not None:
@@ -279,6 +300,7 @@ class HubClient:
             thread=thread,
             in_reply_to=in_reply_to,
             group=group,
+            attachments=attachments,
         )
         return sealed, await self.submit(sealed.raw)
 
@@ -361,6 +383,95 @@ class HubClient:
                 return
             await asyncio.sleep(delay)
             delay = min(delay * 2, 5.0)
+
+    # --- attachment blobs (tus 1.0 uploads, Range downloads; hub.client.attachments) ----------
+
+    async def _tus(
+        self, method: str, path: str, headers: dict[str, str], body: bytes | None = None,
+        content_type: str | None = None,
+    ) -> aiohttp.ClientResponse:  # fmt: skip
+        url = self.base_url + path
+        signed = self._headers(method, url, body, content_type)
+        resp = await self.session.request(
+            method, url, data=body, headers={"Tus-Resumable": "1.0.0", **headers, **signed}
+        )
+        if resp.status >= 400:
+            data = await resp.read()
+            resp.release()
+            try:
+                doc = json.loads(data)
+            except ValueError:
+                doc = {"detail": data[:200].decode("utf-8", "replace")}
+            raise HubClientError(resp.status, doc if isinstance(doc, dict) else {})
+        await resp.read()
+        resp.release()
+        return resp
+
+    async def upload_limits(self) -> dict[str, int]:
+        """The hub's caps (tus OPTIONS): per file, per message, per PATCH body."""
+        resp = await self._tus("OPTIONS", "/v1/uploads", {})
+        return {
+            "max_file_bytes": int(resp.headers["Tus-Max-Size"]),
+            "max_message_bytes": int(resp.headers["Pgs-Max-Message-Size"]),
+            "max_part_bytes": int(resp.headers["Pgs-Max-Part-Size"]),
+        }
+
+    async def create_upload(self, length: int) -> str:
+        """A new upload of ``length`` bytes (tus creation); its id."""
+        resp = await self._tus("POST", "/v1/uploads", {"Upload-Length": str(length)})
+        return resp.headers["Location"].rsplit("/", 1)[-1]
+
+    async def upload_offset(self, upload_id: str) -> int:
+        """How many bytes of the upload the hub holds (tus HEAD): where to resume."""
+        resp = await self._tus("HEAD", f"/v1/uploads/{upload_id}", {})
+        return int(resp.headers["Upload-Offset"])
+
+    async def upload_part(self, upload_id: str, offset: int, data: bytes) -> int:
+        """Append ``data`` at ``offset`` (tus PATCH, with its sha256 checksum); the new offset."""
+        headers = {
+            "Upload-Offset": str(offset),
+            "Upload-Checksum": "sha256 "
+            + base64.b64encode(hashlib.sha256(data).digest()).decode("ascii"),
+        }
+        resp = await self._tus(
+            "PATCH", f"/v1/uploads/{upload_id}", headers, data, "application/offset+octet-stream"
+        )
+        return int(resp.headers["Upload-Offset"])
+
+    async def delete_upload(self, upload_id: str) -> None:
+        """Drop an upload no sent message references (tus termination)."""
+        await self._tus("DELETE", f"/v1/uploads/{upload_id}", {})
+
+    async def download_blob(
+        self,
+        upload_id: str,
+        target: Path,
+        *,
+        start: int = 0,
+        total: int | None = None,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> int:
+        """Append the blob's bytes from ``start`` to ``target`` (a Range request when resuming);
+        the size ``target`` then has. A dropped connection raises; call again to resume."""
+        url = f"{self.base_url}/v1/uploads/{upload_id}"
+        headers = self._headers("GET", url, None, None)
+        if start:
+            headers["Range"] = f"bytes={start}-"
+        async with self.session.get(url, headers=headers) as resp:
+            if resp.status >= 400:
+                raise HubClientError(resp.status, await _problem(resp))
+            if start and resp.status != 206:
+                raise HubClientError(resp.status, {"detail": "the hub ignored the range"})
+            done = start
+            with target.open("r+b" if start else "wb") as sink:
+                sink.seek(start)
+                sink.truncate()
+                async for piece in resp.content.iter_chunked(64 * 1024):
+                    sink.write(piece)
+                    done += len(piece)
+                    if progress is not None and total is not None:
+                        progress(done, total)
+            return done
 
     # --- admin and audit ---------------------------------------------------------------------
 

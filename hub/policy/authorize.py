@@ -23,6 +23,7 @@ action                      who (active, country not suspended)
                             never with a message id another participant's envelope holds
 ``mailbox.read``            anyone, its own mailbox (inbox pages and the WebSocket stream)
 ``envelope.fetch``          ``ncp``/``wco``: the envelope's sender or one of its recipients
+                            (also each attachment blob the envelope references)
 ``envelope.status``         ``ncp``/``wco``: the envelope's sender
 ``receipt.record``          ``ncp``/``wco``: one of the envelope's recipients
 ``delivery.read``           a delivery's state in the console log: the envelope's sender and
@@ -39,6 +40,7 @@ action                      who (active, country not suspended)
 ``console.log``             ``wco``, ``auditor`` (in its scope), ``ncp`` (its own messages)
 ``console.audit``           ``wco``, ``auditor``, ``admin``
 ``console.directory``       anyone
+``upload.write``            ``ncp``/``wco``: create, resume, append to or delete its own uploads
 ==========================  ====================================================================
 """
 
@@ -60,6 +62,7 @@ __all__ = [
     "Grant",
     "LogEntry",
     "Submission",
+    "Upload",
     "allowed",
     "authorize",
     "envelope_not_found",
@@ -88,6 +91,7 @@ class Action(StrEnum):
     CONSOLE_AUDIT = "console.audit"
     CONSOLE_DIRECTORY = "console.directory"
     CONSOLE_SECURITY = "console.security"
+    UPLOAD = "upload.write"
 
 
 CONSOLE_PAGES: Final = (
@@ -131,7 +135,14 @@ class LogEntry:
     parties: frozenset[str] | None = None
 
 
-Resource = Envelope | Submission | LogEntry | None
+@dataclass(frozen=True)
+class Upload:
+    """An attachment upload as the policy sees it while it is written: whose it is."""
+
+    owner: str
+
+
+Resource = Envelope | Submission | LogEntry | Upload | None
 
 
 @dataclass(frozen=True)
@@ -255,6 +266,23 @@ def _delivery(actor: Member, resource: Resource) -> Grant:
     raise envelope_not_found()
 
 
+def upload_not_found() -> NotFound:
+    """The one error for an upload that does not exist *or* is someone else's."""
+    return NotFound("there is no such upload for you", code="upload.not_found")
+
+
+def _upload(actor: Member, resource: Resource) -> Grant:
+    if not isinstance(resource, Upload):
+        raise TypeError("upload.write needs the upload as its resource")
+    if actor.role not in _RECEIVING:
+        raise Forbidden(
+            "only participants who send messages upload attachments", code="upload.forbidden"
+        )
+    if resource.owner != actor.id:
+        raise upload_not_found()
+    return EVERYTHING
+
+
 def _log_entry(actor: Member, resource: Resource) -> Grant:
     if not isinstance(resource, LogEntry):
         raise TypeError("log.entry needs the entry as its resource")
@@ -277,7 +305,8 @@ def authorize(  # noqa: PLR0911, PLR0912 - one branch per action, as in the tabl
     may see, or raise :class:`~hub.errors.Forbidden` / :class:`~hub.errors.NotFound`.
 
     ``resource`` is an :class:`Envelope` for the envelope actions and ``delivery.read``, a
-    :class:`Submission` for ``envelope.submit``, a :class:`LogEntry` for ``log.entry``, and None
+    :class:`Submission` for ``envelope.submit``, a :class:`LogEntry` for ``log.entry``, an
+    :class:`Upload` for ``upload.write``, and None
     for everything else. Fails closed: an unknown role or action is refused.
     """
     _check_standing(policy, actor)
@@ -295,6 +324,8 @@ def authorize(  # noqa: PLR0911, PLR0912 - one branch per action, as in the tabl
         return _delivery(actor, resource)
     if action is Action.LOG_ENTRY:
         return _log_entry(actor, resource)
+    if action is Action.UPLOAD:
+        return _upload(actor, resource)
     if action is Action.AUDIT:
         return _auditor(actor)
     if action is Action.LOG_BUNDLES:

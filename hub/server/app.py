@@ -20,7 +20,7 @@ from hub.console import routes as console_routes
 from hub.errors import ConfigError, HubError
 from hub.home import LOG_KEY_FILE, HubConfig
 from hub.policy.model import load_policy_file
-from hub.server import audit_routes, handlers, health, malformed, security_routes
+from hub.server import audit_routes, handlers, health, malformed, security_routes, uploads
 from hub.server.bodies import body_middleware
 from hub.server.keys import CTX
 from hub.server.observe import METRICS_ACCESS, MetricsAccess, observe_middleware
@@ -30,9 +30,10 @@ from hub.server.stream import STREAM_SETTINGS, StreamSettings, stream, track_str
 from hub.services import auditlog, retention, rollback
 from hub.services.context import HubContext, PolicyHolder
 from hub.services.fanout import PgFanout
+from hub.services.notifications import NotificationDispatcher
 from hub.services.notifier import Notifier
 from hub.services.witnessing import Witnessing
-from hub.storage import audit, counters, envelopes, nonces
+from hub.storage import audit, blobs, counters, envelopes, nonces
 from hub.storage.engine import create_engine, redact
 from hub.storage.migrate import check_schema
 
@@ -84,6 +85,7 @@ async def _housekeeping(ctx: HubContext, retention_days: float | None = None) ->
                 expired = await envelopes.expire_deliveries(conn, ctx.now())
                 await nonces.purge_expired(conn, ctx.now())
                 await counters.purge_before(conn, ctx.now() - 2 * counters.WINDOW_SECONDS)
+                await blobs.expire(conn, ctx.now())
             await ctx.security_events.purge(ctx.now())
             if expired:
                 log.info("expired %d undelivered deliveries", expired)
@@ -185,6 +187,7 @@ def routes(app: web.Application) -> None:
     audit_routes.add_routes(app)
     security_routes.add_routes(app)
     console_routes.add_routes(app)
+    uploads.add_routes(app)
 
 
 def create_app(
@@ -243,7 +246,10 @@ def create_app(
                 ),
                 submissions_per_minute=config.submissions_per_minute,
                 body_timeout_seconds=config.body_timeout_seconds,
+                attachments=config.attachments,
             )
+            if config.notifications.participants:
+                ctx.notifications = NotificationDispatcher(config.notifications, ctx.hub_key)
             ctx.metrics.gauge("pgs_websocket_connections", lambda: ctx.notifier.connections)
             _writer_gauges(ctx)
             app[CTX] = ctx
@@ -260,6 +266,8 @@ def create_app(
             # they submitted (group commit) before the engine goes.
             await ctx.close_writers()
             malformed.uninstall(ctx.security_events)
+            if ctx.notifications is not None:
+                await ctx.notifications.close()
             for task in (housekeeping, refresher):
                 if task is not None:
                     task.cancel()

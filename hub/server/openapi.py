@@ -115,6 +115,122 @@ SECURITY_EVENTS = _object(
 )  # fmt: skip
 
 
+def _header(name: str, description: str, schema: dict[str, Any], required: bool = True) -> Any:
+    return {
+        "name": name, "in": "header", "required": required, "schema": schema,
+        "description": description,
+    }  # fmt: skip
+
+
+TUS_RESUMABLE = _header(
+    "Tus-Resumable", "tus protocol version.", {"type": "string", "const": "1.0.0"}
+)
+UPLOAD_ID = {
+    "name": "upload",
+    "in": "path",
+    "required": True,
+    "schema": {"type": "string", "pattern": "^[A-Za-z0-9_-]{22}$"},
+    "description": "Upload id (128 random bits, base64url), given by the creation request.",
+}
+EMPTY = {"description": "No content; the answer is in the headers."}
+OCTETS = {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}
+
+
+def _uploads() -> dict[str, Any]:
+    """Attachment blobs: tus 1.0 uploads (docs/design/hub.md, Attachments) and downloads."""
+    digits = {"type": "string", "pattern": "^[0-9]{1,19}$"}
+    return {
+        "/v1/uploads": {
+            "options": {
+                "summary": "tus discovery: version, extensions, caps",
+                "responses": {
+                    "204": {
+                        "description": "Tus-Version, Tus-Extension (creation, checksum, "
+                        "expiration, termination), Tus-Max-Size, Tus-Checksum-Algorithm (sha256), "
+                        "Pgs-Max-Message-Size, Pgs-Max-Part-Size."
+                    },
+                    **_problems(401, 403, 429),
+                },
+            },
+            "post": {
+                "summary": "Create an upload of Upload-Length bytes (tus creation)",
+                "description": (
+                    "Refused before anything is stored over the per-file cap (upload.too_large)"
+                    " or the participant's quota (upload.quota_exceeded). Upload-Metadata is not"
+                    " stored: names and types travel only inside the encrypted message."
+                ),
+                "parameters": [
+                    TUS_RESUMABLE,
+                    _header("Upload-Length", "Size of the ciphertext.", digits),
+                ],
+                "responses": {
+                    "201": {"description": "Created: Location, Upload-Expires."},
+                    **_problems(400, 401, 403, 412, 413, 422, 429),
+                },
+            },
+        },
+        "/v1/uploads/{upload}": {
+            "head": {
+                "summary": "Where an upload stands: Upload-Offset to resume from (owner only)",
+                "parameters": [UPLOAD_ID, TUS_RESUMABLE],
+                "responses": {
+                    "200": {"description": "Upload-Offset, Upload-Length, Upload-Expires."},
+                    **_problems(401, 403, 404, 412, 429),
+                },
+            },
+            "patch": {
+                "summary": "Append bytes at Upload-Offset (owner only, until a message uses it)",
+                "parameters": [
+                    UPLOAD_ID,
+                    TUS_RESUMABLE,
+                    _header("Upload-Offset", "Where the body goes: the current offset.", digits),
+                    _header(
+                        "Upload-Checksum",
+                        "sha256 and the base64 digest of the body.",
+                        {"type": "string"},
+                        required=False,
+                    ),
+                ],
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "application/offset+octet-stream": {
+                            "schema": {"type": "string", "format": "binary"}
+                        }
+                    },
+                },
+                "responses": {
+                    "204": {"description": "Stored: the new Upload-Offset."},
+                    **_problems(400, 401, 403, 404, 409, 412, 413, 415, 422, 429, 460),
+                },
+            },
+            "delete": {
+                "summary": "Delete an upload no sent message references (tus termination)",
+                "parameters": [UPLOAD_ID, TUS_RESUMABLE],
+                "responses": {"204": EMPTY, **_problems(401, 403, 404, 409, 412, 429)},
+            },
+            "get": {
+                "summary": "Download a blob: the parties of the envelope that references it",
+                "description": "A single byte Range is answered with 206; past the end, 416.",
+                "parameters": [
+                    UPLOAD_ID,
+                    _header(
+                        "Range",
+                        "bytes=first-last, bytes=first- or bytes=-suffix.",
+                        {"type": "string", "pattern": "^bytes=[0-9]{0,19}-[0-9]{0,19}$"},
+                        required=False,
+                    ),
+                ],
+                "responses": {
+                    "200": {"description": "The ciphertext.", "content": OCTETS},
+                    "206": {"description": "A range of the ciphertext.", "content": OCTETS},
+                    **_problems(401, 403, 404, 416, 429),
+                },
+            },
+        },
+    }
+
+
 @cache
 def document() -> dict[str, Any]:
     paths: dict[str, Any] = {
@@ -594,6 +710,7 @@ def document() -> dict[str, Any]:
                 },
             }
         },
+        **_uploads(),
     }
     return {
         "openapi": "3.1.0",

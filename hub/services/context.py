@@ -11,12 +11,14 @@ from typing import TYPE_CHECKING
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from crypto.keys import SigningKey, VerifyKey
+from hub.attachment_limits import AttachmentLimits
 from hub.errors import ConfigError
 from hub.policy.model import Policy, load_policy_file
 from hub.policy.ratelimit import RateLimiter
 from hub.services import writers
 from hub.services.directory_cache import DirectoryCache
 from hub.services.metrics import Metrics
+from hub.services.notifications import NotificationDispatcher
 from hub.services.notifier import Notifier
 from hub.services.security_events import SecurityEvents
 from hub.storage.engine import read_only
@@ -60,6 +62,8 @@ class HubContext:
     body_timeout_seconds: float = 30.0
     # Where the latest signed checkpoint is recorded outside the database (hub.services.rollback)
     high_water: Path | None = None
+    attachments: AttachmentLimits = field(default_factory=AttachmentLimits)  # upload caps
+    notifications: NotificationDispatcher | None = None  # content-free e-mail and webhooks
     # Built on ``engine`` by __post_init__: the read-only view of it (hub.storage.engine.read_only,
     # for connections that never write) and the group-committed writers (hub.services.writers).
     reader: AsyncEngine = field(init=False, repr=False)

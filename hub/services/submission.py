@@ -33,6 +33,7 @@ from hub.errors import Conflict, Forbidden, HubError, RateLimited, TooLarge
 from hub.policy.authorize import Action, Submission
 from hub.policy.decisions import check_can_send
 from hub.policy.groups import Member, members
+from hub.services import attachments
 from hub.services.access import decide
 from hub.services.audit import record_denial
 from hub.services.context import HubContext
@@ -191,6 +192,7 @@ async def submit(ctx: HubContext, raw: bytes) -> Acceptance:
                 ctx, actor=sender, action="envelope.submit", reason=exc.code, subject=header.mid
             )
             raise
+        await attachments.check_references(ctx, sender, header)
         try:
             return await _store(
                 ctx, raw, header, digest=digest, now=now, sender=sender, recipients=recipients,
@@ -247,14 +249,17 @@ async def _store(
         },
     )
     pairs = tuple((a.id, a.kid) for a in header.to)
+    item = AcceptedEnvelope(
+        row, pairs, record, version, ctx.submissions_per_minute, uploads=header.att or ()
+    )
     try:
-        seq = await ctx.envelope_writer.submit(
-            AcceptedEnvelope(row, pairs, record, version, ctx.submissions_per_minute)
-        )
+        seq = await ctx.envelope_writer.submit(item)
     except RateLimited as exc:  # counted across every hub process (hub.services.writers)
         await record_denial(ctx, actor=sender, action="envelope.submit", reason=exc.code)
         raise
-    except Conflict:
+    except Conflict as exc:
+        if exc.code == "attachment.upload_taken":
+            raise
         # Stored already (a resubmission, or a concurrent one won): answer as for a resubmission.
         previous = await _resubmission(ctx, sender, header, digest)
         if previous is None:  # pragma: no cover - the conflicting row must exist
@@ -262,5 +267,10 @@ async def _store(
         return previous
     ctx.metrics.inc("pgs_envelopes_accepted_total", kind=header.kind.value)
     ctx.notifier.notify(a.id for a in header.to)
+    if ctx.notifications is not None:
+        ctx.notifications.message_waiting(
+            (a.id for a in header.to), sender_country=sender.country, kind=header.kind.value,
+            now=now,
+        )  # fmt: skip
     stored = dataclasses.replace(row, seq=seq)
     return _acceptance(ctx, stored, tuple(a.id for a in header.to), duplicate=False)

@@ -25,7 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from hub.errors import Conflict, RateLimited
-from hub.storage import audit, counters, envelopes, nonces, participants
+from hub.storage import audit, blobs, counters, envelopes, nonces, participants
 from hub.storage.groupcommit import GroupCommitter
 from hub.storage.nonces import NonceClaim
 from hub.storage.participants import DirectoryVersion
@@ -44,6 +44,9 @@ class AcceptedEnvelope:
     # At most this many submissions a minute from the sender (hub.storage.counters), counted in
     # the storing transaction so that every hub process shares the count; None: no limit.
     per_minute: int | None = None
+    # The attachment uploads the routing header names (``att``): bound to the envelope in the
+    # transaction that stores it, or the item fails with ``attachment.upload_taken``.
+    uploads: tuple[str, ...] = ()
 
 
 class StaleDirectory(Exception):
@@ -82,15 +85,19 @@ async def write_accepted(
     new = sorted(first.values())
     try:
         async with conn.begin_nested():
+            for n in new:
+                await _bind_uploads(conn, items[n])
             seqs = await envelopes.insert_envelopes(
                 conn, [(items[n].row, items[n].recipients) for n in new]
             )
         stored = list(zip(new, seqs, strict=True))
-    except IntegrityError:  # a message id is stored already: find which, one by one
+    except (IntegrityError, Conflict):  # a message id is stored already: find which, one by one
         stored = []
         for n in new:
             try:
-                seq = await envelopes.insert_envelope(conn, items[n].row, items[n].recipients)
+                async with conn.begin_nested():  # the binding goes if the envelope is refused
+                    await _bind_uploads(conn, items[n])
+                    seq = await envelopes.insert_envelope(conn, items[n].row, items[n].recipients)
             except (Conflict, IntegrityError) as exc:
                 results[n] = exc
             else:
@@ -121,6 +128,15 @@ async def _over_limit(
         allowed = max(0, limit - (total - len(members)))
         refused.extend(members[allowed:])
     return refused
+
+
+async def _bind_uploads(conn: AsyncConnection, item: AcceptedEnvelope) -> None:
+    if item.uploads and not await blobs.bind(conn, item.row.sender_id, item.row.mid, item.uploads):
+        raise Conflict(
+            "an attachment upload of this message is not the sender's, incomplete, or another "
+            "message's",
+            code="attachment.upload_taken",
+        )
 
 
 def envelope_writer(engine: AsyncEngine) -> EnvelopeWriter:

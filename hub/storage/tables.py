@@ -346,3 +346,32 @@ submission_counters = Table(
     PrimaryKeyConstraint("participant_id", "window_start"),
     Index("ix_submission_counters_window_start", "window_start"),
 )
+
+# --- attachment uploads (tus 1.0), docs/design/hub.md (Attachments) ----------------------------
+# One row per upload: who owns it, its declared length, how much is stored, until when an
+# unreferenced one is kept, and the envelope (by message id) that referenced it on acceptance.
+uploads = Table(
+    "uploads",
+    metadata,
+    Column("id", Text, primary_key=True),
+    Column("owner_id", Text, ForeignKey("participants.id"), nullable=False),
+    Column("length", BigInteger, nullable=False),
+    Column("stored", BigInteger, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("expires_at", BigInteger, nullable=False),
+    Column("envelope_mid", Text, nullable=True),
+    CheckConstraint("stored >= 0 AND stored <= length", name="stored_within_length"),
+    Index("ix_uploads_owner_id", "owner_id"),
+    Index("ix_uploads_envelope_mid", "envelope_mid"),
+    Index("ix_uploads_expires_at", "expires_at"),
+)
+
+# The bytes of an upload, one row per accepted PATCH request, at its offset (opaque ciphertext).
+upload_parts = Table(
+    "upload_parts",
+    metadata,
+    Column("upload_id", Text, ForeignKey("uploads.id", ondelete="CASCADE"), nullable=False),
+    Column("position", BigInteger, nullable=False),
+    Column("data", LargeBinary, nullable=False),
+    PrimaryKeyConstraint("upload_id", "position"),
+)

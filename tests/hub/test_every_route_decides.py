@@ -185,7 +185,7 @@ def fill(  # noqa: PLR0911 - one body per kind of POST
     """A concrete path, body and content type for one route and caller."""
     values = {
         "mid": world.mid, "participant": TARGET, "kid": world.people[NG].signing.kid,
-        "tail": "nowhere", "token": "x" * 43, "path": "0/000",
+        "tail": "nowhere", "token": "x" * 43, "path": "0/000", "upload": "x" * 22,
         "name": "console.css" if template.startswith("/console/static") else "ALL",
     }  # fmt: skip
     path = re.sub(r"\{(\w+)(:[^}]*)?\}", lambda m: values[m.group(1)], template)
@@ -249,7 +249,15 @@ async def request(world: World, method: str, template: str, who: str | None) -> 
         async with world.session.request(method, link or url, allow_redirects=False) as resp:
             await resp.read()
             return resp.status
-    reply = await call(world.session, method, url, key=key, body=body, content_type=ctype)
+    # tus routes refuse a request without the protocol's headers before anything else.
+    tus = None
+    if template.startswith("/v1/uploads"):
+        tus = {"Tus-Resumable": "1.0.0", "Upload-Length": "10", "Upload-Offset": "0"}
+        if method == "PATCH":
+            body, ctype = b"x", "application/offset+octet-stream"
+    reply = await call(
+        world.session, method, url, key=key, body=body, content_type=ctype, headers=tus
+    )
     return reply.status
 
 

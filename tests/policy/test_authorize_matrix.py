@@ -22,6 +22,7 @@ from hub.policy.authorize import (
     Grant,
     LogEntry,
     Submission,
+    Upload,
     authorize,
     envelope_not_found,
 )
@@ -55,6 +56,7 @@ MAY: dict[Action, frozenset[str]] = {
     Action.CONSOLE_AUDIT: frozenset({"wco", "auditor", "admin"}),
     Action.CONSOLE_DIRECTORY: ALL,
     Action.CONSOLE_SECURITY: frozenset({"auditor"}),
+    Action.UPLOAD: frozenset({"ncp", "wco"}),
 }
 #: action -> the refusal when the role may not.
 REFUSAL: dict[Action, tuple[type[HubError], str]] = {
@@ -74,6 +76,7 @@ REFUSAL: dict[Action, tuple[type[HubError], str]] = {
     Action.CONSOLE_AUDIT: (Forbidden, "console.forbidden"),
     Action.CONSOLE_DIRECTORY: (Forbidden, "console.forbidden"),
     Action.CONSOLE_SECURITY: (Forbidden, "console.forbidden"),
+    Action.UPLOAD: (Forbidden, "upload.forbidden"),
 }
 #: what each role may send under the default policy (default.toml).
 SENDS = {
@@ -118,7 +121,7 @@ class Case:
     def actor(self) -> Member:
         return Member("ME", self.country, self.role, self.scope, self.status, "kid")
 
-    def resource(self) -> Envelope | Submission | LogEntry | None:
+    def resource(self) -> Envelope | Submission | LogEntry | Upload | None:
         me = self.actor.id
         if self.action in (Action.FETCH, Action.STATUS, Action.RECEIPT, Action.DELIVERY):
             recipients = {"R1", "R2"} | ({me} if self.is_recipient else set())
@@ -130,6 +133,8 @@ class Case:
         if self.action is Action.SUBMIT:
             stored = {"none": None, "self": me, "other": "S"}[self.stored]
             return Submission(me if self.claims_self else "S", self.kind, stored)
+        if self.action is Action.UPLOAD:  # is_sender: the actor's own upload
+            return Upload(me if self.is_sender else "S")
         if self.action is Action.LOG_ENTRY:
             parties = frozenset({"S", *([me] if self.is_recipient else [])})
             return LogEntry(self.event, self.countries, parties)
@@ -169,6 +174,8 @@ def expected(case: Case) -> tuple[str, object]:  # noqa: PLR0911, PLR0912 - a ta
         return "deny", REFUSAL[action]
     if action is Action.LOG_BUNDLES:
         return ("allow", Grant()) if audit_country(case) is None else ("deny", REFUSAL[action])
+    if action is Action.UPLOAD and not case.is_sender:
+        return "deny", (NotFound, "upload.not_found")
     if action is Action.LOG_ENTRY:
         if role == "auditor":
             scope = audit_country(case)

@@ -1,0 +1,57 @@
+"""The ``[attachments]`` section of config.toml: caps on uploads, checked before bytes are stored.
+
+Defaults (shown commented in a new home's config.toml)::
+
+    [attachments]
+    max_file_bytes = 52428800      # 50 MiB: one encrypted file (its ciphertext)
+    max_message_bytes = 104857600  # 100 MiB: all the files one message references
+    quota_bytes = 1073741824       # 1 GiB: everything one participant's uploads hold at a time
+    max_part_bytes = 1048576       # 1 MiB: the body of one PATCH request
+    pending_seconds = 86400        # an upload no accepted envelope references is deleted after
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from typing import Any
+
+from hub.errors import ConfigError
+
+MIB = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class AttachmentLimits:
+    max_file_bytes: int = 50 * MIB
+    max_message_bytes: int = 100 * MIB
+    quota_bytes: int = 1024 * MIB
+    max_part_bytes: int = MIB
+    pending_seconds: int = 24 * 3600
+
+
+_BOUNDS = {
+    "max_file_bytes": (1, 1 << 40),
+    "max_message_bytes": (1, 1 << 42),
+    "quota_bytes": (0, 1 << 50),
+    "max_part_bytes": (1024, 64 * MIB),
+    "pending_seconds": (60, 366 * 24 * 3600),
+}
+
+
+def attachment_limits(table: dict[str, Any]) -> AttachmentLimits:
+    """Read the ``[attachments]`` table; unknown names and out-of-range values are refused."""
+    names = {f.name for f in fields(AttachmentLimits)}
+    unknown = sorted(set(table) - names)
+    if unknown:
+        raise ConfigError(
+            f"[attachments] in config.toml has unknown settings: {', '.join(unknown)}"
+        )
+    values: dict[str, int] = {}
+    for name, value in table.items():
+        low, high = _BOUNDS[name]
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            raise ConfigError(
+                f"[attachments] {name} in config.toml must be between {low} and {high}"
+            )
+        values[name] = value
+    return AttachmentLimits(**values)

@@ -1,0 +1,294 @@
+"""Encrypted attachments on the client side: encrypt a file, upload it resumably (tus 1.0), and
+download, verify and decrypt it (docs/protocol.md §7).
+
+Files are streamed in 64 KiB pieces: a file is never held in memory, the ciphertext is written to
+a temporary file next to nothing else and read back part by part for the upload, so an upload
+that lost its connection resumes from the offset the hub reports (HEAD), not from the start.
+A download resumes with ``Range`` from the bytes already written, and the plaintext is moved to
+its place only once the ciphertext's size and hash, every chunk's authentication and the
+plaintext's size and hash all matched.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import mimetypes
+import os
+import tempfile
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import aiohttp
+
+from crypto import chunked
+from crypto.b64 import b64u_decode, b64u_encode
+from crypto.errors import CryptoError
+from hub.client.errors import HubClientError
+from protocols.messages.common import Attachment
+
+if TYPE_CHECKING:
+    from hub.client.client import HubClient
+
+__all__ = [
+    "AttachmentError",
+    "EncryptedFile",
+    "TransferStats",
+    "download_attachment",
+    "encrypt_file",
+    "upload_file",
+]
+
+T = TypeVar("T")
+PIECE = 64 * 1024
+DEFAULT_PART = 128 * 1024
+RATE_LIMITED_PAUSE = 2.0
+TUS = {"Tus-Resumable": "1.0.0"}
+OFFSET_TYPE = "application/offset+octet-stream"
+Progress = Callable[[int, int], None]  # (bytes done, bytes in all)
+_DROPPED = (TimeoutError, aiohttp.ClientConnectionError, aiohttp.ClientPayloadError)
+
+
+class AttachmentError(Exception):
+    """An attachment could not be sent or received intact (nothing partial is kept)."""
+
+    code = "attachment.failed"
+
+
+@dataclass
+class TransferStats:
+    """What a transfer cost: body bytes put on the wire (counting those of requests that were cut
+    off), requests that failed and were resumed, and bytes that were already there."""
+
+    body_bytes: int = 0
+    interruptions: int = 0
+    resumed_from: list[int] | None = None
+
+    def resumed(self, offset: int) -> None:
+        self.interruptions += 1
+        self.resumed_from = [*(self.resumed_from or []), offset]
+
+
+@dataclass(frozen=True)
+class EncryptedFile:
+    """A file encrypted to a temporary ciphertext file, with what the message must say of it."""
+
+    source: Path
+    ciphertext: Path
+    key: bytes
+    size: int
+    sha256: str
+    ciphertext_size: int
+    ciphertext_sha256: str
+    media_type: str
+
+    def description(self, upload_id: str) -> dict[str, Any]:
+        """The ``attachments[]`` entry of the message content (validated here)."""
+        doc = {
+            "name": self.source.name,
+            "media_type": self.media_type,
+            "size": self.size,
+            "sha256": self.sha256,
+            "blob": {
+                "upload": upload_id,
+                "scheme": chunked.SCHEME,
+                "key": b64u_encode(self.key),
+                "size": self.ciphertext_size,
+                "sha256": self.ciphertext_sha256,
+            },
+        }
+        Attachment.model_validate(doc)
+        return doc
+
+    def __repr__(self) -> str:  # never show the key
+        return f"EncryptedFile({self.source.name!r}, {self.size} bytes)"
+
+
+def _media_type(path: Path) -> str:
+    guessed = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+    return guessed.lower().split(";")[0]
+
+
+def encrypt_file(path: Path, folder: Path) -> EncryptedFile:
+    """Encrypt ``path`` under a fresh key into a ciphertext file in ``folder`` (blocking I/O:
+    run it in a thread from async code)."""
+    key = chunked.new_file_key()
+    encryptor = chunked.ChunkEncryptor(key)
+    plain_hash, cipher_hash = hashlib.sha256(), hashlib.sha256()
+    size = written = 0
+    fd, name = tempfile.mkstemp(prefix=".pgs-", suffix=".enc", dir=folder)
+    with os.fdopen(fd, "wb") as out, path.open("rb") as source:
+        while piece := source.read(PIECE):
+            size += len(piece)
+            plain_hash.update(piece)
+            sealed = encryptor.update(piece)
+            cipher_hash.update(sealed)
+            written += out.write(sealed)
+        sealed = encryptor.finish()
+        cipher_hash.update(sealed)
+        written += out.write(sealed)
+    return EncryptedFile(
+        source=path, ciphertext=Path(name), key=key, size=size, sha256=plain_hash.hexdigest(),
+        ciphertext_size=written, ciphertext_sha256=cipher_hash.hexdigest(),
+        media_type=_media_type(path),
+    )  # fmt: skip
+
+
+def _read_at(path: Path, offset: int, size: int) -> bytes:
+    with path.open("rb") as source:
+        source.seek(offset)
+        return source.read(size)
+
+
+async def upload_file(
+    client: HubClient,
+    encrypted: EncryptedFile,
+    *,
+    part_size: int = DEFAULT_PART,
+    upload_id: str | None = None,
+    progress: Progress | None = None,
+    stats: TransferStats | None = None,
+    max_interruptions: int = 100,
+) -> str:
+    """Upload ``encrypted``'s ciphertext (creating the upload unless ``upload_id`` continues
+    one); return the upload id. A dropped connection is resumed from the hub's offset."""
+    stats = stats if stats is not None else TransferStats()
+    total = encrypted.ciphertext_size
+    if upload_id is None:
+        upload_id = await _retrying(
+            lambda: client.create_upload(total), stats, max_interruptions, None
+        )
+    offset = await _retrying(lambda: client.upload_offset(upload_id), stats, max_interruptions)
+    while True:
+        if progress is not None:
+            progress(offset, total)
+        if offset >= total:
+            return upload_id
+        part = await asyncio.to_thread(_read_at, encrypted.ciphertext, offset, part_size)
+        stats.body_bytes += len(part)
+        try:
+            offset = await client.upload_part(upload_id, offset, part)
+        except _DROPPED:
+            offset = await _retrying(
+                lambda: client.upload_offset(upload_id), stats, max_interruptions
+            )
+            stats.resumed(offset)
+        except HubClientError as exc:
+            if exc.status == 429:
+                await asyncio.sleep(RATE_LIMITED_PAUSE)
+            elif exc.code != "upload.offset_mismatch":
+                raise
+            offset = await _retrying(
+                lambda: client.upload_offset(upload_id), stats, max_interruptions
+            )
+
+
+async def _retrying(
+    call: Callable[[], Awaitable[T]], stats: TransferStats, limit: int, pause: float | None = 0.2
+) -> T:
+    delay = pause or 0.2
+    for _ in range(limit):
+        try:
+            result = await call()
+        except _DROPPED:
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 5.0)
+        else:
+            return result
+    raise AttachmentError("the link to the hub kept failing; run the command again to resume")
+
+
+async def download_attachment(
+    client: HubClient,
+    attachment: Attachment,
+    folder: Path,
+    *,
+    progress: Progress | None = None,
+    stats: TransferStats | None = None,
+    max_interruptions: int = 100,
+) -> Path:
+    """Download, verify and decrypt one attachment into ``folder``; the path written.
+
+    Refuses (:class:`AttachmentError`, nothing left in ``folder``) a blob whose size or SHA-256
+    is not the message's, a chunk that does not authenticate under the message's key, and a
+    plaintext whose size or SHA-256 is not the message's."""
+    blob = attachment.blob
+    if blob is None:
+        raise AttachmentError(f"{attachment.name}: the message only describes this file")
+    stats = stats if stats is not None else TransferStats()
+    folder.mkdir(parents=True, exist_ok=True)
+    fd, cipher_name = tempfile.mkstemp(prefix=".pgs-", suffix=".enc", dir=folder)
+    os.close(fd)
+    cipher_path = Path(cipher_name)
+    try:
+        have = 0
+        failures = 0
+        while have < blob.size:
+            try:
+                have = await client.download_blob(
+                    blob.upload, cipher_path, start=have, total=blob.size, progress=progress
+                )
+            except _DROPPED:
+                failures += 1
+                if failures > max_interruptions:
+                    raise AttachmentError("the link to the hub kept failing") from None
+                have = cipher_path.stat().st_size
+                stats.resumed(have)
+                await asyncio.sleep(0.2)
+        return await asyncio.to_thread(_verify_and_decrypt, attachment, cipher_path, folder)
+    finally:
+        cipher_path.unlink(missing_ok=True)
+
+
+def _free_name(folder: Path, name: str) -> Path:
+    target = folder / name
+    stem, suffix, n = target.stem, target.suffix, 1
+    while target.exists():
+        target = folder / f"{stem} ({n}){suffix}"
+        n += 1
+    return target
+
+
+def _verify_and_decrypt(attachment: Attachment, cipher_path: Path, folder: Path) -> Path:
+    blob = attachment.blob
+    assert blob is not None  # noqa: S101 - checked by the caller
+    digest = hashlib.sha256()
+    with cipher_path.open("rb") as source:
+        while piece := source.read(PIECE):
+            digest.update(piece)
+    if cipher_path.stat().st_size != blob.size or digest.hexdigest() != blob.sha256:
+        raise AttachmentError(f"{attachment.name}: the hub's blob is not the one the sender sent")
+    try:
+        return _decrypt(attachment, cipher_path, folder)
+    except CryptoError as exc:
+        raise AttachmentError(f"{attachment.name}: {exc}") from None
+
+
+def _decrypt(attachment: Attachment, cipher_path: Path, folder: Path) -> Path:
+    blob = attachment.blob
+    assert blob is not None  # noqa: S101 - checked by the caller
+    decryptor = chunked.ChunkDecryptor(b64u_decode(blob.key, field="key"))
+    plain_hash = hashlib.sha256()
+    fd, plain_name = tempfile.mkstemp(prefix=".pgs-", suffix=".part", dir=folder)
+    plain_path = Path(plain_name)
+    size = 0
+    try:
+        with os.fdopen(fd, "wb") as out, cipher_path.open("rb") as source:
+            while piece := source.read(PIECE):
+                opened = decryptor.update(piece)
+                plain_hash.update(opened)
+                size += out.write(opened)
+            opened = decryptor.finish()
+            plain_hash.update(opened)
+            size += out.write(opened)
+    except BaseException:
+        plain_path.unlink(missing_ok=True)
+        raise
+    if size != attachment.size or plain_hash.hexdigest() != attachment.sha256:
+        plain_path.unlink(missing_ok=True)
+        raise AttachmentError(f"{attachment.name}: the decrypted file is not the one described")
+    target = _free_name(folder, attachment.name)
+    plain_path.replace(target)
+    return target

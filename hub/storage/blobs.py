@@ -1,0 +1,151 @@
+"""Attachment uploads and their bytes (opaque ciphertext), in the database.
+
+An upload's bytes are the parts its PATCH requests stored, each at its position; an upload is
+complete when ``stored == length``. Every write is one short transaction of the caller's: a part
+and the new ``stored`` are written together, so a request that did not finish left nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import and_, delete, func, insert, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from hub.storage.tables import envelopes, upload_parts, uploads
+
+
+@dataclass(frozen=True)
+class UploadRow:
+    id: str
+    owner_id: str
+    length: int
+    stored: int
+    created_at: int
+    expires_at: int
+    envelope_mid: str | None
+
+    @property
+    def complete(self) -> bool:
+        return self.stored == self.length
+
+
+def _row(r: object) -> UploadRow:
+    return UploadRow(**r._mapping)  # type: ignore[attr-defined]
+
+
+async def create_upload(conn: AsyncConnection, row: UploadRow) -> None:
+    await conn.execute(insert(uploads).values(**row.__dict__))
+
+
+async def upload(conn: AsyncConnection, upload_id: str) -> UploadRow | None:
+    found = (await conn.execute(select(uploads).where(uploads.c.id == upload_id))).first()
+    return _row(found) if found is not None else None
+
+
+async def uploads_by_id(conn: AsyncConnection, ids: Sequence[str]) -> dict[str, UploadRow]:
+    rows = await conn.execute(select(uploads).where(uploads.c.id.in_(list(ids))))
+    return {r.id: _row(r) for r in rows}
+
+
+async def bytes_held(conn: AsyncConnection, owner_id: str) -> int:
+    """What ``owner_id``'s uploads take (their declared lengths): what the quota counts."""
+    total = await conn.scalar(
+        select(func.coalesce(func.sum(uploads.c.length), 0)).where(uploads.c.owner_id == owner_id)
+    )
+    return int(total or 0)
+
+
+async def append(conn: AsyncConnection, upload_id: str, position: int, data: bytes) -> bool:
+    """Store ``data`` at ``position`` if that is exactly where the upload stands and the upload is
+    not bound to an envelope; False (nothing written) otherwise. Atomic with the caller's
+    transaction: the compare-and-set on ``stored`` makes two concurrent PATCHes at one offset
+    store one part only."""
+    moved = await conn.execute(
+        update(uploads)
+        .where(
+            uploads.c.id == upload_id,
+            uploads.c.stored == position,
+            uploads.c.length >= position + len(data),
+            uploads.c.envelope_mid.is_(None),
+        )
+        .values(stored=position + len(data))
+    )
+    if moved.rowcount != 1:
+        return False
+    await conn.execute(
+        insert(upload_parts).values(upload_id=upload_id, position=position, data=data)
+    )
+    return True
+
+
+async def remove(conn: AsyncConnection, upload_id: str, *, unbound_only: bool = True) -> bool:
+    """Delete an upload and its bytes (only if no envelope references it, by default)."""
+    condition = [uploads.c.id == upload_id]
+    if unbound_only:
+        condition.append(uploads.c.envelope_mid.is_(None))
+    gone = await conn.execute(delete(uploads).where(*condition).returning(uploads.c.id))
+    if gone.first() is None:
+        return False
+    await conn.execute(delete(upload_parts).where(upload_parts.c.upload_id == upload_id))
+    return True
+
+
+async def bind(conn: AsyncConnection, owner_id: str, mid: str, ids: Sequence[str]) -> bool:
+    """Mark complete uploads of ``owner_id`` as ``mid``'s (already ``mid``'s is fine: a
+    resubmission). True if every one of ``ids`` could be bound; then the caller commits."""
+    bound = await conn.execute(
+        update(uploads)
+        .where(
+            uploads.c.id.in_(list(ids)),
+            uploads.c.owner_id == owner_id,
+            uploads.c.stored == uploads.c.length,
+            or_(uploads.c.envelope_mid.is_(None), uploads.c.envelope_mid == mid),
+        )
+        .values(envelope_mid=mid)
+    )
+    return bound.rowcount == len(ids)
+
+
+async def read(engine: AsyncEngine, upload_id: str, start: int, end: int) -> AsyncIterator[bytes]:
+    """The bytes ``[start, end)`` of a complete upload, part by part, one short read each (no
+    connection is held while the client takes its time)."""
+    position = start
+    while position < end:
+        async with engine.connect() as conn:
+            part = (
+                await conn.execute(
+                    select(upload_parts.c.position, upload_parts.c.data)
+                    .where(
+                        upload_parts.c.upload_id == upload_id,
+                        upload_parts.c.position <= position,
+                    )
+                    .order_by(upload_parts.c.position.desc())
+                    .limit(1)
+                )
+            ).first()
+        if part is None or part.position + len(part.data) <= position:
+            return  # the upload went away meanwhile (expired): the response ends short
+        piece = bytes(part.data)[position - part.position : end - part.position]
+        yield piece
+        position += len(piece)
+
+
+async def expire(conn: AsyncConnection, now: int) -> int:
+    """Delete unreferenced uploads past their ``expires_at``, and referenced ones whose envelope
+    is past its ``exp`` (nobody can be given the message any more). Returns how many."""
+    stale_unbound = select(uploads.c.id).where(
+        uploads.c.envelope_mid.is_(None), uploads.c.expires_at <= now
+    )
+    stale_bound = (
+        select(uploads.c.id)
+        .join(envelopes, envelopes.c.mid == uploads.c.envelope_mid)
+        .where(envelopes.c.exp <= now)
+    )
+    ids = [r.id for r in await conn.execute(stale_unbound.union(stale_bound))]
+    if not ids:
+        return 0
+    await conn.execute(delete(upload_parts).where(upload_parts.c.upload_id.in_(ids)))
+    await conn.execute(delete(uploads).where(and_(uploads.c.id.in_(ids))))
+    return len(ids)

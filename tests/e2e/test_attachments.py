@@ -1,0 +1,312 @@
+"""Encrypted attachments end to end, against a real ``pgs serve``: tus uploads, binding to the
+envelope on acceptance, downloads by the envelope's parties only, Range, and every refusal.
+
+Caps are small here (``[attachments]`` in config.toml) so that refusals are cheap to reach.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import json
+import os
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+from sqlalchemy import func, select
+
+from hub.client import HubClientError
+from hub.client.attachments import (
+    AttachmentError,
+    download_attachment,
+    encrypt_file,
+    upload_file,
+)
+from hub.storage.engine import create_engine
+from hub.storage.tables import upload_parts, uploads
+from protocols.envelope import seal_message
+from protocols.messages.common import MessageKind, Tlp
+from protocols.messages.registry import parse_message
+from tests.e2e.harness import RunningHub, launch
+from tests.e2e.messages import example
+from tests.e2e.rawhttp import Reply, call
+
+NG, GH, CM, AUDITOR = "NG-NCP-LAGOS", "GH-NCP-ACCRA", "CM-NCP-DOUALA", "GH-AUDIT"
+CAPS = """[attachments]
+max_file_bytes = 200000
+max_message_bytes = 300000
+quota_bytes = 500000
+max_part_bytes = 65536
+"""
+TUS = {"Tus-Resumable": "1.0.0"}
+MISSING = "AAAAAAAAAAAAAAAAAAAAAA"
+
+
+@pytest.fixture
+async def hub(database_url: str, tmp_path: Path) -> AsyncIterator[RunningHub]:
+    running = await launch(tmp_path / "home", database_url, config=CAPS)
+    try:
+        for pid in (NG, GH, CM):
+            await running.enrol(pid, "ncp")
+        await running.enrol(AUDITOR, "auditor", scope="GH")
+        yield running
+    finally:
+        assert running.stop() == 0, running.log.read_text()
+
+
+def content_with(*described: dict[str, Any]) -> Any:
+    doc = example(MessageKind.ALERT).model_dump(mode="json", exclude_none=True)
+    doc["attachments"] = list(described)
+    return parse_message(MessageKind.ALERT, json.dumps(doc).encode())
+
+
+async def raw(
+    hub: RunningHub, who: str, method: str, path: str, body: bytes | None = None, **headers: str
+) -> Reply:
+    ctype = headers.pop("content_type", None)
+    async with aiohttp.ClientSession() as session:
+        return await call(
+            session, method, hub.url + path, key=hub.people[who].signing, body=body,
+            content_type=ctype, headers={k.replace("_", "-"): v for k, v in headers.items()},
+        )  # fmt: skip
+
+
+async def count_uploads(hub: RunningHub) -> tuple[int, int]:
+    engine = create_engine(hub.database_url)
+    try:
+        async with engine.connect() as conn:
+            rows = await conn.scalar(select(func.count()).select_from(uploads))
+            parts = await conn.scalar(select(func.count()).select_from(upload_parts))
+    finally:
+        await engine.dispose()
+    return int(rows or 0), int(parts or 0)
+
+
+async def refused_when_a_stored_byte_changes(
+    hub: RunningHub, upload: str, attachment: Any, folder: Path
+) -> None:
+    """Flip one byte of the last stored part, check the download is refused, put it back."""
+    engine = create_engine(hub.database_url)
+    where = upload_parts.c.upload_id == upload
+    try:
+        async with engine.begin() as conn:
+            part = (
+                await conn.execute(
+                    select(upload_parts.c.position, upload_parts.c.data)
+                    .where(where)
+                    .order_by(upload_parts.c.position.desc())
+                )
+            ).first()
+            assert part is not None
+            at = where & (upload_parts.c.position == part.position)
+            flipped = bytearray(part.data)
+            flipped[len(flipped) // 2] ^= 0x01
+            await conn.execute(upload_parts.update().where(at).values(data=bytes(flipped)))
+        async with hub.client(GH) as gh:
+            with pytest.raises(AttachmentError, match="not the one the sender sent"):
+                await download_attachment(gh, attachment, folder)
+        assert list(folder.iterdir()) == []
+        async with engine.begin() as conn:
+            await conn.execute(upload_parts.update().where(at).values(data=part.data))
+    finally:
+        await engine.dispose()
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # SQL: storage tests, both
+async def test_an_attachment_travels_encrypted_to_the_envelopes_parties_only(
+    hub: RunningHub, tmp_path: Path
+) -> None:
+    original = tmp_path / "seal photo.jpg"
+    original.write_bytes(os.urandom(150_000))
+    encrypted = encrypt_file(original, tmp_path)
+    async with hub.client(NG) as ng:
+        upload = await upload_file(ng, encrypted, part_size=50_000)
+        content = content_with(encrypted.description(upload))
+        sealed, accepted = await ng.send(
+            kind=MessageKind.ALERT, content=content, to=[GH], attachments=[upload]
+        )
+        assert accepted["mid"] == sealed.header.mid
+        assert sealed.header.att == (upload,)
+        # The same bytes again: the original acceptance (the binding holds, idempotent).
+        assert (await ng.submit(sealed.raw))["mid"] == sealed.header.mid
+    ciphertext = encrypted.ciphertext.read_bytes()
+    assert original.read_bytes()[:4096] not in ciphertext  # what the hub holds is ciphertext
+
+    # The recipient reads the message, downloads, verifies and decrypts.
+    async with hub.client(GH) as gh:
+        opened = await gh.read(sealed.header.mid)
+        attachment = opened.content.attachments[0]  # type: ignore[attr-defined]
+        saved = await download_attachment(gh, attachment, tmp_path / "inbox")
+    assert saved.name == "seal photo.jpg"
+    assert saved.read_bytes() == original.read_bytes()
+    assert sorted(p.name for p in (tmp_path / "inbox").iterdir()) == ["seal photo.jpg"]
+
+    # A byte changed in the hub's copy: the recipient refuses it and keeps nothing.
+    await refused_when_a_stored_byte_changes(hub, upload, attachment, tmp_path / "tampered")
+
+    # Range: one slice of the ciphertext (206), and a range past the end (416).
+    part = await raw(hub, GH, "GET", f"/v1/uploads/{upload}", Range="bytes=10-19")
+    assert part.status == 206
+    assert part.body == ciphertext[10:20]
+    assert part.headers["Content-Range"] == f"bytes 10-19/{len(ciphertext)}"
+    tail = await raw(hub, GH, "GET", f"/v1/uploads/{upload}", Range="bytes=-7")
+    assert (tail.status, tail.body) == (206, ciphertext[-7:])
+    beyond = await raw(hub, GH, "GET", f"/v1/uploads/{upload}", Range=f"bytes={len(ciphertext)}-")
+    assert beyond.status == 416
+    assert beyond.headers["Content-Range"] == f"bytes */{len(ciphertext)}"
+    # The sender may fetch its envelope, so its blob too.
+    whole = await raw(hub, NG, "GET", f"/v1/uploads/{upload}")
+    assert (whole.status, whole.body) == (200, ciphertext)
+
+    # Anyone else: exactly the answer a blob that does not exist gets.
+    stranger = await raw(hub, CM, "GET", f"/v1/uploads/{upload}")
+    missing = await raw(hub, CM, "GET", f"/v1/uploads/{MISSING}")
+    assert stranger.brief() == missing.brief()
+    assert stranger.code == "upload.not_found"
+    assert (await raw(hub, AUDITOR, "GET", f"/v1/uploads/{upload}")).code == "upload.not_found"
+
+    # Sent, the blob is read-only and belongs to that message alone.
+    patched = await raw(
+        hub, NG, "PATCH", f"/v1/uploads/{upload}", b"x",
+        content_type="application/offset+octet-stream", Upload_Offset=str(len(ciphertext)), **TUS,
+    )  # fmt: skip
+    assert patched.code == "upload.bound"
+    assert (await raw(hub, NG, "DELETE", f"/v1/uploads/{upload}", **TUS)).code == "upload.bound"
+    async with hub.client(NG) as ng:
+        with pytest.raises(HubClientError) as taken:
+            await ng.send(kind=MessageKind.ALERT, content=content, to=[CM], attachments=[upload])
+    assert taken.value.code == "attachment.upload_taken"
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+async def test_tus_refusals_come_before_anything_is_stored(hub: RunningHub, tmp_path: Path) -> None:
+    options = await raw(hub, NG, "OPTIONS", "/v1/uploads")
+    assert options.status == 204
+    assert options.headers["Tus-Version"] == "1.0.0"
+    assert set(options.headers["Tus-Extension"].split(",")) == {
+        "creation", "checksum", "expiration", "termination",
+    }  # fmt: skip
+    assert options.headers["Tus-Max-Size"] == "200000"
+    assert options.headers["Tus-Checksum-Algorithm"] == "sha256"
+    assert (await raw(hub, AUDITOR, "OPTIONS", "/v1/uploads")).code == "upload.forbidden"
+
+    # Creation: the tus version, the file cap and the quota, checked before any row exists.
+    no_tus = await raw(hub, NG, "POST", "/v1/uploads", Upload_Length="10")
+    assert (no_tus.status, no_tus.headers["Tus-Version"]) == (412, "1.0.0")
+    with_body = await raw(
+        hub, NG, "POST", "/v1/uploads", b"x", content_type="application/offset+octet-stream",
+        Upload_Length="1", **TUS,
+    )  # fmt: skip
+    assert (with_body.status, with_body.code) == (422, "upload.body_on_creation")
+    too_big = await raw(hub, NG, "POST", "/v1/uploads", Upload_Length="200001", **TUS)
+    assert (too_big.status, too_big.code) == (413, "upload.too_large")
+    assert await count_uploads(hub) == (0, 0)
+    made = [await raw(hub, NG, "POST", "/v1/uploads", Upload_Length="200000", **TUS) for _ in "ab"]
+    assert [m.status for m in made] == [201, 201]
+    assert "Upload-Expires" in made[0].headers
+    over_quota = await raw(hub, NG, "POST", "/v1/uploads", Upload_Length="100001", **TUS)
+    assert (over_quota.status, over_quota.code) == (413, "upload.quota_exceeded")
+    assert await count_uploads(hub) == (2, 0)
+    path = made[0].headers["Location"]
+
+    def patch(offset: int, body: bytes, **headers: str) -> Any:
+        return raw(
+            hub, NG, "PATCH", path, body, content_type="application/offset+octet-stream",
+            Upload_Offset=str(offset), **TUS, **headers,
+        )  # fmt: skip
+
+    assert (await patch(0, b"x" * 65537)).code == "upload.part_too_large"
+    assert (await patch(5, b"abc")).code == "upload.offset_mismatch"
+    wrong_sum = base64.b64encode(hashlib.sha256(b"other").digest()).decode()
+    bad = await patch(0, b"abc", Upload_Checksum=f"sha256 {wrong_sum}")
+    assert (bad.status, bad.code) == (460, "upload.checksum_mismatch")
+    assert (await patch(0, b"abc", Upload_Checksum="md5 AAAA")).code == "upload.checksum_algorithm"
+    assert await count_uploads(hub) == (2, 0)  # nothing of the refused PATCHes was stored
+    good_sum = base64.b64encode(hashlib.sha256(b"abc").digest()).decode()
+    ok = await patch(0, b"abc", Upload_Checksum=f"sha256 {good_sum}")
+    assert (ok.status, ok.headers["Upload-Offset"]) == (204, "3")
+    head = await raw(hub, NG, "HEAD", path, **TUS)
+    assert (head.headers["Upload-Offset"], head.headers["Upload-Length"]) == ("3", "200000")
+
+    # Someone else's upload is answered exactly like a missing one.
+    theirs = await raw(hub, GH, "HEAD", path, **TUS)
+    missing = await raw(hub, GH, "HEAD", f"/v1/uploads/{MISSING}", **TUS)
+    assert (theirs.status, missing.status) == (404, 404)
+    assert (await raw(hub, GH, "DELETE", path, **TUS)).code == "upload.not_found"
+
+    assert (await raw(hub, NG, "DELETE", path, **TUS)).status == 204
+    assert (await raw(hub, NG, "HEAD", path, **TUS)).status == 404
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+async def test_an_envelope_may_reference_only_complete_uploads_of_its_sender_within_the_cap(
+    hub: RunningHub, tmp_path: Path
+) -> None:
+    async with hub.client(GH) as gh:
+        gh_file = tmp_path / "gh.bin"
+        gh_file.write_bytes(b"gh")
+        gh_upload = await upload_file(gh, encrypt_file(gh_file, tmp_path))
+    async with hub.client(NG) as ng:
+        big = tmp_path / "big.bin"
+        big.write_bytes(os.urandom(160_000))
+        first = encrypt_file(big, tmp_path)
+        second = encrypt_file(big, tmp_path)
+        # Two files that together are over the message cap (each within the file cap).
+        ids = [await upload_file(ng, e, part_size=65536) for e in (first, second)]
+        cases = {
+            "attachment.unknown_upload": ([gh_upload], first),
+            "attachment.message_too_large": (ids, None),
+        }
+        for code, (att, single) in cases.items():
+            described = (
+                [single.description(att[0])]
+                if single is not None
+                else [first.description(ids[0]), second.description(ids[1])]
+            )
+            with pytest.raises(HubClientError) as refused:
+                await ng.send(
+                    kind=MessageKind.ALERT, content=content_with(*described), to=[GH],
+                    attachments=att,
+                )  # fmt: skip
+            assert refused.value.code == code
+        fresh = await ng.create_upload(first.ciphertext_size)
+        with pytest.raises(HubClientError) as refused:
+            await ng.send(
+                kind=MessageKind.ALERT, content=content_with(first.description(fresh)), to=[GH],
+                attachments=[fresh],
+            )  # fmt: skip
+        assert refused.value.code == "attachment.incomplete_upload"
+    await two_messages_racing_for_one_upload_bind_it_once(hub, tmp_path)
+
+
+async def two_messages_racing_for_one_upload_bind_it_once(hub: RunningHub, tmp_path: Path) -> None:
+    """Both pass the pre-check (the upload is free when each is looked at); the binding written
+    with the envelope decides: one is accepted, the other refused, and nothing half-stored."""
+    small = tmp_path / "note.txt"
+    small.write_bytes(b"seal number 4471")
+    encrypted = encrypt_file(small, tmp_path)
+    async with hub.client(NG) as ng:
+        upload = await upload_file(ng, encrypted)
+        keys = [(GH, await ng.recipient_key(GH))]
+        me = hub.people[NG]
+        sealed = [
+            seal_message(
+                sender_id=NG, signer=me.signing, recipients=keys, kind=MessageKind.ALERT,
+                content=content_with(encrypted.description(upload)), tlp=Tlp.AMBER,
+                now=int(time.time()), attachments=[upload],
+            ).raw
+            for _ in range(2)
+        ]  # fmt: skip
+        answers = await asyncio.gather(*(ng.submit(raw) for raw in sealed), return_exceptions=True)
+    accepted = [a for a in answers if isinstance(a, dict)]
+    refused = [a for a in answers if isinstance(a, HubClientError)]
+    assert len(accepted) == 1, answers
+    assert [r.code for r in refused] == ["attachment.upload_taken"]
+    async with hub.client(GH) as gh:
+        inbox = await gh.inbox()
+    assert [i["mid"] for i in inbox["items"]] == [accepted[0]["mid"]]
