@@ -7,8 +7,9 @@ whole body :attr:`HubContext.body_timeout_seconds` (config.toml ``[hub] body_tim
 then answers 408; aiohttp then reads what still comes for its lingering time (10 s) at most, and
 closes the connection (closing at once, with bytes unread, would reset it and lose the answer).
 
-The problem middleware (hub/server/problems.py) reads every request body this way before the
-route's handler runs, so no route can forget it; handlers then get the body from aiohttp's cache.
+:func:`body_middleware` reads every request body this way before the route's handler runs, so no
+route can forget it; handlers then get the body from aiohttp's cache. The one exception is a
+handler marked :func:`streams_body` (tus PATCH), which streams its body under :func:`body_deadline`.
 """
 
 from __future__ import annotations
@@ -40,13 +41,29 @@ async def read_body(request: web.Request) -> bytes:
         raise ClientGone(type(exc).__name__) from None
 
 
+_STREAMS_BODY = "_pgs_streams_body"
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def streams_body(handler: Handler) -> Handler:
+    """Mark a route handler that reads its body itself, as a stream, with its own size cap and
+    :func:`body_deadline` (a tus PATCH may be larger than ``client_max_size``)."""
+    setattr(handler, _STREAMS_BODY, True)
+    return handler
+
+
+def body_deadline(request: web.Request) -> asyncio.Timeout:
+    """The deadline of a body a handler streams itself (``async with body_deadline(request)``)."""
+    return asyncio.timeout(request.app[CTX].body_timeout_seconds)
+
+
 @web.middleware
-async def body_middleware(
-    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
-) -> web.StreamResponse:
+async def body_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Every body, on every route, arrives within the body timeout or is refused (408); handlers
     then read it from aiohttp's cache. Innermost middleware: the ones before it may still clone
     the request (hub.server.proxy), which aiohttp forbids once the body is read."""
-    if request.body_exists and request.method not in {"GET", "HEAD"}:
+    streamed = getattr(request.match_info.handler, _STREAMS_BODY, False)
+    if request.body_exists and request.method not in {"GET", "HEAD"} and not streamed:
         await read_body(request)
     return await handler(request)

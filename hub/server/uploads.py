@@ -18,8 +18,9 @@ from email.utils import formatdate
 from aiohttp import web
 from aiohttp.http_exceptions import PayloadEncodingError
 
-from hub.errors import InvalidRequest, MalformedRequest, TooLarge
+from hub.errors import InvalidRequest, MalformedRequest, RequestTimeout, TooLarge
 from hub.server.authn import authenticate
+from hub.server.bodies import body_deadline, streams_body
 from hub.server.keys import CTX
 from hub.server.problems import problem
 from hub.services import attachments
@@ -98,13 +99,19 @@ async def _bounded_body(request: web.Request, limit: int) -> bytes:
         )
     body = bytearray()
     try:
-        async for piece in request.content.iter_chunked(64 * 1024):
-            body += piece
-            if len(body) > limit:
-                raise TooLarge(
-                    f"one PATCH may carry at most {limit} bytes; send the upload in parts",
-                    code="upload.part_too_large",
-                )
+        async with body_deadline(request):
+            async for piece in request.content.iter_chunked(64 * 1024):
+                body += piece
+                if len(body) > limit:
+                    raise TooLarge(
+                        f"one PATCH may carry at most {limit} bytes; send the upload in parts",
+                        code="upload.part_too_large",
+                    )
+    except TimeoutError:
+        raise RequestTimeout(
+            f"the request body did not arrive within {request.app[CTX].body_timeout_seconds:g}"
+            " seconds; ask for the offset (HEAD) and resume"
+        ) from None
     except (ConnectionError, PayloadEncodingError):
         # The link dropped mid-body (what resumable uploads are for): nothing is stored.
         raise MalformedRequest(
@@ -168,6 +175,7 @@ async def head(request: web.Request) -> web.StreamResponse:
     return web.Response(status=200, headers=_tus_headers(row))
 
 
+@streams_body
 async def patch(request: web.Request) -> web.StreamResponse:
     """PATCH: append the body at ``Upload-Offset``."""
     refused = _require_tus(request)

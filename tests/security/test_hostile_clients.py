@@ -158,6 +158,16 @@ async def test_malformed_slow_and_hung_up_requests_low_order_epk_proofs_health(
     answer = await _raw_exchange(hub, form_head + body, trickle=0.2)
     status, _, doc = _status_and_doc(answer)
     assert (status, doc["code"]) == (408, "request.timeout")
+    # And on the one route that streams its body itself (a tus PATCH, read before its signature
+    # can be checked): the same deadline.
+    patch_head = (
+        f"PATCH /v1/uploads/{'u' * 22} HTTP/1.1\r\nHost: x\r\nTus-Resumable: 1.0.0\r\n"
+        f"Upload-Offset: 0\r\nContent-Type: application/offset+octet-stream\r\n"
+        f"Content-Length: {len(body)}\r\n\r\n"
+    ).encode()
+    answer = await _raw_exchange(hub, patch_head + body, trickle=0.2)
+    status, _, doc = _status_and_doc(answer)
+    assert (status, doc["code"]) == (408, "request.timeout")
 
     # A client that hangs up mid-body.
     _, writer = await asyncio.open_connection(*hub.url.removeprefix("http://").split(":"))
