@@ -25,7 +25,7 @@ from sqlalchemy.exc import DBAPIError
 from hub.errors import Unavailable
 from hub.server.handlers import reply
 from hub.server.keys import CTX
-from hub.server.problems import DATABASE_RETRY_AFTER
+from hub.server.problems import DATABASE_RETRY_AFTER, database_problem
 from hub.services.context import HubContext
 from hub.storage.engine import ping
 
@@ -56,6 +56,10 @@ async def database_state(ctx: HubContext) -> str | None:  # noqa: PLR0911 - one 
         await ping(ctx.engine)
     except Unavailable:
         return "unreachable"
+    except Exception as exc:  # a driver error ping does not wrap, as the error middleware sees it
+        if database_problem(exc) is not None:
+            return "unreachable"
+        raise
     failed = ctx.storage_failed_at
     if failed is not None and time.monotonic() - failed < RECENT_FAILURE_SECONDS:
         return "a write failed recently"
@@ -72,6 +76,10 @@ async def database_state(ctx: HubContext) -> str | None:  # noqa: PLR0911 - one 
                 return "read-only"
     except (DBAPIError, OSError):
         return "unreachable"
+    except Exception as exc:
+        if database_problem(exc) is not None:
+            return "unreachable"
+        raise
     database = ctx.engine.url.database
     if ctx.engine.dialect.name == "sqlite" and database:
         path = Path(database)

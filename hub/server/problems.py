@@ -261,8 +261,10 @@ async def _answer(request: web.Request, handler: Handler) -> web.StreamResponse:
                 type(exc).__name__,
             )  # fmt: skip
             ctx = request.app.get(CTX)
-            if ctx is not None:
-                ctx.storage_failed_at = time.monotonic()  # readiness (GET /v1/health/ready)
+            if ctx is not None and answer.status == 507:
+                # Readiness (GET /v1/health/ready): a full disk is only seen by writing. An outage
+                # needs no memory: readiness asks the database itself.
+                ctx.storage_failed_at = time.monotonic()
             return answer
         log.error(  # noqa: TRY400 - the traceback is logged without the exception's text
             "unexpected error on %s %s (%s)\n%s", request.method, _route(request),
