@@ -91,6 +91,7 @@ _KIND_BY_FOLDER = {
     "security": "e2e",
     "console": "e2e",
     "bench": "e2e",
+    "deploy": "e2e",
     "faults": "fault",
 }
 #: Files whose tests disturb what other tests share (they stop the machine's PostgreSQL), run by
@@ -102,6 +103,10 @@ _BROWSER_FILES = frozenset({"tests/console/test_console_browser.py"})
 _SLOW_FILES = frozenset(
     {
         "tests/bench/test_bench_smoke.py",
+        "tests/deploy/test_packaging.py",
+        "tests/e2e/test_witnessed_log.py",
+        "tests/faults/test_slow_link.py",
+        "tests/hub/test_cli_mistakes.py",
         "tests/e2e/test_access_matrix.py",
         "tests/e2e/test_audit_tools.py",
         "tests/e2e/test_backpressure.py",
