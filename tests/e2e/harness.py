@@ -196,3 +196,19 @@ async def another_process(hub: RunningHub, log_name: str) -> RunningHub:
     other = replace(hub, url=f"http://127.0.0.1:{port}", process=process, log=hub.home / log_name)
     await wait_healthy(other.url, process, other.log)
     return other
+
+
+async def raise_rate_limits(hub: RunningHub) -> None:
+    """Lift the policy's request rate limit of a running hub (SIGHUP), for runs that send far more
+    than the default burst on purpose: a 429 would hide the answer they look at."""
+    path = hub.home / "policy.toml"
+    text = path.read_text()
+    for line in ("rate_per_minute = 600", "rate_burst = 100"):
+        assert line in text, f"policy.toml no longer has {line!r}"
+        text = text.replace(line, line.split("=")[0] + "= 1000000")
+    path.write_text(text)
+    hub.process.send_signal(signal.SIGHUP)
+    deadline = time.monotonic() + 10
+    while "policy reloaded" not in hub.log.read_text():
+        assert time.monotonic() < deadline, "the hub did not reload its policy"
+        await asyncio.sleep(0.05)

@@ -14,3 +14,21 @@ EXAMPLES = Path(__file__).parents[1] / "vectors" / "messages"
 
 def example(kind: MessageKind) -> ContentModel:
     return parse_message(kind, json.loads((EXAMPLES / f"{kind.value}.json").read_text()))
+
+
+#: The smallest alert an officer would write by hand, as the JSON file the CLI tests send.
+ALERT = {
+    "subject": "Ammonium nitrate, 24 t, Lagos to Tema",
+    "lines": [
+        {
+            "commodity": "AN",
+            "description": "Ammonium nitrate in 50 kg bags",
+            "quantity": {"value": 24, "unit": "TNE"},
+        }
+    ],
+    "shipment": {
+        "mode": "sea",
+        "route": {"origin": {"country": "NG"}, "destination": {"country": "GH"}},
+    },
+    "action_requested": "inspect",
+}

@@ -21,11 +21,8 @@ assertions are the same in both:
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import os
-import signal
-import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -35,7 +32,7 @@ from hub.client import HubClient
 from hub.client.attachments import TransferStats, download_attachment, encrypt_file, upload_file
 from protocols.messages.common import MessageKind
 from protocols.messages.registry import parse_message
-from tests.e2e.harness import RunningHub, launch
+from tests.e2e.harness import RunningHub, launch, raise_rate_limits
 from tests.e2e.messages import example
 from tests.faults import figures
 from tests.faults.slowlink import SlowLink
@@ -52,21 +49,6 @@ pytestmark = [
     pytest.mark.parametrize("database_url", ["sqlite"], indirect=True),
     pytest.mark.timeout(3600 if figures.SOAK else 300),
 ]
-
-
-async def raise_rate_limits(hub: RunningHub) -> None:
-    """The scaled run sends its parts 8 times faster than the full one: lift the rate limit."""
-    path = hub.home / "policy.toml"
-    text = path.read_text()
-    for line in ("rate_per_minute = 600", "rate_burst = 100"):
-        assert line in text, f"policy.toml no longer has {line!r}"
-        text = text.replace(line, line.split("=")[0] + "= 1000000")
-    path.write_text(text)
-    hub.process.send_signal(signal.SIGHUP)
-    deadline = time.monotonic() + 10
-    while "policy reloaded" not in hub.log.read_text():
-        assert time.monotonic() < deadline, "the hub did not reload its policy"
-        await asyncio.sleep(0.05)
 
 
 def through(hub: RunningHub, link: SlowLink, who: str) -> HubClient:

@@ -11,21 +11,7 @@ from pathlib import Path
 
 import pytest
 
-ALERT = {
-    "subject": "Ammonium nitrate, 24 t, Lagos to Tema",
-    "lines": [
-        {
-            "commodity": "AN",
-            "description": "Ammonium nitrate in 50 kg bags",
-            "quantity": {"value": 24, "unit": "TNE"},
-        }
-    ],
-    "shipment": {
-        "mode": "sea",
-        "route": {"origin": {"country": "NG"}, "destination": {"country": "GH"}},
-    },
-    "action_requested": "inspect",
-}
+from tests.e2e.messages import ALERT
 
 
 def pgs(

@@ -34,26 +34,12 @@ from protocols.envelope import seal_message
 from protocols.messages.common import MessageKind, Tlp
 from protocols.messages.registry import parse_message
 from tests.e2e.harness import RunningHub, free_port, launch
+from tests.e2e.messages import ALERT
 
 PASSPHRASE = "correct horse battery staple"  # noqa: S105 - a test key's passphrase
 WRONG = {"PGS_KEY_PASSPHRASE": "wrong"}
 NG, GH, CM, WCO = "NG-NCP-LAGOS", "GH-NCP-ACCRA", "CM-NCP-DOUALA", "WCO-PGS-BRUSSELS"
 UNKNOWN_MID = "0f0e0d0c-0b0a-4909-8807-060504030201"
-ALERT = {
-    "subject": "Ammonium nitrate, 24 t, Lagos to Tema",
-    "lines": [
-        {
-            "commodity": "AN",
-            "description": "Ammonium nitrate in 50 kg bags",
-            "quantity": {"value": 24, "unit": "TNE"},
-        }
-    ],
-    "shipment": {
-        "mode": "sea",
-        "route": {"origin": {"country": "NG"}, "destination": {"country": "GH"}},
-    },
-    "action_requested": "inspect",
-}
 WORKERS = 4
 
 

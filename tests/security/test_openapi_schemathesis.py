@@ -20,7 +20,6 @@ What the run found is fixed in hub/server/openapi.py and pinned by
 from __future__ import annotations
 
 import asyncio
-import signal
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -45,7 +44,7 @@ from hub.auth.httpsig import sign_request
 from hub.server.openapi import document
 from protocols.messages.common import MessageKind
 from protocols.messages.receipt import ReceiptStatus
-from tests.e2e.harness import RunningHub
+from tests.e2e.harness import RunningHub, raise_rate_limits
 from tests.e2e.messages import example
 from tests.e2e.rawhttp import Reply, call
 from tests.security import figures
@@ -183,21 +182,6 @@ async def world(hub: RunningHub) -> dict[str, str]:
         )
     return {"mid": sealed.header.mid, "participant": SPARE, "name": "WCA",
             "kid": hub.people[NG].signing.kid}  # fmt: skip
-
-
-async def raise_rate_limits(hub: RunningHub) -> None:
-    """The run sends far more than the default burst: a 429 would hide the answer under it."""
-    path = hub.home / "policy.toml"
-    text = path.read_text()
-    for line in ("rate_per_minute = 600", "rate_burst = 100"):
-        assert line in text, f"policy.toml no longer has {line!r}"
-        text = text.replace(line, line.split("=")[0] + "= 1000000")
-    path.write_text(text)
-    hub.process.send_signal(signal.SIGHUP)
-    deadline = time.monotonic() + 10
-    while "policy reloaded" not in hub.log.read_text():
-        assert time.monotonic() < deadline, "the hub did not reload its policy"
-        await asyncio.sleep(0.05)
 
 
 async def test_schemathesis_signed_requests_conform_to_the_openapi_document(
