@@ -90,6 +90,7 @@ _KIND_BY_FOLDER = {
     "e2e": "e2e",
     "security": "e2e",
     "console": "e2e",
+    "desk": "e2e",
     "bench": "e2e",
     "deploy": "e2e",
     "faults": "fault",

@@ -9,6 +9,7 @@ from hub.cli.audit import audit
 from hub.cli.backup import backup, restore
 from hub.cli.console import console
 from hub.cli.demo import demo
+from hub.cli.desk import desk
 from hub.cli.errors import PgsGroup, debug_option, lang_option
 from hub.cli.evidence import evidence
 from hub.cli.keys import key, keygen
@@ -51,7 +52,7 @@ def main() -> None:
 
 for command in (
     init, serve, db, admin, send, inbox, read, ack, watch, directory,
-    keygen, key, seal, open_, validate, schema, demo, audit, evidence, console, witness, new,
+    keygen, key, seal, open_, validate, schema, demo, audit, evidence, console, witness, new, desk,
 ):  # fmt: skip
     main.add_command(command)
 

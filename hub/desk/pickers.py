@@ -1,0 +1,80 @@
+"""The choices the desk's searchable pickers offer: participants, groups, countries, PGS
+commodities with their HS, CAS and UN numbers, units, WCO regions.
+
+Each picker is an HTML ``<datalist>`` (the browser filters it as the officer types, without any
+script) or a list of check boxes with a small optional filter; this module only builds the
+(value, label) pairs, in the officer's language.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+
+from hub.desk.hubapi import Person
+from hub.desk.i18n import country_name
+
+
+@dataclass(frozen=True)
+class Choice:
+    value: str
+    label: str
+
+
+def _name(en: str, fr: str, lang: str) -> str:
+    return fr if lang == "fr" else en
+
+
+@functools.cache
+def commodities(lang: str) -> tuple[Choice, ...]:
+    from protocols.codelists import commodities as listed  # noqa: PLC0415
+
+    return tuple(Choice(c.code, _name(c.name_en, c.name_fr, lang)) for c in listed().values())
+
+
+@functools.cache
+def numbers(lang: str) -> dict[str, tuple[Choice, ...]]:
+    """HS, CAS and UN numbers of the PGS commodities, each with its commodity's name."""
+    from protocols.codelists import commodities as listed  # noqa: PLC0415
+
+    found: dict[str, dict[str, list[str]]] = {"hs": {}, "cas": {}, "un": {}}
+    for c in listed().values():
+        name = _name(c.name_en, c.name_fr, lang)
+        for kind, codes in (("hs", c.hs), ("cas", c.cas), ("un", c.un)):
+            for code in codes:
+                found[kind].setdefault(code, []).append(name)
+    return {
+        kind: tuple(Choice(code, ", ".join(names)) for code, names in sorted(codes.items()))
+        for kind, codes in found.items()
+    }
+
+
+@functools.cache
+def units(lang: str) -> tuple[Choice, ...]:
+    from protocols.codelists import units as listed  # noqa: PLC0415
+
+    return tuple(Choice(u.code, _name(u.name_en, u.name_fr, lang)) for u in listed().values())
+
+
+@functools.cache
+def countries(lang: str) -> tuple[Choice, ...]:
+    from protocols.codelists import iso_countries  # noqa: PLC0415
+
+    found = [Choice(code, country_name(code, lang)) for code in iso_countries()]
+    return tuple(sorted(found, key=lambda c: c.label))
+
+
+@functools.cache
+def regions(lang: str) -> tuple[Choice, ...]:
+    from protocols.codelists import wco_regions  # noqa: PLC0415
+
+    return tuple(Choice(r.code, _name(r.name_en, r.name_fr, lang)) for r in wco_regions().values())
+
+
+def participants(people: list[Person], me: str, lang: str) -> list[Choice]:
+    """Active participants other than the officer, labelled with their country's name."""
+    return [
+        Choice(p.id, f"{country_name(p.country, lang)} · {p.role.upper()}" if p.country else p.role)
+        for p in sorted(people, key=lambda p: p.id)
+        if p.id != me and p.status == "active" and p.role in {"ncp", "wco"}
+    ]

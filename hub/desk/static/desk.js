@@ -1,0 +1,58 @@
+// The desk's only script, and an optional one: every page works without it. It adds live
+// arrivals (Server-Sent Events from the desk, a browser notification) and a filter for the
+// recipient list.
+(function () {
+  "use strict";
+  var body = document.body;
+  function announce(doc) {
+    var live = document.getElementById("live");
+    if (!live) return;
+    live.textContent = "";
+    var text = document.createTextNode(body.dataset.newMessage + ": " + (doc.sender || "") + " · " +
+      (doc.kind || "") + " · " + (doc.subject || "") + " ");
+    var link = document.createElement("a");
+    link.href = "/m/" + doc.mid;
+    link.textContent = body.dataset.open;
+    link.id = "live-open";
+    live.appendChild(text);
+    live.appendChild(link);
+    if ("Notification" in window && Notification.permission === "granted") {
+      // Only what the officer's own screen shows: sender and kind, never the content.
+      new Notification(body.dataset.newMessage, { body: (doc.sender || "") + " · " + (doc.kind || "") });
+    }
+  }
+  function refreshInbox() {
+    var box = document.getElementById("mailbox");
+    if (!box) return;
+    fetch(location.href, { credentials: "same-origin" }).then(function (r) { return r.text(); })
+      .then(function (html) {
+        var fresh = new DOMParser().parseFromString(html, "text/html").getElementById("mailbox");
+        if (fresh) box.replaceWith(fresh);
+      });
+  }
+  if (window.EventSource) {
+    var events = new EventSource("/events");
+    events.addEventListener("message", function (e) {
+      var doc = JSON.parse(e.data);
+      announce(doc);
+      refreshInbox();
+    });
+  }
+  if ("Notification" in window && Notification.permission === "default") {
+    document.addEventListener("click", function ask() {
+      Notification.requestPermission();
+      document.removeEventListener("click", ask);
+    });
+  }
+  document.querySelectorAll("input[data-filter]").forEach(function (input) {
+    var list = document.querySelector(input.dataset.filter);
+    input.addEventListener("input", function () {
+      var wanted = input.value.toLowerCase();
+      list.querySelectorAll("li").forEach(function (li) {
+        li.hidden = wanted && li.textContent.toLowerCase().indexOf(wanted) < 0;
+      });
+    });
+  });
+  var summary = document.getElementById("error-summary");
+  if (summary) summary.focus();
+})();
