@@ -135,7 +135,7 @@ async def test_alert_sent_read_and_answered(  # noqa: PLR0915 - one story, one h
             assert resp.headers["Location"].endswith("?receipt=sent")
 
 
-async def test_refusals_are_plain_pages(hub: RunningHub, tmp_path: Path) -> None:
+async def test_refusals_are_plain_pages(hub: RunningHub, tmp_path: Path) -> None:  # noqa: PLR0915
     await enrol_folder(hub, NG, "ncp", tmp_path / "ng", PASSPHRASE)
     async with open_desk(hub, tmp_path / "ng") as ng:
         base = ng.base
@@ -146,6 +146,12 @@ async def test_refusals_are_plain_pages(hub: RunningHub, tmp_path: Path) -> None
         async with ng.session.get(base + "/?token=wrong", allow_redirects=False) as resp:
             assert resp.status == 403
             assert "pgs desk" in await resp.text()
+        # In the browser's language: Arabic right to left, French from the switch (remembered).
+        arabic = {"Accept-Language": "ar,en;q=0.5"}
+        async with ng.session.get(base + "/?token=wrong", headers=arabic) as resp:
+            page = await resp.text()
+        assert '<html lang="ar" dir="rtl">' in page
+        assert "استُخدم هذا الرابط" in page
         # A wrong Host (DNS rebinding) is refused even with the right token.
         host = {"Host": f"evil.example:{ng.desk.gate.port}"}
         async with ng.session.get(ng.url, headers=host, allow_redirects=False) as resp:
@@ -181,6 +187,15 @@ async def test_refusals_are_plain_pages(hub: RunningHub, tmp_path: Path) -> None
         async with await ng.post("/unlock", {"csrf": csrf, "passphrase": PASSPHRASE}) as resp:
             assert resp.status == 303
         assert ng.desk.unlocked
+        # The language switch is remembered in a cookie, and only redirects within the desk.
+        async with ng.session.get(
+            base + "/lang/fr?next=//evil.example/", allow_redirects=False
+        ) as r:
+            assert r.headers["Location"] == "/inbox"
+        async with ng.session.get(base + "/inbox", headers=arabic) as resp:
+            page = await resp.text()
+        assert '<html lang="fr" dir="ltr">' in page
+        assert "Boîte de réception" in page
         # The security headers, on every page.
         async with ng.session.get(base + "/inbox") as resp:
             assert "default-src 'none'" in resp.headers["Content-Security-Policy"]
