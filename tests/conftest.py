@@ -99,7 +99,9 @@ _KIND_BY_FOLDER = {
 #: `make test` on their own after the parallel part.
 _SERIAL_FILES = frozenset({"tests/faults/test_database_outage.py"})
 #: Files that need a browser.
-_BROWSER_FILES = frozenset({"tests/console/test_console_browser.py"})
+_BROWSER_FILES = frozenset(
+    {"tests/console/test_console_browser.py", "tests/desk/test_desk_browser.py"}
+)
 #: Files whose tests take several seconds each (see the durations report of `make test`).
 _SLOW_FILES = frozenset(
     {
