@@ -3,7 +3,9 @@ every refusal (token, Host, Origin, CSRF, passphrase) as a plain page without a 
 
 from __future__ import annotations
 
+import asyncio
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 import aiohttp
@@ -66,7 +68,7 @@ async def test_alert_sent_read_and_answered(  # noqa: PLR0915 - one story, one h
         for _ in range(100):
             if alert in mailbox.messages:
                 break
-            await __import__("asyncio").sleep(0.05)
+            await asyncio.sleep(0.05)
         async with gh.session.get(gh.base + "/inbox") as resp:
             inbox = await resp.text()
         assert "Ammonium nitrate, 24 t, Lagos to Tema" in inbox
@@ -113,7 +115,7 @@ async def test_alert_sent_read_and_answered(  # noqa: PLR0915 - one story, one h
         for _ in range(100):
             if any(m.kind == "seizure" for m in ng_box.messages.values()):
                 break
-            await __import__("asyncio").sleep(0.05)
+            await asyncio.sleep(0.05)
         async with ng.session.get(f"{ng.base}/m/{alert}") as resp:
             page = await resp.text()
         assert "Seizure notice" in page
@@ -205,3 +207,85 @@ async def test_refusals_are_plain_pages(hub: RunningHub, tmp_path: Path) -> None
             assert resp.status == 404
         async with ng.session.get(base + "/compose/notice") as resp:
             assert resp.status == 403  # only WCO staff send notices
+
+
+async def _wait_for(predicate: Callable[[], bool]) -> None:
+    """Wait for a message to arrive over the hub's stream (live, so within moments)."""
+    for _ in range(200):
+        if predicate():
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("the message did not arrive")
+
+
+async def test_notice_drafts_outcome_and_bulk_read(  # noqa: PLR0915 - one hub, one story
+    hub: RunningHub, tmp_path: Path
+) -> None:
+    await enrol_folder(hub, NG, "ncp", tmp_path / "ng")
+    await enrol_folder(hub, GH, "ncp", tmp_path / "gh")
+    await enrol_folder(hub, WCO, "wco", tmp_path / "wco")
+    async with (
+        open_desk(hub, tmp_path / "ng") as ng,
+        open_desk(hub, tmp_path / "gh") as gh,
+        open_desk(hub, tmp_path / "wco") as wco,
+    ):
+        for desk in (ng, gh, wco):
+            await desk.sign_in()
+        # A draft and a template are saved in the keys folder and come back in the form.
+        csrf = await ng.csrf("/compose/alert")
+        draft = {**ALERT_FORM, "csrf": csrf, "action": "draft", "name": "tema/../x"}
+        async with await ng.post("/compose/alert", draft) as resp:
+            assert resp.status == 200
+        assert (tmp_path / "ng" / "desk" / "drafts" / "tema..x.json").exists()
+        template = {**ALERT_FORM, "csrf": csrf, "action": "template", "name": "AN by sea"}
+        async with await ng.post("/compose/alert", template) as resp:
+            assert resp.status == 200
+        async with ng.session.get(ng.base + "/drafts") as resp:
+            page = await resp.text()
+        assert "tema..x" in page
+        assert "AN by sea" in page
+        async with ng.session.get(ng.base + "/compose/alert?template=AN%20by%20sea") as resp:
+            assert 'value="Ammonium nitrate, 24 t, Lagos to Tema"' in await resp.text()
+        # Check shows the routing header beside the form without sending.
+        check = {**ALERT_FORM, "csrf": csrf, "action": "check"}
+        async with await ng.post("/compose/alert", check) as resp:
+            page = await resp.text()
+        assert "The message is valid" in page
+        assert 'id="routing-tlp">AMBER<' in page
+        ng_box = ng.desk.mailbox
+        assert ng_box is not None
+        assert not [m for m in ng_box.messages.values() if m.mine]
+        # Notices are WCO staff's: a notice to the WCA region reaches Ghana.
+        notice = {
+            "csrf": await wco.csrf("/compose/notice"), "action": "send", "group": "WCA",
+            "tlp": "GREEN", "category": "advisory", "title_en": "Fertiliser diversion via Tema",
+            "body_en": "Watch for ammonium nitrate declared as urea.", "scope": "regions",
+            "regions": "WCA",
+        }  # fmt: skip
+        async with await wco.post("/compose/notice", notice) as resp:
+            assert resp.status == 303, await resp.text()
+        gh_box = gh.desk.mailbox
+        assert gh_box is not None
+        await _wait_for(lambda: any(m.kind == "notice" for m in gh_box.messages.values()))
+        # One-click outcome: Ghana says "nothing found"; Nigeria sees it counted.
+        form = aiohttp.FormData(
+            [*ALERT_FORM.items(), ("to", WCO), ("csrf", csrf), ("action", "send")]
+        )
+        async with await ng.post("/compose/alert", form) as resp:
+            alert = resp.headers["Location"].split("/")[2].split("?")[0]
+        await _wait_for(lambda: alert in gh_box.messages)
+        async with gh.session.get(gh.base + "/inbox?unread=1") as resp:
+            page = await resp.text()
+        assert page.count('class="unread"') == 2
+        mids = re.findall(r'name="mid" value="([0-9a-f-]{36})"', page)
+        gh_csrf = await gh.csrf("/inbox")
+        async with await gh.post("/inbox/read", {"csrf": gh_csrf, "mid": mids[-1]}) as resp:
+            assert resp.status == 303
+        async with gh.session.get(gh.base + "/inbox?unread=1") as resp:
+            assert (await resp.text()).count('class="unread"') == 1
+        answer = {"csrf": gh_csrf, "outcome": "nothing_found"}
+        async with await gh.post(f"/m/{alert}/outcome", answer) as resp:
+            assert resp.status == 303
+        await _wait_for(lambda: ng_box.outcomes(alert)["nothing_found"] == 1)
+        async with ng.session.get(f"{ng.base}/m/{alert}") as resp:
+            assert "Nothing found: <strong>1</strong>" in await resp.text()
