@@ -107,6 +107,7 @@ _SLOW_FILES = frozenset(
     {
         "tests/bench/test_bench_smoke.py",
         "tests/deploy/test_packaging.py",
+        "tests/desk/test_desk_browser.py",
         "tests/e2e/test_witnessed_log.py",
         "tests/faults/test_slow_link.py",
         "tests/hub/test_cli_mistakes.py",

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -280,7 +281,7 @@ def recipients(form: Form) -> list[str]:
     return [str(p) for p in ([chosen] if isinstance(chosen, str) else chosen) if p]
 
 
-def check(kind: str, form: Form, *, attachments: list[dict[str, Any]] = ()) -> Checked:  # type: ignore[assignment]
+def check(kind: str, form: Form, *, attachments: Sequence[dict[str, Any]] = ()) -> Checked:
     """Validate a form as a ``kind`` message with the protocol's model, and its routing."""
     content = content_of(kind, form)
     if attachments:

@@ -9,10 +9,13 @@ script) or a list of check boxes with a small optional filter; this module only 
 from __future__ import annotations
 
 import functools
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from hub.desk.hubapi import Person
 from hub.desk.i18n import country_name
+from hub.desk.mailbox import Message
 
 
 @dataclass(frozen=True)
@@ -78,3 +81,24 @@ def participants(people: list[Person], me: str, lang: str) -> list[Choice]:
         for p in sorted(people, key=lambda p: p.id)
         if p.id != me and p.status == "active" and p.role in {"ncp", "wco"}
     ]
+
+
+def places(messages: Iterable[Message]) -> list[Choice]:
+    """UN/LOCODEs met in the mailbox, labelled with their country: the code lists hold no
+    UN/LOCODE table, so the picker offers the places this officer's traffic already named."""
+    found: set[str] = set()
+
+    def walk(value: Any) -> None:
+        if isinstance(value, dict):
+            for key, inner in value.items():
+                if key == "locode" and isinstance(inner, str):
+                    found.add(inner)
+                else:
+                    walk(inner)
+        elif isinstance(value, list):
+            for inner in value:
+                walk(inner)
+
+    for message in messages:
+        walk(message.content)
+    return [Choice(code, country_name(code[:2], "en")) for code in sorted(found)]

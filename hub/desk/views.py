@@ -41,7 +41,7 @@ from protocols.messages.registry import parse_message
 
 STATIC = Path(__file__).parent / "static"
 IMAGE_TYPES = frozenset({"image/jpeg", "image/png", "image/gif", "image/webp"})
-KEEP_FILES = 64
+KEEP_FILE_BYTES = 64 * 1024 * 1024  # decrypted attachments kept in memory for thumbnails
 
 
 def _desk(request: web.Request) -> Desk:
@@ -271,9 +271,10 @@ async def attachment(request: web.Request) -> web.StreamResponse:
     if data is None:
         assert desk.api is not None  # noqa: S101
         data = await desk.api.fetch_attachment(described, desk.keys)
-        if len(desk.files) >= KEEP_FILES:
+        while desk.files and sum(map(len, desk.files.values())) + len(data) > KEEP_FILE_BYTES:
             desk.files.pop(next(iter(desk.files)))
-        desk.files[key] = data
+        if len(data) <= KEEP_FILE_BYTES:
+            desk.files[key] = data
     media = str(described.get("media_type", "application/octet-stream"))
     inline = request.query.get("inline") == "1" and media in IMAGE_TYPES
     name = quote(str(described.get("name", "attachment")))
@@ -330,7 +331,8 @@ def _compose_page(
         detections=DETECTIONS, priorities=PRIORITIES, categories=CATEGORIES, values=VALUES,
         tlps=[t.value for t in Tlp], tlp_rules=TLP_RULES, routing=routing,
         errors=extra.pop("errors", {}), hints=compose.HINTS,
-        templates=Folder(desk.keys, "templates").names(), **extra,
+        templates=Folder(desk.keys, "templates").names(),
+        places=pickers.places(_mailbox(request).messages.values()), **extra,
     )  # fmt: skip
 
 
@@ -364,7 +366,6 @@ async def compose_post(request: web.Request) -> web.StreamResponse:
     posted = await request.post()
     form = _form_dict(posted)
     action = str(posted.get("action", "check"))
-    tr = i18n.translations(language(request)).gettext
     if action in {"draft", "template"}:
         name = str(posted.get("name", "")).strip() or dt.datetime.now(dt.UTC).strftime(
             "%Y-%m-%d %H%M%S"
@@ -404,7 +405,6 @@ async def compose_post(request: web.Request) -> web.StreamResponse:
     _remember(mailbox, header, model.model_dump(mode="json", exclude_none=True))
     if name := str(posted.get("draft_name", "")):
         Folder(desk.keys, "drafts").delete(name)
-    del tr
     raise web.HTTPSeeOther(f"/m/{header.mid}?sent=1")
 
 
