@@ -63,6 +63,11 @@ class Message:
         return ""
 
     @property
+    def is_outcome_reply(self) -> bool:
+        """A one-click outcome reply: shown by its outcome's name, not its coded subject."""
+        return self.kind == "reply" and self.outcome is not None
+
+    @property
     def outcome(self) -> str | None:
         """The outcome this message reports on the message it answers, if it is one."""
         if self.kind == "seizure" and self.irt:

@@ -289,3 +289,7 @@ async def test_notice_drafts_outcome_and_bulk_read(  # noqa: PLR0915 - one hub, 
         await _wait_for(lambda: ng_box.outcomes(alert)["nothing_found"] == 1)
         async with ng.session.get(f"{ng.base}/m/{alert}") as resp:
             assert "Nothing found: <strong>1</strong>" in await resp.text()
+        async with ng.session.get(f"{ng.base}/inbox") as resp:
+            page = await resp.text()
+        assert "outcome:nothing_found" not in page  # the coded subject is shown by its name
+        assert "<bdi>Nothing found</bdi></a>" in page
