@@ -22,8 +22,9 @@ from hub.cli.common import fail, say
 )
 @click.option(
     "--authority", type=click.Path(dir_okay=False, exists=True, path_type=Path),
-    envvar="PGS_AUTHORITY_KEY",
-    help="Pinned registry-authority public key, a JWK file ($PGS_AUTHORITY_KEY).",
+    envvar="PGS_AUTHORITY_KEY", required=True,
+    help="Pinned registry-authority public key, a JWK file ($PGS_AUTHORITY_KEY): senders' and"
+    " recipients' keys are trusted only when it certifies them.",
 )  # fmt: skip
 @click.option(
     "--ca", type=click.Path(dir_okay=False, exists=True, path_type=Path), envvar="PGS_CA_BUNDLE",
@@ -35,7 +36,7 @@ from hub.cli.common import fail, say
 def desk(
     key_folder: Path,
     hub_url: str,
-    authority: Path | None,
+    authority: Path,
     ca: Path | None,
     port: int,
     no_browser: bool,
@@ -45,6 +46,7 @@ def desk(
     The desk runs on this computer only (127.0.0.1); your keys are unlocked with your passphrase
     on its first page and never leave this computer. Open the printed link (it works once).
     """
+    from crypto.errors import CryptoError
     from hub import keystore
     from hub.cli.errors import check_hub_url
     from hub.desk.app import Desk, serve
@@ -56,8 +58,12 @@ def desk(
     try:
         keystore.participant_id(key_folder)
         pinned = authority_from(authority)
-    except (keystore.KeyStoreError, ValueError, OSError) as exc:
-        fail(str(exc))
+    except (keystore.KeyStoreError, ValueError, OSError, CryptoError) as exc:
+        fail(
+            f"{authority}: not a registry-authority key ({exc})"
+            if not isinstance(exc, keystore.KeyStoreError)
+            else str(exc)
+        )
     context = ssl.create_default_context(cafile=str(ca)) if ca is not None else None
     state = Desk(keys=key_folder, hub_url=hub_url, authority=pinned, ssl_context=context)
 

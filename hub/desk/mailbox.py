@@ -50,12 +50,17 @@ class Message:
 
     @property
     def subject(self) -> str:
+        return self.subject_in("en")
+
+    def subject_in(self, lang: str) -> str:
+        """The one line an inbox shows: the subject, a notice's title (in ``lang`` when the
+        notice has it), or the first words of an answer or a question."""
         content = self.content
         if content.get("subject"):
             return str(content["subject"])
         title = content.get("title")
         if isinstance(title, dict):
-            return str(title.get("en") or title.get("fr") or "")
+            return str(title.get(lang) or title.get("en") or title.get("fr") or "")
         for name in ("answer", "question"):
             if content.get(name):
                 first = str(content[name]).splitlines()[0]

@@ -9,6 +9,7 @@ import asyncio
 import datetime as dt
 import json
 import mimetypes
+from collections import Counter
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -145,10 +146,11 @@ async def switch_language(request: web.Request) -> web.StreamResponse:
 
 def _threads(messages: list[Message], mailbox: Mailbox) -> list[tuple[Message, int]]:
     """One row per thread: its latest received message, and how many messages it holds."""
+    sizes = Counter(m.thread for m in mailbox.messages.values())
     seen: dict[str, tuple[Message, int]] = {}
     for message in messages:
         if message.thread not in seen:
-            seen[message.thread] = (message, len(mailbox.thread(message)))
+            seen[message.thread] = (message, sizes[message.thread])
     return list(seen.values())
 
 
@@ -292,7 +294,7 @@ async def attachment(request: web.Request) -> web.StreamResponse:
 def _form_dict(form: MultiDictProxy[Any]) -> dict[str, Any]:
     values: dict[str, Any] = {}
     for key in set(form.keys()):
-        if key in {"csrf", "files", "action", "name"}:
+        if key in {"csrf", "files", "action", "name", "draft_name"}:
             continue
         found = [v for v in form.getall(key) if isinstance(v, str)]
         values[key] = found if key in {"to", "regions"} else (found[0] if found else "")
@@ -345,8 +347,10 @@ async def compose_page(request: web.Request) -> web.StreamResponse:
     if kind == "notice" and desk.role != "wco":
         raise web.HTTPForbidden(text="only WCO staff send notices")
     saved = None
+    draft_name = ""
     if name := request.query.get("draft"):
         saved = Folder(desk.keys, "drafts").load(name)
+        draft_name = name if saved is not None else ""
     elif name := request.query.get("template"):
         saved = Folder(desk.keys, "templates").load(name)
     if saved is not None and isinstance(saved.get("form"), dict):
@@ -354,7 +358,7 @@ async def compose_page(request: web.Request) -> web.StreamResponse:
     else:
         source = _source(mailbox, request.query.get("reply_to"))
         form = compose.prefill(kind, source, me=desk.me, today=dt.datetime.now(dt.UTC).date())
-    return _compose_page(request, kind, form)
+    return _compose_page(request, kind, form, draft_name=draft_name)
 
 
 async def compose_post(request: web.Request) -> web.StreamResponse:
@@ -381,7 +385,7 @@ async def compose_post(request: web.Request) -> web.StreamResponse:
         status = 400 if not checked.ok else 200
         return _compose_page(
             request, kind, form, status, errors=checked.errors, detail=checked.detail,
-            checked=checked.ok,
+            checked=checked.ok, draft_name=str(posted.get("draft_name", "")),
         )  # fmt: skip
     api = desk.api
     assert api is not None  # noqa: S101 - the mailbox is set with it

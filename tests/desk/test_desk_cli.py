@@ -53,12 +53,26 @@ async def test_pgs_desk_prints_a_working_one_time_link(hub: RunningHub, tmp_path
         (["--keys", "{tmp}/none", "--hub", "http://127.0.0.1:9"], "none"),
         (["--keys", "{tmp}", "--hub", "127.0.0.1:9"], "http"),
         (["--keys", "{tmp}/keys", "--hub", "http://127.0.0.1:9", "--port", "99999"], "99999"),
+        (
+            [
+                "--keys",
+                "{tmp}/keys",
+                "--hub",
+                "http://127.0.0.1:9",
+                "--authority",
+                "{tmp}/keys/participant.json",
+            ],
+            "not a registry-authority key",
+        ),
     ],
-    ids=["missing-keys", "url-without-scheme", "bad-port"],
+    ids=["missing-keys", "url-without-scheme", "bad-port", "garbage-authority"],
 )
 def test_mistakes_are_one_plain_line(tmp_path: Path, args: list[str], expected: str) -> None:
     keystore.create(tmp_path / "keys", "NG-NCP-LAGOS", None)
-    result = _pgs("desk", *[a.replace("{tmp}", str(tmp_path)) for a in args], "--no-browser")
+    authority = tmp_path / "authority.jwk.json"
+    authority.write_text('{"kty": "OKP", "crv": "Ed25519", "x": "' + "A" * 43 + '"}')
+    args = [a.replace("{tmp}", str(tmp_path)) for a in args]
+    result = _pgs("desk", "--authority", str(authority), *args, "--no-browser")
     assert result.returncode != 0
     assert "Traceback" not in result.stderr
     assert expected in result.stderr.lower()

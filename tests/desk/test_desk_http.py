@@ -244,6 +244,8 @@ async def test_notice_drafts_outcome_and_bulk_read(  # noqa: PLR0915 - one hub, 
             page = await resp.text()
         assert "tema..x" in page
         assert "AN by sea" in page
+        async with ng.session.get(ng.base + "/compose/alert?draft=tema..x") as resp:
+            assert 'name="draft_name" value="tema..x"' in await resp.text()
         async with ng.session.get(ng.base + "/compose/alert?template=AN%20by%20sea") as resp:
             assert 'value="Ammonium nitrate, 24 t, Lagos to Tema"' in await resp.text()
         # Check shows the routing header beside the form without sending.
