@@ -49,8 +49,13 @@ def desk(
     from crypto.errors import CryptoError
     from hub import keystore
     from hub.cli.errors import check_hub_url
+    from hub.desk import words
     from hub.desk.app import Desk, serve
     from hub.desk.hubapi import authority_from
+    from hub.desk.i18n import translations
+    from hub.i18n import resolve
+
+    _ = translations(resolve()).gettext
 
     check_hub_url(hub_url)
     if not key_folder.is_dir():
@@ -58,20 +63,19 @@ def desk(
     try:
         keystore.participant_id(key_folder)
         pinned = authority_from(authority)
-    except (keystore.KeyStoreError, ValueError, OSError, CryptoError) as exc:
-        fail(
-            f"{authority}: not a registry-authority key ({exc})"
-            if not isinstance(exc, keystore.KeyStoreError)
-            else str(exc)
-        )
+    except keystore.KeyStoreError as exc:
+        fail(str(exc))
+    except (ValueError, OSError, CryptoError) as exc:
+        fail(_(words.CLI_NOT_AUTHORITY).format(path=authority, reason=exc))
     context = ssl.create_default_context(cafile=str(ca)) if ca is not None else None
     state = Desk(keys=key_folder, hub_url=hub_url, authority=pinned, ssl_context=context)
 
     def announce(url: str) -> None:
-        click.echo(url, err=False)
+        click.echo(url)
+        click.echo(_(words.CLI_OPEN_LINK), err=True)
 
     with contextlib.suppress(KeyboardInterrupt):
         try:
             asyncio.run(serve(state, port=port, open_browser=not no_browser, announce=announce))
         except OSError as exc:
-            fail(f"cannot listen on 127.0.0.1:{port}: {exc.strerror}")
+            fail(_(words.CLI_CANNOT_LISTEN).format(port=port, reason=exc.strerror))

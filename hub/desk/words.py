@@ -119,3 +119,10 @@ OUTCOME_SENTENCES: Final = {
     "nothing_found": N_("We inspected the shipment named in your alert and found nothing."),
     "false_alarm": N_("The shipment named in your alert was a false alarm."),
 }
+
+# What ``pgs desk`` prints on the terminal (in the language of $PGS_LANG or the locale).
+CLI_OPEN_LINK: Final = N_(
+    "Open this link in your browser (it works once). Press Ctrl+C to stop the desk."
+)
+CLI_NOT_AUTHORITY: Final = N_("{path} is not a registry-authority key: {reason}")
+CLI_CANNOT_LISTEN: Final = N_("Cannot listen on 127.0.0.1:{port}: {reason}")

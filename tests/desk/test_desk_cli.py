@@ -3,6 +3,7 @@ keeps running; mistakes end with one plain line and a non-zero exit, never a tra
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -14,10 +15,10 @@ from hub import keystore
 from tests.e2e.harness import RunningHub
 
 
-def _pgs(*args: str) -> subprocess.CompletedProcess[str]:
+def _pgs(*args: str, lang: str = "en") -> subprocess.CompletedProcess[str]:
     return subprocess.run(  # noqa: S603 - our own command
         [sys.executable, "-m", "hub", *args], capture_output=True, text=True, timeout=60,
-        check=False,
+        check=False, env={**os.environ, "PGS_LANG": lang},
     )  # fmt: skip
 
 
@@ -103,3 +104,13 @@ async def test_a_hub_out_of_reach_is_a_clear_page(tmp_path: Path) -> None:
         assert not desk.unlocked
     finally:
         await runner.cleanup()
+
+
+def test_mistakes_in_french(tmp_path: Path) -> None:
+    keystore.create(tmp_path / "keys", "NG-NCP-LAGOS", None)
+    garbage = str(tmp_path / "keys" / "participant.json")
+    result = _pgs("desk", "--keys", str(tmp_path / "keys"), "--hub", "http://127.0.0.1:9",
+                  "--authority", garbage, "--no-browser", lang="fr")  # fmt: skip
+    assert result.returncode != 0
+    assert "n'est pas une clé d'autorité d'enregistrement" in result.stderr
+    assert "Traceback" not in result.stderr
