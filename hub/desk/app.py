@@ -56,6 +56,8 @@ class Desk:
 
     async def lock(self) -> None:
         """Forget the keys and everything decrypted."""
+        if self.mailbox is not None:
+            self.mailbox.hang_up()
         if self.follower is not None:
             self.follower.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
@@ -145,6 +147,13 @@ async def _cleanup(app: web.Application) -> AsyncIterator[None]:
     await app[DESK].lock()
 
 
+async def _hang_up(app: web.Application) -> None:
+    """Before the server waits for open requests to finish, end the live-arrival streams."""
+    mailbox = app[DESK].mailbox
+    if mailbox is not None:
+        mailbox.hang_up()
+
+
 def make_app(desk: Desk) -> web.Application:
     from hub.desk import views  # noqa: PLC0415 - views import this module
 
@@ -155,6 +164,7 @@ def make_app(desk: Desk) -> web.Application:
     app[DESK] = desk
     app[TEMPLATES] = environment()
     app.cleanup_ctx.append(_cleanup)
+    app.on_shutdown.append(_hang_up)
     views.add_routes(app)
     return app
 

@@ -201,6 +201,12 @@ class Mailbox:
             except HubProblem:
                 await asyncio.sleep(5)
 
+    def hang_up(self) -> None:
+        """End every live-arrival stream (at shutdown or lock): each gets an empty id."""
+        for queue in list(self.listeners):
+            with contextlib.suppress(asyncio.QueueFull):
+                queue.put_nowait("")
+
     def announce(self, mid: str) -> None:
         for queue in list(self.listeners):
             with contextlib.suppress(asyncio.QueueFull):

@@ -458,6 +458,8 @@ async def events(request: web.Request) -> web.StreamResponse:
             except TimeoutError:
                 await response.write(b": ping\n\n")
                 continue
+            if not mid:  # the desk is locking or stopping
+                break
             found = mailbox.messages.get(mid)
             doc = {"mid": mid}
             if found is not None:
