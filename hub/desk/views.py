@@ -387,9 +387,27 @@ async def compose_post(request: web.Request) -> web.StreamResponse:
             request, kind, form, status, errors=checked.errors, detail=checked.detail,
             checked=checked.ok, draft_name=str(posted.get("draft_name", "")),
         )  # fmt: skip
+    files = [f for f in posted.getall("files", []) if isinstance(f, web.FileField) and f.filename]
+    try:
+        header, model = await _send(desk, kind, form, files)
+    except HubProblem as exc:
+        # The form comes back as typed, with the hub's reason at the top: nothing was sent.
+        return _compose_page(
+            request, kind, form, 502, refused=exc, draft_name=str(posted.get("draft_name", ""))
+        )
+    _remember(mailbox, header, model.model_dump(mode="json", exclude_none=True))
+    if name := str(posted.get("draft_name", "")):
+        Folder(desk.keys, "drafts").delete(name)
+    raise web.HTTPSeeOther(f"/m/{header.mid}?sent=1")
+
+
+async def _send(
+    desk: Desk, kind: str, form: dict[str, Any], files: list[web.FileField]
+) -> tuple[Any, Any]:
+    """Encrypt and upload the attachments, then seal and send the message: its header and
+    content model."""
     api = desk.api
     assert api is not None  # noqa: S101 - the mailbox is set with it
-    files = [f for f in posted.getall("files", []) if isinstance(f, web.FileField) and f.filename]
     described: list[dict[str, Any]] = []
     uploads: list[str] = []
     for file in files:
@@ -406,10 +424,7 @@ async def compose_post(request: web.Request) -> web.StreamResponse:
         tlp=Tlp(str(form.get("tlp") or "AMBER")), thread=str(form.get("thread") or "") or None,
         in_reply_to=str(form.get("irt") or "") or None, uploads=uploads,
     )  # fmt: skip
-    _remember(mailbox, header, model.model_dump(mode="json", exclude_none=True))
-    if name := str(posted.get("draft_name", "")):
-        Folder(desk.keys, "drafts").delete(name)
-    raise web.HTTPSeeOther(f"/m/{header.mid}?sent=1")
+    return header, model
 
 
 # --- drafts and templates ----------------------------------------------------------------------

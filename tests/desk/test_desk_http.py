@@ -94,6 +94,21 @@ async def test_alert_sent_read_and_answered(  # noqa: PLR0915 - one story, one h
         assert f'value="{WCO}" checked' in page
         csrf = re.search(r'name="csrf" value="([^"]+)"', page)
         assert csrf is not None
+        # The hub's policy wants a seizure also addressed to WCO: refused, the form comes back
+        # as typed with the hub's reason, and nothing is sent.
+        alone = {
+            "csrf": csrf[1], "action": "send", "to": NG, "tlp": "AMBER", "irt": alert,
+            "subject": "Seized at Tema", "seized_on": "2026-01-15", "place_country": "GH",
+            "commodity": "AN", "description": "Ammonium nitrate", "quantity": "24", "unit": "TNE",
+            "quantity_seized": "24", "action_taken": "seize",
+        }  # fmt: skip
+        async with await gh.post("/compose/seizure", alone) as resp:
+            assert resp.status == 502
+            page = await resp.text()
+        assert "The hub refused the message; nothing was sent." in page
+        assert "policy.seizure_needs_wco" in page
+        assert 'value="Seized at Tema"' in page
+        _no_traceback(page)
         seizure_form = aiohttp.FormData()
         for name, value in {
             "csrf": csrf[1], "action": "send", "to": NG, "tlp": "AMBER", "thread": alert,
