@@ -77,7 +77,7 @@ def regions(lang: str) -> tuple[Choice, ...]:
 def participants(people: list[Person], me: str, lang: str) -> list[Choice]:
     """Active participants other than the officer, labelled with their country's name."""
     return [
-        Choice(p.id, f"{country_name(p.country, lang)} · {p.role.upper()}" if p.country else p.role)
+        Choice(p.id, "WCO" if p.role == "wco" else f"{country_name(p.country, lang)} · NCP")
         for p in sorted(people, key=lambda p: p.id)
         if p.id != me and p.status == "active" and p.role in {"ncp", "wco"}
     ]

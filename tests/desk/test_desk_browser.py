@@ -37,6 +37,7 @@ async def shot(page: Page, name: str) -> None:
     if os.environ.get("PGS_WRITE_SCREENSHOTS") != "1" or name not in DOCUMENTED:
         return
     DOCS.mkdir(parents=True, exist_ok=True)
+    await page.evaluate("window.scrollTo(0, 0)")
     for width, label in ((1280, "desktop"), (390, "phone")):
         await page.set_viewport_size({"width": width, "height": 900 if width > 400 else 844})
         await page.screenshot(path=str(DOCS / f"desk-{name}-{label}.png"))
@@ -77,6 +78,10 @@ async def test_alert_to_seizure_in_two_browsers(  # noqa: PLR0915 - one story
             await nigeria.check(f"input[name=to][value='{GH}']")
             await nigeria.fill("#to-filter", "")
             await nigeria.check(f"input[name=to][value='{WCO}']")
+            # The routing preview (what the hub sees) follows the choices.
+            await expect(nigeria.locator("#routing-to")).to_have_text(f"{GH}, {WCO}")
+            await nigeria.select_option("#f-tlp", "AMBER+STRICT")
+            await expect(nigeria.locator("#routing-tlp")).to_have_text("AMBER+STRICT")
             assert await nigeria.locator("#commodities option[value=AN]").count() == 1
             await nigeria.fill("#f-subject", "Ammonium nitrate, 24 t, Lagos to Tema")
             await nigeria.fill("#f-commodity", "AN")

@@ -53,6 +53,24 @@
       });
     });
   });
+  // The routing preview follows the recipients, group and TLP as they are chosen.
+  var routingTo = document.getElementById("routing-to");
+  if (routingTo) {
+    var update = function () {
+      var chosen = [];
+      document.querySelectorAll("input[name=to]:checked").forEach(function (box) {
+        chosen.push(box.value);
+      });
+      var group = document.getElementById("f-group");
+      var text = chosen.join(", ");
+      if (group && group.value) text = (text ? text + " · " : "") + group.value;
+      routingTo.textContent = text || "—";
+      document.getElementById("routing-tlp").textContent = document.getElementById("f-tlp").value;
+    };
+    document.querySelectorAll("input[name=to], #f-group, #f-tlp").forEach(function (field) {
+      field.addEventListener("change", update);
+    });
+  }
   var summary = document.getElementById("error-summary");
   if (summary) summary.focus();
 })();
