@@ -19,7 +19,9 @@ def test_settings_are_read_per_participant() -> None:
             "participants": {GH: {"email": "duty@gh.example", "details": True}},
         }
     )  # fmt: skip
-    assert config.participants == {GH: ParticipantNotifications("duty@gh.example", None, True)}
+    assert config.participants == {
+        GH: ParticipantNotifications("duty@gh.example", None, details=True)
+    }
     assert (config.smtp_host, config.smtp_port, config.sender) == (
         "127.0.0.1", 2525, "hub@example.org",
     )  # fmt: skip
