@@ -516,6 +516,10 @@ CATALOGUE: dict[str, dict[Lang, str]] = {
         "fr": "{who} : courriel {email} ; webhook {webhook} ; langue {language} ; détails"
         " {details} ; {pace} ; {quiet}",
     },
+    "notify.settings.key": {
+        "en": "webhooks are signed (Standard Webhooks, v1a) with {public}",
+        "fr": "les webhooks sont signés (Standard Webhooks, v1a) avec {public}",
+    },
     "notify.settings.no_quiet": {"en": "no quiet hours", "fr": "pas d'heures calmes"},
     "notify.settings.yes": {"en": "yes", "fr": "oui"},
     "notify.settings.no": {"en": "no", "fr": "non"},

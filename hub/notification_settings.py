@@ -27,11 +27,22 @@ LANGUAGES: Final = ("en", "fr")
 MAX_DIGEST_MINUTES: Final = 7 * 24 * 60
 MAX_ADDRESS: Final = 320
 MAX_URL: Final = 2048
+MAX_TIMEZONE: Final = 64
 _EMAIL = re.compile(r"^[^@\s<>\"',;]+@[^@\s<>\"',;]+\.[^@\s<>\"',;]+$")
 _HHMM = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 FIELDS: Final = frozenset(
     {"email", "webhook", "language", "details", "digest_minutes", "quiet_hours", "timezone"}
 )
+
+
+def _is_zone(name: str) -> bool:
+    if len(name) > MAX_TIMEZONE:
+        return False
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        return False
+    return True
 
 
 def _invalid(detail: str) -> InvalidRequest:
@@ -73,10 +84,8 @@ class NotificationSettings:
                 raise _invalid("quiet_hours start and end are HH:MM (24-hour clock)")
         if self.quiet_start is not None and self.quiet_start == self.quiet_end:
             raise _invalid("quiet_hours start and end must differ")
-        try:
-            ZoneInfo(self.timezone)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise _invalid("timezone is not an IANA time zone (e.g. Africa/Lagos)") from None
+        if not _is_zone(self.timezone):
+            raise _invalid("timezone is not an IANA time zone (e.g. Africa/Lagos)")
 
     @property
     def channels(self) -> tuple[str, ...]:

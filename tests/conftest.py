@@ -113,6 +113,8 @@ _SLOW_FILES = frozenset(
         "tests/e2e/test_bad_input.py",
         "tests/e2e/test_log_tampering.py",
         "tests/e2e/test_scale_out.py",
+        "tests/e2e/test_notifications.py",
+        "tests/e2e/test_notifications_cli.py",
         "tests/faults/test_crash.py",
         "tests/faults/test_disk_full.py",
         "tests/faults/test_group_commit_crash.py",
