@@ -115,6 +115,7 @@ _SLOW_FILES = frozenset(
         "tests/e2e/test_scale_out.py",
         "tests/e2e/test_notifications.py",
         "tests/e2e/test_notifications_cli.py",
+        "tests/e2e/test_attachments_resume.py",
         "tests/faults/test_crash.py",
         "tests/faults/test_disk_full.py",
         "tests/faults/test_group_commit_crash.py",
