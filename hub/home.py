@@ -458,6 +458,7 @@ def write_home(
         '# from = "pgs-hub@example.org"\n'
         "# retry_base_seconds = 30  # a failed delivery is tried again after 30 s, 60 s, 120 s...\n"
         "# max_attempts = 8\n"
+        "# webhook_private_networks = false  # true: webhooks may go to loopback/private hosts\n"
         "# Starting settings for a participant that saved none of its own:\n"
         '# [notifications.participants."GH-NCP-ACCRA"]\n'
         '# email = "duty-officer@customs.example"\n'

@@ -35,6 +35,7 @@ class NotificationConfig:
     smtp_starttls: bool = False
     retry_base_seconds: int = 30
     max_attempts: int = 8
+    webhook_private_networks: bool = False  # true: webhooks may go to loopback/private addresses
     participants: dict[str, NotificationSettings] = field(default_factory=dict)
 
 
@@ -86,8 +87,11 @@ def notification_config(table: dict[str, Any]) -> NotificationConfig:
         raise ConfigError("[notifications] needs smtp_host to send e-mail")
     user = table.get("smtp_user")
     starttls = table.get("smtp_starttls", False)
-    if not isinstance(starttls, bool):
-        raise ConfigError("[notifications] smtp_starttls must be true or false")
+    private = table.get("webhook_private_networks", False)
+    if not isinstance(starttls, bool) or not isinstance(private, bool):
+        raise ConfigError(
+            "[notifications] smtp_starttls and webhook_private_networks must be true or false"
+        )
     if "smtp_password" in table:
         raise ConfigError(
             f"[notifications] smtp_password does not belong in config.toml: set ${SMTP_PASSWORD}"
@@ -102,5 +106,6 @@ def notification_config(table: dict[str, Any]) -> NotificationConfig:
         smtp_starttls=starttls,
         retry_base_seconds=_int(table, "retry_base_seconds", 30, 1, 86400),
         max_attempts=_int(table, "max_attempts", 8, 1, 50),
+        webhook_private_networks=private,
         participants=participants,
     )

@@ -27,8 +27,10 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import ipaddress
 import json
 import logging
+import socket
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -37,14 +39,17 @@ from typing import Any, Final
 
 import aiohttp
 import aiosmtplib
+from aiohttp.abc import ResolveResult
+from aiohttp.resolver import ThreadedResolver
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
+from yarl import URL
 
 from crypto.keys import SigningKey
 from hub.errors import InvalidRequest
 from hub.i18n import Lang, t
 from hub.notification_config import NotificationConfig
-from hub.notification_settings import NotificationSettings, due_at, parse_settings
+from hub.notification_settings import NotificationSettings, due_at, parse_settings, quiet_until
 from hub.policy.authorize import Action
 from hub.policy.groups import Member
 from hub.services.access import authorize
@@ -104,6 +109,28 @@ def email_text(item: store.Pending, lang: Lang) -> str:
     return "\n".join(lines) + "\n"
 
 
+class PrivateAddressError(OSError):
+    """A webhook URL that leads into a private network (loopback, RFC 1918, link-local...)."""
+
+
+def _public(address: str) -> bool:
+    return ipaddress.ip_address(address.split("%", maxsplit=1)[0]).is_global
+
+
+class PublicResolver(ThreadedResolver):
+    """Resolves webhook hosts to public addresses only: a participant's URL must not make the hub
+    reach into its own network (the database, a metadata service...); checked on every
+    connection, so a name that later resolves elsewhere (DNS rebinding) is caught too."""
+
+    async def resolve(
+        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
+    ) -> list[ResolveResult]:
+        found = [r for r in await super().resolve(host, port, family) if _public(r["host"])]
+        if not found:
+            raise PrivateAddressError("the webhook's host has no public address")
+        return found
+
+
 @dataclass(frozen=True)
 class Outcome:
     ok: bool
@@ -129,6 +156,7 @@ class NotificationDispatcher:
         self.sent = 0
         self.failed = 0
         self._wake = asyncio.Event()
+        self._writing = asyncio.Lock()  # this process's arrivals fold in one after the other
         self._tasks: set[asyncio.Task[None]] = set()
         self._worker: asyncio.Task[None] | None = None
 
@@ -161,7 +189,7 @@ class NotificationDispatcher:
             wanted = await self.settings_for(pids)
             if not wanted:
                 return
-            async with self.engine.begin() as conn:
+            async with self._writing, self.engine.begin() as conn:
                 for pid, settings in wanted.items():
                     detail = (sender_country, kind) if settings.details else None
                     for channel in settings.channels:
@@ -202,8 +230,9 @@ class NotificationDispatcher:
         claimed = []
         for item in items:
             async with self.engine.begin() as conn:
-                if await store.claim(conn, item, now + LEASE_SECONDS):
-                    claimed.append(item)
+                taken = await store.claim(conn, item, now + LEASE_SECONDS)
+            if taken is not None:
+                claimed.append(taken)
         await asyncio.gather(*(self._attempt(item) for item in claimed))
         return len(claimed)
 
@@ -228,6 +257,7 @@ class NotificationDispatcher:
             await self._settle(item, attempt, outcome, "given_up", state="failed")
         else:
             retry_at = self.now() + self.config.retry_base_seconds * 2 ** (attempt - 1)
+            retry_at = quiet_until(settings, retry_at) or retry_at  # never in quiet hours
             await self._settle(item, attempt, outcome, "retry", state="pending", retry_at=retry_at)
 
     async def _settle(
@@ -289,14 +319,23 @@ class NotificationDispatcher:
         body = webhook_body(item)
         headers = webhook_headers(self.key, item.event_id, self.now(), body)
         timeout = aiohttp.ClientTimeout(total=TIMEOUT_SECONDS)
+        private_ok = self.config.webhook_private_networks
         try:
+            host = URL(url).host or ""
+            with contextlib.suppress(ValueError):  # a name, not an address: the resolver checks
+                if not private_ok and not _public(host.strip("[]")):
+                    raise PrivateAddressError("the webhook's address is not public")
+            connector = aiohttp.TCPConnector(resolver=None if private_ok else PublicResolver())
             async with (
-                aiohttp.ClientSession(timeout=timeout) as session,
+                aiohttp.ClientSession(timeout=timeout, connector=connector) as session,
                 session.post(url, data=body, headers=headers, allow_redirects=False) as resp,
             ):
-                await resp.read()
+                # The answer's body is not read: a receiver has nothing to tell but its status.
                 return Outcome(200 <= resp.status < 300, http_status=resp.status)
-        except (OSError, TimeoutError, aiohttp.ClientError) as exc:
+        except aiohttp.ClientConnectorError as exc:  # the resolver's refusal arrives wrapped
+            cause = exc.os_error if isinstance(exc.os_error, PrivateAddressError) else exc
+            return Outcome(False, error=type(cause).__name__)
+        except (OSError, TimeoutError, aiohttp.ClientError, ValueError) as exc:
             return Outcome(False, error=type(exc).__name__)
 
     async def close(self) -> None:

@@ -10,9 +10,9 @@ from __future__ import annotations
 import json
 import secrets
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hub.notification_settings import NotificationSettings
@@ -186,9 +186,11 @@ async def next_due(conn: AsyncConnection) -> int | None:
     )
 
 
-async def claim(conn: AsyncConnection, item: Pending, lease_until: int) -> bool:
-    """Take ``item`` for one attempt (its ``attempts`` grows by one); False if another process
-    took it first."""
+async def claim(conn: AsyncConnection, item: Pending, lease_until: int) -> Pending | None:
+    """Take ``item`` for one attempt (its ``attempts`` grows by one); None if another process
+    took it first. Other untried notifications of the same participant and channel that are
+    due too (arrivals written at the same instant by concurrent requests or processes) are
+    folded into it, so a digest or the end of quiet hours still sends one message."""
     taken = await conn.execute(
         update(notifications)
         .where(
@@ -199,7 +201,38 @@ async def claim(conn: AsyncConnection, item: Pending, lease_until: int) -> bool:
         )
         .values(due_at=lease_until, attempts=item.attempts + 1)
     )
-    return taken.rowcount == 1
+    if taken.rowcount != 1:
+        return None
+    if item.attempts != 0:
+        return item
+    absorbed = await conn.execute(
+        delete(notifications)
+        .where(
+            notifications.c.participant_id == item.participant_id,
+            notifications.c.channel == item.channel,
+            notifications.c.state == "pending",
+            notifications.c.attempts == 0,
+            notifications.c.due_at <= item.due_at,
+            notifications.c.id != item.id,
+        )
+        .returning(notifications.c.messages, notifications.c.details)
+    )
+    messages, details = item.messages, item.details
+    for row in absorbed:
+        messages += row.messages
+        if row.details:
+            details = [*(details or []), *((str(c), str(k)) for c, k in json.loads(row.details))]
+    if messages == item.messages:
+        return item
+    await conn.execute(
+        update(notifications)
+        .where(notifications.c.id == item.id)
+        .values(
+            messages=messages,
+            details=json.dumps([list(d) for d in details]) if details is not None else None,
+        )
+    )
+    return replace(item, messages=messages, details=details)
 
 
 async def settle(

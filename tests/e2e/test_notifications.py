@@ -139,6 +139,7 @@ smtp_port = {port}
 smtp_user = "pgs-hub"
 from = "pgs-hub@hub.example"
 retry_base_seconds = 1
+webhook_private_networks = true
 """
 
 

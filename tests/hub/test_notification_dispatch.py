@@ -83,10 +83,16 @@ class Clock:
 
 
 async def dispatcher(
-    engine: AsyncEngine, clock: Clock, smtp_port: int = 1
+    engine: AsyncEngine, clock: Clock, smtp_port: int = 1, *, private: bool = True
 ) -> NotificationDispatcher:
+    """A dispatcher on the test's clock; ``private``: webhooks may go to loopback (the test's
+    receiver is there)."""
     config = NotificationConfig(
-        smtp_host="127.0.0.1", smtp_port=smtp_port, retry_base_seconds=10, max_attempts=3
+        smtp_host="127.0.0.1",
+        smtp_port=smtp_port,
+        retry_base_seconds=10,
+        max_attempts=3,
+        webhook_private_networks=private,
     )
     return NotificationDispatcher(engine, config, SigningKey.generate(), clock)
 
@@ -242,3 +248,43 @@ async def test_a_channel_turned_off_meanwhile_is_cancelled_not_sent(
     assert mailbox.messages == []
     async with engine.connect() as conn:
         assert (await conn.execute(select(notifications.c.state))).scalar_one() == "cancelled"
+
+
+@pytest.mark.usefixtures("people")
+@pytest.mark.parametrize("host", ["127.0.0.1", "localhost", "[::1]", "10.0.0.7"])
+async def test_webhooks_into_private_networks_are_refused_by_default(
+    engine: AsyncEngine, receiver: tuple[list[int], list[bytes], int], host: str
+) -> None:
+    """A participant's URL must not make the hub reach into its own network (SSRF): refused
+    before any connection, and recorded as such."""
+    _, bodies, port = receiver
+    clock = Clock()
+    await save(engine, GH, NotificationSettings(webhook=f"http://{host}:{port}/hook"))
+    d = await dispatcher(engine, clock, private=False)
+    d.message_waiting([GH], sender_country="NG", kind="alert", now=clock.now)
+    await d.written()
+    assert await d.send_due() == 1
+    async with engine.connect() as conn:
+        (attempt,) = await store.attempts_page(conn, after=0, limit=10, country=None)
+    assert (attempt["outcome"], attempt["error"]) == ("retry", "PrivateAddressError")
+    assert bodies == []
+
+
+@pytest.mark.usefixtures("people")
+async def test_a_retry_that_would_fall_in_quiet_hours_waits_for_their_end(
+    engine: AsyncEngine, receiver: tuple[list[int], list[bytes], int]
+) -> None:
+    statuses, _, port = receiver
+    statuses.append(503)
+    clock = Clock()  # 09:00 in Lagos; quiet hours begin at 09:01
+    await save(engine, NG, NotificationSettings(webhook=f"http://127.0.0.1:{port}/hook",
+                                                quiet_start="09:01", quiet_end="10:00",
+                                                timezone="Africa/Lagos"))  # fmt: skip
+    config = NotificationConfig(retry_base_seconds=60, webhook_private_networks=True)
+    d = NotificationDispatcher(engine, config, SigningKey.generate(), clock)
+    d.message_waiting([NG], sender_country="GH", kind="alert", now=clock.now)
+    await d.written()
+    assert await d.send_due() == 1  # 503: tried again after 60 s, at 09:01, in quiet hours
+    async with engine.connect() as conn:
+        row = (await conn.execute(select(notifications))).one()
+    assert row.due_at == NOW + 3600  # 10:00 in Lagos

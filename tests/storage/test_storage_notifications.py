@@ -121,3 +121,32 @@ async def test_attempts_are_listed_by_cursor_and_by_country(engine: AsyncEngine)
         "http_status", "smtp_code", "error",
     }  # fmt: skip
     assert everyone[0]["http_status"] == 204
+
+
+async def test_a_claim_folds_in_the_untried_notifications_written_beside_it(
+    engine: AsyncEngine,
+) -> None:
+    """Two arrivals written at once (two processes) both made a notification; the one claimed
+    first tells of both, and the other is gone, so the end of a digest sends one message."""
+    async with engine.begin() as conn:
+        for country in ("DE", "NL"):
+            await conn.execute(
+                notifications.insert().values(
+                    event_id=f"msg_{country}", participant_id="fr-1", channel="email", messages=1,
+                    details=f'[["{country}", "alert"]]', created_at=NOW, due_at=NOW + 60,
+                    attempts=0, state="pending",
+                )
+            )  # fmt: skip
+        await store.enqueue(conn, "fr-1", "webhook", detail=None, now=NOW, due_at=NOW + 60)
+    async with engine.connect() as conn:
+        first, second, _ = await store.due(conn, NOW + 60, 10)
+    async with engine.begin() as conn:
+        taken = await store.claim(conn, first, NOW + 200)
+        assert await store.claim(conn, second, NOW + 200) is None  # folded into the first
+    assert taken is not None
+    assert (taken.messages, taken.details) == (2, [("DE", "alert"), ("NL", "alert")])
+    async with engine.connect() as conn:
+        rows = (await conn.execute(select(notifications).order_by(notifications.c.id))).all()
+    assert [(r.channel, r.messages, r.attempts) for r in rows] == [
+        ("email", 2, 1), ("webhook", 1, 0),
+    ]  # fmt: skip
