@@ -118,7 +118,8 @@ def parse_settings(doc: object, current: NotificationSettings) -> NotificationSe
         raise _invalid("the body must be a JSON object")
     unknown = set(doc) - FIELDS
     if unknown:
-        raise _invalid(f"unknown field(s): {', '.join(sorted(map(str, unknown)))}")
+        # The names are not echoed: a refusal describes the problem, never repeats the input.
+        raise _invalid(f"unknown field(s); the fields are {', '.join(sorted(FIELDS))}")
     values = current.to_json() | doc
     for name in ("email", "webhook"):
         if values[name] is not None and not isinstance(values[name], str):

@@ -218,6 +218,8 @@ class NotificationDispatcher:
                     wait = min(POLL_SECONDS, max(0.2, upcoming - self.now() + 0.05))
             except (SQLAlchemyError, OSError) as exc:
                 log.warning("notifications: database unavailable (%s)", type(exc).__name__)
+            except Exception as exc:  # noqa: BLE001 - the worker must outlive any one fault
+                log.error("notifications: round failed (%s)", type(exc).__name__)  # noqa: TRY400
             self._wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), wait)
@@ -289,6 +291,8 @@ class NotificationDispatcher:
         self, address: str, item: store.Pending, settings: NotificationSettings
     ) -> Outcome:
         lang: Lang = "fr" if settings.language == "fr" else "en"
+        if self.config.smtp_host is None:  # the operator has not set a mail server (yet)
+            return Outcome(False, error="NoMailServer")
         message = EmailMessage()
         message["From"] = self.config.sender
         message["To"] = address
