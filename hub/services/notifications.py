@@ -64,6 +64,7 @@ POLL_SECONDS: Final = 5.0
 TIMEOUT_SECONDS: Final = 10
 MAX_SETTINGS_BYTES: Final = 8192
 MAX_PAGE: Final = 500
+STOP_SECONDS: Final = 5.0
 
 
 def webhook_headers(key: SigningKey, msg_id: str, timestamp: int, body: bytes) -> dict[str, str]:
@@ -159,6 +160,7 @@ class NotificationDispatcher:
         self._writing = asyncio.Lock()  # this process's arrivals fold in one after the other
         self._tasks: set[asyncio.Task[None]] = set()
         self._worker: asyncio.Task[None] | None = None
+        self._stopping = False
 
     # --- arrivals ------------------------------------------------------------------------
 
@@ -208,7 +210,7 @@ class NotificationDispatcher:
         self._worker = asyncio.create_task(self._run())
 
     async def _run(self) -> None:
-        while True:
+        while not self._stopping:
             wait = POLL_SECONDS
             try:
                 await self.send_due()
@@ -220,6 +222,8 @@ class NotificationDispatcher:
                 log.warning("notifications: database unavailable (%s)", type(exc).__name__)
             except Exception as exc:  # noqa: BLE001 - the worker must outlive any one fault
                 log.error("notifications: round failed (%s)", type(exc).__name__)  # noqa: TRY400
+            if self._stopping:
+                break
             self._wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), wait)
@@ -235,7 +239,12 @@ class NotificationDispatcher:
                 taken = await store.claim(conn, item, now + LEASE_SECONDS)
             if taken is not None:
                 claimed.append(taken)
-        await asyncio.gather(*(self._attempt(item) for item in claimed))
+        results = await asyncio.gather(
+            *(self._attempt(item) for item in claimed), return_exceptions=True
+        )
+        for result in results:
+            if isinstance(result, Exception):  # its lease ends, then it is tried again
+                log.error("notifications: an attempt failed (%s)", type(result).__name__)
         return len(claimed)
 
     async def _attempt(self, item: store.Pending) -> None:
@@ -347,7 +356,12 @@ class NotificationDispatcher:
         What is still pending stays in the database for the next start."""
         if self._tasks:
             await asyncio.wait(set(self._tasks), timeout=5)
+        self._stopping = True
+        self._wake.set()
         if self._worker is not None:
+            # A round in progress ends (its attempts recorded) rather than leave notifications
+            # claimed until their lease runs out; one that takes too long is cut off.
+            await asyncio.wait({self._worker}, timeout=STOP_SECONDS)
             self._worker.cancel()
             with contextlib.suppress(BaseException):
                 await self._worker
