@@ -60,6 +60,7 @@ log = logging.getLogger("pgs.hub")
 
 LEASE_SECONDS: Final = 120  # a claimed notification is tried again after this if its process died
 BATCH: Final = 20
+BATCH_ARRIVALS: Final = 200
 POLL_SECONDS: Final = 5.0
 TIMEOUT_SECONDS: Final = 10
 MAX_SETTINGS_BYTES: Final = 8192
@@ -133,6 +134,17 @@ class PublicResolver(ThreadedResolver):
 
 
 @dataclass(frozen=True)
+class Arrival:
+    """An accepted envelope as notifications see it: who to tell, and the details one may opt
+    in to (never more)."""
+
+    recipients: tuple[str, ...]
+    sender_country: str
+    kind: str
+    now: int
+
+
+@dataclass(frozen=True)
 class Outcome:
     ok: bool
     http_status: int | None = None
@@ -157,7 +169,8 @@ class NotificationDispatcher:
         self.sent = 0
         self.failed = 0
         self._wake = asyncio.Event()
-        self._writing = asyncio.Lock()  # this process's arrivals fold in one after the other
+        self._arrivals: list[Arrival] = []
+        self._drainer: asyncio.Future[None] | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._worker: asyncio.Task[None] | None = None
         self._stopping = False
@@ -167,10 +180,14 @@ class NotificationDispatcher:
     def message_waiting(
         self, recipients: Iterable[str], *, sender_country: str, kind: str, now: int
     ) -> None:
-        """Write the notifications of one accepted envelope (in the background: never blocks)."""
-        task = asyncio.ensure_future(self._enqueue(list(recipients), sender_country, kind, now))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        """Write the notifications of one accepted envelope (in the background: never blocks).
+        Arrivals are queued and written by one task at a time, in batches, so a burst of
+        submissions costs the database one connection here, not one per submission."""
+        self._arrivals.append(Arrival(tuple(recipients), sender_country, kind, now))
+        if self._drainer is None or self._drainer.done():
+            self._drainer = asyncio.ensure_future(self._drain())
+            self._tasks.add(self._drainer)
+            self._drainer.add_done_callback(self._tasks.discard)
 
     async def written(self) -> None:
         """Wait until the arrivals handed over so far are in the database."""
@@ -186,23 +203,33 @@ class NotificationDispatcher:
             if pid in saved or pid in self.config.participants
         }
 
-    async def _enqueue(self, pids: list[str], sender_country: str, kind: str, now: int) -> None:
-        try:
-            wanted = await self.settings_for(pids)
-            if not wanted:
-                return
-            async with self._writing, self.engine.begin() as conn:
-                for pid, settings in wanted.items():
-                    detail = (sender_country, kind) if settings.details else None
+    async def _drain(self) -> None:
+        while self._arrivals:
+            batch, self._arrivals = self._arrivals[:BATCH_ARRIVALS], self._arrivals[BATCH_ARRIVALS:]
+            try:
+                await self._enqueue(batch)
+            except (SQLAlchemyError, OSError) as exc:
+                log.warning(
+                    "notifications of %d arrivals not written (%s)", len(batch), type(exc).__name__
+                )
+        self._wake.set()
+
+    async def _enqueue(self, batch: list[Arrival]) -> None:
+        wanted = await self.settings_for(sorted({p for a in batch for p in a.recipients}))
+        if not wanted:
+            return
+        async with self.engine.begin() as conn:
+            for arrival in batch:
+                for pid in arrival.recipients:
+                    settings = wanted.get(pid)
+                    if settings is None:
+                        continue
+                    detail = (arrival.sender_country, arrival.kind) if settings.details else None
                     for channel in settings.channels:
                         await store.enqueue(
-                            conn, pid, channel, detail=detail, now=now,
-                            due_at=due_at(settings, now),
+                            conn, pid, channel, detail=detail, now=arrival.now,
+                            due_at=due_at(settings, arrival.now),
                         )  # fmt: skip
-        except (SQLAlchemyError, OSError) as exc:
-            log.warning("notifications of an arrival not written (%s)", type(exc).__name__)
-            return
-        self._wake.set()
 
     # --- the worker ----------------------------------------------------------------------
 
