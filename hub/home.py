@@ -448,10 +448,18 @@ def write_home(
         "# pending_seconds = 86400        # an upload no message references is deleted after\n"
         "\n"
         "# Notifications that say only that a message awaits (never its subject or content).\n"
+        "# Each participant sets its own with `pgs notifications set`; the password of the mail\n"
+        "# server comes from $PGS_SMTP_PASSWORD (or $PGS_SMTP_PASSWORD_FILE), never from here.\n"
         "# [notifications]\n"
         '# smtp_host = "smtp.example.org"\n'
         "# smtp_port = 25\n"
+        '# smtp_user = "pgs-hub"\n'
+        "# smtp_starttls = false\n"
         '# from = "pgs-hub@example.org"\n'
+        "# retry_base_seconds = 30  # a failed delivery is tried again after 30 s, 60 s, 120 s...\n"
+        "# max_attempts = 8\n"
+        "# webhook_private_networks = false  # true: webhooks may go to loopback/private hosts\n"
+        "# Starting settings for a participant that saved none of its own:\n"
         '# [notifications.participants."GH-NCP-ACCRA"]\n'
         '# email = "duty-officer@customs.example"\n'
         '# webhook = "https://ncs.customs.example/pgs-hook"  # Standard Webhooks, Ed25519 v1a\n'

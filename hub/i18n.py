@@ -473,6 +473,68 @@ CATALOGUE: dict[str, dict[Lang, str]] = {
         "en": "saved {name} to {path} (hash and signature verified)",
         "fr": "{name} enregistré dans {path} (empreinte et signature vérifiées)",
     },
+    "notify.subject": {
+        "en": "Global Shield: a message awaits you",
+        "fr": "Global Shield : un message vous attend",
+    },
+    "notify.one": {
+        "en": "A new Global Shield message awaits.",
+        "fr": "Un nouveau message Global Shield vous attend.",
+    },
+    "notify.many": {
+        "en": "{n} new Global Shield messages await.",
+        "fr": "{n} nouveaux messages Global Shield vous attendent.",
+    },
+    "notify.open": {
+        "en": "Open them with your own tools (pgs inbox).",
+        "fr": "Ouvrez-les avec vos propres outils (pgs inbox).",
+    },
+    "notify.detail": {
+        "en": "From {country}: {kind}",
+        "fr": "De {country} : {kind}",
+    },
+    "notify.settings.saved": {
+        "en": "notification settings saved for {who}",
+        "fr": "réglages de notification enregistrés pour {who}",
+    },
+    "notify.settings.none": {"en": "none", "fr": "aucun"},
+    "notify.settings.every": {
+        "en": "one notification per arrival",
+        "fr": "une notification par arrivée",
+    },
+    "notify.settings.digest": {
+        "en": "at most one notification every {n} minutes",
+        "fr": "au plus une notification toutes les {n} minutes",
+    },
+    "notify.settings.quiet": {
+        "en": "quiet hours {start}-{end} ({tz})",
+        "fr": "heures calmes {start}-{end} ({tz})",
+    },
+    "notify.settings.show": {
+        "en": "{who}: e-mail {email}; webhook {webhook}; language {language}; details {details};"
+        " {pace}; {quiet}",
+        "fr": "{who} : courriel {email} ; webhook {webhook} ; langue {language} ; détails"
+        " {details} ; {pace} ; {quiet}",
+    },
+    "notify.settings.key": {
+        "en": "webhooks are signed (Standard Webhooks, v1a) with {public}",
+        "fr": "les webhooks sont signés (Standard Webhooks, v1a) avec {public}",
+    },
+    "notify.settings.no_quiet": {"en": "no quiet hours", "fr": "pas d'heures calmes"},
+    "notify.settings.yes": {"en": "yes", "fr": "oui"},
+    "notify.settings.no": {"en": "no", "fr": "non"},
+    "notify.settings.bad_quiet": {
+        "en": "--quiet takes HH:MM-HH:MM (for example 22:00-07:00) or 'off'",
+        "fr": "--quiet attend HH:MM-HH:MM (par exemple 22:00-07:00) ou « off »",
+    },
+    "notify.settings.nothing": {
+        "en": "nothing to change: give at least one option (see pgs notifications set --help)",
+        "fr": "rien à changer : donnez au moins une option (voir pgs notifications set --help)",
+    },
+    "notify.deliveries.none": {
+        "en": "no notification deliveries after {after}",
+        "fr": "aucune remise de notification après {after}",
+    },
 }
 
 

@@ -1,18 +1,28 @@
-"""The ``[notifications]`` section of config.toml (see :mod:`hub.services.notifications`)."""
+"""The ``[notifications]`` section of config.toml (see :mod:`hub.services.notifications`).
+
+The operator's part: the mail server, how often to retry, and optional starting settings per
+participant (each participant then manages its own with ``pgs notifications set``; its own
+settings, once saved, win). The SMTP password is never in config.toml: it is read from
+``$PGS_SMTP_PASSWORD`` (or the file ``$PGS_SMTP_PASSWORD_FILE`` names) at start-up.
+"""
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
-from hub.errors import ConfigError
+from hub.errors import ConfigError, HubError
+from hub.notification_settings import NotificationSettings
 
+SMTP_PASSWORD = "PGS_SMTP_PASSWORD"  # noqa: S105 - the variable's name, not a password
+PARTICIPANT_KEYS = frozenset(
+    {"email", "webhook", "details", "language", "digest_minutes", "timezone"}
+)
 
-@dataclass(frozen=True)
-class ParticipantNotifications:
-    email: str | None = None
-    webhook: str | None = None
-    details: bool = False
+# Kept under its old name: config.toml's per-participant table is a starting set of settings.
+ParticipantNotifications = NotificationSettings
 
 
 @dataclass(frozen=True)
@@ -20,7 +30,31 @@ class NotificationConfig:
     smtp_host: str | None = None
     smtp_port: int = 25
     sender: str = "pgs-hub@localhost"
-    participants: dict[str, ParticipantNotifications] = field(default_factory=dict)
+    smtp_user: str | None = None
+    smtp_password: str | None = field(default=None, repr=False)  # never printed
+    smtp_starttls: bool = False
+    retry_base_seconds: int = 30
+    max_attempts: int = 8
+    webhook_private_networks: bool = False  # true: webhooks may go to loopback/private addresses
+    participants: dict[str, NotificationSettings] = field(default_factory=dict)
+
+
+def _password() -> str | None:
+    value = os.environ.get(SMTP_PASSWORD)
+    path = os.environ.get(SMTP_PASSWORD + "_FILE")
+    if value is None and path:
+        try:
+            value = Path(path).read_text(encoding="utf-8").strip()
+        except OSError:
+            raise ConfigError(f"${SMTP_PASSWORD}_FILE could not be read") from None
+    return value or None
+
+
+def _int(table: dict[str, Any], name: str, default: int, low: int, high: int) -> int:
+    value = table.get(name, default)
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise ConfigError(f"[notifications] {name} in config.toml must be between {low} and {high}")
+    return value
 
 
 def notification_config(table: dict[str, Any]) -> NotificationConfig:
@@ -28,29 +62,50 @@ def notification_config(table: dict[str, Any]) -> NotificationConfig:
     people = table.get("participants", {})
     if not isinstance(people, dict):
         raise ConfigError("[notifications.participants] in config.toml must be a table")
-    participants: dict[str, ParticipantNotifications] = {}
+    participants: dict[str, NotificationSettings] = {}
     for pid, doc in people.items():
-        if not isinstance(doc, dict) or set(doc) - {"email", "webhook", "details"}:
-            raise ConfigError(f"[notifications.participants.{pid}] takes email, webhook, details")
-        email, webhook, details = doc.get("email"), doc.get("webhook"), doc.get("details", False)
-        if email is not None and (not isinstance(email, str) or "@" not in email):
+        if not isinstance(doc, dict) or set(doc) - PARTICIPANT_KEYS:
+            raise ConfigError(
+                f"[notifications.participants.{pid}] takes email, webhook, details, language, "
+                "digest_minutes, timezone"
+            )
+        if doc.get("email") is not None and "@" not in str(doc["email"]):
             raise ConfigError(f"[notifications.participants.{pid}] email is not an address")
-        if webhook is not None and (
-            not isinstance(webhook, str) or not webhook.startswith(("https://", "http://"))
+        if doc.get("webhook") is not None and not str(doc["webhook"]).startswith(
+            ("https://", "http://")
         ):
             raise ConfigError(f"[notifications.participants.{pid}] webhook must be an http(s) URL")
-        if not isinstance(details, bool):
+        if not isinstance(doc.get("details", False), bool):
             raise ConfigError(f"[notifications.participants.{pid}] details must be true or false")
-        participants[pid] = ParticipantNotifications(email, webhook, details)
-    port = table.get("smtp_port", 25)
-    if isinstance(port, bool) or not isinstance(port, int) or not 0 < port < 65536:
-        raise ConfigError("[notifications] smtp_port in config.toml must be a port number")
+        try:
+            participants[pid] = NotificationSettings(**doc)
+        except (HubError, TypeError) as exc:
+            raise ConfigError(f"[notifications.participants.{pid}] {exc}") from None
+    port = _int(table, "smtp_port", 25, 1, 65535)
     host = table.get("smtp_host")
     if any(p.email for p in participants.values()) and not isinstance(host, str):
         raise ConfigError("[notifications] needs smtp_host to send e-mail")
+    user = table.get("smtp_user")
+    starttls = table.get("smtp_starttls", False)
+    private = table.get("webhook_private_networks", False)
+    if not isinstance(starttls, bool) or not isinstance(private, bool):
+        raise ConfigError(
+            "[notifications] smtp_starttls and webhook_private_networks must be true or false"
+        )
+    if "smtp_password" in table:
+        raise ConfigError(
+            f"[notifications] smtp_password does not belong in config.toml: set ${SMTP_PASSWORD}"
+            f" (or ${SMTP_PASSWORD}_FILE)"
+        )
     return NotificationConfig(
         smtp_host=host if isinstance(host, str) else None,
         smtp_port=port,
         sender=str(table.get("from", "pgs-hub@localhost")),
+        smtp_user=user if isinstance(user, str) else None,
+        smtp_password=_password(),
+        smtp_starttls=starttls,
+        retry_base_seconds=_int(table, "retry_base_seconds", 30, 1, 86400),
+        max_attempts=_int(table, "max_attempts", 8, 1, 50),
+        webhook_private_networks=private,
         participants=participants,
     )

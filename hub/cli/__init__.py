@@ -15,6 +15,7 @@ from hub.cli.evidence import evidence
 from hub.cli.keys import key, keygen
 from hub.cli.messages import open_, schema, seal, validate
 from hub.cli.metrics import metrics_token
+from hub.cli.notifications import notifications
 from hub.cli.participant import ack, directory, inbox, read, send, watch
 from hub.cli.retention import certs, purge_bodies
 from hub.cli.server import db, init, serve
@@ -53,6 +54,7 @@ def main() -> None:
 for command in (
     init, serve, db, admin, send, inbox, read, ack, watch, directory,
     keygen, key, seal, open_, validate, schema, demo, audit, evidence, console, witness, new, desk,
+    notifications,
 ):  # fmt: skip
     main.add_command(command)
 

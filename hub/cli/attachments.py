@@ -2,8 +2,11 @@
 
 Each file is encrypted under a fresh key (docs/protocol.md §7) into a temporary file, checked
 against the hub's caps (``OPTIONS /v1/uploads``) before any byte is sent, and uploaded with a
-progress bar; a dropped connection resumes from the hub's offset. Reading saves each attachment
-only once its ciphertext and plaintext hashes and every chunk's authentication matched.
+progress bar; a dropped connection resumes from the hub's offset. An interrupted run (the link
+gave up, the process was stopped) is resumed by the next run of the same command: the upload id
+and the file key are remembered in the keys folder (:mod:`hub.cli.upload_state`). Reading saves
+each attachment only once its ciphertext and plaintext hashes and every chunk's authentication
+matched.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from rich.progress import (
     TransferSpeedColumn,
 )
 
+from hub.cli import upload_state
 from hub.cli.common import err, fail, out
 from hub.client import HubClient, HubClientError
 from hub.client.attachments import (
@@ -47,6 +51,12 @@ class Uploaded:
 
     descriptions: list[dict[str, Any]]
     upload_ids: list[str]
+    states: list[Path]  # what a later run would resume: removed once the message is settled
+
+    def forget_states(self) -> None:
+        for path in self.states:
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()
 
 
 def _bar() -> Progress:
@@ -72,13 +82,66 @@ def _scratch() -> Iterator[Path]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-async def upload_all(hub: HubClient, paths: Sequence[Path], folder: Path) -> Uploaded:
-    """Encrypt and upload ``paths``; refuses (exit 1) before sending anything over a cap."""
+async def _encrypt(
+    path: Path, folder: Path, state: Path
+) -> tuple[EncryptedFile, upload_state.PendingUpload | None]:
+    """Encrypt ``path``, again as an earlier run did if it left an upload to resume."""
+    pending = upload_state.load(state)
+    if pending is not None:
+        again = await asyncio.to_thread(
+            encrypt_file, path, folder, key=pending.key, salt=pending.salt
+        )
+        if again.ciphertext_sha256 == pending.ciphertext_sha256:
+            return again, pending
+        pending.forget()  # not the same bytes any more: start afresh
+        again.ciphertext.unlink(missing_ok=True)
+    return await asyncio.to_thread(encrypt_file, path, folder), None
+
+
+async def _upload_one(
+    hub: HubClient,
+    item: EncryptedFile,
+    pending: upload_state.PendingUpload | None,
+    state: Path,
+    *,
+    part: int,
+    progress: Callable[[int, int], None],
+) -> str:
+    def remember(upload_id: str) -> None:
+        upload_state.save(state, upload_id, item.key, item.salt, item.ciphertext_sha256)
+
+    if pending is not None:
+        try:
+            return await upload_file(
+                hub, item, part_size=part, upload_id=pending.upload_id, progress=progress
+            )
+        except HubClientError as exc:
+            if exc.status not in {404, 410}:  # gone (expired, deleted): upload it anew
+                raise
+            pending.forget()
+    return await upload_file(hub, item, part_size=part, progress=progress, on_created=remember)
+
+
+async def upload_all(
+    hub: HubClient, paths: Sequence[Path], folder: Path, key_folder: Path | None = None
+) -> Uploaded:
+    """Encrypt and upload ``paths``; refuses (exit 1) before sending anything over a cap. With
+    ``key_folder``, an upload an earlier run left unfinished is resumed, and this run's are
+    remembered until the message is settled."""
     lang = resolve()
     limits = await hub.upload_limits()
     encrypted: list[EncryptedFile] = []
+    pendings: list[upload_state.PendingUpload | None] = []
+    states: list[Path] = []
     for path in paths:
-        encrypted.append(await asyncio.to_thread(encrypt_file, path, folder))
+        state = folder / f"{len(states)}.state"  # without a keys folder: forgotten with the run
+        if key_folder is not None:
+            digest = await asyncio.to_thread(upload_state.file_sha256, path)
+            state = upload_state.state_path(key_folder, hub.base_url, digest)
+        item, pending = await _encrypt(path, folder, state)
+        encrypted.append(item)
+        pendings.append(pending)
+        states.append(state)
     for item in encrypted:
         if item.ciphertext_size > limits["max_file_bytes"]:
             fail(t("attach.too_large", lang, name=item.source.name, cap=limits["max_file_bytes"]))
@@ -87,17 +150,23 @@ async def upload_all(hub: HubClient, paths: Sequence[Path], folder: Path) -> Upl
         fail(t("attach.message_too_large", lang, total=total, cap=limits["max_message_bytes"]))
     part = min(limits["max_part_bytes"], 128 * 1024)
     ids: list[str] = []
+    uploaded = Uploaded([], ids, states)
     try:
         with _bar() as bar:
-            for item in encrypted:
+            for item, pending, state in zip(encrypted, pendings, states, strict=True):
                 task = bar.add_task(item.source.name, total=item.ciphertext_size)
                 ids.append(
-                    await upload_file(hub, item, part_size=part, progress=_advance(bar, task))
+                    await _upload_one(
+                        hub, item, pending, state, part=part, progress=_advance(bar, task)
+                    )
                 )
-    except (AttachmentError, HubClientError):
-        await _forget(hub, ids)
+    except (AttachmentError, HubClientError) as exc:
+        if isinstance(exc, HubClientError):  # refused: nothing to resume
+            await _forget(hub, ids)
+            uploaded.forget_states()
         raise
-    return Uploaded([e.description(i) for e, i in zip(encrypted, ids, strict=True)], ids)
+    uploaded.descriptions.extend(e.description(i) for e, i in zip(encrypted, ids, strict=True))
+    return uploaded
 
 
 async def _forget(hub: HubClient, ids: Sequence[str]) -> None:
@@ -108,18 +177,26 @@ async def _forget(hub: HubClient, ids: Sequence[str]) -> None:
 
 
 async def send_with_attachments(
-    hub: HubClient, doc: dict[str, Any], paths: Sequence[Path], send: Any
+    hub: HubClient,
+    doc: dict[str, Any],
+    paths: Sequence[Path],
+    send: Any,
+    key_folder: Path | None = None,
 ) -> Any:
     """Upload ``paths``, add their descriptions to ``doc`` and call ``send(doc, upload_ids)``;
-    the uploads are deleted again if the message is refused."""
+    the uploads are deleted again if the message is refused. An upload cut off is resumed by
+    the next run (``key_folder`` remembers it)."""
     with _scratch() as folder:
-        uploaded = await upload_all(hub, paths, folder)
+        uploaded = await upload_all(hub, paths, folder, key_folder)
     doc["attachments"] = [*doc.get("attachments", []), *uploaded.descriptions]
     try:
-        return await send(doc, uploaded.upload_ids)
-    except BaseException:
+        result = await send(doc, uploaded.upload_ids)
+    except HubClientError:
         await _forget(hub, uploaded.upload_ids)
+        uploaded.forget_states()
         raise
+    uploaded.forget_states()
+    return result
 
 
 async def save_all(hub: HubClient, content: ContentModel, folder: Path) -> list[Path]:

@@ -110,7 +110,9 @@ async def send(
         if attachments:
             from hub.cli.attachments import send_with_attachments
 
-            sealed, accepted = await send_with_attachments(hub, doc, attachments, seal_and_send)
+            sealed, accepted = await send_with_attachments(
+                hub, doc, attachments, seal_and_send, key_folder
+            )
         else:
             sealed, accepted = await seal_and_send(doc, [])
     if as_json:

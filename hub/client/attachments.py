@@ -78,6 +78,7 @@ class EncryptedFile:
     source: Path
     ciphertext: Path
     key: bytes
+    salt: bytes
     size: int
     sha256: str
     ciphertext_size: int
@@ -111,11 +112,15 @@ def _media_type(path: Path) -> str:
     return guessed.lower().split(";")[0]
 
 
-def encrypt_file(path: Path, folder: Path) -> EncryptedFile:
+def encrypt_file(
+    path: Path, folder: Path, *, key: bytes | None = None, salt: bytes | None = None
+) -> EncryptedFile:
     """Encrypt ``path`` under a fresh key into a ciphertext file in ``folder`` (blocking I/O:
-    run it in a thread from async code)."""
-    key = chunked.new_file_key()
-    encryptor = chunked.ChunkEncryptor(key)
+    run it in a thread from async code). Given the ``key`` and ``salt`` of an earlier run, the
+    very same ciphertext comes out again, so an upload interrupted then can be resumed."""
+    key = key if key is not None else chunked.new_file_key()
+    salt = salt if salt is not None else os.urandom(chunked.SALT_SIZE)
+    encryptor = chunked.ChunkEncryptor(key, salt=salt)
     plain_hash, cipher_hash = hashlib.sha256(), hashlib.sha256()
     size = written = 0
     fd, name = tempfile.mkstemp(prefix=".pgs-", suffix=".enc", dir=folder)
@@ -130,7 +135,8 @@ def encrypt_file(path: Path, folder: Path) -> EncryptedFile:
         cipher_hash.update(sealed)
         written += out.write(sealed)
     return EncryptedFile(
-        source=path, ciphertext=Path(name), key=key, size=size, sha256=plain_hash.hexdigest(),
+        source=path, ciphertext=Path(name), key=key, salt=salt, size=size,
+        sha256=plain_hash.hexdigest(),
         ciphertext_size=written, ciphertext_sha256=cipher_hash.hexdigest(),
         media_type=_media_type(path),
     )  # fmt: skip
@@ -151,15 +157,20 @@ async def upload_file(
     progress: Progress | None = None,
     stats: TransferStats | None = None,
     max_interruptions: int = 100,
+    on_created: Callable[[str], None] | None = None,
 ) -> str:
     """Upload ``encrypted``'s ciphertext (creating the upload unless ``upload_id`` continues
-    one); return the upload id. A dropped connection is resumed from the hub's offset."""
+    one); return the upload id. A dropped connection is resumed from the hub's offset.
+    ``on_created`` is given a new upload's id before any byte is sent (to remember it: a later
+    run resumes it)."""
     stats = stats if stats is not None else TransferStats()
     total = encrypted.ciphertext_size
     if upload_id is None:
         upload_id = await _retrying(
             lambda: client.create_upload(total), stats, max_interruptions, None
         )
+        if on_created is not None:
+            on_created(upload_id)
     offset = await _retrying(lambda: client.upload_offset(upload_id), stats, max_interruptions)
     while True:
         if progress is not None:

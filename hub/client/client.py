@@ -505,3 +505,29 @@ class HubClient:
 
     async def audit_records(self, after: int = 0, limit: int = 100) -> dict[str, Any]:
         return await self.get_json("/v1/audit/records", after=after, limit=limit)
+
+    # --- notifications -------------------------------------------------------------------------
+
+    async def notification_settings(self) -> dict[str, Any]:
+        """My notification settings (and the hub's webhook verification key, ``whpk_...``)."""
+        return await self.get_json("/v1/me/notifications")
+
+    async def set_notification_settings(self, changes: dict[str, Any]) -> dict[str, Any]:
+        """Change my notification settings; fields left out keep their value."""
+        _, data = await self.request(
+            "PUT",
+            "/v1/me/notifications",
+            body=json.dumps(changes).encode(),
+            content_type="application/json",
+        )
+        result: dict[str, Any] = json.loads(data)
+        return result
+
+    async def notification_deliveries(
+        self, after: int = 0, limit: int = 100, participant: str | None = None
+    ) -> dict[str, Any]:
+        """Notification delivery records (auditors): metadata only."""
+        query: dict[str, int | str] = {"after": after, "limit": limit}
+        if participant:
+            query["participant"] = participant
+        return await self.get_json("/v1/audit/notifications", **query)

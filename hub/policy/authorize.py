@@ -41,6 +41,8 @@ action                      who (active, country not suspended)
 ``console.audit``           ``wco``, ``auditor``, ``admin``
 ``console.directory``       anyone
 ``upload.write``            ``ncp``/``wco``: create, resume, append to or delete its own uploads
+``notifications.settings``  ``ncp``/``wco``: read and change its own notification settings
+``notifications.audit``     ``auditor``: notification delivery records (in its scope)
 ==========================  ====================================================================
 """
 
@@ -92,6 +94,8 @@ class Action(StrEnum):
     CONSOLE_DIRECTORY = "console.directory"
     CONSOLE_SECURITY = "console.security"
     UPLOAD = "upload.write"
+    NOTIFY_SETTINGS = "notifications.settings"
+    NOTIFY_AUDIT = "notifications.audit"
 
 
 CONSOLE_PAGES: Final = (
@@ -327,6 +331,17 @@ def authorize(  # noqa: PLR0911, PLR0912 - one branch per action, as in the tabl
     if action is Action.UPLOAD:
         return _upload(actor, resource)
     if action is Action.AUDIT:
+        return _auditor(actor)
+    if action is Action.NOTIFY_SETTINGS:
+        # Only the roles that receive messages are notified; each sets its own (no resource:
+        # the settings are always the actor's).
+        if actor.role not in _RECEIVING:
+            raise Forbidden(
+                "only participants who receive messages have notification settings",
+                code="notifications.forbidden",
+            )
+        return EVERYTHING
+    if action is Action.NOTIFY_AUDIT:
         return _auditor(actor)
     if action is Action.LOG_BUNDLES:
         # A tlog-tiles entry bundle holds 256 entries of every country: removing some would break

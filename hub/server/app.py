@@ -20,7 +20,15 @@ from hub.console import routes as console_routes
 from hub.errors import ConfigError, HubError
 from hub.home import LOG_KEY_FILE, HubConfig
 from hub.policy.model import load_policy_file
-from hub.server import audit_routes, handlers, health, malformed, security_routes, uploads
+from hub.server import (
+    audit_routes,
+    handlers,
+    health,
+    malformed,
+    notification_routes,
+    security_routes,
+    uploads,
+)
 from hub.server.bodies import body_middleware
 from hub.server.keys import CTX
 from hub.server.observe import METRICS_ACCESS, MetricsAccess, observe_middleware
@@ -188,6 +196,7 @@ def routes(app: web.Application) -> None:
     security_routes.add_routes(app)
     console_routes.add_routes(app)
     uploads.add_routes(app)
+    notification_routes.add_routes(app)
 
 
 def create_app(
@@ -248,8 +257,10 @@ def create_app(
                 body_timeout_seconds=config.body_timeout_seconds,
                 attachments=config.attachments,
             )
-            if config.notifications.participants:
-                ctx.notifications = NotificationDispatcher(config.notifications, ctx.hub_key)
+            ctx.notifications = NotificationDispatcher(
+                engine, config.notifications, ctx.hub_key, ctx.now
+            )
+            ctx.notifications.start()
             ctx.metrics.gauge("pgs_websocket_connections", lambda: ctx.notifier.connections)
             _writer_gauges(ctx)
             app[CTX] = ctx

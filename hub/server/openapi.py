@@ -231,6 +231,94 @@ def _uploads() -> dict[str, Any]:
     }
 
 
+NOTIFICATION_SETTINGS: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "email": {"type": ["string", "null"], "maxLength": 320, "description": "Where to send"
+                  " e-mail notifications (null or empty: none)."},
+        "webhook": {"type": ["string", "null"], "maxLength": 2048, "description": "An http(s)"
+                    " URL for Standard Webhooks (null or empty: none)."},
+        "language": {"enum": ["en", "fr"]},
+        "details": {"type": "boolean", "description": "Add the senders' countries and the"
+                    " message kinds (never more)."},
+        "digest_minutes": {"type": "integer", "minimum": 0, "maximum": 10080,
+                           "description": "0: one notification per arrival; N: at most one"
+                           " every N minutes."},
+        "quiet_hours": {
+            "oneOf": [
+                {"type": "null"},
+                _object({"start": {"type": "string", "pattern": "^([01][0-9]|2[0-3]):[0-5][0-9]$"},
+                         "end": {"type": "string", "pattern": "^([01][0-9]|2[0-3]):[0-5][0-9]$"}}),
+            ],
+            "description": "Nothing is sent between start and end (HH:MM, in timezone); what"
+            " arrived is told when they end.",
+        },
+        "timezone": {"type": "string", "maxLength": 64, "description": "IANA time zone."},
+    },
+}  # fmt: skip
+NOTIFICATION_DOCUMENT = _object(
+    {"email": NULLABLE_STR, "webhook": NULLABLE_STR, "language": STR,
+     "details": {"type": "boolean"}, "digest_minutes": INT,
+     "quiet_hours": {"type": ["object", "null"]}, "timezone": STR,
+     "saved": {"type": "boolean", "description": "false: the operator's starting settings."},
+     "webhook_public_key": {"type": "string", "description": "The hub's Ed25519 key that signs"
+                            " webhooks (v1a), in the Standard Webhooks form whpk_<base64>."}}
+)  # fmt: skip
+NULLABLE_INT: dict[str, Any] = {"type": ["integer", "null"]}
+
+
+def _notifications() -> dict[str, Any]:
+    return {
+        "/v1/me/notifications": {
+            "get": {
+                "summary": "My notification settings (participants who receive messages)",
+                "responses": {
+                    "200": _json("Settings.", NOTIFICATION_DOCUMENT),
+                    **_problems(401, 403, 429),
+                },
+            },
+            "put": {
+                "summary": "Change my notification settings (members left out keep their value)."
+                " Notifications never carry a subject, content or message id.",
+                "requestBody": {
+                    "required": True,
+                    "content": {"application/json": {"schema": NOTIFICATION_SETTINGS}},
+                },
+                "responses": {
+                    "200": _json("Settings saved.", NOTIFICATION_DOCUMENT),
+                    **_problems(400, 401, 403, 413, 422, 429),
+                },
+            },
+        },
+        "/v1/audit/notifications": {
+            "get": {
+                "summary": "Notification delivery attempts, as metadata (auditors; scoped"
+                " auditors see their country's participants only)",
+                "parameters": [
+                    _int_query("after", "Attempts after this sequence number."),
+                    _int_query("limit", "At most this many (1-500).", 500),
+                    {"name": "participant", "in": "query", "required": False, "schema": STR,
+                     "description": "Only this participant's."},
+                ],
+                "responses": {
+                    "200": _json(
+                        "Attempts, oldest first.",
+                        _object({"items": {"type": "array", "items": _object(
+                            {"seq": INT, "notification_id": INT, "participant_id": STR,
+                             "channel": {"enum": ["email", "webhook"]}, "at": INT, "attempt": INT,
+                             "outcome": {"enum": ["sent", "retry", "given_up", "cancelled"]},
+                             "http_status": NULLABLE_INT, "smtp_code": NULLABLE_INT,
+                             "error": NULLABLE_STR}
+                        )}, "next": INT}),
+                    ),
+                    **_problems(401, 403, 422, 429),
+                },
+            }
+        },
+    }  # fmt: skip
+
+
 @cache
 def document() -> dict[str, Any]:
     paths: dict[str, Any] = {
@@ -711,6 +799,7 @@ def document() -> dict[str, Any]:
             }
         },
         **_uploads(),
+        **_notifications(),
     }
     return {
         "openapi": "3.1.0",

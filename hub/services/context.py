@@ -18,12 +18,12 @@ from hub.policy.ratelimit import RateLimiter
 from hub.services import writers
 from hub.services.directory_cache import DirectoryCache
 from hub.services.metrics import Metrics
-from hub.services.notifications import NotificationDispatcher
 from hub.services.notifier import Notifier
 from hub.services.security_events import SecurityEvents
 from hub.storage.engine import read_only
 
 if TYPE_CHECKING:
+    from hub.services.notifications import NotificationDispatcher
     from hub.services.witnessing import Witnessing
 
 

@@ -7,19 +7,25 @@ envelope's ``exp`` — and the last of them is older than the period. Kept: the 
 metadata, size and SHA-256, its deliveries and receipts, and the audit log, so an evidence
 bundle for the metadata still verifies (docs/operations.md). Fetching a purged envelope is
 ``410 envelope.purged``.
+
+The attachment blobs an envelope references go with its body, in the same transaction: a file
+key inside a purged body can no longer be read by anyone, so keeping its ciphertext would only
+hold bytes nobody can open (and count them against the sender's quota).
 """
 
 from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from hub.storage import envelopes
+from hub.storage import blobs, envelopes
 
 DAY = 86400
 
 
 async def purge_delivered_bodies(engine: AsyncEngine, days: float, now: int) -> int:
-    """Purge what is due at ``now``; returns how many bodies were removed. Idempotent: every hub
-    process may run it."""
+    """Purge what is due at ``now`` (bodies and their attachment blobs); returns how many bodies
+    were removed. Idempotent: every hub process may run it."""
     async with engine.begin() as conn:
-        return await envelopes.purge_delivered_bodies(conn, now - round(days * DAY), now)
+        mids = await envelopes.purge_delivered_bodies(conn, now - round(days * DAY), now)
+        await blobs.remove_for_envelopes(conn, mids)
+        return len(mids)

@@ -132,6 +132,24 @@ async def read(engine: AsyncEngine, upload_id: str, start: int, end: int) -> Asy
         position += len(piece)
 
 
+async def remove_for_envelopes(conn: AsyncConnection, mids: Sequence[str]) -> int:
+    """Delete the uploads (and their bytes) bound to ``mids``: the blobs of purged bodies.
+    Returns how many uploads went."""
+    if not mids:
+        return 0
+    ids = [
+        r.id
+        for r in await conn.execute(
+            select(uploads.c.id).where(uploads.c.envelope_mid.in_(list(mids)))
+        )
+    ]
+    if not ids:
+        return 0
+    await conn.execute(delete(upload_parts).where(upload_parts.c.upload_id.in_(ids)))
+    await conn.execute(delete(uploads).where(uploads.c.id.in_(ids)))
+    return len(ids)
+
+
 async def expire(conn: AsyncConnection, now: int) -> int:
     """Delete unreferenced uploads past their ``expires_at``, and referenced ones whose envelope
     is past its ``exp`` (nobody can be given the message any more). Returns how many."""

@@ -207,10 +207,13 @@ async def expire_deliveries(conn: AsyncConnection, now: int) -> int:
     return result.rowcount
 
 
-async def purge_delivered_bodies(conn: AsyncConnection, finished_before: int, now: int) -> int:
+async def purge_delivered_bodies(
+    conn: AsyncConnection, finished_before: int, now: int
+) -> list[str]:
     """Empty the body of every envelope whose deliveries are all finished (delivered, read or
     expired) and the last of them finished before ``finished_before``; size, hash, metadata,
-    deliveries and the log are kept. Returns how many bodies were purged."""
+    deliveries and the log are kept. Returns the message ids whose bodies were purged (so the
+    caller removes their attachment blobs in the same transaction)."""
     open_or_recent = select(deliveries.c.envelope_seq).where(
         or_(
             deliveries.c.state == "queued",
@@ -239,5 +242,6 @@ async def purge_delivered_bodies(conn: AsyncConnection, finished_before: int, no
             ),
         )
         .values(raw=b"", purged_at=now)
+        .returning(envelopes.c.mid)
     )
-    return result.rowcount
+    return [r.mid for r in result]

@@ -375,3 +375,75 @@ upload_parts = Table(
     Column("data", LargeBinary, nullable=False),
     PrimaryKeyConstraint("upload_id", "position"),
 )
+
+# --- notifications (hub/services/notifications.py) ---------------------------------------------
+# Never a subject, a content, a message id or a secret: what to tell is "N messages await" (and,
+# for a participant who opted in, the senders' countries and kinds).
+NotificationChannel = Literal["email", "webhook"]
+NOTIFICATION_CHANNELS: Final[tuple[str, ...]] = get_args(NotificationChannel)
+NotificationState = Literal["pending", "sent", "failed", "cancelled"]
+NOTIFICATION_STATES: Final[tuple[str, ...]] = get_args(NotificationState)
+AttemptOutcome = Literal["sent", "retry", "given_up", "cancelled"]
+ATTEMPT_OUTCOMES: Final[tuple[str, ...]] = get_args(AttemptOutcome)
+
+# Each participant's own settings (PUT /v1/me/notifications); no row: the operator's defaults
+# in config.toml, if any.
+notification_settings = Table(
+    "notification_settings",
+    metadata,
+    Column("participant_id", Text, ForeignKey("participants.id"), primary_key=True),
+    Column("email", Text, nullable=True),
+    Column("webhook", Text, nullable=True),
+    Column("language", Text, nullable=False),
+    Column("details", Boolean, nullable=False),
+    Column("digest_minutes", Integer, nullable=False),
+    Column("quiet_start", Text, nullable=True),  # "HH:MM" in the participant's timezone
+    Column("quiet_end", Text, nullable=True),
+    Column("timezone", Text, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+    CheckConstraint("language IN ('en', 'fr')", name="language"),
+    CheckConstraint("digest_minutes >= 0", name="digest_minutes"),
+)
+
+# One notification to send (or sent): durable, so a restarted hub resumes its retries. While
+# pending and not yet tried, later arrivals are folded into it (a digest, or quiet hours).
+notifications = Table(
+    "notifications",
+    metadata,
+    Column("id", SERIAL, primary_key=True, autoincrement=True),
+    Column("event_id", Text, nullable=False, unique=True),  # webhook-id: the same on each retry
+    Column("participant_id", Text, ForeignKey("participants.id"), nullable=False),
+    Column("channel", Text, nullable=False),
+    Column("messages", Integer, nullable=False),
+    Column("details", Text, nullable=True),  # JSON [[country, kind], ...] only if opted in
+    Column("created_at", BigInteger, nullable=False),
+    Column("due_at", BigInteger, nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("state", Text, nullable=False),
+    Column("finished_at", BigInteger, nullable=True),
+    CheckConstraint(_one_of("channel", NOTIFICATION_CHANNELS), name="channel"),
+    CheckConstraint(_one_of("state", NOTIFICATION_STATES), name="state"),
+    Index("ix_notifications_state_due_at", "state", "due_at"),
+    Index("ix_notifications_participant_id_channel", "participant_id", "channel"),
+    sqlite_autoincrement=True,
+)
+
+# Every delivery attempt, as metadata only: who, by which channel, when, which attempt, what
+# came of it (and the receiver's HTTP status or SMTP code). What auditors list.
+notification_attempts = Table(
+    "notification_attempts",
+    metadata,
+    Column("seq", SERIAL, primary_key=True, autoincrement=True),
+    Column("notification_id", SERIAL, ForeignKey("notifications.id"), nullable=False),
+    Column("participant_id", Text, nullable=False),
+    Column("channel", Text, nullable=False),
+    Column("at", BigInteger, nullable=False),
+    Column("attempt", Integer, nullable=False),
+    Column("outcome", Text, nullable=False),
+    Column("http_status", Integer, nullable=True),
+    Column("smtp_code", Integer, nullable=True),
+    Column("error", Text, nullable=True),  # the kind of failure (an exception class), no text
+    CheckConstraint(_one_of("outcome", ATTEMPT_OUTCOMES), name="outcome"),
+    Index("ix_notification_attempts_participant_id", "participant_id"),
+    sqlite_autoincrement=True,
+)

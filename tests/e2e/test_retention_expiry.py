@@ -3,6 +3,7 @@
 * A delivered envelope's body is purged only once every recipient has it; then fetching it is
   ``410 envelope.purged``, while its status, a late receipt, and the signed log's proof that
   names the exact bytes a recipient kept all still work (what evidence for metadata needs).
+  Its attachment blob is deleted with it, not before.
 * Certificates may carry ``exp``: ``pgs admin certs --expiring`` warns ahead; an expired
   certificate is refused at enrolment, and its key is refused for signed requests and for
   submitting envelopes (``auth.certificate_expired``).
@@ -13,7 +14,9 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import os
 import time
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -24,6 +27,7 @@ from crypto.merkle import leaf_hash, verify_inclusion
 from hub import keystore
 from hub.cli import main
 from hub.client import HubClientError
+from hub.client.attachments import encrypt_file, upload_file
 from hub.client.audit import checkpoint, inclusion_proof
 from hub.enrolment import certify
 from hub.storage.engine import create_engine
@@ -32,6 +36,7 @@ from protocols.messages.common import MessageKind
 from protocols.messages.receipt import ReceiptStatus
 from tests.e2e.harness import RunningHub
 from tests.e2e.messages import example
+from tests.e2e.test_attachments import content_with, count_uploads
 from tests.e2e.test_audit_tools import Ran, connection
 
 NG, GH, WCO, CM, FR = (
@@ -60,21 +65,30 @@ async def purge(hub: RunningHub) -> int:
     return int(ran.out.split("bodies of ")[1].split()[0])
 
 
-async def test_delivered_bodies_are_purged_and_metadata_stays_verifiable(hub: RunningHub) -> None:
+async def test_delivered_bodies_are_purged_and_metadata_stays_verifiable(
+    hub: RunningHub, tmp_path: Path
+) -> None:
     for pid in (NG, GH):
         await hub.enrol(pid, "ncp")
     await hub.enrol(WCO, "wco")
+    photo = tmp_path / "seizure.jpg"
+    photo.write_bytes(os.urandom(40_000))
+    encrypted = encrypt_file(photo, tmp_path)
     async with hub.client(NG) as ng, hub.client(GH) as gh, hub.client(WCO) as wco:
+        upload = await upload_file(ng, encrypted)
         sealed, _ = await ng.send(
-            kind=MessageKind.ALERT, content=example(MessageKind.ALERT), to=[GH, WCO]
-        )
+            kind=MessageKind.ALERT, content=content_with(encrypted.description(upload)),
+            to=[GH, WCO], attachments=[upload],
+        )  # fmt: skip
         mid = sealed.header.mid
         kept = await gh.fetch(mid)  # what GH keeps of it
         await gh.ack(mid, ReceiptStatus.DELIVERED)
         assert await purge(hub) == 0  # the WCO does not have it yet
+        assert await count_uploads(hub) == (1, 1)  # nor its attachment
         assert await wco.fetch(mid) == kept
         await wco.ack(mid, ReceiptStatus.READ)
         assert await purge(hub) == 1
+        assert await count_uploads(hub) == (0, 0)  # the blob went with the body
         assert await purge(hub) == 0  # once
 
         for reader in (gh, wco, ng):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,7 +20,9 @@ def test_settings_are_read_per_participant() -> None:
             "participants": {GH: {"email": "duty@gh.example", "details": True}},
         }
     )  # fmt: skip
-    assert config.participants == {GH: ParticipantNotifications("duty@gh.example", None, True)}
+    assert config.participants == {
+        GH: ParticipantNotifications("duty@gh.example", None, details=True)
+    }
     assert (config.smtp_host, config.smtp_port, config.sender) == (
         "127.0.0.1", 2525, "hub@example.org",
     )  # fmt: skip
@@ -35,8 +38,28 @@ def test_settings_are_read_per_participant() -> None:
         ({"participants": {GH: {"sms": "+233"}}}, "takes email, webhook, details"),
         ({"participants": {GH: {"email": "a@b.example"}}}, "needs smtp_host"),
         ({"smtp_port": 0}, "smtp_port"),
+        ({"smtp_password": "hunter22"}, "does not belong in config.toml"),
+        ({"retry_base_seconds": 0}, "retry_base_seconds"),
+        ({"max_attempts": True}, "max_attempts"),
+        ({"smtp_starttls": "yes"}, "smtp_starttls"),
+        ({"participants": {GH: {"timezone": "Mars/Olympus"}}}, "IANA time zone"),
     ],
 )
 def test_bad_settings_are_refused(table: dict[str, Any], reason: str) -> None:
     with pytest.raises(ConfigError, match=reason):
         notification_config(table)
+
+
+def test_the_smtp_password_comes_from_the_environment_and_is_never_printed(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("PGS_SMTP_PASSWORD", "CANARY-pw-1")
+    config = notification_config({"smtp_host": "127.0.0.1", "smtp_user": "hub"})
+    assert (config.smtp_user, config.smtp_password) == ("hub", "CANARY-pw-1")
+    assert "CANARY-pw-1" not in repr(config)
+    monkeypatch.delenv("PGS_SMTP_PASSWORD")
+    secret = tmp_path / "smtp-password"
+    secret.write_text("CANARY-pw-2\n")
+    monkeypatch.setenv("PGS_SMTP_PASSWORD_FILE", str(secret))
+    assert notification_config({}).smtp_password == "CANARY-pw-2"  # noqa: S105 - a canary
+    assert (config.retry_base_seconds, config.max_attempts) == (30, 8)

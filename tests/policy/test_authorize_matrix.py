@@ -57,6 +57,8 @@ MAY: dict[Action, frozenset[str]] = {
     Action.CONSOLE_DIRECTORY: ALL,
     Action.CONSOLE_SECURITY: frozenset({"auditor"}),
     Action.UPLOAD: frozenset({"ncp", "wco"}),
+    Action.NOTIFY_SETTINGS: frozenset({"ncp", "wco"}),  # its own settings only
+    Action.NOTIFY_AUDIT: frozenset({"auditor"}),
 }
 #: action -> the refusal when the role may not.
 REFUSAL: dict[Action, tuple[type[HubError], str]] = {
@@ -77,6 +79,8 @@ REFUSAL: dict[Action, tuple[type[HubError], str]] = {
     Action.CONSOLE_DIRECTORY: (Forbidden, "console.forbidden"),
     Action.CONSOLE_SECURITY: (Forbidden, "console.forbidden"),
     Action.UPLOAD: (Forbidden, "upload.forbidden"),
+    Action.NOTIFY_SETTINGS: (Forbidden, "notifications.forbidden"),
+    Action.NOTIFY_AUDIT: (Forbidden, "audit.forbidden"),
 }
 #: what each role may send under the default policy (default.toml).
 SENDS = {
@@ -91,6 +95,7 @@ SENDS = {
 }
 SCOPED_ACTIONS = {
     Action.AUDIT,
+    Action.NOTIFY_AUDIT,
     Action.CONSOLE_SIGN_IN,
     Action.CONSOLE_TRAFFIC,
     Action.CONSOLE_LOG,

@@ -2,11 +2,13 @@
 
 Canaries: a key passphrase in the hub's environment (``PGS_KEY_PASSPHRASE``) that also protects a
 participant's keys; a message subject (end-to-end encrypted, so the hub must never see it in
-clear); and hostile request bodies, query strings, headers and paths that carry the canary and are
-refused (a refusal must describe the problem, not echo the input)."""
+clear); notification settings (refused ones, and an e-mail address and webhook URL the hub then
+tries, whose attempts are recorded); and hostile request bodies, query strings, headers and paths
+that carry the canary and are refused (a refusal must describe the problem, not echo the input)."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import secrets
 import time
@@ -17,6 +19,7 @@ import pytest
 from sqlalchemy import select
 
 from hub import keystore
+from hub.client import HubClientError
 from hub.enrolment import certify
 from hub.storage import tables
 from hub.storage.engine import create_engine
@@ -47,6 +50,43 @@ async def _enrol_protected(hub: RunningHub, participant: str) -> None:
     async with hub.client(hub.admin) as admin:
         await admin.enrol(certificate)
     hub.people[participant] = local
+
+
+async def _notification_canaries(hub: RunningHub) -> list[str]:
+    """Notification settings carrying the canary: refused ones (the problem must not echo it),
+    then an address and a webhook URL that hold it, which the hub tries to notify (and must
+    neither log nor record). Returns the problem documents."""
+    problems = []
+    async with hub.client(READER) as reader:
+        for bad in ({CANARY: 1}, {"email": CANARY}, {"timezone": CANARY},
+                    {"webhook": f"ftp://{CANARY}.example"}, {"language": CANARY},
+                    {"quiet_hours": {"start": CANARY, "end": "07:00"}}):  # fmt: skip
+            with pytest.raises(HubClientError) as refused:
+                await reader.set_notification_settings(bad)
+            assert refused.value.status == 422
+            problems.append(json.dumps(refused.value.problem))
+        await reader.set_notification_settings(
+            {
+                "email": f"{CANARY.lower()}@customs.example",
+                "webhook": f"http://127.0.0.1:9/{CANARY}",
+            }
+        )
+    async with hub.client(SENDER) as sender:
+        await sender.send(kind=MessageKind.ALERT, content=example(MessageKind.ALERT), to=[READER])
+    engine = create_engine(hub.database_url)
+    try:
+        deadline = time.monotonic() + 20
+        while True:  # both channels were tried (and failed: no mail server, a private address)
+            async with engine.connect() as conn:
+                attempts = (await conn.execute(select(tables.notification_attempts))).all()
+            if len(attempts) >= 2:
+                break
+            assert time.monotonic() < deadline, "the notifications were not tried"
+            await asyncio.sleep(0.1)
+    finally:
+        await engine.dispose()
+    problems.append(repr(attempts))
+    return problems
 
 
 async def test_canaries_never_reach_logs_problems_or_audit(
@@ -83,6 +123,7 @@ async def test_canaries_never_reach_logs_problems_or_audit(
             async with session.request(method, hub.url + path, data=body, headers=headers) as r:
                 assert 400 <= r.status < 500, (method, path, r.status)
                 bodies.append(await r.text())
+    bodies += await _notification_canaries(hub)
     leaked_bodies = [b for b in bodies if CANARY in b]
 
     engine = create_engine(hub.database_url)

@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 from storage_rows import NOW, envelope, to
 
+from hub.services import retention
 from hub.storage import blobs, envelopes
 from hub.storage.blobs import UploadRow
 from hub.storage.tables import upload_parts
@@ -89,3 +90,33 @@ async def test_expiry_removes_stale_unbound_uploads_and_those_of_expired_envelop
         parts = await conn.scalar(select(func.count()).select_from(upload_parts))
         assert parts == 0
         assert await blobs.bytes_held(conn, "fr-1") == 10
+
+
+async def test_retention_removes_the_blobs_of_a_purged_body_and_only_those(
+    engine: AsyncEngine,
+) -> None:
+    """A purged body takes its attachment blobs with it; a body still owed to a recipient keeps
+    its own, and an upload not yet sent is untouched."""
+    async with engine.begin() as conn:
+        for upload_id in ("done-att", "open-att", "draft"):
+            await blobs.create_upload(conn, row(upload_id, length=3, expires_at=NOW + 10**6))
+            assert await blobs.append(conn, upload_id, 0, b"abc")
+        done = await envelopes.insert_envelope(conn, envelope("m-done"), to("de-1"))
+        opened = await envelopes.insert_envelope(conn, envelope("m-open"), to("de-1", "nl-1"))
+        assert await blobs.bind(conn, "fr-1", "m-done", ["done-att"])
+        assert await blobs.bind(conn, "fr-1", "m-open", ["open-att"])
+        assert await envelopes.advance_delivery(conn, done, "de-1", "read", NOW + 5)
+        assert await envelopes.advance_delivery(conn, opened, "de-1", "read", NOW + 5)
+    assert await retention.purge_delivered_bodies(engine, 1, NOW + 2 * retention.DAY) == 1
+    async with engine.connect() as conn:
+        assert await blobs.upload(conn, "done-att") is None
+        assert await blobs.upload(conn, "open-att") is not None  # nl-1 has not received m-open
+        assert await blobs.upload(conn, "draft") is not None
+        left = await conn.scalar(
+            select(func.count())
+            .select_from(upload_parts)
+            .where(upload_parts.c.upload_id == "done-att")
+        )
+        assert left == 0
+        assert await blobs.bytes_held(conn, "fr-1") == 6
+    assert await retention.purge_delivered_bodies(engine, 1, NOW + 3 * retention.DAY) == 0
