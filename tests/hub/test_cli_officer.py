@@ -17,7 +17,7 @@ import pytest
 
 from hub.cli.mailstate import STATE_FILE, match_prefix, short_ids
 from hub.cli.templates import PLACEHOLDER, TEMPLATE_KINDS, placeholders, template
-from hub.i18n import CATALOGUE
+from hub.i18n import CATALOGUE, LANGS
 from protocols.errors import MessageValidationError
 from protocols.messages.common import MessageKind, Tlp
 from protocols.messages.registry import parse_message
@@ -249,13 +249,12 @@ def test_a_prefix_names_one_message_or_is_refused_in_one_line(
         assert err.strip().count("\n") == 0
 
 
-def test_every_cli_text_has_english_and_french() -> None:
+def test_every_cli_text_has_every_language() -> None:
     for key, entry in CATALOGUE.items():
-        assert set(entry) == {"en", "fr"}, key
-        assert entry["en"].strip(), key
-        assert entry["fr"].strip(), key
-        names = re.findall(r"{(\w+)", entry["en"])
-        assert sorted(names) == sorted(re.findall(r"{(\w+)", entry["fr"])), key
+        assert set(entry) == set(LANGS), key
+        for text in entry.values():
+            assert text.strip(), key
+            assert sorted(re.findall(r"{(\w+)", entry["en"])) == sorted(re.findall(r"{(\w+)", text))
 
 
 def test_the_main_commands_in_french_leave_no_english(desk: Desk) -> None:
