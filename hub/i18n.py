@@ -21,7 +21,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Literal, get_args
 
-Lang = Literal["en", "fr"]
+Lang = Literal["en", "fr", "es", "pt", "ar"]
 LANGS: tuple[Lang, ...] = get_args(Lang)
 # Languages written right to left: the console sets dir="rtl" on <html> for them.
 RTL: frozenset[str] = frozenset({"ar"})

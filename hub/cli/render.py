@@ -38,10 +38,10 @@ def kind_name(kind: str, lang: Lang) -> str:
 
 
 def country(code: str, lang: Lang) -> str:
-    from protocols.codelists import display_name
+    from hub.i18n_names import country as country_name
 
     try:
-        return f"{code} - {display_name(code, lang)}"
+        return f"{code} - {country_name(code, lang)}"
     except KeyError:
         return code
 
@@ -90,12 +90,10 @@ def _locode(code: str, lang: Lang) -> str:
 
 
 def _region(code: str, lang: Lang) -> str:
-    from protocols.codelists import wco_regions
+    from hub.i18n_names import region
 
-    found = wco_regions().get(code)
-    if found is None:
-        return code
-    return f"{code} - {found.name_fr if lang == 'fr' else found.name_en}"
+    name = region(code, lang)
+    return f"{code} - {name}" if name else code
 
 
 def _quantity(value: dict[str, Any], lang: Lang) -> str:

@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from urllib.parse import urlencode
 
 from crypto.b64 import b64u_encode
+from hub import i18n_names as names
 from hub.console.render import (
     KINDS,
     Markup,
@@ -31,13 +32,11 @@ def _t(key: str, lang: Lang, **values: object) -> str:
 
 
 def country_name(code: str, lang: Lang) -> str:
-    member = wco_members().get(code)
-    return f"{member.name(lang)} ({code})" if member else code
+    return f"{names.country(code, lang)} ({code})" if code in wco_members() else code
 
 
 def region_name(code: str, lang: Lang) -> str:
-    region = wco_regions().get(code)
-    return region.name(lang) if region else _t("console.region.none", lang)
+    return names.region(code, lang) or _t("console.region.none", lang)
 
 
 def _maybe(key: str, lang: Lang, fallback: str) -> str:
