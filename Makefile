@@ -32,7 +32,7 @@ i18n-check: $(STAMP)  ## fail listing every key used in code but missing, every 
 	$(BIN)/python -m hub.i18n_build check
 
 i18n-extract: $(STAMP)  ## the keys the code uses, as a gettext template (hub/locale/messages.pot) for translators' tools
-	$(BIN)/pybabel extract -F babel.cfg --no-default-keywords -k t -k say -k _t -k _ask -k _maybe \
+	$(BIN)/pybabel extract -F babel.cfg --no-default-keywords -k t -k say -k _t -k html_text -k _ask -k _maybe \
 		-k step -k _refused:3 --omit-header -o hub/locale/messages.pot .
 
 demo: $(STAMP) i18n  ## run the offline demo (keys, seal, open, refuse)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Literal, get_args
@@ -33,6 +34,8 @@ NATIVE_NAMES: Mapping[str, str] = {
     "pt": "Português",
     "ar": "العربية",
 }
+# Accept-Language is untrusted input: only its first entries are read.
+MAX_ACCEPTED_LANGUAGES = 20
 LOCALE_DIR = Path(__file__).with_name("locale")
 DOMAIN = "messages"
 
@@ -81,8 +84,34 @@ def resolve(choice: str | None = None) -> Lang:
 
 def match(tag: str | None) -> Lang | None:
     """The shipped language a locale name or language tag means (``pt_BR.UTF-8`` -> ``pt``)."""
-    prefix = (tag or "")[:2].lower()
+    found = re.match(r"([A-Za-z]{2,3})(?:[-_.@]|$)", (tag or "").strip())
+    prefix = found[1].lower() if found else ""
     return next((lang for lang in LANGS if lang == prefix), None)
+
+
+def negotiate(accept_language: str) -> Lang | None:
+    """The shipped language a browser prefers most (``Accept-Language``, RFC 9110 q-values)."""
+    ranked: list[tuple[float, int, str]] = []
+    for position, item in enumerate(accept_language.split(",")[:MAX_ACCEPTED_LANGUAGES]):
+        tag, _, params = item.strip().partition(";")
+        quality = 1.0
+        if params.strip().startswith("q="):
+            try:
+                quality = float(params.strip()[2:])
+            except ValueError:
+                continue
+        if quality > 0:
+            ranked.append((-quality, position, tag.strip()))
+    for _, _, tag in sorted(ranked):
+        found = match(tag)
+        if found is not None:
+            return found
+    return None
+
+
+def template(key: str, lang: Lang) -> str:
+    """The unformatted text of ``key`` in ``lang`` (English when ``lang`` has none)."""
+    return texts(lang).get(key) or texts("en")[key]
 
 
 def t(key: str, lang: Lang, **values: object) -> str:
@@ -91,8 +120,7 @@ def t(key: str, lang: Lang, **values: object) -> str:
     A key without a text in ``lang`` falls back to English (the completeness test keeps that from
     happening in a release); a key English does not know raises ``KeyError``, as a typo should.
     """
-    text = texts(lang).get(key) or texts("en")[key]
-    return text.format(**values)
+    return template(key, lang).format(**values)
 
 
 def known(key: str) -> bool:

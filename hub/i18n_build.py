@@ -46,6 +46,7 @@ KEYWORDS: Mapping[str, tuple[int, ...] | None] = {
     "t": None,
     "say": None,
     "_t": None,
+    "html_text": None,
     "_ask": None,
     "_maybe": None,
     "step": None,

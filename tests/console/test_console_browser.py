@@ -124,7 +124,7 @@ async def test_console_in_a_real_browser(hub: RunningHub) -> None:  # noqa: PLR0
             await shot(page, "directory-en")
 
             # Switch to French: remembered for the next pages.
-            await page.click("#lang-switch")
+            await page.click("#lang-fr")
             await expect(page.locator("html")).to_have_attribute("lang", "fr")
             await expect(page.locator("h1")).to_have_text("Annuaire")
             await shot(page, "directory-fr")
