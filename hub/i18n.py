@@ -15,9 +15,12 @@ locale, else English.
 
 from __future__ import annotations
 
+import atexit
 import functools
 import os
 import re
+import shutil
+import tempfile
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Literal, get_args
@@ -38,6 +41,8 @@ NATIVE_NAMES: Mapping[str, str] = {
 MAX_ACCEPTED_LANGUAGES = 20
 LOCALE_DIR = Path(__file__).with_name("locale")
 DOMAIN = "messages"
+# Click's own messages (usage errors, help headings), keyed by Click's English text.
+CLICK_DOMAIN = "click"
 
 
 def catalog_path(lang: str, domain: str = DOMAIN, suffix: str = ".po") -> Path:
@@ -146,3 +151,24 @@ class _Catalogue(Mapping[str, Mapping[Lang, str]]):
 
 
 CATALOGUE: Mapping[str, Mapping[Lang, str]] = _Catalogue()
+
+
+@functools.cache
+def compiled_dir(lang: str, domain: str) -> Path:
+    """A locale folder holding an up-to-date ``<lang>/LC_MESSAGES/<domain>.mo``, for readers that
+    need compiled catalogs (the standard library's gettext, which Click uses): ``hub/locale``
+    itself when the build compiled it, else a private temporary folder where it is compiled now
+    (a source tree without ``make i18n``, or a ``.po`` edited since)."""
+    mo, po = catalog_path(lang, domain, ".mo"), catalog_path(lang, domain, ".po")
+    if not po.exists() or (mo.exists() and mo.stat().st_mtime >= po.stat().st_mtime):
+        return LOCALE_DIR
+    from babel.messages.mofile import write_mo  # noqa: PLC0415 - only in a source tree
+    from babel.messages.pofile import read_po  # noqa: PLC0415
+
+    folder = Path(tempfile.mkdtemp(prefix="pgs-locale-"))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    target = folder / lang / "LC_MESSAGES" / f"{domain}.mo"
+    target.parent.mkdir(parents=True)
+    with po.open("rb") as source, target.open("wb") as out:
+        write_mo(out, read_po(source, locale=lang, domain=domain), use_fuzzy=False)
+    return folder

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import errno
 import functools
+import gettext
 import json
 import os
 import re
@@ -24,7 +25,7 @@ from typing import Any, NoReturn
 
 import click
 
-from hub.i18n import CATALOGUE, LANGS, Lang, resolve, t
+from hub.i18n import CATALOGUE, CLICK_DOMAIN, LANGS, Lang, compiled_dir, resolve, t
 
 DEBUG_ENV = "PGS_DEBUG"
 EXIT_ERROR = 1
@@ -250,8 +251,37 @@ def report(exc: BaseException) -> NoReturn:
     sys.exit(EXIT_ERROR)
 
 
+def use_language_for_click(lang: Lang) -> None:
+    """Click's own messages (usage errors, "Usage:", help headings) in ``lang``.
+
+    Click asks the standard library's gettext, in its default domain, at the moment it writes a
+    message. So that domain is pointed at our ``click`` catalogs (hub/locale/<lang>/LC_MESSAGES/
+    click.po: Click's English messages as msgids) and ``LANGUAGE``, the GNU variable naming the
+    language of messages, which gettext reads on every call, is set to the language pgs chose.
+    Nothing else in pgs uses that domain; our own texts go through :func:`hub.i18n.t`.
+    """
+    gettext.bindtextdomain(CLICK_DOMAIN, str(compiled_dir(lang, CLICK_DOMAIN)))
+    gettext.textdomain(CLICK_DOMAIN)
+    os.environ["LANGUAGE"] = lang
+
+
 class PgsGroup(click.Group):
-    """The ``pgs`` group: every error a command lets through becomes one plain line."""
+    """The ``pgs`` group: every error a command lets through becomes one plain line, and Click's
+    own usage errors are in the user's language."""
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        # Before the group's own options are parsed; what it changes is put back afterwards, so
+        # that a test invoking pgs in its own process (CliRunner) leaves no language behind.
+        before = os.environ.get("LANGUAGE"), gettext.textdomain()
+        use_language_for_click(language())
+        try:
+            return super().main(*args, **kwargs)
+        finally:
+            gettext.textdomain(before[1])
+            if before[0] is None:
+                os.environ.pop("LANGUAGE", None)
+            else:
+                os.environ["LANGUAGE"] = before[0]
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -272,6 +302,7 @@ def debug_option(ctx: click.Context, _: click.Parameter, value: bool) -> None:
 def lang_option(ctx: click.Context, _: click.Parameter, value: str | None) -> None:
     if value:
         os.environ["PGS_LANG"] = value
+        use_language_for_click(resolve(value))
 
 
 LANG_OPTION = click.option(
