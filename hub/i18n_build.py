@@ -10,13 +10,16 @@
 ``compile [DIR]``
     Writes each ``.mo`` beside its ``.po`` (or under ``DIR``, mirroring ``hub/locale``).
 ``add LANG``
-    Starts a catalog for a new language: every English key, with the English text as a comment
-    for the translator and an empty text (which ``check`` then lists until it is translated).
-``fold FILE...``
+    Starts the catalogs of a new language (``messages`` and ``click``): every English entry, with
+    the English text as a comment for the translator and an empty text (which ``check`` lists
+    until it is translated).
+``fold FILE... [--base FILE...]``
     Folds old-style Python dict catalogues (``{key: {"en": ..., "fr": ...}}``, as hub/i18n.py and
     hub/i18n_cli.py were before the catalogs) from another branch into the catalogs: a new key
     gets its English and French; a key whose English changed gets both replaced. Either way the
     other languages are left empty for that key, so ``check`` lists what remains to translate.
+    ``--base`` names the same files at the merge base: only what the branch added or changed
+    is folded.
 ``click``
     Lists Click's own messages (extracted from the installed click) that the ``click`` domain
     catalogs leave in English: those a person using ``pgs`` may see (usage errors, help headings,
@@ -170,12 +173,17 @@ def compile_all(into: Path | None = None) -> list[Path]:
 
 
 def add_language(lang: str) -> None:
-    english = load("en")
-    catalog = new_catalog(lang)
-    for message in english:
-        if message.id:
-            catalog.add(message.id, "", auto_comments=[f"en: {message.string}"])
-    save(catalog, lang)
+    """Start both catalogs of ``lang`` (``messages`` and ``click``) with every English entry."""
+    for domain in (DOMAIN, CLICK_DOMAIN):
+        catalog = new_catalog(lang, domain)
+        for message in load("en", domain):
+            if not message.id:
+                continue
+            if isinstance(message.id, str):
+                catalog.add(message.id, "", auto_comments=[f"en: {message.string}"])
+            else:
+                catalog.add(message.id, ("",) * catalog.num_plurals)
+        save(catalog, lang, domain)
 
 
 def old_catalogue(files: Iterable[Path]) -> dict[str, dict[str, str]]:
@@ -202,9 +210,13 @@ def old_catalogue(files: Iterable[Path]) -> dict[str, dict[str, str]]:
     return merged
 
 
-def fold(files: Iterable[Path]) -> list[str]:
-    """Fold old-style dict entries into the catalogs; the keys added or changed."""
+def fold(files: Iterable[Path], base: Iterable[Path] = ()) -> list[str]:
+    """Fold old-style dict entries into the catalogs; the keys added or changed. With ``base``
+    (the same modules at the merge base), only the entries the branch added or changed are
+    folded, so that keys the catalogs dropped on purpose do not come back."""
     old = old_catalogue(files)
+    before = old_catalogue(base)
+    old = {k: v for k, v in old.items() if before.get(k) != v}
     catalogs = {lang: load(lang) for lang in LANGS}
     english = texts_of(catalogs["en"])
     changed = []
@@ -263,7 +275,8 @@ def main(argv: list[str]) -> int:
         print(f"started {catalog_path(rest[0])}: add {rest[0]!r} to Lang in hub/i18n.py")
         return 0
     if command == "fold" and rest:
-        for key in fold(Path(name) for name in rest):
+        branch, _, base = (" ".join(rest) + " ").partition(" --base ")
+        for key in fold([Path(n) for n in branch.split()], [Path(n) for n in base.split()]):
             print(f"folded {key}")
         return 0
     if command == "click":

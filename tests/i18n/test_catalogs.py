@@ -5,6 +5,7 @@ the build rely on)."""
 from __future__ import annotations
 
 import io
+import shutil
 from pathlib import Path
 
 import pytest
@@ -100,3 +101,61 @@ def test_resolve_follows_the_environment(
         monkeypatch.setenv(name, value)
     assert i18n.resolve(None) == expected
     assert i18n.resolve("fr") == "fr"
+
+
+@pytest.fixture
+def scratch_locale(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A copy of hub/locale the build tools write to instead of the real one."""
+    copy = tmp_path / "locale"
+    shutil.copytree(i18n.LOCALE_DIR, copy, ignore=shutil.ignore_patterns("*.mo", "*.pot"))
+    monkeypatch.setattr(i18n, "LOCALE_DIR", copy)
+    monkeypatch.setattr(i18n_build, "LOCALE_DIR", copy)
+    return copy
+
+
+OLD_CLI = """
+CLI_CATALOGUE = {
+    "cli.brand_new": {"en": "{n} new things", "fr": "{n} nouveautés"},
+    "cli.error.prefix": {"en": "error:", "fr": "erreur :"},
+}
+"""
+OLD_MAIN = """
+from hub.i18n_cli import CLI_CATALOGUE
+
+CATALOGUE = {
+    "demo.title": {"en": "{BASE}", "fr": "Démo"},
+    "console.lang.switch": {"en": "Français", "fr": "English"},
+}
+CATALOGUE.update(CLI_CATALOGUE)
+"""
+
+
+def test_fold_takes_what_a_branch_added_to_the_old_dicts(scratch_locale: Path) -> None:
+    base, branch = scratch_locale / "base", scratch_locale / "branch"
+    for folder, title in ((base, "Global Shield Hub - offline demo"), (branch, "A new title")):
+        folder.mkdir()
+        (folder / "i18n_cli.py").write_text(OLD_CLI if folder == branch else "CLI_CATALOGUE = {}")
+        (folder / "i18n.py").write_text(OLD_MAIN.replace("{BASE}", title))
+    changed = i18n_build.fold(
+        [branch / "i18n.py", branch / "i18n_cli.py"], [base / "i18n.py", base / "i18n_cli.py"]
+    )
+    # the new key and the changed English; neither the unchanged prefix nor the dropped switch
+    assert sorted(changed) == ["cli.brand_new", "demo.title"]
+    english = i18n_build.texts_of(i18n_build.load("en"))
+    assert english["cli.brand_new"] == "{n} new things"
+    assert i18n_build.texts_of(i18n_build.load("fr"))["demo.title"] == "Démo"
+    assert "console.lang.switch" not in english
+    left = list(i18n_build.problems())
+    for lang in ("es", "pt", "ar"):  # what remains to translate is listed
+        assert f"{lang}: cli.brand_new: no text" in left
+        assert f"{lang}: demo.title: no text" in left
+    assert not any(line.startswith(("en:", "fr:")) for line in left)
+
+
+def test_a_new_language_starts_with_every_key_to_translate(scratch_locale: Path) -> None:
+    i18n_build.add_language("de")
+    left = list(i18n_build.problems(langs=["de"]))
+    assert "de: demo.title: no text" in left
+    assert len(left) == len(i18n_build.texts_of(i18n_build.load("en")))
+    click_left = list(i18n_build.problems(langs=["de"], domain=i18n.CLICK_DOMAIN))
+    assert "de: Usage:: no text" in click_left
