@@ -398,3 +398,25 @@ def test_the_offline_demo_in_the_other_languages(tmp_path: Path, lang: str) -> N
     assert t("demo.title", lang) in text
     left = [line for line in text.splitlines() if ENGLISH_MARKERS.search(line)]
     assert not left, "\n".join(left)
+
+
+def test_pgs_console_links_open_the_console_in_the_officer_s_language(desk: Desk) -> None:
+    done = pgs("console", *desk.args(GH), cwd=desk.root, env={"PGS_LANG": "ar"})
+    assert done.returncode == 0, done.stderr
+    url = done.stdout.strip().splitlines()[-1]
+    assert url.startswith(desk.hub.url + "/console/login/")
+    assert url.endswith("?lang=ar")
+
+    async def confirmation_page() -> str:
+        import aiohttp
+
+        async with aiohttp.ClientSession() as browser, browser.get(url) as page:
+            assert page.status == 200
+            return await page.text()
+
+    html = asyncio.run(confirmation_page())
+    assert '<html lang="ar" dir="rtl">' in html
+    assert t("console.login.title", "ar") in html
+    english = pgs("console", *desk.args(GH), cwd=desk.root)
+    assert english.stdout.strip().splitlines()[-1].rsplit("/", 1)[1].isascii()
+    assert "?lang=" not in english.stdout
