@@ -6,7 +6,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: demo test test-quick soak lint typecheck pytest vectors schemas clean help
+.PHONY: demo test test-quick soak lint typecheck pytest vectors schemas clean help i18n i18n-check i18n-extract
 
 # Tests run in this many worker processes: most of them wait on sockets, databases and hub
 # processes, so more workers than the 2 cores of a small machine still shortens the run.
@@ -20,12 +20,25 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	rm -f $(VENV)/.installed-*
+	$(BIN)/python -m hub.i18n_build compile
 	touch $(STAMP)
 
-demo: $(STAMP)  ## run the offline demo (keys, seal, open, refuse)
+# The texts people read live in hub/locale/<lang>/LC_MESSAGES/*.po (gettext, managed with Babel);
+# the compiled .mo files are generated (see .gitignore), here and by the wheel's build (setup.py).
+i18n: $(STAMP)  ## compile the language catalogs (hub/locale/*/LC_MESSAGES/*.mo)
+	$(BIN)/python -m hub.i18n_build compile
+
+i18n-check: $(STAMP)  ## fail listing every key used in code but missing, every text missing in a language, every placeholder mismatch
+	$(BIN)/python -m hub.i18n_build check
+
+i18n-extract: $(STAMP)  ## the keys the code uses, as a gettext template (hub/locale/messages.pot) for translators' tools
+	$(BIN)/pybabel extract -F babel.cfg --no-default-keywords -k t -k say -k _t -k html_text -k _ask -k _maybe \
+		-k step -k _refused:3 --omit-header -o hub/locale/messages.pot .
+
+demo: $(STAMP) i18n  ## run the offline demo (keys, seal, open, refuse)
 	$(BIN)/pgs demo
 
-test: $(STAMP)  ## ruff, mypy, import layers, then the whole pytest suite (parallel, then serial)
+test: $(STAMP) i18n  ## ruff, mypy, import layers, then the whole pytest suite (parallel, then serial)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
@@ -33,7 +46,7 @@ test: $(STAMP)  ## ruff, mypy, import layers, then the whole pytest suite (paral
 	$(BIN)/pytest -m "not serial" -n $(TEST_WORKERS) --dist worksteal
 	$(BIN)/pytest -m serial
 
-test-quick: $(STAMP)  ## the inner loop: ruff, then the tests that need no hub process, browser or fault (about a minute)
+test-quick: $(STAMP) i18n  ## the inner loop: ruff, then the tests that need no hub process, browser or fault (about a minute)
 	$(BIN)/ruff check .
 	$(BIN)/pytest -m "not (e2e or browser or fault or slow or serial)" -n 2 -q
 

@@ -4,7 +4,7 @@ go out (digests and quiet hours) — pure: no I/O, the time is given.
 The wire form (``GET``/``PUT /v1/me/notifications``)::
 
     {"email": "duty@customs.example" | null, "webhook": "https://..." | null,
-     "language": "en" | "fr", "details": false, "digest_minutes": 0,
+     "language": "en" | "fr" | "es" | "pt" | "ar", "details": false, "digest_minutes": 0,
      "quiet_hours": {"start": "22:00", "end": "07:00"} | null, "timezone": "Africa/Accra"}
 
 ``digest_minutes`` 0 sends one notification per arrival; N > 0 sends at most one every N minutes
@@ -22,8 +22,9 @@ from typing import Any, Final
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from hub.errors import InvalidRequest
+from hub.i18n import LANGS
 
-LANGUAGES: Final = ("en", "fr")
+LANGUAGES: Final = LANGS
 MAX_DIGEST_MINUTES: Final = 7 * 24 * 60
 MAX_ADDRESS: Final = 320
 MAX_URL: Final = 2048

@@ -85,6 +85,7 @@ _KIND_BY_FOLDER = {
     "protocols": "unit",
     "auth": "unit",
     "policy": "unit",
+    "i18n": "unit",
     "storage": "storage",
     "hub": "e2e",
     "e2e": "e2e",

@@ -21,6 +21,7 @@ from hub.cli.retention import certs, purge_bodies
 from hub.cli.server import db, init, serve
 from hub.cli.templates import new
 from hub.cli.witness import witness
+from hub.i18n import LANGS
 
 
 @click.group(
@@ -38,7 +39,7 @@ from hub.cli.witness import witness
 )
 @click.option(
     "--lang",
-    type=click.Choice(["en", "fr"]),
+    type=click.Choice(LANGS),
     expose_value=False,
     is_eager=True,
     callback=lang_option,

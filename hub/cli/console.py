@@ -8,12 +8,17 @@ import click
 
 from hub.cli.common import out
 from hub.cli.connection import async_command, hub_options, make_client
+from hub.i18n import LANGS
 
 
 @click.command("console")
 @hub_options
 @click.option("--open", "open_browser", is_flag=True, help="Open the link in a web browser.")
-@click.option("--lang", type=click.Choice(["en", "fr"]), help="Language of this message.")
+@click.option(
+    "--lang",
+    type=click.Choice(LANGS),
+    help="Language of this message and of the console (default: $PGS_LANG, then the locale).",
+)
 @async_command
 async def console(
     hub_url: str,
@@ -27,17 +32,20 @@ async def console(
     """Print a one-time link (valid 2 minutes) that signs you in to the web console.
 
     The request is signed with your participant key; what the console shows depends on your
-    role and country.
+    role and country. In a language other than English, the link opens the console in it.
     """
     import json
     import webbrowser
+    from urllib.parse import urlencode
 
     from hub.i18n import resolve, t
 
     async with make_client(hub_url, ca, authority, key_folder, prompt_passphrase) as client:
         _, data = await client.request("POST", "/v1/console/login-links")
     link = json.loads(data)
-    out.print(t("console.cli.link", resolve(lang), seconds=link["expires_in"]), markup=False)
-    out.print(link["url"], markup=False, soft_wrap=True)
+    chosen = resolve(lang)
+    url = str(link["url"]) + ("" if chosen == "en" else f"?{urlencode({'lang': chosen})}")
+    out.print(t("console.cli.link", chosen, seconds=link["expires_in"]), markup=False)
+    out.print(url, markup=False, soft_wrap=True)
     if open_browser:
-        webbrowser.open(link["url"])
+        webbrowser.open(url)

@@ -11,9 +11,12 @@ block (usage line, hint, error) and exit status 2.
 from __future__ import annotations
 
 import errno
+import functools
+import gettext
 import json
 import os
 import re
+import string
 import sys
 import tomllib
 import traceback
@@ -22,7 +25,7 @@ from typing import Any, NoReturn
 
 import click
 
-from hub.i18n import CATALOGUE, Lang, resolve, t
+from hub.i18n import CATALOGUE, CLICK_DOMAIN, LANGS, Lang, compiled_dir, resolve, t
 
 DEBUG_ENV = "PGS_DEBUG"
 EXIT_ERROR = 1
@@ -42,68 +45,68 @@ def _code_text(code: str, lang: Lang) -> str | None:
     return t(key, lang) if key in CATALOGUE else None
 
 
-# The fixed phrases of protocols/messages/problems.py, in French (a field problem reads
-# "<pointer> <phrase>"). Phrases not listed stay as the protocol wrote them.
-_PROBLEM_FR: tuple[tuple[str, str], ...] = (
-    ("is required", "est obligatoire"),
-    ("is not an allowed field", "n'est pas un champ autorisé"),
-    ("must be a string", "doit être une chaîne de caractères"),
-    ("must be a whole number", "doit être un nombre entier"),
-    ("must be a number", "doit être un nombre"),
-    ("must be true or false", "doit valoir true ou false"),
-    ("must be a list", "doit être une liste"),
-    ("must be an object", "doit être un objet"),
-    ("must be a JSON object", "doit être un objet JSON"),
-    ("must be one of ", "doit être l'une des valeurs "),
-    ("must be ", "doit être "),
-    ("must not be blank", "ne doit pas être vide"),
-    ("does not have the required format", "n'a pas le format requis"),
-    ("is not valid JSON", "n'est pas du JSON valide"),
-    ("is not an ISO 3166-1 alpha-2 country code, like NG", "n'est pas un code pays ISO 3166-1"),
-    ("is not a PGS commodity code: ", "n'est pas un code de marchandise PGS : "),
-    ("must be a date written like 2024-05-31", "doit être une date écrite 2024-05-31"),
-)
-
+# The fixed phrases of protocols/messages/problems.py (a field problem reads "<pointer> <phrase>"):
+# catalog keys whose English text is the phrase, tried in this order. Phrases not listed stay as
+# the protocol wrote them.
+_PROBLEM_KEYS: tuple[str, ...] = tuple(
+    f"cli.problem.{name}"
+    for name in (
+        "required", "not_allowed", "string", "whole_number", "number", "boolean", "list",
+        "object", "json_object", "one_of", "must_be", "not_blank", "format", "not_json",
+        "country", "commodity", "date",
+    )
+)  # fmt: skip
 
 # Messages of the domain errors (keystore, configuration, policy, the hub's refusals) that carry
-# the specifics (a path, a group) the user needs: each pattern with its French, the specifics kept.
-_MESSAGE_FR: tuple[tuple[re.Pattern[str], str], ...] = tuple(
-    (re.compile(pattern), french)
-    for pattern, french in (
-        (r"^(.+) does not exist: run `pgs init (.+)` first$",
-         r"\1 n'existe pas : lancez d'abord `pgs init \2`"),
-        (r"^(.+) does not exist$", r"\1 n'existe pas"),
-        (r"^(.+) already holds a hub \((.+) exists\)$", r"\1 contient déjà un hub (\2 existe)"),
-        (r"^(.+) already holds keys \((.+)\); not overwriting$",
-         r"\1 contient déjà des clés (\2) ; elles ne sont pas remplacées"),
-        (r"^(.+) is not valid TOML: (.+)$", r"\1 n'est pas un fichier TOML valide : \2"),
-        (r"^there is no group (.+)$", r"le groupe \1 n'existe pas"),
-        (r"^TLP:RED goes only to named participants, never to a group$",
-         "TLP:RED va seulement à des participants nommés, jamais à un groupe"),
-        (r"^must be a participant id: .*$",
-         "n'est pas un identifiant de participant : un code pays (ISO alpha-2) ou WCO, puis une à"
-         " trois parties en majuscules séparées par des tirets, comme NG-NCP-LAGOS"),
+# the specifics (a path, a group) the user needs: catalog keys whose English text, its {fields}
+# standing for any specifics, is the pattern a whole message must match; the specifics are kept.
+_MESSAGE_KEYS: tuple[str, ...] = tuple(
+    f"cli.message.{name}"
+    for name in (
+        "run_init", "not_exist", "holds_hub", "holds_keys", "toml", "no_group", "red_group",
+        "participant_id",
     )
 )  # fmt: skip
 
 
+@functools.cache
+def _pattern(key: str) -> re.Pattern[str]:
+    """The English text of ``key`` as a regular expression, each ``{field}`` a named group."""
+    parts = []
+    for literal, field, _, _ in string.Formatter().parse(_english(key)):
+        parts.append(re.escape(literal))
+        if field is not None:
+            parts.append(f"(?P<{field}>.+)")
+    return re.compile("".join(parts))
+
+
+def _english(key: str) -> str:
+    from hub.i18n import texts
+
+    return texts("en")[key]
+
+
 def message_text(text: str, lang: Lang) -> str | None:
-    """``text`` in French when it is one of the known domain messages, else ``None``."""
-    if lang != "fr":
+    """``text`` in ``lang`` when it is one of the known domain messages, else ``None``."""
+    if lang == "en":
         return None
-    for pattern, french in _MESSAGE_FR:
-        if pattern.match(text):
-            return pattern.sub(french, text)
+    for key in _MESSAGE_KEYS:
+        found = _pattern(key).fullmatch(text)
+        if found:
+            return t(key, lang, **found.groupdict())
     return None
 
 
 def problem_text(text: str, lang: Lang) -> str:
-    if lang != "fr":
+    if lang == "en":
         return text
-    for english, french in _PROBLEM_FR:
+    for key in _PROBLEM_KEYS:
+        english = _english(key)
         if text.startswith(english):
-            rest = text[len(english) :].replace(" or another listed code", " ou un autre code")
-            return french + rest
+            rest = text[len(english) :].replace(
+                _english("cli.problem.or_another_code"), t("cli.problem.or_another_code", lang)
+            )
+            return t(key, lang) + rest
     return text
 
 
@@ -121,7 +124,7 @@ def _describe(exc: BaseException, lang: Lang) -> tuple[str, list[str]]:  # noqa:
         details = [
             f"  {p.pointer or '(message)'} {problem_text(p.message, lang)}" for p in exc.problems
         ]
-        head = _code_text(exc.code, lang) if lang == "fr" else None
+        head = _code_text(exc.code, lang) if lang != "en" else None
         if head is None:
             head = t("cli.error.invalid", lang, what=exc.what) if details else str(exc)
         return f"[{exc.code}] {head}", details
@@ -129,8 +132,10 @@ def _describe(exc: BaseException, lang: Lang) -> tuple[str, list[str]]:  # noqa:
         return _hub_refusal(exc, lang), []
     if isinstance(exc, CryptoError | ProtocolError | KeyStoreError | TrustError | ConfigError):
         code = str(getattr(exc, "code", "error"))
-        french = message_text(str(exc), lang) or (_code_text(code, lang) if lang == "fr" else None)
-        return f"[{code}] {french or exc}", []
+        translated = message_text(str(exc), lang) or (
+            _code_text(code, lang) if lang != "en" else None
+        )
+        return f"[{code}] {translated or exc}", []
     if isinstance(exc, ValidationError):
         # A value checked by a protocol model outside a message (a participant id ...).
         texts = [str(e["msg"]).removeprefix("Value error, ") for e in exc.errors()]
@@ -166,7 +171,7 @@ def _describe(exc: BaseException, lang: Lang) -> tuple[str, list[str]]:  # noqa:
 def _hub_refusal(exc: Any, lang: Lang) -> str:
     code = str(exc.code)
     detail = str(exc.problem.get("detail") or exc.problem.get("title") or "")
-    if lang == "fr":
+    if lang != "en":
         detail = message_text(detail, lang) or _code_text(code, lang) or detail
     return t("cli.error.hub", lang, code=code, status=exc.status, detail=detail)
 
@@ -174,7 +179,7 @@ def _hub_refusal(exc: Any, lang: Lang) -> str:
 def refusal(exc: Any, lang: Lang) -> str:
     """A hub's refusal (:class:`HubClientError`) as ``[code] reason (status)`` in ``lang``."""
     detail = str(exc.problem.get("detail") or exc.problem.get("title") or "")
-    if lang == "fr":
+    if lang != "en":
         detail = message_text(detail, lang) or _code_text(str(exc.code), lang) or detail
     return f"[{exc.code}] {detail} ({exc.status})"
 
@@ -246,8 +251,37 @@ def report(exc: BaseException) -> NoReturn:
     sys.exit(EXIT_ERROR)
 
 
+def use_language_for_click(lang: Lang) -> None:
+    """Click's own messages (usage errors, "Usage:", help headings) in ``lang``.
+
+    Click asks the standard library's gettext, in its default domain, at the moment it writes a
+    message. So that domain is pointed at our ``click`` catalogs (hub/locale/<lang>/LC_MESSAGES/
+    click.po: Click's English messages as msgids) and ``LANGUAGE``, the GNU variable naming the
+    language of messages, which gettext reads on every call, is set to the language pgs chose.
+    Nothing else in pgs uses that domain; our own texts go through :func:`hub.i18n.t`.
+    """
+    gettext.bindtextdomain(CLICK_DOMAIN, str(compiled_dir(lang, CLICK_DOMAIN)))
+    gettext.textdomain(CLICK_DOMAIN)
+    os.environ["LANGUAGE"] = lang
+
+
 class PgsGroup(click.Group):
-    """The ``pgs`` group: every error a command lets through becomes one plain line."""
+    """The ``pgs`` group: every error a command lets through becomes one plain line, and Click's
+    own usage errors are in the user's language."""
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        # Before the group's own options are parsed; what it changes is put back afterwards, so
+        # that a test invoking pgs in its own process (CliRunner) leaves no language behind.
+        before = os.environ.get("LANGUAGE"), gettext.textdomain()
+        use_language_for_click(language())
+        try:
+            return super().main(*args, **kwargs)
+        finally:
+            gettext.textdomain(before[1])
+            if before[0] is None:
+                os.environ.pop("LANGUAGE", None)
+            else:
+                os.environ["LANGUAGE"] = before[0]
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -268,11 +302,12 @@ def debug_option(ctx: click.Context, _: click.Parameter, value: bool) -> None:
 def lang_option(ctx: click.Context, _: click.Parameter, value: str | None) -> None:
     if value:
         os.environ["PGS_LANG"] = value
+        use_language_for_click(resolve(value))
 
 
 LANG_OPTION = click.option(
     "--lang",
-    type=click.Choice(["en", "fr"]),
+    type=click.Choice(LANGS),
     expose_value=False,
     is_eager=True,
     callback=lang_option,

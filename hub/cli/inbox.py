@@ -69,7 +69,7 @@ async def print_inbox(
         if item["type"] == "envelope":
             table.add_row(
                 shown,
-                t("cli.inbox.seen" if state.is_read(mid) else "cli.inbox.new", lang),
+                t("cli.inbox.seen", lang) if state.is_read(mid) else t("cli.inbox.new", lang),
                 str(item["from"]),
                 f"{kind_name(str(item['kind']), lang)}  TLP:{item['tlp']}",
                 found.get(mid, ""),

@@ -70,7 +70,7 @@ def key_show(folder: Path) -> None:
     table.add_row(say("cli.keys.use_signing"), "Ed25519 (EdDSA)", public.verify.kid)
     table.add_row(say("cli.keys.use_encryption"), "X25519 (ECDH-ES+A256KW)", public.encrypt.kid)
     out.print(table)
-    out.print(say("cli.keys.protected_" + ("yes" if encrypted else "no")))
+    out.print(say("cli.keys.protected_yes") if encrypted else say("cli.keys.protected_no"))
 
 
 @key.command("export")

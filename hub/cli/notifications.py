@@ -13,6 +13,7 @@ import click
 from hub.cli.common import fail, out, say
 from hub.cli.connection import async_command, hub_options, make_client
 from hub.cli.errors import LANG_OPTION
+from hub.i18n import LANGS
 
 
 @click.group()
@@ -36,7 +37,7 @@ def _describe(doc: dict[str, Any], who: str) -> str:
         email=doc.get("email") or none,
         webhook=doc.get("webhook") or none,
         language=doc["language"],
-        details=say("notify.settings.yes" if doc["details"] else "notify.settings.no"),
+        details=say("notify.settings.yes") if doc["details"] else say("notify.settings.no"),
         pace=pace,
         quiet=quiet_text,
     )
@@ -78,7 +79,7 @@ def _quiet(value: str) -> dict[str, str] | None:
 @notifications.command("set")
 @click.option("--email", help="Where to send e-mail notifications ('' turns them off).")
 @click.option("--webhook", help="An http(s) URL for signed webhooks ('' turns them off).")
-@click.option("--language", type=click.Choice(["en", "fr"]), help="Language of the e-mail.")
+@click.option("--language", type=click.Choice(LANGS), help="Language of the e-mail.")
 @click.option(
     "--details/--no-details",
     default=None,

@@ -38,10 +38,10 @@ def kind_name(kind: str, lang: Lang) -> str:
 
 
 def country(code: str, lang: Lang) -> str:
-    from protocols.codelists import display_name
+    from hub.i18n_names import country as country_name
 
     try:
-        return f"{code} - {display_name(code, lang)}"
+        return f"{code} - {country_name(code, lang)}"
     except KeyError:
         return code
 
@@ -90,12 +90,10 @@ def _locode(code: str, lang: Lang) -> str:
 
 
 def _region(code: str, lang: Lang) -> str:
-    from protocols.codelists import wco_regions
+    from hub.i18n_names import region
 
-    found = wco_regions().get(code)
-    if found is None:
-        return code
-    return f"{code} - {found.name_fr if lang == 'fr' else found.name_en}"
+    name = region(code, lang)
+    return f"{code} - {name}" if name else code
 
 
 def _quantity(value: dict[str, Any], lang: Lang) -> str:
@@ -112,7 +110,7 @@ def evaluation(value: dict[str, Any], lang: Lang) -> str:
             (f"cli.read.information.{information}", information),
         )
     ]
-    return f"{source}{information} ({(' ; ' if lang == 'fr' else '; ').join(parts)})"
+    return f"{source}{information} ({t('cli.read.separator', lang).join(parts)})"
 
 
 def tlp_rule(tlp: str, lang: Lang) -> str:
@@ -160,7 +158,7 @@ def content_lines(doc: dict[str, Any], lang: Lang, depth: int = 0) -> list[str]:
     """Every member of ``doc``, labelled, nested objects and lists indented below their label."""
     lines: list[str] = []
     pad = INDENT * depth
-    colon = " :" if lang == "fr" else ":"  # French typography: a space before the colon
+    colon = t("cli.read.colon", lang)  # French typography: a space before the colon
     for field, value in doc.items():
         name = label(field, lang)
         if field in {"quantity", "quantity_seized"}:
@@ -223,7 +221,7 @@ def render_lines(
     title = f"{kind_name(header.kind.value, lang)} {header.mid}"
     lines = [f"{title}" + (f"  {subject}" if subject else ""), "=" * min(len(title) + 2, 78)]
     lines += [f"{name:<{width}}  {value}" for name, value in rows]
-    lines += ["", t("cli.read.content", lang) + (" :" if lang == "fr" else ":")]
+    lines += ["", t("cli.read.content", lang) + t("cli.read.colon", lang)]
     lines += content_lines(content, lang, 1)
     return lines
 

@@ -14,6 +14,10 @@ from datetime import UTC, datetime
 from importlib import resources
 from string import Template
 
+from babel import Locale
+from babel.dates import format_skeleton, format_time
+from babel.numbers import format_decimal
+
 from hub.i18n import Lang, t
 
 
@@ -62,19 +66,15 @@ def render(name: str, **values: object) -> Markup:
 
 # --- dates and numbers ---------------------------------------------------------------------------
 
-_MONTHS: Mapping[Lang, Sequence[str]] = {
-    "en": ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"),
-    "fr": ("janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.", "oct.",
-           "nov.", "déc."),
-}  # fmt: skip
-
 
 def fmt_time(seconds: int, lang: Lang) -> str:
-    """``5 Mar 2026, 14:02 UTC`` / ``5 mars 2026 à 14:02 UTC``."""
+    """A moment for people, in the locale's own order and words (CLDR through Babel), in UTC:
+    ``Mar 5, 2026, 14:02 UTC``, ``5 mars 2026, 14:02 UTC``, ``5 مارس 2026، 14:02 UTC``."""
     when = datetime.fromtimestamp(seconds, UTC)
-    day = f"{when.day} {_MONTHS[lang][when.month - 1]} {when.year}"
-    sep = ", " if lang == "en" else " à "
-    return f"{day}{sep}{when:%H:%M} UTC"
+    day = format_skeleton("yMMMd", when, locale=lang)
+    time = format_time(when, "HH:mm", tzinfo=UTC, locale=lang)
+    glue = str(Locale.parse(lang).datetime_formats["medium"]).replace("'", "")
+    return glue.format(time, day) + " UTC"
 
 
 def iso_time(seconds: int) -> str:
@@ -82,13 +82,13 @@ def iso_time(seconds: int) -> str:
 
 
 def fmt_day(day: int, lang: Lang) -> str:
-    when = datetime.fromtimestamp(day * 86400, UTC)
-    return f"{when.day} {_MONTHS[lang][when.month - 1]}"
+    """A day (days since the epoch) as month and day: ``Mar 5``, ``5 mars``."""
+    return format_skeleton("MMMd", datetime.fromtimestamp(day * 86400, UTC), locale=lang)
 
 
 def fmt_int(value: int, lang: Lang) -> str:
-    text = f"{value:,}"
-    return text.replace(",", "\u202f") if lang == "fr" else text
+    """A count with the locale's grouping (``1,234``, ``1 234``, ``1.234``), in Latin digits."""
+    return format_decimal(value, locale=lang)
 
 
 def fmt_duration(seconds: float) -> str:

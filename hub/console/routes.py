@@ -27,7 +27,7 @@ from hub.console import session as sessions
 from hub.console import views
 from hub.console.render import KINDS, Markup, iso_time
 from hub.errors import Forbidden, InvalidRequest, NotFound
-from hub.i18n import Lang, t
+from hub.i18n import LANGS, Lang, negotiate, t
 from hub.server.authn import authenticate
 from hub.server.keys import CTX
 from hub.server.proxy import external_origin
@@ -72,25 +72,35 @@ class Refused(Exception):
 
 
 def lang_of(request: web.Request) -> Lang:
-    chosen = request.query.get("lang") or request.cookies.get(LANG_COOKIE)
-    if chosen in ("en", "fr"):
-        return "fr" if chosen == "fr" else "en"
-    accept = request.headers.get("Accept-Language", "")
-    return "fr" if accept.lower().startswith("fr") else "en"
+    """The page's language: the switch (``?lang=``), then the remembered choice (cookie), then
+    the browser's preference (``Accept-Language``), then English."""
+    for chosen in (request.query.get("lang"), request.cookies.get(LANG_COOKIE)):
+        found = _shipped(chosen)
+        if found is not None:
+            return found
+    return negotiate(request.headers.get("Accept-Language", "")) or "en"
 
 
-def _lang_href(request: web.Request, lang: Lang) -> str:
+def _shipped(value: str | None) -> Lang | None:
+    return next((lang for lang in LANGS if lang == value), None)
+
+
+def _lang_hrefs(request: web.Request) -> dict[Lang, str]:
+    """This page in each language: the same address with ``lang=`` set."""
     query = {k: v for k, v in request.query.items() if k != "lang"}
-    query["lang"] = "en" if lang == "fr" else "fr"
-    return f"{request.path}?{urlencode(query)}"
+    return {lang: f"{request.path}?{urlencode(query | {'lang': lang})}" for lang in LANGS}
 
 
 def _remember_lang(request: web.Request, response: web.StreamResponse) -> None:
-    chosen = request.query.get("lang")
-    if chosen in ("en", "fr"):
+    """Remember a language chosen with the switch. ``SameSite=Lax``, unlike the session cookies:
+    the choice is no secret, and it must come along when a sign-in link is opened from another
+    application (a top-level navigation from elsewhere), so the confirmation page is already in
+    the officer's language."""
+    chosen = _shipped(request.query.get("lang"))
+    if chosen is not None:
         response.set_cookie(
             LANG_COOKIE, chosen, max_age=365 * 86400, path="/console", httponly=True,
-            samesite="Strict", secure=external_origin(request).startswith("https:"),
+            samesite="Lax", secure=external_origin(request).startswith("https:"),
         )  # fmt: skip
 
 
@@ -128,7 +138,7 @@ def _refusal_page(
     page = views.page(
         lang=lang, heading=t("console.error.title", lang), body=body,
         viewer=who[1] if who else None, current=None,
-        csrf=sessions.csrf_token(who[0].id) if who else None, lang_href=_lang_href(request, lang),
+        csrf=sessions.csrf_token(who[0].id) if who else None, lang_hrefs=_lang_hrefs(request),
     )  # fmt: skip
     return _html(request, page, refusal.status)
 
@@ -247,7 +257,7 @@ async def logout(request: web.Request) -> web.StreamResponse:
         lang=lang, heading=t("console.sign_out", lang),
         body=Markup(views.message(t("console.signed_out", lang))
                     + views.message(t("console.sign_in_help", lang))),
-        viewer=None, current=None, csrf=None, lang_href=_lang_href(request, lang),
+        viewer=None, current=None, csrf=None, lang_hrefs=_lang_hrefs(request),
     )  # fmt: skip
     response = _html(request, page)
     response.del_cookie(sessions.COOKIE, path="/console")
@@ -261,7 +271,9 @@ async def logout(request: web.Request) -> web.StreamResponse:
 async def home(
     request: web.Request, _s: sessions.Session, viewer: stats.Viewer, _l: Lang
 ) -> web.StreamResponse:
-    raise web.HTTPSeeOther(f"/console/{viewer.pages[0]}")
+    chosen = _shipped(request.query.get("lang"))
+    suffix = f"?{urlencode({'lang': chosen})}" if chosen else ""
+    raise web.HTTPSeeOther(f"/console/{viewer.pages[0]}{suffix}")
 
 
 def _page(  # noqa: PLR0917 - every page passes the same seven things
@@ -270,7 +282,7 @@ def _page(  # noqa: PLR0917 - every page passes the same seven things
 ) -> web.Response:  # fmt: skip
     html = views.page(
         lang=lang, heading=t(f"console.nav.{current}", lang), body=body, viewer=viewer,
-        current=current, csrf=sessions.csrf_token(s.id), lang_href=_lang_href(request, lang),
+        current=current, csrf=sessions.csrf_token(s.id), lang_hrefs=_lang_hrefs(request),
         scripts=scripts,
     )  # fmt: skip
     return _html(request, html)

@@ -11,7 +11,7 @@ from aiohttp import web
 from hub.console import routes
 from hub.console import session as sessions
 from hub.console.render import Markup, fmt_int, fmt_time, join, tag
-from hub.console.views import _field, _table
+from hub.console.views import _field, _table, bdi
 from hub.i18n import Lang, t
 from hub.server.keys import CTX
 from hub.services import console as stats
@@ -54,7 +54,7 @@ def view(lang: Lang, hours: int, doc: dict[str, object]) -> Markup:
              t("console.country", lang), t("console.security.reason", lang),
              t("console.security.action", lang), t("console.security.times", lang),
              t("console.security.last", lang)],
-            [[fmt_time(int(r["window_start"]), lang), r["actor"], r.get("country") or "—",
+            [[fmt_time(int(r["window_start"]), lang), bdi(r["actor"]), r.get("country") or "—",
               tag("code", r["code"]), tag("code", r["action"]), fmt_int(int(r["count"]), lang),
               fmt_time(int(r["last_at"]), lang)] for r in rows],
             {5},

@@ -22,7 +22,7 @@ from aiohttp import web
 from hub.console import routes
 from hub.console import session as sessions
 from hub.console.render import Markup, join, tag, void
-from hub.console.views import message, page
+from hub.console.views import html_text, message, page
 from hub.i18n import Lang, t
 from hub.server.keys import CTX
 from hub.server.proxy import external_origin
@@ -35,24 +35,26 @@ _LOGIN_PATH = "/console/login"
 def _confirm_page(
     request: web.Request, lang: Lang, participant: str, current: str | None, csrf: str
 ) -> web.Response:
-    parts = [message(t("console.login.confirm", lang, who=participant))]
+    parts = [message(html_text("console.login.confirm", lang, who=participant))]
     if current is not None and current != participant:
-        parts.append(message(t("console.login.replaces", lang, current=current), error=True))
+        parts.append(
+            message(html_text("console.login.replaces", lang, current=current), error=True)
+        )
     elif current == participant:
-        parts.append(message(t("console.login.same", lang, who=participant)))
+        parts.append(message(html_text("console.login.same", lang, who=participant)))
     form = tag(
         "form",
         join([
             void("input", type="hidden", name="csrf", value=csrf),
-            tag("button", t("console.login.button", lang, who=participant), type="submit",
+            tag("button", html_text("console.login.button", lang, who=participant), type="submit",
                 id="confirm-sign-in"),
         ]),
-        method="post", action=request.path,
+        method="post", action=request.path_qs,  # a ?lang= chosen on this page comes along
     )  # fmt: skip
     body = Markup(join(parts) + form)
     html = page(
         lang=lang, heading=t("console.login.title", lang), body=body, viewer=None, current=None,
-        csrf=None, lang_href=routes._lang_href(request, lang),
+        csrf=None, lang_hrefs=routes._lang_hrefs(request),
     )  # fmt: skip
     response = routes._html(request, html)
     response.set_cookie(
@@ -105,6 +107,7 @@ async def sign_in(request: web.Request) -> web.StreamResponse:
         httponly=True, samesite="Strict", secure=external_origin(request).startswith("https:"),
     )  # fmt: skip
     response.del_cookie(LOGIN_CSRF_COOKIE, path=_LOGIN_PATH)
+    routes._remember_lang(request, response)  # the language chosen on the way stays
     return response
 
 

@@ -6,9 +6,11 @@ from collections.abc import Mapping, Sequence
 from urllib.parse import urlencode
 
 from crypto.b64 import b64u_encode
+from hub import i18n_names as names
 from hub.console.render import (
     KINDS,
     Markup,
+    esc,
     fmt_day,
     fmt_duration,
     fmt_int,
@@ -21,7 +23,7 @@ from hub.console.render import (
     tag,
     void,
 )
-from hub.i18n import Lang, t
+from hub.i18n import LANGS, NATIVE_NAMES, RTL, Lang, t, template
 from hub.services import console as stats
 from protocols.codelists import wco_members, wco_regions
 
@@ -30,14 +32,35 @@ def _t(key: str, lang: Lang, **values: object) -> str:
     return t(key, lang, **values)
 
 
+def language_switch(lang: Lang, hrefs: Mapping[Lang, str]) -> Markup:
+    """Links to this page in the other languages, each named in its own language."""
+    links = [
+        tag("li", tag("a", NATIVE_NAMES[other], href=hrefs[other], hreflang=other, lang=other,
+                      dir="rtl" if other in RTL else "ltr", id=f"lang-{other}"))
+        for other in LANGS
+        if other != lang
+    ]  # fmt: skip
+    return tag("nav", tag("ul", join(links), class_="langs"), id="lang-switch",
+               aria_label=_t("console.lang.label", lang))  # fmt: skip
+
+
+def bdi(value: object) -> Markup:
+    """User data (participant ids, countries, message ids) isolated from the text around it, so
+    that a right-to-left page does not reorder its characters (``<bdi>``)."""
+    return tag("bdi", value)
+
+
+def html_text(key: str, lang: Lang, **values: object) -> Markup:
+    """The catalog text ``key`` as HTML, each value escaped and isolated in ``<bdi>``."""
+    return Markup(esc(template(key, lang)).format(**{k: bdi(v) for k, v in values.items()}))
+
+
 def country_name(code: str, lang: Lang) -> str:
-    member = wco_members().get(code)
-    return f"{member.name(lang)} ({code})" if member else code
+    return f"{names.country(code, lang)} ({code})" if code in wco_members() else code
 
 
 def region_name(code: str, lang: Lang) -> str:
-    region = wco_regions().get(code)
-    return region.name(lang) if region else _t("console.region.none", lang)
+    return names.region(code, lang) or _t("console.region.none", lang)
 
 
 def _maybe(key: str, lang: Lang, fallback: str) -> str:
@@ -70,15 +93,11 @@ def page(
     viewer: stats.Viewer | None,
     current: str | None,
     csrf: str | None,
-    lang_href: str,
+    lang_hrefs: Mapping[Lang, str],
     scripts: Sequence[str] = (),
 ) -> Markup:
     nav = Markup("")
-    tools: list[Markup] = [
-        tag("a", _t("console.lang.switch", lang), href=lang_href,
-            hreflang="fr" if lang == "en" else "en", lang="fr" if lang == "en" else "en",
-            id="lang-switch"),
-    ]  # fmt: skip
+    tools: list[Markup] = [language_switch(lang, lang_hrefs)]
     if viewer is not None:
         items = [
             tag("li", tag("a", _t(f"console.nav.{p}", lang), href=f"/console/{p}",
@@ -88,8 +107,8 @@ def page(
         nav = tag("nav", tag("ul", join(items)), aria_label=_t("console.nav", lang))
         member = viewer.member
         tools.append(
-            tag("span", _t("console.signed_in", lang, who=member.id,
-                           role=role_name(member.role, lang), country=member.country),
+            tag("span", html_text("console.signed_in", lang, who=member.id,
+                             role=role_name(member.role, lang), country=member.country),
                 id="whoami")
         )  # fmt: skip
         if csrf is not None:
@@ -103,6 +122,7 @@ def page(
     return render(
         "layout.html",
         lang=lang,
+        dir="rtl" if lang in RTL else "ltr",
         title=title,
         skip=_t("console.skip", lang),
         brand=_t("console.title", lang),
@@ -114,7 +134,7 @@ def page(
     )  # fmt: skip
 
 
-def message(text: str, *, error: bool = False) -> Markup:
+def message(text: object, *, error: bool = False) -> Markup:
     return tag("p", text, class_="notice error" if error else "notice", role="status")
 
 
@@ -291,13 +311,13 @@ def message_log(
     for row in data.rows:
         recipients = tag(
             "ul",
-            join(tag("li", f"{d.recipient_id} — {state_name(d.state, lang)}")
+            join(tag("li", join([bdi(d.recipient_id), f" — {state_name(d.state, lang)}"]))
                  for d in data.deliveries.get(row.seq, [])),
             class_="plain",
         )  # fmt: skip
         rows.append([
             tag("time", fmt_time(row.accepted_at, lang), datetime=iso_time(row.accepted_at)),
-            tag("code", row.mid), row.sender_id, recipients, kind_name(row.kind, lang),
+            tag("code", row.mid), bdi(row.sender_id), recipients, kind_name(row.kind, lang),
             f"TLP:{row.tlp.upper()}", _t("console.log.bytes", lang, n=fmt_int(row.size, lang)),
         ])  # fmt: skip
     parts.append(
@@ -454,7 +474,7 @@ def directory(lang: Lang, data: stats.Directory) -> Markup:
                 for k in data.keys.get(person.id, [])
             ), class_="plain")  # fmt: skip
             rows.append([
-                person.id, country_name(person.country, lang), role_name(person.role, lang),
+                bdi(person.id), country_name(person.country, lang), role_name(person.role, lang),
                 person.scope or "—", _maybe(f"console.status.{person.status}", lang, person.status),
                 keys,
             ])  # fmt: skip
@@ -470,7 +490,7 @@ def directory(lang: Lang, data: stats.Directory) -> Markup:
         _table([_t("console.audit.index", lang), _t("console.log.time", lang),
                 _t("console.audit.event", lang), _t("console.directory.id", lang)],
                [[e.log_index, fmt_time(e.at, lang),
-                 _maybe(f"console.event.{e.event}", lang, e.event), e.subject or ""]
+                 _maybe(f"console.event.{e.event}", lang, e.event), bdi(e.subject or "")]
                 for e in data.events], {0})
     )  # fmt: skip
     return join(parts)

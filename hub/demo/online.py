@@ -263,7 +263,8 @@ async def run_online(  # noqa: PLR0912, PLR0915 - reads as a script
         for pid in (AUDITOR, WCO):
             async with client(people[pid]) as who:
                 _, data = await who.request("POST", "/v1/console/login-links")
-            out.print(f"  {pid:<18} {json.loads(data)['url']}")
+            in_language = "" if language == "en" else f"?lang={language}"  # the console's too
+            out.print(f"  {pid:<18} {json.loads(data)['url']}{in_language}")
         if serve:
             out.print(t("hub.demo.serving", language, url=f"{base}/console"))
             await _until_interrupted()

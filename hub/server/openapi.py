@@ -6,6 +6,8 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
+from hub.i18n import LANGS
+
 PROBLEM = {"$ref": "#/components/responses/Problem"}
 SIGNED: list[dict[str, list[str]]] = [{"httpMessageSignature": []}]
 JOSE = "application/jose+json"
@@ -239,7 +241,7 @@ NOTIFICATION_SETTINGS: dict[str, Any] = {
                   " e-mail notifications (null or empty: none)."},
         "webhook": {"type": ["string", "null"], "maxLength": 2048, "description": "An http(s)"
                     " URL for Standard Webhooks (null or empty: none)."},
-        "language": {"enum": ["en", "fr"]},
+        "language": {"enum": list(LANGS)},
         "details": {"type": "boolean", "description": "Add the senders' countries and the"
                     " message kinds (never more)."},
         "digest_minutes": {"type": "integer", "minimum": 0, "maximum": 10080,

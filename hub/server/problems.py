@@ -25,6 +25,7 @@ from sqlalchemy import exc as sa_exc
 
 from crypto.errors import CryptoError
 from hub.errors import HubError, Kind, RateLimited, Unavailable
+from hub.i18n import Lang, known, negotiate, t
 from hub.server.bodies import ClientGone
 from hub.server.keys import AUTHENTICATED, CTX
 from hub.services.audit import record_refusal
@@ -47,23 +48,14 @@ STATUS: dict[Kind, int] = {
     Kind.TIMEOUT: 408,
     Kind.GONE: 410,
 }
-TITLES = {
-    400: "Bad request",
-    401: "Not authenticated",
-    403: "Forbidden",
-    404: "Not found",
-    405: "Method not allowed",
-    408: "Request timeout",
-    409: "Conflict",
-    413: "Request too large",
-    415: "Unsupported media type",
-    422: "Unprocessable content",
-    429: "Too many requests",
-    500: "Internal error",
-    503: "Service unavailable",
-    507: "Insufficient storage",
-    410: "Gone",
-}
+
+
+def title(status: int, lang: Lang = "en") -> str:
+    """The problem's ``title``: the catalogs' short name of the status (``problem.title.<n>``)."""
+    key = f"problem.title.{status}"
+    return t(key if known(key) else "problem.title.other", lang)
+
+
 # How long a client should wait before retrying when the database is away or full.
 DATABASE_RETRY_AFTER: Final = 5
 # Driver and pool errors that mean "the database cannot be reached or cannot write now", not "the
@@ -91,7 +83,7 @@ def problem(
 ) -> web.Response:
     body = {
         "type": PROBLEM_TYPE_BASE + code,
-        "title": TITLES.get(status, "Error"),
+        "title": title(status),
         "status": status,
         "detail": detail,
         "code": code,
@@ -205,7 +197,23 @@ async def problem_middleware(request: web.Request, handler: Handler) -> web.Stre
         response = await _answer(request, handler)
         if 400 <= response.status < 500 and not scope.recorded:
             _record_refusal(request, response)
+    _translate_title(request, response)
     return response
+
+
+def _translate_title(request: web.Request, response: web.StreamResponse) -> None:
+    """A problem's ``title`` in the language the client asks for (``Accept-Language``, RFC 9457
+    section 3.1.3); ``detail`` and ``code`` stay as they are, for programs and logs."""
+    if PROBLEM_CODE not in response or not isinstance(response, web.Response):
+        return
+    response.headers.add("Vary", "Accept-Language")
+    lang = negotiate(request.headers.get("Accept-Language", ""))
+    if lang is None or lang == "en" or not isinstance(response.body, bytes):
+        return
+    body = json.loads(response.body)
+    body["title"] = title(response.status, lang)
+    response.body = json.dumps(body, ensure_ascii=False).encode("utf-8")
+    response.headers["Content-Language"] = lang
 
 
 def _record_refusal(request: web.Request, response: web.StreamResponse) -> None:

@@ -47,7 +47,7 @@ from yarl import URL
 
 from crypto.keys import SigningKey
 from hub.errors import InvalidRequest
-from hub.i18n import Lang, t
+from hub.i18n import Lang, match, t
 from hub.notification_config import NotificationConfig
 from hub.notification_settings import NotificationSettings, due_at, parse_settings, quiet_until
 from hub.policy.authorize import Action
@@ -326,7 +326,7 @@ class NotificationDispatcher:
     async def _email(
         self, address: str, item: store.Pending, settings: NotificationSettings
     ) -> Outcome:
-        lang: Lang = "fr" if settings.language == "fr" else "en"
+        lang: Lang = match(settings.language) or "en"
         if self.config.smtp_host is None:  # the operator has not set a mail server (yet)
             return Outcome(False, error="NoMailServer")
         message = EmailMessage()

@@ -124,7 +124,7 @@ async def test_console_in_a_real_browser(hub: RunningHub) -> None:  # noqa: PLR0
             await shot(page, "directory-en")
 
             # Switch to French: remembered for the next pages.
-            await page.click("#lang-switch")
+            await page.click("#lang-fr")
             await expect(page.locator("html")).to_have_attribute("lang", "fr")
             await expect(page.locator("h1")).to_have_text("Annuaire")
             await shot(page, "directory-fr")
@@ -139,6 +139,13 @@ async def test_console_in_a_real_browser(hub: RunningHub) -> None:  # noqa: PLR0
             await page.goto(f"{hub.url}/console/log?kind=alert")
             await expect(page.locator("main")).to_contain_text("Métadonnées seulement")
             await shot(page, "log-fr")
+            # Arabic: the page turns right to left, the ids in it keep their order (<bdi>).
+            await page.click("#lang-ar")
+            await expect(page.locator("html")).to_have_attribute("dir", "rtl")
+            await expect(page.locator("h1")).to_have_text(t("console.nav.log", "ar"))
+            assert await page.evaluate("getComputedStyle(document.body).direction") == "rtl"
+            await expect(page.locator("tbody bdi").first).to_be_visible()
+            await shot(page, "log-ar", doc=False)
             await context.close()
 
             # A country auditor sees Ghana's traffic, and is refused Nigeria's.

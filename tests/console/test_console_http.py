@@ -120,7 +120,7 @@ async def test_sign_in_links_sessions_headers_and_csrf(hub: RunningHub) -> None:
                 assert_secure_headers(resp)
                 html = await resp.text()
                 assert_no_inline_code(html)
-                assert '<html lang="en">' in html
+                assert '<html lang="en" dir="ltr">' in html
                 assert traffic.alert not in html or path == "/console/log"  # ids only on the log
         async with web.get(hub.url + "/console/static/console.css") as resp:
             assert resp.status == 200
@@ -229,7 +229,7 @@ async def test_scopes_csv_and_french(hub: RunningHub) -> None:  # noqa: PLR0915 
         async with wco.get(hub.url + "/console/traffic?lang=fr") as resp:
             html = await resp.text()
             assert "pgs_lang=fr" in resp.headers.get("Set-Cookie", "")
-        assert '<html lang="fr">' in html
+        assert '<html lang="fr" dir="ltr">' in html
         assert "Messages par jour, par type" in html
         assert "Afrique occidentale et centrale" in html
         async with wco.get(hub.url + "/console/log") as resp:
@@ -238,7 +238,7 @@ async def test_scopes_csv_and_french(hub: RunningHub) -> None:  # noqa: PLR0915 
         assert "Exporter en CSV" in html
         assert re.search(
             r"\d{1,2} (janv\.|févr\.|mars|avr\.|mai|juin|juil\.|août|sept\.|oct\.|nov\.|déc\.)"
-            r" \d{4} à",
+            r" \d{4}, \d\d:\d\d UTC",
             html,
         )
         async with wco.get(hub.url + "/console/audit") as resp:

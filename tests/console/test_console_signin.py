@@ -50,7 +50,7 @@ async def test_a_link_asks_before_signing_in_and_never_replaces_a_session_silent
                 html = await page.text()
                 cookies = page.headers.getall("Set-Cookie", [])
             assert GH_AUDITOR in html
-            assert f"signed in as {NG}" in html  # who is signed in now, said plainly
+            assert f"signed in as <bdi>{NG}</bdi>" in html  # who is signed in now, said plainly
             assert not any(c.startswith(f"{sessions.COOKIE}=") for c in cookies)
             login_cookie = next(c for c in cookies if c.startswith(f"{LOGIN_CSRF_COOKIE}="))
             flags = {part.strip().lower() for part in login_cookie.split(";")[1:]}
@@ -118,7 +118,7 @@ async def _auditors_see_security_events(hub: RunningHub) -> None:
             assert resp.status == 200
             html = await resp.text()
         assert "Security events" in html
-        row = re.search(rf"<tr><td>[^<]*</td><td>{NG}</td>.*?</tr>", html)
+        row = re.search(rf"<tr><td>[^<]*</td><td><bdi>{NG}</bdi></td>.*?</tr>", html)
         assert row is not None, html
         assert "audit.forbidden" in row[0]
         assert ">3<" in row[0]

@@ -17,7 +17,7 @@ import pytest
 
 from hub.cli.mailstate import STATE_FILE, match_prefix, short_ids
 from hub.cli.templates import PLACEHOLDER, TEMPLATE_KINDS, placeholders, template
-from hub.i18n import CATALOGUE
+from hub.i18n import CATALOGUE, LANGS, t
 from protocols.errors import MessageValidationError
 from protocols.messages.common import MessageKind, Tlp
 from protocols.messages.registry import parse_message
@@ -249,13 +249,12 @@ def test_a_prefix_names_one_message_or_is_refused_in_one_line(
         assert err.strip().count("\n") == 0
 
 
-def test_every_cli_text_has_english_and_french() -> None:
+def test_every_cli_text_has_every_language() -> None:
     for key, entry in CATALOGUE.items():
-        assert set(entry) == {"en", "fr"}, key
-        assert entry["en"].strip(), key
-        assert entry["fr"].strip(), key
-        names = re.findall(r"{(\w+)", entry["en"])
-        assert sorted(names) == sorted(re.findall(r"{(\w+)", entry["fr"])), key
+        assert set(entry) == set(LANGS), key
+        for text in entry.values():
+            assert text.strip(), key
+            assert sorted(re.findall(r"{(\w+)", entry["en"])) == sorted(re.findall(r"{(\w+)", text))
 
 
 def test_the_main_commands_in_french_leave_no_english(desk: Desk) -> None:
@@ -336,3 +335,88 @@ def test_open_renders_an_envelope_offline(tmp_path: Path) -> None:
     assert "Commodity: AN - Ammonium nitrate" in done.stdout
     assert "TLP:GREEN - share within your community" in done.stdout
     assert f"verified against the directory key of {NG}" in done.stdout
+
+
+@pytest.mark.parametrize("lang", ["es", "pt", "ar"])
+def test_the_main_commands_in_spanish_portuguese_and_arabic(desk: Desk, lang: str) -> None:
+    """The same commands as in French, in the WCO's other languages: no English sentence left,
+    no traceback, and the catalog's own texts on screen."""
+    env = {"PGS_LANG": lang}
+    runs = {
+        "inbox": pgs("inbox", *desk.args(GH), cwd=desk.root, env=env),
+        "read": pgs("read", desk.alert, *desk.args(GH), cwd=desk.root, env=env),
+        "new": pgs("new", "rfi", "-o", str(desk.root / f"rfi-{lang}-{time.time_ns()}.json"),
+                   cwd=desk.root, env=env),
+        "directory": pgs("directory", *desk.args(GH), cwd=desk.root, env=env),
+        "key": pgs("key", "show", str(desk.hub.home / "people" / GH), cwd=desk.root, env=env),
+    }  # fmt: skip
+    for name, done in runs.items():
+        assert done.returncode == 0, (name, done.stderr)
+        assert "Traceback" not in done.stderr, name
+        text = (done.stdout + done.stderr).replace(ALERT["subject"], "")
+        text = text.replace(RFI["subject"], "").replace("--kind", "").replace("--to", "")
+        text = re.sub(r"/[\w/.-]+", "", text)
+        text = text.replace("Ammonium nitrate", "")  # code-list names exist in English and French
+        assert not ENGLISH_MARKERS.findall(text), (name, ENGLISH_MARKERS.findall(text), text)
+    assert t("cli.inbox.subject", lang) in runs["inbox"].stdout
+    assert t("cli.read.source.B", lang) in runs["read"].stdout
+    assert t("cli.dir.country", lang) in runs["directory"].stdout
+    assert t("cli.keys.protected_no", lang) in runs["key"].stdout
+    if lang == "ar":
+        assert re.search("[\u0600-\u06ff]", runs["read"].stdout)
+
+
+@pytest.mark.parametrize("lang", ["es", "pt", "ar"])
+def test_mistakes_in_the_other_languages_are_one_plain_line(desk: Desk, lang: str) -> None:
+    """A few common mistakes (nothing listening, unknown message, a file that is not JSON, a bad
+    participant id): one line with the language's error prefix, exit 1, no traceback (a
+    message's field problems are listed above that line, indented)."""
+    (desk.root / "broken.json").write_text("{not json")
+    args = desk.args(GH)
+    nowhere = [*args[:0], "--hub", "http://127.0.0.1:9", *args[2:]]
+    runs = [
+        pgs("inbox", *nowhere, cwd=desk.root, env={"PGS_LANG": lang}),
+        pgs("read", "ffffffff", *args, cwd=desk.root, env={"PGS_LANG": lang}),
+        pgs("validate", "--kind", "alert", "broken.json", cwd=desk.root, env={"PGS_LANG": lang}),
+        pgs("send", "broken.json", "--kind", "alert", "--to", "not-an-id", *args, cwd=desk.root,
+            env={"PGS_LANG": lang}),
+    ]  # fmt: skip
+    for done in runs:
+        assert done.returncode == 1, (done.args, done.stdout, done.stderr)
+        assert "Traceback" not in done.stderr
+        *details, last = done.stderr.rstrip().splitlines()
+        assert last.startswith(t("cli.error.prefix", lang)), done.stderr
+        assert all(line.startswith("  ") for line in details), done.stderr
+
+
+@pytest.mark.parametrize("lang", ["es", "pt", "ar"])
+def test_the_offline_demo_in_the_other_languages(tmp_path: Path, lang: str) -> None:
+    done = pgs("demo", "--offline", "--lang", lang, "--home", str(tmp_path / "demo"),
+               cwd=tmp_path)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    text = _without_user_data(done.stdout)
+    assert t("demo.title", lang) in text
+    left = [line for line in text.splitlines() if ENGLISH_MARKERS.search(line)]
+    assert not left, "\n".join(left)
+
+
+def test_pgs_console_links_open_the_console_in_the_officer_s_language(desk: Desk) -> None:
+    done = pgs("console", *desk.args(GH), cwd=desk.root, env={"PGS_LANG": "ar"})
+    assert done.returncode == 0, done.stderr
+    url = done.stdout.strip().splitlines()[-1]
+    assert url.startswith(desk.hub.url + "/console/login/")
+    assert url.endswith("?lang=ar")
+
+    async def confirmation_page() -> str:
+        import aiohttp
+
+        async with aiohttp.ClientSession() as browser, browser.get(url) as page:
+            assert page.status == 200
+            return await page.text()
+
+    html = asyncio.run(confirmation_page())
+    assert '<html lang="ar" dir="rtl">' in html
+    assert t("console.login.title", "ar") in html
+    english = pgs("console", *desk.args(GH), cwd=desk.root)
+    assert english.stdout.strip().splitlines()[-1].rsplit("/", 1)[1].isascii()
+    assert "?lang=" not in english.stdout

@@ -1,0 +1,293 @@
+"""Build-time tools for the catalogs of :mod:`hub.i18n` (``python -m hub.i18n_build COMMAND``).
+
+``check``
+    Fails, listing each problem, when a key used in code (found by Babel's Python extractor, with
+    the keywords below) is missing from the English catalog, when a shipped language lacks a text
+    for a key English has (or has a key English lacks), or when a text's ``{placeholders}`` differ
+    from the English ones. ``make i18n-check`` runs it; tests/hub/test_i18n_catalogs.py asserts the
+    same. Keys built at run time (``t(f"cli.value.{status}")``) cannot be extracted: the check
+    counts them, and the completeness of every language covers their texts.
+``compile [DIR]``
+    Writes each ``.mo`` beside its ``.po`` (or under ``DIR``, mirroring ``hub/locale``).
+``add LANG``
+    Starts the catalogs of a new language (``messages`` and ``click``): every English entry, with
+    the English text as a comment for the translator and an empty text (which ``check`` lists
+    until it is translated).
+``fold FILE... [--base FILE...]``
+    Folds old-style Python dict catalogues (``{key: {"en": ..., "fr": ...}}``, as hub/i18n.py and
+    hub/i18n_cli.py were before the catalogs) from another branch into the catalogs: a new key
+    gets its English and French; a key whose English changed gets both replaced. Either way the
+    other languages are left empty for that key, so ``check`` lists what remains to translate.
+    ``--base`` names the same files at the merge base: only what the branch added or changed
+    is folded.
+``click``
+    Lists Click's own messages (extracted from the installed click) that the ``click`` domain
+    catalogs leave in English: those a person using ``pgs`` may see (usage errors, help headings,
+    prompts) are translated; the ones left are for programmers (bad declarations, shell
+    completion, Windows). Run it after upgrading Click.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import io
+import string
+import sys
+from collections.abc import Iterable, Iterator, Mapping
+from pathlib import Path
+
+import click
+from babel.messages.catalog import Catalog
+from babel.messages.extract import extract_from_dir
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po, write_po
+
+from hub.i18n import CLICK_DOMAIN, DOMAIN, LANGS, LOCALE_DIR, catalog_path
+
+# The functions whose first argument is a catalog key (pybabel: -k t -k say ...), and where
+# another argument is: keep in step with the i18n-extract target of the Makefile.
+KEYWORDS: Mapping[str, tuple[int, ...] | None] = {
+    "t": None,
+    "say": None,
+    "_t": None,
+    "html_text": None,
+    "_ask": None,
+    "_maybe": None,
+    "step": None,
+    "_refused": (3,),
+}
+CODE_ROOT = Path(__file__).parent
+WIDTH = 100
+
+
+def placeholders(text: str) -> list[str]:
+    """The names of the ``{fields}`` of a ``str.format`` text, sorted."""
+    return sorted(name for _, name, _, _ in string.Formatter().parse(text) if name is not None)
+
+
+def load(lang: str, domain: str = DOMAIN) -> Catalog:
+    with catalog_path(lang, domain).open("rb") as stream:
+        return read_po(stream, locale=lang, domain=domain)
+
+
+def save(catalog: Catalog, lang: str, domain: str = DOMAIN) -> None:
+    path = catalog_path(lang, domain)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    buffer = io.BytesIO()
+    write_po(buffer, catalog, width=WIDTH, sort_output=False, ignore_obsolete=True)
+    path.write_bytes(buffer.getvalue())
+
+
+def new_catalog(lang: str, domain: str = DOMAIN) -> Catalog:
+    return Catalog(
+        locale=lang, domain=domain, project="Global Shield Hub", version="1",
+        copyright_holder="Global Shield Hub developers", msgid_bugs_address="",
+        fuzzy=False, charset="utf-8",
+    )  # fmt: skip
+
+
+# Between the forms of a plural text (Click's ngettext messages), in what texts_of returns.
+PLURAL_SEPARATOR = "\x00"
+
+
+def texts_of(catalog: Catalog) -> dict[str, str]:
+    """msgid to text; a plural entry is keyed by its singular, its forms joined (empty when any
+    form is empty)."""
+    found = {}
+    for m in catalog:
+        if not m.id:
+            continue
+        if isinstance(m.id, str):
+            found[m.id] = str(m.string or "")
+        else:
+            forms = [str(f or "") for f in (m.string or ())]
+            found[str(m.id[0])] = PLURAL_SEPARATOR.join(forms) if all(forms) else ""
+    return found
+
+
+def _fields(text: str) -> list[str]:
+    """The placeholders to compare: for a plural text, the set over all its forms."""
+    if PLURAL_SEPARATOR in text:
+        return sorted({p for form in text.split(PLURAL_SEPARATOR) for p in placeholders(form)})
+    return placeholders(text)
+
+
+def used_keys(root: Path = CODE_ROOT) -> tuple[dict[str, list[str]], int]:
+    """Keys written literally in the code (key -> where), and how many key sites are built at
+    run time (f-strings, which Babel's extractor reports and skips)."""
+    found: dict[str, list[str]] = {}
+    skipped = io.StringIO()
+    with contextlib.redirect_stderr(skipped):
+        for filename, line, key, _comments, _context in extract_from_dir(
+            root, method_map=[("**.py", "python")], keywords=KEYWORDS, comment_tags=()
+        ):
+            if isinstance(key, str):
+                found.setdefault(key, []).append(f"{filename}:{line}")
+    return found, skipped.getvalue().count("Skipping f-string")
+
+
+def problems(langs: Iterable[str] = LANGS, domain: str = DOMAIN) -> Iterator[str]:
+    """Everything ``check`` fails on, one line each."""
+    english = texts_of(load("en", domain))
+    if domain == DOMAIN:
+        used, _ = used_keys()
+        for key, where in sorted(used.items()):
+            if key not in english:
+                yield f"{key}: used in code ({', '.join(where)}) but missing in the catalogs"
+    for lang in langs:
+        if lang == "en":
+            theirs = english
+        elif not catalog_path(lang, domain).exists():
+            yield f"{lang}: no catalog {catalog_path(lang, domain).relative_to(CODE_ROOT)}"
+            continue
+        else:
+            theirs = texts_of(load(lang, domain))
+        for key, text in english.items():
+            if not theirs.get(key, "").strip():
+                yield f"{lang}: {key}: no text"
+            elif _fields(theirs[key]) != _fields(text):
+                yield (
+                    f"{lang}: {key}: placeholders {_fields(theirs[key])} differ from the"
+                    f" English {_fields(text)}"
+                )
+        for key in theirs.keys() - english.keys():
+            yield f"{lang}: {key}: not in the English catalog"
+
+
+def compile_all(into: Path | None = None) -> list[Path]:
+    """Write every catalog's ``.mo`` (beside it, or under ``into``); the paths written."""
+    written = []
+    for po in sorted(LOCALE_DIR.glob("*/LC_MESSAGES/*.po")):
+        mo = po.with_suffix(".mo")
+        if into is not None:
+            mo = into / mo.relative_to(LOCALE_DIR)
+        mo.parent.mkdir(parents=True, exist_ok=True)
+        with po.open("rb") as stream:
+            catalog = read_po(stream, locale=po.parts[-3], domain=po.stem)
+        buffer = io.BytesIO()
+        write_mo(buffer, catalog, use_fuzzy=False)
+        mo.write_bytes(buffer.getvalue())
+        written.append(mo)
+    return written
+
+
+def add_language(lang: str) -> None:
+    """Start both catalogs of ``lang`` (``messages`` and ``click``) with every English entry."""
+    for domain in (DOMAIN, CLICK_DOMAIN):
+        catalog = new_catalog(lang, domain)
+        for message in load("en", domain):
+            if not message.id:
+                continue
+            if isinstance(message.id, str):
+                catalog.add(message.id, "", auto_comments=[f"en: {message.string}"])
+            else:
+                catalog.add(message.id, ("",) * catalog.num_plurals)
+        save(catalog, lang, domain)
+
+
+def old_catalogue(files: Iterable[Path]) -> dict[str, dict[str, str]]:
+    """The merged ``CATALOGUE`` of old-style modules (i18n_cli first, so i18n can import it)."""
+    ordered = sorted(files, key=lambda p: p.stem != "i18n_cli")
+    merged: dict[str, dict[str, str]] = {}
+    saved = sys.modules.get("hub.i18n_cli")
+    try:
+        for path in ordered:
+            spec = importlib.util.spec_from_file_location(f"_old_{path.stem}", path)
+            if spec is None or spec.loader is None:
+                raise ImportError(f"cannot load {path}")
+            module = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(module)
+            if path.stem == "i18n_cli":
+                sys.modules["hub.i18n_cli"] = module
+            for name in ("CATALOGUE", "CLI_CATALOGUE"):
+                merged |= {k: dict(v) for k, v in getattr(module, name, {}).items()}
+    finally:
+        if saved is not None:
+            sys.modules["hub.i18n_cli"] = saved
+        else:
+            sys.modules.pop("hub.i18n_cli", None)
+    return merged
+
+
+def fold(files: Iterable[Path], base: Iterable[Path] = ()) -> list[str]:
+    """Fold old-style dict entries into the catalogs; the keys added or changed. With ``base``
+    (the same modules at the merge base), only the entries the branch added or changed are
+    folded, so that keys the catalogs dropped on purpose do not come back."""
+    old = old_catalogue(files)
+    before = old_catalogue(base)
+    old = {k: v for k, v in old.items() if before.get(k) != v}
+    catalogs = {lang: load(lang) for lang in LANGS}
+    english = texts_of(catalogs["en"])
+    changed = []
+    for key, entry in old.items():
+        if english.get(key) == entry.get("en"):
+            continue
+        changed.append(key)
+        for lang, catalog in catalogs.items():
+            text = entry.get(lang, "") if lang in ("en", "fr") else ""
+            comments = [] if lang == "en" else [f"en: {entry['en']}"]
+            if key in catalog:
+                catalog[key].string = text
+                catalog[key].auto_comments = comments
+            else:
+                catalog.add(key, text, auto_comments=comments)
+    for lang, catalog in catalogs.items():
+        save(catalog, lang)
+    return changed
+
+
+def click_messages() -> dict[str, str]:
+    """Click's translatable messages (msgid -> plural msgid or ""), as its source has them."""
+    found: dict[str, str] = {}
+    with contextlib.redirect_stderr(io.StringIO()):
+        for _, _, message, _, _ in extract_from_dir(
+            Path(click.__file__).parent, method_map=[("**.py", "python")],
+            keywords={"_": None, "ngettext": (1, 2)}, comment_tags=(),
+        ):  # fmt: skip
+            if isinstance(message, tuple):
+                found[message[0]] = message[1]
+            elif message:
+                found[message] = ""
+    return found
+
+
+def main(argv: list[str]) -> int:
+    command, *rest = argv or ["check"]
+    if command == "check":
+        found = list(problems())
+        if catalog_path("en", CLICK_DOMAIN).exists():
+            found += problems(domain=CLICK_DOMAIN)
+        for line in found:
+            print(line)
+        used, dynamic = used_keys()
+        print(
+            f"{len(found)} problem(s); {len(used)} keys used literally in code, {dynamic} key"
+            f" sites built at run time; languages: {', '.join(LANGS)}"
+        )
+        return 1 if found else 0
+    if command == "compile":
+        written = compile_all(Path(rest[0]) if rest else None)
+        print(f"compiled {len(written)} catalogs")
+        return 0
+    if command == "add" and len(rest) == 1:
+        add_language(rest[0])
+        print(f"started {catalog_path(rest[0])}: add {rest[0]!r} to Lang in hub/i18n.py")
+        return 0
+    if command == "fold" and rest:
+        branch, _, base = (" ".join(rest) + " ").partition(" --base ")
+        for key in fold([Path(n) for n in branch.split()], [Path(n) for n in base.split()]):
+            print(f"folded {key}")
+        return 0
+    if command == "click":
+        ours = texts_of(load("en", CLICK_DOMAIN))
+        missing = [m for m in click_messages() if m not in ours]
+        for message in missing:
+            print(f"left in English: {message!r}")
+        return 0
+    print(__doc__)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
