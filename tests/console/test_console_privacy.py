@@ -31,13 +31,13 @@ async def test_a_recipient_sees_only_its_own_delivery_state(hub: RunningHub) -> 
     traffic = await make_traffic(hub)  # the alert: NG -> GH (read) and WCO (read)
     as_sender, sender_page = await recipients_column(hub, NG, traffic.alert)
     assert set(as_sender.split(";")) == {f"{GH}:read", f"{WCO}:read"}
-    assert f"{WCO} — " in sender_page
-    assert f"{GH} — " in sender_page
+    assert f"<bdi>{WCO}</bdi> — " in sender_page
+    assert f"<bdi>{GH}</bdi> — " in sender_page
 
     as_recipient, recipient_page = await recipients_column(hub, GH, traffic.alert)
     assert as_recipient == f"{GH}:read"
-    assert f"{GH} — " in recipient_page
-    assert f"{WCO} — " not in recipient_page  # the other recipient's state stays hidden
+    assert f"<bdi>{GH}</bdi> — " in recipient_page
+    assert f"<bdi>{WCO}</bdi> — " not in recipient_page  # the other recipient's state stays hidden
 
     as_wco, _ = await recipients_column(hub, WCO, traffic.alert)  # WCO sees every country
     assert set(as_wco.split(";")) == {f"{GH}:read", f"{WCO}:read"}
