@@ -130,7 +130,7 @@ def targets(report: dict[str, Any]) -> list[Target]:
             t["hub_over_baseline"], SENDS_OVER_BASELINE, higher_is_better=True, unit="x",
             note="sends/s / same-run bare aiohttp req/s (issue 17: 0.25; issue 5 asked 0.40)",
         ))  # fmt: skip
-        if hub.get("cpu_ms_per_accepted") and base.get("cpu_ms_per_accepted"):
+        if None not in (hub.get("cpu_ms_per_accepted"), base.get("cpu_ms_per_accepted")):
             found.append(Target(
                 f"hub CPU per envelope, {r} recipient{'s' if r != '1' else ''}",
                 f"{hub['cpu_ms_per_accepted']:.3f} ms ({hub['cpu_seconds']:.1f} s CPU)",
