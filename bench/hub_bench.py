@@ -372,16 +372,29 @@ async def bench_throughput(run: Run) -> None:
             count = min(run.settings.sends, int(1.25 * rate * run.settings.seconds) + 100)
             await run.seal({"closed-3": run.alerts(3, count)})
         bodies = [raw for _, raw in run.sealed[f"closed-{r}"]]
+        used = run.hub.cpu_seconds()
         hub = await run.closed(f"hub, {r} recipient(s)", (run.hub.url,), bodies, cycle=False)
+        cpu_figures(hub, run.hub.cpu_seconds() - used)
         # The baseline goes round the same bodies for as long as the hub took (1 s at least).
+        used = run.baseline.cpu_seconds()
         base = await run.closed(
             f"bare aiohttp, {r} recipient bodies", (run.baseline.url,), bodies, cycle=True,
             seconds=max(1.0, hub["seconds"]),
         )  # fmt: skip
+        cpu_figures(base, run.baseline.cpu_seconds() - used)
         check_errors(f"baseline ({r})", base)
         check_errors(f"hub ({r})", hub)
         found[r] = {"hub": hub, "baseline": base, "hub_over_baseline": hub["per_s"] / base["per_s"]}
     run.report["throughput"] = found
+
+
+def cpu_figures(figures: dict[str, Any], cpu_seconds: float) -> None:
+    """The server's CPU time over a closed-loop run, and per accepted request: the figure
+    that stays put when the machine is shared (wall-clock rates do not)."""
+    figures["cpu_seconds"] = cpu_seconds
+    figures["cpu_ms_per_accepted"] = (
+        1000 * cpu_seconds / figures["accepted"] if figures["accepted"] else None
+    )
 
 
 async def bench_half_load(run: Run) -> None:

@@ -181,7 +181,10 @@ class Closed:
         async with session(self.concurrency) as client:
             await warm(client, self.urls, self.concurrency)
             await sleep_until(self.start_at)
-            deadline = self.start_at + int(self.seconds * NS)
+            # From when this client could start: on a machine loaded far beyond its cores, a
+            # client that got its job (megabytes of bodies) late would otherwise find its
+            # deadline already past and send nothing.
+            deadline = max(self.start_at, time.monotonic_ns()) + int(self.seconds * NS)
 
             async def lane(j: int) -> None:
                 url = self.urls[j % len(self.urls)] + SUBMIT

@@ -135,18 +135,32 @@ def _kek(shared: bytes) -> bytes:
     return ConcatKDFHash(algorithm=hashes.SHA256(), length=32, otherinfo=other).derive(shared)
 
 
-# Any clamped X25519 scalar is a multiple of the cofactor 8, so it maps exactly the points of small
-# order (order 1, 2, 4 or 8, in any of their encodings) to the all-zero output, which
-# cryptography refuses with ValueError; every other point gives a non-zero result. One fixed
-# scalar therefore tells them apart, with no list of encodings to get wrong.
-_ORDER_PROBE = x25519.X25519PrivateKey.from_private_bytes(bytes(range(1, 33)))
+# The u-coordinates of the X25519 points of small order (1, 2, 4 or 8), on the curve and on its
+# twist, with the non-canonical spellings u + p that still fit in 255 bits: 0, 1, the two points
+# of order 8, p - 1, p and p + 1 (the list libsodium refuses). X25519 ignores the top bit of the
+# last byte (RFC 7748 §5), so it is cleared before the comparison. Any clamped scalar is a
+# multiple of the cofactor 8 and maps exactly these points to the all-zero output:
+# tests/crypto/test_low_order.py checks both statements against cryptography's own X25519 (an
+# exchange with a fixed scalar, which is what this check cost, ~40 us a recipient, before: the
+# hub parses every recipient of every envelope, 186 of them in a broadcast).
+_P = 2**255 - 19
+LOW_ORDER_U: frozenset[bytes] = frozenset(
+    u.to_bytes(32, "little")
+    for u in (
+        0,
+        1,
+        325606250916557431795983626356110631294008115727848805560023387167927233504,
+        39382357235489614581723060781553021112529911719440698176882885853963445705823,
+        _P - 1,
+        _P,
+        _P + 1,
+    )
+)
 
 
-def _require_full_order(key: x25519.X25519PublicKey, *, what: str) -> None:
-    try:
-        _ORDER_PROBE.exchange(key)
-    except ValueError:
-        raise LowOrderKeyError(f"{what} is a low-order X25519 point") from None
+def _require_full_order(x: bytes, *, what: str) -> None:
+    if x[:31] + bytes((x[31] & 0x7F,)) in LOW_ORDER_U:
+        raise LowOrderKeyError(f"{what} is a low-order X25519 point")
 
 
 def _agree(private: x25519.X25519PrivateKey, public: x25519.X25519PublicKey) -> bytes:
@@ -233,8 +247,8 @@ def _parse_recipient(index: int, entry: Any) -> RecipientEntry:
     x = b64u_decode(strictjson.get_str(epk, "x", what=f"{what} epk", max_len=43), field="epk x")
     if len(x) != 32:
         raise MalformedError(f"{what} epk x must be 32 bytes")
+    _require_full_order(x, what=f"{what} epk")
     epk_key = x25519.X25519PublicKey.from_public_bytes(x)
-    _require_full_order(epk_key, what=f"{what} epk")
     wrapped = b64u_decode(
         strictjson.get_str(entry, "encrypted_key", what=what, max_len=54), field="encrypted_key"
     )

@@ -34,6 +34,7 @@ from hub.server.keys import CTX
 from hub.server.observe import METRICS_ACCESS, MetricsAccess, observe_middleware
 from hub.server.problems import problem_middleware
 from hub.server.proxy import FORWARDING, Forwarding, forwarded_middleware
+from hub.server.runtime import settled_heap
 from hub.server.stream import STREAM_SETTINGS, StreamSettings, stream, track_streams
 from hub.services import auditlog, retention, rollback
 from hub.services.context import HubContext, PolicyHolder
@@ -292,7 +293,8 @@ def create_app(
                 await fanout.stop()
             await engine.dispose()
 
-    app.cleanup_ctx.append(resources)
+    # The heap is settled (hub.server.runtime) after the resources: they are what it freezes.
+    app.cleanup_ctx.extend((resources, settled_heap))
     routes(app)
     return app
 

@@ -6,7 +6,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -16,6 +16,7 @@ from hub.errors import ConfigError
 from hub.policy.model import Policy, load_policy_file
 from hub.policy.ratelimit import RateLimiter
 from hub.services import writers
+from hub.services.coalesce import Coalescer
 from hub.services.directory_cache import DirectoryCache
 from hub.services.metrics import Metrics
 from hub.services.notifier import Notifier
@@ -64,6 +65,10 @@ class HubContext:
     high_water: Path | None = None
     attachments: AttachmentLimits = field(default_factory=AttachmentLimits)  # upload caps
     notifications: NotificationDispatcher | None = None  # content-free e-mail and webhooks
+    # The mailbox pages of streams woken together, read with one query (hub.services.mailbox).
+    stream_pages: Coalescer[tuple[str, int, int], Any] = field(
+        default_factory=Coalescer, init=False, repr=False
+    )
     # Built on ``engine`` by __post_init__: the read-only view of it (hub.storage.engine.read_only,
     # for connections that never write) and the group-committed writers (hub.services.writers).
     reader: AsyncEngine = field(init=False, repr=False)

@@ -7,11 +7,13 @@ message id exists by asking for it.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from crypto.b64 import b64u_encode
-from hub.errors import AuthenticationError, Gone
+from hub.errors import AuthenticationError, Gone, HubError
 from hub.policy.authorize import Action, Envelope, envelope_not_found
 from hub.policy.groups import Member
 from hub.services.access import authorize
@@ -89,12 +91,66 @@ async def stream_page(ctx: HubContext, participant: str, after: int, limit: int)
     """:func:`inbox` for an open WebSocket stream: the participant is read again from the
     directory (one version read when nothing changed) and the policy asked again on every page,
     so a suspension, a revocation or a suspended country stops an open stream at its next wake-up
-    (the admin service and a policy reload wake the streams concerned at once)."""
+    (the admin service and a policy reload wake the streams concerned at once).
+
+    The streams woken together (a broadcast wakes all its recipients') are answered together
+    (:class:`~hub.services.coalesce.Coalescer`): one connection, one directory read and one
+    query for all of them (:func:`hub.storage.mailbox.items_after_each`), each stream's page
+    still decided by the policy for its own participant.
+    """
+    page: Page = await ctx.stream_pages.get(
+        (participant, after, max(1, min(limit, MAX_PAGE))), functools.partial(_stream_pages, ctx)
+    )
+    return page
+
+
+async def _stream_pages(
+    ctx: HubContext, requests: Sequence[tuple[str, int, int]]
+) -> list[Page | Exception]:
+    """The pages of :func:`stream_page` for ``requests`` (participant, after, limit)."""
+    answers: list[Page | Exception] = []
     async with ctx.reader.connect() as conn:
-        reader = await ctx.directory.member(conn, participant)
-    if reader is None:  # pragma: no cover - participants are never deleted
-        raise AuthenticationError("this participant is no longer enrolled", code="auth.revoked")
-    return await inbox(ctx, reader, after, limit)
+        members = await ctx.directory.members(conn)
+        allowed: dict[int, Member] = {}
+        for n, (participant, _, _) in enumerate(requests):
+            reader = members.get(participant)
+            if reader is None:  # pragma: no cover - participants are never deleted
+                answers.append(
+                    AuthenticationError(
+                        "this participant is no longer enrolled", code="auth.revoked"
+                    )
+                )
+                continue
+            try:
+                await authorize(ctx, reader, Action.MAILBOX)
+            except HubError as exc:
+                answers.append(exc)
+                continue
+            allowed[n] = reader
+            answers.append(_EMPTY)
+        # One statement per distinct limit (the streams all ask for a page of the same size).
+        for limit in {requests[n][2] for n in allowed}:
+            wanted = [n for n in allowed if requests[n][2] == limit]
+            lowest: dict[str, int] = {}
+            for n in wanted:
+                participant, after, _ = requests[n]
+                lowest[participant] = min(after, lowest.get(participant, after))
+            found = await mailbox.items_after_each(conn, lowest, limit)
+            for n in wanted:
+                participant, after, _ = requests[n]
+                rows = found.get(participant, [])
+                items = [i for i in rows if i.cursor > after]
+                if len(rows) == limit and len(items) < limit:
+                    # Two streams of one participant at different cursors: the page read for the
+                    # lower one may stop short of this one's; read this one's alone.
+                    items = await mailbox.items_after(conn, participant, after, limit)
+                answers[n] = Page(
+                    [item_json(i) for i in items], items[-1].cursor if items else after
+                )
+    return answers
+
+
+_EMPTY = Page([], 0)
 
 
 def _parties(row: envelopes.EnvelopeRow | None, recipients: set[str]) -> Envelope:

@@ -7,9 +7,10 @@ mailbox without downloading any envelope.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hub.storage.tables import MailboxItemKind, ReceiptStatus, envelopes, mailbox, receipts
@@ -84,6 +85,60 @@ async def items_after(
     )
     result = await conn.execute(statement)
     return [MailboxItem(**found._mapping) for found in result]
+
+
+async def items_after_each(
+    conn: AsyncConnection, after: Mapping[str, int], limit: int
+) -> dict[str, list[MailboxItem]]:
+    """:func:`items_after` for several mailboxes in one statement: for each participant id in
+    ``after``, up to ``limit`` items with a cursor above its own ``after[participant]``, in
+    order (a participant with none is left out of the answer).
+
+    A broadcast wakes the streams of all its recipients at once; answering them with one query
+    instead of one each is what keeps its fan-out short (see :mod:`hub.services.stream_pages`).
+    Each participant's condition is its own (no common lower bound), and the window function
+    bounds each participant's rows by ``limit``, so a stream that is far behind costs at most
+    one page, exactly as it would alone.
+    """
+    if not 1 <= limit <= MAX_PAGE:
+        raise ValueError(f"limit must be between 1 and {MAX_PAGE}")
+    if not after:
+        return {}
+    rank = (
+        func.row_number()
+        .over(partition_by=mailbox.c.participant_id, order_by=mailbox.c.cursor)
+        .label("rank")
+    )
+    ranked = (
+        select(*_ITEM_COLUMNS, mailbox.c.participant_id.label("for_participant"), rank)
+        .select_from(
+            mailbox.join(envelopes, envelopes.c.seq == mailbox.c.envelope_seq).outerjoin(
+                receipts, receipts.c.id == mailbox.c.receipt_id
+            )
+        )
+        .where(
+            or_(
+                *(
+                    and_(mailbox.c.participant_id == participant, mailbox.c.cursor > cursor)
+                    for participant, cursor in sorted(after.items())
+                )
+            )
+        )
+        .subquery()
+    )
+    names = [column.name for column in _ITEM_COLUMNS]
+    statement = (
+        select(ranked.c.for_participant, *(ranked.c[name] for name in names))
+        .where(ranked.c.rank <= limit)
+        .order_by(ranked.c.for_participant, ranked.c.cursor)
+    )
+    found: dict[str, list[MailboxItem]] = {}
+    for row in await conn.execute(statement):
+        values = row._mapping
+        found.setdefault(values["for_participant"], []).append(
+            MailboxItem(**{name: values[name] for name in names})
+        )
+    return found
 
 
 async def latest_cursor(conn: AsyncConnection, participant_id: str) -> int:

@@ -213,3 +213,35 @@ async def test_mailbox_order_pagination_and_latest_cursor(engine: AsyncEngine) -
         for limit in (0, mailbox.MAX_PAGE + 1):
             with pytest.raises(ValueError, match="limit"):
                 await mailbox.items_after(conn, "de-1", 0, limit)
+
+
+async def test_items_after_each_is_items_after_for_every_mailbox_at_once(
+    engine: AsyncEngine,
+) -> None:
+    """The one-statement read that answers streams woken together (a broadcast) gives each
+    participant exactly what its own :func:`items_after` gives: its own cursor, its own page
+    limit, receipts included, and nothing for a participant with an empty mailbox."""
+    pattern = [("de-1",), ("de-1", "nl-1"), ("nl-1",), ("de-1", "nl-1"), ("de-1",), ("nl-1",)]
+    async with engine.begin() as conn:
+        for n, recipients in enumerate(pattern):
+            seq = await envelopes.insert_envelope(conn, envelope(f"m-{n}"), to(*recipients))
+            if n % 2:  # a receipt reaches fr-1, the sender
+                row = _receipt(seq, recipients[0], "read", NOW + n)
+                await receipts.insert_receipt(conn, row, "fr-1")
+    async with engine.connect() as conn:
+        everything = {
+            p: await mailbox.items_after(conn, p, 0, 100) for p in ("de-1", "nl-1", "fr-1")
+        }
+        assert all(everything.values())
+        for limit in (1, 2, 3, 100):
+            for k in range(4):
+                after = {
+                    p: ([0] + [i.cursor for i in items])[min(k, len(items))]
+                    for p, items in everything.items()
+                } | {"no-one": 0}
+                each = await mailbox.items_after_each(conn, after, limit)
+                alone = {p: await mailbox.items_after(conn, p, a, limit) for p, a in after.items()}
+                assert each == {p: items for p, items in alone.items() if items}, (limit, k)
+        assert await mailbox.items_after_each(conn, {}, 10) == {}
+        with pytest.raises(ValueError, match="limit"):
+            await mailbox.items_after_each(conn, {"de-1": 0}, 0)
