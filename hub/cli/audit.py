@@ -524,25 +524,24 @@ async def events(
     if start is not None:
         query["since"] = start
     async with make_client(hub_url, ca, authority, key_folder, prompt_passphrase) as hub:
-        doc = await hub.get_json("/v1/audit/security-events", **query)
+        doc = await hub.security_events(query.get("since"))
     if as_json:
-        click.echo(json.dumps(doc, ensure_ascii=False))
+        click.echo(json.dumps(doc.wire(), ensure_ascii=False))
         return
     table = Table("minute (UTC)", "actor", "country", "reason", "action", "count", "last (UTC)")
-    for row in doc.get("events", []):
+    for row in doc.events:
         table.add_row(
-            _when(int(row["window_start"])),
-            str(row["actor"]),
-            str(row.get("country") or ""),
-            str(row["code"]),
-            str(row["action"]),
-            str(row["count"]),
-            _when(int(row["last_at"])),
+            _when(row.window_start),
+            row.actor,
+            row.country or "",
+            row.code,
+            row.action,
+            str(row.count),
+            _when(row.last_at),
         )
     out.print(table)
-    scope = doc.get("scope")
-    total = sum(int(row["count"]) for row in doc.get("events", []))
+    total = sum(row.count for row in doc.events)
     out.print(
-        f"{len(doc.get('events', []))} rows, {total} refusals"
-        + (f" (country {scope})" if scope else "")
+        f"{len(doc.events)} rows, {total} refusals"
+        + (f" (country {doc.scope})" if doc.scope else "")
     )

@@ -52,9 +52,9 @@ async def _certificate(hub: HubClient, participant: str, kid: str) -> bytes:
     from hub.client import TrustError
 
     entry = await hub.participant(participant)
-    for key in entry.get("keys", []):
-        if key.get("kid") == kid and key.get("certificate"):
-            return str(key["certificate"]).encode("utf-8")
+    for key in entry.keys:
+        if key.kid == kid and key.certificate:
+            return key.certificate.encode("utf-8")
     raise TrustError(f"the directory has no certificate for {participant}'s key {kid}")
 
 
@@ -64,12 +64,12 @@ async def _inbox_receipts(hub: HubClient, mid: str) -> list[bytes]:
     after = 0
     while True:
         page = await hub.inbox(after, 500)
-        for item in page["items"]:
-            if item["type"] == "receipt" and item["mid"] == mid and item.get("receipt"):
-                found.append(str(item["receipt"]).encode("utf-8"))
-        if not page["items"]:
+        for item in page.items:
+            if item.type == "receipt" and item.mid == mid and item.receipt:
+                found.append(item.receipt.encode("utf-8"))
+        if not page.items:
             return found
-        after = int(page["next"])
+        after = page.next
 
 
 async def _receipt_entries(

@@ -24,7 +24,9 @@ from collections import deque
 from collections.abc import AsyncGenerator, Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
+
+from pydantic import ValidationError
 
 from crypto.b64 import b64u_decode, b64u_encode
 from crypto.errors import CryptoError, ProofError, QuorumError
@@ -34,12 +36,14 @@ from crypto.note import Checkpoint, NoteVerifier, verify_checkpoint
 from crypto.witness import WitnessPolicy, verify_witnessed
 from hub.client.client import HubClient
 from hub.client.errors import HubClientError
+from protocols import api
 
 MAX_PAGE = 10_000  # entries asked for per page: the hub's cap (it may end a page sooner)
 PAGES_AHEAD = 2  # pages in flight while reading entries: the hub works while the auditor hashes
 PROOF_CONCURRENCY = 8
 RETRY_STATUSES = (429, 503)  # rate limited, database briefly away: the same request again later
 RETRY_DELAYS = (1.0, 2.0, 4.0, 4.0, 4.0, 4.0)
+M = TypeVar("M", bound=api.ApiModel)
 
 
 class LogAnswerError(Exception):
@@ -79,16 +83,28 @@ def _hashes(value: object, what: str) -> list[bytes]:
 # --- the API -------------------------------------------------------------------------------------
 
 
-async def _get(hub: HubClient, path: str, **query: int | str) -> dict[str, Any]:
-    """GET, waiting and asking again while the hub answers "too many requests" or "unavailable"
-    (an auditor's run makes many reads; all of them are safe to repeat)."""
+def _parse(model: type[M], data: bytes) -> M:
+    try:
+        return model.model_validate_json(data)
+    except ValidationError as exc:
+        where = ".".join(str(p) for p in exc.errors()[0]["loc"]) if exc.errors() else "answer"
+        raise LogAnswerError(
+            f"the {model.__name__} answer is not as the API says ({where})"
+        ) from None
+
+
+async def _get(hub: HubClient, path: str, model: type[M], **query: int | str) -> M:
+    """GET ``model``, waiting and asking again while the hub answers "too many requests" or
+    "unavailable" (an auditor's run makes many reads; all of them are safe to repeat)."""
     for delay in (*RETRY_DELAYS, None):
         try:
-            return await hub.get_json(path, **query)
+            _, data = await hub.request("GET", path, query=query or None)
         except HubClientError as exc:
             if exc.status not in RETRY_STATUSES or delay is None:
                 raise
             await asyncio.sleep(delay)
+        else:
+            return _parse(model, data)
     raise AssertionError("unreachable")  # pragma: no cover
 
 
@@ -129,14 +145,11 @@ async def checkpoint(hub: HubClient, fresh: bool = False) -> CheckpointAnswer:
     (auditors and admins only)."""
     if fresh:
         _, data = await hub.request("POST", "/v1/audit/checkpoint", body=b"")
-        doc = json.loads(data)
+        doc = _parse(api.Checkpoint, data)
     else:
-        doc = await _get(hub, "/v1/audit/checkpoint")
-    note = doc.get("checkpoint")
-    if not isinstance(note, str):
-        raise LogAnswerError("the checkpoint answer has no note")
+        doc = await _get(hub, "/v1/audit/checkpoint", api.Checkpoint)
     return CheckpointAnswer(
-        note.encode("utf-8"), _int(doc.get("size"), "size"), _hash(doc.get("root"), "root")
+        doc.checkpoint.encode("utf-8"), _int(doc.size, "size"), _hash(doc.root, "root")
     )
 
 
@@ -151,32 +164,26 @@ async def entries_page(hub: HubClient, start: int, end: int) -> tuple[int, list[
     page_end``, where ``page_end`` is where the hub ended the page (at most ``end``; sooner when
     the range is more than the hub sends at once). Every entry must lie in ``[start, page_end)``
     and a page of a non-empty range must cover at least one index."""
-    doc = await _get(hub, "/v1/audit/entries", start=start, end=end)
-    items = doc.get("entries")
-    if not isinstance(items, list):
-        raise LogAnswerError("the entries answer has no list of entries")
-    page_end = _int(doc.get("end"), "end")
-    if doc.get("start") != start or not (start < page_end <= end or start == page_end == end):
+    doc = await _get(hub, "/v1/audit/entries", api.LogEntries, start=start, end=end)
+    page_end = _int(doc.end, "end")
+    if doc.start != start or not (start < page_end <= end or start == page_end == end):
         raise LogAnswerError(f"asked for entries {start}..{end - 1}, got a page up to {page_end}")
     found: list[LogEntry] = []
-    for i, item in enumerate(items):
-        if not isinstance(item, dict):
-            raise LogAnswerError(f"entries[{i}] is not an object")
-        index = _int(item.get("index"), f"entries[{i}].index")
+    for i, item in enumerate(doc.entries):
+        index = _int(item.index, f"entries[{i}].index")
         if not start <= index < page_end:
             raise LogAnswerError(f"asked for entries {start}..{page_end - 1}, got entry {index}")
-        found.append(LogEntry(index, _b64(item.get("entry"), "entry")))
+        found.append(LogEntry(index, _b64(item.entry, "entry")))
     return page_end, found
 
 
-def _inclusion(doc: dict[str, Any]) -> InclusionAnswer:
-    entry = doc.get("entry")
+def _inclusion(doc: api.InclusionProof) -> InclusionAnswer:
     return InclusionAnswer(
-        index=_int(doc.get("index"), "index"),
-        size=_int(doc.get("size"), "size"),
-        leaf_hash=_hash(doc.get("leaf_hash"), "leaf_hash"),
-        proof=_hashes(doc.get("proof"), "proof"),
-        entry=None if entry is None else _b64(entry, "entry"),
+        index=_int(doc.index, "index"),
+        size=_int(doc.size, "size"),
+        leaf_hash=_hash(doc.leaf_hash, "leaf_hash"),
+        proof=_hashes(doc.proof, "proof"),
+        entry=_b64(doc.entry, "entry"),
     )
 
 
@@ -190,26 +197,27 @@ async def inclusion_proof(
     query: dict[str, int | str] = {"index": index} if index is not None else {"mid": str(mid)}
     if size is not None:
         query["size"] = size
-    return _inclusion(await _get(hub, "/v1/audit/proof/inclusion", **query))
+    return _inclusion(await _get(hub, "/v1/audit/proof/inclusion", api.InclusionProof, **query))
 
 
 async def key_proof(hub: HubClient, kid: str, size: int | None = None) -> InclusionAnswer:
     """The entry that enrolled or rotated in key ``kid``, with its inclusion proof."""
     query: dict[str, int | str] = {"size": size} if size is not None else {}
-    return _inclusion(await _get(hub, f"/v1/audit/proof/key/{kid}", **query))
+    return _inclusion(await _get(hub, f"/v1/audit/proof/key/{kid}", api.InclusionProof, **query))
 
 
 async def consistency_proof(hub: HubClient, first: int, second: int) -> list[bytes]:
     """The RFC 9162 consistency proof from the tree of ``first`` leaves to that of ``second``."""
-    doc = await _get(hub, "/v1/audit/proof/consistency", first=first, second=second)
-    if doc.get("first") != first or doc.get("second") != second:
+    path = "/v1/audit/proof/consistency"
+    doc = await _get(hub, path, api.ConsistencyProof, first=first, second=second)
+    if doc.first != first or doc.second != second:
         raise LogAnswerError("the consistency proof is for other tree sizes")
-    return _hashes(doc.get("proof"), "proof")
+    return _hashes(doc.proof, "proof")
 
 
-async def records(hub: HubClient, after: int = 0, limit: int = 1000) -> dict[str, Any]:
-    """Decoded audit records after sequence number ``after`` (the older records API)."""
-    return await _get(hub, "/v1/audit/records", after=after, limit=limit)
+async def records(hub: HubClient, after: int = 0, limit: int = 1000) -> api.AuditRecords:
+    """Audit records after sequence number ``after`` (the older records API)."""
+    return await _get(hub, "/v1/audit/records", api.AuditRecords, after=after, limit=limit)
 
 
 async def iter_entries(
@@ -855,13 +863,11 @@ async def audit(
     return result
 
 
-def auditor_scope(directory_entry: dict[str, Any]) -> str | None:
+def auditor_scope(directory_entry: api.Participant) -> str | None:
     """The country an auditor's entries are limited to (None: global), from its own directory
     entry, by the hub's rule: a WCO auditor without scope is global."""
-    if directory_entry.get("role") != "auditor":
+    if directory_entry.role != "auditor":
         raise AuditFailure("log.not_auditor", "only an auditor can read the log's entries")
-    scope = directory_entry.get("scope")
-    if isinstance(scope, str) and scope:
-        return scope
-    country = directory_entry.get("country")
-    return None if country == "WCO" else str(country)
+    if directory_entry.scope:
+        return directory_entry.scope
+    return None if directory_entry.country == "WCO" else directory_entry.country

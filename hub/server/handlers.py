@@ -17,6 +17,7 @@ from hub.server.observe import check_metrics_access
 from hub.server.openapi import document
 from hub.services import admin, directory, mailbox, receipts, submission
 from hub.services.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
+from protocols import api
 from protocols.messages.common import MessageId, ParticipantId
 
 JOSE = "application/jose+json"
@@ -25,7 +26,10 @@ _MESSAGE_ID: TypeAdapter[str] = TypeAdapter(MessageId)
 _PARTICIPANT_ID: TypeAdapter[str] = TypeAdapter(ParticipantId)
 
 
-def reply(doc: dict[str, Any], status: int = 200) -> web.Response:
+def reply(doc: api.ApiModel | dict[str, Any], status: int = 200) -> web.Response:
+    """A JSON answer: an API model as its wire document (the OpenAPI document, a plain dict)."""
+    if isinstance(doc, api.ApiModel):
+        doc = doc.wire()
     return web.Response(
         status=status,
         body=json.dumps(doc, ensure_ascii=False).encode("utf-8"),
@@ -91,7 +95,7 @@ async def submit_envelope(request: web.Request) -> web.Response:
         code = getattr(exc, "code", "internal")
         ctx.metrics.inc("pgs_envelopes_rejected_total", code=str(code))
         raise
-    return reply(accepted.to_json(), status=200 if accepted.duplicate else 201)
+    return reply(accepted.to_api(), status=200 if accepted.duplicate else 201)
 
 
 async def get_envelope(request: web.Request) -> web.Response:
@@ -117,7 +121,7 @@ async def inbox(request: web.Request) -> web.Response:
     page = await mailbox.inbox(
         request.app[CTX], reader, int_param(request, "after", 0), int_param(request, "limit", 100)
     )
-    return reply(page.to_json())
+    return reply(page.to_api())
 
 
 # --- directory -------------------------------------------------------------------------------

@@ -28,6 +28,7 @@ from hub.server.keys import CTX
 from hub.server.problems import DATABASE_RETRY_AFTER, database_problem
 from hub.services.context import HubContext
 from hub.storage.engine import ping
+from protocols import api
 
 RECENT_FAILURE_SECONDS: Final = 30.0
 MIN_FREE_BYTES: Final = 1 << 20  # below this on the SQLite database's disk: full
@@ -35,16 +36,16 @@ MIN_FREE_BYTES: Final = 1 << 20  # below this on the SQLite database's disk: ful
 
 async def live(request: web.Request) -> web.Response:
     # The log origin names this hub (it is public: every checkpoint starts with it).
-    return reply({"status": "alive", "log_origin": request.app[CTX].log_origin})
+    return reply(api.Liveness(status="alive", log_origin=request.app[CTX].log_origin))
 
 
 async def ready(request: web.Request) -> web.Response:
     ctx = request.app[CTX]
     problem = await database_state(ctx)
     if problem is None:
-        return reply({"status": "ok", "database": "ok", "log_origin": ctx.log_origin})
+        return reply(api.Health(status="ok", database="ok", log_origin=ctx.log_origin))
     response = reply(
-        {"status": "not ready", "database": problem, "log_origin": ctx.log_origin}, status=503
+        api.Health(status="not ready", database=problem, log_origin=ctx.log_origin), status=503
     )
     response.headers["Retry-After"] = str(DATABASE_RETRY_AFTER)
     return response

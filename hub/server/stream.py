@@ -137,8 +137,8 @@ async def stream(request: web.Request) -> web.StreamResponse:
             while True:
                 page = await mailbox.stream_page(ctx, reader.id, cursor, PAGE)
                 for item in page.items:
-                    await _send(ws, item, settings.send_timeout_seconds)
-                    cursor = item["cursor"]
+                    await _send(ws, item.wire(), settings.send_timeout_seconds)
+                    cursor = item.cursor
                 if len(page.items) < PAGE:
                     break
             waiter = asyncio.create_task(sub.wait(settings.recheck_seconds))

@@ -7,6 +7,7 @@ import hashlib
 import json
 from typing import Any, Literal
 
+from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from crypto.b64 import b64u_encode
@@ -21,6 +22,7 @@ from hub.services.context import HubContext
 from hub.storage import audit
 from hub.storage import participants as store
 from hub.storage.tables import KeyUse, Status
+from protocols import api
 from protocols.certificates import VerifiedCertificate, verify_certificate
 
 StatusAction = Literal["suspend", "reinstate", "revoke"]
@@ -72,7 +74,7 @@ def _not_expired(verified: VerifiedCertificate, now: int) -> None:
         )
 
 
-async def enrol(ctx: HubContext, actor: Member, raw: bytes) -> dict[str, Any]:
+async def enrol(ctx: HubContext, actor: Member, raw: bytes) -> api.Enrolment:
     await authorize(ctx, actor, Action.ADMIN, subject="enrol")
     verified = verify_certificate(raw, ctx.authority)
     cert = verified.certificate
@@ -102,10 +104,10 @@ async def enrol(ctx: HubContext, actor: Member, raw: bytes) -> dict[str, Any]:
             sig_kid=verified.verify_key.kid, enc_kid=verified.recipient_key.kid,
             certificate_sha256=b64u_encode(hashlib.sha256(raw).digest()),
         )  # fmt: skip
-    return {"id": cert.sub, "serial": cert.serial}
+    return api.Enrolment(id=cert.sub, serial=cert.serial)
 
 
-async def rotate(ctx: HubContext, actor: Member, participant: str, raw: bytes) -> dict[str, Any]:
+async def rotate(ctx: HubContext, actor: Member, participant: str, raw: bytes) -> api.Enrolment:
     await authorize(ctx, actor, Action.ADMIN, subject=participant)
     verified = verify_certificate(raw, ctx.authority)
     cert = verified.certificate
@@ -137,7 +139,7 @@ async def rotate(ctx: HubContext, actor: Member, participant: str, raw: bytes) -
             serial=cert.serial, sig_kid=verified.verify_key.kid, enc_kid=verified.recipient_key.kid,
             certificate_sha256=b64u_encode(hashlib.sha256(raw).digest()),
         )  # fmt: skip
-    return {"id": participant, "serial": cert.serial}
+    return api.Enrolment(id=participant, serial=cert.serial)
 
 
 _NEXT: dict[str, Status] = {
@@ -149,22 +151,25 @@ _NEXT: dict[str, Status] = {
 
 async def change_status(
     ctx: HubContext, actor: Member, participant: str, raw: bytes
-) -> dict[str, Any]:
+) -> api.ParticipantStatus:
     """``POST /v1/admin/participants/{id}/status``: the admin's ``{"action": ...}`` body."""
     await authorize(ctx, actor, Action.ADMIN, subject=participant)
     try:
         doc = loads(raw, what="request body", max_bytes=1024)
     except CryptoError as exc:
         raise MalformedRequest(str(exc)) from None
-    action = doc.get("action")
-    if action not in ("suspend", "reinstate", "revoke") or set(doc) != {"action"}:
-        raise InvalidRequest('the body must be {"action": "suspend" | "reinstate" | "revoke"}')
-    return await set_status(ctx, actor, participant, action)
+    try:
+        change = api.StatusChange.model_validate(doc)
+    except ValidationError:
+        raise InvalidRequest(
+            'the body must be {"action": "suspend" | "reinstate" | "revoke"}'
+        ) from None
+    return await set_status(ctx, actor, participant, change.action)
 
 
 async def set_status(
     ctx: HubContext, actor: Member, participant: str, action: StatusAction
-) -> dict[str, Any]:
+) -> api.ParticipantStatus:
     """Suspend, reinstate or revoke ``participant``. Takes effect everywhere at once: every
     request asks the policy with the participant's current status, and the participant's open
     streams, in every hub process, are woken to ask it again (and close)."""
@@ -185,24 +190,24 @@ async def set_status(
             conn, ctx, actor, f"participant.{_NEXT[action]}", participant, country=row.country
         )
     ctx.notifier.notify([participant])  # its streams, here and in the other hub processes
-    return {"id": participant, "status": _NEXT[action]}
+    return api.ParticipantStatus(id=participant, status=_NEXT[action])
 
 
-async def records(ctx: HubContext, reader: Member, after: int, limit: int) -> dict[str, Any]:
+async def records(ctx: HubContext, reader: Member, after: int, limit: int) -> api.AuditRecords:
     """Audit metadata: a country-scoped auditor's country only, everything for a global one."""
     scope = (await authorize(ctx, reader, Action.AUDIT)).country
     async with ctx.reader.connect() as conn:
         rows = await audit.records(conn, after=after, limit=max(1, min(limit, 1000)), country=scope)
     items = [
-        {
-            "seq": r.seq,
-            "at": r.at,
-            "event": r.event,
-            "actor": r.actor,
-            "subject": r.subject,
-            "country": r.country,
-            "details": json.loads(r.details),
-        }
+        api.AuditRecord(
+            seq=r.seq,
+            at=r.at,
+            event=r.event,
+            actor=r.actor,
+            subject=r.subject,
+            country=r.country,
+            details=json.loads(r.details),
+        )
         for r in rows
     ]
-    return {"records": items, "next": items[-1]["seq"] if items else after}
+    return api.AuditRecords(records=items, next=items[-1].seq if items else after)

@@ -11,7 +11,6 @@ import asyncio
 import json
 import logging
 from dataclasses import dataclass, replace
-from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -30,6 +29,7 @@ from hub.services.context import HubContext
 from hub.storage import envelopes, log
 from hub.storage import participants as store
 from hub.storage._streams import lock_streams
+from protocols import api
 from protocols.messages.common import MessageId
 
 log_ = logging.getLogger("pgs.hub.log")
@@ -63,8 +63,10 @@ class SignedCheckpoint:
         tlog-cosignature); readers that do not know a witness ignore its line."""
         return self.note + self.cosignatures
 
-    def to_json(self) -> dict[str, Any]:
-        return {"checkpoint": self.cosigned_note, "size": self.size, "root": b64u_encode(self.root)}
+    def to_api(self) -> api.Checkpoint:
+        return api.Checkpoint(
+            checkpoint=self.cosigned_note, size=self.size, root=b64u_encode(self.root)
+        )
 
 
 def _is_message_id(text: str) -> bool:
@@ -157,7 +159,7 @@ async def sign(ctx: HubContext) -> SignedCheckpoint:
     return SignedCheckpoint(tree.size, checkpoint.root, note)
 
 
-async def entries(ctx: HubContext, reader: Member, start: int, end: int) -> dict[str, Any]:
+async def entries(ctx: HubContext, reader: Member, start: int, end: int) -> api.LogEntries:
     """The entries ``[start, end)`` the reader may see, at most :data:`MAX_ENTRIES` indexes and
     :data:`MAX_ENTRIES_BYTES` bytes (always at least one entry). The answer's ``end`` is where the
     page stops: every visible entry below it is in the page, and the next page starts there."""
@@ -167,15 +169,15 @@ async def entries(ctx: HubContext, reader: Member, start: int, end: int) -> dict
     end = min(end, start + MAX_ENTRIES)
     async with ctx.reader.connect() as conn:
         found = await log.entries(conn, start=start, end=end, country=scope)
-    items: list[dict[str, Any]] = []
+    items: list[api.LogEntry] = []
     budget = MAX_ENTRIES_BYTES
     for e in found:
         budget -= len(e.entry)
         if budget < 0 and items:
             end = e.index
             break
-        items.append({"index": e.index, "entry": b64u_encode(e.entry)})
-    return {"start": start, "end": end, "entries": items}
+        items.append(api.LogEntry(index=e.index, entry=b64u_encode(e.entry)))
+    return api.LogEntries(start=start, end=end, entries=items)
 
 
 async def _tree_size(conn: AsyncConnection, size: int | None) -> int:
@@ -209,7 +211,7 @@ async def _may_see(ctx: HubContext, conn: AsyncConnection, reader: Member, entry
 
 async def inclusion(
     ctx: HubContext, reader: Member, *, index: int | None, mid: str | None, size: int | None
-) -> dict[str, Any]:
+) -> api.InclusionProof:
     """The inclusion proof of entry ``index`` (or of message ``mid``'s acceptance) in the tree of
     ``size``. One connection, one read transaction: the size, the entry and the proof's subtrees
     are read together (a proof costs one round of queries, not three connections)."""
@@ -249,21 +251,23 @@ async def inclusion(
         return await _proof_for(conn, index, tree_size, entry)
 
 
-async def _proof_for(conn: AsyncConnection, index: int, size: int, entry: bytes) -> dict[str, Any]:
+async def _proof_for(
+    conn: AsyncConnection, index: int, size: int, entry: bytes
+) -> api.InclusionProof:
     plan = inclusion_plan(index, size)
     proof = plan.assemble(await log.nodes(conn, plan.nodes))
-    return {
-        "index": index,
-        "size": size,
-        "leaf_hash": b64u_encode(leaf_hash(entry)),
-        "entry": b64u_encode(entry),
-        "proof": _b64(proof),
-    }
+    return api.InclusionProof(
+        index=index,
+        size=size,
+        leaf_hash=b64u_encode(leaf_hash(entry)),
+        entry=b64u_encode(entry),
+        proof=_b64(proof),
+    )
 
 
 async def key_proof_for(
     ctx: HubContext, reader: Member, kid: str, size: int | None
-) -> dict[str, Any]:
+) -> api.InclusionProof:
     """:func:`key_proof` for a participant (public metadata: any participant the policy lets in)."""
     await authorize(ctx, reader, Action.LOG_READ)
     return await key_proof(ctx, kid, size)
@@ -271,13 +275,13 @@ async def key_proof_for(
 
 async def consistency_for(
     ctx: HubContext, reader: Member, first: int, second: int
-) -> dict[str, Any]:
+) -> api.ConsistencyProof:
     """:func:`consistency` for a participant (public metadata)."""
     await authorize(ctx, reader, Action.LOG_READ)
     return await consistency(ctx, first, second)
 
 
-async def key_proof(ctx: HubContext, kid: str, size: int | None) -> dict[str, Any]:
+async def key_proof(ctx: HubContext, kid: str, size: int | None) -> api.InclusionProof:
     """The entry that enrolled or rotated in key ``kid``, with its inclusion proof."""
     async with ctx.reader.connect() as conn:
         tree_size = await _tree_size(conn, size)
@@ -298,11 +302,11 @@ async def key_proof(ctx: HubContext, kid: str, size: int | None) -> dict[str, An
     raise NotFound("this key is not in the log (at this size)", code="key.not_logged")
 
 
-async def consistency(ctx: HubContext, first: int, second: int) -> dict[str, Any]:
+async def consistency(ctx: HubContext, first: int, second: int) -> api.ConsistencyProof:
     async with ctx.reader.connect() as conn:  # one read transaction: the size and the subtrees
         current = await _tree_size(conn, None)
         if not 0 <= first <= second <= current:
             raise InvalidRequest(f"need 0 <= first <= second <= {current}")
         plan = consistency_plan(first, second)
         proof = plan.assemble(await log.nodes(conn, plan.nodes))
-    return {"first": first, "second": second, "proof": _b64(proof)}
+    return api.ConsistencyProof(first=first, second=second, proof=_b64(proof))

@@ -8,7 +8,6 @@ message id exists by asking for it.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from crypto.b64 import b64u_encode
 from hub.errors import AuthenticationError, Gone
@@ -17,6 +16,7 @@ from hub.policy.groups import Member
 from hub.services.access import authorize
 from hub.services.context import HubContext
 from hub.storage import envelopes, mailbox
+from protocols import api
 
 __all__ = [
     "MAX_PAGE",
@@ -36,38 +36,38 @@ MAX_PAGE = 500
 _NOBODY = Envelope(sender="", recipients=frozenset())
 
 
-def item_json(item: mailbox.MailboxItem) -> dict[str, Any]:
-    """The wire form of a mailbox item (inbox pages and WebSocket frames share it)."""
-    doc: dict[str, Any] = {"cursor": item.cursor, "type": item.item, "mid": item.mid}
+def item_json(item: mailbox.MailboxItem) -> api.EnvelopeItem | api.ReceiptItem:
+    """The API form of a mailbox item (inbox pages and WebSocket frames share it)."""
     if item.item == "envelope":
-        doc |= {
-            "from": item.sender_id,
-            "kind": item.kind,
-            "tlp": item.tlp,
-            "group": item.grp,
-            "size": item.size,
-            "envelope_sha256": b64u_encode(item.sha256),
-            "iat": item.iat,
-            "exp": item.exp,
-            "accepted_at": item.accepted_at,
-        }
-    else:
-        doc |= {
-            "by": item.receipt_by,
-            "status": item.receipt_status,
-            "at": item.receipt_at,
-            "receipt": item.receipt_raw,
-        }
-    return doc
+        return api.EnvelopeItem(
+            cursor=item.cursor,
+            type="envelope",
+            mid=item.mid,
+            sender=item.sender_id,
+            kind=item.kind,
+            tlp=item.tlp,
+            group=item.grp,
+            size=item.size,
+            envelope_sha256=b64u_encode(item.sha256),
+            iat=item.iat,
+            exp=item.exp,
+            accepted_at=item.accepted_at,
+        )
+    by, status, at, raw = item.receipt_by, item.receipt_status, item.receipt_at, item.receipt_raw
+    if by is None or status is None or at is None or raw is None:  # pragma: no cover - joined
+        raise RuntimeError(f"mailbox item {item.cursor} names no receipt")
+    return api.ReceiptItem(
+        cursor=item.cursor, type="receipt", mid=item.mid, by=by, status=status, at=at, receipt=raw
+    )
 
 
 @dataclass(frozen=True)
 class Page:
-    items: list[dict[str, Any]]
+    items: list[api.EnvelopeItem | api.ReceiptItem]
     next_cursor: int
 
-    def to_json(self) -> dict[str, Any]:
-        return {"items": self.items, "next": self.next_cursor}
+    def to_api(self) -> api.InboxPage:
+        return api.InboxPage(items=self.items, next=self.next_cursor)
 
 
 async def inbox(ctx: HubContext, reader: Member, after: int, limit: int) -> Page:
@@ -124,7 +124,7 @@ async def fetch(ctx: HubContext, reader: Member, mid: str) -> bytes:
     return row.raw
 
 
-async def status(ctx: HubContext, reader: Member, mid: str) -> dict[str, Any]:
+async def status(ctx: HubContext, reader: Member, mid: str) -> api.DeliveryState:
     """Per-recipient delivery state, for the sender (same path for missing and hidden)."""
     async with ctx.reader.connect() as conn:
         row = await envelopes.envelope_by_mid(conn, mid)
@@ -133,17 +133,14 @@ async def status(ctx: HubContext, reader: Member, mid: str) -> dict[str, Any]:
     await authorize(ctx, reader, Action.STATUS, resource, subject=mid)
     if row is None:  # pragma: no cover - the policy refused it above
         raise envelope_not_found()
-    return {
-        "mid": mid,
-        "accepted_at": row.accepted_at,
-        "exp": row.exp,
-        "recipients": [
-            {
-                "id": d.recipient_id,
-                "state": d.state,
-                "delivered_at": d.delivered_at,
-                "read_at": d.read_at,
-            }
+    return api.DeliveryState(
+        mid=mid,
+        accepted_at=row.accepted_at,
+        exp=row.exp,
+        recipients=[
+            api.RecipientState(
+                id=d.recipient_id, state=d.state, delivered_at=d.delivered_at, read_at=d.read_at
+            )
             for d in deliveries
         ],
-    }
+    )

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from typing import Any
 
 from crypto.b64 import b64u_encode
 from hub.errors import Forbidden, InvalidRequest
@@ -16,10 +15,11 @@ from hub.policy.groups import Member
 from hub.services.access import authorize
 from hub.services.context import HubContext
 from hub.storage import audit, envelopes, receipts
+from protocols import api
 from protocols.receipts import MAX_RECEIPT_BYTES, read_receipt, verify_receipt
 
 
-async def record(ctx: HubContext, caller: Member, mid: str, raw: bytes) -> dict[str, Any]:
+async def record(ctx: HubContext, caller: Member, mid: str, raw: bytes) -> api.ReceiptRecorded:
     """Verify ``raw`` as ``caller``'s receipt for envelope ``mid`` and store it."""
     if len(raw) > MAX_RECEIPT_BYTES:
         raise InvalidRequest(
@@ -63,12 +63,11 @@ async def record(ctx: HubContext, caller: Member, mid: str, raw: bytes) -> dict[
         # nothing stored, forwarded or audited a second time.
         first = await receipts.stored_receipt(conn, row.seq or 0, caller.id, digest)
         if first is not None:
-            return {
-                "id": first.id,
-                "mid": mid,
-                "status": first.status,
-                "state_changed": bool(first.state_changed),
-            }
+            if first.id is None:  # pragma: no cover - a stored row has its id
+                raise RuntimeError("a stored receipt without an id")
+            return api.ReceiptRecorded(
+                id=first.id, mid=mid, status=first.status, state_changed=bool(first.state_changed)
+            )
         changed = await envelopes.advance_delivery(
             conn, row.seq or 0, caller.id, receipt.status.value, now
         )
@@ -103,4 +102,6 @@ async def record(ctx: HubContext, caller: Member, mid: str, raw: bytes) -> dict[
         )
     ctx.metrics.inc("pgs_receipts_total", status=receipt.status.value)
     ctx.notifier.notify([row.sender_id])
-    return {"id": receipt_id, "mid": mid, "status": receipt.status.value, "state_changed": changed}
+    return api.ReceiptRecorded(
+        id=receipt_id, mid=mid, status=receipt.status.value, state_changed=changed
+    )

@@ -21,7 +21,6 @@ import dataclasses
 import hmac
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -41,6 +40,7 @@ from hub.services.directory_cache import DirectorySnapshot
 from hub.services.writers import AcceptedEnvelope, StaleDirectory
 from hub.storage import audit, envelopes
 from hub.storage.participants import DirectoryVersion
+from protocols import api
 from protocols.envelope import read_header, verify_parsed
 from protocols.routing import RoutingHeader
 
@@ -58,14 +58,14 @@ class Acceptance:
     signed: bytes  # the same facts as a JWS by the hub's key
     duplicate: bool
 
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "mid": self.mid,
-            "envelope_sha256": self.envelope_sha256,
-            "accepted_at": self.accepted_at,
-            "recipients": list(self.recipients),
-            "acceptance": self.signed.decode("ascii"),
-        }
+    def to_api(self) -> api.Acceptance:
+        return api.Acceptance(
+            mid=self.mid,
+            envelope_sha256=self.envelope_sha256,
+            accepted_at=self.accepted_at,
+            recipients=list(self.recipients),
+            acceptance=self.signed.decode("ascii"),
+        )
 
 
 def _acceptance(

@@ -82,10 +82,10 @@ async def test_delivered_bodies_are_purged_and_metadata_stays_verifiable(hub: Ru
                 await reader.fetch(mid)
             assert (refused.value.status, refused.value.code) == (410, "envelope.purged")
         status = await ng.status(mid)  # metadata kept
-        assert {r["id"]: r["state"] for r in status["recipients"]} == {GH: "delivered", WCO: "read"}
+        assert {r.id: r.state for r in status.recipients} == {GH: "delivered", WCO: "read"}
         # a late receipt, for the bytes GH kept, is still accepted
         await gh.ack(mid, ReceiptStatus.READ, envelope=kept)
-        assert {r["id"]: r["state"] for r in (await ng.status(mid))["recipients"]}[GH] == "read"
+        assert {r.id: r.state for r in (await ng.status(mid)).recipients}[GH] == "read"
 
         # The signed log still proves what was accepted: its entry names the SHA-256 of the
         # exact bytes GH kept, and the inclusion proof checks against a signed checkpoint.
