@@ -79,9 +79,9 @@ from hub import keystore
 from hub.client import HubClient
 from hub.enrolment import bootstrap_admin, certify
 from hub.home import POLICY_FILE, load_config, sqlite_url, write_home
+from hub.hub_keys import load_or_create_hub_key
 from hub.policy.groups import Member
 from hub.policy.model import load_policy_file
-from hub.server.app import load_or_create_hub_key
 from hub.services import auditlog
 from hub.services.context import HubContext, PolicyHolder
 from hub.storage import audit, log

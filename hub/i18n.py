@@ -500,3 +500,306 @@ def t(key: str, lang: Lang, **values: object) -> str:
 
 # The command line's texts (errors, read, inbox, watch, new) live in hub/i18n_cli.py.
 CATALOGUE.update({k: v for k, v in CLI_CATALOGUE.items() if k not in CATALOGUE})
+
+# Titles of the error catalogue (hub/error_codes.py): one per code, `t(code.title_key, lang)`.
+CATALOGUE.update(
+    {
+        "error.request.malformed": {
+            "en": "The request cannot be parsed",
+            "fr": "La requête est illisible",
+        },
+        "error.request.invalid": {
+            "en": "The request breaks a rule",
+            "fr": "La requête enfreint une règle",
+        },
+        "error.request.incomplete": {
+            "en": "The request was cut short",
+            "fr": "La requête a été interrompue",
+        },
+        "error.request.too_large": {
+            "en": "The request is too large",
+            "fr": "La requête est trop volumineuse",
+        },
+        "error.request.timeout": {
+            "en": "The request took too long to arrive",
+            "fr": "La requête a mis trop de temps à arriver",
+        },
+        "error.request.unsupported_media_type": {
+            "en": "Unsupported content type",
+            "fr": "Type de contenu non pris en charge",
+        },
+        "error.request.bad_forwarded_header": {
+            "en": "Bad forwarding header from the proxy",
+            "fr": "En-tête de relais du mandataire invalide",
+        },
+        "error.http.malformed": {"en": "Not well-formed HTTP", "fr": "HTTP mal formé"},
+        "error.http.error": {"en": "The request was refused", "fr": "La requête a été refusée"},
+        "error.route.not_found": {"en": "No such route", "fr": "Route inconnue"},
+        "error.method.not_allowed": {
+            "en": "Method not allowed here",
+            "fr": "Méthode non autorisée ici",
+        },
+        "error.internal": {"en": "Internal error", "fr": "Erreur interne"},
+        "error.hub.error": {
+            "en": "The hub refused the request",
+            "fr": "Le hub a refusé la requête",
+        },
+        "error.auth.failed": {"en": "Not authenticated", "fr": "Non authentifié"},
+        "error.auth.unknown_key": {"en": "Unknown signing key", "fr": "Clé de signature inconnue"},
+        "error.auth.key_not_current": {
+            "en": "Signing key no longer current",
+            "fr": "Clé de signature plus en vigueur",
+        },
+        "error.auth.certificate_expired": {"en": "Certificate expired", "fr": "Certificat expiré"},
+        "error.auth.revoked": {"en": "Participant revoked", "fr": "Participant révoqué"},
+        "error.auth.replay": {
+            "en": "Request already received (replay)",
+            "fr": "Requête déjà reçue (rejeu)",
+        },
+        "error.access.denied": {"en": "Access denied", "fr": "Accès refusé"},
+        "error.admin.forbidden": {"en": "Administrators only", "fr": "Réservé aux administrateurs"},
+        "error.audit.forbidden": {"en": "Auditors only", "fr": "Réservé aux auditeurs"},
+        "error.console.forbidden": {
+            "en": "Not allowed in the console",
+            "fr": "Non autorisé dans la console",
+        },
+        "error.console.other_country": {
+            "en": "Another country's data",
+            "fr": "Données d'un autre pays",
+        },
+        "error.metrics.forbidden": {
+            "en": "Metrics token required",
+            "fr": "Jeton des métriques requis",
+        },
+        "error.country.suspended": {"en": "Country suspended", "fr": "Pays suspendu"},
+        "error.participant.suspended": {
+            "en": "Participant suspended",
+            "fr": "Participant suspendu",
+        },
+        "error.participant.revoked": {"en": "Participant revoked", "fr": "Participant révoqué"},
+        "error.participant.not_found": {"en": "No such participant", "fr": "Participant inconnu"},
+        "error.participant.exists": {
+            "en": "Participant already enrolled",
+            "fr": "Participant déjà inscrit",
+        },
+        "error.sender.impersonation": {
+            "en": "Sender is someone else",
+            "fr": "L'expéditeur est un autre participant",
+        },
+        "error.policy.kind_not_allowed": {
+            "en": "Message kind not allowed",
+            "fr": "Type de message non autorisé",
+        },
+        "error.policy.group_not_allowed": {"en": "Group not allowed", "fr": "Groupe non autorisé"},
+        "error.policy.red_to_group": {
+            "en": "TLP:RED cannot go to a group",
+            "fr": "TLP:RED ne peut pas aller à un groupe",
+        },
+        "error.policy.seizure_needs_wco": {
+            "en": "A seizure report must include the WCO",
+            "fr": "Un rapport de saisie doit inclure l'OMD",
+        },
+        "error.policy.too_many_recipients": {
+            "en": "Too many recipients",
+            "fr": "Trop de destinataires",
+        },
+        "error.policy.unknown_action": {"en": "Unknown action", "fr": "Action inconnue"},
+        "error.recipient.unknown": {"en": "Unknown recipient", "fr": "Destinataire inconnu"},
+        "error.recipient.inactive": {"en": "Recipient not active", "fr": "Destinataire inactif"},
+        "error.recipient.role": {
+            "en": "Recipient cannot receive this",
+            "fr": "Ce destinataire ne peut pas recevoir ceci",
+        },
+        "error.recipient.stale_key": {
+            "en": "Encrypted to an old key",
+            "fr": "Chiffré pour une ancienne clé",
+        },
+        "error.group.mismatch": {
+            "en": "Recipients do not match the group",
+            "fr": "Les destinataires ne correspondent pas au groupe",
+        },
+        "error.envelope.not_found": {"en": "No such message", "fr": "Message inconnu"},
+        "error.envelope.purged": {
+            "en": "Message body removed (retention)",
+            "fr": "Corps du message supprimé (conservation)",
+        },
+        "error.envelope.duplicate": {
+            "en": "Message already stored",
+            "fr": "Message déjà enregistré",
+        },
+        "error.envelope.id_conflict": {
+            "en": "Another message has this id",
+            "fr": "Un autre message porte cet identifiant",
+        },
+        "error.envelope.expired": {"en": "Message expired", "fr": "Message expiré"},
+        "error.envelope.not_yet_valid": {
+            "en": "Message dated in the future",
+            "fr": "Message daté dans le futur",
+        },
+        "error.envelope.ttl_too_long": {
+            "en": "Lifetime too long",
+            "fr": "Durée de vie trop longue",
+        },
+        "error.rate.limited": {"en": "Too many requests", "fr": "Trop de requêtes"},
+        "error.rate.submissions": {
+            "en": "Too many messages sent",
+            "fr": "Trop de messages envoyés",
+        },
+        "error.receipt.impersonation": {
+            "en": "Receipt signed by someone else",
+            "fr": "Accusé signé par un autre participant",
+        },
+        "error.receipt.too_large": {"en": "Receipt too large", "fr": "Accusé trop volumineux"},
+        "error.receipt.wrong_envelope": {
+            "en": "Receipt for other bytes",
+            "fr": "Accusé pour d'autres octets",
+        },
+        "error.receipt.wrong_message": {
+            "en": "Receipt for another message",
+            "fr": "Accusé pour un autre message",
+        },
+        "error.certificate.subject": {
+            "en": "Certificate names someone else",
+            "fr": "Le certificat désigne un autre participant",
+        },
+        "error.certificate.expired": {"en": "Certificate expired", "fr": "Certificat expiré"},
+        "error.certificate.changes_identity": {
+            "en": "Certificate changes the identity",
+            "fr": "Le certificat change l'identité",
+        },
+        "error.key.exists": {"en": "Keys already enrolled", "fr": "Clés déjà inscrites"},
+        "error.key.not_found": {"en": "No such key", "fr": "Clé inconnue"},
+        "error.key.not_logged": {"en": "Key not in the log", "fr": "Clé absente du journal"},
+        "error.log.not_found": {"en": "No such log entry", "fr": "Entrée du journal inconnue"},
+        "error.log.index_out_of_range": {
+            "en": "Index beyond the log",
+            "fr": "Index au-delà du journal",
+        },
+        "error.log.integrity": {
+            "en": "The log does not verify",
+            "fr": "Le journal ne se vérifie pas",
+        },
+        "error.tiles.bad_path": {"en": "Bad tile path", "fr": "Chemin de tuile invalide"},
+        "error.tiles.not_found": {"en": "No such tile", "fr": "Tuile inconnue"},
+        "error.tiles.entries_forbidden": {
+            "en": "Entry bundles: global auditors only",
+            "fr": "Lots d'entrées : auditeurs globaux seulement",
+        },
+        "error.stream.not_websocket": {
+            "en": "Not a WebSocket request",
+            "fr": "Pas une requête WebSocket",
+        },
+        "error.not_found": {"en": "Not found", "fr": "Introuvable"},
+        "error.conflict": {"en": "Conflict", "fr": "Conflit"},
+        "error.gone": {"en": "Gone", "fr": "Supprimé"},
+        "error.service.unavailable": {"en": "Service unavailable", "fr": "Service indisponible"},
+        "error.database.unavailable": {
+            "en": "Database unavailable",
+            "fr": "Base de données indisponible",
+        },
+        "error.storage.full": {"en": "Storage full", "fr": "Stockage plein"},
+        "error.hub.shutting_down": {"en": "The hub is shutting down", "fr": "Le hub s'arrête"},
+        "error.tus.version_unsupported": {
+            "en": "Unsupported tus version",
+            "fr": "Version tus non prise en charge",
+        },
+        "error.range.not_satisfiable": {
+            "en": "Range beyond the blob",
+            "fr": "Plage au-delà du fichier",
+        },
+        "error.upload.not_found": {"en": "No such upload", "fr": "Téléversement inconnu"},
+        "error.upload.forbidden": {
+            "en": "Not allowed to upload",
+            "fr": "Téléversement non autorisé",
+        },
+        "error.upload.bad_header": {
+            "en": "Bad upload header",
+            "fr": "En-tête de téléversement invalide",
+        },
+        "error.upload.body_on_creation": {
+            "en": "No body on creation",
+            "fr": "Pas de contenu à la création",
+        },
+        "error.upload.checksum_algorithm": {
+            "en": "Unsupported checksum algorithm",
+            "fr": "Algorithme de somme de contrôle non pris en charge",
+        },
+        "error.upload.checksum_mismatch": {
+            "en": "Checksum mismatch",
+            "fr": "Somme de contrôle incorrecte",
+        },
+        "error.upload.offset_mismatch": {
+            "en": "Wrong upload offset",
+            "fr": "Position de téléversement incorrecte",
+        },
+        "error.upload.beyond_length": {
+            "en": "Beyond the upload's length",
+            "fr": "Au-delà de la taille annoncée",
+        },
+        "error.upload.part_too_large": {"en": "Part too large", "fr": "Morceau trop volumineux"},
+        "error.upload.too_large": {"en": "File too large", "fr": "Fichier trop volumineux"},
+        "error.upload.quota_exceeded": {
+            "en": "Upload quota exceeded",
+            "fr": "Quota de téléversement dépassé",
+        },
+        "error.upload.bound": {
+            "en": "Upload belongs to a sent message",
+            "fr": "Téléversement lié à un message envoyé",
+        },
+        "error.attachment.unknown_upload": {
+            "en": "Unknown attachment upload",
+            "fr": "Pièce jointe inconnue",
+        },
+        "error.attachment.incomplete_upload": {
+            "en": "Attachment upload incomplete",
+            "fr": "Pièce jointe incomplète",
+        },
+        "error.attachment.upload_taken": {
+            "en": "Attachment used by another message",
+            "fr": "Pièce jointe utilisée par un autre message",
+        },
+        "error.attachment.message_too_large": {
+            "en": "Attachments too large together",
+            "fr": "Pièces jointes trop volumineuses ensemble",
+        },
+        "error.auth.missing_signature": {"en": "Request not signed", "fr": "Requête non signée"},
+        "error.auth.malformed_signature": {
+            "en": "Malformed request signature",
+            "fr": "Signature de requête mal formée",
+        },
+        "error.auth.unsupported_algorithm": {
+            "en": "Unsupported signature algorithm",
+            "fr": "Algorithme de signature non pris en charge",
+        },
+        "error.auth.missing_component": {
+            "en": "Signature does not cover enough",
+            "fr": "La signature ne couvre pas assez",
+        },
+        "error.auth.expired": {"en": "Signature expired", "fr": "Signature expirée"},
+        "error.auth.bad_signature": {
+            "en": "Signature does not verify",
+            "fr": "La signature ne se vérifie pas",
+        },
+        "error.auth.digest_mismatch": {
+            "en": "Body does not match its digest",
+            "fr": "Le contenu ne correspond pas à son condensé",
+        },
+        "error.request.invalid_target": {
+            "en": "Invalid request URL or method",
+            "fr": "URL ou méthode de requête invalide",
+        },
+        "error.request.digest_missing": {
+            "en": "Content-Digest missing",
+            "fr": "Content-Digest absent",
+        },
+        "error.request.digest_malformed": {
+            "en": "Content-Digest malformed",
+            "fr": "Content-Digest mal formé",
+        },
+        "error.request.digest_unsupported": {
+            "en": "Unsupported digest algorithm",
+            "fr": "Algorithme de condensé non pris en charge",
+        },
+        "error.group.unknown": {"en": "No such group", "fr": "Groupe inconnu"},
+    }
+)

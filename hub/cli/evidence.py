@@ -22,6 +22,7 @@ import click
 from hub.cli.audit import LOG_KEY_OPTION, check_log_key_option, load_log_key
 from hub.cli.common import err, fail, out, reported_errors, say
 from hub.cli.connection import async_command, hub_options, load_witness_policy, make_client
+from hub.settings import DEFAULTS
 
 if TYPE_CHECKING:
     from crypto.keys import SigningKey
@@ -33,7 +34,7 @@ if TYPE_CHECKING:
 
 SCAN_CONCURRENCY = 16
 CHECKPOINT_POLL_SECONDS = 2.0
-RECEIPT_CLOCK_SKEW = 300  # the hub accepts signed requests up to 300 s off its clock
+RECEIPT_CLOCK_SKEW = DEFAULTS.clock_skew_seconds  # how far off its clock the hub accepts
 
 
 @click.group()

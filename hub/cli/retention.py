@@ -104,8 +104,8 @@ async def certs(
 def purge_bodies(home: Path | None, database_url: str | None, days: float | None) -> None:
     """Remove now the bodies of delivered envelopes past the retention period (the running hub
     does the same every housekeeping round). Metadata and the audit log are kept."""
+    from hub.services.database import open_engine
     from hub.services.retention import purge_delivered_bodies
-    from hub.storage.engine import create_engine
 
     home = home or default_home()
     with reported_errors():
@@ -115,7 +115,7 @@ def purge_bodies(home: Path | None, database_url: str | None, days: float | None
         fail("no retention period: set [retention] delivered_body_days or give --days")
 
     async def run() -> int:
-        engine = create_engine(config.database_url)
+        engine = open_engine(config.database_url)
         try:
             return await purge_delivered_bodies(engine, period, int(time.time()))
         finally:

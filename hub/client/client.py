@@ -31,6 +31,7 @@ from crypto.witness import WitnessPolicy, verify_witnessed
 from hub.auth.httpsig import sign_request
 from hub.client.errors import HubClientError, TrustError
 from hub.keystore import LocalParticipant
+from hub.settings import DEFAULTS
 from protocols import api
 from protocols.certificates import VerifiedCertificate, verify_certificate
 from protocols.envelope import (
@@ -326,7 +327,7 @@ class HubClient:
 
     # --- receiving ---------------------------------------------------------------------------
 
-    async def inbox(self, after: int = 0, limit: int = 100) -> api.InboxPage:
+    async def inbox(self, after: int = 0, limit: int = DEFAULTS.page_size) -> api.InboxPage:
         return await self.get("/v1/inbox", api.InboxPage, after=after, limit=limit)
 
     async def fetch(self, mid: str) -> bytes:
@@ -517,7 +518,9 @@ class HubClient:
         )
         return _parse(api.ParticipantStatus, data)
 
-    async def audit_records(self, after: int = 0, limit: int = 100) -> api.AuditRecords:
+    async def audit_records(
+        self, after: int = 0, limit: int = DEFAULTS.page_size
+    ) -> api.AuditRecords:
         return await self.get("/v1/audit/records", api.AuditRecords, after=after, limit=limit)
 
     async def security_events(self, since: int | None = None) -> api.SecurityEvents:

@@ -34,7 +34,7 @@ from hub.enrolment import bootstrap_admin, certify
 from hub.home import load_config, sqlite_url, write_home
 from hub.i18n import Lang, t
 from hub.server.app import create_app
-from hub.storage.migrate import upgrade
+from hub.services.database import upgrade
 from protocols.messages.common import MessageKind, MessageRef, Tlp
 from protocols.messages.receipt import ReceiptStatus
 

@@ -8,6 +8,7 @@ from typing import Any
 from aiohttp import web
 from pydantic import TypeAdapter, ValidationError
 
+from hub.error_codes import Code
 from hub.errors import InvalidRequest, NotFound
 from hub.policy.authorize import envelope_not_found
 from hub.server.authn import authenticate
@@ -67,7 +68,7 @@ def participant_param(request: web.Request) -> str:
     try:
         return _PARTICIPANT_ID.validate_python(request.match_info["participant"])
     except ValidationError:
-        raise NotFound("no such participant", code="participant.not_found") from None
+        raise NotFound("no such participant", code=Code.PARTICIPANT_NOT_FOUND) from None
 
 
 # --- public ----------------------------------------------------------------------------------
@@ -118,9 +119,9 @@ async def post_receipt(request: web.Request) -> web.Response:
 
 async def inbox(request: web.Request) -> web.Response:
     reader = await authenticate(request, None)
-    page = await mailbox.inbox(
-        request.app[CTX], reader, int_param(request, "after", 0), int_param(request, "limit", 100)
-    )
+    ctx = request.app[CTX]
+    limit = int_param(request, "limit", ctx.settings.page_size)
+    page = await mailbox.inbox(ctx, reader, int_param(request, "after", 0), limit)
     return reply(page.to_api())
 
 
@@ -173,7 +174,6 @@ async def change_status(request: web.Request) -> web.Response:
 async def audit_records(request: web.Request) -> web.Response:
     reader = await authenticate(request, None)
     ctx = request.app[CTX]
-    result = await admin.records(
-        ctx, reader, int_param(request, "after", 0), int_param(request, "limit", 100)
-    )
+    limit = int_param(request, "limit", ctx.settings.page_size)
+    result = await admin.records(ctx, reader, int_param(request, "after", 0), limit)
     return reply(result)

@@ -17,6 +17,7 @@ from typing import Any
 
 from pydantic.json_schema import GenerateJsonSchema, models_json_schema
 
+from hub.settings import DEFAULTS as LIMITS
 from protocols import api
 
 PROBLEM = {"$ref": "#/components/responses/Problem"}
@@ -154,7 +155,8 @@ OPERATIONS: tuple[Operation, ...] = (
               {200: Answer("A page of items and the cursor to continue from", api.InboxPage)},
               (401, 403, 422, 429),
               (_int_query("after", "Return items after this cursor (default 0)."),
-               _int_query("limit", "At most this many items (1-500, default 100).", 500))),
+               _int_query("limit", f"At most this many items (1-{LIMITS.inbox_page_max},"
+                          f" default {LIMITS.page_size}).", LIMITS.inbox_page_max))),
     Operation("get", "/v1/stream", "WebSocket stream of mailbox items (signed upgrade request)",
               {101: Answer("Switching to WebSocket")},
               # 400 stream.not_websocket: a plain GET without the Upgrade; 422: a bad after.
@@ -206,7 +208,8 @@ OPERATIONS: tuple[Operation, ...] = (
                            " asked", api.LogEntries)},
               (401, 403, 422, 429),
               (_int_query("start", "First index."),
-               _int_query("end", "One past the last index (at most start + 10000)."))),
+               _int_query("end", "One past the last index (at most start +"
+                          f" {LIMITS.log_entries_page_max})."))),
     Operation("get", "/v1/audit/proof/inclusion",
               "RFC 9162 inclusion proof of an entry, by index or by message id",
               {200: Answer("Inclusion proof", api.InclusionProof)},
@@ -236,7 +239,8 @@ OPERATIONS: tuple[Operation, ...] = (
               "Audit metadata (auditors; scoped auditors see their country only)",
               {200: Answer("Records", api.AuditRecords)}, (401, 403, 422, 429),
               (_int_query("after", "Records after this sequence number."),
-               _int_query("limit", "At most this many (1-1000).", 1000))),
+               _int_query("limit", f"At most this many (1-{LIMITS.records_page_max}).",
+                          LIMITS.records_page_max))),
     Operation("get", "/v1/audit/security-events",
               "Refusals counted per actor, reason code, action and minute (auditors;"
               " scoped auditors see their country's participants only)",
@@ -352,7 +356,8 @@ def document() -> dict[str, Any]:
                 " Requests are authenticated with HTTP Message Signatures"
                 " (RFC 9421, Ed25519, label `pgs`,"
                 " covering @method, @target-uri and content-digest, with created, nonce, keyid and"
-                ' alg="ed25519"; ±300 s window; nonces are single-use). Errors are RFC 9457 problem'
+                f' alg="ed25519"; ±{LIMITS.clock_skew_seconds} s window; nonces are single-use).'
+                " Errors are RFC 9457 problem"
                 " documents with a stable `code`."
             ),
         },

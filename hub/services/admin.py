@@ -14,6 +14,7 @@ from crypto.b64 import b64u_encode
 from crypto.errors import CryptoError
 from crypto.keys import RecipientKey, VerifyKey
 from crypto.strictjson import loads
+from hub.error_codes import Code
 from hub.errors import Conflict, InvalidRequest, MalformedRequest, NotFound
 from hub.policy.authorize import Action
 from hub.policy.groups import Member
@@ -70,7 +71,7 @@ def _not_expired(verified: VerifiedCertificate, now: int) -> None:
     if verified.certificate.expired(now):
         raise InvalidRequest(
             "the certificate has expired: ask the registry authority for a new one",
-            code="certificate.expired",
+            code=Code.CERTIFICATE_EXPIRED,
         )
 
 
@@ -84,7 +85,7 @@ async def enrol(ctx: HubContext, actor: Member, raw: bytes) -> api.Enrolment:
         if await store.key_by_kid(conn, verified.verify_key.kid) or await store.key_by_kid(
             conn, verified.recipient_key.kid
         ):
-            raise Conflict("these keys are already enrolled", code="key.exists")
+            raise Conflict("these keys are already enrolled", code=Code.KEY_EXISTS)
         await store.insert_participant(
             conn,
             store.ParticipantRow(
@@ -113,25 +114,27 @@ async def rotate(ctx: HubContext, actor: Member, participant: str, raw: bytes) -
     cert = verified.certificate
     if cert.sub != participant:
         raise InvalidRequest(
-            "the certificate is for another participant", code="certificate.subject"
+            "the certificate is for another participant", code=Code.CERTIFICATE_SUBJECT
         )
     now = ctx.now()
     _not_expired(verified, now)
     async with ctx.engine.begin() as conn:
         row = await store.get_participant(conn, participant)
         if row is None:
-            raise NotFound("no such participant", code="participant.not_found")
+            raise NotFound("no such participant", code=Code.PARTICIPANT_NOT_FOUND)
         if row.status == "revoked":
-            raise Conflict("a revoked participant cannot get new keys", code="participant.revoked")
+            raise Conflict(
+                "a revoked participant cannot get new keys", code=Code.PARTICIPANT_REVOKED
+            )
         if (cert.country, cert.role.value, cert.scope) != (row.country, row.role, row.scope):
             raise InvalidRequest(
                 "rotation keeps country, role and scope; enrol a new participant instead",
-                code="certificate.changes_identity",
+                code=Code.CERTIFICATE_CHANGES_IDENTITY,
             )
         if await store.key_by_kid(conn, verified.verify_key.kid) or await store.key_by_kid(
             conn, verified.recipient_key.kid
         ):
-            raise Conflict("these keys are already enrolled", code="key.exists")
+            raise Conflict("these keys are already enrolled", code=Code.KEY_EXISTS)
         await store.retire_current_keys(conn, participant, now)
         await store.add_keys(conn, _key_rows(verified, now))
         await _audit(
@@ -178,9 +181,9 @@ async def set_status(
     async with ctx.engine.begin() as conn:
         row = await store.get_participant(conn, participant)
         if row is None:
-            raise NotFound("no such participant", code="participant.not_found")
+            raise NotFound("no such participant", code=Code.PARTICIPANT_NOT_FOUND)
         if row.status == "revoked":
-            raise Conflict("revocation is final", code="participant.revoked")
+            raise Conflict("revocation is final", code=Code.PARTICIPANT_REVOKED)
         await store.set_status(conn, participant, _NEXT[action], now)
         if action == "revoke":
             await store.revoke_keys(conn, participant, now)
@@ -197,7 +200,12 @@ async def records(ctx: HubContext, reader: Member, after: int, limit: int) -> ap
     """Audit metadata: a country-scoped auditor's country only, everything for a global one."""
     scope = (await authorize(ctx, reader, Action.AUDIT)).country
     async with ctx.reader.connect() as conn:
-        rows = await audit.records(conn, after=after, limit=max(1, min(limit, 1000)), country=scope)
+        rows = await audit.records(
+            conn,
+            after=after,
+            limit=max(1, min(limit, ctx.settings.records_page_max)),
+            country=scope,
+        )
     items = [
         api.AuditRecord(
             seq=r.seq,

@@ -20,12 +20,14 @@ from crypto.errors import CryptoError, ProofError
 from crypto.keys import check_key_id
 from crypto.merkle import consistency_plan, inclusion_plan, leaf_hash, verify_consistency
 from crypto.note import Checkpoint, sign_checkpoint
+from hub.error_codes import Code
 from hub.errors import HubError, InvalidRequest, Kind, MalformedRequest, NotFound
 from hub.policy.authorize import Action, LogEntry
 from hub.policy.groups import Member
 from hub.services import rollback
 from hub.services.access import authorize
 from hub.services.context import HubContext
+from hub.settings import DEFAULTS
 from hub.storage import envelopes, log
 from hub.storage import participants as store
 from hub.storage._streams import lock_streams
@@ -34,10 +36,10 @@ from protocols.messages.common import MessageId
 
 log_ = logging.getLogger("pgs.hub.log")
 
-MAX_ENTRIES = 10_000  # entries per answer of GET /v1/audit/entries
+MAX_ENTRIES = DEFAULTS.log_entries_page_max  # entries per answer of GET /v1/audit/entries
 # ... and at most this many bytes of them (before base64): entries are small metadata (about 400
 # bytes), so this only cuts a page of unusually large ones short; the answer's ``end`` says where.
-MAX_ENTRIES_BYTES = 8 * 2**20
+MAX_ENTRIES_BYTES = DEFAULTS.log_entries_page_bytes
 KEY_EVENTS = ("participant.enrolled", "keys.rotated")
 MESSAGE_EVENTS = ("envelope.accepted", "receipt.recorded")
 _MESSAGE_ID: TypeAdapter[str] = TypeAdapter(MessageId)
@@ -46,7 +48,7 @@ _MESSAGE_ID: TypeAdapter[str] = TypeAdapter(MessageId)
 class LogIntegrityError(HubError):
     """The stored tree does not extend the last signed checkpoint: refuse to sign."""
 
-    code = "log.integrity"
+    code = Code.LOG_INTEGRITY
     kind = Kind.UNAVAILABLE  # the hub's own data is at fault, not the request
 
 
@@ -219,7 +221,7 @@ async def inclusion(
     # A hidden entry is answered exactly like a missing one: no existence oracle for message ids.
     missing = NotFound(
         "no log entry for this message" if mid is not None else "no log entry at this index",
-        code="log.not_found",
+        code=Code.LOG_NOT_FOUND,
     )
     async with ctx.reader.connect() as conn:
         tree_size = await _tree_size(conn, size)
@@ -236,7 +238,7 @@ async def inclusion(
             if index >= tree_size:  # the size is public: saying so reveals nothing
                 raise MalformedRequest(
                     f"index {index} is out of range: the tree has {tree_size} entries",
-                    code="log.index_out_of_range",
+                    code=Code.LOG_INDEX_OUT_OF_RANGE,
                 )
             stored = await log.entry_at(conn, index)
             if stored is None:
@@ -288,10 +290,10 @@ async def key_proof(ctx: HubContext, kid: str, size: int | None) -> api.Inclusio
         try:
             check_key_id(kid)  # a kid that cannot exist never reaches the database
         except CryptoError:
-            raise NotFound("no such key", code="key.not_found") from None
+            raise NotFound("no such key", code=Code.KEY_NOT_FOUND) from None
         key = await store.key_by_kid(conn, kid)
         if key is None:
-            raise NotFound("no such key", code="key.not_found")
+            raise NotFound("no such key", code=Code.KEY_NOT_FOUND)
         candidates = await log.find_entries(conn, events=KEY_EVENTS, subject=key.participant_id)
         for candidate in candidates:
             details = json.loads(candidate.entry).get("details", {})
@@ -299,7 +301,7 @@ async def key_proof(ctx: HubContext, kid: str, size: int | None) -> api.Inclusio
                 candidate.index < tree_size
             ):
                 return await _proof_for(conn, candidate.index, tree_size, candidate.entry)
-    raise NotFound("this key is not in the log (at this size)", code="key.not_logged")
+    raise NotFound("this key is not in the log (at this size)", code=Code.KEY_NOT_LOGGED)
 
 
 async def consistency(ctx: HubContext, first: int, second: int) -> api.ConsistencyProof:

@@ -21,6 +21,7 @@ from hub.services.metrics import Metrics
 from hub.services.notifications import NotificationDispatcher
 from hub.services.notifier import Notifier
 from hub.services.security_events import SecurityEvents
+from hub.settings import DEFAULTS, Settings
 from hub.storage.engine import read_only
 
 if TYPE_CHECKING:
@@ -64,6 +65,7 @@ class HubContext:
     high_water: Path | None = None
     attachments: AttachmentLimits = field(default_factory=AttachmentLimits)  # upload caps
     notifications: NotificationDispatcher | None = None  # content-free e-mail and webhooks
+    settings: Settings = DEFAULTS  # page sizes, intervals, defaults (hub/settings.py)
     # Built on ``engine`` by __post_init__: the read-only view of it (hub.storage.engine.read_only,
     # for connections that never write) and the group-committed writers (hub.services.writers).
     reader: AsyncEngine = field(init=False, repr=False)

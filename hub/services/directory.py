@@ -6,6 +6,7 @@ the hub serves certificates but cannot mint them.
 
 from __future__ import annotations
 
+from hub.error_codes import Code
 from hub.errors import NotFound
 from hub.policy.authorize import Action
 from hub.policy.groups import Member, group_names, members
@@ -44,7 +45,7 @@ async def entry(ctx: HubContext, reader: Member, participant: str) -> api.Partic
     async with ctx.reader.connect() as conn:
         row = await store.get_participant(conn, participant)
         if row is None:
-            raise NotFound("no such participant", code="participant.not_found")
+            raise NotFound("no such participant", code=Code.PARTICIPANT_NOT_FOUND)
         return _entry(row, await store.keys_of(conn, participant))
 
 

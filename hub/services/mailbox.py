@@ -10,11 +10,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from crypto.b64 import b64u_encode
+from hub.error_codes import Code
 from hub.errors import AuthenticationError, Gone
 from hub.policy.authorize import Action, Envelope, envelope_not_found
 from hub.policy.groups import Member
 from hub.services.access import authorize
 from hub.services.context import HubContext
+from hub.settings import DEFAULTS
 from hub.storage import envelopes, mailbox
 from protocols import api
 
@@ -30,7 +32,7 @@ __all__ = [
     "stream_page",
 ]
 
-MAX_PAGE = 500
+MAX_PAGE = DEFAULTS.inbox_page_max  # the hub's own: ctx.settings.inbox_page_max
 # What a message id nobody holds is, to the policy: an envelope with no parties. Asking the policy
 # about it refuses it with the very error (and the same denial record) a hidden envelope gets.
 _NOBODY = Envelope(sender="", recipients=frozenset())
@@ -73,7 +75,7 @@ class Page:
 async def inbox(ctx: HubContext, reader: Member, after: int, limit: int) -> Page:
     """The reader's mailbox items after cursor ``after``."""
     await authorize(ctx, reader, Action.MAILBOX)
-    limit = max(1, min(limit, MAX_PAGE))
+    limit = max(1, min(limit, ctx.settings.inbox_page_max))
     async with ctx.reader.connect() as conn:
         items = await mailbox.items_after(conn, reader.id, after, limit)
     return Page([item_json(i) for i in items], items[-1].cursor if items else after)
@@ -93,7 +95,7 @@ async def stream_page(ctx: HubContext, participant: str, after: int, limit: int)
     async with ctx.reader.connect() as conn:
         reader = await ctx.directory.member(conn, participant)
     if reader is None:  # pragma: no cover - participants are never deleted
-        raise AuthenticationError("this participant is no longer enrolled", code="auth.revoked")
+        raise AuthenticationError("this participant is no longer enrolled", code=Code.AUTH_REVOKED)
     return await inbox(ctx, reader, after, limit)
 
 
@@ -119,7 +121,7 @@ async def fetch(ctx: HubContext, reader: Member, mid: str) -> bytes:
         raise Gone(
             "this message's body was removed after every recipient had received it (retention); "
             "its metadata and audit-log entry remain",
-            code="envelope.purged",
+            code=Code.ENVELOPE_PURGED,
         )
     return row.raw
 

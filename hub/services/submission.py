@@ -28,6 +28,7 @@ from crypto import jws
 from crypto.b64 import b64u_encode
 from crypto.envelope import envelope_digest
 from crypto.strictjson import dumps
+from hub.error_codes import Code
 from hub.errors import Conflict, Forbidden, HubError, RateLimited, TooLarge
 from hub.policy.authorize import Action, Submission
 from hub.policy.decisions import check_can_send
@@ -104,7 +105,7 @@ async def _existing(
     if not hmac.compare_digest(row.sha256, digest):
         raise Conflict(
             "a different envelope with this message id was already accepted",
-            code="envelope.id_conflict",
+            code=Code.ENVELOPE_ID_CONFLICT,
         )
     recipients = tuple(d.recipient_id for d in await envelopes.deliveries_of(conn, row.seq or 0))
     return _acceptance(ctx, row, recipients, duplicate=True)
