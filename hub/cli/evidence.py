@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from crypto.note import NoteVerifier
     from crypto.witness import WitnessPolicy
     from hub.client import HubClient
-    from hub.client.audit import InclusionAnswer, LogEntry
+    from hub.client.log import InclusionAnswer, LogEntry
     from protocols.evidence import BundleReport, EvidenceBundle, LogProof
 
 SCAN_CONCURRENCY = 16
@@ -80,7 +80,7 @@ async def _receipt_entries(
     entry in turn (a participant may read the entries about its own messages, and the API has no
     lookup of a receipt's entry). Stops once every digest in ``wanted`` is found."""
     from hub.client import HubClientError
-    from hub.client.audit import LogEntry, inclusion_proof
+    from hub.client.log import LogEntry, inclusion_proof
 
     limit = asyncio.Semaphore(SCAN_CONCURRENCY)
 
@@ -150,7 +150,7 @@ async def _covering_checkpoint(hub: HubClient, size: int, wait: float) -> bytes:
     """A signed checkpoint of at least ``size`` entries: the latest, else a fresh one (auditors,
     admins), else wait for the hub's housekeeping to sign one."""
     from hub.client import HubClientError
-    from hub.client.audit import checkpoint
+    from hub.client.log import checkpoint
 
     latest = await checkpoint(hub)
     if latest.size >= size:
@@ -180,7 +180,7 @@ def _proof(answer: InclusionAnswer) -> LogProof:
 
 async def _sender_receipts(hub: HubClient, mid: str) -> list[tuple[bytes, int]]:
     """The sender's receipts (from its mailbox) with the index of each one's log entry."""
-    from hub.client.audit import inclusion_proof
+    from hub.client.log import inclusion_proof
 
     by_digest = {_digest(r): r for r in await _inbox_receipts(hub, mid)}
     accepted = await inclusion_proof(hub, mid=mid)  # its size covers every receipt just read
@@ -224,7 +224,7 @@ async def _collect(
     from crypto.disclosure import ContentKeyDisclosure
     from crypto.note import parse_checkpoint, verify_checkpoint
     from hub.client import HubClientError
-    from hub.client.audit import inclusion_proof, key_proof
+    from hub.client.log import inclusion_proof, key_proof
     from protocols.envelope import read_header
     from protocols.evidence import DisclosureEvidence, EvidenceBundle, ReceiptEvidence
     from protocols.receipts import read_receipt
@@ -352,7 +352,7 @@ async def get(
     """Collect the evidence bundle of message MID (you must be its sender or a recipient): the
     envelope, certificates, log entries with inclusion proofs, receipts, and with --disclose-key
     the content key. With --authority and --log-key it is verified before it is written."""
-    from hub.client.audit import LogAnswerError
+    from hub.client.log import LogAnswerError
     from protocols.evidence import EvidenceError, encode_bundle, verify_bundle
 
     check_log_key_option()

@@ -24,7 +24,7 @@ from crypto.merkle import leaf_hash, verify_inclusion
 from hub import keystore
 from hub.cli import main
 from hub.client import HubClientError
-from hub.client.audit import checkpoint, inclusion_proof
+from hub.client.log import checkpoint, inclusion_proof
 from hub.enrolment import certify
 from hub.storage.engine import create_engine
 from hub.storage.tables import directory_version, participant_keys

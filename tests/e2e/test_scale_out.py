@@ -33,7 +33,7 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from hub.client import HubClient
-from hub.client.audit import entries
+from hub.client.log import entries
 from hub.home import write_home
 from hub.services.fanout import APPLICATION_NAME
 from protocols.messages.common import MessageKind, Tlp

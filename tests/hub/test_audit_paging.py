@@ -25,6 +25,7 @@ from crypto.b64 import b64u_decode, b64u_encode
 from crypto.keys import SigningKey
 from crypto.merkle import CompactRange, leaf_hash
 from hub.client import audit as api
+from hub.client import log
 from hub.errors import InvalidRequest
 from hub.policy.groups import Member
 from hub.policy.model import load_policy
@@ -119,7 +120,7 @@ class FakeHub:
     ``cuts`` (as a byte budget would) or at ``cap`` entries; ``tamper`` spoils chosen answers."""
 
     size: int
-    cap: int = api.MAX_PAGE
+    cap: int = log.MAX_PAGE
     cuts: set[int] = field(default_factory=set)
     tamper: Any = None
     asked: list[tuple[int, int]] = field(default_factory=list)
@@ -143,7 +144,7 @@ class FakeHub:
 
 
 async def _read(hub: FakeHub, start: int, end: int, **kw: int) -> list[tuple[int, int, list[int]]]:
-    pages = api.iter_entries(hub, start, end, **kw)  # type: ignore[arg-type]
+    pages = log.iter_entries(hub, start, end, **kw)  # type: ignore[arg-type]
     return [(s, e, [x.index for x in found]) async for s, e, found in pages]
 
 
@@ -190,13 +191,13 @@ def _spoil(page_start: int, change: Any) -> Any:
 )
 async def test_the_client_refuses_pages_outside_what_it_asked(change: Any) -> None:
     hub = FakeHub(100, tamper=_spoil(20, change))
-    with pytest.raises(api.LogAnswerError):
+    with pytest.raises(log.LogAnswerError):
         await _read(hub, 0, 100, page_size=10, ahead=3)
 
 
 async def test_leaving_early_cancels_the_pages_in_flight() -> None:
     hub = FakeHub(1000)
-    pages = api.iter_entries(hub, 0, 1000, page_size=10, ahead=4)  # type: ignore[arg-type]
+    pages = log.iter_entries(hub, 0, 1000, page_size=10, ahead=4)  # type: ignore[arg-type]
     async with contextlib.aclosing(pages):
         async for _ in pages:
             break
@@ -209,7 +210,7 @@ async def test_leaving_early_cancels_the_pages_in_flight() -> None:
 
 def test_the_page_sizes_agree() -> None:
     cli = importlib.import_module("hub.cli.audit")  # (``hub.cli.audit`` is also a click group)
-    assert cli.MAX_PAGE == api.MAX_PAGE == auditlog.MAX_ENTRIES
+    assert cli.MAX_PAGE == log.MAX_PAGE == auditlog.MAX_ENTRIES
 
 
 @pytest.mark.parametrize("seed", range(6))
