@@ -79,15 +79,16 @@ from hub import keystore
 from hub.client import HubClient
 from hub.enrolment import bootstrap_admin, certify
 from hub.home import POLICY_FILE, load_config, sqlite_url, write_home
+from hub.hub_keys import load_or_create_hub_key
 from hub.policy.groups import Member
 from hub.policy.model import load_policy_file
-from hub.server.app import load_or_create_hub_key
 from hub.services import auditlog
 from hub.services.context import HubContext, PolicyHolder
 from hub.storage import audit, log
 from hub.storage.engine import create_engine
 from hub.storage.migrate import upgrade
 from hub.storage.tables import audit_record_countries, audit_records, log_nodes, log_state
+from protocols.api import LogEntries
 from protocols.certificates import WCO
 
 FULL_ENTRIES: Final = 1_000_000
@@ -635,8 +636,8 @@ async def _one_service_round(
         stored = await storage_proof(ctx.engine, inclusion_plan(index, size))
     with watch("sqlite3_inclusion"):
         raw = raw_proof(db, inclusion_plan(index, size))
-    proof = [b64u_decode(p) for p in doc["proof"]]
-    verify_inclusion(b64u_decode(doc["leaf_hash"]), index, size, proof, tree.root())
+    proof = [b64u_decode(p) for p in doc.proof]
+    verify_inclusion(b64u_decode(doc.leaf_hash), index, size, proof, tree.root())
     if not proof == stored == raw:
         raise RuntimeError(f"three ways to the inclusion proof of {index} disagree")
 
@@ -650,7 +651,7 @@ async def _one_consistency_round(
         stored = await storage_proof(ctx.engine, consistency_plan(first, size))
     with watch("sqlite3_consistency"):
         raw = raw_proof(db, consistency_plan(first, size))
-    if not [b64u_decode(p) for p in doc["proof"]] == stored == raw:
+    if not [b64u_decode(p) for p in doc.proof] == stored == raw:
         raise RuntimeError(f"three ways to the consistency proof from {first} disagree")
 
 
@@ -809,23 +810,23 @@ def check_inclusion(doc: dict[str, Any], signed: Checkpoint) -> None:
 # --- 4. full verification -------------------------------------------------------------------------
 
 
-async def pages(client: HubClient, size: int, ahead: int) -> AsyncIterator[dict[str, Any]]:
+async def pages(client: HubClient, size: int, ahead: int) -> AsyncIterator[LogEntries]:
     """Every page of entries in order, with up to ``ahead`` requests in flight. The pages are
     asked for on a fixed grid of :data:`PAGE` entries; a page the hub ends sooner (its byte cap,
     never reached by these entries) fails the run rather than leave a gap."""
     starts = iter(range(0, size, PAGE))
-    pending: list[asyncio.Task[dict[str, Any]]] = []
+    pending: list[asyncio.Task[LogEntries]] = []
     try:
         while True:
             while len(pending) < ahead and (start := next(starts, None)) is not None:
                 end = min(size, start + PAGE)
-                fetch = client.get_json("/v1/audit/entries", start=start, end=end)
+                fetch = client.get("/v1/audit/entries", LogEntries, start=start, end=end)
                 pending.append(asyncio.ensure_future(fetch))
             if not pending:
                 return
             page = await pending.pop(0)
-            if page["end"] != min(size, page["start"] + PAGE):
-                raise RuntimeError(f"the hub ended the page from {page['start']} early")
+            if page.end != min(size, page.start + PAGE):
+                raise RuntimeError(f"the hub ended the page from {page.start} early")
             yield page
     finally:
         for task in pending:
@@ -845,10 +846,10 @@ async def verify_log(
     async for page in pages(client, signed.size, ahead):
         received = time.perf_counter_ns()
         leaves: list[bytes] = []
-        for expected, item in enumerate(page["entries"], start=tree.size):
-            if item["index"] != expected:
+        for expected, item in enumerate(page.entries, start=tree.size):
+            if item.index != expected:
                 raise RuntimeError(f"entry {expected} is missing from the download")
-            entry = b64u_decode(item["entry"])
+            entry = b64u_decode(item.entry)
             leaves.append(leaf_hash(entry))
             if keep is not None:
                 keep.append(entry)

@@ -12,12 +12,12 @@ from pathlib import Path
 from crypto.keys import RecipientKey, SigningKey, VerifyKey
 from hub import keystore
 from hub.home import HUB_KEY_DIR, POLICY_FILE
+from hub.hub_keys import load_or_create_hub_key
 from hub.policy.groups import Member
 from hub.policy.model import load_policy_file
-from hub.server.app import load_or_create_hub_key
 from hub.services import admin
 from hub.services.context import HubContext, PolicyHolder
-from hub.storage.engine import create_engine
+from hub.services.database import open_engine
 from protocols.certificates import issue_certificate, make_certificate
 
 SYSTEM = Member(
@@ -67,7 +67,7 @@ async def bootstrap_admin(
         encrypt=local.decryption.public,
         now=int(time.time()),
     )
-    engine = create_engine(url)
+    engine = open_engine(url)
     try:
         policy_path = home / POLICY_FILE
         ctx = HubContext(

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from hub.error_codes import Code
+
 
 class Kind(StrEnum):
     """What sort of failure, independent of transport."""
@@ -29,75 +31,75 @@ class Kind(StrEnum):
 class HubError(Exception):
     """Base of every error the hub raises on purpose."""
 
-    code: str = "hub.error"
+    code: Code = Code.HUB_ERROR
     kind: Kind = Kind.INVALID
 
-    def __init__(self, message: str, *, code: str | None = None) -> None:
+    def __init__(self, message: str, *, code: Code | None = None) -> None:
         super().__init__(message)
         if code is not None:
             self.code = code
 
 
 class MalformedRequest(HubError):
-    code = "request.malformed"
+    code = Code.REQUEST_MALFORMED
     kind = Kind.MALFORMED
 
 
 class InvalidRequest(HubError):
-    code = "request.invalid"
+    code = Code.REQUEST_INVALID
     kind = Kind.INVALID
 
 
 class AuthenticationError(HubError):
-    code = "auth.failed"
+    code = Code.AUTH_FAILED
     kind = Kind.UNAUTHENTICATED
 
 
 class Forbidden(HubError):
-    code = "access.denied"
+    code = Code.ACCESS_DENIED
     kind = Kind.FORBIDDEN
 
 
 class NotFound(HubError):
-    code = "not_found"
+    code = Code.NOT_FOUND
     kind = Kind.NOT_FOUND
 
 
 class Conflict(HubError):
-    code = "conflict"
+    code = Code.CONFLICT
     kind = Kind.CONFLICT
 
 
 class TooLarge(HubError):
-    code = "request.too_large"
+    code = Code.REQUEST_TOO_LARGE
     kind = Kind.TOO_LARGE
 
 
 class Gone(HubError):
-    code = "gone"
+    code = Code.GONE
     kind = Kind.GONE
 
 
 class RateLimited(HubError):
-    code = "rate.limited"
+    code = Code.RATE_LIMITED
     kind = Kind.RATE_LIMITED
 
-    def __init__(self, message: str, *, retry_after: int, code: str | None = None) -> None:
+    def __init__(self, message: str, *, retry_after: int, code: Code | None = None) -> None:
         super().__init__(message, code=code)
         self.retry_after = retry_after
 
 
 class Unavailable(HubError):
-    code = "service.unavailable"
+    code = Code.SERVICE_UNAVAILABLE
     kind = Kind.UNAVAILABLE
 
-    def __init__(self, message: str, *, retry_after: int = 5, code: str | None = None) -> None:
+    def __init__(self, message: str, *, retry_after: int = 5, code: Code | None = None) -> None:
         super().__init__(message, code=code)
         self.retry_after = retry_after
 
 
 class RequestTimeout(HubError):
-    code = "request.timeout"
+    code = Code.REQUEST_TIMEOUT
     kind = Kind.TIMEOUT
 
 

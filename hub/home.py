@@ -39,6 +39,8 @@ from hub import passphrases
 from hub.attachment_limits import AttachmentLimits, attachment_limits
 from hub.errors import ConfigError
 from hub.notification_config import NotificationConfig, notification_config
+from hub.settings import DEFAULTS, Settings
+from hub.settings import from_toml as settings_from_toml
 
 CONFIG_FILE = "config.toml"
 POLICY_FILE = "policy.toml"
@@ -112,6 +114,8 @@ class HubConfig:
     attachments: AttachmentLimits = field(default_factory=AttachmentLimits)
     # [notifications]: content-free e-mail and signed webhooks (hub/services/notifications.py).
     notifications: NotificationConfig = field(default_factory=NotificationConfig)
+    # [limits]: page sizes, intervals and other defaults (hub/settings.py has the table).
+    settings: Settings = DEFAULTS
 
     @property
     def hub_key_dir(self) -> Path:
@@ -274,6 +278,9 @@ def load_config(home: Path, *, database_url: str | None = None) -> HubConfig:
         metrics_token_sha256=_token_hash(_table(doc, "metrics"), path),
         attachments=attachment_limits(_table(doc, "attachments")),
         notifications=notification_config(_table(doc, "notifications")),
+        settings=settings_from_toml(
+            _table(doc, "limits"), ignore=frozenset({"submissions_per_minute"})
+        ),
     )
 
 

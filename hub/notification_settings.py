@@ -21,6 +21,7 @@ from datetime import UTC, datetime, time, timedelta
 from typing import Any, Final
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from hub.error_codes import Code
 from hub.errors import InvalidRequest
 from hub.i18n import LANGS
 
@@ -47,7 +48,7 @@ def _is_zone(name: str) -> bool:
 
 
 def _invalid(detail: str) -> InvalidRequest:
-    return InvalidRequest(detail, code="notifications.invalid")
+    return InvalidRequest(detail, code=Code.NOTIFICATIONS_INVALID)
 
 
 @dataclass(frozen=True)

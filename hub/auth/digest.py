@@ -24,12 +24,13 @@ from typing import Final
 import http_sf
 from http_message_signatures import ContentDigest
 
+from hub.error_codes import Code
 from hub.errors import AuthenticationError, InvalidRequest
 
-DIGEST_MISMATCH: Final = "auth.digest_mismatch"
-DIGEST_MISSING: Final = "request.digest_missing"
-DIGEST_MALFORMED: Final = "request.digest_malformed"
-DIGEST_UNSUPPORTED: Final = "request.digest_unsupported"
+DIGEST_MISMATCH: Final = Code.AUTH_DIGEST_MISMATCH
+DIGEST_MISSING: Final = Code.REQUEST_DIGEST_MISSING
+DIGEST_MALFORMED: Final = Code.REQUEST_DIGEST_MALFORMED
+DIGEST_UNSUPPORTED: Final = Code.REQUEST_DIGEST_UNSUPPORTED
 
 #: Longest Content-Digest field value read; both digests together take about 150 characters.
 MAX_FIELD_LENGTH: Final = 512

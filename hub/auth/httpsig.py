@@ -54,21 +54,23 @@ from http_message_signatures.algorithms import ED25519
 from crypto.b64 import b64u_encode
 from crypto.keys import SigningKey, VerifyKey
 from hub.auth.digest import check_content_digest
+from hub.error_codes import Code
 from hub.errors import AuthenticationError, InvalidRequest
+from hub.settings import DEFAULTS
 
 SIGNATURE_LABEL: Final = "pgs"
-WINDOW_SECONDS: Final = 300
+WINDOW_SECONDS: Final = DEFAULTS.clock_skew_seconds
 ALGORITHM: Final = "ed25519"
 
 # Stable error codes (hub.errors.AuthenticationError.code).
-MISSING_SIGNATURE: Final = "auth.missing_signature"
-MALFORMED_SIGNATURE: Final = "auth.malformed_signature"
-UNSUPPORTED_ALGORITHM: Final = "auth.unsupported_algorithm"
-MISSING_COMPONENT: Final = "auth.missing_component"
-EXPIRED: Final = "auth.expired"
-BAD_SIGNATURE: Final = "auth.bad_signature"
-UNKNOWN_KEY: Final = "auth.unknown_key"
-INVALID_TARGET: Final = "request.invalid_target"
+MISSING_SIGNATURE: Final = Code.AUTH_MISSING_SIGNATURE
+MALFORMED_SIGNATURE: Final = Code.AUTH_MALFORMED_SIGNATURE
+UNSUPPORTED_ALGORITHM: Final = Code.AUTH_UNSUPPORTED_ALGORITHM
+MISSING_COMPONENT: Final = Code.AUTH_MISSING_COMPONENT
+EXPIRED: Final = Code.AUTH_EXPIRED
+BAD_SIGNATURE: Final = Code.AUTH_BAD_SIGNATURE
+UNKNOWN_KEY: Final = Code.AUTH_UNKNOWN_KEY
+INVALID_TARGET: Final = Code.REQUEST_INVALID_TARGET
 
 #: Longest Signature-Input or Signature field value read (ours are about 200 characters).
 MAX_FIELD_LENGTH: Final = 4096

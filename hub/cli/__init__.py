@@ -1,31 +1,195 @@
-"""The ``pgs`` command: one click group, one module per family of sub-commands."""
+"""The ``pgs`` command: one click group, one module per family of sub-commands.
+
+The sub-commands are imported when they run, not before: ``pgs --help`` lists them from the table
+below without importing a single command module (each pulls in the protocol models, the client
+or the server). ``tests/hub/test_cli_lazy.py`` keeps the table equal to the commands' own help.
+"""
 
 from __future__ import annotations
 
+import importlib
+
 import click
 
-from hub.cli.admin import admin
-from hub.cli.audit import audit
-from hub.cli.backup import backup, restore
-from hub.cli.console import console
-from hub.cli.demo import demo
-from hub.cli.desk import desk
 from hub.cli.errors import PgsGroup, debug_option, lang_option
-from hub.cli.evidence import evidence
-from hub.cli.keys import key, keygen
-from hub.cli.messages import open_, schema, seal, validate
-from hub.cli.metrics import metrics_token
-from hub.cli.notifications import notifications
-from hub.cli.participant import ack, directory, inbox, read, send, watch
-from hub.cli.retention import certs, purge_bodies
-from hub.cli.server import db, init, serve
-from hub.cli.templates import new
-from hub.cli.witness import witness
 from hub.i18n import LANGS
+
+#: name -> (module, attribute, the command's short help as ``pgs --help`` shows it).
+COMMANDS: dict[str, tuple[str, str, str]] = {
+    "init": (
+        "hub.cli.server",
+        "init",
+        "Create a hub home: configuration, policy, registry-authority key, hub keys, "
+        "a migrated database and a first admin participant (its keys in HOME/admin/).",
+    ),
+    "serve": (
+        "hub.cli.server",
+        "serve",
+        "Run the hub until Ctrl-C or SIGTERM, then stop cleanly (connections closed, "
+        "database flushed).",
+    ),
+    "db": (
+        "hub.cli.server",
+        "db",
+        "Database schema: upgrade to this version's schema, or show the current revision.",
+    ),
+    "admin": (
+        "hub.cli.admin",
+        "admin",
+        "Administer participants and policy (needs an admin participant's keys).",
+    ),
+    "send": (
+        "hub.cli.participant",
+        "send",
+        "Encrypt MESSAGE (JSON content of a KIND message) to participants, countries "
+        "or a group, sign it and submit it.",
+    ),
+    "inbox": (
+        "hub.cli.participant",
+        "inbox",
+        "List what is waiting for you: envelopes addressed to you and receipts for what you sent.",
+    ),
+    "read": (
+        "hub.cli.participant",
+        "read",
+        "Fetch message MID (its id, or the start of it as `pgs inbox` shows), verify "
+        "the sender's signature and certificate, decrypt it and show it with the "
+        "names of its codes.",
+    ),
+    "ack": (
+        "hub.cli.participant",
+        "ack",
+        "Send a signed receipt (delivered or read) for message MID (its id, or the "
+        "start of it as `pgs inbox` shows); the sender receives it.",
+    ),
+    "watch": (
+        "hub.cli.participant",
+        "watch",
+        "Stream new envelopes and receipts live; reconnects by itself and resumes where it was.",
+    ),
+    "directory": (
+        "hub.cli.participant",
+        "directory",
+        "List participants (country, role, status, key ids), or a group's members.",
+    ),
+    "keygen": (
+        "hub.cli.keys",
+        "keygen",
+        "Create the Ed25519 signing key and X25519 encryption key of PARTICIPANT (e.g.",
+    ),
+    "key": (
+        "hub.cli.keys",
+        "key",
+        "Show or export a participant's keys.",
+    ),
+    "seal": (
+        "hub.cli.messages",
+        "seal",
+        "Validate MESSAGE (JSON content of a KIND message), encrypt it to every "
+        "recipient and sign.",
+    ),
+    "open": (
+        "hub.cli.messages",
+        "open_",
+        "Verify the sender's signature on ENVELOPE, decrypt it with your keys and "
+        "print the message.",
+    ),
+    "validate": (
+        "hub.cli.messages",
+        "validate",
+        "Check that MESSAGE is valid content for a KIND message; list every problem if not.",
+    ),
+    "schema": (
+        "hub.cli.messages",
+        "schema",
+        "Print the JSON Schema (draft 2020-12) of a KIND message, or write all with --out.",
+    ),
+    "demo": (
+        "hub.cli.demo",
+        "demo",
+        "Run the demo: a real hub on SQLite over loopback sockets; WCO, Nigeria, "
+        "Ghana, Cameroon and an auditor exchange an alert, a seizure notice and a "
+        "regional notice; Cameroon is refused what is not addressed to it; the "
+        "auditor reviews the log.",
+    ),
+    "audit": (
+        "hub.cli.audit",
+        "audit",
+        "Verify the hub's tamper-evident audit log, and read it (auditors).",
+    ),
+    "evidence": (
+        "hub.cli.evidence",
+        "evidence",
+        "Evidence bundles: prove to a third party what was sent, accepted and acknowledged.",
+    ),
+    "console": (
+        "hub.cli.console",
+        "console",
+        "Print a one-time link (valid 2 minutes) that signs you in to the web console.",
+    ),
+    "witness": (
+        "hub.cli.witness",
+        "witness",
+        "Cosign a hub's checkpoints as an independent witness (member administrations).",
+    ),
+    "new": (
+        "hub.cli.templates",
+        "new",
+        "Write a filled-in KIND message (alert, seizure, rfi, reply or notice) to edit and send.",
+    ),
+    "desk": (
+        "hub.cli.desk",
+        "desk",
+        "Open the officer desk in your browser: inbox, reading, replies, alerts, seizure notices.",
+    ),
+    "notifications": (
+        "hub.cli.notifications",
+        "notifications",
+        "Be told that a message awaits, by e-mail or webhook (never its subject or content).",
+    ),
+}
+#: Sub-commands of ``pgs admin`` that live in other modules (module, attribute).
+ADMIN_EXTRAS: tuple[tuple[str, str], ...] = (
+    ("hub.cli.backup", "backup"),
+    ("hub.cli.backup", "restore"),
+    ("hub.cli.retention", "certs"),
+    ("hub.cli.retention", "purge_bodies"),
+    ("hub.cli.metrics", "metrics_token"),
+)
+
+
+def load_command(name: str) -> click.Command:
+    """Import sub-command ``name`` (and, for ``admin``, the sub-commands other modules add)."""
+    module, attribute, _ = COMMANDS[name]
+    command: click.Command = getattr(importlib.import_module(module), attribute)
+    if name == "admin" and isinstance(command, click.Group):
+        for extra_module, extra in ADMIN_EXTRAS:
+            sub: click.Command = getattr(importlib.import_module(extra_module), extra)
+            if sub.name not in command.commands:
+                command.add_command(sub)
+    return command
+
+
+class LazyGroup(PgsGroup):
+    """The ``pgs`` group: commands imported on first use, listed from :data:`COMMANDS`."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        return load_command(cmd_name) if cmd_name in COMMANDS else None
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        names = self.list_commands(ctx)
+        limit = formatter.width - 6 - max(len(n) for n in names)
+        # A stand-in command per row shortens the help exactly as click does for the real one.
+        rows = [(n, click.Command(n, help=COMMANDS[n][2]).get_short_help_str(limit)) for n in names]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
 
 
 @click.group(
-    cls=PgsGroup,
+    cls=LazyGroup,
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
 )
 @click.version_option(package_name="pgs-hub", prog_name="pgs")
@@ -50,17 +214,3 @@ def main() -> None:
 
     Start with `pgs demo`, or `pgs keygen PARTICIPANT` to create your keys.
     """
-
-
-for command in (
-    init, serve, db, admin, send, inbox, read, ack, watch, directory,
-    keygen, key, seal, open_, validate, schema, demo, audit, evidence, console, witness, new, desk,
-    notifications,
-):  # fmt: skip
-    main.add_command(command)
-
-admin.add_command(backup)
-admin.add_command(restore)
-admin.add_command(certs)
-admin.add_command(purge_bodies)
-admin.add_command(metrics_token)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from rich.table import Table
@@ -15,6 +16,9 @@ from hub.cli.connection import async_command, hub_options, make_client
 from hub.cli.server import HOME_OPTION
 from hub.home import default_home, load_authority
 from hub.keystore import load_public
+
+if TYPE_CHECKING:
+    from protocols.api import StatusAction
 
 ROLES = ["ncp", "wco", "auditor", "admin"]
 
@@ -89,7 +93,7 @@ async def enrol(
         certificate = _certificate(home, participant, role, scope, public_keys, valid_days)
     async with make_client(hub_url, ca, authority, key_folder, prompt_passphrase) as hub:
         result = await hub.enrol(certificate)
-    out.print(f"enrolled [bold]{result['id']}[/] as {role} (certificate {result['serial']})")
+    out.print(f"enrolled [bold]{result.id}[/] as {role} (certificate {result.serial})")
 
 
 @admin.command()
@@ -121,13 +125,13 @@ async def rotate(
         entry = await hub.participant(participant)
         with reported_errors():
             certificate = _certificate(
-                home, participant, entry["role"], entry["scope"], public_keys, valid_days
+                home, participant, entry.role, entry.scope, public_keys, valid_days
             )
         result = await hub.rotate(participant, certificate)
-    out.print(f"rotated keys of [bold]{result['id']}[/] (certificate {result['serial']})")
+    out.print(f"rotated keys of [bold]{result.id}[/] (certificate {result.serial})")
 
 
-def _status_command(action: str, help_text: str) -> click.Command:
+def _status_command(action: StatusAction, help_text: str) -> click.Command:
     @click.command(name=action, help=help_text)
     @click.argument("participant")
     @hub_options
@@ -142,7 +146,7 @@ def _status_command(action: str, help_text: str) -> click.Command:
     ) -> None:
         async with make_client(hub_url, ca, authority, key_folder, prompt_passphrase) as hub:
             result = await hub.set_status(participant, action)
-        out.print(f"{result['id']} is now {result['status']}")
+        out.print(f"{result.id} is now {result.status}")
 
     return command
 
@@ -175,7 +179,7 @@ async def groups(
         members = await hub.group(name)
     table = Table("participant", "encryption key id", title=f"{name}: {len(members)} members")
     for member in members:
-        table.add_row(member["id"], member["enc_kid"])
+        table.add_row(member.id, member.enc_kid)
     out.print(table)
 
 

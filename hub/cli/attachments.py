@@ -15,10 +15,10 @@ import asyncio
 import contextlib
 import shutil
 import tempfile
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from rich.progress import (
     BarColumn,
@@ -42,6 +42,8 @@ from hub.client.attachments import (
 )
 from hub.i18n import resolve, t
 from protocols.messages._base import ContentModel
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -143,12 +145,12 @@ async def upload_all(
         pendings.append(pending)
         states.append(state)
     for item in encrypted:
-        if item.ciphertext_size > limits["max_file_bytes"]:
-            fail(t("attach.too_large", lang, name=item.source.name, cap=limits["max_file_bytes"]))
+        if item.ciphertext_size > limits.max_file_bytes:
+            fail(t("attach.too_large", lang, name=item.source.name, cap=limits.max_file_bytes))
     total = sum(item.ciphertext_size for item in encrypted)
-    if total > limits["max_message_bytes"]:
-        fail(t("attach.message_too_large", lang, total=total, cap=limits["max_message_bytes"]))
-    part = min(limits["max_part_bytes"], 128 * 1024)
+    if total > limits.max_message_bytes:
+        fail(t("attach.message_too_large", lang, total=total, cap=limits.max_message_bytes))
+    part = min(limits.max_part_bytes, 128 * 1024)
     ids: list[str] = []
     uploaded = Uploaded([], ids, states)
     try:
@@ -180,9 +182,9 @@ async def send_with_attachments(
     hub: HubClient,
     doc: dict[str, Any],
     paths: Sequence[Path],
-    send: Any,
+    send: Callable[[dict[str, Any], list[str]], Awaitable[T]],
     key_folder: Path | None = None,
-) -> Any:
+) -> T:
     """Upload ``paths``, add their descriptions to ``doc`` and call ``send(doc, upload_ids)``;
     the uploads are deleted again if the message is refused. An upload cut off is resumed by
     the next run (``key_folder`` remembers it)."""

@@ -24,7 +24,7 @@ import click
 from hub.cli.common import err, fail, out, say
 from hub.cli.connection import async_command, hub_options, make_client
 
-# hub.client.audit.MAX_PAGE, not imported here: `pgs --help` stays fast (a test checks they agree).
+# hub.client.log.MAX_PAGE, not imported here: `pgs --help` stays fast (a test checks they agree).
 MAX_PAGE = 10_000
 
 if TYPE_CHECKING:
@@ -215,8 +215,9 @@ async def verify(
     tampered log. Exit status: 0 verified, 3 the log does not verify, 1 the check could not run.
     """
     from crypto.b64 import b64u_encode
-    from hub.client.audit import AuditFailure, LogAnswerError, LogStateError, StateFile
+    from hub.client.audit import AuditFailure, LogStateError, StateFile
     from hub.client.audit import audit as run_audit
+    from hub.client.log import LogAnswerError
 
     states = StateFile(state_path.expanduser())
     check_log_key_option()
@@ -347,7 +348,7 @@ class _Filter:
 
 async def _matching(hub: HubClient, keep: _Filter, page_size: int = 1000) -> Any:
     """Yield ``(index, entry bytes, decoded)`` of matching entries, page by page."""
-    from hub.client import audit as api
+    from hub.client import log as api
 
     size = (await api.checkpoint(hub)).size  # signed over the newest entries
     async for _, _, found in api.iter_entries(hub, 0, size, page_size):
@@ -524,25 +525,24 @@ async def events(
     if start is not None:
         query["since"] = start
     async with make_client(hub_url, ca, authority, key_folder, prompt_passphrase) as hub:
-        doc = await hub.get_json("/v1/audit/security-events", **query)
+        doc = await hub.security_events(query.get("since"))
     if as_json:
-        click.echo(json.dumps(doc, ensure_ascii=False))
+        click.echo(json.dumps(doc.wire(), ensure_ascii=False))
         return
     table = Table("minute (UTC)", "actor", "country", "reason", "action", "count", "last (UTC)")
-    for row in doc.get("events", []):
+    for row in doc.events:
         table.add_row(
-            _when(int(row["window_start"])),
-            str(row["actor"]),
-            str(row.get("country") or ""),
-            str(row["code"]),
-            str(row["action"]),
-            str(row["count"]),
-            _when(int(row["last_at"])),
+            _when(row.window_start),
+            row.actor,
+            row.country or "",
+            row.code,
+            row.action,
+            str(row.count),
+            _when(row.last_at),
         )
     out.print(table)
-    scope = doc.get("scope")
-    total = sum(int(row["count"]) for row in doc.get("events", []))
+    total = sum(row.count for row in doc.events)
     out.print(
-        f"{len(doc.get('events', []))} rows, {total} refusals"
-        + (f" (country {scope})" if scope else "")
+        f"{len(doc.events)} rows, {total} refusals"
+        + (f" (country {doc.scope})" if doc.scope else "")
     )

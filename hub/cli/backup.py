@@ -44,9 +44,9 @@ def _progress(what: str) -> Iterator[Callable[[int, int], None]]:
 
 
 def _table_count() -> int:
-    from hub.storage.tables import metadata
+    from hub.services.backup import table_count
 
-    return len(metadata.tables)
+    return table_count()
 
 
 @click.command()
@@ -57,7 +57,7 @@ def backup(target: Path, home: Path | None, database_url: str | None) -> None:
     """Copy the hub's database to TARGET while the hub runs: SQLite's online backup, or
     pg_dump (custom format) for PostgreSQL. One consistent snapshot; written to TARGET.partial
     and renamed when complete. Keys and config.toml are not in it: back up the home too."""
-    from hub.storage import backup as store
+    from hub.services import backup as store
 
     home = home or default_home()
     with reported_errors():
@@ -90,9 +90,9 @@ def restore(
     backup is refused before anything is replaced; on PostgreSQL it is restored (one
     transaction) and reported, and `pgs serve` then refuses to start on it."""
     from crypto.note import parse_verifier_key
+    from hub.services import backup as store
     from hub.services import rollback
-    from hub.storage import backup as store
-    from hub.storage.engine import create_engine, parse_url
+    from hub.services.database import open_engine, parse_url
 
     home = home or default_home()
     with reported_errors():
@@ -106,7 +106,7 @@ def restore(
         held = rollback.held_checkpoints(home, verifier, list(checkpoints))
 
         async def check(database: str) -> int:
-            engine = create_engine(database)
+            engine = open_engine(database)
             try:
                 return await rollback.check_not_rolled_back(engine, held)
             finally:

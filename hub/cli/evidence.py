@@ -22,18 +22,19 @@ import click
 from hub.cli.audit import LOG_KEY_OPTION, check_log_key_option, load_log_key
 from hub.cli.common import err, fail, out, reported_errors, say
 from hub.cli.connection import async_command, hub_options, load_witness_policy, make_client
+from hub.settings import DEFAULTS
 
 if TYPE_CHECKING:
     from crypto.keys import SigningKey
     from crypto.note import NoteVerifier
     from crypto.witness import WitnessPolicy
     from hub.client import HubClient
-    from hub.client.audit import InclusionAnswer, LogEntry
+    from hub.client.log import InclusionAnswer, LogEntry
     from protocols.evidence import BundleReport, EvidenceBundle, LogProof
 
 SCAN_CONCURRENCY = 16
 CHECKPOINT_POLL_SECONDS = 2.0
-RECEIPT_CLOCK_SKEW = 300  # the hub accepts signed requests up to 300 s off its clock
+RECEIPT_CLOCK_SKEW = DEFAULTS.clock_skew_seconds  # how far off its clock the hub accepts
 
 
 @click.group()
@@ -52,9 +53,9 @@ async def _certificate(hub: HubClient, participant: str, kid: str) -> bytes:
     from hub.client import TrustError
 
     entry = await hub.participant(participant)
-    for key in entry.get("keys", []):
-        if key.get("kid") == kid and key.get("certificate"):
-            return str(key["certificate"]).encode("utf-8")
+    for key in entry.keys:
+        if key.kid == kid and key.certificate:
+            return key.certificate.encode("utf-8")
     raise TrustError(f"the directory has no certificate for {participant}'s key {kid}")
 
 
@@ -64,12 +65,12 @@ async def _inbox_receipts(hub: HubClient, mid: str) -> list[bytes]:
     after = 0
     while True:
         page = await hub.inbox(after, 500)
-        for item in page["items"]:
-            if item["type"] == "receipt" and item["mid"] == mid and item.get("receipt"):
-                found.append(str(item["receipt"]).encode("utf-8"))
-        if not page["items"]:
+        for item in page.items:
+            if item.type == "receipt" and item.mid == mid and item.receipt:
+                found.append(item.receipt.encode("utf-8"))
+        if not page.items:
             return found
-        after = int(page["next"])
+        after = page.next
 
 
 async def _receipt_entries(
@@ -79,7 +80,7 @@ async def _receipt_entries(
     entry in turn (a participant may read the entries about its own messages, and the API has no
     lookup of a receipt's entry). Stops once every digest in ``wanted`` is found."""
     from hub.client import HubClientError
-    from hub.client.audit import LogEntry, inclusion_proof
+    from hub.client.log import LogEntry, inclusion_proof
 
     limit = asyncio.Semaphore(SCAN_CONCURRENCY)
 
@@ -149,7 +150,7 @@ async def _covering_checkpoint(hub: HubClient, size: int, wait: float) -> bytes:
     """A signed checkpoint of at least ``size`` entries: the latest, else a fresh one (auditors,
     admins), else wait for the hub's housekeeping to sign one."""
     from hub.client import HubClientError
-    from hub.client.audit import checkpoint
+    from hub.client.log import checkpoint
 
     latest = await checkpoint(hub)
     if latest.size >= size:
@@ -179,7 +180,7 @@ def _proof(answer: InclusionAnswer) -> LogProof:
 
 async def _sender_receipts(hub: HubClient, mid: str) -> list[tuple[bytes, int]]:
     """The sender's receipts (from its mailbox) with the index of each one's log entry."""
-    from hub.client.audit import inclusion_proof
+    from hub.client.log import inclusion_proof
 
     by_digest = {_digest(r): r for r in await _inbox_receipts(hub, mid)}
     accepted = await inclusion_proof(hub, mid=mid)  # its size covers every receipt just read
@@ -223,7 +224,7 @@ async def _collect(
     from crypto.disclosure import ContentKeyDisclosure
     from crypto.note import parse_checkpoint, verify_checkpoint
     from hub.client import HubClientError
-    from hub.client.audit import inclusion_proof, key_proof
+    from hub.client.log import inclusion_proof, key_proof
     from protocols.envelope import read_header
     from protocols.evidence import DisclosureEvidence, EvidenceBundle, ReceiptEvidence
     from protocols.receipts import read_receipt
@@ -351,7 +352,7 @@ async def get(
     """Collect the evidence bundle of message MID (you must be its sender or a recipient): the
     envelope, certificates, log entries with inclusion proofs, receipts, and with --disclose-key
     the content key. With --authority and --log-key it is verified before it is written."""
-    from hub.client.audit import LogAnswerError
+    from hub.client.log import LogAnswerError
     from protocols.evidence import EvidenceError, encode_bundle, verify_bundle
 
     check_log_key_option()

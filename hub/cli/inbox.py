@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from rich.table import Table
 
@@ -15,6 +15,7 @@ from hub.i18n import Lang, resolve, t
 
 if TYPE_CHECKING:
     from hub.client import HubClient
+    from protocols.api import InboxPage
 
 OPEN_CONCURRENCY = 8
 
@@ -42,7 +43,7 @@ async def _subjects(hub: HubClient, mids: list[str], lang: Lang) -> dict[str, st
 
 async def print_inbox(
     hub: HubClient,
-    page: dict[str, Any],
+    page: InboxPage,
     key_folder: Path,
     after: int,
     *,
@@ -50,13 +51,13 @@ async def print_inbox(
     subjects: bool,
 ) -> None:
     lang = resolve(None)
-    items: list[dict[str, Any]] = page["items"]
+    items = page.items
     if not items:
         out.print(t("cli.inbox.empty", lang, after=after), markup=False)
         return
     state = MailboxState.load(key_folder, hub.base_url)
-    ids = short_ids([str(i["mid"]) for i in items])
-    envelopes = [str(i["mid"]) for i in items if i["type"] == "envelope"]
+    ids = short_ids([i.mid for i in items])
+    envelopes = [i.mid for i in items if i.type == "envelope"]
     found = await _subjects(hub, envelopes, lang) if subjects else {}
     columns = ["id", "state", "from", "kind", "subject", "when"]
     table = Table(
@@ -64,26 +65,26 @@ async def print_inbox(
         title=t("cli.inbox.title", lang, who=hub.me.id if hub.me else "", n=len(items)),
     )
     for item in items:
-        mid = str(item["mid"])
+        mid = item.mid
         shown = mid if full_ids else ids[mid]
-        if item["type"] == "envelope":
+        if item.type == "envelope":
             table.add_row(
                 shown,
                 t("cli.inbox.seen", lang) if state.is_read(mid) else t("cli.inbox.new", lang),
-                str(item["from"]),
-                f"{kind_name(str(item['kind']), lang)}  TLP:{item['tlp']}",
+                item.sender,
+                f"{kind_name(item.kind, lang)}  TLP:{item.tlp}",
                 found.get(mid, ""),
-                when(item["accepted_at"]),
+                when(item.accepted_at),
             )
         else:
-            status = t(f"cli.value.{item['status']}", lang)
+            status = t(f"cli.value.{item.status}", lang)
             table.add_row(
                 shown,
                 "",
-                str(item["by"]),
+                item.by,
                 t("cli.inbox.receipt", lang),
-                t("cli.inbox.receipt_subject", lang, status=status, by=item["by"]),
-                when(item["at"]),
+                t("cli.inbox.receipt_subject", lang, status=status, by=item.by),
+                when(item.at),
             )
     out.print(table)
-    out.print(t("cli.inbox.next", lang, next=page["next"]), markup=False)
+    out.print(t("cli.inbox.next", lang, next=page.next), markup=False)

@@ -77,11 +77,11 @@ async def mailbox_ids(hub: HubClient) -> list[str]:
     after = 0
     while True:
         page = await hub.inbox(after, 500)
-        for item in page["items"]:
-            found[str(item["mid"])] = None
-        if not page["items"]:
+        for item in page.items:
+            found[item.mid] = None
+        if not page.items:
             return list(found)
-        after = int(page["next"])
+        after = page.next
 
 
 def full_id(mid: str) -> bool:

@@ -9,11 +9,13 @@ from pathlib import Path
 from typing import Any
 
 import click
+from pydantic import ValidationError
 
 from hub.cli.common import fail, out, say
 from hub.cli.connection import async_command, hub_options, make_client
 from hub.cli.errors import LANG_OPTION
 from hub.i18n import LANGS
+from protocols import api
 
 
 @click.group()
@@ -21,23 +23,23 @@ def notifications() -> None:
     """Be told that a message awaits, by e-mail or webhook (never its subject or content)."""
 
 
-def _describe(doc: dict[str, Any], who: str) -> str:
+def _describe(doc: api.NotificationSettings, who: str) -> str:
     none = say("notify.settings.none")
-    digest = int(doc["digest_minutes"])
+    digest = doc.digest_minutes
     pace = say("notify.settings.digest", n=digest) if digest else say("notify.settings.every")
-    quiet = doc.get("quiet_hours")
+    quiet = doc.quiet_hours
     quiet_text = (
-        say("notify.settings.quiet", start=quiet["start"], end=quiet["end"], tz=doc["timezone"])
+        say("notify.settings.quiet", start=quiet.start, end=quiet.end, tz=doc.timezone)
         if quiet
         else say("notify.settings.no_quiet")
     )
     return say(
         "notify.settings.show",
         who=who,
-        email=doc.get("email") or none,
-        webhook=doc.get("webhook") or none,
-        language=doc["language"],
-        details=say("notify.settings.yes") if doc["details"] else say("notify.settings.no"),
+        email=doc.email or none,
+        webhook=doc.webhook or none,
+        language=doc.language,
+        details=say("notify.settings.yes") if doc.details else say("notify.settings.no"),
         pace=pace,
         quiet=quiet_text,
     )
@@ -61,10 +63,10 @@ async def show(
         doc = await hub.notification_settings()
         who = hub.me.id if hub.me else ""
     if as_json:
-        out.print(json.dumps(doc), markup=False)
+        out.print(json.dumps(doc.wire()), markup=False)
         return
     out.print(_describe(doc, who), markup=False)
-    out.print(say("notify.settings.key", public=doc["webhook_public_key"]), markup=False)
+    out.print(say("notify.settings.key", public=doc.webhook_public_key), markup=False)
 
 
 def _quiet(value: str) -> dict[str, str] | None:
@@ -122,8 +124,15 @@ async def set_(
         changes["quiet_hours"] = _quiet(quiet)
     if not changes:
         fail(say("notify.settings.nothing"))
+    try:
+        request = api.NotificationSettingsChange.model_validate(changes)
+    except ValidationError as exc:
+        problem = exc.errors()[0]
+        fail(
+            f"--{'-'.join(str(p) for p in problem['loc'][:1]).replace('_', '-')}: {problem['msg']}"
+        )
     async with make_client(hub_url, ca, authority, key_folder, prompt_passphrase) as hub:
-        doc = await hub.set_notification_settings(changes)
+        doc = await hub.set_notification_settings(request)
         who = hub.me.id if hub.me else ""
     out.print(say("notify.settings.saved", who=who), markup=False)
     out.print(_describe(doc, who), markup=False)
@@ -153,17 +162,17 @@ async def deliveries(
     async with make_client(hub_url, ca, authority, key_folder, prompt_passphrase) as hub:
         page = await hub.notification_deliveries(after, limit, participant)
     if as_json:
-        out.print(json.dumps(page), markup=False)
+        out.print(json.dumps(page.wire()), markup=False)
         return
-    if not page["items"]:
+    if not page.items:
         out.print(say("notify.deliveries.none", after=after), markup=False)
         return
-    for item in page["items"]:
-        when = datetime.fromtimestamp(int(item["at"]), UTC).strftime("%Y-%m-%d %H:%M:%SZ")
-        code = item["http_status"] or item["smtp_code"] or item["error"] or ""
+    for item in page.items:
+        when = datetime.fromtimestamp(item.at, UTC).strftime("%Y-%m-%d %H:%M:%SZ")
+        code = item.http_status or item.smtp_code or item.error or ""
         out.print(
-            f"{item['seq']}  {when}  {item['participant_id']}  {item['channel']}  "
-            f"#{item['attempt']}  {item['outcome']}  {code}".rstrip(),
+            f"{item.seq}  {when}  {item.participant_id}  {item.channel}  "
+            f"#{item.attempt}  {item.outcome}  {code}".rstrip(),
             markup=False,
         )
-    out.print(f"next: {page['next']}", markup=False)
+    out.print(f"next: {page.next}", markup=False)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from rich.progress import Progress, SpinnerColumn, TextColumn
@@ -20,6 +20,10 @@ from hub.i18n import resolve, t
 from protocols.messages.common import MessageKind, Tlp
 from protocols.messages.receipt import ReceiptStatus
 from protocols.messages.registry import parse_message
+
+if TYPE_CHECKING:
+    from protocols.api import Acceptance
+    from protocols.envelope import SealedMessage
 
 
 def _when(epoch: int | None) -> str:
@@ -82,14 +86,16 @@ async def send(
         if countries:
             wanted = set(countries)
             recipients += [
-                e["id"]
+                e.id
                 for e in await hub.directory()
-                if e["country"] in wanted and e["role"] == "ncp" and e["status"] == "active"
+                if e.country in wanted and e.role == "ncp" and e.status == "active"
             ]
         if not recipients and group is None:
             raise click.UsageError(say("cli.error.recipients"))
 
-        async def seal_and_send(doc: dict[str, Any], uploads: list[str]) -> Any:
+        async def seal_and_send(
+            doc: dict[str, Any], uploads: list[str]
+        ) -> tuple[SealedMessage, Acceptance]:
             with reported_errors():
                 final = parse_message(MessageKind(kind), doc) if uploads else content
             with Progress(
@@ -116,10 +122,10 @@ async def send(
         else:
             sealed, accepted = await seal_and_send(doc, [])
     if as_json:
-        out.print(json.dumps(accepted), markup=False)
+        out.print(json.dumps(accepted.wire()), markup=False)
         return
     out.print(say("cli.send.accepted", kind=kind, mid=sealed.header.mid, size=len(sealed.raw)))
-    out.print(say("cli.send.to", to=", ".join(accepted["recipients"])), markup=False)
+    out.print(say("cli.send.to", to=", ".join(accepted.recipients)), markup=False)
     if sealed.header.att:
         out.print(f"  with {len(sealed.header.att)} encrypted attachment(s)")
 
@@ -160,7 +166,7 @@ async def inbox(
     async with make_client(hub_url, ca, authority, key_folder, prompt_passphrase) as hub:
         page = await hub.inbox(after, limit)
         if as_json:
-            out.print(json.dumps(page), markup=False)
+            out.print(json.dumps(page.wire()), markup=False)
             return
         await print_inbox(hub, page, key_folder, after, full_ids=full_ids, subjects=subjects)
 
@@ -291,20 +297,20 @@ async def watch(
     async with make_client(hub_url, ca, authority, key_folder, prompt_passphrase) as hub:
         async for item in hub.stream(after):
             if as_json:
-                click.echo(json.dumps(item))
-            elif item["type"] == "envelope":
+                click.echo(json.dumps(item.wire()))
+            elif item.type == "envelope":
                 out.print(
-                    say("cli.watch.envelope", cursor=item["cursor"], kind=item["kind"],
-                        mid=item["mid"], sender=item["from"], tlp=item["tlp"]),
+                    say("cli.watch.envelope", cursor=item.cursor, kind=item.kind,
+                        mid=item.mid, sender=item.sender, tlp=item.tlp),
                     markup=False,
                 )  # fmt: skip
             else:
                 out.print(
-                    say("cli.watch.receipt", cursor=item["cursor"], mid=item["mid"],
-                        status=say(f"cli.value.{item['status']}"), by=item["by"]),
+                    say("cli.watch.receipt", cursor=item.cursor, mid=item.mid,
+                        status=say(f"cli.value.{item.status}"), by=item.by),
                     markup=False,
                 )  # fmt: skip
-            state.cursor = max(state.cursor, int(item["cursor"]))
+            state.cursor = max(state.cursor, item.cursor)
             state.save()
             seen += 1
             if count and seen >= count:
@@ -327,30 +333,24 @@ async def directory(
 ) -> None:
     """List participants (country, role, status, key ids), or a group's members."""
     async with make_client(hub_url, ca, authority, key_folder, prompt_passphrase) as hub:
-        if group is not None:
-            members = await hub.group(group)
-            entries: list[dict[str, Any]] = members
-        else:
-            entries = await hub.directory()
+        members = await hub.group(group) if group is not None else []
+        entries = await hub.directory() if group is None else []
     if as_json:
-        out.print(json.dumps(entries), markup=False)
+        shown = members if group is not None else entries
+        out.print(json.dumps([e.wire() for e in shown]), markup=False)
         return
     if group is not None:
         table = Table(
             say("hub.demo.col.participant"), say("cli.dir.enc_kid"),
             title=say("cli.read.group", group=group),
         )  # fmt: skip
-        for m in entries:
-            table.add_row(m["id"], m["enc_kid"])
+        for m in members:
+            table.add_row(m.id, m.enc_kid)
     else:
         table = Table(*(say(f"cli.dir.{c}") for c in ("id", "country", "role", "status", "keys")))
         for e in entries:
-            current = ", ".join(k["kid"][:10] + "…" for k in e["keys"] if k["state"] == "current")
+            current = ", ".join(k.kid[:10] + "…" for k in e.keys if k.state == "current")
             table.add_row(
-                e["id"],
-                e["country"],
-                e["role"] + (f" ({e['scope']})" if e["scope"] else ""),
-                e["status"],
-                current,
+                e.id, e.country, e.role + (f" ({e.scope})" if e.scope else ""), e.status, current
             )
     out.print(table)

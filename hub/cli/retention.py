@@ -57,8 +57,8 @@ async def certs(
     table = Table("participant", "role", "status", "expires (UTC)", "days left")
     due = 0
     for entry in entries:
-        raw = entry.get("certificate")
-        if not raw or entry.get("status") == "revoked":
+        raw = entry.certificate
+        if not raw or entry.status == "revoked":
             continue
         try:
             certificate = (
@@ -67,7 +67,7 @@ async def certs(
                 else read_certificate(raw.encode())[1]
             )
         except (CryptoError, ProtocolError) as exc:
-            err.print(f"[bold red]{entry['id']}: the certificate does not verify: {exc}[/]")
+            err.print(f"[bold red]{entry.id}: the certificate does not verify: {exc}[/]")
             continue
         exp = certificate.exp
         left = None if exp is None else (exp - now) / DAY
@@ -79,7 +79,7 @@ async def certs(
         )
         style = "bold red" if left is not None and left <= 0 else ""
         table.add_row(
-            entry["id"], entry["role"], entry["status"], when,
+            entry.id, entry.role, entry.status, when,
             "-" if left is None else f"[{style}]{left:.0f}[/]" if style else f"{left:.0f}",
         )  # fmt: skip
     if days is not None and not due:
@@ -104,8 +104,8 @@ async def certs(
 def purge_bodies(home: Path | None, database_url: str | None, days: float | None) -> None:
     """Remove now the bodies of delivered envelopes past the retention period (the running hub
     does the same every housekeeping round). Metadata and the audit log are kept."""
+    from hub.services.database import open_engine
     from hub.services.retention import purge_delivered_bodies
-    from hub.storage.engine import create_engine
 
     home = home or default_home()
     with reported_errors():
@@ -115,7 +115,7 @@ def purge_bodies(home: Path | None, database_url: str | None, days: float | None
         fail("no retention period: set [retention] delivered_body_days or give --days")
 
     async def run() -> int:
-        engine = create_engine(config.database_url)
+        engine = open_engine(config.database_url)
         try:
             return await purge_delivered_bodies(engine, period, int(time.time()))
         finally:

@@ -83,7 +83,7 @@ def init(
     --insecure-plain-keys."""
     from hub import passphrases
     from hub.enrolment import bootstrap_admin
-    from hub.storage.migrate import upgrade
+    from hub.services.database import upgrade
 
     home = home or default_home()
     with reported_errors():
@@ -146,8 +146,7 @@ def db() -> None:
 @DATABASE_OPTION
 def db_upgrade(home: Path | None, database_url: str | None) -> None:
     """Apply every pending migration."""
-    from hub.storage.engine import redact
-    from hub.storage.migrate import head_revision, upgrade
+    from hub.services.database import head_revision, redact, upgrade
 
     home = home or default_home()
     with reported_errors():
@@ -161,7 +160,7 @@ def db_upgrade(home: Path | None, database_url: str | None) -> None:
 @DATABASE_OPTION
 def db_current(home: Path | None, database_url: str | None) -> None:
     """Show the database's schema revision and the one this version needs."""
-    from hub.storage.migrate import current_revision, head_revision
+    from hub.services.database import current_revision, head_revision
 
     home = home or default_home()
     with reported_errors():
@@ -226,7 +225,7 @@ def serve(
     from aiohttp import web
 
     from hub.server.app import create_app
-    from hub.storage.engine import parse_url
+    from hub.services.database import parse_url
 
     home = home or default_home()
     with reported_errors():

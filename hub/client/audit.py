@@ -1,14 +1,11 @@
-"""The transparency log from the outside: the ``/v1/audit`` API (docs/audit-log.md) and an
-auditor that checks it.
+"""The auditor that checks the transparency log, what ``pgs audit verify`` runs (:func:`audit`).
 
-The first half wraps the API over a :class:`~hub.client.HubClient` and decodes every base64url
-field to bytes; it trusts nothing. The second half, :func:`audit`, is what ``pgs audit verify``
-runs: it checks a fresh checkpoint against the pinned log key, checks that it extends the last
-checkpoint this auditor saw, downloads the entries it has not seen yet and either recomputes the
-whole tree (a global auditor, resuming from its saved compact frontier) or checks each visible
-entry's inclusion proof (a country-scoped auditor, who sees only some entries). When the
-recomputed root differs, it finds the *first* entry that is wrong by bisecting on prefix roots
-with consistency proofs, so the report names one index.
+It checks a fresh checkpoint against the pinned log key, checks that it extends the last
+checkpoint this auditor saw, downloads the entries it has not seen yet (through the API wrapper,
+:mod:`hub.client.log`) and either recomputes the whole tree (a global auditor, resuming from its
+saved compact frontier) or checks each visible entry's inclusion proof (a country-scoped auditor,
+who sees only some entries). When the recomputed root differs, it finds the *first* entry that is
+wrong by bisecting on prefix roots with consistency proofs, so the report names one index.
 """
 
 from __future__ import annotations
@@ -20,13 +17,12 @@ import json
 import os
 import tempfile
 import time
-from collections import deque
-from collections.abc import AsyncGenerator, Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from crypto.b64 import b64u_decode, b64u_encode
+from crypto.b64 import b64u_encode
 from crypto.errors import CryptoError, ProofError, QuorumError
 from crypto.merkle import EMPTY_ROOT, HASH_SIZE, CompactRange, leaf_hash, verify_consistency
 from crypto.merkle import verify_inclusion as merkle_verify_inclusion
@@ -34,226 +30,20 @@ from crypto.note import Checkpoint, NoteVerifier, verify_checkpoint
 from crypto.witness import WitnessPolicy, verify_witnessed
 from hub.client.client import HubClient
 from hub.client.errors import HubClientError
-
-MAX_PAGE = 10_000  # entries asked for per page: the hub's cap (it may end a page sooner)
-PAGES_AHEAD = 2  # pages in flight while reading entries: the hub works while the auditor hashes
-PROOF_CONCURRENCY = 8
-RETRY_STATUSES = (429, 503)  # rate limited, database briefly away: the same request again later
-RETRY_DELAYS = (1.0, 2.0, 4.0, 4.0, 4.0, 4.0)
-
-
-class LogAnswerError(Exception):
-    """The hub answered something that is not what the audit API describes."""
-
-    code = "log.bad_answer"
-
-
-def _b64(value: object, what: str) -> bytes:
-    if not isinstance(value, str):
-        raise LogAnswerError(f"{what} is not a base64url string")
-    try:
-        return b64u_decode(value, field=what)
-    except CryptoError as exc:
-        raise LogAnswerError(f"{what} is not canonical base64url") from exc
-
-
-def _hash(value: object, what: str) -> bytes:
-    decoded = _b64(value, what)
-    if len(decoded) != HASH_SIZE:
-        raise LogAnswerError(f"{what} is not a {HASH_SIZE}-byte hash")
-    return decoded
-
-
-def _int(value: object, what: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise LogAnswerError(f"{what} is not a non-negative integer")
-    return value
-
-
-def _hashes(value: object, what: str) -> list[bytes]:
-    if not isinstance(value, list):
-        raise LogAnswerError(f"{what} is not a list")
-    return [_hash(h, f"{what}[{i}]") for i, h in enumerate(value)]
-
-
-# --- the API -------------------------------------------------------------------------------------
-
-
-async def _get(hub: HubClient, path: str, **query: int | str) -> dict[str, Any]:
-    """GET, waiting and asking again while the hub answers "too many requests" or "unavailable"
-    (an auditor's run makes many reads; all of them are safe to repeat)."""
-    for delay in (*RETRY_DELAYS, None):
-        try:
-            return await hub.get_json(path, **query)
-        except HubClientError as exc:
-            if exc.status not in RETRY_STATUSES or delay is None:
-                raise
-            await asyncio.sleep(delay)
-    raise AssertionError("unreachable")  # pragma: no cover
-
-
-@dataclass(frozen=True)
-class CheckpointAnswer:
-    """A checkpoint as the hub served it: the signed note (bytes) and its unverified size/root."""
-
-    note: bytes
-    size: int
-    root: bytes
-
-
-@dataclass(frozen=True)
-class LogEntry:
-    """One entry (exact bytes) at its index."""
-
-    index: int
-    entry: bytes
-
-    def decoded(self) -> dict[str, Any]:
-        doc: dict[str, Any] = json.loads(self.entry)
-        return doc
-
-
-@dataclass(frozen=True)
-class InclusionAnswer:
-    """The inclusion proof of leaf ``index`` in the tree of ``size``, with its entry if sent."""
-
-    index: int
-    size: int
-    leaf_hash: bytes
-    proof: list[bytes]
-    entry: bytes | None
-
-
-async def checkpoint(hub: HubClient, fresh: bool = False) -> CheckpointAnswer:
-    """The latest signed checkpoint; ``fresh`` asks the hub to sign one of its current tree
-    (auditors and admins only)."""
-    if fresh:
-        _, data = await hub.request("POST", "/v1/audit/checkpoint", body=b"")
-        doc = json.loads(data)
-    else:
-        doc = await _get(hub, "/v1/audit/checkpoint")
-    note = doc.get("checkpoint")
-    if not isinstance(note, str):
-        raise LogAnswerError("the checkpoint answer has no note")
-    return CheckpointAnswer(
-        note.encode("utf-8"), _int(doc.get("size"), "size"), _hash(doc.get("root"), "root")
-    )
-
-
-async def entries(hub: HubClient, start: int, end: int) -> list[LogEntry]:
-    """Entries with ``start <= index < end`` that this auditor may see, as far as the hub's
-    page goes (see :func:`entries_page`)."""
-    return (await entries_page(hub, start, end))[1]
-
-
-async def entries_page(hub: HubClient, start: int, end: int) -> tuple[int, list[LogEntry]]:
-    """``(page_end, entries)``: the entries this auditor may see with ``start <= index <
-    page_end``, where ``page_end`` is where the hub ended the page (at most ``end``; sooner when
-    the range is more than the hub sends at once). Every entry must lie in ``[start, page_end)``
-    and a page of a non-empty range must cover at least one index."""
-    doc = await _get(hub, "/v1/audit/entries", start=start, end=end)
-    items = doc.get("entries")
-    if not isinstance(items, list):
-        raise LogAnswerError("the entries answer has no list of entries")
-    page_end = _int(doc.get("end"), "end")
-    if doc.get("start") != start or not (start < page_end <= end or start == page_end == end):
-        raise LogAnswerError(f"asked for entries {start}..{end - 1}, got a page up to {page_end}")
-    found: list[LogEntry] = []
-    for i, item in enumerate(items):
-        if not isinstance(item, dict):
-            raise LogAnswerError(f"entries[{i}] is not an object")
-        index = _int(item.get("index"), f"entries[{i}].index")
-        if not start <= index < page_end:
-            raise LogAnswerError(f"asked for entries {start}..{page_end - 1}, got entry {index}")
-        found.append(LogEntry(index, _b64(item.get("entry"), "entry")))
-    return page_end, found
-
-
-def _inclusion(doc: dict[str, Any]) -> InclusionAnswer:
-    entry = doc.get("entry")
-    return InclusionAnswer(
-        index=_int(doc.get("index"), "index"),
-        size=_int(doc.get("size"), "size"),
-        leaf_hash=_hash(doc.get("leaf_hash"), "leaf_hash"),
-        proof=_hashes(doc.get("proof"), "proof"),
-        entry=None if entry is None else _b64(entry, "entry"),
-    )
-
-
-async def inclusion_proof(
-    hub: HubClient, *, index: int | None = None, mid: str | None = None, size: int | None = None
-) -> InclusionAnswer:
-    """The inclusion proof of entry ``index``, or of message ``mid``'s ``envelope.accepted``
-    entry, in the tree of ``size`` (default: the hub's current tree, which may not be signed)."""
-    if (index is None) == (mid is None):
-        raise ValueError("give exactly one of index and mid")
-    query: dict[str, int | str] = {"index": index} if index is not None else {"mid": str(mid)}
-    if size is not None:
-        query["size"] = size
-    return _inclusion(await _get(hub, "/v1/audit/proof/inclusion", **query))
-
-
-async def key_proof(hub: HubClient, kid: str, size: int | None = None) -> InclusionAnswer:
-    """The entry that enrolled or rotated in key ``kid``, with its inclusion proof."""
-    query: dict[str, int | str] = {"size": size} if size is not None else {}
-    return _inclusion(await _get(hub, f"/v1/audit/proof/key/{kid}", **query))
-
-
-async def consistency_proof(hub: HubClient, first: int, second: int) -> list[bytes]:
-    """The RFC 9162 consistency proof from the tree of ``first`` leaves to that of ``second``."""
-    doc = await _get(hub, "/v1/audit/proof/consistency", first=first, second=second)
-    if doc.get("first") != first or doc.get("second") != second:
-        raise LogAnswerError("the consistency proof is for other tree sizes")
-    return _hashes(doc.get("proof"), "proof")
-
-
-async def records(hub: HubClient, after: int = 0, limit: int = 1000) -> dict[str, Any]:
-    """Decoded audit records after sequence number ``after`` (the older records API)."""
-    return await _get(hub, "/v1/audit/records", after=after, limit=limit)
-
-
-async def iter_entries(
-    hub: HubClient, start: int, end: int, page_size: int = MAX_PAGE, ahead: int = PAGES_AHEAD
-) -> AsyncGenerator[tuple[int, int, list[LogEntry]], None]:
-    """``(page_start, page_end, entries)`` for consecutive pages covering ``[start, end)``.
-
-    Each page lists the entries this caller may see, in index order, up to where the hub ended
-    it (the next page starts there); entries outside it are refused as a bad answer. Up to
-    ``ahead`` pages are asked for at once, so that the hub prepares the next page while the caller
-    checks this one; they are asked for every ``page_size`` entries, and asked for again from
-    where the hub ended a page when it ended one sooner. Close the iterator (``aclosing``) when
-    leaving it early: that cancels the pages still in flight.
-    """
-    page_size = max(1, min(page_size, MAX_PAGE))
-    pending: deque[tuple[int, asyncio.Task[tuple[int, list[LogEntry]]]]] = deque()
-    position = asked = start
-    try:
-        while position < end:
-            while len(pending) < max(1, ahead) and asked < end:
-                until = min(end, asked + page_size)
-                pending.append((asked, asyncio.ensure_future(entries_page(hub, asked, until))))
-                asked = until
-            page_start, task = pending.popleft()
-            page_end, found = await task
-            if page_end < min(end, page_start + page_size):  # ended sooner: the rest is off
-                _discard(task for _, task in pending)
-                pending.clear()
-                asked = page_end
-            yield position, page_end, found
-            position = page_end
-    finally:
-        _discard(task for _, task in pending)
-
-
-def _discard(tasks: Iterable[asyncio.Task[Any]]) -> None:
-    """Cancel requests no longer wanted (the outcome of one already done is dropped)."""
-    for task in tasks:
-        if task.done():
-            if not task.cancelled():
-                task.exception()
-        else:
-            task.cancel()
-
+from hub.client.log import (
+    MAX_PAGE,
+    PROOF_CONCURRENCY,
+    LogAnswerError,
+    LogEntry,
+    checkpoint,
+    consistency_proof,
+    count_field,
+    hash_field,
+    hashes_field,
+    inclusion_proof,
+    iter_entries,
+)
+from protocols import api
 
 # --- the auditor's state -------------------------------------------------------------------------
 
@@ -270,7 +60,8 @@ def _decode_range(doc: object) -> CompactRange:
         raise LogStateError("a saved frontier is not an object")
     try:
         return CompactRange(
-            _int(doc.get("size"), "frontier size"), tuple(_hashes(doc.get("hashes"), "frontier"))
+            count_field(doc.get("size"), "frontier size"),
+            tuple(hashes_field(doc.get("hashes"), "frontier")),
         )
     except (LogAnswerError, CryptoError) as exc:
         raise LogStateError(f"a saved frontier is unusable: {exc}") from exc
@@ -322,10 +113,10 @@ class LogState:
                 origin=str(doc["origin"]),
                 scope=doc.get("scope"),
                 checkpoint=checkpoint if isinstance(checkpoint, str) else None,
-                size=_int(doc["size"], "size"),
-                root=_hash(doc["root"], "root"),
+                size=count_field(doc["size"], "size"),
+                root=hash_field(doc["root"], "root"),
                 frontier=None if frontier is None else _decode_range(frontier),
-                verified_at=_int(doc.get("verified_at", 0), "verified_at"),
+                verified_at=count_field(doc.get("verified_at", 0), "verified_at"),
                 pending=pending if isinstance(pending, dict) else None,
             )
         except (KeyError, LogAnswerError) as exc:
@@ -748,8 +539,8 @@ async def _audit_scoped(run: _Run, scope: str) -> AuditResult:
     start = run.verified_size
     pending = run.pending("next")
     if pending is not None:
-        candidate = _int(pending.get("next"), "next")
-        if start < candidate <= _int(pending.get("size", 0), "size") <= cp.size:
+        candidate = count_field(pending.get("next"), "next")
+        if start < candidate <= count_field(pending.get("size", 0), "size") <= cp.size:
             start = candidate
     resumed = start != run.verified_size
     end = cp.size if run.max_entries is None else min(cp.size, start + run.max_entries)
@@ -855,13 +646,11 @@ async def audit(
     return result
 
 
-def auditor_scope(directory_entry: dict[str, Any]) -> str | None:
+def auditor_scope(directory_entry: api.Participant) -> str | None:
     """The country an auditor's entries are limited to (None: global), from its own directory
     entry, by the hub's rule: a WCO auditor without scope is global."""
-    if directory_entry.get("role") != "auditor":
+    if directory_entry.role != "auditor":
         raise AuditFailure("log.not_auditor", "only an auditor can read the log's entries")
-    scope = directory_entry.get("scope")
-    if isinstance(scope, str) and scope:
-        return scope
-    country = directory_entry.get("country")
-    return None if country == "WCO" else str(country)
+    if directory_entry.scope:
+        return directory_entry.scope
+    return None if directory_entry.country == "WCO" else directory_entry.country

@@ -13,13 +13,14 @@ import hashlib
 import json
 import ssl
 import time
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncGenerator, Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlencode
 
 import aiohttp
+from pydantic import ValidationError
 
 from crypto.b64 import b64u_decode, b64u_encode
 from crypto.errors import CryptoError
@@ -30,6 +31,8 @@ from crypto.witness import WitnessPolicy, verify_witnessed
 from hub.auth.httpsig import sign_request
 from hub.client.errors import HubClientError, TrustError
 from hub.keystore import LocalParticipant
+from hub.settings import DEFAULTS
+from protocols import api
 from protocols.certificates import VerifiedCertificate, verify_certificate
 from protocols.envelope import (
     OpenedMessage,
@@ -47,6 +50,22 @@ from protocols.receipts import make_receipt, sign_receipt
 JOSE = "application/jose+json"
 RETRIES = 4
 RETRY_STATUSES = frozenset({502, 503, 504})
+M = TypeVar("M", bound=api.ApiModel)
+
+
+def _unexpected(exc: ValidationError) -> HubClientError:
+    """An answer that is not what the API says: reported like a problem, never trusted."""
+    where = ".".join(str(p) for p in exc.errors()[0]["loc"]) if exc.errors() else ""
+    return HubClientError(
+        502, {"code": "client.unexpected_answer", "detail": f"unexpected answer ({where})"}
+    )
+
+
+def _parse(model: type[M], data: bytes) -> M:
+    try:
+        return model.model_validate_json(data)
+    except ValidationError as exc:
+        raise _unexpected(exc) from None
 
 
 async def _problem(resp: aiohttp.ClientResponse) -> dict[str, Any]:
@@ -150,32 +169,29 @@ class HubClient:
         """The RFC 9421 signature headers (and Content-Type) for a request built by the caller."""
         return self._headers(method, url, body, content_type)
 
-    async def get_json(self, path: str, **query: int | str) -> dict[str, Any]:
+    async def get(self, path: str, model: type[M], **query: int | str) -> M:
+        """GET ``path`` and read the answer as ``model`` (an answer that does not fit is a
+        :class:`HubClientError`: the hub is not trusted to answer well)."""
         _, data = await self.request("GET", path, query=query or None)
-        result: dict[str, Any] = json.loads(data)
-        return result
+        return _parse(model, data)
 
     # --- public and directory ----------------------------------------------------------------
 
-    async def health(self) -> dict[str, Any]:
+    async def health(self) -> api.Health:
         _, data = await self.request("GET", "/v1/health", sign=False)
-        result: dict[str, Any] = json.loads(data)
-        return result
+        return _parse(api.Health, data)
 
-    async def directory(self) -> list[dict[str, Any]]:
-        entries: list[dict[str, Any]] = (await self.get_json("/v1/directory"))["participants"]
-        return entries
+    async def directory(self) -> list[api.Participant]:
+        return (await self.get("/v1/directory", api.Directory)).participants
 
-    async def participant(self, participant: str) -> dict[str, Any]:
-        return await self.get_json(f"/v1/directory/{participant}")
+    async def participant(self, participant: str) -> api.Participant:
+        return await self.get(f"/v1/directory/{participant}", api.Participant)
 
     async def groups(self) -> list[str]:
-        names: list[str] = (await self.get_json("/v1/groups"))["groups"]
-        return names
+        return (await self.get("/v1/groups", api.Groups)).groups
 
-    async def group(self, name: str) -> list[dict[str, str]]:
-        found: list[dict[str, str]] = (await self.get_json(f"/v1/groups/{name}"))["members"]
-        return found
+    async def group(self, name: str) -> list[api.GroupMember]:
+        return (await self.get(f"/v1/groups/{name}", api.Group)).members
 
     def _verify(self, certificate: str | None, participant: str) -> VerifiedCertificate:
         if self.authority is None:
@@ -191,11 +207,11 @@ class HubClient:
         """The participant's current encryption key, verified against the pinned authority and,
         when a log key is pinned, proven to be in the hub's tamper-evident log."""
         entry = await self.participant(participant)
-        if entry["status"] != "active":
-            raise TrustError(f"{participant} is {entry['status']}")
-        verified = self._verify(entry["certificate"], participant)
-        if self.log_key is not None:
-            await self._require_logged(verified.recipient_key.kid, entry["certificate"])
+        if entry.status != "active":
+            raise TrustError(f"{participant} is {entry.status}")
+        verified = self._verify(entry.certificate, participant)
+        if self.log_key is not None and entry.certificate is not None:
+            await self._require_logged(verified.recipient_key.kid, entry.certificate)
         return verified.recipient_key
 
     def verified_checkpoint(self, note: bytes) -> Checkpoint:
@@ -210,19 +226,20 @@ class HubClient:
     async def _require_logged(self, kid: str, certificate: str) -> None:
         """Refuse a key whose certificate is not in a log entry covered by a signed checkpoint."""
         assert self.log_key is not None  # noqa: S101 - checked by the caller
-        note = (await self.get_json("/v1/audit/checkpoint"))["checkpoint"]
+        note = (await self.get("/v1/audit/checkpoint", api.Checkpoint)).checkpoint
         try:
-            checkpoint = self.verified_checkpoint(str(note).encode("utf-8"))
-            proof = await self.get_json(f"/v1/audit/proof/key/{kid}", size=checkpoint.size)
-            entry = b64u_decode(proof["entry"], field="entry")
+            checkpoint = self.verified_checkpoint(note.encode("utf-8"))
+            path = f"/v1/audit/proof/key/{kid}"
+            proof = await self.get(path, api.InclusionProof, size=checkpoint.size)
+            entry = b64u_decode(proof.entry, field="entry")
             verify_inclusion(
                 leaf_hash(entry),
-                int(proof["index"]),
+                proof.index,
                 checkpoint.size,
-                [b64u_decode(p, field="proof") for p in proof["proof"]],
+                [b64u_decode(p, field="proof") for p in proof.proof],
                 checkpoint.root,
             )
-        except (CryptoError, HubClientError, KeyError, ValueError) as exc:
+        except (CryptoError, HubClientError, ValueError) as exc:
             raise TrustError(f"key {kid} is not proven to be in the hub's log: {exc}") from exc
         details = json.loads(entry).get("details", {})
         digest = b64u_encode(hashlib.sha256(certificate.encode("utf-8")).digest())
@@ -235,11 +252,11 @@ class HubClient:
     async def signing_key(self, participant: str, kid: str) -> VerifyKey:
         """A participant's signing key with id ``kid`` (current or retired), verified."""
         entry = await self.participant(participant)
-        for key in entry["keys"]:
-            if key["kid"] == kid and key["use"] == "sig":
-                if key["state"] == "revoked":
+        for key in entry.keys:
+            if key.kid == kid and key.use == "sig":
+                if key.state == "revoked":
                     raise TrustError(f"{participant}'s key {kid} is revoked")
-                verified = self._verify(key["certificate"], participant)
+                verified = self._verify(key.certificate, participant)
                 if verified.verify_key.kid != kid:
                     raise TrustError("the certificate does not certify this key")
                 return verified.verify_key
@@ -247,7 +264,7 @@ class HubClient:
 
     # --- sending -----------------------------------------------------------------------------
 
-    async def submit(self, raw: bytes) -> dict[str, Any]:
+    async def submit(self, raw: bytes) -> api.Acceptance:
         """Submit an envelope, retrying on connection failures and on a gateway's or the hub's
         "try again" (502, 503, 504: a hub node behind a proxy died or the database is away):
         safe, since submission is idempotent by message id."""
@@ -262,8 +279,7 @@ class HubClient:
                     raise
                 await asyncio.sleep(0.2 * 2**attempt)
             else:
-                result: dict[str, Any] = json.loads(data)
-                return result
+                return _parse(api.Acceptance, data)
         raise AssertionError("unreachable")  # pragma: no cover
 
     async def send(
@@ -278,7 +294,7 @@ class HubClient:
         thread: str | None = None,
         in_reply_to: str | None = None,
         attachments: Sequence[str] = (),
-    ) -> tuple[SealedMessage, dict[str, Any]]:
+    ) -> tuple[SealedMessage, api.Acceptance]:
         """Seal ``content`` to participants and/or a group, with verified keys, and submit it.
 
         ``attachments``: the upload ids of the encrypted files the content's ``attachments``
@@ -286,7 +302,7 @@ class HubClient:
         me = self._require_me()
         recipients = list(dict.fromkeys(to))
         if group is not None:
-            recipients += [m["id"] for m in await self.group(group) if m["id"] not in recipients]
+            recipients += [m.id for m in await self.group(group) if m.id not in recipients]
         keys = [(pid, await self.recipient_key(pid)) for pid in recipients]
         sealed = seal_message(
             sender_id=me.id,
@@ -311,8 +327,8 @@ class HubClient:
 
     # --- receiving ---------------------------------------------------------------------------
 
-    async def inbox(self, after: int = 0, limit: int = 100) -> dict[str, Any]:
-        return await self.get_json("/v1/inbox", after=after, limit=limit)
+    async def inbox(self, after: int = 0, limit: int = DEFAULTS.page_size) -> api.InboxPage:
+        return await self.get("/v1/inbox", api.InboxPage, after=after, limit=limit)
 
     async def fetch(self, mid: str) -> bytes:
         _, data = await self.request("GET", f"/v1/envelopes/{mid}")
@@ -331,7 +347,7 @@ class HubClient:
 
     async def ack(
         self, mid: str, status: ReceiptStatus = ReceiptStatus.READ, *, envelope: bytes | None = None
-    ) -> dict[str, Any]:
+    ) -> api.ReceiptRecorded:
         """Send a signed receipt for the exact envelope bytes: ``envelope`` when the caller holds
         them (after retention the hub no longer does), else fetched."""
         me = self._require_me()
@@ -349,15 +365,14 @@ class HubClient:
             body=sign_receipt(receipt, me.signing),
             content_type=JOSE,
         )
-        result: dict[str, Any] = json.loads(data)
-        return result
+        return _parse(api.ReceiptRecorded, data)
 
-    async def status(self, mid: str) -> dict[str, Any]:
-        return await self.get_json(f"/v1/envelopes/{mid}/status")
+    async def status(self, mid: str) -> api.DeliveryState:
+        return await self.get(f"/v1/envelopes/{mid}/status", api.DeliveryState)
 
     async def stream(
         self, after: int = 0, *, reconnect: bool = True
-    ) -> AsyncIterator[dict[str, Any]]:
+    ) -> AsyncGenerator[api.EnvelopeItem | api.ReceiptItem, None]:
         """Yield mailbox items as they arrive; after a dropped connection, resume after the last."""
         cursor = after
         delay = 0.2
@@ -371,8 +386,11 @@ class HubClient:
                     async for msg in ws:
                         if msg.type != aiohttp.WSMsgType.TEXT:
                             break
-                        item: dict[str, Any] = json.loads(msg.data)
-                        cursor = int(item["cursor"])
+                        try:
+                            item = api.MAILBOX_ITEM.validate_json(msg.data)
+                        except ValidationError as exc:
+                            raise _unexpected(exc) from None
+                        cursor = item.cursor
                         yield item
             except aiohttp.WSServerHandshakeError as exc:
                 raise HubClientError(exc.status, {"detail": exc.message}) from None
@@ -407,14 +425,14 @@ class HubClient:
         resp.release()
         return resp
 
-    async def upload_limits(self) -> dict[str, int]:
+    async def upload_limits(self) -> api.UploadLimits:
         """The hub's caps (tus OPTIONS): per file, per message, per PATCH body."""
         resp = await self._tus("OPTIONS", "/v1/uploads", {})
-        return {
-            "max_file_bytes": int(resp.headers["Tus-Max-Size"]),
-            "max_message_bytes": int(resp.headers["Pgs-Max-Message-Size"]),
-            "max_part_bytes": int(resp.headers["Pgs-Max-Part-Size"]),
-        }
+        return api.UploadLimits(
+            max_file_bytes=int(resp.headers["Tus-Max-Size"]),
+            max_message_bytes=int(resp.headers["Pgs-Max-Message-Size"]),
+            max_part_bytes=int(resp.headers["Pgs-Max-Part-Size"]),
+        )
 
     async def create_upload(self, length: int) -> str:
         """A new upload of ``length`` bytes (tus creation); its id."""
@@ -475,59 +493,64 @@ class HubClient:
 
     # --- admin and audit ---------------------------------------------------------------------
 
-    async def enrol(self, certificate: bytes) -> dict[str, Any]:
+    async def enrol(self, certificate: bytes) -> api.Enrolment:
         _, data = await self.request(
             "POST", "/v1/admin/participants", body=certificate, content_type=JOSE
         )
-        result: dict[str, Any] = json.loads(data)
-        return result
+        return _parse(api.Enrolment, data)
 
-    async def rotate(self, participant: str, certificate: bytes) -> dict[str, Any]:
+    async def rotate(self, participant: str, certificate: bytes) -> api.Enrolment:
         _, data = await self.request(
             "POST",
             f"/v1/admin/participants/{participant}/certificate",
             body=certificate,
             content_type=JOSE,
         )
-        result: dict[str, Any] = json.loads(data)
-        return result
+        return _parse(api.Enrolment, data)
 
-    async def set_status(self, participant: str, action: str) -> dict[str, Any]:
-        body = json.dumps({"action": action}).encode()
+    async def set_status(self, participant: str, action: api.StatusAction) -> api.ParticipantStatus:
+        body = api.StatusChange(action=action).model_dump_json().encode()
         _, data = await self.request(
             "POST",
             f"/v1/admin/participants/{participant}/status",
             body=body,
             content_type="application/json",
         )
-        result: dict[str, Any] = json.loads(data)
-        return result
+        return _parse(api.ParticipantStatus, data)
 
-    async def audit_records(self, after: int = 0, limit: int = 100) -> dict[str, Any]:
-        return await self.get_json("/v1/audit/records", after=after, limit=limit)
+    async def audit_records(
+        self, after: int = 0, limit: int = DEFAULTS.page_size
+    ) -> api.AuditRecords:
+        return await self.get("/v1/audit/records", api.AuditRecords, after=after, limit=limit)
+
+    async def security_events(self, since: int | None = None) -> api.SecurityEvents:
+        """Refusals counted per actor, reason and minute (auditors); default: the last day."""
+        query: dict[str, int | str] = {} if since is None else {"since": since}
+        return await self.get("/v1/audit/security-events", api.SecurityEvents, **query)
 
     # --- notifications -------------------------------------------------------------------------
 
-    async def notification_settings(self) -> dict[str, Any]:
+    async def notification_settings(self) -> api.NotificationSettings:
         """My notification settings (and the hub's webhook verification key, ``whpk_...``)."""
-        return await self.get_json("/v1/me/notifications")
+        return await self.get("/v1/me/notifications", api.NotificationSettings)
 
-    async def set_notification_settings(self, changes: dict[str, Any]) -> dict[str, Any]:
-        """Change my notification settings; fields left out keep their value."""
+    async def set_notification_settings(
+        self, changes: api.NotificationSettingsChange
+    ) -> api.NotificationSettings:
+        """Change my notification settings; members left out keep their value."""
         _, data = await self.request(
             "PUT",
             "/v1/me/notifications",
-            body=json.dumps(changes).encode(),
+            body=json.dumps(changes.changes()).encode(),
             content_type="application/json",
         )
-        result: dict[str, Any] = json.loads(data)
-        return result
+        return _parse(api.NotificationSettings, data)
 
     async def notification_deliveries(
         self, after: int = 0, limit: int = 100, participant: str | None = None
-    ) -> dict[str, Any]:
+    ) -> api.NotificationAttempts:
         """Notification delivery records (auditors): metadata only."""
         query: dict[str, int | str] = {"after": after, "limit": limit}
         if participant:
             query["participant"] = participant
-        return await self.get_json("/v1/audit/notifications", **query)
+        return await self.get("/v1/audit/notifications", api.NotificationAttempts, **query)

@@ -33,6 +33,7 @@ from hub.server.keys import CTX
 from hub.server.proxy import external_origin
 from hub.services import auditlog, console_sessions
 from hub.services import console as stats
+from protocols import api
 
 SECURITY_HEADERS: Mapping[str, str] = {
     "Content-Security-Policy": (
@@ -241,8 +242,8 @@ async def create_login_link(request: web.Request) -> web.Response:
     member = await authenticate(request, await request.read() or None)
     token = await console_sessions.new_link(request.app[CTX], member)  # asks the policy
     url = f"{external_origin(request)}/console/login/{token}"
-    body = {"url": url, "expires_in": sessions.LINK_SECONDS}
-    return web.json_response(body, status=201)
+    body = api.LoginLink(url=url, expires_in=sessions.LINK_SECONDS)
+    return web.json_response(body.wire(), status=201)
 
 
 async def logout(request: web.Request) -> web.StreamResponse:
@@ -364,17 +365,17 @@ async def _inclusion(
         )  # fmt: skip
     except (NotFound, InvalidRequest, Forbidden):
         return None, t("console.audit.no_entry", lang)
-    hashes = [b64u_decode(h) for h in proof["proof"]]
-    entry = b64u_decode(proof["entry"])
+    hashes = [b64u_decode(h) for h in proof.proof]
+    entry = b64u_decode(proof.entry)
     try:
-        verify_inclusion(b64u_decode(proof["leaf_hash"]), proof["index"], size, hashes, root)
+        verify_inclusion(b64u_decode(proof.leaf_hash), proof.index, size, hashes, root)
         verified = True
     except ProofError:
         verified = False
     event = str(json.loads(entry).get("event", ""))
     return {
-        "index": proof["index"], "size": size, "leaf_hash": proof["leaf_hash"],
-        "proof": proof["proof"], "verified": verified, "event": event,
+        "index": proof.index, "size": size, "leaf_hash": proof.leaf_hash,
+        "proof": proof.proof, "verified": verified, "event": event,
     }, None  # fmt: skip
 
 

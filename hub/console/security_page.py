@@ -16,6 +16,7 @@ from hub.i18n import Lang, t
 from hub.server.keys import CTX
 from hub.services import console as stats
 from hub.services import security_report
+from protocols import api
 
 SECURITY = stats.SECURITY
 DEFAULT_HOURS = 24
@@ -33,9 +34,8 @@ def _hours(request: web.Request, lang: Lang) -> int:
     return int(text)
 
 
-def view(lang: Lang, hours: int, doc: dict[str, object]) -> Markup:
-    events = doc.get("events")
-    rows = events if isinstance(events, list) else []
+def view(lang: Lang, hours: int, doc: api.SecurityEvents) -> Markup:
+    rows = doc.events
     form = tag(
         "form",
         join([_field(t("console.security.hours", lang), "hours", str(hours), type="number",
@@ -43,7 +43,7 @@ def view(lang: Lang, hours: int, doc: dict[str, object]) -> Markup:
               tag("button", t("console.security.show", lang), type="submit")]),
         method="get", action=f"/console/{SECURITY}", class_="filters",
     )  # fmt: skip
-    total = sum(int(r["count"]) for r in rows)
+    total = sum(r.count for r in rows)
     parts = [
         tag("p", t("console.security.intro", lang), class_="muted"),
         form,
@@ -54,9 +54,9 @@ def view(lang: Lang, hours: int, doc: dict[str, object]) -> Markup:
              t("console.country", lang), t("console.security.reason", lang),
              t("console.security.action", lang), t("console.security.times", lang),
              t("console.security.last", lang)],
-            [[fmt_time(int(r["window_start"]), lang), bdi(r["actor"]), r.get("country") or "—",
-              tag("code", r["code"]), tag("code", r["action"]), fmt_int(int(r["count"]), lang),
-              fmt_time(int(r["last_at"]), lang)] for r in rows],
+            [[fmt_time(r.window_start, lang), bdi(r.actor), r.country or "—",
+              tag("code", r.code), tag("code", r.action), fmt_int(r.count, lang),
+              fmt_time(r.last_at, lang)] for r in rows],
             {5},
         ),
     ]  # fmt: skip

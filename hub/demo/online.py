@@ -34,7 +34,7 @@ from hub.enrolment import bootstrap_admin, certify
 from hub.home import load_config, sqlite_url, write_home
 from hub.i18n import Lang, t
 from hub.server.app import create_app
-from hub.storage.migrate import upgrade
+from hub.services.database import upgrade
 from protocols.messages.common import MessageKind, MessageRef, Tlp
 from protocols.messages.receipt import ReceiptStatus
 
@@ -142,7 +142,7 @@ async def run_online(  # noqa: PLR0912, PLR0915 - reads as a script
             )  # fmt: skip
         out.print(t("hub.demo.sent", language, who=NG, kind=kind_name("alert", language),
                     mid=alert.header.mid,
-                    to=", ".join(accepted["recipients"])))  # fmt: skip
+                    to=", ".join(accepted.recipients)))  # fmt: skip
 
         step("hub.demo.step.reply")
         async with client(people[GH]) as gh:
@@ -159,7 +159,7 @@ async def run_online(  # noqa: PLR0912, PLR0915 - reads as a script
             )  # fmt: skip
         out.print(t("hub.demo.sent", language, who=GH, kind=kind_name("seizure", language),
                     mid=seizure.header.mid,
-                    to=", ".join(accepted["recipients"])))  # fmt: skip
+                    to=", ".join(accepted.recipients)))  # fmt: skip
 
         step("hub.demo.step.broadcast")
         async with client(people[WCO]) as wco:
@@ -169,7 +169,7 @@ async def run_online(  # noqa: PLR0912, PLR0915 - reads as a script
             )  # fmt: skip
         out.print(t("hub.demo.sent", language, who=WCO, kind=kind_name("notice", language)
                     + " (WCA)", mid=notice.header.mid,
-                    to=", ".join(accepted["recipients"])))  # fmt: skip
+                    to=", ".join(accepted.recipients)))  # fmt: skip
 
         step("hub.demo.step.refused")
         async with client(people[CM]) as cm:
@@ -186,44 +186,44 @@ async def run_online(  # noqa: PLR0912, PLR0915 - reads as a script
                       "mid")), "TLP")  # fmt: skip
         for pid in (WCO, NG, GH, CM):
             async with client(people[pid]) as who:
-                for item in (await who.inbox())["items"]:
-                    if item["type"] == "envelope":
-                        kind = kind_name(item["kind"], language)
-                        table.add_row(pid, kind, item["from"], item["mid"], item["tlp"])
+                for item in (await who.inbox()).items:
+                    if item.type == "envelope":
+                        kind = kind_name(item.kind, language)
+                        table.add_row(pid, kind, item.sender, item.mid, item.tlp)
                     else:
                         table.add_row(
                             pid,
                             t(
                                 "hub.demo.receipt_row",
                                 language,
-                                status=t(f"cli.value.{item['status']}", language),
+                                status=t(f"cli.value.{item.status}", language),
                             ),
-                            item["by"],
-                            item["mid"],
+                            item.by,
+                            item.mid,
                             "",
                         )
         out.print(table)
 
         step("hub.demo.step.audit")
         async with client(people[AUDITOR]) as auditor:
-            records = (await auditor.audit_records(limit=100))["records"]
+            records = (await auditor.audit_records(limit=100)).records
         audit = Table("#", *(t(f"hub.demo.col.{c}", language)
                              for c in ("event", "actor", "subject", "what")))  # fmt: skip
         for record in records:
             audit.add_row(
-                str(record["seq"]),
-                record["event"],
-                record["actor"] or "",
-                record["subject"] or "",
-                _what(record["event"], record["details"], language),
+                str(record.seq),
+                record.event,
+                record.actor or "",
+                record.subject or "",
+                _what(record.event, record.details, language),
             )
         out.print(audit)
         out.print(t("hub.demo.no_content", language))
         async with client(people[AUDITOR]) as auditor:
-            events = (await auditor.get_json("/v1/audit/security-events"))["events"]
+            events = (await auditor.security_events()).events
         refusals = Table("actor", "reason", "action", "count")
         for event in events:
-            refusals.add_row(event["actor"], event["code"], event["action"], str(event["count"]))
+            refusals.add_row(event.actor, event.code, event.action, str(event.count))
         out.print(t("hub.demo.security_events", language))
         out.print(refusals)
 

@@ -30,6 +30,7 @@ from hub.client.attachments import (
     upload_file,
 )
 from hub.keystore import LocalParticipant
+from protocols import api
 from protocols.errors import ProtocolError
 from protocols.messages._base import ContentModel
 from protocols.messages.common import Attachment, MessageKind, Tlp
@@ -102,17 +103,15 @@ class Opened:
     model: ContentModel
 
 
-def _item(doc: dict[str, Any]) -> Item:
-    if doc.get("type") == "envelope":
+def _item(doc: api.EnvelopeItem | api.ReceiptItem) -> Item:
+    if isinstance(doc, api.EnvelopeItem):
         return Item(
-            cursor=int(doc["cursor"]), type="envelope", mid=str(doc["mid"]),
-            sender=str(doc["from"]), kind=str(doc["kind"]), tlp=str(doc["tlp"]),
-            group=doc.get("group"), accepted_at=int(doc.get("accepted_at") or 0),
+            cursor=doc.cursor, type="envelope", mid=doc.mid, sender=doc.sender, kind=doc.kind,
+            tlp=doc.tlp, group=doc.group, accepted_at=doc.accepted_at,
         )  # fmt: skip
     return Item(
-        cursor=int(doc["cursor"]), type="receipt", mid=str(doc["mid"]),
-        receipt_by=str(doc.get("by", "")), receipt_status=str(doc.get("status", "")),
-        receipt_at=int(doc.get("at") or 0),
+        cursor=doc.cursor, type="receipt", mid=doc.mid,
+        receipt_by=doc.by, receipt_status=doc.status, receipt_at=doc.at,
     )  # fmt: skip
 
 
@@ -150,8 +149,7 @@ class HubApi:
         except _FAILURES as exc:
             raise _problem(exc) from None
         return [
-            Person(str(e["id"]), str(e.get("country") or ""), str(e.get("role") or ""),
-                   str(e.get("status") or ""))
+            Person(e.id, e.country, e.role, e.status)
             for e in entries
         ]  # fmt: skip
 
@@ -167,10 +165,10 @@ class HubApi:
         try:
             while len(found) < MAX_ITEMS:
                 page = await self._client.inbox(after, PAGE)
-                if not page["items"]:
+                if not page.items:
                     return found
-                found += [_item(i) for i in page["items"]]
-                after = int(page["next"])
+                found += [_item(i) for i in page.items]
+                after = page.next
         except _FAILURES as exc:
             raise _problem(exc) from None
         return found

@@ -52,6 +52,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Final
 
+from hub.error_codes import Code
 from hub.errors import Forbidden, NotFound
 from hub.policy.groups import ACTIVE, SUSPENDED, Member
 from hub.policy.model import Policy
@@ -167,28 +168,28 @@ _MESSAGE_EVENTS: Final = frozenset({"envelope.accepted", "receipt.recorded"})
 def envelope_not_found() -> NotFound:
     """The one error for an envelope that does not exist *or* that the caller may not see, so
     that an answer never tells whether a message id exists."""
-    return NotFound("there is no such envelope for you", code="envelope.not_found")
+    return NotFound("there is no such envelope for you", code=Code.ENVELOPE_NOT_FOUND)
 
 
 def _log_not_found() -> NotFound:
-    return NotFound("no such log entry for you", code="log.not_found")
+    return NotFound("no such log entry for you", code=Code.LOG_NOT_FOUND)
 
 
 def _impersonation() -> Forbidden:
     return Forbidden(
         "a participant may only send as itself: the header's from is not the signer",
-        code="sender.impersonation",
+        code=Code.SENDER_IMPERSONATION,
     )
 
 
 def _check_standing(policy: Policy, actor: Member) -> None:
     if actor.status == SUSPENDED:
-        raise Forbidden("this participant is suspended", code="participant.suspended")
+        raise Forbidden("this participant is suspended", code=Code.PARTICIPANT_SUSPENDED)
     if actor.status != ACTIVE:
-        raise Forbidden("this participant's enrolment was revoked", code="participant.revoked")
+        raise Forbidden("this participant's enrolment was revoked", code=Code.PARTICIPANT_REVOKED)
     if policy.is_suspended(actor.country):
         raise Forbidden(
-            "participants of this country are suspended for now", code="country.suspended"
+            "participants of this country are suspended for now", code=Code.COUNTRY_SUSPENDED
         )
 
 
@@ -202,7 +203,7 @@ def _audit_scope(actor: Member) -> str | None:
 
 def _auditor(actor: Member) -> Grant:
     if actor.role != Role.AUDITOR:
-        raise Forbidden("only an active auditor may read audit records", code="audit.forbidden")
+        raise Forbidden("only an active auditor may read audit records", code=Code.AUDIT_FORBIDDEN)
     return Grant(country=_audit_scope(actor))
 
 
@@ -254,7 +255,7 @@ def _submit(policy: Policy, actor: Member, resource: Resource) -> Grant:
     if not policy.may_send(actor.role, resource.kind):
         raise Forbidden(
             f"a participant of role {actor.role} may not send {resource.kind.value} messages",
-            code="policy.kind_not_allowed",
+            code=Code.POLICY_KIND_NOT_ALLOWED,
         )
     return EVERYTHING
 
@@ -272,7 +273,7 @@ def _delivery(actor: Member, resource: Resource) -> Grant:
 
 def upload_not_found() -> NotFound:
     """The one error for an upload that does not exist *or* is someone else's."""
-    return NotFound("there is no such upload for you", code="upload.not_found")
+    return NotFound("there is no such upload for you", code=Code.UPLOAD_NOT_FOUND)
 
 
 def _upload(actor: Member, resource: Resource) -> Grant:
@@ -280,7 +281,7 @@ def _upload(actor: Member, resource: Resource) -> Grant:
         raise TypeError("upload.write needs the upload as its resource")
     if actor.role not in _RECEIVING:
         raise Forbidden(
-            "only participants who send messages upload attachments", code="upload.forbidden"
+            "only participants who send messages upload attachments", code=Code.UPLOAD_FORBIDDEN
         )
     if resource.owner != actor.id:
         raise upload_not_found()
@@ -338,7 +339,7 @@ def authorize(  # noqa: PLR0911, PLR0912 - one branch per action, as in the tabl
         if actor.role not in _RECEIVING:
             raise Forbidden(
                 "only participants who receive messages have notification settings",
-                code="notifications.forbidden",
+                code=Code.NOTIFICATIONS_FORBIDDEN,
             )
         return EVERYTHING
     if action is Action.NOTIFY_AUDIT:
@@ -350,24 +351,24 @@ def authorize(  # noqa: PLR0911, PLR0912 - one branch per action, as in the tabl
             raise Forbidden(
                 "entry bundles mix every country's entries: only a global auditor reads them "
                 "(a country's auditor reads its entries from /v1/audit/entries)",
-                code="tiles.entries_forbidden",
+                code=Code.TILES_ENTRIES_FORBIDDEN,
             )
         return EVERYTHING
     if action is Action.LOG_SIGN:
         if actor.role not in {Role.AUDITOR.value, Role.ADMIN.value}:
             raise Forbidden(
-                "only auditors and admins ask for a new checkpoint", code="audit.forbidden"
+                "only auditors and admins ask for a new checkpoint", code=Code.AUDIT_FORBIDDEN
             )
         return EVERYTHING
     if action is Action.ADMIN:
         if actor.role != Role.ADMIN:
-            raise Forbidden("only an active admin may do this", code="admin.forbidden")
+            raise Forbidden("only an active admin may do this", code=Code.ADMIN_FORBIDDEN)
         return EVERYTHING
     if action in _CONSOLE_ROLES:
         if actor.role not in _CONSOLE_ROLES[action]:
-            raise Forbidden("this page is not for this participant", code="console.forbidden")
+            raise Forbidden("this page is not for this participant", code=Code.CONSOLE_FORBIDDEN)
         return _view(actor)
-    raise Forbidden(f"unknown action {action}", code="policy.unknown_action")  # pragma: no cover
+    raise Forbidden(f"unknown action {action}", code=Code.POLICY_UNKNOWN_ACTION)  # pragma: no cover
 
 
 def allowed(policy: Policy, actor: Member, action: Action, resource: Resource = None) -> bool:

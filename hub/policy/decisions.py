@@ -37,6 +37,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
+from hub.error_codes import Code
 from hub.errors import Forbidden, InvalidRequest
 from hub.policy.authorize import Action, Submission, authorize
 from hub.policy.groups import Member
@@ -71,14 +72,14 @@ def _check_times(policy: Policy, header: RoutingHeader, now: int) -> None:
         raise InvalidRequest(
             f"the envelope's iat is more than {limits.clock_skew_seconds} seconds ahead of the"
             " hub's clock: check the sender's clock",
-            code="envelope.not_yet_valid",
+            code=Code.ENVELOPE_NOT_YET_VALID,
         )
     if header.exp <= now:
-        raise InvalidRequest("the envelope has expired (exp is past)", code="envelope.expired")
+        raise InvalidRequest("the envelope has expired (exp is past)", code=Code.ENVELOPE_EXPIRED)
     if header.exp - header.iat > limits.max_ttl_seconds:
         raise InvalidRequest(
             f"the envelope may live at most {limits.max_ttl_days} days (exp - iat)",
-            code="envelope.ttl_too_long",
+            code=Code.ENVELOPE_TTL_TOO_LONG,
         )
 
 
@@ -92,11 +93,12 @@ def _check_group(
     if not policy.may_address_groups(sender.role):
         raise Forbidden(
             f"a participant of role {sender.role} may not address a group",
-            code="policy.group_not_allowed",
+            code=Code.POLICY_GROUP_NOT_ALLOWED,
         )
     if header.tlp is Tlp.RED and policy.rules.red_only_to_named:
         raise Forbidden(
-            "TLP:RED goes only to named participants, never to a group", code="policy.red_to_group"
+            "TLP:RED goes only to named participants, never to a group",
+            code=Code.POLICY_RED_TO_GROUP,
         )
     if group_members is None:
         raise ValueError("the caller must resolve the group's members before checking")
@@ -120,7 +122,7 @@ def _check_group(
         f" ({len(expected)} members, {len(given)} recipients): "
         + "; ".join(parts)
         + ". Fetch the group again and re-encrypt",
-        code="group.mismatch",
+        code=Code.GROUP_MISMATCH,
     )
 
 
@@ -134,26 +136,26 @@ def _check_recipients(
     unknown = [a.id for a, m in pairs if m is None]
     if unknown:
         raise InvalidRequest(
-            f"no participant is enrolled as {_few(unknown)}", code="recipient.unknown"
+            f"no participant is enrolled as {_few(unknown)}", code=Code.RECIPIENT_UNKNOWN
         )
     found = [m for _, m in pairs if m is not None]
     inactive = [m.id for m in found if not m.active or policy.is_suspended(m.country)]
     if inactive:
         raise Forbidden(
             f"these recipients are suspended or revoked: {_few(inactive)}",
-            code="recipient.inactive",
+            code=Code.RECIPIENT_INACTIVE,
         )
     silent = [m.id for m in found if m.role not in _RECEIVING_ROLES]
     if silent:
         raise Forbidden(
-            f"auditors and admins never receive messages: {_few(silent)}", code="recipient.role"
+            f"auditors and admins never receive messages: {_few(silent)}", code=Code.RECIPIENT_ROLE
         )
     stale = [a.id for a, m in pairs if m is not None and a.kid != m.enc_kid]
     if stale:
         raise InvalidRequest(
             f"the key used is not the current encryption key of {_few(stale)}: fetch their"
             " certificates again and re-encrypt",
-            code="recipient.stale_key",
+            code=Code.RECIPIENT_STALE_KEY,
         )
     return found
 
@@ -180,7 +182,7 @@ def check_can_send(  # noqa: PLR0917 - called positionally by the submission ser
     if len(header.to) > policy.limits.max_recipients:
         raise Forbidden(
             f"an envelope may have at most {policy.limits.max_recipients} recipients",
-            code="policy.too_many_recipients",
+            code=Code.POLICY_TOO_MANY_RECIPIENTS,
         )
     if header.grp is not None:
         _check_group(policy, sender, header, header.grp, group_members)
@@ -193,5 +195,5 @@ def check_can_send(  # noqa: PLR0917 - called positionally by the submission ser
     ):
         raise Forbidden(
             "a seizure report must also be addressed to a WCO participant",
-            code="policy.seizure_needs_wco",
+            code=Code.POLICY_SEIZURE_NEEDS_WCO,
         )

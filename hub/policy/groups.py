@@ -23,6 +23,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Final
 
+from hub.error_codes import Code
 from hub.errors import NotFound
 from hub.policy.model import BUILTIN_ALL, Policy, builtin_group_names
 from protocols.certificates import Role
@@ -69,7 +70,7 @@ class Member:
 class UnknownGroup(NotFound):
     """No built-in or custom group has this name."""
 
-    code = "group.unknown"
+    code = Code.GROUP_UNKNOWN
 
 
 def group_names(policy: Policy) -> tuple[str, ...]:

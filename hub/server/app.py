@@ -4,21 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
 import logging
 import signal
 from collections.abc import AsyncIterator, Callable, Sequence
 from pathlib import Path
 
 from aiohttp import web
-from sqlalchemy.exc import SQLAlchemyError
 
-from crypto.errors import InvalidKeyError
-from crypto.keys import SigningKey, load_private_pem, private_pem
-from hub import passphrases
 from hub.console import routes as console_routes
-from hub.errors import ConfigError, HubError
 from hub.home import LOG_KEY_FILE, HubConfig
+from hub.hub_keys import load_or_create_hub_key
 from hub.policy.model import load_policy_file
 from hub.server import (
     audit_routes,
@@ -36,115 +31,17 @@ from hub.server.problems import problem_middleware
 from hub.server.proxy import FORWARDING, Forwarding, forwarded_middleware
 from hub.server.runtime import settled_heap
 from hub.server.stream import STREAM_SETTINGS, StreamSettings, stream, track_streams
-from hub.services import auditlog, retention, rollback
+from hub.services import background, database, rollback
 from hub.services.context import HubContext, PolicyHolder
 from hub.services.fanout import PgFanout
 from hub.services.notifications import NotificationDispatcher
 from hub.services.notifier import Notifier
 from hub.services.witnessing import Witnessing
-from hub.storage import audit, blobs, counters, envelopes, nonces
-from hub.storage.engine import create_engine, redact
-from hub.storage.migrate import check_schema
+from hub.settings import DEFAULTS
 
 log = logging.getLogger("pgs.hub")
-HUB_KEY_FILE = "signing.key.pem"
 # Bodies above the largest envelope are refused while reading, before any parsing.
-BODY_MARGIN = 64 * 1024
-
-
-def load_or_create_hub_key(
-    folder: Path, name: str = HUB_KEY_FILE, passphrase: bytes | None = None
-) -> SigningKey:
-    """The hub's own Ed25519 key (acceptances) or, with ``name``, its log key; encrypted at rest
-    when ``passphrase`` is given (``$PGS_HUB_PASSPHRASE``). A missing key is created."""
-    path = folder / name
-    if not path.exists():
-        folder.mkdir(parents=True, exist_ok=True)
-        key = SigningKey.generate()
-        path.write_bytes(private_pem(key, passphrase))
-        path.chmod(0o600)
-        return key
-    pem = path.read_bytes()
-    if passphrases.is_encrypted(pem) and passphrase is None:
-        raise ConfigError(
-            f"{path} is encrypted: set ${passphrases.HUB} (or ${passphrases.HUB}_FILE)"
-        )
-    try:
-        loaded = load_private_pem(pem, passphrases.for_file(pem, passphrase))
-    except InvalidKeyError:
-        raise ConfigError(f"{path} could not be opened: wrong ${passphrases.HUB}?") from None
-    if not isinstance(loaded, SigningKey):
-        raise ConfigError(f"{path} is not an Ed25519 key")
-    return loaded
-
-
-HOUSEKEEPING_SECONDS = 30.0
-
-
-async def _housekeeping(ctx: HubContext, retention_days: float | None = None) -> None:
-    """Expire undelivered envelopes past their ``exp``, forget nonces past the replay window, and
-    sign a checkpoint of the audit log when it has grown.
-
-    Every hub process on a database runs it (``pgs serve --workers N``): expiring and purging are
-    idempotent statements, and :func:`auditlog.sign` holds the stream lock while it reads the tree
-    and the last checkpoint, so concurrent signers never produce two checkpoints of one size."""
-    while True:
-        try:
-            async with ctx.engine.begin() as conn:
-                expired = await envelopes.expire_deliveries(conn, ctx.now())
-                await nonces.purge_expired(conn, ctx.now())
-                await counters.purge_before(conn, ctx.now() - 2 * counters.WINDOW_SECONDS)
-                await blobs.expire(conn, ctx.now())
-            await ctx.security_events.purge(ctx.now())
-            if expired:
-                log.info("expired %d undelivered deliveries", expired)
-            if retention_days is not None:
-                purged = await retention.purge_delivered_bodies(
-                    ctx.engine, retention_days, ctx.now()
-                )
-                if purged:
-                    log.info("retention: purged the bodies of %d delivered envelopes", purged)
-            if ctx.log_signer is not None:
-                signed = await auditlog.sign(ctx)
-                if ctx.witnessing is not None:  # ask again the witnesses that have not cosigned
-                    ctx.witnessing.kick(ctx, signed.size)
-        except (SQLAlchemyError, OSError, HubError):  # the database may be briefly away
-            log.warning("housekeeping failed; retrying in %.0f s", HOUSEKEEPING_SECONDS)
-        await asyncio.sleep(HOUSEKEEPING_SECONDS)
-
-
-METRICS_REFRESH_SECONDS = 5.0
-
-
-async def _refresh_metrics(ctx: HubContext) -> None:
-    """Multiprocess metrics: keep this worker's gauge readings current for the other workers'
-    scrapes (a scrape answered here refreshes them first anyway)."""
-    while True:
-        ctx.metrics.refresh()
-        await asyncio.sleep(METRICS_REFRESH_SECONDS)
-
-
-async def reload_policy(ctx: HubContext) -> None:
-    """Re-read the policy file (SIGHUP). A bad file keeps the old policy and is logged."""
-    try:
-        policy_text = ctx.policy.path.read_bytes() if ctx.policy.path else b""
-        ctx.policy.reload()
-    except (ConfigError, OSError) as exc:
-        log.error("policy reload refused, keeping the current policy: %s", exc)  # noqa: TRY400
-        return
-    # Open streams ask the policy again at once (suspended countries), in every hub process.
-    ctx.notifier.wake_everyone()
-    async with ctx.engine.begin() as conn:
-        await audit.append_record(
-            conn,
-            at=ctx.now(),
-            event="policy.reloaded",
-            actor=None,
-            subject=str(ctx.policy.path.name) if ctx.policy.path else None,
-            country=None,
-            details={"sha256": hashlib.sha256(policy_text).hexdigest()},
-        )
-    log.info("policy reloaded from %s", ctx.policy.path)
+BODY_MARGIN = DEFAULTS.body_margin_bytes
 
 
 def _on_sighup(handler: Callable[[], object] | None) -> None:
@@ -225,11 +122,11 @@ def create_app(
     )
 
     async def resources(app: web.Application) -> AsyncIterator[None]:
-        engine = create_engine(config.database_url)
+        engine = database.open_engine(config.database_url)
         # On PostgreSQL other hub processes may share the database: wake-ups go through it.
         fanout = PgFanout.for_url(engine.url) if engine.dialect.name == "postgresql" else None
         try:
-            await check_schema(engine)
+            await database.check_schema(engine)
             log_signer = load_or_create_hub_key(config.hub_key_dir, LOG_KEY_FILE, hub_passphrase)
             verifier = rollback.log_verifier(config.log_origin, log_signer)
             held = rollback.held_checkpoints(config.home, verifier, list(checkpoints))
@@ -257,6 +154,7 @@ def create_app(
                 submissions_per_minute=config.submissions_per_minute,
                 body_timeout_seconds=config.body_timeout_seconds,
                 attachments=config.attachments,
+                settings=config.settings,
             )
             ctx.notifications = NotificationDispatcher(
                 engine, config.notifications, ctx.hub_key, ctx.now
@@ -266,12 +164,14 @@ def create_app(
             _writer_gauges(ctx)
             app[CTX] = ctx
             malformed.install(ctx.security_events)
-            housekeeping = asyncio.create_task(_housekeeping(ctx, config.retention_days))
+            housekeeping = asyncio.create_task(background.housekeeping(ctx, config.retention_days))
             refresher = (
-                asyncio.create_task(_refresh_metrics(ctx)) if ctx.metrics.multiprocess_dir else None
+                asyncio.create_task(background.refresh_metrics(ctx))
+                if ctx.metrics.multiprocess_dir
+                else None
             )
-            _on_sighup(lambda: asyncio.ensure_future(reload_policy(ctx)))
-            log.info("hub ready on database %s", redact(config.database_url))
+            _on_sighup(lambda: asyncio.ensure_future(background.reload_policy(ctx)))
+            log.info("hub ready on database %s", database.redact(config.database_url))
             yield
             _on_sighup(None)
             # The server has stopped accepting and waited for its handlers: finish the writes

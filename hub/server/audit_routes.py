@@ -12,12 +12,12 @@ from hub.services import auditlog, tiles
 
 async def get_checkpoint(request: web.Request) -> web.Response:
     reader = await authenticate(request, None)
-    return reply((await auditlog.checkpoint(request.app[CTX], reader)).to_json())
+    return reply((await auditlog.checkpoint(request.app[CTX], reader)).to_api())
 
 
 async def post_checkpoint(request: web.Request) -> web.Response:
     reader = await authenticate(request, await request.read() or None)
-    return reply((await auditlog.checkpoint(request.app[CTX], reader, fresh=True)).to_json())
+    return reply((await auditlog.checkpoint(request.app[CTX], reader, fresh=True)).to_api())
 
 
 async def get_entries(request: web.Request) -> web.Response:

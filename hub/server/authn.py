@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from hub.auth.httpsig import WINDOW_SECONDS, VerifiedSignature, claimed_keyid, verify_request
+from hub.auth.httpsig import VerifiedSignature, claimed_keyid, verify_request
+from hub.error_codes import Code
 from hub.errors import AuthenticationError
 from hub.policy.groups import Member
 from hub.server.keys import AUTHENTICATED, CTX
 from hub.server.observe import note_participant
 from hub.server.proxy import external_origin
-from hub.storage import nonces
+from hub.services.replay import claim_nonce
 
 # The participant a request was authenticated as (set by :func:`authenticate`).
 
@@ -30,7 +31,7 @@ async def authenticate(request: web.Request, body: bytes | None) -> Member:
 
     def resolve(kid: str) -> object:
         if kid != keyid:  # pragma: no cover - claimed_keyid reads the same header
-            raise AuthenticationError("unknown key", code="auth.unknown_key")
+            raise AuthenticationError("unknown key", code=Code.AUTH_UNKNOWN_KEY)
         return key
 
     now = ctx.now()
@@ -42,11 +43,7 @@ async def authenticate(request: web.Request, body: bytes | None) -> Member:
         resolve_key=resolve,  # type: ignore[arg-type]
         now=now,
     )
-    # Group-committed (hub.services.writers): concurrent requests share one transaction.
-    claim = nonces.NonceClaim(verified.keyid, verified.nonce, now + 2 * WINDOW_SECONDS)
-    fresh = await ctx.nonce_writer.submit(claim)
-    if not fresh:
-        raise AuthenticationError("this request was already received (replay)", code="auth.replay")
+    await claim_nonce(ctx, verified.keyid, verified.nonce, now)
     request[AUTHENTICATED] = member  # whose refusal it is, if one follows (security events)
     note_participant(request, member.id)
     ctx.rate_limiter().take(member.id, ctx.clock())

@@ -8,6 +8,7 @@ from typing import Any
 from aiohttp import web
 from pydantic import TypeAdapter, ValidationError
 
+from hub.error_codes import Code
 from hub.errors import InvalidRequest, NotFound
 from hub.policy.authorize import envelope_not_found
 from hub.server.authn import authenticate
@@ -17,6 +18,7 @@ from hub.server.observe import check_metrics_access
 from hub.server.openapi import document
 from hub.services import admin, directory, mailbox, receipts, submission
 from hub.services.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
+from protocols import api
 from protocols.messages.common import MessageId, ParticipantId
 
 JOSE = "application/jose+json"
@@ -25,7 +27,10 @@ _MESSAGE_ID: TypeAdapter[str] = TypeAdapter(MessageId)
 _PARTICIPANT_ID: TypeAdapter[str] = TypeAdapter(ParticipantId)
 
 
-def reply(doc: dict[str, Any], status: int = 200) -> web.Response:
+def reply(doc: api.ApiModel | dict[str, Any], status: int = 200) -> web.Response:
+    """A JSON answer: an API model as its wire document (the OpenAPI document, a plain dict)."""
+    if isinstance(doc, api.ApiModel):
+        doc = doc.wire()
     return web.Response(
         status=status,
         body=json.dumps(doc, ensure_ascii=False).encode("utf-8"),
@@ -63,7 +68,7 @@ def participant_param(request: web.Request) -> str:
     try:
         return _PARTICIPANT_ID.validate_python(request.match_info["participant"])
     except ValidationError:
-        raise NotFound("no such participant", code="participant.not_found") from None
+        raise NotFound("no such participant", code=Code.PARTICIPANT_NOT_FOUND) from None
 
 
 # --- public ----------------------------------------------------------------------------------
@@ -91,7 +96,7 @@ async def submit_envelope(request: web.Request) -> web.Response:
         code = getattr(exc, "code", "internal")
         ctx.metrics.inc("pgs_envelopes_rejected_total", code=str(code))
         raise
-    return reply(accepted.to_json(), status=200 if accepted.duplicate else 201)
+    return reply(accepted.to_api(), status=200 if accepted.duplicate else 201)
 
 
 async def get_envelope(request: web.Request) -> web.Response:
@@ -114,10 +119,10 @@ async def post_receipt(request: web.Request) -> web.Response:
 
 async def inbox(request: web.Request) -> web.Response:
     reader = await authenticate(request, None)
-    page = await mailbox.inbox(
-        request.app[CTX], reader, int_param(request, "after", 0), int_param(request, "limit", 100)
-    )
-    return reply(page.to_json())
+    ctx = request.app[CTX]
+    limit = int_param(request, "limit", ctx.settings.page_size)
+    page = await mailbox.inbox(ctx, reader, int_param(request, "after", 0), limit)
+    return reply(page.to_api())
 
 
 # --- directory -------------------------------------------------------------------------------
@@ -169,7 +174,6 @@ async def change_status(request: web.Request) -> web.Response:
 async def audit_records(request: web.Request) -> web.Response:
     reader = await authenticate(request, None)
     ctx = request.app[CTX]
-    result = await admin.records(
-        ctx, reader, int_param(request, "after", 0), int_param(request, "limit", 100)
-    )
+    limit = int_param(request, "limit", ctx.settings.page_size)
+    result = await admin.records(ctx, reader, int_param(request, "after", 0), limit)
     return reply(result)

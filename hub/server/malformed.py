@@ -20,6 +20,7 @@ from aiohttp import web_protocol
 from aiohttp.web_request import BaseRequest
 from aiohttp.web_response import StreamResponse
 
+from hub.error_codes import Code
 from hub.server.problems import problem
 from hub.services.security_events import SecurityEvents
 
@@ -58,7 +59,7 @@ def _handle_error(
     for events in _sinks[-1:]:
         events.record(
             actor=request.remote or "unknown", actor_kind="address", country=None,
-            code="http.malformed", action="(not HTTP)",
+            code=Code.HTTP_MALFORMED, action="(not HTTP)",
         )  # fmt: skip
     if request.writer.output_size > 0:  # something was sent already: only closing is left
         raise ConnectionError("the answer had started when the request turned out malformed")

@@ -36,6 +36,7 @@ from datetime import UTC, datetime
 
 from aiohttp import web
 
+from hub.error_codes import Code
 from hub.errors import Forbidden, HubError
 from hub.server.keys import CTX
 from hub.server.observed import OBSERVED, Observed
@@ -141,5 +142,5 @@ def check_metrics_access(request: web.Request) -> None:
     raise Forbidden(
         "metrics are served to the local machine, or with the bearer token configured in "
         "[metrics] bearer_token_sha256",
-        code="metrics.forbidden",
+        code=Code.METRICS_FORBIDDEN,
     )

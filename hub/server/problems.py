@@ -13,23 +13,23 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import sqlite3
 import time
 import traceback
 from collections.abc import Awaitable, Callable
 from typing import Any, Final
 
-import asyncpg  # type: ignore[import-untyped]
 from aiohttp import web
-from sqlalchemy import exc as sa_exc
 
 from crypto.errors import CryptoError
+from hub.error_codes import Code
 from hub.errors import HubError, Kind, RateLimited, Unavailable
 from hub.i18n import Lang, known, negotiate, t
 from hub.server.bodies import ClientGone
 from hub.server.keys import AUTHENTICATED, CTX
 from hub.services.audit import record_refusal
+from hub.services.database import fault_of
 from hub.services.security_events import request_scope
+from hub.settings import DEFAULTS
 from protocols.errors import InvalidDataError, ProtocolError
 
 log = logging.getLogger("pgs.hub")
@@ -56,26 +56,19 @@ def title(status: int, lang: Lang = "en") -> str:
     return t(key if known(key) else "problem.title.other", lang)
 
 
+_CATALOGUED: Final = frozenset(c.value for c in Code)
 # How long a client should wait before retrying when the database is away or full.
-DATABASE_RETRY_AFTER: Final = 5
-# Driver and pool errors that mean "the database cannot be reached or cannot write now", not "the
-# hub has a bug": SQLAlchemy wraps most driver errors, but a connection refused while the pool
-# connects, or a dropped asyncpg connection, may surface unwrapped.
-_DATABASE_OUTAGE: Final = (
-    sa_exc.OperationalError,
-    sa_exc.InterfaceError,
-    sa_exc.DisconnectionError,
-    sa_exc.TimeoutError,  # the pool could not hand out a connection in time
-    asyncpg.PostgresConnectionError,
-    asyncpg.InterfaceError,
-    asyncpg.exceptions.OperatorInterventionError,  # admin shutdown, crash shutdown, cannot connect
-    ConnectionError,
-    TimeoutError,
-)
-
-
+DATABASE_RETRY_AFTER: Final = DEFAULTS.database_retry_after
 # The stable code of a problem answer (security events are counted by it).
 PROBLEM_CODE: Final = web.ResponseKey("pgs_problem_code", str)
+
+
+def title_of(code: str, status: int, lang: Lang = "en") -> str:
+    """The problem's title: the catalogue's for a hub code (one title per problem type, RFC 9457
+    section 3.1.3), the status's for a code of the cores (``crypto.*``, ``protocol.*``)."""
+    if code in _CATALOGUED:
+        return t(Code(code).title_key, lang)
+    return title(status, lang)
 
 
 def problem(
@@ -83,7 +76,7 @@ def problem(
 ) -> web.Response:
     body = {
         "type": PROBLEM_TYPE_BASE + code,
-        "title": title(status),
+        "title": title_of(code, status),
         "status": status,
         "detail": detail,
         "code": code,
@@ -120,52 +113,6 @@ def from_error(exc: Exception) -> web.Response:
     raise exc
 
 
-# PostgreSQL SQLSTATEs that mean "cannot write now" rather than a bug: a read-only database,
-# transaction or hot standby (25006), connection exceptions (08), insufficient resources (53: disk
-# full, out of memory, too many connections), operator intervention (57P: shutdown, cannot connect
-# now), system errors (58), a database that does not accept connections now (55000: ALTER
-# DATABASE ... ALLOW_CONNECTIONS false) or a lock not available (55P03), and a database that
-# refuses this hub (28: authorization, 3D000: no such database: the deployment's fault).
-_PG_UNAVAILABLE_PREFIXES: Final = (
-    "25006",
-    "08",
-    "53",
-    "57P",
-    "58",
-    "55000",
-    "55P03",
-    "28",
-    "3D000",
-)
-# SQLite result codes of the same sort: busy, locked, read-only, I/O error, cannot open.
-_SQLITE_UNAVAILABLE: Final = frozenset(
-    {sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED, sqlite3.SQLITE_READONLY, sqlite3.SQLITE_IOERR,
-     sqlite3.SQLITE_CANTOPEN}
-)  # fmt: skip
-
-
-def _database_outage(exc: Exception) -> bool:
-    if isinstance(exc, sa_exc.DBAPIError) and exc.connection_invalidated:
-        return True
-    orig = getattr(exc, "orig", None)
-    state = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
-    if isinstance(state, str) and state.startswith(_PG_UNAVAILABLE_PREFIXES):
-        return True
-    code = getattr(orig, "sqlite_errorcode", None)
-    if isinstance(code, int) and (code & 0xFF) in _SQLITE_UNAVAILABLE:
-        return True
-    # A connection that cannot be made may surface as a bare OSError ("Multiple exceptions" when
-    # a host name has several addresses), not as a ConnectionError.
-    return isinstance(exc, _DATABASE_OUTAGE) or type(exc) is OSError
-
-
-def _storage_full(exc: Exception) -> bool:
-    orig = getattr(exc, "orig", None)
-    if getattr(orig, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL:
-        return True
-    return (getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)) == "53100"
-
-
 def database_problem(exc: Exception) -> web.Response | None:
     """The problem document for a database that is away (503) or full (507), else ``None``.
 
@@ -173,14 +120,15 @@ def database_problem(exc: Exception) -> web.Response | None:
     (submission is idempotent by message id).
     """
     headers = {"Retry-After": str(DATABASE_RETRY_AFTER)}
-    if _storage_full(exc):
+    fault = fault_of(exc)
+    if fault == "full":
         return problem(
-            507, "storage.full", "the hub cannot store anything now; try again later",
+            507, Code.STORAGE_FULL, "the hub cannot store anything now; try again later",
             headers=headers,
         )  # fmt: skip
-    if _database_outage(exc):
+    if fault == "outage":
         return problem(
-            503, "database.unavailable", "the database is not reachable; try again later",
+            503, Code.DATABASE_UNAVAILABLE, "the database is not reachable; try again later",
             headers=headers,
         )  # fmt: skip
     return None
@@ -211,7 +159,7 @@ def _translate_title(request: web.Request, response: web.StreamResponse) -> None
     if lang is None or lang == "en" or not isinstance(response.body, bytes):
         return
     body = json.loads(response.body)
-    body["title"] = title(response.status, lang)
+    body["title"] = title_of(str(body.get("code", "")), response.status, lang)
     response.body = json.dumps(body, ensure_ascii=False).encode("utf-8")
     response.headers["Content-Language"] = lang
 
@@ -241,15 +189,17 @@ async def _answer(request: web.Request, handler: Handler) -> web.StreamResponse:
         return from_error(exc)
     except web.HTTPRequestEntityTooLarge:
         limit = request.app._client_max_size
-        return problem(413, "request.too_large", f"the request body is larger than {limit} bytes")
+        return problem(
+            413, Code.REQUEST_TOO_LARGE, f"the request body is larger than {limit} bytes"
+        )
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
         code = {
-            404: "route.not_found",
-            405: "method.not_allowed",
-            415: "request.unsupported_media_type",
-        }.get(exc.status, "http.error")
+            404: Code.ROUTE_NOT_FOUND,
+            405: Code.METHOD_NOT_ALLOWED,
+            415: Code.REQUEST_UNSUPPORTED_MEDIA_TYPE,
+        }.get(exc.status, Code.HTTP_ERROR)
         detail = {
             404: "there is no such route: the API is described at /v1/openapi.json",
             405: f"{request.method} is not allowed here",
@@ -278,7 +228,7 @@ async def _answer(request: web.Request, handler: Handler) -> web.StreamResponse:
             "unexpected error on %s %s (%s)\n%s", request.method, _route(request),
             type(exc).__name__, _bare_traceback(exc),
         )  # fmt: skip
-        return problem(500, "internal", "the hub could not complete the request")
+        return problem(500, Code.INTERNAL, "the hub could not complete the request")
 
 
 def _hung_up(request: web.Request, exc: Exception) -> web.Response:
@@ -287,7 +237,7 @@ def _hung_up(request: web.Request, exc: Exception) -> web.Response:
         request.remote, request.method, _route(request), type(exc).__name__,
     )  # fmt: skip
     return problem(
-        400, "request.incomplete", "the connection closed before the request was complete"
+        400, Code.REQUEST_INCOMPLETE, "the connection closed before the request was complete"
     )
 
 

@@ -30,6 +30,7 @@ from typing import Any
 
 from aiohttp import web
 
+from hub.error_codes import Code
 from hub.errors import MalformedRequest
 from hub.server.observed import OBSERVED
 
@@ -72,7 +73,7 @@ def external_origin(request: web.Request) -> str:
 
 def _bad(what: str) -> MalformedRequest:
     return MalformedRequest(
-        f"the proxy's {what} header is malformed", code="request.bad_forwarded_header"
+        f"the proxy's {what} header is malformed", code=Code.REQUEST_BAD_FORWARDED_HEADER
     )
 
 

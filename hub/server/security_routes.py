@@ -9,13 +9,11 @@ from hub.server.handlers import int_param, reply
 from hub.server.keys import CTX
 from hub.services import security_report
 
-DEFAULT_SINCE_SECONDS = 86400
-
 
 async def security_events(request: web.Request) -> web.Response:
     reader = await authenticate(request, None)
     ctx = request.app[CTX]
-    since = int_param(request, "since", max(0, ctx.now() - DEFAULT_SINCE_SECONDS))
+    since = int_param(request, "since", max(0, ctx.now() - ctx.settings.security_events_since))
     return reply(await security_report.security_events(ctx, reader, since))
 
 

@@ -36,15 +36,17 @@ from typing import Any
 
 from aiohttp import WSCloseCode, WSMsgType, web
 
+from hub.error_codes import Code
 from hub.errors import AuthenticationError, Forbidden, HubError, MalformedRequest
 from hub.server.authn import authenticate
 from hub.server.handlers import int_param
 from hub.server.keys import CTX
 from hub.services import mailbox
+from hub.settings import DEFAULTS
 
 log = logging.getLogger("pgs.hub.stream")
 
-PAGE = 200
+PAGE = DEFAULTS.stream_page  # the hub's own: ctx.settings.stream_page
 # Client frames of any kind (pings and pongs included) allowed per window: a client that floods
 # frames, even pings that aiohttp would otherwise answer by itself, is disconnected with 1008.
 MAX_CLIENT_FRAMES = 50
@@ -118,7 +120,7 @@ async def stream(request: web.Request) -> web.StreamResponse:
     if not ws.can_prepare(request).ok:
         raise MalformedRequest(
             "this is a WebSocket endpoint: open it with an Upgrade: websocket request",
-            code="stream.not_websocket",
+            code=Code.STREAM_NOT_WEBSOCKET,
         )
     reader = await authenticate(request, None)
     ctx = request.app[CTX]
@@ -135,11 +137,11 @@ async def stream(request: web.Request) -> web.StreamResponse:
     try:
         while not closed.is_set() and not ws.closed:
             while True:
-                page = await mailbox.stream_page(ctx, reader.id, cursor, PAGE)
+                page = await mailbox.stream_page(ctx, reader.id, cursor, ctx.settings.stream_page)
                 for item in page.items:
-                    await _send(ws, item, settings.send_timeout_seconds)
-                    cursor = item["cursor"]
-                if len(page.items) < PAGE:
+                    await _send(ws, item.wire(), settings.send_timeout_seconds)
+                    cursor = item.cursor
+                if len(page.items) < ctx.settings.stream_page:
                     break
             waiter = asyncio.create_task(sub.wait(settings.recheck_seconds))
             closing = asyncio.create_task(closed.wait())

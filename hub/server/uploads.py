@@ -18,14 +18,14 @@ from email.utils import formatdate
 from aiohttp import web
 from aiohttp.http_exceptions import PayloadEncodingError
 
+from hub.error_codes import Code
 from hub.errors import InvalidRequest, MalformedRequest, RequestTimeout, TooLarge
 from hub.server.authn import authenticate
 from hub.server.bodies import body_deadline, streams_body
 from hub.server.keys import CTX
 from hub.server.problems import problem
 from hub.services import attachments
-from hub.storage import blobs
-from hub.storage.blobs import UploadRow
+from hub.services.attachments import StoredUpload
 
 TUS_VERSION = "1.0.0"
 TUS_EXTENSIONS = "creation,checksum,expiration,termination"
@@ -41,7 +41,7 @@ def _upload_id(request: web.Request) -> str:
     return value if _UPLOAD_ID.fullmatch(value) else ""
 
 
-def _tus_headers(row: UploadRow | None = None) -> dict[str, str]:
+def _tus_headers(row: StoredUpload | None = None) -> dict[str, str]:
     headers = {"Tus-Resumable": TUS_VERSION, "Cache-Control": "no-store"}
     if row is not None:
         headers["Upload-Offset"] = str(row.stored)
@@ -54,7 +54,7 @@ def _tus_headers(row: UploadRow | None = None) -> dict[str, str]:
 def _require_tus(request: web.Request) -> web.Response | None:
     if request.headers.get("Tus-Resumable") != TUS_VERSION:
         return problem(
-            412, "tus.version_unsupported",
+            412, Code.TUS_VERSION_UNSUPPORTED,
             f"send Tus-Resumable: {TUS_VERSION} (the only tus version this hub speaks)",
             headers={"Tus-Version": TUS_VERSION},
         )  # fmt: skip
@@ -64,7 +64,7 @@ def _require_tus(request: web.Request) -> web.Response | None:
 def _number(request: web.Request, name: str) -> int:
     text = request.headers.get(name, "")
     if not _DIGITS.fullmatch(text):
-        raise InvalidRequest(f"{name} must be a non-negative integer", code="upload.bad_header")
+        raise InvalidRequest(f"{name} must be a non-negative integer", code=Code.UPLOAD_BAD_HEADER)
     return int(text)
 
 
@@ -76,7 +76,7 @@ def _checksum(request: web.Request) -> bytes | None:
     if algorithm != "sha256":
         raise InvalidRequest(
             "Upload-Checksum must use sha256 (Tus-Checksum-Algorithm)",
-            code="upload.checksum_algorithm",
+            code=Code.UPLOAD_CHECKSUM_ALGORITHM,
         )
     try:
         digest = base64.b64decode(encoded, validate=True)
@@ -84,7 +84,8 @@ def _checksum(request: web.Request) -> bytes | None:
         digest = b""
     if len(digest) != 32:
         raise InvalidRequest(
-            "Upload-Checksum must be sha256 and a base64 SHA-256 digest", code="upload.bad_header"
+            "Upload-Checksum must be sha256 and a base64 SHA-256 digest",
+            code=Code.UPLOAD_BAD_HEADER,
         )
     return digest
 
@@ -95,7 +96,7 @@ async def _bounded_body(request: web.Request, limit: int) -> bytes:
     if declared is not None and declared > limit:
         raise TooLarge(
             f"one PATCH may carry at most {limit} bytes; send the upload in parts",
-            code="upload.part_too_large",
+            code=Code.UPLOAD_PART_TOO_LARGE,
         )
     body = bytearray()
     try:
@@ -105,7 +106,7 @@ async def _bounded_body(request: web.Request, limit: int) -> bytes:
                 if len(body) > limit:
                     raise TooLarge(
                         f"one PATCH may carry at most {limit} bytes; send the upload in parts",
-                        code="upload.part_too_large",
+                        code=Code.UPLOAD_PART_TOO_LARGE,
                     )
     except TimeoutError:
         raise RequestTimeout(
@@ -116,7 +117,7 @@ async def _bounded_body(request: web.Request, limit: int) -> bytes:
         # The link dropped mid-body (what resumable uploads are for): nothing is stored.
         raise MalformedRequest(
             "the request body was cut off; ask for the offset (HEAD) and resume",
-            code="request.incomplete",
+            code=Code.REQUEST_INCOMPLETE,
         ) from None
     return bytes(body)
 
@@ -155,11 +156,11 @@ async def create(request: web.Request) -> web.StreamResponse:
         raise InvalidRequest(
             "create the upload with an empty body, then send its bytes with PATCH "
             "(creation-with-upload is not offered)",
-            code="upload.body_on_creation",
+            code=Code.UPLOAD_BODY_ON_CREATION,
         )
     actor = await authenticate(request, None)
     if "Upload-Defer-Length" in request.headers:
-        raise InvalidRequest("declare Upload-Length when creating", code="upload.bad_header")
+        raise InvalidRequest("declare Upload-Length when creating", code=Code.UPLOAD_BAD_HEADER)
     row = await attachments.create(ctx, actor, _number(request, "Upload-Length"))
     headers = _tus_headers(row) | {"Location": f"/v1/uploads/{row.id}"}
     return web.Response(status=201, headers=headers)
@@ -240,7 +241,7 @@ async def download(request: web.Request) -> web.StreamResponse:
         wanted = byte_range(request.headers.get("Range"), row.length)
     except ValueError:
         return problem(
-            416, "range.not_satisfiable", f"the blob is {row.length} bytes long",
+            416, Code.RANGE_NOT_SATISFIABLE, f"the blob is {row.length} bytes long",
             headers={"Content-Range": f"bytes */{row.length}"},
         )  # fmt: skip
     start, end = wanted if wanted is not None else (0, row.length)
@@ -257,7 +258,7 @@ async def download(request: web.Request) -> web.StreamResponse:
     response.content_length = end - start
     await response.prepare(request)
     try:
-        async for piece in blobs.read(ctx.reader, row.id, start, end):
+        async for piece in attachments.read_blob(ctx, row, start, end):
             await response.write(piece)
         await response.write_eof()
     except ConnectionError:

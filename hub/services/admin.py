@@ -7,12 +7,14 @@ import hashlib
 import json
 from typing import Any, Literal
 
+from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from crypto.b64 import b64u_encode
 from crypto.errors import CryptoError
 from crypto.keys import RecipientKey, VerifyKey
 from crypto.strictjson import loads
+from hub.error_codes import Code
 from hub.errors import Conflict, InvalidRequest, MalformedRequest, NotFound
 from hub.policy.authorize import Action
 from hub.policy.groups import Member
@@ -21,6 +23,7 @@ from hub.services.context import HubContext
 from hub.storage import audit
 from hub.storage import participants as store
 from hub.storage.tables import KeyUse, Status
+from protocols import api
 from protocols.certificates import VerifiedCertificate, verify_certificate
 
 StatusAction = Literal["suspend", "reinstate", "revoke"]
@@ -68,11 +71,11 @@ def _not_expired(verified: VerifiedCertificate, now: int) -> None:
     if verified.certificate.expired(now):
         raise InvalidRequest(
             "the certificate has expired: ask the registry authority for a new one",
-            code="certificate.expired",
+            code=Code.CERTIFICATE_EXPIRED,
         )
 
 
-async def enrol(ctx: HubContext, actor: Member, raw: bytes) -> dict[str, Any]:
+async def enrol(ctx: HubContext, actor: Member, raw: bytes) -> api.Enrolment:
     await authorize(ctx, actor, Action.ADMIN, subject="enrol")
     verified = verify_certificate(raw, ctx.authority)
     cert = verified.certificate
@@ -82,7 +85,7 @@ async def enrol(ctx: HubContext, actor: Member, raw: bytes) -> dict[str, Any]:
         if await store.key_by_kid(conn, verified.verify_key.kid) or await store.key_by_kid(
             conn, verified.recipient_key.kid
         ):
-            raise Conflict("these keys are already enrolled", code="key.exists")
+            raise Conflict("these keys are already enrolled", code=Code.KEY_EXISTS)
         await store.insert_participant(
             conn,
             store.ParticipantRow(
@@ -102,34 +105,36 @@ async def enrol(ctx: HubContext, actor: Member, raw: bytes) -> dict[str, Any]:
             sig_kid=verified.verify_key.kid, enc_kid=verified.recipient_key.kid,
             certificate_sha256=b64u_encode(hashlib.sha256(raw).digest()),
         )  # fmt: skip
-    return {"id": cert.sub, "serial": cert.serial}
+    return api.Enrolment(id=cert.sub, serial=cert.serial)
 
 
-async def rotate(ctx: HubContext, actor: Member, participant: str, raw: bytes) -> dict[str, Any]:
+async def rotate(ctx: HubContext, actor: Member, participant: str, raw: bytes) -> api.Enrolment:
     await authorize(ctx, actor, Action.ADMIN, subject=participant)
     verified = verify_certificate(raw, ctx.authority)
     cert = verified.certificate
     if cert.sub != participant:
         raise InvalidRequest(
-            "the certificate is for another participant", code="certificate.subject"
+            "the certificate is for another participant", code=Code.CERTIFICATE_SUBJECT
         )
     now = ctx.now()
     _not_expired(verified, now)
     async with ctx.engine.begin() as conn:
         row = await store.get_participant(conn, participant)
         if row is None:
-            raise NotFound("no such participant", code="participant.not_found")
+            raise NotFound("no such participant", code=Code.PARTICIPANT_NOT_FOUND)
         if row.status == "revoked":
-            raise Conflict("a revoked participant cannot get new keys", code="participant.revoked")
+            raise Conflict(
+                "a revoked participant cannot get new keys", code=Code.PARTICIPANT_REVOKED
+            )
         if (cert.country, cert.role.value, cert.scope) != (row.country, row.role, row.scope):
             raise InvalidRequest(
                 "rotation keeps country, role and scope; enrol a new participant instead",
-                code="certificate.changes_identity",
+                code=Code.CERTIFICATE_CHANGES_IDENTITY,
             )
         if await store.key_by_kid(conn, verified.verify_key.kid) or await store.key_by_kid(
             conn, verified.recipient_key.kid
         ):
-            raise Conflict("these keys are already enrolled", code="key.exists")
+            raise Conflict("these keys are already enrolled", code=Code.KEY_EXISTS)
         await store.retire_current_keys(conn, participant, now)
         await store.add_keys(conn, _key_rows(verified, now))
         await _audit(
@@ -137,7 +142,7 @@ async def rotate(ctx: HubContext, actor: Member, participant: str, raw: bytes) -
             serial=cert.serial, sig_kid=verified.verify_key.kid, enc_kid=verified.recipient_key.kid,
             certificate_sha256=b64u_encode(hashlib.sha256(raw).digest()),
         )  # fmt: skip
-    return {"id": participant, "serial": cert.serial}
+    return api.Enrolment(id=participant, serial=cert.serial)
 
 
 _NEXT: dict[str, Status] = {
@@ -149,22 +154,25 @@ _NEXT: dict[str, Status] = {
 
 async def change_status(
     ctx: HubContext, actor: Member, participant: str, raw: bytes
-) -> dict[str, Any]:
+) -> api.ParticipantStatus:
     """``POST /v1/admin/participants/{id}/status``: the admin's ``{"action": ...}`` body."""
     await authorize(ctx, actor, Action.ADMIN, subject=participant)
     try:
         doc = loads(raw, what="request body", max_bytes=1024)
     except CryptoError as exc:
         raise MalformedRequest(str(exc)) from None
-    action = doc.get("action")
-    if action not in ("suspend", "reinstate", "revoke") or set(doc) != {"action"}:
-        raise InvalidRequest('the body must be {"action": "suspend" | "reinstate" | "revoke"}')
-    return await set_status(ctx, actor, participant, action)
+    try:
+        change = api.StatusChange.model_validate(doc)
+    except ValidationError:
+        raise InvalidRequest(
+            'the body must be {"action": "suspend" | "reinstate" | "revoke"}'
+        ) from None
+    return await set_status(ctx, actor, participant, change.action)
 
 
 async def set_status(
     ctx: HubContext, actor: Member, participant: str, action: StatusAction
-) -> dict[str, Any]:
+) -> api.ParticipantStatus:
     """Suspend, reinstate or revoke ``participant``. Takes effect everywhere at once: every
     request asks the policy with the participant's current status, and the participant's open
     streams, in every hub process, are woken to ask it again (and close)."""
@@ -173,9 +181,9 @@ async def set_status(
     async with ctx.engine.begin() as conn:
         row = await store.get_participant(conn, participant)
         if row is None:
-            raise NotFound("no such participant", code="participant.not_found")
+            raise NotFound("no such participant", code=Code.PARTICIPANT_NOT_FOUND)
         if row.status == "revoked":
-            raise Conflict("revocation is final", code="participant.revoked")
+            raise Conflict("revocation is final", code=Code.PARTICIPANT_REVOKED)
         await store.set_status(conn, participant, _NEXT[action], now)
         if action == "revoke":
             await store.revoke_keys(conn, participant, now)
@@ -185,24 +193,29 @@ async def set_status(
             conn, ctx, actor, f"participant.{_NEXT[action]}", participant, country=row.country
         )
     ctx.notifier.notify([participant])  # its streams, here and in the other hub processes
-    return {"id": participant, "status": _NEXT[action]}
+    return api.ParticipantStatus(id=participant, status=_NEXT[action])
 
 
-async def records(ctx: HubContext, reader: Member, after: int, limit: int) -> dict[str, Any]:
+async def records(ctx: HubContext, reader: Member, after: int, limit: int) -> api.AuditRecords:
     """Audit metadata: a country-scoped auditor's country only, everything for a global one."""
     scope = (await authorize(ctx, reader, Action.AUDIT)).country
     async with ctx.reader.connect() as conn:
-        rows = await audit.records(conn, after=after, limit=max(1, min(limit, 1000)), country=scope)
+        rows = await audit.records(
+            conn,
+            after=after,
+            limit=max(1, min(limit, ctx.settings.records_page_max)),
+            country=scope,
+        )
     items = [
-        {
-            "seq": r.seq,
-            "at": r.at,
-            "event": r.event,
-            "actor": r.actor,
-            "subject": r.subject,
-            "country": r.country,
-            "details": json.loads(r.details),
-        }
+        api.AuditRecord(
+            seq=r.seq,
+            at=r.at,
+            event=r.event,
+            actor=r.actor,
+            subject=r.subject,
+            country=r.country,
+            details=json.loads(r.details),
+        )
         for r in rows
     ]
-    return {"records": items, "next": items[-1]["seq"] if items else after}
+    return api.AuditRecords(records=items, next=items[-1].seq if items else after)

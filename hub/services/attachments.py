@@ -14,9 +14,10 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 
 from crypto.b64 import b64u_encode
+from hub.error_codes import Code
 from hub.errors import Conflict, HubError, InvalidRequest, Kind, NotFound, TooLarge
 from hub.policy.authorize import Action, Envelope, Upload, upload_not_found
 from hub.policy.groups import Member
@@ -25,6 +26,9 @@ from hub.services.context import HubContext
 from hub.storage import blobs, envelopes
 from hub.storage.blobs import UploadRow
 from protocols.routing import RoutingHeader
+
+#: An upload as the web layer sees it (offset, length, expiry), without importing storage.
+StoredUpload = UploadRow
 
 __all__ = [
     "ChecksumMismatch",
@@ -41,7 +45,7 @@ __all__ = [
 class ChecksumMismatch(HubError):
     """A PATCH body does not match its ``Upload-Checksum`` (tus answers 460)."""
 
-    code = "upload.checksum_mismatch"
+    code = Code.UPLOAD_CHECKSUM_MISMATCH
     kind = Kind.INVALID
 
 
@@ -64,7 +68,7 @@ async def create(ctx: HubContext, actor: Member, length: int) -> UploadRow:
         raise TooLarge(
             f"an attachment may be at most {limits.max_file_bytes} bytes encrypted; this one is "
             f"{length}",
-            code="upload.too_large",
+            code=Code.UPLOAD_TOO_LARGE,
         )
     now = ctx.now()
     row = UploadRow(
@@ -77,7 +81,7 @@ async def create(ctx: HubContext, actor: Member, length: int) -> UploadRow:
             raise TooLarge(
                 f"this would exceed your attachment quota of {limits.quota_bytes} bytes "
                 f"({held} held); delete unsent uploads or wait until old messages expire",
-                code="upload.quota_exceeded",
+                code=Code.UPLOAD_QUOTA_EXCEEDED,
             )
         await blobs.create_upload(conn, row)
     ctx.metrics.inc("pgs_uploads_created_total")
@@ -108,17 +112,17 @@ async def append(
     row = await status(ctx, actor, upload_id)
     if row.envelope_mid is not None:
         raise Conflict(
-            "this upload belongs to a sent message and cannot change", code="upload.bound"
+            "this upload belongs to a sent message and cannot change", code=Code.UPLOAD_BOUND
         )
     if offset != row.stored:
         raise Conflict(
             f"Upload-Offset is {offset} but the hub holds {row.stored} bytes: resume from there",
-            code="upload.offset_mismatch",
+            code=Code.UPLOAD_OFFSET_MISMATCH,
         )
     if offset + len(data) > row.length:
         raise TooLarge(
             f"the upload is {row.length} bytes long; this would write past its end",
-            code="upload.beyond_length",
+            code=Code.UPLOAD_BEYOND_LENGTH,
         )
     if checksum is not None and not hmac.compare_digest(hashlib.sha256(data).digest(), checksum):
         raise ChecksumMismatch("the body does not match its Upload-Checksum; send it again")
@@ -127,7 +131,7 @@ async def append(
     if not stored:  # another request moved it on (or it was bound) meanwhile
         raise Conflict(
             "the upload changed meanwhile: ask for its offset (HEAD) and resume",
-            code="upload.offset_mismatch",
+            code=Code.UPLOAD_OFFSET_MISMATCH,
         )
     ctx.metrics.inc("pgs_upload_bytes_total", len(data))
     return UploadRow(**{**row.__dict__, "stored": offset + len(data)})
@@ -137,7 +141,7 @@ async def terminate(ctx: HubContext, actor: Member, upload_id: str) -> None:
     """Delete an upload (tus termination); one a sent message references stays."""
     row = await status(ctx, actor, upload_id)
     if row.envelope_mid is not None:
-        raise Conflict("this upload belongs to a sent message and stays", code="upload.bound")
+        raise Conflict("this upload belongs to a sent message and stays", code=Code.UPLOAD_BOUND)
     async with ctx.engine.begin() as conn:
         await blobs.remove(conn, upload_id)
 
@@ -166,6 +170,12 @@ async def download(ctx: HubContext, reader: Member, upload_id: str) -> UploadRow
     return row
 
 
+def read_blob(ctx: HubContext, upload: StoredUpload, start: int, end: int) -> AsyncIterator[bytes]:
+    """The bytes ``[start, end)`` of a blob :func:`download` allowed, part by part (no connection
+    is held while the client takes its time)."""
+    return blobs.read(ctx.reader, upload.id, start, end)
+
+
 async def check_references(ctx: HubContext, sender: Member, header: RoutingHeader) -> None:
     """Before an envelope is stored: every upload its ``att`` names is the sender's, complete,
     and not another message's, and together they are within the message cap. (The binding
@@ -186,23 +196,23 @@ async def check_references(ctx: HubContext, sender: Member, header: RoutingHeade
             raise InvalidRequest(
                 f"the message references upload {upload_id}, which is not one of yours "
                 "(or has expired): upload the attachment again",
-                code="attachment.unknown_upload",
+                code=Code.ATTACHMENT_UNKNOWN_UPLOAD,
             )
         if not row.complete:
             raise InvalidRequest(
                 f"upload {upload_id} is incomplete ({row.stored} of {row.length} bytes): finish "
                 "it before sending",
-                code="attachment.incomplete_upload",
+                code=Code.ATTACHMENT_INCOMPLETE_UPLOAD,
             )
         if row.envelope_mid not in (None, header.mid):
             raise Conflict(
                 f"upload {upload_id} already belongs to another message",
-                code="attachment.upload_taken",
+                code=Code.ATTACHMENT_UPLOAD_TAKEN,
             )
     total = sum(r.length for r in rows.values())
     if total > ctx.attachments.max_message_bytes:
         raise TooLarge(
             f"the message's attachments are {total} bytes encrypted; at most "
             f"{ctx.attachments.max_message_bytes} may go with one message",
-            code="attachment.message_too_large",
+            code=Code.ATTACHMENT_MESSAGE_TOO_LARGE,
         )

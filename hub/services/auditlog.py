@@ -11,7 +11,6 @@ import asyncio
 import json
 import logging
 from dataclasses import dataclass, replace
-from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -21,23 +20,26 @@ from crypto.errors import CryptoError, ProofError
 from crypto.keys import check_key_id
 from crypto.merkle import consistency_plan, inclusion_plan, leaf_hash, verify_consistency
 from crypto.note import Checkpoint, sign_checkpoint
+from hub.error_codes import Code
 from hub.errors import HubError, InvalidRequest, Kind, MalformedRequest, NotFound
 from hub.policy.authorize import Action, LogEntry
 from hub.policy.groups import Member
 from hub.services import rollback
 from hub.services.access import authorize
 from hub.services.context import HubContext
+from hub.settings import DEFAULTS
 from hub.storage import envelopes, log
 from hub.storage import participants as store
 from hub.storage._streams import lock_streams
+from protocols import api
 from protocols.messages.common import MessageId
 
 log_ = logging.getLogger("pgs.hub.log")
 
-MAX_ENTRIES = 10_000  # entries per answer of GET /v1/audit/entries
+MAX_ENTRIES = DEFAULTS.log_entries_page_max  # entries per answer of GET /v1/audit/entries
 # ... and at most this many bytes of them (before base64): entries are small metadata (about 400
 # bytes), so this only cuts a page of unusually large ones short; the answer's ``end`` says where.
-MAX_ENTRIES_BYTES = 8 * 2**20
+MAX_ENTRIES_BYTES = DEFAULTS.log_entries_page_bytes
 KEY_EVENTS = ("participant.enrolled", "keys.rotated")
 MESSAGE_EVENTS = ("envelope.accepted", "receipt.recorded")
 _MESSAGE_ID: TypeAdapter[str] = TypeAdapter(MessageId)
@@ -46,7 +48,7 @@ _MESSAGE_ID: TypeAdapter[str] = TypeAdapter(MessageId)
 class LogIntegrityError(HubError):
     """The stored tree does not extend the last signed checkpoint: refuse to sign."""
 
-    code = "log.integrity"
+    code = Code.LOG_INTEGRITY
     kind = Kind.UNAVAILABLE  # the hub's own data is at fault, not the request
 
 
@@ -63,8 +65,10 @@ class SignedCheckpoint:
         tlog-cosignature); readers that do not know a witness ignore its line."""
         return self.note + self.cosignatures
 
-    def to_json(self) -> dict[str, Any]:
-        return {"checkpoint": self.cosigned_note, "size": self.size, "root": b64u_encode(self.root)}
+    def to_api(self) -> api.Checkpoint:
+        return api.Checkpoint(
+            checkpoint=self.cosigned_note, size=self.size, root=b64u_encode(self.root)
+        )
 
 
 def _is_message_id(text: str) -> bool:
@@ -157,7 +161,7 @@ async def sign(ctx: HubContext) -> SignedCheckpoint:
     return SignedCheckpoint(tree.size, checkpoint.root, note)
 
 
-async def entries(ctx: HubContext, reader: Member, start: int, end: int) -> dict[str, Any]:
+async def entries(ctx: HubContext, reader: Member, start: int, end: int) -> api.LogEntries:
     """The entries ``[start, end)`` the reader may see, at most :data:`MAX_ENTRIES` indexes and
     :data:`MAX_ENTRIES_BYTES` bytes (always at least one entry). The answer's ``end`` is where the
     page stops: every visible entry below it is in the page, and the next page starts there."""
@@ -167,15 +171,15 @@ async def entries(ctx: HubContext, reader: Member, start: int, end: int) -> dict
     end = min(end, start + MAX_ENTRIES)
     async with ctx.reader.connect() as conn:
         found = await log.entries(conn, start=start, end=end, country=scope)
-    items: list[dict[str, Any]] = []
+    items: list[api.LogEntry] = []
     budget = MAX_ENTRIES_BYTES
     for e in found:
         budget -= len(e.entry)
         if budget < 0 and items:
             end = e.index
             break
-        items.append({"index": e.index, "entry": b64u_encode(e.entry)})
-    return {"start": start, "end": end, "entries": items}
+        items.append(api.LogEntry(index=e.index, entry=b64u_encode(e.entry)))
+    return api.LogEntries(start=start, end=end, entries=items)
 
 
 async def _tree_size(conn: AsyncConnection, size: int | None) -> int:
@@ -209,7 +213,7 @@ async def _may_see(ctx: HubContext, conn: AsyncConnection, reader: Member, entry
 
 async def inclusion(
     ctx: HubContext, reader: Member, *, index: int | None, mid: str | None, size: int | None
-) -> dict[str, Any]:
+) -> api.InclusionProof:
     """The inclusion proof of entry ``index`` (or of message ``mid``'s acceptance) in the tree of
     ``size``. One connection, one read transaction: the size, the entry and the proof's subtrees
     are read together (a proof costs one round of queries, not three connections)."""
@@ -217,7 +221,7 @@ async def inclusion(
     # A hidden entry is answered exactly like a missing one: no existence oracle for message ids.
     missing = NotFound(
         "no log entry for this message" if mid is not None else "no log entry at this index",
-        code="log.not_found",
+        code=Code.LOG_NOT_FOUND,
     )
     async with ctx.reader.connect() as conn:
         tree_size = await _tree_size(conn, size)
@@ -234,7 +238,7 @@ async def inclusion(
             if index >= tree_size:  # the size is public: saying so reveals nothing
                 raise MalformedRequest(
                     f"index {index} is out of range: the tree has {tree_size} entries",
-                    code="log.index_out_of_range",
+                    code=Code.LOG_INDEX_OUT_OF_RANGE,
                 )
             stored = await log.entry_at(conn, index)
             if stored is None:
@@ -249,21 +253,23 @@ async def inclusion(
         return await _proof_for(conn, index, tree_size, entry)
 
 
-async def _proof_for(conn: AsyncConnection, index: int, size: int, entry: bytes) -> dict[str, Any]:
+async def _proof_for(
+    conn: AsyncConnection, index: int, size: int, entry: bytes
+) -> api.InclusionProof:
     plan = inclusion_plan(index, size)
     proof = plan.assemble(await log.nodes(conn, plan.nodes))
-    return {
-        "index": index,
-        "size": size,
-        "leaf_hash": b64u_encode(leaf_hash(entry)),
-        "entry": b64u_encode(entry),
-        "proof": _b64(proof),
-    }
+    return api.InclusionProof(
+        index=index,
+        size=size,
+        leaf_hash=b64u_encode(leaf_hash(entry)),
+        entry=b64u_encode(entry),
+        proof=_b64(proof),
+    )
 
 
 async def key_proof_for(
     ctx: HubContext, reader: Member, kid: str, size: int | None
-) -> dict[str, Any]:
+) -> api.InclusionProof:
     """:func:`key_proof` for a participant (public metadata: any participant the policy lets in)."""
     await authorize(ctx, reader, Action.LOG_READ)
     return await key_proof(ctx, kid, size)
@@ -271,23 +277,23 @@ async def key_proof_for(
 
 async def consistency_for(
     ctx: HubContext, reader: Member, first: int, second: int
-) -> dict[str, Any]:
+) -> api.ConsistencyProof:
     """:func:`consistency` for a participant (public metadata)."""
     await authorize(ctx, reader, Action.LOG_READ)
     return await consistency(ctx, first, second)
 
 
-async def key_proof(ctx: HubContext, kid: str, size: int | None) -> dict[str, Any]:
+async def key_proof(ctx: HubContext, kid: str, size: int | None) -> api.InclusionProof:
     """The entry that enrolled or rotated in key ``kid``, with its inclusion proof."""
     async with ctx.reader.connect() as conn:
         tree_size = await _tree_size(conn, size)
         try:
             check_key_id(kid)  # a kid that cannot exist never reaches the database
         except CryptoError:
-            raise NotFound("no such key", code="key.not_found") from None
+            raise NotFound("no such key", code=Code.KEY_NOT_FOUND) from None
         key = await store.key_by_kid(conn, kid)
         if key is None:
-            raise NotFound("no such key", code="key.not_found")
+            raise NotFound("no such key", code=Code.KEY_NOT_FOUND)
         candidates = await log.find_entries(conn, events=KEY_EVENTS, subject=key.participant_id)
         for candidate in candidates:
             details = json.loads(candidate.entry).get("details", {})
@@ -295,14 +301,14 @@ async def key_proof(ctx: HubContext, kid: str, size: int | None) -> dict[str, An
                 candidate.index < tree_size
             ):
                 return await _proof_for(conn, candidate.index, tree_size, candidate.entry)
-    raise NotFound("this key is not in the log (at this size)", code="key.not_logged")
+    raise NotFound("this key is not in the log (at this size)", code=Code.KEY_NOT_LOGGED)
 
 
-async def consistency(ctx: HubContext, first: int, second: int) -> dict[str, Any]:
+async def consistency(ctx: HubContext, first: int, second: int) -> api.ConsistencyProof:
     async with ctx.reader.connect() as conn:  # one read transaction: the size and the subtrees
         current = await _tree_size(conn, None)
         if not 0 <= first <= second <= current:
             raise InvalidRequest(f"need 0 <= first <= second <= {current}")
         plan = consistency_plan(first, second)
         proof = plan.assemble(await log.nodes(conn, plan.nodes))
-    return {"first": first, "second": second, "proof": _b64(proof)}
+    return api.ConsistencyProof(first=first, second=second, proof=_b64(proof))

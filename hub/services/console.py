@@ -30,6 +30,7 @@ from typing import Any
 from crypto.errors import CryptoError, ProofError
 from crypto.merkle import consistency_plan, verify_consistency
 from crypto.note import NoteVerifier, verify_checkpoint
+from hub.error_codes import Code
 from hub.errors import Forbidden
 from hub.policy.authorize import CONSOLE_PAGES, Action, Envelope, Grant, allowed
 from hub.policy.groups import Member
@@ -61,7 +62,7 @@ class Viewer:
 
     def require(self, page: str) -> None:
         if page not in self.pages:
-            raise Forbidden("this page is not for this participant", code="console.forbidden")
+            raise Forbidden("this page is not for this participant", code=Code.CONSOLE_FORBIDDEN)
 
 
 async def sign_in(ctx: HubContext, member: Member) -> Viewer:
@@ -89,7 +90,7 @@ def selection(grant: Grant, query: Query) -> store.Selection:
     """The reader's query narrowed to what the policy granted; another country's data is refused
     outright."""
     if grant.country is not None and query.country not in (None, grant.country):
-        raise Forbidden("another country's data", code="console.other_country")
+        raise Forbidden("another country's data", code=Code.CONSOLE_OTHER_COUNTRY)
     return store.Selection(
         start=query.start,
         end=query.end,

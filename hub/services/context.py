@@ -21,6 +21,7 @@ from hub.services.directory_cache import DirectoryCache
 from hub.services.metrics import Metrics
 from hub.services.notifier import Notifier
 from hub.services.security_events import SecurityEvents
+from hub.settings import DEFAULTS, Settings
 from hub.storage.engine import read_only
 
 if TYPE_CHECKING:
@@ -69,6 +70,7 @@ class HubContext:
     stream_pages: Coalescer[tuple[str, int, int], Any] = field(
         default_factory=Coalescer, init=False, repr=False
     )
+    settings: Settings = DEFAULTS  # page sizes, intervals, defaults (hub/settings.py)
     # Built on ``engine`` by __post_init__: the read-only view of it (hub.storage.engine.read_only,
     # for connections that never write) and the group-committed writers (hub.services.writers).
     reader: AsyncEngine = field(init=False, repr=False)

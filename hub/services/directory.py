@@ -6,57 +6,59 @@ the hub serves certificates but cannot mint them.
 
 from __future__ import annotations
 
-from typing import Any
-
+from hub.error_codes import Code
 from hub.errors import NotFound
 from hub.policy.authorize import Action
 from hub.policy.groups import Member, group_names, members
 from hub.services.access import authorize
 from hub.services.context import HubContext
 from hub.storage import participants as store
+from protocols import api
 
 
-def _entry(row: store.ParticipantRow, keys: list[store.KeyRow]) -> dict[str, Any]:
+def _entry(row: store.ParticipantRow, keys: list[store.KeyRow]) -> api.Participant:
     current = [k for k in keys if k.state == "current"]
-    return {
-        "id": row.id,
-        "country": row.country,
-        "role": row.role,
-        "scope": row.scope,
-        "status": row.status,
-        "certificate": current[0].certificate if current else None,
-        "keys": [
-            {"kid": k.kid, "use": k.use, "state": k.state, "certificate": k.certificate}
+    return api.Participant(
+        id=row.id,
+        country=row.country,
+        role=row.role,
+        scope=row.scope,
+        status=row.status,
+        certificate=current[0].certificate if current else None,
+        keys=[
+            api.KeyEntry(kid=k.kid, use=k.use, state=k.state, certificate=k.certificate)
             for k in keys
         ],
-    }
+    )
 
 
-async def listing(ctx: HubContext, reader: Member) -> dict[str, Any]:
+async def listing(ctx: HubContext, reader: Member) -> api.Directory:
     await authorize(ctx, reader, Action.DIRECTORY)
     async with ctx.reader.connect() as conn:
         rows = await store.list_participants(conn)
         entries = [_entry(r, await store.keys_of(conn, r.id)) for r in rows]
-    return {"participants": entries}
+    return api.Directory(participants=entries)
 
 
-async def entry(ctx: HubContext, reader: Member, participant: str) -> dict[str, Any]:
+async def entry(ctx: HubContext, reader: Member, participant: str) -> api.Participant:
     await authorize(ctx, reader, Action.DIRECTORY)
     async with ctx.reader.connect() as conn:
         row = await store.get_participant(conn, participant)
         if row is None:
-            raise NotFound("no such participant", code="participant.not_found")
+            raise NotFound("no such participant", code=Code.PARTICIPANT_NOT_FOUND)
         return _entry(row, await store.keys_of(conn, participant))
 
 
-async def groups(ctx: HubContext, reader: Member) -> dict[str, Any]:
+async def groups(ctx: HubContext, reader: Member) -> api.Groups:
     await authorize(ctx, reader, Action.DIRECTORY)
-    return {"groups": list(group_names(ctx.policy.current))}
+    return api.Groups(groups=list(group_names(ctx.policy.current)))
 
 
-async def group(ctx: HubContext, reader: Member, name: str) -> dict[str, Any]:
+async def group(ctx: HubContext, reader: Member, name: str) -> api.Group:
     await authorize(ctx, reader, Action.DIRECTORY)
     async with ctx.reader.connect() as conn:
         everyone = await ctx.directory.members(conn)
     found = members(ctx.policy.current, name, everyone.values())
-    return {"name": name, "members": [{"id": m.id, "enc_kid": m.enc_kid} for m in found]}
+    return api.Group(
+        name=name, members=[api.GroupMember(id=m.id, enc_kid=m.enc_kid) for m in found]
+    )

@@ -46,6 +46,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from crypto.keys import VerifyKey, verify_key_from_jwk
 from crypto.strictjson import loads
+from hub.error_codes import Code
 from hub.errors import AuthenticationError, Forbidden
 from hub.policy.groups import Member
 from hub.storage import participants as store
@@ -109,24 +110,24 @@ class DirectorySnapshot:
         key = self.signing.get(kid)
         if key is None:
             raise AuthenticationError(
-                "no participant has this signing key", code="auth.unknown_key"
+                "no participant has this signing key", code=Code.AUTH_UNKNOWN_KEY
             )
         if key.state != "current":
             raise AuthenticationError(
                 "this signing key was replaced or revoked and is no longer accepted",
-                code="auth.key_not_current",
+                code=Code.AUTH_KEY_NOT_CURRENT,
             )
         if now is not None and key.expires_at is not None and now >= key.expires_at:
             raise AuthenticationError(
                 "the certificate of this signing key has expired: ask the registry authority "
                 "for a new one (pgs admin rotate)",
-                code="auth.certificate_expired",
+                code=Code.AUTH_CERTIFICATE_EXPIRED,
             )
         found = self.members.get(key.participant)
         if found is None or found.status == "revoked":
-            raise AuthenticationError("this participant is revoked", code="auth.revoked")
+            raise AuthenticationError("this participant is revoked", code=Code.AUTH_REVOKED)
         if found.status == "suspended":
-            raise Forbidden("this participant is suspended", code="participant.suspended")
+            raise Forbidden("this participant is suspended", code=Code.PARTICIPANT_SUSPENDED)
         parsed = self._parsed.get(kid)
         if parsed is None:
             parsed = verify_key_from_jwk(loads(key.jwk.encode(), what="stored key", max_bytes=4096))

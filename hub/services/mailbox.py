@@ -10,15 +10,17 @@ from __future__ import annotations
 import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from crypto.b64 import b64u_encode
+from hub.error_codes import Code
 from hub.errors import AuthenticationError, Gone, HubError
 from hub.policy.authorize import Action, Envelope, envelope_not_found
 from hub.policy.groups import Member
 from hub.services.access import authorize
 from hub.services.context import HubContext
+from hub.settings import DEFAULTS
 from hub.storage import envelopes, mailbox
+from protocols import api
 
 __all__ = [
     "MAX_PAGE",
@@ -32,50 +34,50 @@ __all__ = [
     "stream_page",
 ]
 
-MAX_PAGE = 500
+MAX_PAGE = DEFAULTS.inbox_page_max  # the hub's own: ctx.settings.inbox_page_max
 # What a message id nobody holds is, to the policy: an envelope with no parties. Asking the policy
 # about it refuses it with the very error (and the same denial record) a hidden envelope gets.
 _NOBODY = Envelope(sender="", recipients=frozenset())
 
 
-def item_json(item: mailbox.MailboxItem) -> dict[str, Any]:
-    """The wire form of a mailbox item (inbox pages and WebSocket frames share it)."""
-    doc: dict[str, Any] = {"cursor": item.cursor, "type": item.item, "mid": item.mid}
+def item_json(item: mailbox.MailboxItem) -> api.EnvelopeItem | api.ReceiptItem:
+    """The API form of a mailbox item (inbox pages and WebSocket frames share it)."""
     if item.item == "envelope":
-        doc |= {
-            "from": item.sender_id,
-            "kind": item.kind,
-            "tlp": item.tlp,
-            "group": item.grp,
-            "size": item.size,
-            "envelope_sha256": b64u_encode(item.sha256),
-            "iat": item.iat,
-            "exp": item.exp,
-            "accepted_at": item.accepted_at,
-        }
-    else:
-        doc |= {
-            "by": item.receipt_by,
-            "status": item.receipt_status,
-            "at": item.receipt_at,
-            "receipt": item.receipt_raw,
-        }
-    return doc
+        return api.EnvelopeItem(
+            cursor=item.cursor,
+            type="envelope",
+            mid=item.mid,
+            sender=item.sender_id,
+            kind=item.kind,
+            tlp=item.tlp,
+            group=item.grp,
+            size=item.size,
+            envelope_sha256=b64u_encode(item.sha256),
+            iat=item.iat,
+            exp=item.exp,
+            accepted_at=item.accepted_at,
+        )
+    by, status, at, raw = item.receipt_by, item.receipt_status, item.receipt_at, item.receipt_raw
+    if by is None or status is None or at is None or raw is None:  # pragma: no cover - joined
+        raise RuntimeError(f"mailbox item {item.cursor} names no receipt")
+    return api.ReceiptItem(
+        cursor=item.cursor, type="receipt", mid=item.mid, by=by, status=status, at=at, receipt=raw
+    )
 
 
 @dataclass(frozen=True)
 class Page:
-    items: list[dict[str, Any]]
+    items: list[api.EnvelopeItem | api.ReceiptItem]
     next_cursor: int
 
-    def to_json(self) -> dict[str, Any]:
-        return {"items": self.items, "next": self.next_cursor}
+    def to_api(self) -> api.InboxPage:
+        return api.InboxPage(items=self.items, next=self.next_cursor)
 
 
 async def inbox(ctx: HubContext, reader: Member, after: int, limit: int) -> Page:
     """The reader's mailbox items after cursor ``after``."""
     await authorize(ctx, reader, Action.MAILBOX)
-    limit = max(1, min(limit, MAX_PAGE))
+    limit = max(1, min(limit, ctx.settings.inbox_page_max))
     async with ctx.reader.connect() as conn:
         items = await mailbox.items_after(conn, reader.id, after, limit)
     return Page([item_json(i) for i in items], items[-1].cursor if items else after)
@@ -117,7 +119,7 @@ async def _stream_pages(
             if reader is None:  # pragma: no cover - participants are never deleted
                 answers.append(
                     AuthenticationError(
-                        "this participant is no longer enrolled", code="auth.revoked"
+                        "this participant is no longer enrolled", code=Code.AUTH_REVOKED
                     )
                 )
                 continue
@@ -175,12 +177,12 @@ async def fetch(ctx: HubContext, reader: Member, mid: str) -> bytes:
         raise Gone(
             "this message's body was removed after every recipient had received it (retention); "
             "its metadata and audit-log entry remain",
-            code="envelope.purged",
+            code=Code.ENVELOPE_PURGED,
         )
     return row.raw
 
 
-async def status(ctx: HubContext, reader: Member, mid: str) -> dict[str, Any]:
+async def status(ctx: HubContext, reader: Member, mid: str) -> api.DeliveryState:
     """Per-recipient delivery state, for the sender (same path for missing and hidden)."""
     async with ctx.reader.connect() as conn:
         row = await envelopes.envelope_by_mid(conn, mid)
@@ -189,17 +191,14 @@ async def status(ctx: HubContext, reader: Member, mid: str) -> dict[str, Any]:
     await authorize(ctx, reader, Action.STATUS, resource, subject=mid)
     if row is None:  # pragma: no cover - the policy refused it above
         raise envelope_not_found()
-    return {
-        "mid": mid,
-        "accepted_at": row.accepted_at,
-        "exp": row.exp,
-        "recipients": [
-            {
-                "id": d.recipient_id,
-                "state": d.state,
-                "delivered_at": d.delivered_at,
-                "read_at": d.read_at,
-            }
+    return api.DeliveryState(
+        mid=mid,
+        accepted_at=row.accepted_at,
+        exp=row.exp,
+        recipients=[
+            api.RecipientState(
+                id=d.recipient_id, state=d.state, delivered_at=d.delivered_at, read_at=d.read_at
+            )
             for d in deliveries
         ],
-    }
+    )

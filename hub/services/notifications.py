@@ -46,6 +46,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from yarl import URL
 
 from crypto.keys import SigningKey
+from hub.error_codes import Code
 from hub.errors import InvalidRequest
 from hub.i18n import Lang, match, t
 from hub.notification_config import NotificationConfig
@@ -55,6 +56,7 @@ from hub.policy.groups import Member
 from hub.services.access import authorize
 from hub.services.context import HubContext
 from hub.storage import notifications as store
+from protocols import api
 
 log = logging.getLogger("pgs.hub")
 
@@ -409,29 +411,30 @@ async def _current(ctx: HubContext, pid: str) -> tuple[NotificationSettings, boo
     return _defaults(ctx).participants.get(pid, NotificationSettings()), False
 
 
-def _document(ctx: HubContext, settings: NotificationSettings, saved: bool) -> dict[str, Any]:
-    return settings.to_json() | {
-        "saved": saved,
-        "webhook_public_key": webhook_public_key(ctx.hub_key),
-    }
+def _document(
+    ctx: HubContext, settings: NotificationSettings, saved: bool
+) -> api.NotificationSettings:
+    return api.NotificationSettings.model_validate(
+        settings.to_json() | {"saved": saved, "webhook_public_key": webhook_public_key(ctx.hub_key)}
+    )
 
 
-async def my_settings(ctx: HubContext, actor: Member) -> dict[str, Any]:
+async def my_settings(ctx: HubContext, actor: Member) -> api.NotificationSettings:
     """The caller's own notification settings (saved, else the operator's, else none)."""
     await authorize(ctx, actor, Action.NOTIFY_SETTINGS, subject=actor.id)
     settings, saved = await _current(ctx, actor.id)
     return _document(ctx, settings, saved)
 
 
-async def set_my_settings(ctx: HubContext, actor: Member, body: bytes) -> dict[str, Any]:
+async def set_my_settings(ctx: HubContext, actor: Member, body: bytes) -> api.NotificationSettings:
     """Change the caller's own settings (fields left out keep their value)."""
     await authorize(ctx, actor, Action.NOTIFY_SETTINGS, subject=actor.id)
     if len(body) > MAX_SETTINGS_BYTES:
-        raise InvalidRequest("the settings document is too large", code="notifications.invalid")
+        raise InvalidRequest("the settings document is too large", code=Code.NOTIFICATIONS_INVALID)
     try:
         doc = json.loads(body)
     except ValueError:
-        raise InvalidRequest("the body is not JSON", code="notifications.invalid") from None
+        raise InvalidRequest("the body is not JSON", code=Code.NOTIFICATIONS_INVALID) from None
     current, _ = await _current(ctx, actor.id)
     settings = parse_settings(doc, current)
     async with ctx.engine.begin() as conn:
@@ -441,7 +444,7 @@ async def set_my_settings(ctx: HubContext, actor: Member, body: bytes) -> dict[s
 
 async def deliveries(
     ctx: HubContext, actor: Member, *, after: int, limit: int, participant: str | None = None
-) -> dict[str, Any]:
+) -> api.NotificationAttempts:
     """Every notification delivery attempt (metadata only) an auditor may see: its scope's
     participants, or everyone's for a global auditor."""
     grant = await authorize(ctx, actor, Action.NOTIFY_AUDIT)
@@ -451,4 +454,4 @@ async def deliveries(
             participant=participant,
         )  # fmt: skip
     cursor = int(items[-1]["seq"]) if items else after  # type: ignore[call-overload]
-    return {"items": items, "next": cursor}
+    return api.NotificationAttempts.model_validate({"items": items, "next": cursor})

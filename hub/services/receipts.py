@@ -7,23 +7,24 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from typing import Any
 
 from crypto.b64 import b64u_encode
+from hub.error_codes import Code
 from hub.errors import Forbidden, InvalidRequest
 from hub.policy.authorize import Action, Envelope, envelope_not_found
 from hub.policy.groups import Member
 from hub.services.access import authorize
 from hub.services.context import HubContext
 from hub.storage import audit, envelopes, receipts
+from protocols import api
 from protocols.receipts import MAX_RECEIPT_BYTES, read_receipt, verify_receipt
 
 
-async def record(ctx: HubContext, caller: Member, mid: str, raw: bytes) -> dict[str, Any]:
+async def record(ctx: HubContext, caller: Member, mid: str, raw: bytes) -> api.ReceiptRecorded:
     """Verify ``raw`` as ``caller``'s receipt for envelope ``mid`` and store it."""
     if len(raw) > MAX_RECEIPT_BYTES:
         raise InvalidRequest(
-            f"a receipt is at most {MAX_RECEIPT_BYTES} bytes", code="receipt.too_large"
+            f"a receipt is at most {MAX_RECEIPT_BYTES} bytes", code=Code.RECEIPT_TOO_LARGE
         )
     signed, claimed = read_receipt(raw)
     async with ctx.reader.connect() as conn:
@@ -40,7 +41,7 @@ async def record(ctx: HubContext, caller: Member, mid: str, raw: bytes) -> dict[
         raise envelope_not_found()
     if author.id != caller.id or claimed.by != caller.id:
         raise Forbidden(
-            "a receipt must be signed by and name its sender", code="receipt.impersonation"
+            "a receipt must be signed by and name its sender", code=Code.RECEIPT_IMPERSONATION
         )
     # A purged envelope (retention) keeps its hash: the receipt must name that.
     receipt = verify_receipt(raw, key, envelope=row.raw if row.purged_at is None else None)
@@ -48,10 +49,13 @@ async def record(ctx: HubContext, caller: Member, mid: str, raw: bytes) -> dict[
         receipt.envelope_sha256, b64u_encode(row.sha256)
     ):
         raise InvalidRequest(
-            "the receipt does not name this envelope's exact bytes", code="receipt.wrong_envelope"
+            "the receipt does not name this envelope's exact bytes",
+            code=Code.RECEIPT_WRONG_ENVELOPE,
         )
     if receipt.mid != mid:
-        raise InvalidRequest("the receipt names another message id", code="receipt.wrong_message")
+        raise InvalidRequest(
+            "the receipt names another message id", code=Code.RECEIPT_WRONG_MESSAGE
+        )
     now = ctx.now()
     at = int(receipt.at.timestamp())
     async with ctx.reader.connect() as conn:
@@ -63,12 +67,11 @@ async def record(ctx: HubContext, caller: Member, mid: str, raw: bytes) -> dict[
         # nothing stored, forwarded or audited a second time.
         first = await receipts.stored_receipt(conn, row.seq or 0, caller.id, digest)
         if first is not None:
-            return {
-                "id": first.id,
-                "mid": mid,
-                "status": first.status,
-                "state_changed": bool(first.state_changed),
-            }
+            if first.id is None:  # pragma: no cover - a stored row has its id
+                raise RuntimeError("a stored receipt without an id")
+            return api.ReceiptRecorded(
+                id=first.id, mid=mid, status=first.status, state_changed=bool(first.state_changed)
+            )
         changed = await envelopes.advance_delivery(
             conn, row.seq or 0, caller.id, receipt.status.value, now
         )
@@ -103,4 +106,6 @@ async def record(ctx: HubContext, caller: Member, mid: str, raw: bytes) -> dict[
         )
     ctx.metrics.inc("pgs_receipts_total", status=receipt.status.value)
     ctx.notifier.notify([row.sender_id])
-    return {"id": receipt_id, "mid": mid, "status": receipt.status.value, "state_changed": changed}
+    return api.ReceiptRecorded(
+        id=receipt_id, mid=mid, status=receipt.status.value, state_changed=changed
+    )

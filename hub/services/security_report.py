@@ -5,28 +5,25 @@ its country's participants' events)."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from hub.policy.groups import Member
 from hub.services.access import Action, authorize
 from hub.services.context import HubContext
 from hub.services.security_events import WINDOW_SECONDS
 from hub.storage import security_events as store
+from protocols import api
 
-MAX_SINCE_SECONDS = 90 * 86400
 
-
-async def security_events(ctx: HubContext, reader: Member, since: int) -> dict[str, Any]:
+async def security_events(ctx: HubContext, reader: Member, since: int) -> api.SecurityEvents:
     """The security events of windows starting at or after ``since`` that ``reader`` may see:
     an auditor only; a country-scoped auditor only its country's participants' events."""
     scope = (await authorize(ctx, reader, Action.AUDIT)).country
     await ctx.security_events.flush()  # this process's tallies; other workers' within seconds
-    since = max(since, ctx.now() - MAX_SINCE_SECONDS)
+    since = max(since, ctx.now() - ctx.settings.security_events_max_age)
     async with ctx.reader.connect() as conn:
         rows = await store.list_counts(conn, country=scope, since=since)
-    return {
-        "scope": scope,
-        "since": since,
-        "window_seconds": WINDOW_SECONDS,
-        "events": [row.to_json() for row in rows],
-    }
+    return api.SecurityEvents(
+        scope=scope,
+        since=since,
+        window_seconds=WINDOW_SECONDS,
+        events=[api.SecurityEvent.model_validate(row.to_json()) for row in rows],
+    )

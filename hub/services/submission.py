@@ -21,7 +21,6 @@ import dataclasses
 import hmac
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -29,6 +28,7 @@ from crypto import jws
 from crypto.b64 import b64u_encode
 from crypto.envelope import envelope_digest
 from crypto.strictjson import dumps
+from hub.error_codes import Code
 from hub.errors import Conflict, Forbidden, HubError, RateLimited, TooLarge
 from hub.policy.authorize import Action, Submission
 from hub.policy.decisions import check_can_send
@@ -41,6 +41,7 @@ from hub.services.directory_cache import DirectorySnapshot
 from hub.services.writers import AcceptedEnvelope, StaleDirectory
 from hub.storage import audit, envelopes
 from hub.storage.participants import DirectoryVersion
+from protocols import api
 from protocols.envelope import read_header, verify_parsed
 from protocols.routing import RoutingHeader
 
@@ -58,14 +59,14 @@ class Acceptance:
     signed: bytes  # the same facts as a JWS by the hub's key
     duplicate: bool
 
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "mid": self.mid,
-            "envelope_sha256": self.envelope_sha256,
-            "accepted_at": self.accepted_at,
-            "recipients": list(self.recipients),
-            "acceptance": self.signed.decode("ascii"),
-        }
+    def to_api(self) -> api.Acceptance:
+        return api.Acceptance(
+            mid=self.mid,
+            envelope_sha256=self.envelope_sha256,
+            accepted_at=self.accepted_at,
+            recipients=list(self.recipients),
+            acceptance=self.signed.decode("ascii"),
+        )
 
 
 def _acceptance(
@@ -104,7 +105,7 @@ async def _existing(
     if not hmac.compare_digest(row.sha256, digest):
         raise Conflict(
             "a different envelope with this message id was already accepted",
-            code="envelope.id_conflict",
+            code=Code.ENVELOPE_ID_CONFLICT,
         )
     recipients = tuple(d.recipient_id for d in await envelopes.deliveries_of(conn, row.seq or 0))
     return _acceptance(ctx, row, recipients, duplicate=True)

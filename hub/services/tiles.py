@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from crypto.errors import CryptoError
 from crypto.tiles import Tile, encode_bundle, encode_tile, parse_tile_path
+from hub.error_codes import Code
 from hub.errors import InvalidRequest, NotFound
 from hub.policy.groups import Member
 from hub.services import auditlog
@@ -32,7 +33,7 @@ def _tile(path: str) -> Tile:
     try:
         return parse_tile_path(path)
     except CryptoError as exc:
-        raise InvalidRequest(f"not a tile path: {exc}", code="tiles.bad_path") from None
+        raise InvalidRequest(f"not a tile path: {exc}", code=Code.TILES_BAD_PATH) from None
 
 
 async def _signed_size(conn: AsyncConnection) -> int:
@@ -53,15 +54,15 @@ async def tile(ctx: HubContext, reader: Member, path: str) -> bytes:
         await authorize(ctx, reader, Action.LOG_READ, subject=path)
     async with ctx.reader.connect() as conn:
         if not wanted.available_in(await _signed_size(conn)):
-            raise NotFound("no such tile in the signed tree", code="tiles.not_found")
+            raise NotFound("no such tile in the signed tree", code=Code.TILES_NOT_FOUND)
         begin = wanted.index * 256
         if wanted.level is None:
             found = await log.entries(conn, start=begin, end=begin + wanted.count)
             if [e.index for e in found] != list(range(begin, begin + wanted.count)):
-                raise NotFound("entries of this bundle are missing", code="tiles.not_found")
+                raise NotFound("entries of this bundle are missing", code=Code.TILES_NOT_FOUND)
             return encode_bundle(e.entry for e in found)
         nodes = wanted.nodes()
         hashes = await log.nodes(conn, nodes)
     if len(hashes) != len(nodes):
-        raise NotFound("hashes of this tile are missing", code="tiles.not_found")
+        raise NotFound("hashes of this tile are missing", code=Code.TILES_NOT_FOUND)
     return encode_tile([hashes[node] for node in nodes])

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from hub.error_codes import Code
 from hub.errors import Conflict, RateLimited
 from hub.storage import audit, blobs, counters, envelopes, nonces, participants
 from hub.storage.groupcommit import GroupCommitter
@@ -80,7 +81,7 @@ async def write_accepted(
         results[n] = RateLimited(
             f"too many submissions: at most {items[n].per_minute} a minute; try again later",
             retry_after=max(1, window_end - items[n].row.accepted_at),
-            code="rate.submissions",
+            code=Code.RATE_SUBMISSIONS,
         )
     new = sorted(first.values())
     try:
@@ -135,7 +136,7 @@ async def _bind_uploads(conn: AsyncConnection, item: AcceptedEnvelope) -> None:
         raise Conflict(
             "an attachment upload of this message is not the sender's, incomplete, or another "
             "message's",
-            code="attachment.upload_taken",
+            code=Code.ATTACHMENT_UPLOAD_TAKEN,
         )
 
 

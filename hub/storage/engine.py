@@ -31,6 +31,7 @@ from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from hub.error_codes import Code
 from hub.errors import ConfigError, Unavailable
 
 SQLITE_DRIVER: Final = "sqlite+aiosqlite"
@@ -163,4 +164,4 @@ async def ping(engine: AsyncEngine, *, timeout: float = 5.0) -> None:
         async with asyncio.timeout(timeout), engine.connect() as conn:
             await conn.execute(text("SELECT 1"))
     except (DBAPIError, OSError, TimeoutError) as exc:
-        raise Unavailable("the database is not reachable", code="database.unavailable") from exc
+        raise Unavailable("the database is not reachable", code=Code.DATABASE_UNAVAILABLE) from exc

@@ -10,6 +10,7 @@ from sqlalchemy import and_, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from hub.error_codes import Code
 from hub.errors import Conflict
 from hub.storage._streams import lock_streams
 from hub.storage.tables import DeliveryState, deliveries, envelopes, mailbox
@@ -70,7 +71,7 @@ async def insert_envelope(
 def duplicate() -> Conflict:
     """The error for an envelope whose message id is already taken."""
     return Conflict(
-        "an envelope with this message id has already been accepted", code="envelope.duplicate"
+        "an envelope with this message id has already been accepted", code=Code.ENVELOPE_DUPLICATE
     )
 
 

@@ -40,6 +40,7 @@ from typing import Final, Generic, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from hub.error_codes import Code
 from hub.errors import Unavailable
 
 T = TypeVar("T")
@@ -53,7 +54,7 @@ log = logging.getLogger("pgs.hub")
 
 
 def shutting_down() -> Unavailable:
-    return Unavailable("the hub is shutting down; try again shortly", code="hub.shutting_down")
+    return Unavailable("the hub is shutting down; try again shortly", code=Code.HUB_SHUTTING_DOWN)
 
 
 class GroupCommitter(Generic[T, R]):

@@ -19,6 +19,7 @@ from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from hub.error_codes import Code
 from hub.errors import ConfigError, Conflict
 from hub.storage.tables import (
     KeyState,
@@ -169,7 +170,7 @@ async def insert_participant(conn: AsyncConnection, row: ParticipantRow) -> None
         if await get_participant(conn, row.id) is None:
             raise
         raise Conflict(
-            f"participant {row.id} is already enrolled", code="participant.exists"
+            f"participant {row.id} is already enrolled", code=Code.PARTICIPANT_EXISTS
         ) from None
 
 

@@ -263,7 +263,7 @@ async def build(world: World) -> None:
                 kind=kind, content=example(kind), to=to, group=group, tlp=Tlp.GREEN
             )
         mid = sealed.header.mid
-        world.messages[mid] = Message(kind, sender, frozenset(accepted["recipients"]), sealed.raw)
+        world.messages[mid] = Message(kind, sender, frozenset(accepted.recipients), sealed.raw)
         world.senders[mid] = sender
     expected = {
         MessageKind.ALERT: {GH, WCO},

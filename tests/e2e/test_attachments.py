@@ -29,6 +29,7 @@ from hub.client.attachments import (
 )
 from hub.storage.engine import create_engine
 from hub.storage.tables import upload_parts, uploads
+from protocols.api import Acceptance
 from protocols.envelope import seal_message
 from protocols.messages.common import MessageKind, Tlp
 from protocols.messages.registry import parse_message
@@ -130,10 +131,10 @@ async def test_an_attachment_travels_encrypted_to_the_envelopes_parties_only(
         sealed, accepted = await ng.send(
             kind=MessageKind.ALERT, content=content, to=[GH], attachments=[upload]
         )
-        assert accepted["mid"] == sealed.header.mid
+        assert accepted.mid == sealed.header.mid
         assert sealed.header.att == (upload,)
         # The same bytes again: the original acceptance (the binding holds, idempotent).
-        assert (await ng.submit(sealed.raw))["mid"] == sealed.header.mid
+        assert (await ng.submit(sealed.raw)).mid == sealed.header.mid
     ciphertext = encrypted.ciphertext.read_bytes()
     assert original.read_bytes()[:4096] not in ciphertext  # what the hub holds is ciphertext
 
@@ -303,10 +304,10 @@ async def two_messages_racing_for_one_upload_bind_it_once(hub: RunningHub, tmp_p
             for _ in range(2)
         ]  # fmt: skip
         answers = await asyncio.gather(*(ng.submit(raw) for raw in sealed), return_exceptions=True)
-    accepted = [a for a in answers if isinstance(a, dict)]
+    accepted = [a for a in answers if isinstance(a, Acceptance)]
     refused = [a for a in answers if isinstance(a, HubClientError)]
     assert len(accepted) == 1, answers
     assert [r.code for r in refused] == ["attachment.upload_taken"]
     async with hub.client(GH) as gh:
         inbox = await gh.inbox()
-    assert [i["mid"] for i in inbox["items"]] == [accepted[0]["mid"]]
+    assert [i.mid for i in inbox.items] == [accepted[0].mid]

@@ -189,7 +189,7 @@ class Follower:
     async def run(self) -> None:
         async with self.hub.client(self.who) as client:
             async for item in client.stream(self.after):
-                self.items.append(item)
+                self.items.append(item.wire())
 
     async def wait_for(self, count: int) -> list[dict[str, Any]]:
         deadline = time.monotonic() + WITHIN
@@ -214,8 +214,8 @@ async def following(follower: Follower) -> AsyncIterator[Follower]:
 async def latest_cursor(hub: RunningHub, who: str) -> int:
     async with hub.client(who) as client:
         after = 0
-        while (page := await client.inbox(after=after, limit=500))["items"]:
-            after = int(page["next"])
+        while (page := await client.inbox(after=after, limit=500)).items:
+            after = int(page.next)
     return after
 
 

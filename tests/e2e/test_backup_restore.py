@@ -29,6 +29,7 @@ from crypto.note import Checkpoint, sign_checkpoint
 from hub.cli import main
 from hub.home import write_home
 from hub.services.rollback import HIGH_WATER_FILE
+from protocols import api
 from protocols.messages.common import MessageKind
 from tests.e2e.harness import RunningHub, start_hub, wait_healthy
 from tests.e2e.messages import example
@@ -65,8 +66,8 @@ async def send(hub: RunningHub) -> str:
 async def checkpoint_note(hub: RunningHub, who: str) -> tuple[int, str]:
     """A fresh checkpoint as a participant receives it (the hub signs it if the log grew)."""
     async with hub.client(who) as client:
-        doc = await client.get_json("/v1/audit/checkpoint")
-    return int(doc["size"]), str(doc["checkpoint"])
+        doc = await client.get("/v1/audit/checkpoint", api.Checkpoint)
+    return doc.size, doc.checkpoint
 
 
 def serve_refuses(hub: RunningHub, *extra: str | Path) -> str:

@@ -634,9 +634,9 @@ async def fuzz_world(hub: RunningHub) -> tuple[str, list[bytes]]:
     async with hub.client(GH) as gh:
         await gh.ack(sealed.header.mid, ReceiptStatus.DELIVERED)
     async with hub.client(NG) as ng:
-        receipts = [i for i in (await ng.inbox())["items"] if i["type"] == "receipt"]
+        receipts = [i for i in (await ng.inbox()).items if i.type == "receipt"]
     seeds = [
-        sealed.raw, receipts[0]["receipt"].encode(), b'{"action": "suspend"}', b"{}", b"[]", b"",
+        sealed.raw, receipts[0].receipt.encode(), b'{"action": "suspend"}', b"{}", b"[]", b"",
         b'{"a":' * 40 + b"1" + b"}" * 40, bytes(range(256)), b"\xef\xbb\xbf{}", b'{"a":1,"a":2}',
     ]  # fmt: skip
     return sealed.header.mid, seeds

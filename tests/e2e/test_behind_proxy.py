@@ -111,7 +111,7 @@ async def test_signed_calls_stream_and_console_link_through_nginx(proxied: Proxi
         )
         item = await asyncio.wait_for(first, WAIT)
         await stream.aclose()
-        assert item["mid"] == sealed.header.mid
+        assert item.mid == sealed.header.mid
         opened = await gh.read(sealed.header.mid)  # signed GET, then a signed receipt POST
         assert opened.header.mid == sealed.header.mid
         _, data = await gh.request("POST", "/v1/console/login-links")

@@ -40,20 +40,20 @@ async def test_alert_is_delivered_read_and_acknowledged(hub: RunningHub) -> None
         sealed, accepted = await ng.send(
             kind=MessageKind.ALERT, content=example(MessageKind.ALERT), to=[GH, WCO], tlp=Tlp.AMBER
         )
-        assert accepted["recipients"] == [GH, WCO]
+        assert accepted.recipients == [GH, WCO]
         for reader in (gh, wco):
             page = await reader.inbox()
-            assert [i["mid"] for i in page["items"]] == [sealed.header.mid]
-            assert page["items"][0]["from"] == NG
+            assert [i.mid for i in page.items] == [sealed.header.mid]
+            assert page.items[0].wire()["from"] == NG
             opened = await reader.read(sealed.header.mid)
             assert opened.content == example(MessageKind.ALERT)
         await gh.ack(sealed.header.mid, ReceiptStatus.DELIVERED)
         await gh.ack(sealed.header.mid, ReceiptStatus.READ)
         status = await ng.status(sealed.header.mid)
-        states = {r["id"]: r["state"] for r in status["recipients"]}
+        states = {r.id: r.state for r in status.recipients}
         assert states == {GH: "read", WCO: "queued"}
-        receipts = [i for i in (await ng.inbox())["items"] if i["type"] == "receipt"]
-        assert [(r["by"], r["status"]) for r in receipts] == [(GH, "delivered"), (GH, "read")]
+        receipts = [i for i in (await ng.inbox()).items if i.type == "receipt"]
+        assert [(r.by, r.status) for r in receipts] == [(GH, "delivered"), (GH, "read")]
 
 
 async def test_resubmission_is_idempotent_and_a_changed_envelope_conflicts(hub: RunningHub) -> None:
@@ -77,7 +77,7 @@ async def test_resubmission_is_idempotent_and_a_changed_envelope_conflicts(hub: 
             await ng.submit(other.raw)
         assert caught.value.status == 409
         assert caught.value.code == "envelope.id_conflict"
-        assert len((await gh.inbox())["items"]) == 1
+        assert len((await gh.inbox()).items) == 1
 
 
 async def test_stream_resumes_after_a_reconnect_without_loss_or_repeat(hub: RunningHub) -> None:
@@ -98,16 +98,16 @@ async def test_stream_resumes_after_a_reconnect_without_loss_or_repeat(hub: Runn
         stream = gh.stream(0, reconnect=False)
         received = []
         async for item in stream:
-            received.append(item["mid"])
-            seen.append(item["cursor"])
+            received.append(item.mid)
+            seen.append(item.cursor)
             if len(received) == 2:
                 break
         await stream.aclose()  # the connection drops after two items
         sent += await send(2)
         resumed = gh.stream(seen[-1], reconnect=False)
         async for item in resumed:
-            received.append(item["mid"])
-            seen.append(item["cursor"])
+            received.append(item.mid)
+            seen.append(item.cursor)
             if len(received) == 5:
                 break
         await resumed.aclose()
@@ -122,7 +122,7 @@ async def test_live_push_reaches_a_connected_recipient(hub: RunningHub) -> None:
 
         async def listen() -> None:
             async for item in gh.stream(0):
-                await got.put(item)
+                await got.put(item.wire())
 
         listener = asyncio.create_task(listen())
         await asyncio.sleep(0.3)  # connected and idle
@@ -139,18 +139,18 @@ async def test_live_push_reaches_a_connected_recipient(hub: RunningHub) -> None:
 async def test_wco_broadcast_to_west_and_central_africa(hub: RunningHub) -> None:
     await world(hub)
     async with hub.client(WCO) as wco:
-        members = [m["id"] for m in await wco.group("WCA")]
+        members = [m.id for m in await wco.group("WCA")]
         assert members == sorted([CM, GH, NG])
         sealed, accepted = await wco.send(
             kind=MessageKind.NOTICE, content=example(MessageKind.NOTICE), group="WCA", tlp=Tlp.GREEN
         )
-        assert sorted(accepted["recipients"]) == sorted([CM, GH, NG])
+        assert sorted(accepted.recipients) == sorted([CM, GH, NG])
     for pid in (NG, GH, CM):
         async with hub.client(pid) as member:
             opened = await member.read(sealed.header.mid)
             assert opened.header.grp == "WCA"
     async with hub.client(FR) as fr:
-        assert (await fr.inbox())["items"] == []
+        assert (await fr.inbox()).items == []
         with pytest.raises(HubClientError) as caught:
             await fr.fetch(sealed.header.mid)
         assert caught.value.status == 404
@@ -171,7 +171,7 @@ async def test_a_recipient_list_that_is_not_the_group_is_refused(hub: RunningHub
         assert caught.value.code == "group.mismatch"
         assert CM in caught.value.problem["detail"]
     async with hub.client(NG) as ng:
-        assert (await ng.inbox())["items"] == []
+        assert (await ng.inbox()).items == []
 
 
 async def test_rotation_old_signing_key_refused_old_messages_still_open(hub: RunningHub) -> None:
@@ -222,5 +222,5 @@ async def test_revocation_takes_effect_at_once(hub: RunningHub) -> None:
     async with hub.client(NG) as ng:
         with pytest.raises(TrustError):
             await ng.recipient_key(CM)  # the client refuses a revoked recipient
-        key = (await ng.participant(CM))["keys"]
-        assert {k["state"] for k in key} == {"revoked"}
+        key = (await ng.participant(CM)).keys
+        assert {k.state for k in key} == {"revoked"}

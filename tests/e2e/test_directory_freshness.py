@@ -74,6 +74,6 @@ async def test_a_new_participant_can_be_written_to_at_once(hub: RunningHub) -> N
         sealed, accepted = await ng.send(
             kind=MessageKind.ALERT, content=example(MessageKind.ALERT), to=[FR]
         )
-    assert accepted["recipients"] == [FR]
+    assert accepted.recipients == [FR]
     async with hub.client(FR) as fr:
-        assert [i["mid"] for i in (await fr.inbox())["items"]] == [sealed.header.mid]
+        assert [i.mid for i in (await fr.inbox()).items] == [sealed.header.mid]

@@ -27,6 +27,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from hub.client import HubClientError
 from hub.i18n import t
+from protocols import api
 from protocols.messages.common import MessageKind
 from tests.e2e.harness import RunningHub, another_process, free_port, launch
 from tests.e2e.messages import example
@@ -174,22 +175,28 @@ async def test_each_participant_is_told_in_its_language_and_nothing_more(
         hook_url = f"http://127.0.0.1:{hook_port}/hook?token={URL_TOKEN}"
         async with hub.client(GH) as gh:
             before = await gh.notification_settings()
-            assert (before["email"], before["webhook"], before["saved"]) == (None, None, False)
+            assert (before.email, before.webhook, before.saved) == (None, None, False)
             saved = await gh.set_notification_settings(
-                {"email": GH_MAIL, "webhook": hook_url, "language": "fr"}
+                api.NotificationSettingsChange(email=GH_MAIL, webhook=hook_url, language="fr")
             )
-            assert saved["language"] == "fr"
-            assert saved["saved"] is True
-            public_key = saved["webhook_public_key"]
+            assert saved.language == "fr"
+            assert saved.saved is True
+            public_key = saved.webhook_public_key
             with pytest.raises(HubClientError) as bad:
-                await gh.set_notification_settings({"timezone": "Mars/Olympus"})
+                await gh.set_notification_settings(
+                    api.NotificationSettingsChange(timezone="Mars/Olympus")
+                )
             assert (bad.value.status, bad.value.code) == (422, "notifications.invalid")
-            assert (await gh.notification_settings())["timezone"] == "UTC"  # nothing changed
+            assert (await gh.notification_settings()).timezone == "UTC"  # nothing changed
         async with hub.client(WCO) as wco:
-            await wco.set_notification_settings({"email": WCO_MAIL, "details": True})
+            await wco.set_notification_settings(
+                api.NotificationSettingsChange(email=WCO_MAIL, details=True)
+            )
         async with hub.client(AUDITOR) as auditor:
             with pytest.raises(HubClientError) as refused:
-                await auditor.set_notification_settings({"email": "a@b.example"})
+                await auditor.set_notification_settings(
+                    api.NotificationSettingsChange(email="a@b.example")
+                )
             assert (refused.value.status, refused.value.code) == (403, "notifications.forbidden")
 
         content = example(MessageKind.ALERT)
@@ -203,11 +210,13 @@ async def test_each_participant_is_told_in_its_language_and_nothing_more(
         # retried, two e-mails sent, the webhook refused (503) and retried.
         async with hub.client(GLOBAL_AUDITOR) as auditor:
             deadline = time.monotonic() + 20
-            while len((everything := await auditor.notification_deliveries())["items"]) < 5:
+            while (
+                len((everything := (await auditor.notification_deliveries()).wire())["items"]) < 5
+            ):
                 assert time.monotonic() < deadline, everything
                 await asyncio.sleep(0.1)
         async with hub.client(AUDITOR) as auditor:
-            page = await auditor.notification_deliveries()
+            page = (await auditor.notification_deliveries()).wire()
         async with hub.client(NG) as ng:
             with pytest.raises(HubClientError) as not_auditor:
                 await ng.notification_deliveries()

@@ -87,7 +87,7 @@ async def test_policy_reload_on_sighup_suspends_a_country(hub: RunningHub) -> No
         assert sealed.header.to[0].id == GH
     await hub.enrol("WCO-AUDIT", "auditor")
     async with hub.client("WCO-AUDIT") as auditor:
-        events = [r["event"] for r in (await auditor.audit_records())["records"]]
+        events = [r.event for r in (await auditor.audit_records()).records]
     assert "policy.reloaded" in events
 
 
@@ -129,14 +129,14 @@ async def test_tls_with_a_locally_generated_ca(tmp_path: Path, database_url: str
         while True:
             try:
                 async with HubClient(url, admin, ssl_context=trusted) as client:
-                    assert (await client.health())["status"] == "ok"
+                    assert (await client.health()).status == "ok"
                     break
             except aiohttp.ClientConnectionError:
                 if process.poll() is not None or time.monotonic() > deadline:
                     pytest.fail(log.read_text())
                 await asyncio.sleep(0.1)
         async with HubClient(url, admin, authority=authority.public, ssl_context=trusted) as client:
-            assert [e["id"] for e in await client.directory()] == ["WCO-HUB-ADMIN"]
+            assert [e.id for e in await client.directory()] == ["WCO-HUB-ADMIN"]
         # A client that does not trust the hub's CA refuses to talk to it.
         with pytest.raises(aiohttp.ClientConnectorCertificateError):
             async with HubClient(url, admin) as untrusting:

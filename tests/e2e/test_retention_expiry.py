@@ -28,7 +28,7 @@ from hub import keystore
 from hub.cli import main
 from hub.client import HubClientError
 from hub.client.attachments import encrypt_file, upload_file
-from hub.client.audit import checkpoint, inclusion_proof
+from hub.client.log import checkpoint, inclusion_proof
 from hub.enrolment import certify
 from hub.storage.engine import create_engine
 from hub.storage.tables import directory_version, participant_keys
@@ -96,10 +96,10 @@ async def test_delivered_bodies_are_purged_and_metadata_stays_verifiable(
                 await reader.fetch(mid)
             assert (refused.value.status, refused.value.code) == (410, "envelope.purged")
         status = await ng.status(mid)  # metadata kept
-        assert {r["id"]: r["state"] for r in status["recipients"]} == {GH: "delivered", WCO: "read"}
+        assert {r.id: r.state for r in status.recipients} == {GH: "delivered", WCO: "read"}
         # a late receipt, for the bytes GH kept, is still accepted
         await gh.ack(mid, ReceiptStatus.READ, envelope=kept)
-        assert {r["id"]: r["state"] for r in (await ng.status(mid))["recipients"]}[GH] == "read"
+        assert {r.id: r.state for r in (await ng.status(mid)).recipients}[GH] == "read"
 
         # The signed log still proves what was accepted: its entry names the SHA-256 of the
         # exact bytes GH kept, and the inclusion proof checks against a signed checkpoint.

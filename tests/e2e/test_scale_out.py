@@ -33,7 +33,7 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from hub.client import HubClient
-from hub.client.audit import entries
+from hub.client.log import entries
 from hub.home import write_home
 from hub.services.fanout import APPLICATION_NAME
 from protocols.messages.common import MessageKind, Tlp
@@ -92,7 +92,7 @@ class Stream:
     async def run(self) -> None:
         async with self.hub.client(self.who) as client:
             async for item in client.stream(0):
-                self.items.append(item)
+                self.items.append(item.wire())  # as on the wire: the tests compare documents
 
     async def wait_for(self, count: int) -> list[dict[str, Any]]:
         deadline = time.monotonic() + ARRIVE_WITHIN
@@ -199,10 +199,10 @@ async def inbox(client: HubClient) -> list[dict[str, Any]]:
     after = 0
     while True:
         page = await client.inbox(after=after, limit=200)
-        if not page["items"]:
+        if not page.items:
             return items
-        items += page["items"]
-        after = int(page["next"])
+        items += [i.wire() for i in page.items]
+        after = int(page.next)
 
 
 Key = tuple[str, str, str | None, str | None]
@@ -262,7 +262,7 @@ async def test_concurrent_traffic_through_two_processes_keeps_one_log_and_comple
                     kind=MessageKind.NOTICE, content=example(MessageKind.NOTICE), group="WCA",
                     tlp=Tlp.GREEN,
                 )  # fmt: skip
-                assert sorted(accepted["recipients"]) == sorted(WCA)
+                assert sorted(accepted.recipients) == sorted(WCA)
                 for p in WCA:
                     expected[p][("envelope", sealed.header.mid, None, None)] += 1
 
@@ -372,7 +372,7 @@ async def test_pgs_serve_with_two_workers_shares_one_tls_port_restarts_and_stops
         await _until(lambda: _ready(hub.log) == 3, hub.log, "the worker was not replaced")
         pids.append(_worker_pids(hub.log)[1])
         async with hub.client(NG) as ng:
-            assert (await ng.health())["status"] == "ok"
+            assert (await ng.health()).status == "ok"
         hub.process.send_signal(signal.SIGHUP)
         await _until(
             lambda: hub.log.read_text().count("policy reloaded") == 2, hub.log, "no reload"

@@ -12,6 +12,7 @@ import pytest
 from crypto.merkle import InMemoryTree, leaf_hash, verify_consistency, verify_inclusion
 from crypto.note import parse_verifier_key, verify_checkpoint
 from hub.client import HubClient, HubClientError
+from protocols import api
 from protocols.messages.common import MessageKind
 from tests.e2e.harness import RunningHub
 from tests.e2e.messages import example
@@ -38,12 +39,11 @@ async def traffic(hub: RunningHub) -> str:
     return sealed.header.mid
 
 
-async def checkpoint(client: HubClient, fresh: bool = True) -> dict[str, object]:
+async def checkpoint(client: HubClient, fresh: bool = True) -> api.Checkpoint:
     if fresh:
         _, data = await client.request("POST", "/v1/audit/checkpoint")
-        result: dict[str, object] = json.loads(data)
-        return result
-    return await client.get_json("/v1/audit/checkpoint")
+        return api.Checkpoint.model_validate_json(data)
+    return await client.get("/v1/audit/checkpoint", api.Checkpoint)
 
 
 async def test_a_global_auditor_rebuilds_the_signed_tree(hub: RunningHub) -> None:
@@ -53,61 +53,66 @@ async def test_a_global_auditor_rebuilds_the_signed_tree(hub: RunningHub) -> Non
     async with hub.client("WCO-AUDIT") as auditor:
         first = await checkpoint(auditor)
         signed = verify_checkpoint(
-            str(first["checkpoint"]).encode(), verifier, origin=config["log"]["origin"]
+            first.checkpoint.encode(), verifier, origin=config["log"]["origin"]
         )
-        assert signed.size == first["size"]
-        entries = (await auditor.get_json("/v1/audit/entries", start=0, end=signed.size))["entries"]
-        assert [e["index"] for e in entries] == list(range(signed.size))
+        assert signed.size == first.size
+        page = await auditor.get("/v1/audit/entries", api.LogEntries, start=0, end=signed.size)
+        entries = page.entries
+        assert [e.index for e in entries] == list(range(signed.size))
         tree = InMemoryTree()
         for e in entries:
-            tree.append(leaf_hash(b64d(e["entry"])))
+            tree.append(leaf_hash(b64d(e.entry)))
         assert tree.root() == signed.root
-        events = [json.loads(b64d(e["entry"]))["event"] for e in entries]
+        events = [json.loads(b64d(e.entry))["event"] for e in entries]
         assert events.count("participant.enrolled") == 7  # the admin and six more
         assert "envelope.accepted" in events
         assert "receipt.recorded" in events
-        proof = await auditor.get_json("/v1/audit/proof/inclusion", mid=mid, size=signed.size)
-        verify_inclusion(b64d(proof["leaf_hash"]), proof["index"], signed.size,
-                         [b64d(p) for p in proof["proof"]], signed.root)  # fmt: skip
-        assert json.loads(b64d(proof["entry"]))["subject"] == mid
+        proof = await auditor.get(
+            "/v1/audit/proof/inclusion", api.InclusionProof, mid=mid, size=signed.size
+        )
+        verify_inclusion(b64d(proof.leaf_hash), proof.index, signed.size,
+                         [b64d(p) for p in proof.proof], signed.root)  # fmt: skip
+        assert json.loads(b64d(proof.entry))["subject"] == mid
         # More traffic, a new checkpoint, and the old one is a prefix of it.
     async with hub.client(GH) as gh:
         await gh.send(kind=MessageKind.ALERT, content=example(MessageKind.ALERT), to=[NG])
     async with hub.client("WCO-AUDIT") as auditor:
-        note = str((await checkpoint(auditor))["checkpoint"]).encode()
+        note = (await checkpoint(auditor)).checkpoint.encode()
         second = verify_checkpoint(note, verifier, origin=config["log"]["origin"])
         assert second.size > signed.size
-        consistency = await auditor.get_json(
-            "/v1/audit/proof/consistency", first=signed.size, second=second.size
-        )
-        verify_consistency(signed.size, second.size, [b64d(p) for p in consistency["proof"]],
+        consistency = await auditor.get(
+            "/v1/audit/proof/consistency", api.ConsistencyProof,
+            first=signed.size, second=second.size,
+        )  # fmt: skip
+        verify_consistency(signed.size, second.size, [b64d(p) for p in consistency.proof],
                            signed.root, second.root)  # fmt: skip
 
 
 async def test_scopes_of_the_log(hub: RunningHub) -> None:
     mid = await traffic(hub)
     async with hub.client("GH-AUDIT") as scoped:
-        size = (await checkpoint(scoped))["size"]
-        visible = (await scoped.get_json("/v1/audit/entries", start=0, end=size))["entries"]
+        size = (await checkpoint(scoped)).size
+        visible = (await scoped.get("/v1/audit/entries", api.LogEntries, start=0, end=size)).entries
         assert visible
-        assert all("GH" in json.loads(b64d(e["entry"]))["countries"] for e in visible)
+        assert all("GH" in json.loads(b64d(e.entry))["countries"] for e in visible)
     async with hub.client(CM) as cm:
         with pytest.raises(HubClientError) as caught:
-            await cm.get_json("/v1/audit/entries", start=0, end=10)
+            await cm.get("/v1/audit/entries", api.LogEntries, start=0, end=10)
         assert caught.value.status == 403
         with pytest.raises(HubClientError) as caught:  # not its message: like a missing entry
-            await cm.get_json("/v1/audit/proof/inclusion", mid=mid)
+            await cm.get("/v1/audit/proof/inclusion", api.InclusionProof, mid=mid)
         assert caught.value.status == 404
         # Any participant may check that a key it encrypts to was logged.
         latest = await checkpoint(cm, fresh=False)  # any participant reads checkpoints
         gh_kid = hub.people[GH].decryption.kid
-        proof = await cm.get_json(f"/v1/audit/proof/key/{gh_kid}", size=latest["size"])
-        assert json.loads(b64d(proof["entry"]))["details"]["enc_kid"] == gh_kid
-        verify_inclusion(b64d(proof["leaf_hash"]), proof["index"], latest["size"],
-                         [b64d(p) for p in proof["proof"]], b64d(str(latest["root"])))  # fmt: skip
+        path = f"/v1/audit/proof/key/{gh_kid}"
+        proof = await cm.get(path, api.InclusionProof, size=latest.size)
+        assert json.loads(b64d(proof.entry))["details"]["enc_kid"] == gh_kid
+        verify_inclusion(b64d(proof.leaf_hash), proof.index, latest.size,
+                         [b64d(p) for p in proof.proof], b64d(latest.root))  # fmt: skip
     async with hub.client(NG) as ng:  # the sender may prove its message was accepted
-        proof = await ng.get_json("/v1/audit/proof/inclusion", mid=mid)
-        assert json.loads(b64d(proof["entry"]))["event"] == "envelope.accepted"
+        proof = await ng.get("/v1/audit/proof/inclusion", api.InclusionProof, mid=mid)
+        assert json.loads(b64d(proof.entry))["event"] == "envelope.accepted"
 
 
 async def test_clients_refuse_a_key_that_is_not_in_the_log(hub: RunningHub) -> None:

@@ -28,6 +28,7 @@ from hub.client import HubClient
 from hub.enrolment import bootstrap_admin
 from hub.home import write_home
 from hub.storage.migrate import upgrade
+from protocols.api import Acceptance
 from protocols.envelope import seal_message
 from protocols.messages.common import MessageKind, Tlp
 from tests.e2e.harness import ADMIN, RunningHub, Tls, free_port, start_hub, wait_healthy
@@ -88,8 +89,8 @@ async def test_a_node_dies_under_load_and_nothing_is_lost_or_repeated(  # noqa: 
 
             async def stream() -> None:
                 async for item in gh_client.stream():
-                    if item["type"] == "envelope":
-                        received.append(item["mid"])
+                    if item.type == "envelope":
+                        received.append(item.mid)
 
             streaming = asyncio.create_task(stream())
             # which node holds the stream: the one nginx keeps a connection open to
@@ -99,7 +100,7 @@ async def test_a_node_dies_under_load_and_nothing_is_lost_or_repeated(  # noqa: 
                 await asyncio.sleep(0.05)
             victim = 0 if established_from_proxy(ports[0]) else 1
 
-            acknowledged: dict[str, dict[str, object]] = {}
+            acknowledged: dict[str, Acceptance] = {}
             queue: asyncio.Queue[bytes] = asyncio.Queue()
             for raw in sealed:
                 queue.put_nowait(raw)
@@ -109,7 +110,7 @@ async def test_a_node_dies_under_load_and_nothing_is_lost_or_repeated(  # noqa: 
                 while not queue.empty():
                     raw = queue.get_nowait()
                     answer = await client.submit(raw)  # retries what the gateway could not pass
-                    acknowledged[str(answer["mid"])] = answer
+                    acknowledged[answer.mid] = answer
                     if len(acknowledged) >= KILL_AFTER and not killed.is_set():
                         killed.set()
                         os.kill(nodes[victim].pid, signal.SIGKILL)

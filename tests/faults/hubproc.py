@@ -114,10 +114,10 @@ async def inbox_mids(client: HubClient) -> list[str]:
     after = 0
     while True:
         page = await client.inbox(after=after, limit=200)
-        mids += [i["mid"] for i in page["items"] if i["type"] == "envelope"]
-        if not page["items"]:
+        mids += [i.mid for i in page.items if i.type == "envelope"]
+        if not page.items:
             return mids
-        after = int(page["next"])
+        after = int(page.next)
 
 
 @dataclass

@@ -66,7 +66,7 @@ async def test_recipient_killed_mid_stream_resumes_without_loss_or_repeat(
             cursor = 0
             if run:  # later runs start after what earlier runs saw (read before this run sends)
                 async with fault_hub.client(RECIPIENT) as me:
-                    cursor = int((await me.inbox(after=0, limit=500))["next"])
+                    cursor = int((await me.inbox(after=0, limit=500)).next)
             for item in batch[:6]:
                 await anonymous.submit(item.raw)
             recipient = await _stream_in_a_process(fault_hub, cursor)
@@ -87,8 +87,8 @@ async def test_recipient_killed_mid_stream_resumes_without_loss_or_repeat(
             sending = asyncio.create_task(keep_sending(batch[6:]))
             async with fault_hub.client(RECIPIENT) as me:
                 stream = me.stream(processed[-1][0], reconnect=False)
-                async for item in stream:
-                    processed.append((item["cursor"], item["mid"]))
+                async for pushed in stream:
+                    processed.append((pushed.cursor, pushed.mid))
                     await asyncio.sleep(0.02)  # a slow consumer
                     if len(processed) == len(batch):
                         break

@@ -40,7 +40,7 @@ async def test_lost_responses_and_resets_leave_exactly_one_copy(fault_hub: Runni
             async with HubClient(proxy.url, fault_hub.people[SENDERS[0]]) as client:
                 answers = [await client.submit(item.raw) for item in batch]
             applied = Counter(proxy.applied)
-        assert [a["mid"] for a in answers] == [o.mid for o in batch]
+        assert [a.mid for a in answers] == [o.mid for o in batch]
         assert applied[Mode.DROP_RESPONSE] > 0
         assert applied[Mode.RESET_REQUEST] > 0
         sent += batch

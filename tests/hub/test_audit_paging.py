@@ -25,12 +25,14 @@ from crypto.b64 import b64u_decode, b64u_encode
 from crypto.keys import SigningKey
 from crypto.merkle import CompactRange, leaf_hash
 from hub.client import audit as api
+from hub.client import log
 from hub.errors import InvalidRequest
 from hub.policy.groups import Member
 from hub.policy.model import load_policy
 from hub.services import auditlog
 from hub.services.context import HubContext, PolicyHolder
 from hub.storage import audit
+from protocols.api import LogEntries
 
 COUNTRIES = ("NG", "GH", "SN")
 
@@ -63,18 +65,18 @@ async def ctx(engine: AsyncEngine) -> HubContext:
     )
 
 
-def _entries(answer: dict[str, Any]) -> list[tuple[int, bytes]]:
-    return [(e["index"], b64u_decode(e["entry"])) for e in answer["entries"]]
+def _entries(answer: LogEntries) -> list[tuple[int, bytes]]:
+    return [(e.index, b64u_decode(e.entry)) for e in answer.entries]
 
 
 async def test_a_page_is_bounded_by_count(ctx: HubContext, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(auditlog, "MAX_ENTRIES", 7)
     answer = await auditlog.entries(ctx, GLOBAL, 3, 1000)
-    assert (answer["start"], answer["end"]) == (3, 10)
+    assert (answer.start, answer.end) == (3, 10)
     assert [i for i, _ in _entries(answer)] == list(range(3, 10))
     answer = await auditlog.entries(ctx, GLOBAL, 38, 1000)  # the log ends first
     assert [i for i, _ in _entries(answer)] == [38, 39]
-    assert (await auditlog.entries(ctx, GLOBAL, 5, 5))["entries"] == []
+    assert (await auditlog.entries(ctx, GLOBAL, 5, 5)).entries == []
     for start, end in ((-1, 3), (5, 4)):
         with pytest.raises(InvalidRequest):
             await auditlog.entries(ctx, GLOBAL, start, end)
@@ -94,14 +96,14 @@ async def test_a_page_is_bounded_by_bytes_and_covers_up_to_its_end(
     while start < 40:
         answer = await auditlog.entries(ctx, reader, start, 40)
         page = _entries(answer)
-        assert answer["start"] == start < answer["end"] <= 40
-        assert all(start <= i < answer["end"] for i, _ in page)
+        assert answer.start == start < answer.end <= 40
+        assert all(start <= i < answer.end for i, _ in page)
         assert len(page) == 1 or sum(len(e) for _, e in page) <= budget
-        if answer["end"] < 40:  # cut short: by bytes, so it holds entries
+        if answer.end < 40:  # cut short: by bytes, so it holds entries
             assert page
-            assert page[-1][0] == answer["end"] - 1 or scope is not None
+            assert page[-1][0] == answer.end - 1 or scope is not None
         seen += page
-        start = answer["end"]
+        start = answer.end
     assert [i for i, _ in seen] == [
         i for i in range(40) if scope is None or i % 3 == COUNTRIES.index(scope)
     ]
@@ -118,14 +120,16 @@ class FakeHub:
     ``cuts`` (as a byte budget would) or at ``cap`` entries; ``tamper`` spoils chosen answers."""
 
     size: int
-    cap: int = api.MAX_PAGE
+    cap: int = log.MAX_PAGE
     cuts: set[int] = field(default_factory=set)
     tamper: Any = None
     asked: list[tuple[int, int]] = field(default_factory=list)
     base_url: str = "http://fake"
 
-    async def get_json(self, path: str, **query: int | str) -> dict[str, Any]:
-        assert path == "/v1/audit/entries"
+    async def request(
+        self, method: str, path: str, *, query: dict[str, int | str]
+    ) -> tuple[int, bytes]:
+        assert (method, path) == ("GET", "/v1/audit/entries")
         start, end = int(query["start"]), int(query["end"])
         self.asked.append((start, end))
         await asyncio.sleep(0)
@@ -136,11 +140,11 @@ class FakeHub:
             "end": end,
             "entries": [{"index": i, "entry": b64u_encode(b"e%d" % i)} for i in range(start, end)],
         }
-        return self.tamper(doc) if self.tamper else doc
+        return 200, json.dumps(self.tamper(doc) if self.tamper else doc).encode()
 
 
 async def _read(hub: FakeHub, start: int, end: int, **kw: int) -> list[tuple[int, int, list[int]]]:
-    pages = api.iter_entries(hub, start, end, **kw)  # type: ignore[arg-type]
+    pages = log.iter_entries(hub, start, end, **kw)  # type: ignore[arg-type]
     return [(s, e, [x.index for x in found]) async for s, e, found in pages]
 
 
@@ -187,13 +191,13 @@ def _spoil(page_start: int, change: Any) -> Any:
 )
 async def test_the_client_refuses_pages_outside_what_it_asked(change: Any) -> None:
     hub = FakeHub(100, tamper=_spoil(20, change))
-    with pytest.raises(api.LogAnswerError):
+    with pytest.raises(log.LogAnswerError):
         await _read(hub, 0, 100, page_size=10, ahead=3)
 
 
 async def test_leaving_early_cancels_the_pages_in_flight() -> None:
     hub = FakeHub(1000)
-    pages = api.iter_entries(hub, 0, 1000, page_size=10, ahead=4)  # type: ignore[arg-type]
+    pages = log.iter_entries(hub, 0, 1000, page_size=10, ahead=4)  # type: ignore[arg-type]
     async with contextlib.aclosing(pages):
         async for _ in pages:
             break
@@ -206,7 +210,7 @@ async def test_leaving_early_cancels_the_pages_in_flight() -> None:
 
 def test_the_page_sizes_agree() -> None:
     cli = importlib.import_module("hub.cli.audit")  # (``hub.cli.audit`` is also a click group)
-    assert cli.MAX_PAGE == api.MAX_PAGE == auditlog.MAX_ENTRIES
+    assert cli.MAX_PAGE == log.MAX_PAGE == auditlog.MAX_ENTRIES
 
 
 @pytest.mark.parametrize("seed", range(6))

@@ -17,7 +17,7 @@ from hub import keystore
 from hub.cli import main
 from hub.errors import ConfigError
 from hub.home import load_authority
-from hub.server.app import load_or_create_hub_key
+from hub.hub_keys import load_or_create_hub_key
 from tests.hub.test_cli import pgs as pgs_process
 
 PASSPHRASE_VARIABLES = ("PGS_AUTHORITY_PASSPHRASE", "PGS_HUB_PASSPHRASE", "PGS_KEY_PASSPHRASE")

@@ -1,0 +1,91 @@
+"""The database as the layers above services see it: opened, checked, asked whether it can take
+work, and what a driver error means. The web layer (hub.server) and the CLI reach the storage
+layer only through here and the other services (the layers contract in pyproject.toml)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from pathlib import Path
+from typing import Final
+
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from hub.errors import Unavailable
+from hub.services.context import HubContext
+from hub.storage.engine import create_engine, parse_url, ping, redact
+from hub.storage.faults import DATABASE_ERRORS, DatabaseFault, fault_of
+from hub.storage.migrate import check_schema, current_revision, head_revision, upgrade
+
+__all__ = [
+    "DATABASE_ERRORS",
+    "MIN_FREE_BYTES",
+    "RECENT_FAILURE_SECONDS",
+    "DatabaseFault",
+    "check_schema",
+    "current_revision",
+    "fault_of",
+    "head_revision",
+    "open_engine",
+    "parse_url",
+    "readiness",
+    "redact",
+    "upgrade",
+]
+
+RECENT_FAILURE_SECONDS: Final = 30.0
+MIN_FREE_BYTES: Final = 1 << 20  # below this on the SQLite database's disk: full
+
+
+def open_engine(url: str, *, foreign_keys: bool = True) -> AsyncEngine:
+    """The engine for ``url`` (SQLite or PostgreSQL; see hub.storage.engine)."""
+    return create_engine(url, foreign_keys=foreign_keys)
+
+
+async def readiness(ctx: HubContext) -> str | None:  # noqa: PLR0911 - one reason each
+    """Why the database cannot take work now (a short phrase), or ``None`` when it can.
+
+    Ready means the database answers *and can be written*: a database that only reads (a
+    PostgreSQL standby or ``default_transaction_read_only``, a SQLite file the process may not
+    write, or ``PRAGMA query_only``), one on a disk with almost no room left (SQLite), or one that
+    refused a write in the last :data:`RECENT_FAILURE_SECONDS` (any database: PostgreSQL's disk
+    full is only seen by writing) is not ready."""
+    try:
+        await ping(ctx.engine)
+    except Unavailable:
+        return "unreachable"
+    except Exception as exc:  # a driver error ping does not wrap, as the error middleware sees it
+        if fault_of(exc) is not None:
+            return "unreachable"
+        raise
+    failed = ctx.storage_failed_at
+    if failed is not None and time.monotonic() - failed < RECENT_FAILURE_SECONDS:
+        return "a write failed recently"
+    try:
+        async with ctx.engine.connect() as conn:
+            if conn.dialect.name == "postgresql":
+                row = (
+                    await conn.execute(
+                        text("SELECT current_setting('transaction_read_only'), pg_is_in_recovery()")
+                    )
+                ).one()
+                return "read-only" if row[0] == "on" or row[1] else None
+            if (await conn.execute(text("PRAGMA query_only"))).scalar() == 1:
+                return "read-only"
+    except (DBAPIError, OSError):
+        return "unreachable"
+    except Exception as exc:
+        if fault_of(exc) is not None:
+            return "unreachable"
+        raise
+    database = ctx.engine.url.database
+    if ctx.engine.dialect.name == "sqlite" and database:
+        path = Path(database)
+        if not os.access(path, os.W_OK) or not os.access(path.parent, os.W_OK):
+            return "read-only"
+        if shutil.disk_usage(path.parent).free < MIN_FREE_BYTES:
+            return "full"
+    return None
