@@ -307,7 +307,9 @@ async def test_a_restarted_hub_delivers_what_was_pending(database_url: str, tmp_
         for pid in (NG, GH):
             await hub.enrol(pid, "ncp")
         async with hub.client(GH) as gh:
-            await gh.set_notification_settings({"webhook": f"http://127.0.0.1:{port}/hook"})
+            await gh.set_notification_settings(
+                api.NotificationSettingsChange(webhook=f"http://127.0.0.1:{port}/hook")
+            )
         async with hub.client(NG) as ng:
             await ng.send(kind=MessageKind.ALERT, content=example(MessageKind.ALERT), to=[GH])
         await wait_for(lambda: "by webhook: attempt 1 retry" in hub.log.read_text(), "a retry")

@@ -1,5 +1,6 @@
-"""Problem documents name their status in the client's language (``title``, from the catalogs'
-``problem.title.<status>``); ``detail`` and the stable ``code`` stay as they are."""
+"""Problem documents give their title in the client's language (``title``, the catalogs'
+``error.<code>`` for a hub code, RFC 9457 one title per problem type); ``detail`` and the stable
+``code`` stay as they are."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
+from hub.error_codes import Code
 from hub.i18n import t
 from tests.e2e.harness import RunningHub
 
@@ -30,11 +32,12 @@ async def test_the_title_follows_accept_language(hub: RunningHub) -> None:
                 assert "Accept-Language" in resp.headers.getall("Vary", [])
                 answers[accept] = (await resp.json(), resp.headers.get("Content-Language"))
     english, language = answers[""]
-    assert english["title"] == t("problem.title.401", "en") == "Not authenticated"
+    code = Code(english["code"])
+    assert english["title"] == t(code.title_key, "en")
     assert language is None
     for accept, lang in (("ar", "ar"), ("fr-CA, en;q=0.5", "fr"), ("es;q=0.2, pt", "pt")):
         body, language = answers[accept]
-        assert body["title"] == t("problem.title.401", lang) != english["title"], accept
+        assert body["title"] == t(code.title_key, lang) != english["title"], accept
         assert language == lang
         assert {k: v for k, v in body.items() if k != "title"} == {
             k: v for k, v in english.items() if k != "title"
