@@ -20,6 +20,13 @@
     other languages are left empty for that key, so ``check`` lists what remains to translate.
     ``--base`` names the same files at the merge base: only what the branch added or changed
     is folded.
+``help``
+    Writes the English entries of the ``help`` domain (hub/locale/en/LC_MESSAGES/help.po) from the
+    ``pgs`` command tree (every command, lazily loaded ones included: see hub/cli/helptext.py for
+    the keys), drops entries no command shows any more from every language, marks ``fuzzy`` a
+    translation whose English changed, and lists, with the English to translate, every entry a
+    language lacks or must review. After translating an entry, remove its ``#, fuzzy`` line.
+    ``check`` fails until none is left, and when the English entries differ from the code.
 ``click``
     Lists Click's own messages (extracted from the installed click) that the ``click`` domain
     catalogs leave in English: those a person using ``pgs`` may see (usage errors, help headings,
@@ -32,6 +39,7 @@ from __future__ import annotations
 import contextlib
 import importlib.util
 import io
+import re
 import string
 import sys
 from collections.abc import Iterable, Iterator, Mapping
@@ -43,7 +51,7 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po, write_po
 
-from hub.i18n import CLICK_DOMAIN, DOMAIN, LANGS, LOCALE_DIR, catalog_path
+from hub.i18n import CLICK_DOMAIN, DOMAIN, HELP_DOMAIN, LANGS, LOCALE_DIR, catalog_path
 
 # The functions whose first argument is a catalog key (pybabel: -k t -k say ...), and where
 # another argument is: keep in step with the i18n-extract target of the Makefile.
@@ -174,7 +182,7 @@ def compile_all(into: Path | None = None) -> list[Path]:
 
 def add_language(lang: str) -> None:
     """Start both catalogs of ``lang`` (``messages`` and ``click``) with every English entry."""
-    for domain in (DOMAIN, CLICK_DOMAIN):
+    for domain in (DOMAIN, CLICK_DOMAIN, HELP_DOMAIN):
         catalog = new_catalog(lang, domain)
         for message in load("en", domain):
             if not message.id:
@@ -252,12 +260,94 @@ def click_messages() -> dict[str, str]:
     return found
 
 
-def main(argv: list[str]) -> int:
+def help_tree() -> dict[str, str]:
+    """Key -> English for every ``--help`` text of ``pgs`` (imports every command module)."""
+    from hub.cli import main as pgs  # noqa: PLC0415 - the whole CLI, only for the help tools
+    from hub.cli.helptext import tree_texts  # noqa: PLC0415
+
+    return tree_texts(pgs)
+
+
+# What a translation of a help text must keep as it is: options, `code` and $VARIABLES.
+_KEPT = re.compile(r"`[^`]+`|(?<![\w-])--?[A-Za-z][\w-]*|\$[A-Z_]+")
+
+
+def kept(text: str) -> list[str]:
+    """The parts of a help text a translation keeps unchanged (sorted, with repeats)."""
+    return sorted(_KEPT.findall(text))
+
+
+def _help_catalog(lang: str) -> Catalog:
+    return load(lang, HELP_DOMAIN) if catalog_path(lang, HELP_DOMAIN).exists() else Catalog()
+
+
+def help_problems(
+    tree: Mapping[str, str] | None = None, langs: Iterable[str] = LANGS
+) -> Iterator[str]:
+    """What ``check`` fails on in the ``help`` domain: an English entry missing or different from
+    the code's text, a language without a text (or a ``fuzzy`` one: its English changed), a text
+    that lost an option, a `code` or a $VARIABLE of the English, an entry no command shows."""
+    tree = help_tree() if tree is None else tree
+    english = {str(m.id): m for m in _help_catalog("en") if m.id}
+    regenerate = "run python -m hub.i18n_build help"
+    for key, text in tree.items():
+        if key not in english or not english[key].string:
+            yield f"en: {key}: no entry ({regenerate})"
+        elif english[key].string != text:
+            yield f"en: {key}: the catalog's English differs from the code's ({regenerate})"
+    for key in english.keys() - tree.keys():
+        yield f"en: {key}: no command shows it any more ({regenerate})"
+    for lang in langs:
+        if lang == "en":
+            continue
+        theirs = {str(m.id): m for m in _help_catalog(lang) if m.id}
+        for key, text in tree.items():
+            found = theirs.get(key)
+            if found is None or not str(found.string or "").strip():
+                yield f"{lang}: {key}: no text"
+            elif found.fuzzy:
+                yield f"{lang}: {key}: to review, the English changed (then remove '#, fuzzy')"
+            elif kept(str(found.string)) != kept(text):
+                yield (
+                    f"{lang}: {key}: keeps {kept(str(found.string))}, the English has {kept(text)}"
+                )
+        for key in theirs.keys() - tree.keys():
+            yield f"{lang}: {key}: no command shows it any more ({regenerate})"
+
+
+def update_help(tree: Mapping[str, str] | None = None) -> dict[str, list[tuple[str, str]]]:
+    """Write the ``help`` catalogs from the command tree (see ``help`` above); per language other
+    than English, the entries still to translate or review, as (key, English)."""
+    tree = help_tree() if tree is None else tree
+    before = {str(m.id): str(m.string or "") for m in _help_catalog("en") if m.id}
+    lacking: dict[str, list[tuple[str, str]]] = {}
+    for lang in LANGS:
+        old = {str(m.id): m for m in _help_catalog(lang) if m.id}
+        catalog = new_catalog(lang, HELP_DOMAIN)
+        for key, text in tree.items():
+            if lang == "en":
+                catalog.add(key, text)
+                continue
+            found = old.get(key)
+            translated = str(found.string or "") if found is not None else ""
+            fuzzy = bool(found is not None and found.fuzzy)
+            if translated and before.get(key) != text:
+                fuzzy = True
+            flags = ("fuzzy",) if fuzzy and translated else ()
+            catalog.add(key, translated, flags=flags)
+            if not translated or fuzzy:
+                lacking.setdefault(lang, []).append((key, text))
+        save(catalog, lang, HELP_DOMAIN)
+    return lacking
+
+
+def main(argv: list[str]) -> int:  # noqa: PLR0911 - one return per command
     command, *rest = argv or ["check"]
     if command == "check":
         found = list(problems())
         if catalog_path("en", CLICK_DOMAIN).exists():
             found += problems(domain=CLICK_DOMAIN)
+        found += help_problems()
         for line in found:
             print(line)
         used, dynamic = used_keys()
@@ -278,6 +368,16 @@ def main(argv: list[str]) -> int:
         branch, _, base = (" ".join(rest) + " ").partition(" --base ")
         for key in fold([Path(n) for n in branch.split()], [Path(n) for n in base.split()]):
             print(f"folded {key}")
+        return 0
+    if command == "help":
+        lacking = update_help()
+        for lang, entries in lacking.items():
+            for key, text in entries:
+                print(f"{lang}: {key}: to translate; English:")
+                print("    " + text.replace("\n", "\n    "))
+        count = sum(len(e) for e in lacking.values())
+        print(f"wrote {catalog_path('en', HELP_DOMAIN).relative_to(CODE_ROOT)};"
+              f" {count} text(s) to translate or review")  # fmt: skip
         return 0
     if command == "click":
         ours = texts_of(load("en", CLICK_DOMAIN))
