@@ -41,6 +41,8 @@ ROOT = "pgs"
 PREFIX = "help"
 SHORT = "@short"
 EPILOG = "@epilog"
+# Click's text for -h/--help (a msgid of the click domain).
+HELP_OPTION_TEXT = "Show this message and exit."
 
 
 def command_key(path: Sequence[str]) -> str:
@@ -144,7 +146,15 @@ class HelpInLanguage(click.Command):
     """Formats its help in the user's language (``--lang``, ``PGS_LANG``, the locale)."""
 
     def format_help(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
-        shown = in_language(self, command_path(ctx), resolve(None))
+        lang = resolve(None)
+        shown = copy.copy(in_language(self, command_path(ctx), lang))
+        # Click makes the -h/--help option once per command, in the language of that moment: the
+        # root's before --lang is read. Its text is Click's, asked again now (the click domain).
+        option = self.get_help_option(ctx)
+        if option is not None and option.help == HELP_OPTION_TEXT:
+            option = copy.copy(option)
+            option.help = gettext(HELP_OPTION_TEXT)
+            shown._help_option = option
         super(HelpInLanguage, shown).format_help(ctx, formatter)
 
 
