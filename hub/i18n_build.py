@@ -245,9 +245,16 @@ def fold(files: Iterable[Path], base: Iterable[Path] = ()) -> list[str]:
     return changed
 
 
+# Messages Click translates through a variable, which the extractor cannot see (the mark an
+# option's help gets, ``_(extra["required"])`` in Option.get_help_record): counted while Click's
+# source still does so.
+_CLICK_INDIRECT = {"required": '_(extra["required"])'}
+
+
 def click_messages() -> dict[str, str]:
     """Click's translatable messages (msgid -> plural msgid or ""), as its source has them."""
-    found: dict[str, str] = {}
+    source = (Path(click.__file__).parent / "core.py").read_text(encoding="utf-8")
+    found = {message: "" for message, use in _CLICK_INDIRECT.items() if use in source}
     with contextlib.redirect_stderr(io.StringIO()):
         for _, _, message, _, _ in extract_from_dir(
             Path(click.__file__).parent, method_map=[("**.py", "python")],
@@ -322,8 +329,12 @@ def update_help(tree: Mapping[str, str] | None = None) -> dict[str, list[tuple[s
     before = {str(m.id): str(m.string or "") for m in _help_catalog("en") if m.id}
     lacking: dict[str, list[tuple[str, str]]] = {}
     for lang in LANGS:
-        old = {str(m.id): m for m in _help_catalog(lang) if m.id}
+        existing = _help_catalog(lang)
+        old = {str(m.id): m for m in existing if m.id}
         catalog = new_catalog(lang, HELP_DOMAIN)
+        if catalog_path(lang, HELP_DOMAIN).exists():  # a rerun changes no header date
+            catalog.creation_date = existing.creation_date
+            catalog.revision_date = existing.revision_date
         for key, text in tree.items():
             if lang == "en":
                 catalog.add(key, text)
