@@ -6,13 +6,14 @@
     for a key English has (or has a key English lacks), or when a text's ``{placeholders}`` differ
     from the English ones. ``make i18n-check`` runs it; tests/hub/test_i18n_catalogs.py asserts the
     same. Keys built at run time (``t(f"cli.value.{status}")``) cannot be extracted: the check
-    counts them, and the completeness of every language covers their texts.
+    counts them, and the completeness of every language covers their texts. For the ``help``
+    domain (``pgs ... --help``), it walks the whole command tree: see ``help`` below.
 ``compile [DIR]``
     Writes each ``.mo`` beside its ``.po`` (or under ``DIR``, mirroring ``hub/locale``).
 ``add LANG``
-    Starts the catalogs of a new language (``messages`` and ``click``): every English entry, with
-    the English text as a comment for the translator and an empty text (which ``check`` lists
-    until it is translated).
+    Starts the catalogs of a new language (``messages``, ``click``, ``help``): every English
+    entry, with the English text as a comment for the translator and an empty text (which
+    ``check`` lists until it is translated).
 ``fold FILE... [--base FILE...]``
     Folds old-style Python dict catalogues (``{key: {"en": ..., "fr": ...}}``, as hub/i18n.py and
     hub/i18n_cli.py were before the catalogs) from another branch into the catalogs: a new key
