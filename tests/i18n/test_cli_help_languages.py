@@ -82,9 +82,16 @@ def test_the_english_check_is_not_vacuous(monkeypatch: pytest.MonkeyPatch) -> No
 
 
 def _plain(command: click.Command) -> click.Command:
-    """``command`` as bare Click formats it (no translation, no catalog)."""
+    """``command`` as bare Click formats it (no translation, no catalog); a group holds its
+    commands, loaded through the original's ``get_command`` (a lazy group loads them)."""
     bare = copy.copy(command)
-    bare.__class__ = click.Group if isinstance(command, click.Group) else click.Command
+    if isinstance(command, click.Group):
+        ctx = click.Context(command)
+        loaded = {name: command.get_command(ctx, name) for name in command.list_commands(ctx)}
+        bare.__class__ = click.Group
+        bare.commands = {name: sub for name, sub in loaded.items() if sub is not None}  # type: ignore[attr-defined]
+    else:
+        bare.__class__ = click.Command
     return bare
 
 
