@@ -6,7 +6,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: demo test test-quick soak lint typecheck pytest vectors schemas clean help i18n i18n-check i18n-extract
+.PHONY: demo test test-quick soak lint typecheck pytest vectors schemas clean help i18n i18n-check i18n-extract i18n-help
 
 # Tests run in this many worker processes: most of them wait on sockets, databases and hub
 # processes, so more workers than the 2 cores of a small machine still shortens the run.
@@ -30,6 +30,9 @@ i18n: $(STAMP)  ## compile the language catalogs (hub/locale/*/LC_MESSAGES/*.mo)
 
 i18n-check: $(STAMP)  ## fail listing every key used in code but missing, every text missing in a language, every placeholder mismatch
 	$(BIN)/python -m hub.i18n_build check
+
+i18n-help: $(STAMP)  ## after a help text changed: write the English help entries from the command tree, list what each language must translate or review
+	$(BIN)/python -m hub.i18n_build help
 
 i18n-extract: $(STAMP)  ## the keys the code uses, as a gettext template (hub/locale/messages.pot) for translators' tools
 	$(BIN)/pybabel extract -F babel.cfg --no-default-keywords -k t -k say -k _t -k html_text -k _ask -k _maybe \

@@ -43,6 +43,8 @@ LOCALE_DIR = Path(__file__).with_name("locale")
 DOMAIN = "messages"
 # Click's own messages (usage errors, help headings), keyed by Click's English text.
 CLICK_DOMAIN = "click"
+# The help of the commands (`pgs ... --help`), keyed by where it is shown: see hub/cli/helptext.py.
+HELP_DOMAIN = "help"
 
 
 def catalog_path(lang: str, domain: str = DOMAIN, suffix: str = ".po") -> Path:

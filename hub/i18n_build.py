@@ -6,13 +6,14 @@
     for a key English has (or has a key English lacks), or when a text's ``{placeholders}`` differ
     from the English ones. ``make i18n-check`` runs it; tests/hub/test_i18n_catalogs.py asserts the
     same. Keys built at run time (``t(f"cli.value.{status}")``) cannot be extracted: the check
-    counts them, and the completeness of every language covers their texts.
+    counts them, and the completeness of every language covers their texts. For the ``help``
+    domain (``pgs ... --help``), it walks the whole command tree: see ``help`` below.
 ``compile [DIR]``
     Writes each ``.mo`` beside its ``.po`` (or under ``DIR``, mirroring ``hub/locale``).
 ``add LANG``
-    Starts the catalogs of a new language (``messages`` and ``click``): every English entry, with
-    the English text as a comment for the translator and an empty text (which ``check`` lists
-    until it is translated).
+    Starts the catalogs of a new language (``messages``, ``click``, ``help``): every English
+    entry, with the English text as a comment for the translator and an empty text (which
+    ``check`` lists until it is translated).
 ``fold FILE... [--base FILE...]``
     Folds old-style Python dict catalogues (``{key: {"en": ..., "fr": ...}}``, as hub/i18n.py and
     hub/i18n_cli.py were before the catalogs) from another branch into the catalogs: a new key
@@ -20,6 +21,13 @@
     other languages are left empty for that key, so ``check`` lists what remains to translate.
     ``--base`` names the same files at the merge base: only what the branch added or changed
     is folded.
+``help``
+    Writes the English entries of the ``help`` domain (hub/locale/en/LC_MESSAGES/help.po) from the
+    ``pgs`` command tree (every command, lazily loaded ones included: see hub/cli/helptext.py for
+    the keys), drops entries no command shows any more from every language, marks ``fuzzy`` a
+    translation whose English changed, and lists, with the English to translate, every entry a
+    language lacks or must review. After translating an entry, remove its ``#, fuzzy`` line.
+    ``check`` fails until none is left, and when the English entries differ from the code.
 ``click``
     Lists Click's own messages (extracted from the installed click) that the ``click`` domain
     catalogs leave in English: those a person using ``pgs`` may see (usage errors, help headings,
@@ -32,6 +40,7 @@ from __future__ import annotations
 import contextlib
 import importlib.util
 import io
+import re
 import string
 import sys
 from collections.abc import Iterable, Iterator, Mapping
@@ -43,7 +52,7 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po, write_po
 
-from hub.i18n import CLICK_DOMAIN, DOMAIN, LANGS, LOCALE_DIR, catalog_path
+from hub.i18n import CLICK_DOMAIN, DOMAIN, HELP_DOMAIN, LANGS, LOCALE_DIR, catalog_path
 
 # The functions whose first argument is a catalog key (pybabel: -k t -k say ...), and where
 # another argument is: keep in step with the i18n-extract target of the Makefile.
@@ -174,7 +183,7 @@ def compile_all(into: Path | None = None) -> list[Path]:
 
 def add_language(lang: str) -> None:
     """Start both catalogs of ``lang`` (``messages`` and ``click``) with every English entry."""
-    for domain in (DOMAIN, CLICK_DOMAIN):
+    for domain in (DOMAIN, CLICK_DOMAIN, HELP_DOMAIN):
         catalog = new_catalog(lang, domain)
         for message in load("en", domain):
             if not message.id:
@@ -237,9 +246,16 @@ def fold(files: Iterable[Path], base: Iterable[Path] = ()) -> list[str]:
     return changed
 
 
+# Messages Click translates through a variable, which the extractor cannot see (the mark an
+# option's help gets, ``_(extra["required"])`` in Option.get_help_record): counted while Click's
+# source still does so.
+_CLICK_INDIRECT = {"required": '_(extra["required"])'}
+
+
 def click_messages() -> dict[str, str]:
     """Click's translatable messages (msgid -> plural msgid or ""), as its source has them."""
-    found: dict[str, str] = {}
+    source = (Path(click.__file__).parent / "core.py").read_text(encoding="utf-8")
+    found = {message: "" for message, use in _CLICK_INDIRECT.items() if use in source}
     with contextlib.redirect_stderr(io.StringIO()):
         for _, _, message, _, _ in extract_from_dir(
             Path(click.__file__).parent, method_map=[("**.py", "python")],
@@ -252,12 +268,98 @@ def click_messages() -> dict[str, str]:
     return found
 
 
-def main(argv: list[str]) -> int:
+def help_tree() -> dict[str, str]:
+    """Key -> English for every ``--help`` text of ``pgs`` (imports every command module)."""
+    from hub.cli import main as pgs  # noqa: PLC0415 - the whole CLI, only for the help tools
+    from hub.cli.helptext import tree_texts  # noqa: PLC0415
+
+    return tree_texts(pgs)
+
+
+# What a translation of a help text must keep as it is: options, `code` and $VARIABLES.
+_KEPT = re.compile(r"`[^`]+`|(?<![\w-])--?[A-Za-z][\w-]*|\$[A-Z_]+")
+
+
+def kept(text: str) -> list[str]:
+    """The parts of a help text a translation keeps unchanged (sorted, with repeats)."""
+    return sorted(_KEPT.findall(text))
+
+
+def _help_catalog(lang: str) -> Catalog:
+    return load(lang, HELP_DOMAIN) if catalog_path(lang, HELP_DOMAIN).exists() else Catalog()
+
+
+def help_problems(
+    tree: Mapping[str, str] | None = None, langs: Iterable[str] = LANGS
+) -> Iterator[str]:
+    """What ``check`` fails on in the ``help`` domain: an English entry missing or different from
+    the code's text, a language without a text (or a ``fuzzy`` one: its English changed), a text
+    that lost an option, a `code` or a $VARIABLE of the English, an entry no command shows."""
+    tree = help_tree() if tree is None else tree
+    english = {str(m.id): m for m in _help_catalog("en") if m.id}
+    regenerate = "run python -m hub.i18n_build help"
+    for key, text in tree.items():
+        if key not in english or not english[key].string:
+            yield f"en: {key}: no entry ({regenerate})"
+        elif english[key].string != text:
+            yield f"en: {key}: the catalog's English differs from the code's ({regenerate})"
+    for key in english.keys() - tree.keys():
+        yield f"en: {key}: no command shows it any more ({regenerate})"
+    for lang in langs:
+        if lang == "en":
+            continue
+        theirs = {str(m.id): m for m in _help_catalog(lang) if m.id}
+        for key, text in tree.items():
+            found = theirs.get(key)
+            if found is None or not str(found.string or "").strip():
+                yield f"{lang}: {key}: no text"
+            elif found.fuzzy:
+                yield f"{lang}: {key}: to review, the English changed (then remove '#, fuzzy')"
+            elif kept(str(found.string)) != kept(text):
+                yield (
+                    f"{lang}: {key}: keeps {kept(str(found.string))}, the English has {kept(text)}"
+                )
+        for key in theirs.keys() - tree.keys():
+            yield f"{lang}: {key}: no command shows it any more ({regenerate})"
+
+
+def update_help(tree: Mapping[str, str] | None = None) -> dict[str, list[tuple[str, str]]]:
+    """Write the ``help`` catalogs from the command tree (see ``help`` above); per language other
+    than English, the entries still to translate or review, as (key, English)."""
+    tree = help_tree() if tree is None else tree
+    before = {str(m.id): str(m.string or "") for m in _help_catalog("en") if m.id}
+    lacking: dict[str, list[tuple[str, str]]] = {}
+    for lang in LANGS:
+        existing = _help_catalog(lang)
+        old = {str(m.id): m for m in existing if m.id}
+        catalog = new_catalog(lang, HELP_DOMAIN)
+        if catalog_path(lang, HELP_DOMAIN).exists():  # a rerun changes no header date
+            catalog.creation_date = existing.creation_date
+            catalog.revision_date = existing.revision_date
+        for key, text in tree.items():
+            if lang == "en":
+                catalog.add(key, text)
+                continue
+            found = old.get(key)
+            translated = str(found.string or "") if found is not None else ""
+            fuzzy = bool(found is not None and found.fuzzy)
+            if translated and before.get(key) != text:
+                fuzzy = True
+            flags = ("fuzzy",) if fuzzy and translated else ()
+            catalog.add(key, translated, flags=flags)
+            if not translated or fuzzy:
+                lacking.setdefault(lang, []).append((key, text))
+        save(catalog, lang, HELP_DOMAIN)
+    return lacking
+
+
+def main(argv: list[str]) -> int:  # noqa: PLR0911 - one return per command
     command, *rest = argv or ["check"]
     if command == "check":
         found = list(problems())
         if catalog_path("en", CLICK_DOMAIN).exists():
             found += problems(domain=CLICK_DOMAIN)
+        found += help_problems()
         for line in found:
             print(line)
         used, dynamic = used_keys()
@@ -278,6 +380,16 @@ def main(argv: list[str]) -> int:
         branch, _, base = (" ".join(rest) + " ").partition(" --base ")
         for key in fold([Path(n) for n in branch.split()], [Path(n) for n in base.split()]):
             print(f"folded {key}")
+        return 0
+    if command == "help":
+        lacking = update_help()
+        for lang, entries in lacking.items():
+            for key, text in entries:
+                print(f"{lang}: {key}: to translate; English:")
+                print("    " + text.replace("\n", "\n    "))
+        count = sum(len(e) for e in lacking.values())
+        print(f"wrote {catalog_path('en', HELP_DOMAIN).relative_to(CODE_ROOT)};"
+              f" {count} text(s) to translate or review")  # fmt: skip
         return 0
     if command == "click":
         ours = texts_of(load("en", CLICK_DOMAIN))

@@ -25,6 +25,7 @@ from typing import Any, NoReturn
 
 import click
 
+from hub.cli.helptext import GroupHelpInLanguage
 from hub.i18n import CATALOGUE, CLICK_DOMAIN, LANGS, Lang, compiled_dir, resolve, t
 
 DEBUG_ENV = "PGS_DEBUG"
@@ -265,9 +266,10 @@ def use_language_for_click(lang: Lang) -> None:
     os.environ["LANGUAGE"] = lang
 
 
-class PgsGroup(click.Group):
-    """The ``pgs`` group: every error a command lets through becomes one plain line, and Click's
-    own usage errors are in the user's language."""
+class PgsGroup(GroupHelpInLanguage):
+    """The ``pgs`` group: every error a command lets through becomes one plain line, Click's own
+    usage errors are in the user's language, and so is every ``--help`` below it (see
+    :mod:`hub.cli.helptext`)."""
 
     def main(self, *args: Any, **kwargs: Any) -> Any:
         # Before the group's own options are parsed; what it changes is put back afterwards, so
