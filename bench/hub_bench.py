@@ -664,10 +664,11 @@ async def run_all(settings: Settings, workdir: Path, processes: Processes) -> di
         "benchmark": "hub: throughput, latency, WebSocket delivery, broadcast, memory, workers,"
         " audit log",
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
-        "command": " ".join([Path(sys.executable).name, *sys.argv]),
+        "command": log_bench.neutral_command(sys.argv),
         "machine": machine(),
         "parameters": {
-            k: str(v) if isinstance(v, Path) else v for k, v in settings.__dict__.items()
+            k: log_bench.neutral_path(v) if isinstance(v, Path) else v
+            for k, v in settings.__dict__.items()
         },
     }
     cast = Cast.of(members=settings.members, listeners=settings.listeners)

@@ -12,7 +12,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from bench import hub_bench
+from bench import hub_bench, log_bench
 from bench.report import write_json
 from bench.world import Processes
 
@@ -25,6 +25,16 @@ def tiny(tmp_path: Path) -> hub_bench.Settings:
         workers=True,
         json_out=tmp_path / "hub.json", chart=False,
     )  # fmt: skip
+
+
+def no_machine_paths(report: Path, tmp_path: Path) -> dict[str, Any]:
+    """Committed results carry no machine paths: neither the repository's nor the run's folders."""
+    text = report.read_text()
+    assert str(log_bench.REPOSITORY) not in text
+    assert str(tmp_path) not in text
+    doc: dict[str, Any] = json.loads(text)
+    assert doc["parameters"]["json_out"] == "<outside the repository>/hub.json"
+    return doc
 
 
 def check_upload(upload: dict[str, Any]) -> None:
@@ -43,7 +53,7 @@ async def test_every_part_runs_and_reports_sane_figures(tmp_path: Path) -> None:
     finally:
         processes.stop_all()
     write_json(report, settings.json_out)
-    doc = json.loads(settings.json_out.read_text())
+    doc = no_machine_paths(settings.json_out, tmp_path)
 
     assert doc["hub_exit_status"] == 0
     assert doc["errors"] == {}  # nothing refused, nothing failed
