@@ -1,5 +1,6 @@
 """The baseline server: a bare aiohttp application with one POST handler that reads the body and
-answers a small JSON 201, nothing else (no parsing, no signature, no database).
+answers a small JSON 201, nothing else (no parsing, no signature, no database); and one PUT handler
+that streams its body to a file (the upload baseline).
 
 It is what any aiohttp service costs per request on this machine, measured in the same run, by
 the same client code, with the same request bodies as the hub: ``sends/s ÷ baseline req/s`` is
@@ -9,7 +10,9 @@ how much of that the hub's own work leaves. Run it as ``python -m bench.baseline
 from __future__ import annotations
 
 import argparse
+import tempfile
 from collections.abc import Sequence
+from pathlib import Path
 
 from aiohttp import web
 
@@ -22,13 +25,30 @@ async def submit(request: web.Request) -> web.Response:
     return web.json_response({"received": len(body)}, status=201)
 
 
+async def upload(request: web.Request) -> web.Response:
+    """A bare streaming upload (part 5b's baseline): the body written to a file as it arrives,
+    nothing checked, the file removed afterwards."""
+    path = request.app[FOLDER] / "upload.bin"
+    received = 0
+    with path.open("wb") as out:
+        async for piece in request.content.iter_chunked(64 * 1024):
+            received += out.write(piece)
+    path.unlink()
+    return web.json_response({"received": received}, status=201)
+
+
 async def health(_request: web.Request) -> web.Response:
     return web.json_response({"status": "ok"})
 
 
-def create_app() -> web.Application:
+FOLDER = web.AppKey("folder", Path)
+
+
+def create_app(folder: Path) -> web.Application:
     app = web.Application(client_max_size=MAX_BODY)
+    app[FOLDER] = folder
     app.router.add_post("/v1/envelopes", submit)
+    app.router.add_put("/upload", upload)
     app.router.add_get("/v1/health", health)
     return app
 
@@ -37,8 +57,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--folder", type=Path, default=Path(tempfile.gettempdir()))
     args = parser.parse_args(argv)
-    web.run_app(create_app(), host=args.host, port=args.port, access_log=None, print=None)
+    web.run_app(
+        create_app(args.folder), host=args.host, port=args.port, access_log=None, print=None
+    )
 
 
 if __name__ == "__main__":

@@ -46,7 +46,7 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
-from bench import log_bench
+from bench import log_bench, uploads
 from bench.load import (
     NS,
     ClientPool,
@@ -77,6 +77,7 @@ from bench.world import (
     postgres_version,
     serve_has_workers,
 )
+from hub import keystore
 from hub.home import sqlite_url
 
 console = log_bench.console
@@ -100,6 +101,8 @@ class Settings:
     broadcasts: int  # broadcast rounds
     idle: int  # idle WebSocket streams
     settle: float  # seconds the idle streams stay open before the hub's memory is read
+    upload_mb: int  # attachment upload size, MB (0: leave the upload part out)
+    upload_rounds: int
     log_entries: int  # audit log size (0: leave the log out)
     log_requests: int
     workers: bool  # the PostgreSQL 1 vs 2 workers comparison
@@ -112,12 +115,14 @@ class Settings:
 FULL: Final[dict[str, Any]] = {
     "clients": 2, "concurrency": 64, "sends": 10_000, "seconds": 10.0, "open_sends": 5_000,
     "open_seconds": 10.0, "e2e_rate": 1_000.0, "e2e_seconds": 5.0, "listeners": 10,
-    "members": 186, "broadcasts": 10, "idle": 1_000, "settle": 5.0, "log_entries": 1_000_000,
+    "members": 186, "broadcasts": 10, "idle": 1_000, "settle": 5.0, "upload_mb": 20,
+    "upload_rounds": 5, "log_entries": 1_000_000,
     "log_requests": 500, "workers": True,
 }  # fmt: skip
 QUICK: Final[dict[str, Any]] = FULL | {
     "sends": 800, "seconds": 1.5, "open_sends": 300, "open_seconds": 1.5, "e2e_rate": 200.0,
-    "e2e_seconds": 1.5, "listeners": 4, "broadcasts": 3, "settle": 0.5, "log_entries": 10_000,
+    "e2e_seconds": 1.5, "listeners": 4, "broadcasts": 3, "settle": 0.5, "upload_mb": 5,
+    "upload_rounds": 2, "log_entries": 10_000,
     "log_requests": 20,
 }  # fmt: skip
 
@@ -135,6 +140,8 @@ HELP: Final = {
     "broadcasts": "broadcast rounds",
     "idle": "idle WebSocket streams",
     "settle": "seconds the idle streams stay open before the hub's memory is read",
+    "upload_mb": "attachment upload: MB per upload (0: leave the upload part out)",
+    "upload_rounds": "attachment upload: timed rounds (hub and bare aiohttp in turn)",
     "log_entries": "audit log size (0: leave the audit log out)",
     "log_requests": "audit log: timed requests of each kind",
     "workers": "leave out PostgreSQL, 1 worker against 2",
@@ -624,6 +631,26 @@ async def bench_audit_log(run: Run) -> None:
     run.report["audit_log"] = found
 
 
+async def bench_upload(run: Run) -> None:
+    """The sender uploads an attachment to the hub (tus) and to the bare handler, in turn."""
+    assert run.hub is not None  # noqa: S101 - set by setup()
+    assert run.baseline is not None  # noqa: S101
+    assert run.home is not None  # noqa: S101
+    hub = run.hub
+    with console.status(f"upload {run.settings.upload_mb} MB, hub and bare aiohttp in turn"):
+        run.report["upload"] = await uploads.bench_upload(
+            run.workdir / "upload", hub_url=hub.url, baseline_url=run.baseline.url,
+            uploader=keystore.load(run.people[run.cast.sender], None),
+            authority=run.home.authority.public, megabytes=run.settings.upload_mb,
+            rounds=run.settings.upload_rounds, cpu=hub.cpu_seconds,
+        )  # fmt: skip
+    u = run.report["upload"]
+    console.print(
+        f"upload: hub {u['hub_mb_per_s']['median']:.1f} MB/s, bare aiohttp"
+        f" {u['baseline_mb_per_s']['median']:.1f} MB/s (x{u['hub_over_baseline']:.2f})"
+    )
+
+
 def machine() -> dict[str, Any]:
     return log_bench.machine() | {
         "aiohttp": importlib.metadata.version("aiohttp"),
@@ -637,10 +664,11 @@ async def run_all(settings: Settings, workdir: Path, processes: Processes) -> di
         "benchmark": "hub: throughput, latency, WebSocket delivery, broadcast, memory, workers,"
         " audit log",
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
-        "command": " ".join([Path(sys.executable).name, *sys.argv]),
+        "command": log_bench.neutral_command(sys.argv),
         "machine": machine(),
         "parameters": {
-            k: str(v) if isinstance(v, Path) else v for k, v in settings.__dict__.items()
+            k: log_bench.neutral_path(v) if isinstance(v, Path) else v
+            for k, v in settings.__dict__.items()
         },
     }
     cast = Cast.of(members=settings.members, listeners=settings.listeners)
@@ -659,6 +687,10 @@ async def run_all(settings: Settings, workdir: Path, processes: Processes) -> di
             await bench_delivery(run)
         with phase(report, "broadcast", f"5. broadcast to {len(cast.members)} members"):
             await bench_broadcast(run)
+        if settings.upload_mb:
+            title = f"5b. upload of {settings.upload_mb} MB against bare aiohttp"
+            with phase(report, "upload", title):
+                await bench_upload(run)
         assert run.hub is not None  # noqa: S101 - set by setup()
         assert run.baseline is not None  # noqa: S101
         report["hub_exit_status"] = run.hub.stop()

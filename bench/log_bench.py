@@ -101,6 +101,31 @@ START_AT: Final = 1_767_225_600  # 2026-01-01T00:00:00Z, the first synthetic rec
 ADMIN: Final = "WCO-HUB-ADMIN"
 AUDITOR: Final = "WCO-BENCH-AUDIT"
 RESULTS: Final = Path(__file__).resolve().parent / "results"
+REPOSITORY: Final = RESULTS.parents[1]
+ELSEWHERE: Final = "<outside the repository>"
+
+
+def neutral_path(path: Path | str) -> str:
+    """How a report names a path: relative to the repository, or only its name with a neutral
+    prefix, so that committed results never carry the machine's folders (or user names)."""
+    resolved = Path(path).expanduser().resolve()
+    if resolved.is_relative_to(REPOSITORY):
+        return resolved.relative_to(REPOSITORY).as_posix() or "."
+    return f"{ELSEWHERE}/{resolved.name}"
+
+
+def neutral_command(argv: Sequence[str]) -> str:
+    """The command line of the run, every path in it (a script, ``--json OUT``, ``--opt=PATH``)
+    written by :func:`neutral_path`; the interpreter by its name alone."""
+    words = [Path(sys.executable).name]
+    for arg in argv:
+        option, equals, value = arg.partition("=") if arg.startswith("--") else ("", "", arg)
+        if "/" in value or os.sep in value:
+            value = neutral_path(value)
+        words.append(f"{option}{equals}{value}")
+    return " ".join(words)
+
+
 NS_PER_MS: Final = 1_000_000
 
 console = Console()
@@ -1020,7 +1045,7 @@ async def run(settings: Settings, cleanup: Cleanup) -> dict[str, Any]:
     report: dict[str, Any] = {
         "benchmark": "audit log (Merkle) on SQLite",
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
-        "command": " ".join([Path(sys.executable).name, *sys.argv]),
+        "command": neutral_command(sys.argv),
         "machine": machine(),
         "parameters": {
             "entries": settings.entries,

@@ -172,6 +172,16 @@ def targets(report: dict[str, Any]) -> list[Target]:
             250.0, higher_is_better=False, unit="ms",
             note="submit to the last member's receive; median over rounds",
         ))  # fmt: skip
+    if "upload" in report:
+        u = report["upload"]
+        found.append(Target(
+            f"attachment upload, {u['ciphertext_bytes'] / 1e6:.0f} MB",
+            f"{u['hub_mb_per_s']['median']:.1f} MB/s ({u['patches_per_upload']} PATCHes of"
+            f" {u['part_bytes'] // 1024} KiB)",
+            f"bare aiohttp streaming {u['baseline_mb_per_s']['median']:.1f} MB/s",
+            u["hub_over_baseline"], 0.5, higher_is_better=True, unit="x",
+            note="hub tus upload MB/s / same-run bare aiohttp streaming upload MB/s; medians",
+        ))  # fmt: skip
     if "idle_ws" in report:
         i = report["idle_ws"]
         found.append(Target(

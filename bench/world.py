@@ -395,7 +395,7 @@ class Processes:
         return self.start(f"hub {home.path.name}", argv, port, home.path / "hub.log")
 
     def baseline(self, folder: Path, port: int) -> Process:
-        argv = ["-m", "bench.baseline", "--port", str(port)]
+        argv = ["-m", "bench.baseline", "--port", str(port), "--folder", str(folder)]
         return self.start("baseline", argv, port, folder / "baseline.log")
 
     def stop_all(self) -> None:

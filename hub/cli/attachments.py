@@ -38,6 +38,7 @@ from hub.client.attachments import (
     EncryptedFile,
     download_attachment,
     encrypt_file,
+    part_size,
     upload_file,
 )
 from hub.i18n import resolve, t
@@ -150,7 +151,7 @@ async def upload_all(
     total = sum(item.ciphertext_size for item in encrypted)
     if total > limits.max_message_bytes:
         fail(t("attach.message_too_large", lang, total=total, cap=limits.max_message_bytes))
-    part = min(limits.max_part_bytes, 128 * 1024)
+    part = part_size(limits)
     ids: list[str] = []
     uploaded = Uploaded([], ids, states)
     try:

@@ -27,6 +27,7 @@ from crypto import chunked
 from crypto.b64 import b64u_decode, b64u_encode
 from crypto.errors import CryptoError
 from hub.client.errors import HubClientError
+from protocols import api
 from protocols.messages.common import Attachment
 
 if TYPE_CHECKING:
@@ -38,12 +39,13 @@ __all__ = [
     "TransferStats",
     "download_attachment",
     "encrypt_file",
+    "part_size",
     "upload_file",
 ]
 
 T = TypeVar("T")
 PIECE = 64 * 1024
-DEFAULT_PART = 128 * 1024
+DEFAULT_PART = 1024 * 1024
 RATE_LIMITED_PAUSE = 2.0
 TUS = {"Tus-Resumable": "1.0.0"}
 OFFSET_TYPE = "application/offset+octet-stream"
@@ -140,6 +142,11 @@ def encrypt_file(
         ciphertext_size=written, ciphertext_sha256=cipher_hash.hexdigest(),
         media_type=_media_type(path),
     )  # fmt: skip
+
+
+def part_size(limits: api.UploadLimits) -> int:
+    """The body of one PATCH for a hub with these caps (``HubClient.upload_limits``)."""
+    return min(limits.max_part_bytes, DEFAULT_PART)
 
 
 def _read_at(path: Path, offset: int, size: int) -> bytes:

@@ -186,9 +186,13 @@ async def _tree_size(conn: AsyncConnection, size: int | None) -> int:
     current = await log.size(conn)
     if size is None:
         return current
+    _check_size(size, current)
+    return size
+
+
+def _check_size(size: int, current: int) -> None:
     if not 0 < size <= current:
         raise InvalidRequest(f"size must be between 1 and the log's size ({current})")
-    return size
 
 
 async def _may_see(ctx: HubContext, conn: AsyncConnection, reader: Member, entry: bytes) -> None:
@@ -198,10 +202,10 @@ async def _may_see(ctx: HubContext, conn: AsyncConnection, reader: Member, entry
     event = doc.get("event")
     parties: frozenset[str] | None = None
     if event in MESSAGE_EVENTS and isinstance(doc.get("subject"), str):
-        row = await envelopes.envelope_by_mid(conn, doc["subject"])
-        if row is not None:
-            addressed = await envelopes.delivery(conn, row.seq or 0, reader.id) is not None
-            parties = frozenset({row.sender_id} | ({reader.id} if addressed else set()))
+        found = await envelopes.sender_and_addressed(conn, doc["subject"], reader.id)
+        if found is not None:
+            sender, addressed = found
+            parties = frozenset({sender} | ({reader.id} if addressed else set()))
     countries = doc.get("countries", [])
     resource = LogEntry(
         event=str(event),
@@ -224,6 +228,19 @@ async def inclusion(
         code=Code.LOG_NOT_FOUND,
     )
     async with ctx.reader.connect() as conn:
+        if mid is None and index is not None and size is not None and index < size:
+            # A proof against a known size (an auditor's checkpoint): the plan is known before
+            # anything is read, so the size, the entry and the subtrees come in one statement.
+            plan = inclusion_plan(index, size)
+            got = await log.proof_inputs(conn, index, plan.nodes)
+            _check_size(size, got.size)
+            if got.entry is None:
+                raise missing
+            try:
+                await _may_see(ctx, conn, reader, got.entry)
+            except NotFound:
+                raise missing from None
+            return _proof_doc(index, size, got.entry, plan.assemble(got.nodes))
         tree_size = await _tree_size(conn, size)
         if mid is not None:
             if not _is_message_id(mid):  # never reaches the database (a NUL byte breaks PostgreSQL)
@@ -257,7 +274,10 @@ async def _proof_for(
     conn: AsyncConnection, index: int, size: int, entry: bytes
 ) -> api.InclusionProof:
     plan = inclusion_plan(index, size)
-    proof = plan.assemble(await log.nodes(conn, plan.nodes))
+    return _proof_doc(index, size, entry, plan.assemble(await log.nodes(conn, plan.nodes)))
+
+
+def _proof_doc(index: int, size: int, entry: bytes, proof: list[bytes]) -> api.InclusionProof:
     return api.InclusionProof(
         index=index,
         size=size,

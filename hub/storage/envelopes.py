@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from typing import Final, Literal
 
-from sqlalchemy import and_, func, insert, or_, select, update
+from sqlalchemy import and_, exists, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -136,6 +136,21 @@ async def envelope_by_mid(conn: AsyncConnection, mid: str) -> EnvelopeRow | None
     result = await conn.execute(select(envelopes).where(envelopes.c.mid == mid))
     found = result.one_or_none()
     return None if found is None else EnvelopeRow(**found._mapping)
+
+
+async def sender_and_addressed(
+    conn: AsyncConnection, mid: str, recipient_id: str
+) -> tuple[str, bool] | None:
+    """Envelope ``mid``'s sender and whether ``recipient_id`` is one of its recipients (None: no
+    such envelope), in one statement: all a log entry's visibility check needs of it, without
+    reading the envelope's body or making a second round trip for the delivery."""
+    addressed = exists().where(
+        deliveries.c.envelope_seq == envelopes.c.seq, deliveries.c.recipient_id == recipient_id
+    )
+    row = (
+        await conn.execute(select(envelopes.c.sender_id, addressed).where(envelopes.c.mid == mid))
+    ).first()
+    return None if row is None else (str(row[0]), bool(row[1]))
 
 
 async def deliveries_of(conn: AsyncConnection, seq: int) -> list[DeliveryRow]:

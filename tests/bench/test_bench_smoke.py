@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
-from bench import hub_bench
+from bench import hub_bench, log_bench
 from bench.report import write_json
 from bench.world import Processes
 
@@ -20,9 +21,27 @@ def tiny(tmp_path: Path) -> hub_bench.Settings:
     return hub_bench.Settings(
         quick=True, clients=2, concurrency=4, sends=50, seconds=30.0, open_sends=20,
         open_seconds=1.0, e2e_rate=40.0, e2e_seconds=0.5, listeners=2, members=5, broadcasts=2,
-        idle=3, settle=0.1, log_entries=60, log_requests=5, workers=True,
+        idle=3, settle=0.1, upload_mb=1, upload_rounds=1, log_entries=60, log_requests=5,
+        workers=True,
         json_out=tmp_path / "hub.json", chart=False,
     )  # fmt: skip
+
+
+def no_machine_paths(report: Path, tmp_path: Path) -> dict[str, Any]:
+    """Committed results carry no machine paths: neither the repository's nor the run's folders."""
+    text = report.read_text()
+    assert str(log_bench.REPOSITORY) not in text
+    assert str(tmp_path) not in text
+    doc: dict[str, Any] = json.loads(text)
+    assert doc["parameters"]["json_out"] == "<outside the repository>/hub.json"
+    return doc
+
+
+def check_upload(upload: dict[str, Any]) -> None:
+    assert upload["ciphertext_bytes"] > 1_000_000  # the 1 MB file, encrypted
+    assert upload["patches_per_upload"] * upload["part_bytes"] >= upload["ciphertext_bytes"]
+    assert upload["hub_mb_per_s"]["median"] > 0
+    assert upload["baseline_mb_per_s"]["median"] > 0
 
 
 async def test_every_part_runs_and_reports_sane_figures(tmp_path: Path) -> None:
@@ -34,7 +53,7 @@ async def test_every_part_runs_and_reports_sane_figures(tmp_path: Path) -> None:
     finally:
         processes.stop_all()
     write_json(report, settings.json_out)
-    doc = json.loads(settings.json_out.read_text())
+    doc = no_machine_paths(settings.json_out, tmp_path)
 
     assert doc["hub_exit_status"] == 0
     assert doc["errors"] == {}  # nothing refused, nothing failed
@@ -67,6 +86,7 @@ async def test_every_part_runs_and_reports_sane_figures(tmp_path: Path) -> None:
     assert broadcast["missing"] == 0
     assert len(broadcast["to_last_ms"]["rounds"]) == 2
     assert all(t > 0 for t in broadcast["to_last_ms"]["rounds"])
+    check_upload(doc["upload"])
     workers = doc["workers"]
     for n in ("1", "2"):
         assert workers[n]["accepted"] == workers[n]["requests"] == 50
@@ -76,5 +96,5 @@ async def test_every_part_runs_and_reports_sane_figures(tmp_path: Path) -> None:
     assert audit_log["checkpoint"]["size"] == 60
     assert audit_log["verification"]["sequential"]["root_matches_checkpoint"]
     names = [t["name"] for t in doc["targets"]]
-    assert len(names) == 12, names  # sends/s and CPU per envelope (1 and 3), and 8 more
+    assert len(names) == 13, names  # sends/s and CPU per envelope (1 and 3), and 9 more
     assert all(isinstance(t["met"], bool) for t in doc["targets"])

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from crypto.errors import TreeRangeError
 from crypto.merkle import InMemoryTree, NodeId, consistency_plan, inclusion_plan, leaf_hash
-from hub.storage import log
+from hub.storage import audit, log
 
 SIZE = 300  # leaves: subtrees up to level 8, with an incomplete right border
 
@@ -80,3 +80,30 @@ async def test_proofs_from_storage_are_the_reference_proofs(engine: AsyncEngine)
             )
         assert await log.size(conn) == SIZE
         assert (await log.state(conn)).root() == tree.root()
+
+
+async def test_proof_inputs_reads_what_the_three_separate_reads_read(engine: AsyncEngine) -> None:
+    """``proof_inputs`` (one statement) answers exactly ``size``, ``entry_at`` and ``nodes``."""
+    async with engine.begin() as conn:
+        for i in range(37):
+            await audit.append_record(
+                conn, at=1_700_000_000 + i, event="access.denied", actor=f"P{i}", subject=None,
+                country="NG", details={"n": i},
+            )  # fmt: skip
+    rng = random.Random(22)
+    async with engine.connect() as conn:
+        current = await log.size(conn)
+        assert current == 37
+        for _ in range(30):
+            size = rng.randrange(1, current + 1)
+            index = rng.randrange(size)
+            plan = inclusion_plan(index, size)
+            got = await log.proof_inputs(conn, index, plan.nodes)
+            assert got.size == current
+            assert got.entry is not None
+            assert got.entry == await log.entry_at(conn, index)
+            assert got.nodes == await log.nodes(conn, plan.nodes)
+        nowhere = await log.proof_inputs(conn, 10_000, [NodeId(0, 10_000)])
+        assert nowhere == log.ProofInputs(current, None, {})
+        many = [NodeId(0, i) for i in range(log.NODES_PER_QUERY + 5)]  # split over two reads
+        assert (await log.proof_inputs(conn, 0, many)).nodes == await log.nodes(conn, many)

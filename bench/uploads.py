@@ -1,0 +1,114 @@
+"""Part 5b: attachment upload throughput, the hub's tus upload against a bare aiohttp streaming
+upload of the same bytes, in the same run (issue 17: hub >= 0.5 x bare).
+
+The file is encrypted as ``pgs send --attach`` encrypts it (``encrypt_file``, not timed); the hub
+gets it through ``upload_file`` with the part size the CLI uses (``hub.client.attachments
+.part_size``), each PATCH signed, checksummed and committed; the baseline gets the same
+ciphertext as one streamed request body, in pieces of that size, which its handler writes to a
+file as they arrive (``bench/baseline.py``). The two alternate, round by round, so that other
+work on the machine touches both alike; the figure is the median MB/s of each.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import statistics
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+from bench.report import median_max
+from hub.client import HubClient
+from hub.client.attachments import EncryptedFile, encrypt_file, part_size, upload_file
+from hub.keystore import LocalParticipant
+
+MB = 1_000_000
+
+
+def plain_file(folder: Path, size: int) -> Path:
+    """``size`` random bytes (incompressible, as ciphertext is) in ``folder``."""
+    path = folder / "attachment.bin"
+    with path.open("wb") as out:
+        left = size
+        while left:
+            piece = os.urandom(min(left, 1 << 20))
+            out.write(piece)
+            left -= len(piece)
+    return path
+
+
+async def _pieces(path: Path, size: int) -> AsyncIterator[bytes]:
+    with path.open("rb") as source:
+        while piece := await asyncio.to_thread(source.read, size):
+            yield piece
+
+
+async def bare_upload(
+    session: aiohttp.ClientSession, url: str, item: EncryptedFile, part: int
+) -> float:
+    """One streamed PUT of the ciphertext to the bare handler; seconds taken."""
+    started = time.perf_counter()
+    async with session.put(f"{url}/upload", data=_pieces(item.ciphertext, part)) as resp:
+        answer = await resp.json()
+    seconds = time.perf_counter() - started
+    if resp.status != 201 or answer.get("received") != item.ciphertext_size:
+        raise RuntimeError(f"the bare upload failed: {resp.status} {answer}")
+    return seconds
+
+
+async def hub_upload(client: HubClient, item: EncryptedFile, part: int) -> float:
+    """One tus upload of the ciphertext to the hub, as the client makes it; seconds taken."""
+    started = time.perf_counter()
+    upload_id = await upload_file(client, item, part_size=part)
+    seconds = time.perf_counter() - started
+    if await client.upload_offset(upload_id) != item.ciphertext_size:
+        raise RuntimeError("the hub does not hold the whole upload")
+    await client.delete_upload(upload_id)  # not timed: keeps the sender's quota free
+    return seconds
+
+
+async def bench_upload(
+    folder: Path,
+    *,
+    hub_url: str,
+    baseline_url: str,
+    uploader: LocalParticipant,
+    authority: Any,
+    megabytes: int,
+    rounds: int,
+    cpu: Any,
+) -> dict[str, Any]:
+    """The figures of part 5b (``cpu``: the hub process's CPU seconds so far, a callable)."""
+    folder.mkdir()
+    source = await asyncio.to_thread(plain_file, folder, megabytes * MB)
+    item = await asyncio.to_thread(encrypt_file, source, folder)
+    size = item.ciphertext_size
+    hub_rates: list[float] = []
+    bare_rates: list[float] = []
+    hub_cpu = 0.0
+    async with (
+        HubClient(hub_url, uploader, authority=authority, timeout=120) as client,
+        aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=120)) as session,
+    ):
+        part = part_size(await client.upload_limits())
+        await hub_upload(client, item, part)  # warm-up, not counted
+        await bare_upload(session, baseline_url, item, part)
+        for _ in range(rounds):
+            bare_rates.append(size / MB / await bare_upload(session, baseline_url, item, part))
+            before = cpu()
+            hub_rates.append(size / MB / await hub_upload(client, item, part))
+            hub_cpu += cpu() - before
+    return {
+        "ciphertext_bytes": size,
+        "part_bytes": part,
+        "patches_per_upload": -(-size // part),
+        "rounds": rounds,
+        "hub_mb_per_s": median_max(hub_rates),
+        "baseline_mb_per_s": median_max(bare_rates),
+        "hub_over_baseline": statistics.median(hub_rates) / statistics.median(bare_rates),
+        "hub_cpu_seconds_per_upload": hub_cpu / rounds,
+    }
