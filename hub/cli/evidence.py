@@ -19,9 +19,9 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from hub.cli.audit import LOG_KEY_OPTION, check_log_key_option, load_log_key
 from hub.cli.common import err, fail, out, reported_errors, say
-from hub.cli.connection import async_command, hub_options, load_witness_policy, make_client
+from hub.cli.connection import async_command, hub_options
+from hub.cli.context import LOG_KEY_ENV, CliContext, load_witness_policy, require_log_key
 from hub.settings import DEFAULTS
 
 if TYPE_CHECKING:
@@ -35,6 +35,14 @@ if TYPE_CHECKING:
 SCAN_CONCURRENCY = 16
 CHECKPOINT_POLL_SECONDS = 2.0
 RECEIPT_CLOCK_SKEW = DEFAULTS.clock_skew_seconds  # how far off its clock the hub accepts
+
+
+LOG_KEY_OPTION = click.option(
+    "--log-key",
+    envvar=LOG_KEY_ENV,
+    required=True,
+    help=f"The log's pinned verifier key (name+hash+base64) or a file holding it (${LOG_KEY_ENV}).",
+)
 
 
 @click.group()
@@ -343,11 +351,7 @@ async def get(
     with_attachments: bool,
     wait: float,
     tlog_proof: Path | None,
-    hub_url: str,
-    ca: Path | None,
-    authority: Path | None,
-    key_folder: Path,
-    prompt_passphrase: bool,
+    cli: CliContext,
 ) -> None:
     """Collect the evidence bundle of message MID (you must be its sender or a recipient): the
     envelope, certificates, log entries with inclusion proofs, receipts, and with --disclose-key
@@ -355,10 +359,10 @@ async def get(
     from hub.client.log import LogAnswerError
     from protocols.evidence import EvidenceError, encode_bundle, verify_bundle
 
-    check_log_key_option()
+    cli.pinned_log_key()  # a malformed key is refused before a passphrase is asked for
     if with_attachments and not disclose_key:
         fail("--with-attachments needs --disclose-key: files are checked against the content")
-    async with make_client(hub_url, ca, authority, key_folder, prompt_passphrase) as hub:
+    async with cli.client() as hub:
         from hub.cli.mailstate import resolve_mid
 
         mid = await resolve_mid(hub, mid)  # a short id, as `pgs inbox` shows it
@@ -522,7 +526,7 @@ def verify(
     from crypto.keys import verify_key_from_jwk
     from protocols.evidence import EvidenceError, verify_bundle
 
-    verifier = load_log_key(log_key)
+    verifier = require_log_key(log_key)
     try:
         pinned = verify_key_from_jwk(json.loads(authority.read_text("utf-8")))
     except (OSError, ValueError, CryptoError) as exc:
@@ -610,7 +614,7 @@ def verify_proof(proof: Path, log_key: str, witness_policy: str | None, as_json:
     from crypto.tlog_proof import verify_tlog_proof
     from hub.i18n import resolve, t
 
-    verifier = load_log_key(log_key)
+    verifier = require_log_key(log_key)
     policy = load_witness_policy(witness_policy)
     try:
         data = proof.read_bytes()
