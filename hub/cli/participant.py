@@ -18,7 +18,8 @@ from hub.cli.errors import LANG_OPTION, check_participant_ids
 from hub.cli.messages import MAX_INPUT_BYTES, SENDABLE
 from hub.cli.templates import refuse_placeholders
 from hub.i18n import resolve, t
-from protocols.messages.common import MessageKind, Tlp
+from protocols.messages.handling import Tlp
+from protocols.messages.kinds import MessageKind
 from protocols.messages.receipt import ReceiptStatus
 from protocols.messages.registry import parse_message
 
