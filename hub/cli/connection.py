@@ -67,8 +67,7 @@ _HUB_OPTIONS = (
 
 def hub_options(func: Callable[..., Any]) -> Callable[..., Any]:
     """--hub, --ca, --authority, --log-key, --witness-policy, --keys and --prompt-passphrase,
-    with environment-variable defaults, handed to the command as one ``cli: CliContext``
-    (also kept in ``click`` 's ``ctx.obj`` for helpers that run inside the command)."""
+    with environment-variable defaults, handed to the command as one ``cli: CliContext``."""
 
     @wraps(func)
     def with_context(
@@ -86,7 +85,6 @@ def hub_options(func: Callable[..., Any]) -> Callable[..., Any]:
             hub_url=hub_url, key_folder=key_folder, ca=ca, authority=authority, log_key=log_key,
             witness_policy=witness_policy, prompt_passphrase=prompt_passphrase,
         )  # fmt: skip
-        click.get_current_context().obj = cli
         return func(*args, cli=cli, **kwargs)
 
     command: Callable[..., Any] = with_context
