@@ -41,7 +41,7 @@ def parse_log_key(value: str | Path | None) -> NoteVerifier | None:
     try:
         return parse_verifier_key(text)
     except CryptoError as exc:
-        fail(say("cli.error.log_key", reason=f"[{exc.code}] {exc}"))
+        fail(say("cli.error.log_key", reason=exc))
 
 
 def require_log_key(value: str | Path | None) -> NoteVerifier:
