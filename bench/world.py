@@ -45,7 +45,8 @@ from hub.storage.migrate import upgrade
 from protocols.codelists import wco_members
 from protocols.envelope import seal_message
 from protocols.messages._base import ContentModel
-from protocols.messages.common import MessageKind, Tlp
+from protocols.messages.handling import Tlp
+from protocols.messages.kinds import MessageKind
 from protocols.messages.registry import encode_message, parse_message
 
 REPO: Final = Path(__file__).resolve().parents[1]

@@ -71,7 +71,8 @@ from crypto.keys import (
 )
 from protocols.errors import CertificateError, FieldProblem
 from protocols.messages._base import CODE_MAX, problem
-from protocols.messages.common import PROTOCOL, ParticipantId
+from protocols.messages.identifiers import ParticipantId
+from protocols.messages.kinds import PROTOCOL
 from protocols.messages.problems import problems_from
 from protocols.routing import participant_country
 

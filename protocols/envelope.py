@@ -18,7 +18,8 @@ from crypto.jwe import FixedRandomness, JweProfile
 from crypto.keys import DecryptionKey, RecipientKey, SigningKey, VerifyKey
 from protocols.errors import FieldProblem, RoutingError
 from protocols.messages._base import ContentModel
-from protocols.messages.common import MessageKind, Tlp
+from protocols.messages.handling import Tlp
+from protocols.messages.kinds import MessageKind
 from protocols.messages.registry import encode_message, parse_message
 from protocols.messages.reply import Reply
 from protocols.routing import Addressee, RoutingHeader, new_message_id

@@ -36,7 +36,9 @@ from protocols.certificates import VerifiedCertificate, verify_certificate
 from protocols.envelope import PGS_PROFILE, VerifiedMessage, read_header, verify_message
 from protocols.errors import ProtocolError
 from protocols.messages._base import ContentModel
-from protocols.messages.common import MAX_ATTACHMENTS, Attachment, MessageKind, Tlp
+from protocols.messages.attachments import MAX_ATTACHMENTS, Attachment
+from protocols.messages.handling import Tlp
+from protocols.messages.kinds import MessageKind
 from protocols.messages.receipt import Receipt, ReceiptStatus
 from protocols.messages.registry import parse_message
 from protocols.messages.reply import Reply

@@ -17,7 +17,7 @@ from crypto.b64 import b64u_encode
 from crypto.envelope import envelope_digest
 from crypto.keys import SigningKey, VerifyKey
 from protocols.errors import FieldProblem, RoutingError
-from protocols.messages.common import PROTOCOL, MessageKind
+from protocols.messages.kinds import PROTOCOL, MessageKind
 from protocols.messages.receipt import Receipt, ReceiptStatus
 from protocols.messages.registry import encode_message, parse_message
 

@@ -25,15 +25,10 @@ from pydantic import (
 
 from crypto.keys import KEY_ID_LENGTH
 from protocols.errors import RoutingError
-from protocols.messages.common import (
-    MAX_ATTACHMENTS,
-    PROTOCOL,
-    MessageId,
-    MessageKind,
-    ParticipantId,
-    Tlp,
-    UploadId,
-)
+from protocols.messages.attachments import MAX_ATTACHMENTS, UploadId
+from protocols.messages.handling import Tlp
+from protocols.messages.identifiers import MessageId, ParticipantId
+from protocols.messages.kinds import PROTOCOL, MessageKind
 from protocols.messages.problems import problems_from
 
 MAX_RECIPIENTS = 512

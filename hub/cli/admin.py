@@ -12,7 +12,8 @@ import click
 from rich.table import Table
 
 from hub.cli.common import out, reported_errors
-from hub.cli.connection import async_command, hub_options, make_client
+from hub.cli.connection import async_command, hub_options
+from hub.cli.context import CliContext
 from hub.cli.server import HOME_OPTION
 from hub.home import default_home, load_authority
 from hub.keystore import load_public
@@ -82,16 +83,12 @@ async def enrol(
     public_keys: Path,
     valid_days: float,
     home: Path | None,
-    hub_url: str,
-    ca: Path | None,
-    authority: Path | None,
-    key_folder: Path,
-    prompt_passphrase: bool,
+    cli: CliContext,
 ) -> None:
     """Certify PARTICIPANT's public keys with the registry authority and enrol it on the hub."""
     with reported_errors():
         certificate = _certificate(home, participant, role, scope, public_keys, valid_days)
-    async with make_client(hub_url, ca, authority, key_folder, prompt_passphrase) as hub:
+    async with cli.client() as hub:
         result = await hub.enrol(certificate)
     out.print(f"enrolled [bold]{result.id}[/] as {role} (certificate {result.serial})")
 
@@ -113,15 +110,11 @@ async def rotate(
     public_keys: Path,
     valid_days: float,
     home: Path | None,
-    hub_url: str,
-    ca: Path | None,
-    authority: Path | None,
-    key_folder: Path,
-    prompt_passphrase: bool,
+    cli: CliContext,
 ) -> None:
     """Certify and install PARTICIPANT's new keys. The old signing key stops working at once; the
     old encryption key is kept as 'retired' so old messages still open."""
-    async with make_client(hub_url, ca, authority, key_folder, prompt_passphrase) as hub:
+    async with cli.client() as hub:
         entry = await hub.participant(participant)
         with reported_errors():
             certificate = _certificate(
@@ -138,13 +131,9 @@ def _status_command(action: StatusAction, help_text: str) -> click.Command:
     @async_command
     async def command(
         participant: str,
-        hub_url: str,
-        ca: Path | None,
-        authority: Path | None,
-        key_folder: Path,
-        prompt_passphrase: bool,
+        cli: CliContext,
     ) -> None:
-        async with make_client(hub_url, ca, authority, key_folder, prompt_passphrase) as hub:
+        async with cli.client() as hub:
             result = await hub.set_status(participant, action)
         out.print(f"{result.id} is now {result.status}")
 
@@ -164,14 +153,10 @@ admin.add_command(_status_command("revoke", "Revoke PARTICIPANT and its keys for
 @async_command
 async def groups(
     name: str | None,
-    hub_url: str,
-    ca: Path | None,
-    authority: Path | None,
-    key_folder: Path,
-    prompt_passphrase: bool,
+    cli: CliContext,
 ) -> None:
     """List the groups, or the current members of group NAME."""
-    async with make_client(hub_url, ca, authority, key_folder, prompt_passphrase) as hub:
+    async with cli.client() as hub:
         if name is None:
             for group in await hub.groups():
                 out.print(group)

@@ -22,7 +22,8 @@ from typing import IO, TYPE_CHECKING, Any
 import click
 
 from hub.cli.common import err, fail, out, say
-from hub.cli.connection import async_command, hub_options, make_client
+from hub.cli.connection import async_command, hub_options
+from hub.cli.context import CliContext, require_log_key
 
 # hub.client.log.MAX_PAGE, not imported here: `pgs --help` stays fast (a test checks they agree).
 MAX_PAGE = 10_000
@@ -32,7 +33,6 @@ if TYPE_CHECKING:
     from hub.client import HubClient
 
 DEFAULT_STATE = Path("~/.pgs/audit-state.json")
-LOG_KEY_ENV = "PGS_LOG_KEY"
 EXIT_LOG_INVALID = 3  # the log does not verify (distinct from 1: could not run the check)
 EVENTS = (
     "envelope.accepted",
@@ -47,47 +47,9 @@ EVENTS = (
 )
 
 
-def load_log_key(value: str | None) -> NoteVerifier:
-    """The pinned log key: a verifier key string (``name+hash+base64``) or a file holding one."""
-    from crypto.errors import CryptoError
-    from hub.cli.connection import pinned_log_key
-
-    if not value:
-        fail(f"pin the log's verifier key with --log-key or ${LOG_KEY_ENV} (see `pgs audit key`)")
-    try:
-        verifier = pinned_log_key(value)
-    except OSError as exc:
-        fail(f"cannot read the log key file {value}: {exc.strerror}")
-    except CryptoError as exc:
-        fail(f"[{exc.code}] the log key is not a verifier key: {exc}")
-    assert verifier is not None  # noqa: S101 - a non-empty value gives a key or raises
-    return verifier
-
-
-LOG_KEY_OPTION = click.option(
-    "--log-key",
-    envvar=LOG_KEY_ENV,
-    required=True,
-    help=f"The log's pinned verifier key (name+hash+base64) or a file holding it (${LOG_KEY_ENV}).",
-)
-
-
-def check_log_key_option() -> None:
-    """Refuse a malformed shared ``--log-key`` with a one-line reason before the client is built
-    (``make_client`` would raise it as a traceback)."""
-    from hub.cli.connection import LOG_KEY_META
-
-    context = click.get_current_context(silent=True)
-    value = context.meta.get(LOG_KEY_META) if context is not None else None
-    if value:
-        load_log_key(value)
-
-
 def pinned(hub: HubClient) -> NoteVerifier:
     """The log key given with the shared ``--log-key`` option (required by these commands)."""
-    if hub.log_key is None:
-        fail(f"pin the log's verifier key with --log-key or ${LOG_KEY_ENV} (see `pgs audit key`)")
-    return hub.log_key
+    return hub.log_key if hub.log_key is not None else require_log_key(None)
 
 
 @click.group()
@@ -203,11 +165,7 @@ async def verify(
     full: bool,
     page_size: int,
     max_entries: int | None,
-    hub_url: str,
-    ca: Path | None,
-    authority: Path | None,
-    key_folder: Path,
-    prompt_passphrase: bool,
+    cli: CliContext,
 ) -> None:
     """Verify the log: a fresh checkpoint signed by the pinned log key, consistent with the last
     one this auditor verified; the new entries read and the tree recomputed (a global auditor) or
@@ -220,8 +178,8 @@ async def verify(
     from hub.client.log import LogAnswerError
 
     states = StateFile(state_path.expanduser())
-    check_log_key_option()
-    async with make_client(hub_url, ca, authority, key_folder, prompt_passphrase) as hub:
+    cli.pinned_log_key()  # a malformed key is refused before a passphrase is asked for
+    async with cli.client() as hub:
         verifier = pinned(hub)
         try:
             scope = await _scope_of(hub)
@@ -392,19 +350,15 @@ async def log(
     until: str | None,
     limit: int | None,
     as_json: bool,
-    hub_url: str,
-    ca: Path | None,
-    authority: Path | None,
-    key_folder: Path,
-    prompt_passphrase: bool,
+    cli: CliContext,
 ) -> None:
     """List log entries (what you may see as an auditor), filtered."""
     from rich.table import Table
 
     keep = _Filter(country, participant, kind, events, since, until)
     shown: list[dict[str, Any]] = []
-    check_log_key_option()
-    async with make_client(hub_url, ca, authority, key_folder, prompt_passphrase) as hub:
+    cli.pinned_log_key()  # a malformed key is refused before a passphrase is asked for
+    async with cli.client() as hub:
         async for _, _, doc in _matching(hub, keep):
             shown.append(doc)
             if limit is not None and len(shown) >= limit:
@@ -453,16 +407,12 @@ async def export(
     events: tuple[str, ...],
     since: str | None,
     until: str | None,
-    hub_url: str,
-    ca: Path | None,
-    authority: Path | None,
-    key_folder: Path,
-    prompt_passphrase: bool,
+    cli: CliContext,
 ) -> None:
     """Export log entries page by page: JSON Lines (each line the exact entry bytes, so leaf
     hashes can be recomputed) or CSV."""
     keep = _Filter(country, participant, kind, events, since, until)
-    check_log_key_option()
+    cli.pinned_log_key()  # a malformed key is refused before a passphrase is asked for
     sink: IO[str] = (
         output.open("w", encoding="utf-8", newline="") if output is not None else sys.stdout
     )
@@ -471,7 +421,7 @@ async def export(
         writer = csv.writer(sink) if fmt == "csv" else None
         if writer is not None:
             writer.writerow(CSV_COLUMNS)
-        async with make_client(hub_url, ca, authority, key_folder, prompt_passphrase) as hub:
+        async with cli.client() as hub:
             async for index, raw, doc in _matching(hub, keep):
                 if writer is None:
                     sink.write(raw.decode("utf-8") + "\n")
@@ -509,11 +459,7 @@ async def export(
 async def events(
     since: str | None,
     as_json: bool,
-    hub_url: str,
-    ca: Path | None,
-    authority: Path | None,
-    key_folder: Path,
-    prompt_passphrase: bool,
+    cli: CliContext,
 ) -> None:
     """Security events: refusals (failed authentication, denied access, rate limits, replays,
     malformed requests) counted per actor, reason and minute. Country auditors see their
@@ -524,7 +470,7 @@ async def events(
     start = _moment(since, end=False)
     if start is not None:
         query["since"] = start
-    async with make_client(hub_url, ca, authority, key_folder, prompt_passphrase) as hub:
+    async with cli.client() as hub:
         doc = await hub.security_events(query.get("since"))
     if as_json:
         click.echo(json.dumps(doc.wire(), ensure_ascii=False))

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import click
 
 from hub.cli.common import out
-from hub.cli.connection import async_command, hub_options, make_client
+from hub.cli.connection import async_command, hub_options
+from hub.cli.context import CliContext
 from hub.i18n import LANGS
 
 
@@ -21,11 +20,7 @@ from hub.i18n import LANGS
 )
 @async_command
 async def console(
-    hub_url: str,
-    ca: Path | None,
-    authority: Path | None,
-    key_folder: Path,
-    prompt_passphrase: bool,
+    cli: CliContext,
     open_browser: bool,
     lang: str | None,
 ) -> None:
@@ -40,7 +35,7 @@ async def console(
 
     from hub.i18n import resolve, t
 
-    async with make_client(hub_url, ca, authority, key_folder, prompt_passphrase) as client:
+    async with cli.client() as client:
         _, data = await client.request("POST", "/v1/console/login-links")
     link = json.loads(data)
     chosen = resolve(lang)

@@ -5,36 +5,37 @@ to verify offline that the message was sent, accepted and acknowledged: the exac
 certificates, the log entries with inclusion proofs in one signed checkpoint, the receipts, and
 (``--disclose-key``, a recipient only) the content key. ``verify`` checks a bundle with nothing but
 the pinned authority key and the pinned log key.
+
+Collecting is the client's work (:mod:`hub.client.evidence`), checking the protocol's
+(:mod:`protocols.evidence`); this module parses options and prints.
 """
 
 from __future__ import annotations
 
-import asyncio
-import hashlib
 import json
 import time
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import click
 
-from hub.cli.audit import LOG_KEY_OPTION, check_log_key_option, load_log_key
 from hub.cli.common import err, fail, out, reported_errors, say
-from hub.cli.connection import async_command, hub_options, load_witness_policy, make_client
-from hub.settings import DEFAULTS
+from hub.cli.connection import async_command, hub_options
+from hub.cli.context import LOG_KEY_ENV, CliContext, load_witness_policy, require_log_key
 
 if TYPE_CHECKING:
-    from crypto.keys import SigningKey
+    from contextlib import AbstractContextManager
+
     from crypto.note import NoteVerifier
     from crypto.witness import WitnessPolicy
-    from hub.client import HubClient
-    from hub.client.log import InclusionAnswer, LogEntry
-    from protocols.evidence import BundleReport, EvidenceBundle, LogProof
+    from protocols.evidence import BundleReport
 
-SCAN_CONCURRENCY = 16
-CHECKPOINT_POLL_SECONDS = 2.0
-RECEIPT_CLOCK_SKEW = DEFAULTS.clock_skew_seconds  # how far off its clock the hub accepts
+LOG_KEY_OPTION = click.option(
+    "--log-key",
+    envvar=LOG_KEY_ENV,
+    required=True,
+    help=f"The log's pinned verifier key (name+hash+base64) or a file holding it (${LOG_KEY_ENV}).",
+)
 
 
 @click.group()
@@ -42,266 +43,12 @@ def evidence() -> None:
     """Evidence bundles: prove to a third party what was sent, accepted and acknowledged."""
 
 
-def _digest(data: bytes) -> str:
-    from crypto.b64 import b64u_encode
-
-    return b64u_encode(hashlib.sha256(data).digest())
+def _note(text: str) -> None:
+    err.print(f"note: {text}")
 
 
-async def _certificate(hub: HubClient, participant: str, kid: str) -> bytes:
-    """The certificate (exact bytes) that certifies ``participant``'s key ``kid``."""
-    from hub.client import TrustError
-
-    entry = await hub.participant(participant)
-    for key in entry.keys:
-        if key.kid == kid and key.certificate:
-            return key.certificate.encode("utf-8")
-    raise TrustError(f"the directory has no certificate for {participant}'s key {kid}")
-
-
-async def _inbox_receipts(hub: HubClient, mid: str) -> list[bytes]:
-    """The signed receipts for ``mid`` in the sender's mailbox (every page)."""
-    found: list[bytes] = []
-    after = 0
-    while True:
-        page = await hub.inbox(after, 500)
-        for item in page.items:
-            if item.type == "receipt" and item.mid == mid and item.receipt:
-                found.append(item.receipt.encode("utf-8"))
-        if not page.items:
-            return found
-        after = page.next
-
-
-async def _receipt_entries(
-    hub: HubClient, mid: str, first: int, end: int, *, wanted: set[str] | None, by: str | None
-) -> list[LogEntry]:
-    """The ``receipt.recorded`` entries of ``mid`` in ``[first, end)``, found by asking for each
-    entry in turn (a participant may read the entries about its own messages, and the API has no
-    lookup of a receipt's entry). Stops once every digest in ``wanted`` is found."""
-    from hub.client import HubClientError
-    from hub.client.log import LogEntry, inclusion_proof
-
-    limit = asyncio.Semaphore(SCAN_CONCURRENCY)
-
-    async def probe(index: int) -> LogEntry | None:
-        async with limit:
-            try:
-                answer = await inclusion_proof(hub, index=index)
-            except HubClientError as exc:
-                if exc.status == 404:
-                    return None
-                raise
-        return LogEntry(index, answer.entry) if answer.entry is not None else None
-
-    found: list[LogEntry] = []
-    remaining = set(wanted) if wanted is not None else None
-    for batch in range(first, end, SCAN_CONCURRENCY * 4):
-        items = await asyncio.gather(
-            *(probe(i) for i in range(batch, min(end, batch + SCAN_CONCURRENCY * 4)))
-        )
-        for item in items:
-            if item is None:
-                continue
-            doc = item.decoded()
-            if doc.get("event") != "receipt.recorded" or doc.get("subject") != mid:
-                continue
-            if by is not None and doc.get("actor") != by:
-                continue
-            digest = (doc.get("details") or {}).get("receipt_sha256")
-            if remaining is not None:
-                if digest not in remaining:
-                    continue
-                remaining.discard(digest)
-            found.append(item)
-        if remaining is not None and not remaining:
-            break
-    return found
-
-
-def _rebuild_receipt(
-    envelope: bytes, mid: str, entry: dict[str, Any], signer: SigningKey, me: str
-) -> bytes | None:
-    """The receipt this recipient signed, rebuilt byte for byte: Ed25519 signatures are
-    deterministic, so the same statement at the same second gives the same bytes. The second is
-    searched around the time the hub logged it, and the result must hash to the logged digest."""
-    from protocols.messages.receipt import ReceiptStatus
-    from protocols.receipts import make_receipt, sign_receipt
-
-    details = entry.get("details") or {}
-    target, at = details.get("receipt_sha256"), int(entry.get("at") or 0)
-    status = ReceiptStatus(str(details.get("status")))
-    for delta in range(RECEIPT_CLOCK_SKEW + 1):
-        for moment in {at - delta, at + delta}:
-            body = make_receipt(
-                envelope=envelope,
-                mid=mid,
-                status=status,
-                by=me,
-                at=datetime.fromtimestamp(moment, UTC),
-            )
-            raw = sign_receipt(body, signer)
-            if _digest(raw) == target:
-                return raw
-    return None
-
-
-async def _covering_checkpoint(hub: HubClient, size: int, wait: float) -> bytes:
-    """A signed checkpoint of at least ``size`` entries: the latest, else a fresh one (auditors,
-    admins), else wait for the hub's housekeeping to sign one."""
-    from hub.client import HubClientError
-    from hub.client.log import checkpoint
-
-    latest = await checkpoint(hub)
-    if latest.size >= size:
-        return latest.note
-    try:
-        return (await checkpoint(hub, fresh=True)).note
-    except HubClientError as exc:
-        if exc.status != 403:
-            raise
-    deadline = time.monotonic() + wait
-    with err.status(f"waiting for the hub to sign a checkpoint of {size} entries or more…"):
-        while time.monotonic() < deadline:
-            await asyncio.sleep(CHECKPOINT_POLL_SECONDS)
-            latest = await checkpoint(hub)
-            if latest.size >= size:
-                return latest.note
-    return fail(f"no signed checkpoint covers entry {size - 1} yet: try again later (or --wait)")
-
-
-def _proof(answer: InclusionAnswer) -> LogProof:
-    from protocols.evidence import LogProof
-
-    if answer.entry is None:
-        fail(f"the hub sent no entry with the proof of entry {answer.index}")
-    return LogProof(answer.index, answer.entry, tuple(answer.proof))
-
-
-async def _sender_receipts(hub: HubClient, mid: str) -> list[tuple[bytes, int]]:
-    """The sender's receipts (from its mailbox) with the index of each one's log entry."""
-    from hub.client.log import inclusion_proof
-
-    by_digest = {_digest(r): r for r in await _inbox_receipts(hub, mid)}
-    accepted = await inclusion_proof(hub, mid=mid)  # its size covers every receipt just read
-    found = await _receipt_entries(
-        hub, mid, accepted.index + 1, accepted.size, wanted=set(by_digest), by=None
-    )
-    if len(found) < len(by_digest):
-        err.print(f"note: {len(by_digest) - len(found)} receipt(s) not found in the log; left out")
-    return [(by_digest[e.decoded()["details"]["receipt_sha256"]], e.index) for e in found]
-
-
-async def _own_receipts(
-    hub: HubClient, mid: str, envelope: bytes, accepted: InclusionAnswer
-) -> list[tuple[bytes, int]]:
-    """A recipient's own receipts, rebuilt, with the index of each one's log entry."""
-    assert hub.me is not None  # noqa: S101 - hub_options always loads keys
-    me = hub.me
-    found = await _receipt_entries(
-        hub, mid, accepted.index + 1, accepted.size, wanted=None, by=me.id
-    )
-    items: list[tuple[bytes, int]] = []
-    for entry in found:
-        rebuilt = _rebuild_receipt(envelope, mid, entry.decoded(), me.signing, me.id)
-        if rebuilt is None:
-            err.print(f"note: cannot rebuild your receipt logged at entry {entry.index}; left out")
-        else:
-            items.append((rebuilt, entry.index))
-    return items
-
-
-async def _collect(
-    hub: HubClient,
-    mid: str,
-    *,
-    disclose_key: bool,
-    wait: float,
-    verifier: NoteVerifier | None,
-    with_attachments: bool = False,
-) -> EvidenceBundle:
-    """Everything the bundle of ``mid`` holds, with every proof in one signed checkpoint."""
-    from crypto.disclosure import ContentKeyDisclosure
-    from crypto.note import parse_checkpoint, verify_checkpoint
-    from hub.client import HubClientError
-    from hub.client.log import inclusion_proof, key_proof
-    from protocols.envelope import read_header
-    from protocols.evidence import DisclosureEvidence, EvidenceBundle, ReceiptEvidence
-    from protocols.receipts import read_receipt
-
-    assert hub.me is not None  # noqa: S101 - hub_options always loads keys
-    me = hub.me
-    raw = await hub.fetch(mid)
-    _, header = read_header(raw)
-    mine = header.recipient(me.id)
-    if header.sender.id != me.id and mine is None:
-        fail("you are neither the sender nor a recipient of this message")
-    if disclose_key and (mine is None or hub.authority is None):
-        fail("--disclose-key is for a recipient, with --authority to verify the sender")
-    accepted = await inclusion_proof(hub, mid=mid)
-    if header.sender.id == me.id:
-        receipt_items = await _sender_receipts(hub, mid)
-    else:
-        receipt_items = await _own_receipts(hub, mid, raw, accepted)
-    receipt_items.sort(key=lambda pair: pair[1])
-    try:
-        key_entry: InclusionAnswer | None = await key_proof(hub, header.sender.kid)
-    except HubClientError as exc:
-        if exc.status != 404:
-            raise
-        key_entry = None
-    needed = max([accepted.index, *(index for _, index in receipt_items)]) + 1
-    note = await _covering_checkpoint(hub, needed, wait)
-    text = note.decode("utf-8").rpartition("\n\n")[0] + "\n"
-    size = (verify_checkpoint(note, verifier) if verifier else parse_checkpoint(text)).size
-    receipts: list[ReceiptEvidence] = []
-    for receipt_raw, index in receipt_items:
-        signed, claimed = read_receipt(receipt_raw)
-        receipts.append(
-            ReceiptEvidence(
-                receipt=receipt_raw,
-                certificate=await _certificate(hub, claimed.by, signed.kid),
-                log=_proof(await inclusion_proof(hub, index=index, size=size)),
-            )
-        )
-    disclosure = None
-    if disclose_key and mine is not None:
-        opened = await hub.read(mid)
-        disclosure = DisclosureEvidence(
-            by=me.id,
-            certificate=await _certificate(hub, me.id, mine.kid),
-            key=ContentKeyDisclosure(hashlib.sha256(raw).digest(), opened.content_key),
-        )
-    blobs = await _attachment_blobs(hub, header.att or ()) if with_attachments else ()
-    return EvidenceBundle(
-        attachments=blobs,
-        envelope=raw,
-        sender_certificate=await _certificate(hub, header.sender.id, header.sender.kid),
-        checkpoint=note,
-        accepted=_proof(await inclusion_proof(hub, mid=mid, size=size)),
-        sender_key=(
-            _proof(await key_proof(hub, header.sender.kid, size))
-            if key_entry is not None and key_entry.index < size
-            else None
-        ),
-        receipts=tuple(receipts),
-        disclosure=disclosure,
-    )
-
-
-async def _attachment_blobs(hub: HubClient, uploads: tuple[str, ...]) -> tuple[Any, ...]:
-    """The encrypted blobs of the message's attachments, as the hub serves them."""
-    import tempfile
-
-    from protocols.evidence import AttachmentEvidence
-
-    found = []
-    with tempfile.TemporaryDirectory(prefix="pgs-evidence-") as folder:
-        for upload in uploads:
-            target = Path(folder) / upload
-            await hub.download_blob(upload, target)
-            found.append(AttachmentEvidence(upload, target.read_bytes()))
-    return tuple(found)
+def _waiting(size: int) -> AbstractContextManager[object]:
+    return err.status(f"waiting for the hub to sign a checkpoint of {size} entries or more…")
 
 
 @evidence.command("get")
@@ -343,56 +90,52 @@ async def get(
     with_attachments: bool,
     wait: float,
     tlog_proof: Path | None,
-    hub_url: str,
-    ca: Path | None,
-    authority: Path | None,
-    key_folder: Path,
-    prompt_passphrase: bool,
+    cli: CliContext,
 ) -> None:
     """Collect the evidence bundle of message MID (you must be its sender or a recipient): the
     envelope, certificates, log entries with inclusion proofs, receipts, and with --disclose-key
     the content key. With --authority and --log-key it is verified before it is written."""
+    from hub.client.evidence import (
+        CollectError,
+        acceptance_tlog_proof,
+        collect_bundle,
+        encode_checked,
+    )
     from hub.client.log import LogAnswerError
-    from protocols.evidence import EvidenceError, encode_bundle, verify_bundle
+    from protocols.evidence import EvidenceError
 
-    check_log_key_option()
+    cli.pinned_log_key()  # a malformed key is refused before a passphrase is asked for
     if with_attachments and not disclose_key:
         fail("--with-attachments needs --disclose-key: files are checked against the content")
-    async with make_client(hub_url, ca, authority, key_folder, prompt_passphrase) as hub:
+    async with cli.client() as hub:
         from hub.cli.mailstate import resolve_mid
 
         mid = await resolve_mid(hub, mid)  # a short id, as `pgs inbox` shows it
-        verifier = hub.log_key
         with reported_errors():
             try:
-                bundle = await _collect(
-                    hub, mid, disclose_key=disclose_key, wait=wait, verifier=verifier,
-                    with_attachments=with_attachments,
+                bundle = await collect_bundle(
+                    hub, mid, disclose_key=disclose_key, wait=wait, verifier=hub.log_key,
+                    with_attachments=with_attachments, note=_note, waiting=_waiting,
                 )  # fmt: skip
+            except CollectError as exc:
+                fail(str(exc))
             except LogAnswerError as exc:
                 fail(f"[{exc.code}] {exc}")
-    data = encode_bundle(bundle)
-    if verifier is not None and hub.authority is not None:
-        try:
-            report = verify_bundle(
-                data, authority=hub.authority, log_verifier=verifier,
-                witness_policy=hub.witness_policy, now=int(time.time()),
-            )  # fmt: skip
-        except EvidenceError as exc:
-            fail(f"the hub's answers do not make valid evidence [{exc.code}] {exc}", 3)
+    try:
+        data, report = encode_checked(hub, bundle, now=int(time.time()))
+    except EvidenceError as exc:
+        fail(f"the hub's answers do not make valid evidence [{exc.code}] {exc}", 3)
+    if report is not None:
         _print_report(report)
     else:
         err.print(say("cli.evidence.not_checked"))
     output.write_bytes(data)
     if tlog_proof is not None:
-        from crypto.tlog_proof import make_tlog_proof
         from hub.i18n import resolve, t
 
-        accepted = bundle.accepted
-        tlog_proof.write_bytes(
-            make_tlog_proof(accepted.index, accepted.proof, bundle.checkpoint, accepted.entry)
-        )
-        written = t("witness.proof_written", resolve(), index=accepted.index, path=tlog_proof)
+        tlog_proof.write_bytes(acceptance_tlog_proof(bundle))
+        index = bundle.accepted.index
+        written = t("witness.proof_written", resolve(), index=index, path=tlog_proof)
         out.print(written, markup=False)
     out.print(
         say("cli.evidence.written", mid=mid, path=output, n=len(bundle.receipts),
@@ -522,7 +265,7 @@ def verify(
     from crypto.keys import verify_key_from_jwk
     from protocols.evidence import EvidenceError, verify_bundle
 
-    verifier = load_log_key(log_key)
+    verifier = require_log_key(log_key)
     try:
         pinned = verify_key_from_jwk(json.loads(authority.read_text("utf-8")))
     except (OSError, ValueError, CryptoError) as exc:
@@ -610,7 +353,7 @@ def verify_proof(proof: Path, log_key: str, witness_policy: str | None, as_json:
     from crypto.tlog_proof import verify_tlog_proof
     from hub.i18n import resolve, t
 
-    verifier = load_log_key(log_key)
+    verifier = require_log_key(log_key)
     policy = load_witness_policy(witness_policy)
     try:
         data = proof.read_bytes()

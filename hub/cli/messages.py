@@ -21,7 +21,8 @@ from hub.cli.common import (
     say,
 )
 from protocols.envelope import open_message, read_header, seal_message, verify_message
-from protocols.messages.common import MessageKind, Tlp
+from protocols.messages.handling import Tlp
+from protocols.messages.kinds import MessageKind
 from protocols.messages.registry import all_schemas, json_schema, parse_message
 
 MAX_INPUT_BYTES = 8 * 1024 * 1024

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import click
 from pydantic import ValidationError
 
 from hub.cli.common import fail, out, say
-from hub.cli.connection import async_command, hub_options, make_client
+from hub.cli.connection import async_command, hub_options
+from hub.cli.context import CliContext
 from hub.cli.errors import LANG_OPTION
 from hub.i18n import LANGS
 from protocols import api
@@ -52,14 +52,10 @@ def _describe(doc: api.NotificationSettings, who: str) -> str:
 @async_command
 async def show(
     as_json: bool,
-    hub_url: str,
-    ca: Path | None,
-    authority: Path | None,
-    key_folder: Path,
-    prompt_passphrase: bool,
+    cli: CliContext,
 ) -> None:
     """Show your notification settings (and the key the hub signs webhooks with)."""
-    async with make_client(hub_url, ca, authority, key_folder, prompt_passphrase) as hub:
+    async with cli.client() as hub:
         doc = await hub.notification_settings()
         who = hub.me.id if hub.me else ""
     if as_json:
@@ -105,11 +101,7 @@ async def set_(
     digest_minutes: int | None,
     quiet: str | None,
     timezone: str | None,
-    hub_url: str,
-    ca: Path | None,
-    authority: Path | None,
-    key_folder: Path,
-    prompt_passphrase: bool,
+    cli: CliContext,
 ) -> None:
     """Change your notification settings; what you leave out stays as it is."""
     changes: dict[str, Any] = {
@@ -131,7 +123,7 @@ async def set_(
         fail(
             f"--{'-'.join(str(p) for p in problem['loc'][:1]).replace('_', '-')}: {problem['msg']}"
         )
-    async with make_client(hub_url, ca, authority, key_folder, prompt_passphrase) as hub:
+    async with cli.client() as hub:
         doc = await hub.set_notification_settings(request)
         who = hub.me.id if hub.me else ""
     out.print(say("notify.settings.saved", who=who), markup=False)
@@ -151,15 +143,11 @@ async def deliveries(
     limit: int,
     participant: str | None,
     as_json: bool,
-    hub_url: str,
-    ca: Path | None,
-    authority: Path | None,
-    key_folder: Path,
-    prompt_passphrase: bool,
+    cli: CliContext,
 ) -> None:
     """Auditors: every notification delivery attempt (who, channel, when, attempt, outcome,
     HTTP status or SMTP code), never an address or a content."""
-    async with make_client(hub_url, ca, authority, key_folder, prompt_passphrase) as hub:
+    async with cli.client() as hub:
         page = await hub.notification_deliveries(after, limit, participant)
     if as_json:
         out.print(json.dumps(page.wire()), markup=False)

@@ -12,12 +12,14 @@ from rich.progress import Progress, SpinnerColumn, TextColumn
 from rich.table import Table
 
 from hub.cli.common import out, reported_errors, say
-from hub.cli.connection import async_command, hub_options, make_client
+from hub.cli.connection import async_command, hub_options
+from hub.cli.context import CliContext
 from hub.cli.errors import LANG_OPTION, check_participant_ids
 from hub.cli.messages import MAX_INPUT_BYTES, SENDABLE
 from hub.cli.templates import refuse_placeholders
 from hub.i18n import resolve, t
-from protocols.messages.common import MessageKind, Tlp
+from protocols.messages.handling import Tlp
+from protocols.messages.kinds import MessageKind
 from protocols.messages.receipt import ReceiptStatus
 from protocols.messages.registry import parse_message
 
@@ -68,11 +70,7 @@ async def send(
     thread: str | None,
     attachments: tuple[Path, ...],
     as_json: bool,
-    hub_url: str,
-    ca: Path | None,
-    authority: Path | None,
-    key_folder: Path,
-    prompt_passphrase: bool,
+    cli: CliContext,
 ) -> None:
     """Encrypt MESSAGE (JSON content of a KIND message) to participants, countries or a group,
     sign it and submit it. Recipients' keys are verified against the pinned authority key."""
@@ -81,7 +79,7 @@ async def send(
         refuse_placeholders(doc)
         check_participant_ids(to)
         content = parse_message(MessageKind(kind), doc)
-    async with make_client(hub_url, ca, authority, key_folder, prompt_passphrase) as hub:
+    async with cli.client() as hub:
         recipients = list(to)
         if countries:
             wanted = set(countries)
@@ -117,7 +115,7 @@ async def send(
             from hub.cli.attachments import send_with_attachments
 
             sealed, accepted = await send_with_attachments(
-                hub, doc, attachments, seal_and_send, key_folder
+                hub, doc, attachments, seal_and_send, cli.key_folder
             )
         else:
             sealed, accepted = await seal_and_send(doc, [])
@@ -150,11 +148,7 @@ async def inbox(
     as_json: bool,
     full_ids: bool,
     subjects: bool,
-    hub_url: str,
-    ca: Path | None,
-    authority: Path | None,
-    key_folder: Path,
-    prompt_passphrase: bool,
+    cli: CliContext,
 ) -> None:
     """List what is waiting for you: envelopes addressed to you and receipts for what you sent.
 
@@ -163,12 +157,12 @@ async def inbox(
     `pgs evidence get` accept."""
     from hub.cli.inbox import print_inbox
 
-    async with make_client(hub_url, ca, authority, key_folder, prompt_passphrase) as hub:
+    async with cli.client() as hub:
         page = await hub.inbox(after, limit)
         if as_json:
             out.print(json.dumps(page.wire()), markup=False)
             return
-        await print_inbox(hub, page, key_folder, after, full_ids=full_ids, subjects=subjects)
+        await print_inbox(hub, page, cli.key_folder, after, full_ids=full_ids, subjects=subjects)
 
 
 @click.command()
@@ -191,18 +185,14 @@ async def read(
     as_json: bool,
     ack: bool,
     save_to: Path | None,
-    hub_url: str,
-    ca: Path | None,
-    authority: Path | None,
-    key_folder: Path,
-    prompt_passphrase: bool,
+    cli: CliContext,
 ) -> None:
     """Fetch message MID (its id, or the start of it as `pgs inbox` shows), verify the sender's
     signature and certificate, decrypt it and show it with the names of its codes."""
     from hub.cli.mailstate import MailboxState, resolve_mid
     from hub.cli.render import render_lines
 
-    async with make_client(hub_url, ca, authority, key_folder, prompt_passphrase) as hub:
+    async with cli.client() as hub:
         mid = await resolve_mid(hub, mid)
         with reported_errors():
             opened = await hub.read(mid)
@@ -212,7 +202,7 @@ async def read(
             await save_all(hub, opened.content, save_to)
         if ack:
             await hub.ack(mid, ReceiptStatus.READ)
-    state = MailboxState.load(key_folder, hub_url)
+    state = MailboxState.load(cli.key_folder, cli.hub_url)
     state.mark_read(mid)
     state.save()
     header = opened.header
@@ -245,17 +235,13 @@ async def read(
 async def ack(
     mid: str,
     status: str,
-    hub_url: str,
-    ca: Path | None,
-    authority: Path | None,
-    key_folder: Path,
-    prompt_passphrase: bool,
+    cli: CliContext,
 ) -> None:
     """Send a signed receipt (delivered or read) for message MID (its id, or the start of it as
     `pgs inbox` shows); the sender receives it."""
     from hub.cli.mailstate import resolve_mid
 
-    async with make_client(hub_url, ca, authority, key_folder, prompt_passphrase) as hub:
+    async with cli.client() as hub:
         mid = await resolve_mid(hub, mid)
         await hub.ack(mid, ReceiptStatus(status))
     out.print(say("cli.ack.sent", status=status, mid=mid), markup=False)
@@ -276,11 +262,7 @@ async def watch(
     after: int | None,
     as_json: bool,
     count: int,
-    hub_url: str,
-    ca: Path | None,
-    authority: Path | None,
-    key_folder: Path,
-    prompt_passphrase: bool,
+    cli: CliContext,
 ) -> None:
     """Stream new envelopes and receipts live; reconnects by itself and resumes where it was.
 
@@ -289,12 +271,12 @@ async def watch(
     from hub.cli.mailstate import MailboxState
 
     seen = 0
-    state = MailboxState.load(key_folder, hub_url)
+    state = MailboxState.load(cli.key_folder, cli.hub_url)
     if after is None:
         after = state.cursor
         if after and not as_json:
             click.echo(say("cli.watch.resume", cursor=after, path=state.path), err=True)
-    async with make_client(hub_url, ca, authority, key_folder, prompt_passphrase) as hub:
+    async with cli.client() as hub:
         async for item in hub.stream(after):
             if as_json:
                 click.echo(json.dumps(item.wire()))
@@ -325,14 +307,10 @@ async def watch(
 async def directory(
     group: str | None,
     as_json: bool,
-    hub_url: str,
-    ca: Path | None,
-    authority: Path | None,
-    key_folder: Path,
-    prompt_passphrase: bool,
+    cli: CliContext,
 ) -> None:
     """List participants (country, role, status, key ids), or a group's members."""
-    async with make_client(hub_url, ca, authority, key_folder, prompt_passphrase) as hub:
+    async with cli.client() as hub:
         members = await hub.group(group) if group is not None else []
         entries = await hub.directory() if group is None else []
     if as_json:

@@ -12,7 +12,8 @@ import click
 from rich.table import Table
 
 from hub.cli.common import err, fail, out, reported_errors
-from hub.cli.connection import async_command, hub_options, make_client
+from hub.cli.connection import async_command, hub_options
+from hub.cli.context import CliContext
 from hub.cli.server import DATABASE_OPTION, HOME_OPTION
 from hub.home import default_home, load_config
 
@@ -33,26 +34,17 @@ DAY = 86400
 @async_command
 async def certs(
     days: int | None,
-    hub_url: str,
-    ca: Path | None,
-    authority: Path | None,
-    key_folder: Path,
-    prompt_passphrase: bool,
+    cli: CliContext,
 ) -> None:
     """List the participants' current certificates and when they expire; with --expiring, only
     those due for renewal (renew with `pgs admin rotate`). Exits 2 when one is listed as due."""
     from crypto.errors import CryptoError
-    from crypto.keys import verify_key_from_jwk
     from protocols.certificates import read_certificate, verify_certificate
     from protocols.errors import ProtocolError
 
-    pinned = None
-    if authority is not None:
-        import json
-
-        pinned = verify_key_from_jwk(json.loads(authority.read_text()))
-    async with make_client(hub_url, ca, authority, key_folder, prompt_passphrase) as hub:
+    async with cli.client() as hub:
         entries = await hub.directory()
+    pinned = hub.authority  # --authority, read once by the client
     now = int(time.time())
     table = Table("participant", "role", "status", "expires (UTC)", "days left")
     due = 0

@@ -28,7 +28,7 @@ from crypto.b64 import b64u_decode, b64u_encode
 from crypto.errors import CryptoError
 from hub.client.errors import HubClientError
 from protocols import api
-from protocols.messages.common import Attachment
+from protocols.messages.attachments import Attachment
 
 if TYPE_CHECKING:
     from hub.client.client import HubClient

@@ -43,7 +43,8 @@ from protocols.envelope import (
     verify_message,
 )
 from protocols.messages._base import ContentModel
-from protocols.messages.common import MessageKind, Tlp
+from protocols.messages.handling import Tlp
+from protocols.messages.kinds import MessageKind
 from protocols.messages.receipt import ReceiptStatus
 from protocols.receipts import make_receipt, sign_receipt
 

@@ -6,7 +6,7 @@ import json
 from importlib import resources
 
 from protocols.messages._base import ContentModel
-from protocols.messages.common import MessageKind
+from protocols.messages.kinds import MessageKind
 from protocols.messages.registry import parse_message
 
 

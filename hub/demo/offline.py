@@ -23,7 +23,8 @@ from hub.demo.content import demo_content
 from hub.i18n import CATALOGUE, Lang, t
 from protocols.envelope import open_message, read_header, seal_message, verify_message
 from protocols.errors import ProtocolError
-from protocols.messages.common import MessageKind, Tlp
+from protocols.messages.handling import Tlp
+from protocols.messages.kinds import MessageKind
 
 PARTICIPANTS = {
     "WCO-PGS-BRUSSELS": "World Customs Organization / Organisation mondiale des douanes",

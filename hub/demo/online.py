@@ -35,8 +35,10 @@ from hub.home import load_config, sqlite_url, write_home
 from hub.i18n import Lang, t
 from hub.server.app import create_app
 from hub.services.database import upgrade
-from protocols.messages.common import MessageKind, MessageRef, Tlp
+from protocols.messages.handling import Tlp
+from protocols.messages.kinds import MessageKind
 from protocols.messages.receipt import ReceiptStatus
+from protocols.messages.references import MessageRef
 
 ADMIN = "WCO-HUB-ADMIN"
 WCO, NG, GH, CM, AUDITOR = (

@@ -17,7 +17,8 @@ from typing import Any, Final
 
 from hub.desk.i18n import N_
 from protocols.errors import MessageValidationError
-from protocols.messages.common import MessageKind, Tlp
+from protocols.messages.handling import Tlp
+from protocols.messages.kinds import MessageKind
 from protocols.messages.registry import parse_message
 
 FORM_KINDS: Final = ("alert", "seizure", "rfi", "reply", "notice")

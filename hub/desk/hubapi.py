@@ -33,7 +33,9 @@ from hub.keystore import LocalParticipant
 from protocols import api
 from protocols.errors import ProtocolError
 from protocols.messages._base import ContentModel
-from protocols.messages.common import Attachment, MessageKind, Tlp
+from protocols.messages.attachments import Attachment
+from protocols.messages.handling import Tlp
+from protocols.messages.kinds import MessageKind
 from protocols.routing import RoutingHeader
 
 PAGE = 200

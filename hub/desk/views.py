@@ -37,7 +37,8 @@ from hub.desk.words import (
     TLP_RULES,
     VALUES,
 )  # fmt: skip
-from protocols.messages.common import MessageKind, Tlp
+from protocols.messages.handling import Tlp
+from protocols.messages.kinds import MessageKind
 from protocols.messages.registry import parse_message
 
 STATIC = Path(__file__).parent / "static"

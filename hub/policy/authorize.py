@@ -57,7 +57,7 @@ from hub.errors import Forbidden, NotFound
 from hub.policy.groups import ACTIVE, SUSPENDED, Member
 from hub.policy.model import Policy
 from protocols.certificates import WCO, Role
-from protocols.messages.common import MessageKind
+from protocols.messages.kinds import MessageKind
 
 __all__ = [
     "Action",

@@ -43,7 +43,8 @@ from hub.policy.authorize import Action, Submission, authorize
 from hub.policy.groups import Member
 from hub.policy.model import Policy
 from protocols.certificates import Role
-from protocols.messages.common import MessageKind, Tlp
+from protocols.messages.handling import Tlp
+from protocols.messages.kinds import MessageKind
 from protocols.routing import RoutingHeader
 
 __all__ = ["check_can_send"]

@@ -42,7 +42,8 @@ from hub.errors import ConfigError
 from protocols.certificates import MemberCountry, Role
 from protocols.envelope import PGS_PROFILE
 from protocols.messages._base import Line, problem
-from protocols.messages.common import MessageKind, ParticipantId
+from protocols.messages.identifiers import ParticipantId
+from protocols.messages.kinds import MessageKind
 from protocols.messages.problems import plain_message
 from protocols.routing import MAX_RECIPIENTS, MAX_TTL_SECONDS
 

@@ -19,7 +19,7 @@ from hub.server.openapi import document
 from hub.services import admin, directory, mailbox, receipts, submission
 from hub.services.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from protocols import api
-from protocols.messages.common import MessageId, ParticipantId
+from protocols.messages.identifiers import MessageId, ParticipantId
 
 JOSE = "application/jose+json"
 JSON_TYPES = {"application/json", JOSE}

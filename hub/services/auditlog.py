@@ -32,7 +32,7 @@ from hub.storage import envelopes, log
 from hub.storage import participants as store
 from hub.storage._streams import lock_streams
 from protocols import api
-from protocols.messages.common import MessageId
+from protocols.messages.identifiers import MessageId
 
 log_ = logging.getLogger("pgs.hub.log")
 

@@ -8,26 +8,12 @@ routing header (:mod:`protocols.routing`).
 
 from protocols.messages._base import ContentModel
 from protocols.messages.alert import Alert
-from protocols.messages.common import (
-    PROTOCOL,
-    Attachment,
+from protocols.messages.attachments import Attachment
+from protocols.messages.codes import (
     CasNumber,
     CommodityCode,
     CountryCode,
-    Evaluation,
     HsCode,
-    InformationAccuracy,
-    Location,
-    MessageId,
-    MessageKind,
-    MessageRef,
-    ParticipantId,
-    Party,
-    PartyRole,
-    Quantity,
-    Sha256Hex,
-    SourceReliability,
-    Tlp,
     UnitCode,
     UnLocode,
     UnNumber,
@@ -39,7 +25,11 @@ from protocols.messages.enforcement import (
     DetectionMethod,
     RiskIndicator,
 )
+from protocols.messages.evaluation import Evaluation, InformationAccuracy, SourceReliability
 from protocols.messages.goods import CommodityLine
+from protocols.messages.handling import Tlp
+from protocols.messages.identifiers import MessageId, ParticipantId, Sha256Hex
+from protocols.messages.kinds import PROTOCOL, MessageKind
 from protocols.messages.notice import (
     Audience,
     AudienceScope,
@@ -48,7 +38,11 @@ from protocols.messages.notice import (
     Notice,
     NoticeCategory,
 )
+from protocols.messages.parties import Party, PartyRole
+from protocols.messages.places import Location
+from protocols.messages.quantities import Quantity
 from protocols.messages.receipt import Receipt, ReceiptStatus
+from protocols.messages.references import MessageRef
 from protocols.messages.registry import (
     MODELS,
     all_schemas,

@@ -7,14 +7,18 @@ from typing import Annotated, ClassVar
 from pydantic import Field
 
 from protocols.messages._base import ContentModel, Line, LongText
-from protocols.messages.common import Attachments, Evaluation, MessageKind, Parties, References
+from protocols.messages.attachments import Attachments
 from protocols.messages.enforcement import (
     Action,
     Concealment,
     DetectionMethod,
     RiskIndicators,
 )
+from protocols.messages.evaluation import Evaluation
 from protocols.messages.goods import MAX_LINES, CommodityLine
+from protocols.messages.kinds import MessageKind
+from protocols.messages.parties import Parties
+from protocols.messages.references import References
 from protocols.messages.shipment import Shipment
 
 __all__ = ["Alert"]

@@ -7,13 +7,8 @@ from typing import Annotated
 from pydantic import Field, WithJsonSchema
 
 from protocols.messages._base import ContentModel, JsonDecimal, Text
-from protocols.messages.common import (
-    CasNumber,
-    CommodityCode,
-    HsCode,
-    Quantity,
-    UnNumber,
-)
+from protocols.messages.codes import CasNumber, CommodityCode, HsCode, UnNumber
+from protocols.messages.quantities import Quantity
 
 __all__ = ["MAX_LINES", "CommodityLine", "Percentage"]
 

@@ -16,7 +16,10 @@ from pydantic import (
 )
 
 from protocols.messages._base import CODE_MAX, ContentModel, Line, LongText, WireDate, problem
-from protocols.messages.common import Attachments, CodeListSchema, MessageKind, References
+from protocols.messages.attachments import Attachments
+from protocols.messages.codes import CodeListSchema
+from protocols.messages.kinds import MessageKind
+from protocols.messages.references import References
 
 __all__ = [
     "Audience",

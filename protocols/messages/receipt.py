@@ -12,7 +12,8 @@ from typing import Annotated, ClassVar, Literal
 from pydantic import AfterValidator, StringConstraints, WithJsonSchema
 
 from protocols.messages._base import CODE_MAX, ContentModel, UtcDateTime, problem
-from protocols.messages.common import MessageId, MessageKind, ParticipantId
+from protocols.messages.identifiers import MessageId, ParticipantId
+from protocols.messages.kinds import MessageKind
 
 __all__ = ["EnvelopeDigest", "Receipt", "ReceiptStatus"]
 

@@ -19,7 +19,7 @@ from crypto.errors import CryptoError
 from protocols.errors import FieldProblem, MessageValidationError, UnknownMessageKindError
 from protocols.messages._base import ContentModel
 from protocols.messages.alert import Alert
-from protocols.messages.common import PROTOCOL, MessageKind
+from protocols.messages.kinds import PROTOCOL, MessageKind
 from protocols.messages.notice import Notice
 from protocols.messages.problems import problems_from
 from protocols.messages.receipt import Receipt

@@ -5,13 +5,10 @@ from __future__ import annotations
 from typing import ClassVar
 
 from protocols.messages._base import ContentModel, Line, LongText
-from protocols.messages.common import (
-    Attachments,
-    Evaluation,
-    MessageKind,
-    MessageRef,
-    References,
-)
+from protocols.messages.attachments import Attachments
+from protocols.messages.evaluation import Evaluation
+from protocols.messages.kinds import MessageKind
+from protocols.messages.references import MessageRef, References
 
 __all__ = ["Reply"]
 

@@ -6,7 +6,9 @@ from enum import StrEnum
 from typing import ClassVar
 
 from protocols.messages._base import ContentModel, Line, LongText, WireDate
-from protocols.messages.common import Attachments, MessageKind, References
+from protocols.messages.attachments import Attachments
+from protocols.messages.kinds import MessageKind
+from protocols.messages.references import References
 
 __all__ = ["Priority", "Rfi"]
 

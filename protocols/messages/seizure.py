@@ -7,22 +7,20 @@ from typing import Annotated, ClassVar
 from pydantic import Field, Strict
 
 from protocols.messages._base import ContentModel, Line, LongText, Text, Token, WireDate
-from protocols.messages.common import (
-    Attachments,
-    Evaluation,
-    Location,
-    MessageKind,
-    Parties,
-    Quantity,
-    References,
-)
+from protocols.messages.attachments import Attachments
 from protocols.messages.enforcement import (
     Action,
     Concealment,
     DetectionMethod,
     RiskIndicators,
 )
+from protocols.messages.evaluation import Evaluation
 from protocols.messages.goods import MAX_LINES, CommodityLine
+from protocols.messages.kinds import MessageKind
+from protocols.messages.parties import Parties
+from protocols.messages.places import Location
+from protocols.messages.quantities import Quantity
+from protocols.messages.references import References
 from protocols.messages.shipment import Shipment
 
 __all__ = ["MAX_ARRESTS", "SeizedLine", "Seizure"]

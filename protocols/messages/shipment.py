@@ -18,7 +18,7 @@ from pydantic import (
 )
 
 from protocols.messages._base import CODE_MAX, ContentModel, Line, Token, WireDate, problem
-from protocols.messages.common import Location
+from protocols.messages.places import Location
 
 __all__ = [
     "MAX_CONTAINERS",

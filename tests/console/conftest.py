@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import aiohttp
 
 from hub.client import HubClient
-from protocols.messages.common import MessageKind
+from protocols.messages.kinds import MessageKind
 from tests.e2e.conftest import hub
 from tests.e2e.harness import ADMIN, RunningHub
 from tests.e2e.messages import example

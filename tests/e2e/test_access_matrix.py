@@ -39,7 +39,8 @@ from hub.keystore import LocalParticipant
 from hub.storage import tables
 from hub.storage.engine import create_engine
 from protocols.envelope import seal_message
-from protocols.messages.common import MessageKind, Tlp
+from protocols.messages.handling import Tlp
+from protocols.messages.kinds import MessageKind
 from protocols.messages.receipt import ReceiptStatus
 from protocols.messages.reply import Reply as ReplyContent
 from protocols.receipts import make_receipt, sign_receipt

@@ -31,7 +31,8 @@ from hub.storage.engine import create_engine
 from hub.storage.tables import upload_parts, uploads
 from protocols.api import Acceptance
 from protocols.envelope import seal_message
-from protocols.messages.common import MessageKind, Tlp
+from protocols.messages.handling import Tlp
+from protocols.messages.kinds import MessageKind
 from protocols.messages.registry import parse_message
 from tests.e2e.harness import RunningHub, launch
 from tests.e2e.messages import example

@@ -17,7 +17,7 @@ import pytest
 
 from crypto.note import parse_verifier_key
 from protocols.evidence import verify_bundle
-from protocols.messages.common import MessageKind
+from protocols.messages.kinds import MessageKind
 from tests.e2e.harness import RunningHub, launch
 from tests.e2e.messages import example
 from tests.e2e.test_attachments import count_uploads

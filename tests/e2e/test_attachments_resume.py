@@ -22,7 +22,7 @@ from sqlalchemy import select
 from hub.cli.upload_state import FOLDER
 from hub.storage.engine import create_engine
 from hub.storage.tables import uploads
-from protocols.messages.common import MessageKind
+from protocols.messages.kinds import MessageKind
 from tests.e2e.harness import RunningHub, launch
 from tests.e2e.messages import example
 from tests.faults.slowlink import SlowLink

@@ -19,7 +19,7 @@ from pathlib import Path
 from crypto.merkle import InMemoryTree, leaf_hash
 from crypto.note import parse_verifier_key, verify_checkpoint
 from hub.client import HubClientError
-from protocols.messages.common import MessageKind
+from protocols.messages.kinds import MessageKind
 from protocols.messages.receipt import ReceiptStatus
 from tests.e2e.harness import RunningHub
 from tests.e2e.messages import example

@@ -37,7 +37,8 @@ import aiohttp
 import pytest
 
 from protocols.envelope import seal_message
-from protocols.messages.common import MessageKind, Tlp
+from protocols.messages.handling import Tlp
+from protocols.messages.kinds import MessageKind
 from tests.e2e.harness import RunningHub, launch
 from tests.e2e.messages import example
 from tests.e2e.rawhttp import JOSE, signature_headers

@@ -30,7 +30,7 @@ from hub.cli import main
 from hub.home import write_home
 from hub.services.rollback import HIGH_WATER_FILE
 from protocols import api
-from protocols.messages.common import MessageKind
+from protocols.messages.kinds import MessageKind
 from tests.e2e.harness import RunningHub, start_hub, wait_healthy
 from tests.e2e.messages import example
 from tests.e2e.test_audit_tools import AUDITOR, GH, NG, WCO, Ran, connection, enrol_world

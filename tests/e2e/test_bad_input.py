@@ -36,7 +36,8 @@ from hub.server.app import BODY_MARGIN
 from hub.storage import tables
 from hub.storage.engine import create_engine
 from protocols.envelope import seal_message
-from protocols.messages.common import MessageKind, Tlp
+from protocols.messages.handling import Tlp
+from protocols.messages.kinds import MessageKind
 from protocols.messages.receipt import ReceiptStatus
 from protocols.receipts import make_receipt, sign_receipt
 from tests.e2e.harness import RunningHub, start_hub, wait_healthy

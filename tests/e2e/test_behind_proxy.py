@@ -28,7 +28,7 @@ from hub import keystore
 from hub.enrolment import bootstrap_admin
 from hub.home import CONFIG_FILE, write_home
 from hub.storage.migrate import upgrade
-from protocols.messages.common import MessageKind
+from protocols.messages.kinds import MessageKind
 from tests.e2e.harness import ADMIN, RunningHub, Tls, free_port, start_hub, wait_healthy
 from tests.e2e.messages import example
 from tests.e2e.nginx import PROXY_ADDRESS, Nginx, established_from_proxy, start_nginx

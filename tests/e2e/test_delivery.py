@@ -14,7 +14,8 @@ from hub import keystore
 from hub.client import HubClientError, TrustError
 from hub.enrolment import certify
 from protocols.envelope import open_message, seal_message, verify_message
-from protocols.messages.common import MessageKind, Tlp
+from protocols.messages.handling import Tlp
+from protocols.messages.kinds import MessageKind
 from protocols.messages.receipt import ReceiptStatus
 from tests.e2e.harness import RunningHub
 from tests.e2e.messages import example

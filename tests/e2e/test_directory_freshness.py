@@ -14,7 +14,7 @@ from hub.policy.model import load_policy
 from hub.services import admin
 from hub.services.context import HubContext, PolicyHolder
 from hub.storage.engine import create_engine
-from protocols.messages.common import MessageKind
+from protocols.messages.kinds import MessageKind
 from tests.e2e.harness import RunningHub
 from tests.e2e.messages import example
 

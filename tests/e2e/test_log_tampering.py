@@ -42,7 +42,7 @@ from hub.storage.tables import (
     log_nodes,
     log_state,
 )
-from protocols.messages.common import MessageKind
+from protocols.messages.kinds import MessageKind
 from tests.e2e.harness import RunningHub, start_hub, wait_healthy
 from tests.e2e.messages import example
 from tests.e2e.test_audit_tools import (

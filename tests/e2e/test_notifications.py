@@ -28,7 +28,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from hub.client import HubClientError
 from hub.i18n import t
 from protocols import api
-from protocols.messages.common import MessageKind
+from protocols.messages.kinds import MessageKind
 from tests.e2e.harness import RunningHub, another_process, free_port, launch
 from tests.e2e.messages import example
 

@@ -20,7 +20,7 @@ from hub.client import HubClient, HubClientError
 from hub.home import write_home
 from hub.server.app import routes
 from hub.server.openapi import document
-from protocols.messages.common import MessageKind
+from protocols.messages.kinds import MessageKind
 from tests.e2e.harness import RunningHub, free_port
 from tests.e2e.messages import example
 from tests.e2e.tls_ca import make_ca

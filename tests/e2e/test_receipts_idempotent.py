@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from hub.storage import tables
 from hub.storage.engine import create_engine
-from protocols.messages.common import MessageKind
+from protocols.messages.kinds import MessageKind
 from protocols.messages.receipt import ReceiptStatus
 from protocols.receipts import make_receipt, sign_receipt
 from tests.e2e.harness import RunningHub

@@ -32,7 +32,7 @@ from hub.client.log import checkpoint, inclusion_proof
 from hub.enrolment import certify
 from hub.storage.engine import create_engine
 from hub.storage.tables import directory_version, participant_keys
-from protocols.messages.common import MessageKind
+from protocols.messages.kinds import MessageKind
 from protocols.messages.receipt import ReceiptStatus
 from tests.e2e.harness import RunningHub
 from tests.e2e.messages import example

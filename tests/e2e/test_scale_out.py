@@ -36,7 +36,8 @@ from hub.client import HubClient
 from hub.client.log import entries
 from hub.home import write_home
 from hub.services.fanout import APPLICATION_NAME
-from protocols.messages.common import MessageKind, Tlp
+from protocols.messages.handling import Tlp
+from protocols.messages.kinds import MessageKind
 from protocols.messages.receipt import ReceiptStatus
 from tests.conftest import POSTGRES_ADMIN_DSN
 from tests.e2e import scrape

@@ -21,7 +21,7 @@ import aiohttp
 from hub.console import session as sessions
 from hub.storage import console_sessions
 from hub.storage.engine import create_engine
-from protocols.messages.common import MessageKind
+from protocols.messages.kinds import MessageKind
 from protocols.messages.receipt import ReceiptStatus
 from protocols.receipts import make_receipt, sign_receipt
 from tests.e2e.harness import RunningHub, another_process, launch

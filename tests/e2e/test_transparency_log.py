@@ -13,7 +13,7 @@ from crypto.merkle import InMemoryTree, leaf_hash, verify_consistency, verify_in
 from crypto.note import parse_verifier_key, verify_checkpoint
 from hub.client import HubClient, HubClientError
 from protocols import api
-from protocols.messages.common import MessageKind
+from protocols.messages.kinds import MessageKind
 from tests.e2e.harness import RunningHub
 from tests.e2e.messages import example
 

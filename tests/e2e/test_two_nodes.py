@@ -30,7 +30,8 @@ from hub.home import write_home
 from hub.storage.migrate import upgrade
 from protocols.api import Acceptance
 from protocols.envelope import seal_message
-from protocols.messages.common import MessageKind, Tlp
+from protocols.messages.handling import Tlp
+from protocols.messages.kinds import MessageKind
 from tests.e2e.harness import ADMIN, RunningHub, Tls, free_port, start_hub, wait_healthy
 from tests.e2e.messages import example
 from tests.e2e.nginx import PROXY_ADDRESS, established_from_proxy, start_nginx

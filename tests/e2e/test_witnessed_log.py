@@ -39,7 +39,8 @@ from hub.storage.migrate import upgrade
 from hub.witness.home import init_home
 from hub.witness.store import WitnessStore
 from protocols.envelope import seal_message
-from protocols.messages.common import MessageKind, Tlp
+from protocols.messages.handling import Tlp
+from protocols.messages.kinds import MessageKind
 from tests.e2e.harness import ADMIN, RunningHub, free_port, start_hub, wait_healthy
 from tests.e2e.messages import example
 from tests.e2e.test_audit_tools import connection, pgs

@@ -16,7 +16,8 @@ import aiohttp
 
 from hub.client import HubClient
 from protocols.envelope import seal_message
-from protocols.messages.common import MessageKind, Tlp
+from protocols.messages.handling import Tlp
+from protocols.messages.kinds import MessageKind
 from tests.e2e import harness
 from tests.e2e.harness import RunningHub, start_hub, wait_healthy
 from tests.e2e.messages import example

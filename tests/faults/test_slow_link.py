@@ -30,7 +30,7 @@ import pytest
 
 from hub.client import HubClient
 from hub.client.attachments import TransferStats, download_attachment, encrypt_file, upload_file
-from protocols.messages.common import MessageKind
+from protocols.messages.kinds import MessageKind
 from protocols.messages.registry import parse_message
 from tests.e2e.harness import RunningHub, launch, raise_rate_limits
 from tests.e2e.messages import example

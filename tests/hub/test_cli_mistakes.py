@@ -31,7 +31,8 @@ from hub.cli.errors import PgsGroup, debug_option
 from hub.cli.templates import template
 from hub.enrolment import certify
 from protocols.envelope import seal_message
-from protocols.messages.common import MessageKind, Tlp
+from protocols.messages.handling import Tlp
+from protocols.messages.kinds import MessageKind
 from protocols.messages.registry import parse_message
 from tests.e2e.harness import RunningHub, free_port, launch
 from tests.e2e.messages import ALERT

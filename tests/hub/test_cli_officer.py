@@ -19,7 +19,8 @@ from hub.cli.mailstate import STATE_FILE, match_prefix, short_ids
 from hub.cli.templates import PLACEHOLDER, TEMPLATE_KINDS, placeholders, template
 from hub.i18n import CATALOGUE, LANGS, t
 from protocols.errors import MessageValidationError
-from protocols.messages.common import MessageKind, Tlp
+from protocols.messages.handling import Tlp
+from protocols.messages.kinds import MessageKind
 from protocols.messages.registry import parse_message
 from tests.e2e.harness import RunningHub, launch
 from tests.hub.test_cli_mistakes import pgs

@@ -24,7 +24,8 @@ from hub.services.context import HubContext, PolicyHolder
 from hub.storage import participants as store
 from hub.storage.engine import create_engine
 from protocols.envelope import seal_message
-from protocols.messages.common import MessageKind, Tlp
+from protocols.messages.handling import Tlp
+from protocols.messages.kinds import MessageKind
 from tests.e2e.messages import example
 
 NG, GH, FR = "NG-NCP-LAGOS", "GH-NCP-ACCRA", "FR-NCP-PARIS"

@@ -37,7 +37,8 @@ from hub.storage import console_sessions
 from hub.storage.engine import create_engine
 from hub.storage.migrate import upgrade
 from protocols.envelope import seal_message
-from protocols.messages.common import MessageKind, Tlp
+from protocols.messages.handling import Tlp
+from protocols.messages.kinds import MessageKind
 from protocols.messages.receipt import ReceiptStatus
 from protocols.receipts import make_receipt, sign_receipt
 from tests.e2e.messages import example

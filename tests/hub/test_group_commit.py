@@ -42,7 +42,8 @@ from hub.storage.engine import create_engine
 from hub.storage.groupcommit import GroupCommitter
 from hub.storage.tables import audit_records, envelopes, mailbox
 from protocols.envelope import read_header, seal_message
-from protocols.messages.common import MessageKind, Tlp
+from protocols.messages.handling import Tlp
+from protocols.messages.kinds import MessageKind
 from tests.conftest import POSTGRES_ADMIN_DSN
 from tests.e2e.messages import example
 from tests.e2e.rawhttp import signature_headers

@@ -21,7 +21,8 @@ from hub.policy.groups import Member
 from hub.services import admin, mailbox, receipts, submission
 from hub.services.context import HubContext
 from protocols.envelope import seal_message
-from protocols.messages.common import MessageKind, Tlp
+from protocols.messages.handling import Tlp
+from protocols.messages.kinds import MessageKind
 from protocols.messages.receipt import ReceiptStatus
 from protocols.receipts import make_receipt, sign_receipt
 from tests.e2e.messages import example

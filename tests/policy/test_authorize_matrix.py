@@ -28,7 +28,7 @@ from hub.policy.authorize import (
 )
 from hub.policy.groups import Member
 from hub.policy.model import Policy
-from protocols.messages.common import MessageKind
+from protocols.messages.kinds import MessageKind
 
 ROLES = ("ncp", "wco", "auditor", "admin")
 COUNTRIES = ("NG", "GH", "WCO")

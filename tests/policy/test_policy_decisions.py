@@ -14,7 +14,7 @@ from hub.policy.authorize import Action, Envelope, allowed, authorize, envelope_
 from hub.policy.decisions import check_can_send
 from hub.policy.groups import Member, members
 from hub.policy.model import Policy
-from protocols.messages.common import Tlp
+from protocols.messages.handling import Tlp
 from protocols.routing import RoutingHeader
 
 WCA = ("CM-NCP-DOUALA", "GH-NCP-ACCRA", "NG-NCP-ABUJA", "NG-NCP-LAGOS")

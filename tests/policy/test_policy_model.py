@@ -19,7 +19,7 @@ from hub.policy.model import (
     load_policy,
     load_policy_file,
 )
-from protocols.messages.common import MessageKind
+from protocols.messages.kinds import MessageKind
 
 ROOT = Path(__file__).resolve().parents[2]
 

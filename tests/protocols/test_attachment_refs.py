@@ -13,7 +13,8 @@ from crypto.b64 import b64u_encode
 from crypto.keys import KeySet
 from protocols.envelope import PGS_PROFILE, open_message, seal_message, verify_message
 from protocols.errors import MessageValidationError, RoutingError
-from protocols.messages.common import MessageKind, Tlp
+from protocols.messages.handling import Tlp
+from protocols.messages.kinds import MessageKind
 from protocols.messages.registry import parse_message
 from protocols.routing import RoutingHeader
 

@@ -26,7 +26,8 @@ from protocols.certificates import (
 )
 from protocols.envelope import seal_message
 from protocols.errors import CertificateError
-from protocols.messages.common import MessageKind, Tlp
+from protocols.messages.handling import Tlp
+from protocols.messages.kinds import MessageKind
 from protocols.messages.registry import parse_message
 
 MESSAGES = Path(__file__).resolve().parents[1] / "vectors" / "messages"

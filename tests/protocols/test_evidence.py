@@ -39,7 +39,8 @@ from protocols.evidence import (
     strongest_status,
     verify_bundle,
 )
-from protocols.messages.common import MessageKind, Tlp
+from protocols.messages.handling import Tlp
+from protocols.messages.kinds import MessageKind
 from protocols.messages.receipt import ReceiptStatus
 from protocols.messages.registry import parse_message
 from protocols.receipts import make_receipt, sign_receipt

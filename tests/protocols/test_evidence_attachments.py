@@ -19,7 +19,8 @@ from protocols.evidence import (
     decode_bundle,
     encode_bundle,
 )
-from protocols.messages.common import MessageKind, Tlp
+from protocols.messages.handling import Tlp
+from protocols.messages.kinds import MessageKind
 from protocols.messages.registry import parse_message
 from tests.protocols.test_evidence import (
     ALERT,

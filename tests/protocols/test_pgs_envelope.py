@@ -19,7 +19,8 @@ from protocols.envelope import (
     verify_message,
 )
 from protocols.errors import MessageValidationError, RoutingError
-from protocols.messages.common import MessageKind, Tlp
+from protocols.messages.handling import Tlp
+from protocols.messages.kinds import MessageKind
 from protocols.messages.registry import parse_message
 
 NOW = 1_767_225_600

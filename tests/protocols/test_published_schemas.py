@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from protocols.messages.common import MessageKind
+from protocols.messages.kinds import MessageKind
 from protocols.messages.registry import all_schemas
 
 PUBLISHED = Path(__file__).parents[2] / "docs" / "schemas" / "pgs-1"

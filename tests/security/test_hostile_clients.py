@@ -22,7 +22,8 @@ import pytest
 
 from crypto import jws
 from protocols.envelope import PGS_PROFILE, seal_message
-from protocols.messages.common import MessageKind, Tlp
+from protocols.messages.handling import Tlp
+from protocols.messages.kinds import MessageKind
 from tests.e2e.harness import RunningHub, another_process, launch
 from tests.e2e.messages import example
 from tests.e2e.rawhttp import JOSE, call

@@ -23,7 +23,7 @@ from hub.client import HubClientError
 from hub.enrolment import certify
 from hub.storage import tables
 from hub.storage.engine import create_engine
-from protocols.messages.common import MessageKind
+from protocols.messages.kinds import MessageKind
 from tests.e2e.harness import RunningHub
 from tests.e2e.messages import example
 from tests.security import figures

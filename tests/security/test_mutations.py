@@ -12,7 +12,8 @@ from crypto.errors import CryptoError
 from crypto.keys import KeySet
 from protocols.envelope import open_message, read_header, seal_message, verify_message
 from protocols.errors import ProtocolError
-from protocols.messages.common import MessageKind, Tlp
+from protocols.messages.handling import Tlp
+from protocols.messages.kinds import MessageKind
 from tests.e2e.messages import example
 from tests.security import figures
 

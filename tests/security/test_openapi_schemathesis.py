@@ -42,7 +42,7 @@ from schemathesis.specs.openapi.checks import (
 from crypto.keys import SigningKey
 from hub.auth.httpsig import sign_request
 from hub.server.openapi import document
-from protocols.messages.common import MessageKind
+from protocols.messages.kinds import MessageKind
 from protocols.messages.receipt import ReceiptStatus
 from tests.e2e.harness import RunningHub, raise_rate_limits
 from tests.e2e.messages import example

@@ -18,7 +18,7 @@ from crypto.envelope import parse
 from crypto.errors import CryptoError
 from protocols.envelope import PGS_PROFILE, read_header
 from protocols.errors import ProtocolError
-from protocols.messages.common import MessageKind
+from protocols.messages.kinds import MessageKind
 from protocols.messages.registry import parse_message
 from tests.security import figures
 

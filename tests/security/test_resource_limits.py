@@ -30,7 +30,7 @@ from yarl import URL
 from hub.cli.server import SHUTDOWN_TIMEOUT_SECONDS
 from hub.storage import tables
 from hub.storage.engine import create_engine
-from protocols.messages.common import MessageKind
+from protocols.messages.kinds import MessageKind
 from tests.e2e.harness import RunningHub, start_hub, wait_healthy
 from tests.e2e.messages import example
 from tests.e2e.rawhttp import JOSE, call, signature_headers

@@ -20,7 +20,8 @@ from crypto.keys import SigningKey
 from hub.storage.engine import create_engine
 from hub.storage.tables import audit_records
 from protocols.envelope import seal_message
-from protocols.messages.common import MessageKind, Tlp
+from protocols.messages.handling import Tlp
+from protocols.messages.kinds import MessageKind
 from tests.e2e.harness import RunningHub
 from tests.e2e.messages import example
 from tests.e2e.rawhttp import JOSE, call, signature_headers

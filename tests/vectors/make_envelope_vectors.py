@@ -21,7 +21,8 @@ from crypto import jwe
 from crypto.b64 import b64u_decode, b64u_encode
 from crypto.keys import DecryptionKey, SigningKey, private_jwk
 from protocols.envelope import seal_message
-from protocols.messages.common import MessageKind, Tlp
+from protocols.messages.handling import Tlp
+from protocols.messages.kinds import MessageKind
 from protocols.messages.registry import encode_message, parse_message
 
 HERE = Path(__file__).parent / "envelope"
