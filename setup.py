@@ -1,9 +1,9 @@
 """One build step pyproject.toml cannot say: compile the gettext catalogs into the wheel.
 
 The ``.mo`` files are generated (never committed): ``build_py`` writes one beside each
-``hub/locale/<lang>/LC_MESSAGES/<domain>.po`` it copies, so a plain ``pip install`` or ``pip wheel``
-ships compiled catalogs. An editable install reads the source tree, where ``make i18n`` compiles
-them (and hub/i18n.py reads a ``.po`` that has no up-to-date ``.mo``).
+``hub/locale/<lang>/LC_MESSAGES/<domain>.po`` (and the desk's) it copies, so a plain
+``pip install`` or ``pip wheel`` ships compiled catalogs. An editable install reads the source
+tree, where ``make i18n`` compiles them (and hub/i18n.py reads a ``.po`` with no fresh ``.mo``).
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ class BuildPyWithCatalogs(build_py):
         super().run()
         if getattr(self, "editable_mode", False):
             return
-        for po in sorted(Path("hub/locale").glob("*/LC_MESSAGES/*.po")):
+        for po in sorted(Path("hub").glob("**/locale/*/LC_MESSAGES/*.po")):  # desk's too
             with po.open("rb") as stream:
                 catalog = read_po(stream, locale=po.parts[-3], domain=po.stem)
             buffer = io.BytesIO()

@@ -42,7 +42,7 @@ async def main():
     me = keystore.load(Path(sys.argv[2]), None)
     async with HubClient(sys.argv[1], me) as hub:
         async for item in hub.stream(int(sys.argv[3]), reconnect=False):
-            print(json.dumps({"cursor": item["cursor"], "mid": item["mid"]}), flush=True)
+            print(json.dumps({"cursor": item.cursor, "mid": item.mid}), flush=True)
 
 asyncio.run(main())
 """
