@@ -20,19 +20,19 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	rm -f $(VENV)/.installed-*
-	$(BIN)/python -m hub.i18n_build compile
+	$(BIN)/python -m pgs_hub.hub.i18n_build compile
 	touch $(STAMP)
 
 # The texts people read live in hub/locale/<lang>/LC_MESSAGES/*.po (gettext, managed with Babel);
 # the compiled .mo files are generated (see .gitignore), here and by the wheel's build (setup.py).
 i18n: $(STAMP)  ## compile the language catalogs (hub/locale/*/LC_MESSAGES/*.mo)
-	$(BIN)/python -m hub.i18n_build compile
+	$(BIN)/python -m pgs_hub.hub.i18n_build compile
 
 i18n-check: $(STAMP)  ## fail listing every key used in code but missing, every text missing in a language, every placeholder mismatch
-	$(BIN)/python -m hub.i18n_build check
+	$(BIN)/python -m pgs_hub.hub.i18n_build check
 
 i18n-help: $(STAMP)  ## after a help text changed: write the English help entries from the command tree, list what each language must translate or review
-	$(BIN)/python -m hub.i18n_build help
+	$(BIN)/python -m pgs_hub.hub.i18n_build help
 
 i18n-extract: $(STAMP)  ## the keys the code uses, as a gettext template (hub/locale/messages.pot) for translators' tools
 	$(BIN)/pybabel extract -F babel.cfg --no-default-keywords -k t -k say -k _t -k html_text -k _ask -k _maybe \

@@ -27,7 +27,7 @@ class BuildPyWithCatalogs(build_py):
                 catalog = read_po(stream, locale=po.parts[-3], domain=po.stem)
             buffer = io.BytesIO()
             write_mo(buffer, catalog, use_fuzzy=False)
-            target = Path(self.build_lib) / po.with_suffix(".mo")
+            target = Path(self.build_lib) / "pgs_hub" / po.with_suffix(".mo")
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(buffer.getvalue())
 

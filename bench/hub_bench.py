@@ -77,8 +77,8 @@ from bench.world import (
     postgres_version,
     serve_has_workers,
 )
-from hub import keystore
-from hub.home import sqlite_url
+from pgs_hub.hub import keystore
+from pgs_hub.hub.home import sqlite_url
 
 console = log_bench.console
 phase = log_bench.phase

@@ -35,8 +35,8 @@ from typing import Any, Final, Protocol
 
 import aiohttp
 
-from hub import keystore
-from hub.auth.httpsig import sign_request
+from pgs_hub.hub import keystore
+from pgs_hub.hub.auth.httpsig import sign_request
 
 NS: Final = 1_000_000_000
 JOSE: Final = {"Content-Type": "application/jose+json"}

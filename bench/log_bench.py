@@ -5,7 +5,7 @@ Four measurements, each reported against a baseline measured in the same run:
 1. appends with :func:`hub.storage.audit.append_record` (1,000 per transaction, and 1 per
    transaction), against inserting the same rows into plain copies of the audit tables;
 2. building a log of N entries in batched transactions (the build time is reported);
-3. proofs from a real ``python -m hub serve`` process over loopback HTTP, against ``/v1/health``
+3. proofs from a real ``python -m pgs_hub serve`` process over loopback HTTP, against ``/v1/health``
    and the authenticated ``/v1/groups``; and the proof generation inside the hub's services,
    against the same SQL run by the standard ``sqlite3`` module;
 4. full verification: every entry downloaded in pages, the root recomputed with
@@ -62,9 +62,9 @@ from rich.table import Table
 from sqlalchemy import MetaData, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from crypto.b64 import b64u_decode
-from crypto.keys import SigningKey
-from crypto.merkle import (
+from pgs_hub.crypto.b64 import b64u_decode
+from pgs_hub.crypto.keys import SigningKey
+from pgs_hub.crypto.merkle import (
     CompactRange,
     NodeId,
     ProofPlan,
@@ -74,22 +74,22 @@ from crypto.merkle import (
     root_from_leaves,
     verify_inclusion,
 )
-from crypto.note import Checkpoint, NoteVerifier, parse_verifier_key, verify_checkpoint
-from hub import keystore
-from hub.client import HubClient
-from hub.enrolment import bootstrap_admin, certify
-from hub.home import POLICY_FILE, load_config, sqlite_url, write_home
-from hub.hub_keys import load_or_create_hub_key
-from hub.policy.groups import Member
-from hub.policy.model import load_policy_file
-from hub.services import auditlog
-from hub.services.context import HubContext, PolicyHolder
-from hub.storage import audit, log
-from hub.storage.engine import create_engine
-from hub.storage.migrate import upgrade
-from hub.storage.tables import audit_record_countries, audit_records, log_nodes, log_state
-from protocols.api import LogEntries
-from protocols.certificates import WCO
+from pgs_hub.crypto.note import Checkpoint, NoteVerifier, parse_verifier_key, verify_checkpoint
+from pgs_hub.hub import keystore
+from pgs_hub.hub.client import HubClient
+from pgs_hub.hub.enrolment import bootstrap_admin, certify
+from pgs_hub.hub.home import POLICY_FILE, load_config, sqlite_url, write_home
+from pgs_hub.hub.hub_keys import load_or_create_hub_key
+from pgs_hub.hub.policy.groups import Member
+from pgs_hub.hub.policy.model import load_policy_file
+from pgs_hub.hub.services import auditlog
+from pgs_hub.hub.services.context import HubContext, PolicyHolder
+from pgs_hub.hub.storage import audit, log
+from pgs_hub.hub.storage.engine import create_engine
+from pgs_hub.hub.storage.migrate import upgrade
+from pgs_hub.hub.storage.tables import audit_record_countries, audit_records, log_nodes, log_state
+from pgs_hub.protocols.api import LogEntries
+from pgs_hub.protocols.certificates import WCO
 
 FULL_ENTRIES: Final = 1_000_000
 QUICK_ENTRIES: Final = 20_000
@@ -728,11 +728,11 @@ class Cleanup:
 
 
 def start_hub(home: Path, port: int, cleanup: Cleanup) -> subprocess.Popen[bytes]:
-    """``python -m hub serve`` on the home's database, in its own session so that a Ctrl-C at
+    """``python -m pgs_hub serve`` on the home's database, in its own session so that a Ctrl-C at
     the terminal reaches only the benchmark, which then stops the hub with SIGTERM."""
     with (home / "hub.log").open("ab") as sink:
         cleanup.hub = subprocess.Popen(  # noqa: S603 - our own server, our arguments
-            [sys.executable, "-m", "hub", "serve", "--home", str(home), "--port", str(port),
+            [sys.executable, "-m", "pgs_hub", "serve", "--home", str(home), "--port", str(port),
              "--database-url", sqlite_url(home)],
             stdout=sink, stderr=subprocess.STDOUT, start_new_session=True,
         )  # fmt: skip

@@ -22,9 +22,9 @@ from typing import Any
 import aiohttp
 
 from bench.report import median_max
-from hub.client import HubClient
-from hub.client.attachments import EncryptedFile, encrypt_file, part_size, upload_file
-from hub.keystore import LocalParticipant
+from pgs_hub.hub.client import HubClient
+from pgs_hub.hub.client.attachments import EncryptedFile, encrypt_file, part_size, upload_file
+from pgs_hub.hub.keystore import LocalParticipant
 
 MB = 1_000_000
 

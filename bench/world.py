@@ -35,19 +35,19 @@ import asyncpg
 from sqlalchemy.engine import make_url
 
 from bench import log_bench
-from crypto.keys import RecipientKey, SigningKey
-from hub import keystore
-from hub.client import HubClient
-from hub.client.errors import HubClientError
-from hub.enrolment import bootstrap_admin, certify
-from hub.home import CONFIG_FILE, POLICY_FILE, write_home
-from hub.storage.migrate import upgrade
-from protocols.codelists import wco_members
-from protocols.envelope import seal_message
-from protocols.messages._base import ContentModel
-from protocols.messages.handling import Tlp
-from protocols.messages.kinds import MessageKind
-from protocols.messages.registry import encode_message, parse_message
+from pgs_hub.crypto.keys import RecipientKey, SigningKey
+from pgs_hub.hub import keystore
+from pgs_hub.hub.client import HubClient
+from pgs_hub.hub.client.errors import HubClientError
+from pgs_hub.hub.enrolment import bootstrap_admin, certify
+from pgs_hub.hub.home import CONFIG_FILE, POLICY_FILE, write_home
+from pgs_hub.hub.storage.migrate import upgrade
+from pgs_hub.protocols.codelists import wco_members
+from pgs_hub.protocols.envelope import seal_message
+from pgs_hub.protocols.messages._base import ContentModel
+from pgs_hub.protocols.messages.handling import Tlp
+from pgs_hub.protocols.messages.kinds import MessageKind
+from pgs_hub.protocols.messages.registry import encode_message, parse_message
 
 REPO: Final = Path(__file__).resolve().parents[1]
 EXAMPLES: Final = REPO / "tests" / "vectors" / "messages"
@@ -299,7 +299,7 @@ class Sealer:
 def serve_has_workers() -> bool:
     """Whether this version of ``pgs serve`` takes ``--workers N``."""
     done = subprocess.run(
-        [sys.executable, "-m", "hub", "serve", "--help"],
+        [sys.executable, "-m", "pgs_hub", "serve", "--help"],
         capture_output=True, text=True, check=True, cwd=REPO,
     )  # fmt: skip
     return "--workers" in done.stdout
@@ -388,7 +388,7 @@ class Processes:
 
     def hub(self, home: Home, port: int, *, workers: int | None = None) -> Process:
         argv = [
-            "-m", "hub", "serve", "--home", str(home.path), "--port", str(port),
+            "-m", "pgs_hub", "serve", "--home", str(home.path), "--port", str(port),
             "--database-url", home.database_url,
         ]  # fmt: skip
         if workers is not None:

@@ -6,8 +6,8 @@ named for what they own (``keys``, ``jws``, ``jwe``, ``envelope``, ``disclosure`
 ``note``).
 """
 
-from crypto.disclosure import ContentKeyDisclosure, disclose, verify_disclosure
-from crypto.envelope import (
+from pgs_hub.crypto.disclosure import ContentKeyDisclosure, disclose, verify_disclosure
+from pgs_hub.crypto.envelope import (
     EnvelopeProfile,
     OpenedEnvelope,
     UnverifiedEnvelope,
@@ -18,7 +18,7 @@ from crypto.envelope import (
     seal,
     verify,
 )
-from crypto.errors import (
+from pgs_hub.crypto.errors import (
     CheckpointError,
     CheckpointOriginError,
     CryptoError,
@@ -29,9 +29,9 @@ from crypto.errors import (
     ProofError,
     TreeRangeError,
 )
-from crypto.jwe import JweProfile
-from crypto.keys import DecryptionKey, KeySet, RecipientKey, SigningKey, VerifyKey
-from crypto.merkle import (
+from pgs_hub.crypto.jwe import JweProfile
+from pgs_hub.crypto.keys import DecryptionKey, KeySet, RecipientKey, SigningKey, VerifyKey
+from pgs_hub.crypto.merkle import (
     EMPTY_ROOT,
     CompactRange,
     CompletedSubtree,
@@ -52,7 +52,7 @@ from crypto.merkle import (
     verify_consistency,
     verify_inclusion,
 )
-from crypto.note import (
+from pgs_hub.crypto.note import (
     Checkpoint,
     Note,
     NoteSignature,
@@ -131,3 +131,8 @@ __all__ = [
     "verify_disclosure",
     "verify_inclusion",
 ]
+
+# One import root (docs/design/hub.md): this folder is the package
+# pgs_hub.crypto; under another name its modules would be loaded twice.
+if __name__ != "pgs_hub.crypto":
+    raise ImportError(f"import pgs_hub.crypto, not {__name__}")

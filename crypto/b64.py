@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 
-from crypto.errors import EncodingError, OversizeError
+from pgs_hub.crypto.errors import EncodingError, OversizeError
 
 _ALPHABET = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 _TO_STANDARD = bytes.maketrans(b"-_", b"+/")

@@ -35,7 +35,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from crypto.errors import CommitmentError, DecryptionError, InvalidKeyError, MalformedError
+from pgs_hub.crypto.errors import CommitmentError, DecryptionError, InvalidKeyError, MalformedError
 
 __all__ = [
     "CHUNK_SIZE",

@@ -12,11 +12,11 @@ from __future__ import annotations
 import hmac
 from dataclasses import dataclass
 
-from crypto import envelope as env
-from crypto import jwe, strictjson
-from crypto.b64 import b64u_decode, b64u_encode
-from crypto.errors import MalformedError
-from crypto.keys import VerifyKey
+from pgs_hub.crypto import envelope as env
+from pgs_hub.crypto import jwe, strictjson
+from pgs_hub.crypto.b64 import b64u_decode, b64u_encode
+from pgs_hub.crypto.errors import MalformedError
+from pgs_hub.crypto.keys import VerifyKey
 
 DISCLOSURE_VERSION = 1
 

@@ -17,9 +17,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from crypto import jwe, jws, strictjson
-from crypto.errors import OversizeError
-from crypto.keys import DecryptionKey, RecipientKey, SigningKey, VerifyKey
+from pgs_hub.crypto import jwe, jws, strictjson
+from pgs_hub.crypto.errors import OversizeError
+from pgs_hub.crypto.keys import DecryptionKey, RecipientKey, SigningKey, VerifyKey
 
 
 @dataclass(frozen=True)

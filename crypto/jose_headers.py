@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from crypto.errors import ForbiddenHeaderError, MalformedError
+from pgs_hub.crypto.errors import ForbiddenHeaderError, MalformedError
 
 FORBIDDEN = frozenset(
     {

@@ -27,9 +27,9 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.concatkdf import ConcatKDFHash
 from cryptography.hazmat.primitives.keywrap import InvalidUnwrap, aes_key_unwrap, aes_key_wrap
 
-from crypto import strictjson
-from crypto.b64 import b64u_decode, b64u_encode
-from crypto.errors import (
+from pgs_hub.crypto import strictjson
+from pgs_hub.crypto.b64 import b64u_decode, b64u_encode
+from pgs_hub.crypto.errors import (
     CommitmentError,
     DecryptionError,
     InvalidKeyError,
@@ -39,8 +39,8 @@ from crypto.errors import (
     OversizeError,
     UnsupportedAlgorithmError,
 )
-from crypto.jose_headers import check_header
-from crypto.keys import DecryptionKey, RecipientKey, check_key_id
+from pgs_hub.crypto.jose_headers import check_header
+from pgs_hub.crypto.keys import DecryptionKey, RecipientKey, check_key_id
 
 ALG = "ECDH-ES+A256KW"
 ENC = "A256GCM"

@@ -12,11 +12,11 @@ from typing import Any
 
 from cryptography.exceptions import InvalidSignature
 
-from crypto import strictjson
-from crypto.b64 import b64u_decode, b64u_encode
-from crypto.errors import InvalidKeyError, SignatureError, UnsupportedAlgorithmError
-from crypto.jose_headers import check_header
-from crypto.keys import SigningKey, VerifyKey, check_key_id
+from pgs_hub.crypto import strictjson
+from pgs_hub.crypto.b64 import b64u_decode, b64u_encode
+from pgs_hub.crypto.errors import InvalidKeyError, SignatureError, UnsupportedAlgorithmError
+from pgs_hub.crypto.jose_headers import check_header
+from pgs_hub.crypto.keys import SigningKey, VerifyKey, check_key_id
 
 ALG = "EdDSA"
 _MEMBERS = frozenset({"payload", "protected", "signature"})

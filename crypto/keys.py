@@ -17,9 +17,9 @@ from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519, x25519
 
-from crypto.b64 import b64u_decode, b64u_encode
-from crypto.errors import InvalidKeyError, MalformedError, UnsupportedAlgorithmError
-from crypto.strictjson import canonical_members, require_members
+from pgs_hub.crypto.b64 import b64u_decode, b64u_encode
+from pgs_hub.crypto.errors import InvalidKeyError, MalformedError, UnsupportedAlgorithmError
+from pgs_hub.crypto.strictjson import canonical_members, require_members
 
 Curve = Literal["Ed25519", "X25519"]
 KEY_ID_LENGTH = 43  # base64url of a SHA-256 digest

@@ -27,7 +27,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from crypto.errors import MalformedError, ProofError, TreeRangeError
+from pgs_hub.crypto.errors import MalformedError, ProofError, TreeRangeError
 
 HASH_SIZE = 32
 MAX_TREE_SIZE = 2**64 - 1

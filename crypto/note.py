@@ -29,7 +29,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
-from crypto.errors import (
+from pgs_hub.crypto.errors import (
     CheckpointError,
     CheckpointOriginError,
     InvalidKeyError,
@@ -37,7 +37,7 @@ from crypto.errors import (
     NoteSignatureError,
     NoteUnverifiedError,
 )
-from crypto.keys import SigningKey, VerifyKey
+from pgs_hub.crypto.keys import SigningKey, VerifyKey
 
 ED25519_TYPE = 0x01
 ED25519_SIGNATURE_SIZE = 64

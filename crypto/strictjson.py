@@ -15,7 +15,12 @@ import math
 from collections.abc import Mapping
 from typing import Any, cast
 
-from crypto.errors import DuplicateKeyError, MalformedError, OversizeError, TrailingDataError
+from pgs_hub.crypto.errors import (
+    DuplicateKeyError,
+    MalformedError,
+    OversizeError,
+    TrailingDataError,
+)
 
 JSONValue = Any  # JSON's recursive type; values are checked where they are used.
 JSONObject = dict[str, Any]

@@ -18,8 +18,8 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from crypto.errors import MalformedError, TreeRangeError
-from crypto.merkle import HASH_SIZE, MAX_TREE_SIZE, NodeId
+from pgs_hub.crypto.errors import MalformedError, TreeRangeError
+from pgs_hub.crypto.merkle import HASH_SIZE, MAX_TREE_SIZE, NodeId
 
 TILE_HEIGHT = 8
 TILE_WIDTH = 1 << TILE_HEIGHT  # 256 hashes

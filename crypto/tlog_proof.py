@@ -21,10 +21,15 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from crypto.errors import ProofError, TlogProofError
-from crypto.merkle import HASH_SIZE, MAX_PROOF_HASHES, leaf_hash, verify_inclusion
-from crypto.note import MAX_NOTE_BYTES, NoteVerifier, _b64_decode, _b64_encode
-from crypto.witness import CosignedCheckpoint, WitnessPolicy, open_cosigned, verify_witnessed
+from pgs_hub.crypto.errors import ProofError, TlogProofError
+from pgs_hub.crypto.merkle import HASH_SIZE, MAX_PROOF_HASHES, leaf_hash, verify_inclusion
+from pgs_hub.crypto.note import MAX_NOTE_BYTES, NoteVerifier, _b64_decode, _b64_encode
+from pgs_hub.crypto.witness import (
+    CosignedCheckpoint,
+    WitnessPolicy,
+    open_cosigned,
+    verify_witnessed,
+)
 
 MAGIC = "c2sp.org/tlog-proof@v1"
 MAX_PROOF_BYTES = MAX_NOTE_BYTES + 256 * 1024

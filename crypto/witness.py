@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
-from crypto.errors import (
+from pgs_hub.crypto.errors import (
     CheckpointOriginError,
     CosignatureError,
     CryptoError,
@@ -34,8 +34,8 @@ from crypto.errors import (
     QuorumError,
     WitnessPolicyError,
 )
-from crypto.keys import SigningKey, VerifyKey
-from crypto.note import (
+from pgs_hub.crypto.keys import SigningKey, VerifyKey
+from pgs_hub.crypto.note import (
     EM_DASH_SPACE,
     MAX_KEY_STRING,
     Checkpoint,

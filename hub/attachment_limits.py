@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from typing import Any
 
-from hub.errors import ConfigError
+from pgs_hub.hub.errors import ConfigError
 
 MIB = 1024 * 1024
 

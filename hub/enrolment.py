@@ -9,16 +9,16 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from crypto.keys import RecipientKey, SigningKey, VerifyKey
-from hub import keystore
-from hub.home import HUB_KEY_DIR, POLICY_FILE
-from hub.hub_keys import load_or_create_hub_key
-from hub.policy.groups import Member
-from hub.policy.model import load_policy_file
-from hub.services import admin
-from hub.services.context import HubContext, PolicyHolder
-from hub.services.database import open_engine
-from protocols.certificates import issue_certificate, make_certificate
+from pgs_hub.crypto.keys import RecipientKey, SigningKey, VerifyKey
+from pgs_hub.hub import keystore
+from pgs_hub.hub.home import HUB_KEY_DIR, POLICY_FILE
+from pgs_hub.hub.hub_keys import load_or_create_hub_key
+from pgs_hub.hub.policy.groups import Member
+from pgs_hub.hub.policy.model import load_policy_file
+from pgs_hub.hub.services import admin
+from pgs_hub.hub.services.context import HubContext, PolicyHolder
+from pgs_hub.hub.services.database import open_engine
+from pgs_hub.protocols.certificates import issue_certificate, make_certificate
 
 SYSTEM = Member(
     id="WCO-SYSTEM", country="WCO", role="admin", scope=None, status="active", enc_kid=""

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from hub.error_codes import Code
+from pgs_hub.hub.error_codes import Code
 
 
 class Kind(StrEnum):

@@ -25,22 +25,22 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from crypto.errors import CryptoError, InvalidKeyError
-from crypto.keys import (
+from pgs_hub.crypto.errors import CryptoError, InvalidKeyError
+from pgs_hub.crypto.keys import (
     SigningKey,
     VerifyKey,
     load_private_pem,
     private_pem,
     verify_key_from_jwk,
 )
-from crypto.note import verifier_key
-from crypto.witness import parse_cosigner_key
-from hub import passphrases
-from hub.attachment_limits import AttachmentLimits, attachment_limits
-from hub.errors import ConfigError
-from hub.notification_config import NotificationConfig, notification_config
-from hub.settings import DEFAULTS, Settings
-from hub.settings import from_toml as settings_from_toml
+from pgs_hub.crypto.note import verifier_key
+from pgs_hub.crypto.witness import parse_cosigner_key
+from pgs_hub.hub import passphrases
+from pgs_hub.hub.attachment_limits import AttachmentLimits, attachment_limits
+from pgs_hub.hub.errors import ConfigError
+from pgs_hub.hub.notification_config import NotificationConfig, notification_config
+from pgs_hub.hub.settings import DEFAULTS, Settings
+from pgs_hub.hub.settings import from_toml as settings_from_toml
 
 CONFIG_FILE = "config.toml"
 POLICY_FILE = "policy.toml"
@@ -383,7 +383,9 @@ def write_home(
         private_pem(SigningKey.generate(), hub_passphrase),
     )
     origin = f"pgs-hub.wcoomd.org/{secrets.token_hex(4)}"
-    default_policy = resources.files("hub.policy").joinpath("default.toml").read_text("utf-8")
+    default_policy = (
+        resources.files("pgs_hub.hub.policy").joinpath("default.toml").read_text("utf-8")
+    )
     (home / POLICY_FILE).write_text(default_policy, encoding="utf-8")
     jwk_inline = ", ".join(f'{k} = "{v}"' for k, v in public.items())
     (home / CONFIG_FILE).write_text(

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from crypto.errors import InvalidKeyError
-from crypto.keys import SigningKey, load_private_pem, private_pem
-from hub import passphrases
-from hub.errors import ConfigError
+from pgs_hub.crypto.errors import InvalidKeyError
+from pgs_hub.crypto.keys import SigningKey, load_private_pem, private_pem
+from pgs_hub.hub import passphrases
+from pgs_hub.hub.errors import ConfigError
 
 HUB_KEY_FILE = "signing.key.pem"
 

@@ -6,7 +6,7 @@ every language, English included, holds the text for it, so call sites say ``t(k
 and a change of English wording never orphans a translation. ``make i18n`` compiles the ``.mo``
 files the build also puts into the wheel; a tree where a ``.po`` is newer than its ``.mo`` (or has
 none, as after a fresh checkout) reads the ``.po`` through Babel instead, so an edited catalog is
-never shadowed by a stale compiled one. ``python -m hub.i18n_build`` checks, compiles and folds in
+never shadowed by a stale compiled one. ``python -m pgs_hub.hub.i18n_build`` checks, compiles, folds
 catalogs (see its docstring).
 
 The language comes from an explicit choice, else ``PGS_LANG``, else the ``LC_ALL``/``LANG``

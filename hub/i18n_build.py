@@ -1,4 +1,4 @@
-"""Build-time tools for the catalogs of :mod:`hub.i18n` (``python -m hub.i18n_build COMMAND``).
+"""Build-time tools for the catalogs of :mod:`hub.i18n` (``python -m pgs_hub.hub.i18n_build CMD``).
 
 ``check``
     Fails, listing each problem, when a key used in code (found by Babel's Python extractor, with
@@ -52,7 +52,7 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po, write_po
 
-from hub.i18n import CLICK_DOMAIN, DOMAIN, HELP_DOMAIN, LANGS, LOCALE_DIR, catalog_path
+from pgs_hub.hub.i18n import CLICK_DOMAIN, DOMAIN, HELP_DOMAIN, LANGS, LOCALE_DIR, catalog_path
 
 # The functions whose first argument is a catalog key (pybabel: -k t -k say ...), and where
 # another argument is: keep in step with the i18n-extract target of the Makefile.
@@ -208,12 +208,12 @@ def old_catalogue(files: Iterable[Path]) -> dict[str, dict[str, str]]:
             module = importlib.util.module_from_spec(spec)
             spec.loader.exec_module(module)
             if path.stem == "i18n_cli":
-                sys.modules["hub.i18n_cli"] = module
+                sys.modules["pgs_hub.hub.i18n_cli"] = module
             for name in ("CATALOGUE", "CLI_CATALOGUE"):
                 merged |= {k: dict(v) for k, v in getattr(module, name, {}).items()}
     finally:
         if saved is not None:
-            sys.modules["hub.i18n_cli"] = saved
+            sys.modules["pgs_hub.hub.i18n_cli"] = saved
         else:
             sys.modules.pop("hub.i18n_cli", None)
     return merged
@@ -270,8 +270,8 @@ def click_messages() -> dict[str, str]:
 
 def help_tree() -> dict[str, str]:
     """Key -> English for every ``--help`` text of ``pgs`` (imports every command module)."""
-    from hub.cli import main as pgs  # noqa: PLC0415 - the whole CLI, only for the help tools
-    from hub.cli.helptext import tree_texts  # noqa: PLC0415
+    from pgs_hub.hub.cli import main as pgs  # noqa: PLC0415 - the whole CLI, only for the help tools
+    from pgs_hub.hub.cli.helptext import tree_texts  # noqa: PLC0415
 
     return tree_texts(pgs)
 
@@ -297,7 +297,7 @@ def help_problems(
     that lost an option, a `code` or a $VARIABLE of the English, an entry no command shows."""
     tree = help_tree() if tree is None else tree
     english = {str(m.id): m for m in _help_catalog("en") if m.id}
-    regenerate = "run python -m hub.i18n_build help"
+    regenerate = "run python -m pgs_hub.hub.i18n_build help"
     for key, text in tree.items():
         if key not in english or not english[key].string:
             yield f"en: {key}: no entry ({regenerate})"

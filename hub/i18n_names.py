@@ -11,8 +11,8 @@ from typing import Literal
 
 from babel import Locale
 
-from hub.i18n import Lang, t
-from protocols.codelists import display_name, wco_regions
+from pgs_hub.hub.i18n import Lang, t
+from pgs_hub.protocols.codelists import display_name, wco_regions
 
 
 def working(lang: Lang) -> Literal["en", "fr"]:

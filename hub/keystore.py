@@ -19,7 +19,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from crypto.keys import (
+from pgs_hub.crypto.keys import (
     DecryptionKey,
     KeySet,
     RecipientKey,
@@ -29,8 +29,8 @@ from crypto.keys import (
     private_pem,
     public_keys_from_jwks,
 )
-from crypto.strictjson import loads as strict_loads
-from protocols.routing import Addressee
+from pgs_hub.crypto.strictjson import loads as strict_loads
+from pgs_hub.protocols.routing import Addressee
 
 PARTICIPANT_FILE = "participant.json"
 SIGNING_FILE = "signing.key.pem"

@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from hub.errors import ConfigError, HubError
-from hub.notification_settings import NotificationSettings
+from pgs_hub.hub.errors import ConfigError, HubError
+from pgs_hub.hub.notification_settings import NotificationSettings
 
 SMTP_PASSWORD = "PGS_SMTP_PASSWORD"  # noqa: S105 - the variable's name, not a password
 PARTICIPANT_KEYS = frozenset(

@@ -21,9 +21,9 @@ from datetime import UTC, datetime, time, timedelta
 from typing import Any, Final
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from hub.error_codes import Code
-from hub.errors import InvalidRequest
-from hub.i18n import LANGS
+from pgs_hub.hub.error_codes import Code
+from pgs_hub.hub.errors import InvalidRequest
+from pgs_hub.hub.i18n import LANGS
 
 LANGUAGES: Final = LANGS
 MAX_DIGEST_MINUTES: Final = 7 * 24 * 60

@@ -19,7 +19,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from hub.errors import ConfigError
+from pgs_hub.hub.errors import ConfigError
 
 AUTHORITY = "PGS_AUTHORITY_PASSPHRASE"
 HUB = "PGS_HUB_PASSPHRASE"

@@ -42,7 +42,7 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
-from hub.errors import ConfigError
+from pgs_hub.hub.errors import ConfigError
 
 MIB = 1024 * 1024
 DAY = 86400

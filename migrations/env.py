@@ -14,8 +14,8 @@ import asyncio
 from alembic import context
 from sqlalchemy.engine import Connection
 
-from hub.storage.engine import create_engine
-from hub.storage.tables import metadata
+from pgs_hub.hub.storage.engine import create_engine
+from pgs_hub.hub.storage.tables import metadata
 
 config = context.config
 

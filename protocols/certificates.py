@@ -57,10 +57,10 @@ from pydantic import (
     field_validator,
 )
 
-from crypto import jws, strictjson
-from crypto.b64 import b64u_decode
-from crypto.errors import CryptoError
-from crypto.keys import (
+from pgs_hub.crypto import jws, strictjson
+from pgs_hub.crypto.b64 import b64u_decode
+from pgs_hub.crypto.errors import CryptoError
+from pgs_hub.crypto.keys import (
     Curve,
     RecipientKey,
     SigningKey,
@@ -69,12 +69,12 @@ from crypto.keys import (
     thumbprint,
     verify_key_from_jwk,
 )
-from protocols.errors import CertificateError, FieldProblem
-from protocols.messages._base import CODE_MAX, problem
-from protocols.messages.identifiers import ParticipantId
-from protocols.messages.kinds import PROTOCOL
-from protocols.messages.problems import problems_from
-from protocols.routing import participant_country
+from pgs_hub.protocols.errors import CertificateError, FieldProblem
+from pgs_hub.protocols.messages._base import CODE_MAX, problem
+from pgs_hub.protocols.messages.identifiers import ParticipantId
+from pgs_hub.protocols.messages.kinds import PROTOCOL
+from pgs_hub.protocols.messages.problems import problems_from
+from pgs_hub.protocols.routing import participant_country
 
 __all__ = [
     "AUTHORITY_TYP",
@@ -131,7 +131,7 @@ def _key_bytes(value: str) -> str:
 
 
 def _member_country(value: str) -> str:
-    from protocols.codelists import is_wco_member  # noqa: PLC0415 - code lists load on first use
+    from pgs_hub.protocols.codelists import is_wco_member  # noqa: PLC0415 - code lists load on first use
 
     if not is_wco_member(value):
         raise problem("member_country", "must be the ISO 3166-1 alpha-2 code of a WCO Member")

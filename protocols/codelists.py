@@ -76,7 +76,7 @@ user-assigned code that the European Commission, the IMF and SWIFT use for it.  
 here explicitly so that it is the only exception to "every member is an ISO country".
 """
 
-_PACKAGE: Final = "protocols"
+_PACKAGE: Final = "pgs_hub.protocols"
 _DATA_DIR: Final = "data"
 
 _CAS_RE: Final = re.compile(r"[1-9][0-9]{1,6}-[0-9]{2}-[0-9]")

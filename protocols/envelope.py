@@ -12,17 +12,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from crypto import envelope as env
-from crypto.errors import NotARecipientError
-from crypto.jwe import FixedRandomness, JweProfile
-from crypto.keys import DecryptionKey, RecipientKey, SigningKey, VerifyKey
-from protocols.errors import FieldProblem, RoutingError
-from protocols.messages._base import ContentModel
-from protocols.messages.handling import Tlp
-from protocols.messages.kinds import MessageKind
-from protocols.messages.registry import encode_message, parse_message
-from protocols.messages.reply import Reply
-from protocols.routing import Addressee, RoutingHeader, new_message_id
+from pgs_hub.crypto import envelope as env
+from pgs_hub.crypto.errors import NotARecipientError
+from pgs_hub.crypto.jwe import FixedRandomness, JweProfile
+from pgs_hub.crypto.keys import DecryptionKey, RecipientKey, SigningKey, VerifyKey
+from pgs_hub.protocols.errors import FieldProblem, RoutingError
+from pgs_hub.protocols.messages._base import ContentModel
+from pgs_hub.protocols.messages.handling import Tlp
+from pgs_hub.protocols.messages.kinds import MessageKind
+from pgs_hub.protocols.messages.registry import encode_message, parse_message
+from pgs_hub.protocols.messages.reply import Reply
+from pgs_hub.protocols.routing import Addressee, RoutingHeader, new_message_id
 
 # Content is base64url-encoded twice (JWE ciphertext, then JWS payload): 3 MiB of content
 # makes about 5.4 MiB of envelope, under the 6 MiB envelope cap.

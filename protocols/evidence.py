@@ -24,26 +24,26 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from crypto import chunked, strictjson
-from crypto.b64 import b64u_decode, b64u_encode
-from crypto.disclosure import ContentKeyDisclosure, verify_disclosure
-from crypto.errors import CryptoError, QuorumError
-from crypto.keys import VerifyKey
-from crypto.merkle import HASH_SIZE, MAX_PROOF_HASHES, leaf_hash, verify_inclusion
-from crypto.note import Checkpoint, NoteVerifier, verify_checkpoint
-from crypto.witness import WitnessPolicy, verify_witnessed
-from protocols.certificates import VerifiedCertificate, verify_certificate
-from protocols.envelope import PGS_PROFILE, VerifiedMessage, read_header, verify_message
-from protocols.errors import ProtocolError
-from protocols.messages._base import ContentModel
-from protocols.messages.attachments import MAX_ATTACHMENTS, Attachment
-from protocols.messages.handling import Tlp
-from protocols.messages.kinds import MessageKind
-from protocols.messages.receipt import Receipt, ReceiptStatus
-from protocols.messages.registry import parse_message
-from protocols.messages.reply import Reply
-from protocols.receipts import read_receipt, verify_receipt
-from protocols.routing import RoutingHeader
+from pgs_hub.crypto import chunked, strictjson
+from pgs_hub.crypto.b64 import b64u_decode, b64u_encode
+from pgs_hub.crypto.disclosure import ContentKeyDisclosure, verify_disclosure
+from pgs_hub.crypto.errors import CryptoError, QuorumError
+from pgs_hub.crypto.keys import VerifyKey
+from pgs_hub.crypto.merkle import HASH_SIZE, MAX_PROOF_HASHES, leaf_hash, verify_inclusion
+from pgs_hub.crypto.note import Checkpoint, NoteVerifier, verify_checkpoint
+from pgs_hub.crypto.witness import WitnessPolicy, verify_witnessed
+from pgs_hub.protocols.certificates import VerifiedCertificate, verify_certificate
+from pgs_hub.protocols.envelope import PGS_PROFILE, VerifiedMessage, read_header, verify_message
+from pgs_hub.protocols.errors import ProtocolError
+from pgs_hub.protocols.messages._base import ContentModel
+from pgs_hub.protocols.messages.attachments import MAX_ATTACHMENTS, Attachment
+from pgs_hub.protocols.messages.handling import Tlp
+from pgs_hub.protocols.messages.kinds import MessageKind
+from pgs_hub.protocols.messages.receipt import Receipt, ReceiptStatus
+from pgs_hub.protocols.messages.registry import parse_message
+from pgs_hub.protocols.messages.reply import Reply
+from pgs_hub.protocols.receipts import read_receipt, verify_receipt
+from pgs_hub.protocols.routing import RoutingHeader
 
 __all__ = [
     "BUNDLE_TYPE",

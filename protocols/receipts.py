@@ -12,14 +12,14 @@ from __future__ import annotations
 import hmac
 from datetime import datetime
 
-from crypto import jws
-from crypto.b64 import b64u_encode
-from crypto.envelope import envelope_digest
-from crypto.keys import SigningKey, VerifyKey
-from protocols.errors import FieldProblem, RoutingError
-from protocols.messages.kinds import PROTOCOL, MessageKind
-from protocols.messages.receipt import Receipt, ReceiptStatus
-from protocols.messages.registry import encode_message, parse_message
+from pgs_hub.crypto import jws
+from pgs_hub.crypto.b64 import b64u_encode
+from pgs_hub.crypto.envelope import envelope_digest
+from pgs_hub.crypto.keys import SigningKey, VerifyKey
+from pgs_hub.protocols.errors import FieldProblem, RoutingError
+from pgs_hub.protocols.messages.kinds import PROTOCOL, MessageKind
+from pgs_hub.protocols.messages.receipt import Receipt, ReceiptStatus
+from pgs_hub.protocols.messages.registry import encode_message, parse_message
 
 RECEIPT_TYP = "pgs-receipt+jose"
 MAX_RECEIPT_BYTES = 4096

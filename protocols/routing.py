@@ -23,13 +23,13 @@ from pydantic import (
     model_validator,
 )
 
-from crypto.keys import KEY_ID_LENGTH
-from protocols.errors import RoutingError
-from protocols.messages.attachments import MAX_ATTACHMENTS, UploadId
-from protocols.messages.handling import Tlp
-from protocols.messages.identifiers import MessageId, ParticipantId
-from protocols.messages.kinds import PROTOCOL, MessageKind
-from protocols.messages.problems import problems_from
+from pgs_hub.crypto.keys import KEY_ID_LENGTH
+from pgs_hub.protocols.errors import RoutingError
+from pgs_hub.protocols.messages.attachments import MAX_ATTACHMENTS, UploadId
+from pgs_hub.protocols.messages.handling import Tlp
+from pgs_hub.protocols.messages.identifiers import MessageId, ParticipantId
+from pgs_hub.protocols.messages.kinds import PROTOCOL, MessageKind
+from pgs_hub.protocols.messages.problems import problems_from
 
 MAX_RECIPIENTS = 512
 MAX_TTL_SECONDS = 366 * 24 * 3600

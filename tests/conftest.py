@@ -21,8 +21,8 @@ import pytest
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from hub.storage.engine import create_engine
-from hub.storage.migrate import upgrade
+from pgs_hub.hub.storage.engine import create_engine
+from pgs_hub.hub.storage.migrate import upgrade
 from tests.faults import figures as fault_figures
 from tests.security import figures as security_figures
 

@@ -2,8 +2,8 @@
 Content-Digest, signed by clients and verified by the server. No I/O: callers pass the clock and
 a key resolver, and keep the nonce store."""
 
-from hub.auth.digest import check_content_digest, content_digest
-from hub.auth.httpsig import (
+from pgs_hub.hub.auth.digest import check_content_digest, content_digest
+from pgs_hub.hub.auth.httpsig import (
     SIGNATURE_LABEL,
     WINDOW_SECONDS,
     VerifiedSignature,

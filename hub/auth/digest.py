@@ -24,8 +24,8 @@ from typing import Final
 import http_sf
 from http_message_signatures import ContentDigest
 
-from hub.error_codes import Code
-from hub.errors import AuthenticationError, InvalidRequest
+from pgs_hub.hub.error_codes import Code
+from pgs_hub.hub.errors import AuthenticationError, InvalidRequest
 
 DIGEST_MISMATCH: Final = Code.AUTH_DIGEST_MISMATCH
 DIGEST_MISSING: Final = Code.REQUEST_DIGEST_MISSING

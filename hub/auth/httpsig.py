@@ -51,12 +51,12 @@ from http_message_signatures import (
 )
 from http_message_signatures.algorithms import ED25519
 
-from crypto.b64 import b64u_encode
-from crypto.keys import SigningKey, VerifyKey
-from hub.auth.digest import check_content_digest
-from hub.error_codes import Code
-from hub.errors import AuthenticationError, InvalidRequest
-from hub.settings import DEFAULTS
+from pgs_hub.crypto.b64 import b64u_encode
+from pgs_hub.crypto.keys import SigningKey, VerifyKey
+from pgs_hub.hub.auth.digest import check_content_digest
+from pgs_hub.hub.error_codes import Code
+from pgs_hub.hub.errors import AuthenticationError, InvalidRequest
+from pgs_hub.hub.settings import DEFAULTS
 
 SIGNATURE_LABEL: Final = "pgs"
 WINDOW_SECONDS: Final = DEFAULTS.clock_skew_seconds

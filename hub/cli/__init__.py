@@ -11,101 +11,101 @@ import importlib
 
 import click
 
-from hub.cli.errors import PgsGroup, debug_option, lang_option
-from hub.i18n import LANGS
+from pgs_hub.hub.cli.errors import PgsGroup, debug_option, lang_option
+from pgs_hub.hub.i18n import LANGS
 
 #: name -> (module, attribute, the command's short help as ``pgs --help`` shows it).
 COMMANDS: dict[str, tuple[str, str, str]] = {
     "init": (
-        "hub.cli.server",
+        "pgs_hub.hub.cli.server",
         "init",
         "Create a hub home: configuration, policy, registry-authority key, hub keys, "
         "a migrated database and a first admin participant (its keys in HOME/admin/).",
     ),
     "serve": (
-        "hub.cli.server",
+        "pgs_hub.hub.cli.server",
         "serve",
         "Run the hub until Ctrl-C or SIGTERM, then stop cleanly (connections closed, "
         "database flushed).",
     ),
     "db": (
-        "hub.cli.server",
+        "pgs_hub.hub.cli.server",
         "db",
         "Database schema: upgrade to this version's schema, or show the current revision.",
     ),
     "admin": (
-        "hub.cli.admin",
+        "pgs_hub.hub.cli.admin",
         "admin",
         "Administer participants and policy (needs an admin participant's keys).",
     ),
     "send": (
-        "hub.cli.participant",
+        "pgs_hub.hub.cli.participant",
         "send",
         "Encrypt MESSAGE (JSON content of a KIND message) to participants, countries "
         "or a group, sign it and submit it.",
     ),
     "inbox": (
-        "hub.cli.participant",
+        "pgs_hub.hub.cli.participant",
         "inbox",
         "List what is waiting for you: envelopes addressed to you and receipts for what you sent.",
     ),
     "read": (
-        "hub.cli.participant",
+        "pgs_hub.hub.cli.participant",
         "read",
         "Fetch message MID (its id, or the start of it as `pgs inbox` shows), verify "
         "the sender's signature and certificate, decrypt it and show it with the "
         "names of its codes.",
     ),
     "ack": (
-        "hub.cli.participant",
+        "pgs_hub.hub.cli.participant",
         "ack",
         "Send a signed receipt (delivered or read) for message MID (its id, or the "
         "start of it as `pgs inbox` shows); the sender receives it.",
     ),
     "watch": (
-        "hub.cli.participant",
+        "pgs_hub.hub.cli.participant",
         "watch",
         "Stream new envelopes and receipts live; reconnects by itself and resumes where it was.",
     ),
     "directory": (
-        "hub.cli.participant",
+        "pgs_hub.hub.cli.participant",
         "directory",
         "List participants (country, role, status, key ids), or a group's members.",
     ),
     "keygen": (
-        "hub.cli.keys",
+        "pgs_hub.hub.cli.keys",
         "keygen",
         "Create the Ed25519 signing key and X25519 encryption key of PARTICIPANT (e.g.",
     ),
     "key": (
-        "hub.cli.keys",
+        "pgs_hub.hub.cli.keys",
         "key",
         "Show or export a participant's keys.",
     ),
     "seal": (
-        "hub.cli.messages",
+        "pgs_hub.hub.cli.messages",
         "seal",
         "Validate MESSAGE (JSON content of a KIND message), encrypt it to every "
         "recipient and sign.",
     ),
     "open": (
-        "hub.cli.messages",
+        "pgs_hub.hub.cli.messages",
         "open_",
         "Verify the sender's signature on ENVELOPE, decrypt it with your keys and "
         "print the message.",
     ),
     "validate": (
-        "hub.cli.messages",
+        "pgs_hub.hub.cli.messages",
         "validate",
         "Check that MESSAGE is valid content for a KIND message; list every problem if not.",
     ),
     "schema": (
-        "hub.cli.messages",
+        "pgs_hub.hub.cli.messages",
         "schema",
         "Print the JSON Schema (draft 2020-12) of a KIND message, or write all with --out.",
     ),
     "demo": (
-        "hub.cli.demo",
+        "pgs_hub.hub.cli.demo",
         "demo",
         "Run the demo: a real hub on SQLite over loopback sockets; WCO, Nigeria, "
         "Ghana, Cameroon and an auditor exchange an alert, a seizure notice and a "
@@ -113,48 +113,48 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "auditor reviews the log.",
     ),
     "audit": (
-        "hub.cli.audit",
+        "pgs_hub.hub.cli.audit",
         "audit",
         "Verify the hub's tamper-evident audit log, and read it (auditors).",
     ),
     "evidence": (
-        "hub.cli.evidence",
+        "pgs_hub.hub.cli.evidence",
         "evidence",
         "Evidence bundles: prove to a third party what was sent, accepted and acknowledged.",
     ),
     "console": (
-        "hub.cli.console",
+        "pgs_hub.hub.cli.console",
         "console",
         "Print a one-time link (valid 2 minutes) that signs you in to the web console.",
     ),
     "witness": (
-        "hub.cli.witness",
+        "pgs_hub.hub.cli.witness",
         "witness",
         "Cosign a hub's checkpoints as an independent witness (member administrations).",
     ),
     "new": (
-        "hub.cli.templates",
+        "pgs_hub.hub.cli.templates",
         "new",
         "Write a filled-in KIND message (alert, seizure, rfi, reply or notice) to edit and send.",
     ),
     "desk": (
-        "hub.cli.desk",
+        "pgs_hub.hub.cli.desk",
         "desk",
         "Open the officer desk in your browser: inbox, reading, replies, alerts, seizure notices.",
     ),
     "notifications": (
-        "hub.cli.notifications",
+        "pgs_hub.hub.cli.notifications",
         "notifications",
         "Be told that a message awaits, by e-mail or webhook (never its subject or content).",
     ),
 }
 #: Sub-commands of ``pgs admin`` that live in other modules (module, attribute).
 ADMIN_EXTRAS: tuple[tuple[str, str], ...] = (
-    ("hub.cli.backup", "backup"),
-    ("hub.cli.backup", "restore"),
-    ("hub.cli.retention", "certs"),
-    ("hub.cli.retention", "purge_bodies"),
-    ("hub.cli.metrics", "metrics_token"),
+    ("pgs_hub.hub.cli.backup", "backup"),
+    ("pgs_hub.hub.cli.backup", "restore"),
+    ("pgs_hub.hub.cli.retention", "certs"),
+    ("pgs_hub.hub.cli.retention", "purge_bodies"),
+    ("pgs_hub.hub.cli.metrics", "metrics_token"),
 )
 
 

@@ -11,15 +11,15 @@ from typing import TYPE_CHECKING
 import click
 from rich.table import Table
 
-from hub.cli.common import out, reported_errors
-from hub.cli.connection import async_command, hub_options
-from hub.cli.context import CliContext
-from hub.cli.server import HOME_OPTION
-from hub.home import default_home, load_authority
-from hub.keystore import load_public
+from pgs_hub.hub.cli.common import out, reported_errors
+from pgs_hub.hub.cli.connection import async_command, hub_options
+from pgs_hub.hub.cli.context import CliContext
+from pgs_hub.hub.cli.server import HOME_OPTION
+from pgs_hub.hub.home import default_home, load_authority
+from pgs_hub.hub.keystore import load_public
 
 if TYPE_CHECKING:
-    from protocols.api import StatusAction
+    from pgs_hub.protocols.api import StatusAction
 
 ROLES = ["ncp", "wco", "auditor", "admin"]
 
@@ -46,7 +46,7 @@ def _certificate(
     public_keys: Path,
     valid_days: float | None = None,
 ) -> bytes:
-    from hub.enrolment import certify
+    from pgs_hub.hub.enrolment import certify
 
     public = load_public(public_keys, participant)
     authority = load_authority(home or default_home())
@@ -172,7 +172,7 @@ async def groups(
 @click.argument("policy_file", type=click.Path(dir_okay=False, exists=True, path_type=Path))
 def policy_check(policy_file: Path) -> None:
     """Check a policy file (TOML) before installing it; prints a summary or the first error."""
-    from hub.policy.model import load_policy_file
+    from pgs_hub.hub.policy.model import load_policy_file
 
     with reported_errors():
         policy = load_policy_file(policy_file)

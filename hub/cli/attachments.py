@@ -30,10 +30,10 @@ from rich.progress import (
     TransferSpeedColumn,
 )
 
-from hub.cli import upload_state
-from hub.cli.common import err, fail, out
-from hub.client import HubClient, HubClientError
-from hub.client.attachments import (
+from pgs_hub.hub.cli import upload_state
+from pgs_hub.hub.cli.common import err, fail, out
+from pgs_hub.hub.client import HubClient, HubClientError
+from pgs_hub.hub.client.attachments import (
     AttachmentError,
     EncryptedFile,
     download_attachment,
@@ -41,8 +41,8 @@ from hub.client.attachments import (
     part_size,
     upload_file,
 )
-from hub.i18n import resolve, t
-from protocols.messages._base import ContentModel
+from pgs_hub.hub.i18n import resolve, t
+from pgs_hub.protocols.messages._base import ContentModel
 
 T = TypeVar("T")
 

@@ -21,16 +21,16 @@ from typing import IO, TYPE_CHECKING, Any
 
 import click
 
-from hub.cli.common import err, fail, out, say
-from hub.cli.connection import async_command, hub_options
-from hub.cli.context import CliContext, require_log_key
+from pgs_hub.hub.cli.common import err, fail, out, say
+from pgs_hub.hub.cli.connection import async_command, hub_options
+from pgs_hub.hub.cli.context import CliContext, require_log_key
 
 # hub.client.log.MAX_PAGE, not imported here: `pgs --help` stays fast (a test checks they agree).
 MAX_PAGE = 10_000
 
 if TYPE_CHECKING:
-    from crypto.note import NoteVerifier
-    from hub.client import HubClient
+    from pgs_hub.crypto.note import NoteVerifier
+    from pgs_hub.hub.client import HubClient
 
 DEFAULT_STATE = Path("~/.pgs/audit-state.json")
 EXIT_LOG_INVALID = 3  # the log does not verify (distinct from 1: could not run the check)
@@ -69,9 +69,9 @@ def key(home: Path | None) -> None:
     pin: the C2SP signed-note form that `pgs audit verify --log-key` and Go's sumdb/note accept."""
     import tomllib
 
-    from crypto.errors import CryptoError
-    from crypto.note import parse_verifier_key
-    from hub.home import CONFIG_FILE, default_home
+    from pgs_hub.crypto.errors import CryptoError
+    from pgs_hub.crypto.note import parse_verifier_key
+    from pgs_hub.hub.home import CONFIG_FILE, default_home
 
     path = (home or default_home()) / CONFIG_FILE
     try:
@@ -106,7 +106,7 @@ def _progress() -> Iterator[Any]:
         TimeRemainingColumn,
     )
 
-    from hub.client.audit import ProgressHooks
+    from pgs_hub.hub.client.audit import ProgressHooks
 
     with Progress(
         TextColumn("{task.description}"),
@@ -129,7 +129,7 @@ def _progress() -> Iterator[Any]:
 
 
 async def _scope_of(hub: HubClient) -> str | None:
-    from hub.client.audit import auditor_scope
+    from pgs_hub.hub.client.audit import auditor_scope
 
     assert hub.me is not None  # noqa: S101 - hub_options always loads keys
     return auditor_scope(await hub.participant(hub.me.id))
@@ -172,10 +172,10 @@ async def verify(
     each entry's inclusion proof checked (a country's auditor). Names the first bad entry of a
     tampered log. Exit status: 0 verified, 3 the log does not verify, 1 the check could not run.
     """
-    from crypto.b64 import b64u_encode
-    from hub.client.audit import AuditFailure, LogStateError, StateFile
-    from hub.client.audit import audit as run_audit
-    from hub.client.log import LogAnswerError
+    from pgs_hub.crypto.b64 import b64u_encode
+    from pgs_hub.hub.client.audit import AuditFailure, LogStateError, StateFile
+    from pgs_hub.hub.client.audit import audit as run_audit
+    from pgs_hub.hub.client.log import LogAnswerError
 
     states = StateFile(state_path.expanduser())
     cli.pinned_log_key()  # a malformed key is refused before a passphrase is asked for
@@ -190,7 +190,7 @@ async def verify(
                 )  # fmt: skip
         except AuditFailure as exc:
             if exc.code == "log.no_quorum":
-                from hub.i18n import resolve, t
+                from pgs_hub.hub.i18n import resolve, t
 
                 reason = str(exc).removeprefix("checkpoint refused: ")
                 fail(t("witness.no_quorum", resolve(), code=exc.code, reason=reason), 3)
@@ -201,8 +201,8 @@ async def verify(
     root = b64u_encode(cp.root)[:16]
     out.print(say("cli.audit.checkpoint", origin=cp.origin, size=cp.size, root=root))
     if hub.witness_policy is not None:
-        from crypto.witness import open_cosigned
-        from hub.i18n import resolve, t
+        from pgs_hub.crypto.witness import open_cosigned
+        from pgs_hub.hub.i18n import resolve, t
 
         opened = open_cosigned(
             result.note.encode("utf-8"), [verifier], hub.witness_policy.cosigners
@@ -306,7 +306,7 @@ class _Filter:
 
 async def _matching(hub: HubClient, keep: _Filter, page_size: int = 1000) -> Any:
     """Yield ``(index, entry bytes, decoded)`` of matching entries, page by page."""
-    from hub.client import log as api
+    from pgs_hub.hub.client import log as api
 
     size = (await api.checkpoint(hub)).size  # signed over the newest entries
     async for _, _, found in api.iter_entries(hub, 0, size, page_size):

@@ -13,9 +13,9 @@ from pathlib import Path
 import click
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 
-from hub.cli.common import err, fail, out, reported_errors
-from hub.cli.server import DATABASE_OPTION, HOME_OPTION
-from hub.home import default_home, load_config
+from pgs_hub.hub.cli.common import err, fail, out, reported_errors
+from pgs_hub.hub.cli.server import DATABASE_OPTION, HOME_OPTION
+from pgs_hub.hub.home import default_home, load_config
 
 CHECKPOINT_OPTION = click.option(
     "--checkpoint",
@@ -44,7 +44,7 @@ def _progress(what: str) -> Iterator[Callable[[int, int], None]]:
 
 
 def _table_count() -> int:
-    from hub.services.backup import table_count
+    from pgs_hub.hub.services.backup import table_count
 
     return table_count()
 
@@ -57,7 +57,7 @@ def backup(target: Path, home: Path | None, database_url: str | None) -> None:
     """Copy the hub's database to TARGET while the hub runs: SQLite's online backup, or
     pg_dump (custom format) for PostgreSQL. One consistent snapshot; written to TARGET.partial
     and renamed when complete. Keys and config.toml are not in it: back up the home too."""
-    from hub.services import backup as store
+    from pgs_hub.hub.services import backup as store
 
     home = home or default_home()
     with reported_errors():
@@ -89,10 +89,10 @@ def restore(
     clients have seen is a rolled-back log, which the hub refuses to serve. On SQLite such a
     backup is refused before anything is replaced; on PostgreSQL it is restored (one
     transaction) and reported, and `pgs serve` then refuses to start on it."""
-    from crypto.note import parse_verifier_key
-    from hub.services import backup as store
-    from hub.services import rollback
-    from hub.services.database import open_engine, parse_url
+    from pgs_hub.crypto.note import parse_verifier_key
+    from pgs_hub.hub.services import backup as store
+    from pgs_hub.hub.services import rollback
+    from pgs_hub.hub.services.database import open_engine, parse_url
 
     home = home or default_home()
     with reported_errors():

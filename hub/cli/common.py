@@ -12,10 +12,10 @@ import click
 from rich.console import Console
 from rich.markup import escape
 
-from crypto.errors import CryptoError
-from hub import keystore, passphrases
-from hub.errors import ConfigError
-from protocols.errors import MessageValidationError, ProtocolError
+from pgs_hub.crypto.errors import CryptoError
+from pgs_hub.hub import keystore, passphrases
+from pgs_hub.hub.errors import ConfigError
+from pgs_hub.protocols.errors import MessageValidationError, ProtocolError
 
 PASSPHRASE_ENV = passphrases.KEYS
 
@@ -25,7 +25,7 @@ err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 def fail(message: str, code: int = 1) -> NoReturn:
     """Print a one-line reason on stderr and exit non-zero."""
-    from hub.i18n import resolve, t
+    from pgs_hub.hub.i18n import resolve, t
 
     prefix = t("cli.error.prefix", resolve(None))
     err.print(f"[bold red]{prefix}[/] {escape(message)}", markup=True, highlight=False)
@@ -34,7 +34,7 @@ def fail(message: str, code: int = 1) -> NoReturn:
 
 def say(key: str, **values: object) -> str:
     """The catalogue text ``key`` in the user's language (``--lang``, ``PGS_LANG``, locale)."""
-    from hub.i18n import resolve, t
+    from pgs_hub.hub.i18n import resolve, t
 
     return t(key, resolve(None), **values)
 
@@ -42,7 +42,7 @@ def say(key: str, **values: object) -> str:
 @contextmanager
 def reported_errors() -> Iterator[None]:
     """Turn the domain errors into one-line reasons with their stable code; exit 1."""
-    from hub.cli.errors import report
+    from pgs_hub.hub.cli.errors import report
 
     try:
         yield

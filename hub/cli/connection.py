@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 
 import click
 
-from hub.cli.context import LOG_KEY_ENV, CliContext
+from pgs_hub.hub.cli.context import LOG_KEY_ENV, CliContext
 
 T = TypeVar("T")
 
@@ -95,8 +95,8 @@ def hub_options(func: Callable[..., Any]) -> Callable[..., Any]:
 
 def run(coro: Coroutine[Any, Any, T]) -> T:
     """Run a client coroutine, turning refusals into one-line errors."""
-    from hub.cli.errors import report
-    from hub.client import HubClientError, TrustError
+    from pgs_hub.hub.cli.errors import report
+    from pgs_hub.hub.client import HubClientError, TrustError
 
     try:
         return asyncio.run(coro)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import click
 
-from hub.cli.common import out
-from hub.cli.connection import async_command, hub_options
-from hub.cli.context import CliContext
-from hub.i18n import LANGS
+from pgs_hub.hub.cli.common import out
+from pgs_hub.hub.cli.connection import async_command, hub_options
+from pgs_hub.hub.cli.context import CliContext
+from pgs_hub.hub.i18n import LANGS
 
 
 @click.command("console")
@@ -33,7 +33,7 @@ async def console(
     import webbrowser
     from urllib.parse import urlencode
 
-    from hub.i18n import resolve, t
+    from pgs_hub.hub.i18n import resolve, t
 
     async with cli.client() as client:
         _, data = await client.request("POST", "/v1/console/login-links")

@@ -15,12 +15,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from hub.cli.common import fail, load_keys, say
+from pgs_hub.hub.cli.common import fail, load_keys, say
 
 if TYPE_CHECKING:
-    from crypto.note import NoteVerifier
-    from crypto.witness import WitnessPolicy
-    from hub.client import HubClient
+    from pgs_hub.crypto.note import NoteVerifier
+    from pgs_hub.crypto.witness import WitnessPolicy
+    from pgs_hub.hub.client import HubClient
 
 LOG_KEY_ENV = "PGS_LOG_KEY"
 
@@ -28,8 +28,8 @@ LOG_KEY_ENV = "PGS_LOG_KEY"
 def parse_log_key(value: str | Path | None) -> NoteVerifier | None:
     """The pinned log verifier key, given inline (``name+hash+base64``) or as a file holding
     one; None when none is given. Anything else ends the command with one line."""
-    from crypto.errors import CryptoError
-    from crypto.note import parse_verifier_key
+    from pgs_hub.crypto.errors import CryptoError
+    from pgs_hub.crypto.note import parse_verifier_key
 
     if not value:
         return None
@@ -55,9 +55,9 @@ def require_log_key(value: str | Path | None) -> NoteVerifier:
 def load_witness_policy(value: str | Path | None) -> WitnessPolicy | None:
     """The pinned witness policy (a c2sp.org/tlog-policy file), or None when none is given; a
     file that cannot be read or is not a policy ends the command with a one-line reason."""
-    from crypto.errors import CryptoError
-    from crypto.witness import parse_policy
-    from hub.i18n import resolve, t
+    from pgs_hub.crypto.errors import CryptoError
+    from pgs_hub.crypto.witness import parse_policy
+    from pgs_hub.hub.i18n import resolve, t
 
     if not value:
         return None
@@ -89,9 +89,9 @@ class CliContext:
     def client(self) -> HubClient:
         """The one way a command connects: the URL checked, the keys loaded (asking for the
         passphrase if told to), the pinned keys and policy read, TLS trusting ``--ca``."""
-        from crypto.keys import VerifyKey, verify_key_from_jwk
-        from hub.cli.errors import check_hub_url
-        from hub.client import HubClient
+        from pgs_hub.crypto.keys import VerifyKey, verify_key_from_jwk
+        from pgs_hub.hub.cli.errors import check_hub_url
+        from pgs_hub.hub.client import HubClient
 
         check_hub_url(self.hub_url)
         me = load_keys(self.key_folder, self.prompt_passphrase)

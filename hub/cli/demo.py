@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from hub.i18n import LANGS, Lang, resolve
+from pgs_hub.hub.i18n import LANGS, Lang, resolve
 
 
 @click.command()
@@ -32,10 +32,10 @@ def demo(home: Path | None, lang: Lang | None, offline: bool, serve: bool) -> No
     language = resolve(lang)
     folder = home or Path(tempfile.mkdtemp(prefix="pgs-demo-"))
     if offline:
-        from hub.demo.offline import run_offline
+        from pgs_hub.hub.demo.offline import run_offline
 
         run_offline(folder, language)
         return
-    from hub.demo.online import run_online
+    from pgs_hub.hub.demo.online import run_online
 
     asyncio.run(run_online(folder / "hub" if home is None else folder, language, serve=serve))

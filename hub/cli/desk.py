@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from hub.cli.common import fail, say
+from pgs_hub.hub.cli.common import fail, say
 
 
 @click.command()
@@ -46,14 +46,14 @@ def desk(
     The desk runs on this computer only (127.0.0.1); your keys are unlocked with your passphrase
     on its first page and never leave this computer. Open the printed link (it works once).
     """
-    from crypto.errors import CryptoError
-    from hub import keystore
-    from hub.cli.errors import check_hub_url
-    from hub.desk import words
-    from hub.desk.app import Desk, serve
-    from hub.desk.hubapi import authority_from
-    from hub.desk.i18n import translations
-    from hub.i18n import resolve
+    from pgs_hub.crypto.errors import CryptoError
+    from pgs_hub.hub import keystore
+    from pgs_hub.hub.cli.errors import check_hub_url
+    from pgs_hub.hub.desk import words
+    from pgs_hub.hub.desk.app import Desk, serve
+    from pgs_hub.hub.desk.hubapi import authority_from
+    from pgs_hub.hub.desk.i18n import translations
+    from pgs_hub.hub.i18n import resolve
 
     _ = translations(resolve()).gettext
 

@@ -25,8 +25,8 @@ from typing import Any, NoReturn
 
 import click
 
-from hub.cli.helptext import GroupHelpInLanguage
-from hub.i18n import CATALOGUE, CLICK_DOMAIN, LANGS, Lang, compiled_dir, resolve, t
+from pgs_hub.hub.cli.helptext import GroupHelpInLanguage
+from pgs_hub.hub.i18n import CATALOGUE, CLICK_DOMAIN, LANGS, Lang, compiled_dir, resolve, t
 
 DEBUG_ENV = "PGS_DEBUG"
 EXIT_ERROR = 1
@@ -82,7 +82,7 @@ def _pattern(key: str) -> re.Pattern[str]:
 
 
 def _english(key: str) -> str:
-    from hub.i18n import texts
+    from pgs_hub.hub.i18n import texts
 
     return texts("en")[key]
 
@@ -115,11 +115,11 @@ def _describe(exc: BaseException, lang: Lang) -> tuple[str, list[str]]:  # noqa:
     """The line to print for a known error, and any detail lines under it."""
     from pydantic import ValidationError
 
-    from crypto.errors import CryptoError
-    from hub.client.errors import HubClientError, TrustError
-    from hub.errors import ConfigError, HubError
-    from hub.keystore import KeyStoreError
-    from protocols.errors import InvalidDataError, ProtocolError
+    from pgs_hub.crypto.errors import CryptoError
+    from pgs_hub.hub.client.errors import HubClientError, TrustError
+    from pgs_hub.hub.errors import ConfigError, HubError
+    from pgs_hub.hub.keystore import KeyStoreError
+    from pgs_hub.protocols.errors import InvalidDataError, ProtocolError
 
     if isinstance(exc, InvalidDataError):
         details = [
@@ -219,7 +219,7 @@ def check_hub_url(url: str) -> None:
 def check_participant_ids(ids: Sequence[str]) -> None:
     """Each id must have the form of a participant id (raises pydantic's error, reported as one
     line), before it goes into a URL."""
-    from protocols.routing import Addressee
+    from pgs_hub.protocols.routing import Addressee
 
     for participant in ids:
         Addressee(id=participant, kid="A" * 43)

@@ -19,16 +19,16 @@ from typing import TYPE_CHECKING
 
 import click
 
-from hub.cli.common import err, fail, out, reported_errors, say
-from hub.cli.connection import async_command, hub_options
-from hub.cli.context import LOG_KEY_ENV, CliContext, load_witness_policy, require_log_key
+from pgs_hub.hub.cli.common import err, fail, out, reported_errors, say
+from pgs_hub.hub.cli.connection import async_command, hub_options
+from pgs_hub.hub.cli.context import LOG_KEY_ENV, CliContext, load_witness_policy, require_log_key
 
 if TYPE_CHECKING:
     from contextlib import AbstractContextManager
 
-    from crypto.note import NoteVerifier
-    from crypto.witness import WitnessPolicy
-    from protocols.evidence import BundleReport
+    from pgs_hub.crypto.note import NoteVerifier
+    from pgs_hub.crypto.witness import WitnessPolicy
+    from pgs_hub.protocols.evidence import BundleReport
 
 LOG_KEY_OPTION = click.option(
     "--log-key",
@@ -95,20 +95,20 @@ async def get(
     """Collect the evidence bundle of message MID (you must be its sender or a recipient): the
     envelope, certificates, log entries with inclusion proofs, receipts, and with --disclose-key
     the content key. With --authority and --log-key it is verified before it is written."""
-    from hub.client.evidence import (
+    from pgs_hub.hub.client.evidence import (
         CollectError,
         acceptance_tlog_proof,
         collect_bundle,
         encode_checked,
     )
-    from hub.client.log import LogAnswerError
-    from protocols.evidence import EvidenceError
+    from pgs_hub.hub.client.log import LogAnswerError
+    from pgs_hub.protocols.evidence import EvidenceError
 
     cli.pinned_log_key()  # a malformed key is refused before a passphrase is asked for
     if with_attachments and not disclose_key:
         fail("--with-attachments needs --disclose-key: files are checked against the content")
     async with cli.client() as hub:
-        from hub.cli.mailstate import resolve_mid
+        from pgs_hub.hub.cli.mailstate import resolve_mid
 
         mid = await resolve_mid(hub, mid)  # a short id, as `pgs inbox` shows it
         with reported_errors():
@@ -131,7 +131,7 @@ async def get(
         err.print(say("cli.evidence.not_checked"))
     output.write_bytes(data)
     if tlog_proof is not None:
-        from hub.i18n import resolve, t
+        from pgs_hub.hub.i18n import resolve, t
 
         tlog_proof.write_bytes(acceptance_tlog_proof(bundle))
         index = bundle.accepted.index
@@ -149,9 +149,9 @@ async def get(
 def _print_report(report: BundleReport) -> None:
     from rich.table import Table
 
-    from hub.cli.render import content_lines, kind_name
-    from hub.i18n import resolve
-    from protocols.evidence import strongest_status
+    from pgs_hub.hub.cli.render import content_lines, kind_name
+    from pgs_hub.hub.i18n import resolve
+    from pgs_hub.protocols.evidence import strongest_status
 
     when = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(report.accepted_at))
     lang = resolve(None)
@@ -202,10 +202,10 @@ def _check_tlog_proof(
     path: Path, bundle: bytes, verifier: NoteVerifier, policy: WitnessPolicy | None
 ) -> None:
     """The tlog-proof file must prove the bundle's own acceptance entry (exit 3 otherwise)."""
-    from crypto.errors import CryptoError
-    from crypto.tlog_proof import verify_tlog_proof
-    from hub.i18n import resolve, t
-    from protocols.evidence import decode_bundle
+    from pgs_hub.crypto.errors import CryptoError
+    from pgs_hub.crypto.tlog_proof import verify_tlog_proof
+    from pgs_hub.hub.i18n import resolve, t
+    from pgs_hub.protocols.evidence import decode_bundle
 
     accepted = decode_bundle(bundle).accepted
     try:
@@ -260,10 +260,10 @@ def verify(
     """Check an evidence bundle offline, with the two pinned keys only (and the pinned witness
     policy, if given). Exit status 0 when every part verifies, 3 when the bundle proves nothing
     (with the reason), 1 when it cannot be read."""
-    from crypto.b64 import b64u_encode
-    from crypto.errors import CryptoError
-    from crypto.keys import verify_key_from_jwk
-    from protocols.evidence import EvidenceError, verify_bundle
+    from pgs_hub.crypto.b64 import b64u_encode
+    from pgs_hub.crypto.errors import CryptoError
+    from pgs_hub.crypto.keys import verify_key_from_jwk
+    from pgs_hub.protocols.evidence import EvidenceError, verify_bundle
 
     verifier = require_log_key(log_key)
     try:
@@ -282,7 +282,7 @@ def verify(
         )  # fmt: skip
     except EvidenceError as exc:
         if exc.code == "evidence.no_quorum":
-            from hub.i18n import resolve, t
+            from pgs_hub.hub.i18n import resolve, t
 
             fail(t("witness.no_quorum", resolve(), code=exc.code, reason=exc.reason), 3)
         fail(say("cli.evidence.invalid", code=exc.code, reason=exc), 3)
@@ -349,9 +349,9 @@ def verify_proof(proof: Path, log_key: str, witness_policy: str | None, as_json:
     """Check a C2SP tlog-proof file offline (from `pgs evidence get --tlog-proof`): the entry it
     carries is at its index of a checkpoint signed by the pinned log key and, with a policy,
     cosigned by a quorum of witnesses. Exit status 0, 3 when it proves nothing, 1 unreadable."""
-    from crypto.errors import CryptoError
-    from crypto.tlog_proof import verify_tlog_proof
-    from hub.i18n import resolve, t
+    from pgs_hub.crypto.errors import CryptoError
+    from pgs_hub.crypto.tlog_proof import verify_tlog_proof
+    from pgs_hub.hub.i18n import resolve, t
 
     verifier = require_log_key(log_key)
     policy = load_witness_policy(witness_policy)

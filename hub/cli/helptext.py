@@ -12,7 +12,7 @@ sees in ``--help`` has a catalog key derived from where it is shown, in the ``he
 * ``help.<path>.NAME`` -- an argument's help, by its name in capitals (``help.pgs.read.MID``).
 
 Flags start with ``-``, arguments are in capitals and ``@`` marks the rest, so no key can be taken
-for a sub-command's. ``python -m hub.i18n_build help`` writes the English entries from the command
+for a sub-command's. ``make i18n-help`` writes the English entries from the command
 tree and lists what the other languages lack; ``check`` fails on an entry missing in a language or
 an English entry that differs from the code (a changed docstring must be translated again).
 
@@ -34,7 +34,7 @@ from typing import Any, TypeVar
 
 import click
 
-from hub.i18n import HELP_DOMAIN, Lang, resolve, texts
+from pgs_hub.hub.i18n import HELP_DOMAIN, Lang, resolve, texts
 
 C = TypeVar("C", bound=click.Command)
 ROOT = "pgs"

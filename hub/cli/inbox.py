@@ -8,14 +8,14 @@ from typing import TYPE_CHECKING
 
 from rich.table import Table
 
-from hub.cli.common import out
-from hub.cli.mailstate import MailboxState, short_ids
-from hub.cli.render import kind_name, subject_of, when
-from hub.i18n import Lang, resolve, t
+from pgs_hub.hub.cli.common import out
+from pgs_hub.hub.cli.mailstate import MailboxState, short_ids
+from pgs_hub.hub.cli.render import kind_name, subject_of, when
+from pgs_hub.hub.i18n import Lang, resolve, t
 
 if TYPE_CHECKING:
-    from hub.client import HubClient
-    from protocols.api import InboxPage
+    from pgs_hub.hub.client import HubClient
+    from pgs_hub.protocols.api import InboxPage
 
 OPEN_CONCURRENCY = 8
 
@@ -23,9 +23,9 @@ OPEN_CONCURRENCY = 8
 async def _subjects(hub: HubClient, mids: list[str], lang: Lang) -> dict[str, str]:
     """Each message's subject, opened (verified and decrypted) here; a message that does not
     open says why instead."""
-    from crypto.errors import CryptoError
-    from hub.client import HubClientError, TrustError
-    from protocols.errors import ProtocolError
+    from pgs_hub.crypto.errors import CryptoError
+    from pgs_hub.hub.client import HubClientError, TrustError
+    from pgs_hub.protocols.errors import ProtocolError
 
     gate = asyncio.Semaphore(OPEN_CONCURRENCY)
 

@@ -8,9 +8,9 @@ from pathlib import Path
 import click
 from rich.table import Table
 
-from crypto.keys import private_jwk
-from hub import keystore
-from hub.cli.common import (
+from pgs_hub.crypto.keys import private_jwk
+from pgs_hub.hub import keystore
+from pgs_hub.hub.cli.common import (
     err,
     load_keys,
     out,

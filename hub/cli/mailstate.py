@@ -15,10 +15,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from hub.cli.common import fail, say
+from pgs_hub.hub.cli.common import fail, say
 
 if TYPE_CHECKING:
-    from hub.client import HubClient
+    from pgs_hub.hub.client import HubClient
 
 STATE_FILE = "mailbox-state.json"
 MAX_REMEMBERED_READ = 5000

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import click
 
-from crypto.keys import RecipientKey
-from hub import keystore
-from hub.cli.common import (
+from pgs_hub.crypto.keys import RecipientKey
+from pgs_hub.hub import keystore
+from pgs_hub.hub.cli.common import (
     DIRECTORY_OPTION,
     KEYS_OPTION,
     fail,
@@ -20,10 +20,10 @@ from hub.cli.common import (
     reported_errors,
     say,
 )
-from protocols.envelope import open_message, read_header, seal_message, verify_message
-from protocols.messages.handling import Tlp
-from protocols.messages.kinds import MessageKind
-from protocols.messages.registry import all_schemas, json_schema, parse_message
+from pgs_hub.protocols.envelope import open_message, read_header, seal_message, verify_message
+from pgs_hub.protocols.messages.handling import Tlp
+from pgs_hub.protocols.messages.kinds import MessageKind
+from pgs_hub.protocols.messages.registry import all_schemas, json_schema, parse_message
 
 MAX_INPUT_BYTES = 8 * 1024 * 1024
 KINDS = [k.value for k in MessageKind]
@@ -139,8 +139,8 @@ def open_(
         doc = {"header": header.to_wire(), "content": content}
         out.print(json.dumps(doc, indent=2, ensure_ascii=False), markup=False)
         return
-    from hub.cli.render import render_lines
-    from hub.i18n import resolve
+    from pgs_hub.hub.cli.render import render_lines
+    from pgs_hub.hub.i18n import resolve
 
     lang = resolve(None)
     signature = say("cli.read.verified_local", who=header.sender.id, kid=header.sender.kid)
@@ -153,7 +153,7 @@ def open_(
 @click.option("--kind", type=click.Choice(KINDS), required=True, help="Message kind.")
 def validate(message: Path, kind: str) -> None:
     """Check that MESSAGE is valid content for a KIND message; list every problem if not."""
-    from hub.cli.templates import refuse_placeholders
+    from pgs_hub.hub.cli.templates import refuse_placeholders
 
     with reported_errors():
         content = parse_message(MessageKind(kind), _read_input(message))

@@ -7,7 +7,7 @@ import secrets
 
 import click
 
-from hub.cli.common import err, out
+from pgs_hub.hub.cli.common import err, out
 
 
 @click.command("metrics-token")

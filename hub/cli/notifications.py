@@ -10,12 +10,12 @@ from typing import Any
 import click
 from pydantic import ValidationError
 
-from hub.cli.common import fail, out, say
-from hub.cli.connection import async_command, hub_options
-from hub.cli.context import CliContext
-from hub.cli.errors import LANG_OPTION
-from hub.i18n import LANGS
-from protocols import api
+from pgs_hub.hub.cli.common import fail, out, say
+from pgs_hub.hub.cli.connection import async_command, hub_options
+from pgs_hub.hub.cli.context import CliContext
+from pgs_hub.hub.cli.errors import LANG_OPTION
+from pgs_hub.hub.i18n import LANGS
+from pgs_hub.protocols import api
 
 
 @click.group()

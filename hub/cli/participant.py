@@ -11,21 +11,21 @@ import click
 from rich.progress import Progress, SpinnerColumn, TextColumn
 from rich.table import Table
 
-from hub.cli.common import out, reported_errors, say
-from hub.cli.connection import async_command, hub_options
-from hub.cli.context import CliContext
-from hub.cli.errors import LANG_OPTION, check_participant_ids
-from hub.cli.messages import MAX_INPUT_BYTES, SENDABLE
-from hub.cli.templates import refuse_placeholders
-from hub.i18n import resolve, t
-from protocols.messages.handling import Tlp
-from protocols.messages.kinds import MessageKind
-from protocols.messages.receipt import ReceiptStatus
-from protocols.messages.registry import parse_message
+from pgs_hub.hub.cli.common import out, reported_errors, say
+from pgs_hub.hub.cli.connection import async_command, hub_options
+from pgs_hub.hub.cli.context import CliContext
+from pgs_hub.hub.cli.errors import LANG_OPTION, check_participant_ids
+from pgs_hub.hub.cli.messages import MAX_INPUT_BYTES, SENDABLE
+from pgs_hub.hub.cli.templates import refuse_placeholders
+from pgs_hub.hub.i18n import resolve, t
+from pgs_hub.protocols.messages.handling import Tlp
+from pgs_hub.protocols.messages.kinds import MessageKind
+from pgs_hub.protocols.messages.receipt import ReceiptStatus
+from pgs_hub.protocols.messages.registry import parse_message
 
 if TYPE_CHECKING:
-    from protocols.api import Acceptance
-    from protocols.envelope import SealedMessage
+    from pgs_hub.protocols.api import Acceptance
+    from pgs_hub.protocols.envelope import SealedMessage
 
 
 def _when(epoch: int | None) -> str:
@@ -112,7 +112,7 @@ async def send(
                 )
 
         if attachments:
-            from hub.cli.attachments import send_with_attachments
+            from pgs_hub.hub.cli.attachments import send_with_attachments
 
             sealed, accepted = await send_with_attachments(
                 hub, doc, attachments, seal_and_send, cli.key_folder
@@ -155,7 +155,7 @@ async def inbox(
     Each message shows its subject (decrypted here, never by the hub), whether you have read it
     with `pgs read` on this machine, and a short id that `pgs read`, `pgs ack` and
     `pgs evidence get` accept."""
-    from hub.cli.inbox import print_inbox
+    from pgs_hub.hub.cli.inbox import print_inbox
 
     async with cli.client() as hub:
         page = await hub.inbox(after, limit)
@@ -189,15 +189,15 @@ async def read(
 ) -> None:
     """Fetch message MID (its id, or the start of it as `pgs inbox` shows), verify the sender's
     signature and certificate, decrypt it and show it with the names of its codes."""
-    from hub.cli.mailstate import MailboxState, resolve_mid
-    from hub.cli.render import render_lines
+    from pgs_hub.hub.cli.mailstate import MailboxState, resolve_mid
+    from pgs_hub.hub.cli.render import render_lines
 
     async with cli.client() as hub:
         mid = await resolve_mid(hub, mid)
         with reported_errors():
             opened = await hub.read(mid)
         if save_to is not None:
-            from hub.cli.attachments import save_all
+            from pgs_hub.hub.cli.attachments import save_all
 
             await save_all(hub, opened.content, save_to)
         if ack:
@@ -239,7 +239,7 @@ async def ack(
 ) -> None:
     """Send a signed receipt (delivered or read) for message MID (its id, or the start of it as
     `pgs inbox` shows); the sender receives it."""
-    from hub.cli.mailstate import resolve_mid
+    from pgs_hub.hub.cli.mailstate import resolve_mid
 
     async with cli.client() as hub:
         mid = await resolve_mid(hub, mid)
@@ -268,7 +268,7 @@ async def watch(
 
     The cursor is remembered in the keys folder (mailbox-state.json, per hub URL), so the next
     `pgs watch` starts after the last item this one showed."""
-    from hub.cli.mailstate import MailboxState
+    from pgs_hub.hub.cli.mailstate import MailboxState
 
     seen = 0
     state = MailboxState.load(cli.key_folder, cli.hub_url)

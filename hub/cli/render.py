@@ -12,8 +12,8 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from hub.i18n import CATALOGUE, Lang, t
-from protocols.routing import RoutingHeader
+from pgs_hub.hub.i18n import CATALOGUE, Lang, t
+from pgs_hub.protocols.routing import RoutingHeader
 
 INDENT = "  "
 
@@ -38,7 +38,7 @@ def kind_name(kind: str, lang: Lang) -> str:
 
 
 def country(code: str, lang: Lang) -> str:
-    from hub.i18n_names import country as country_name
+    from pgs_hub.hub.i18n_names import country as country_name
 
     try:
         return f"{code} - {country_name(code, lang)}"
@@ -47,7 +47,7 @@ def country(code: str, lang: Lang) -> str:
 
 
 def _commodity(code: str, lang: Lang) -> str:
-    from protocols.codelists import commodities
+    from pgs_hub.protocols.codelists import commodities
 
     found = commodities().get(code)
     if found is None:
@@ -57,7 +57,7 @@ def _commodity(code: str, lang: Lang) -> str:
 
 
 def _unit(code: str, lang: Lang) -> str:
-    from protocols.codelists import units
+    from pgs_hub.protocols.codelists import units
 
     found = units().get(code)
     if found is None:
@@ -66,7 +66,7 @@ def _unit(code: str, lang: Lang) -> str:
 
 
 def _hs(code: str, lang: Lang) -> str:
-    from protocols.codelists import commodity_for_hs
+    from pgs_hub.protocols.codelists import commodity_for_hs
 
     found = commodity_for_hs(code)
     if found is None:
@@ -75,7 +75,7 @@ def _hs(code: str, lang: Lang) -> str:
 
 
 def _by_cas_or_un(code: str, lang: Lang, *, cas: bool) -> str:
-    from protocols.codelists import commodities
+    from pgs_hub.protocols.codelists import commodities
 
     names = [
         c.name_fr if lang == "fr" else c.name_en
@@ -90,7 +90,7 @@ def _locode(code: str, lang: Lang) -> str:
 
 
 def _region(code: str, lang: Lang) -> str:
-    from hub.i18n_names import region
+    from pgs_hub.hub.i18n_names import region
 
     name = region(code, lang)
     return f"{code} - {name}" if name else code

@@ -11,11 +11,11 @@ from pathlib import Path
 import click
 from rich.table import Table
 
-from hub.cli.common import err, fail, out, reported_errors
-from hub.cli.connection import async_command, hub_options
-from hub.cli.context import CliContext
-from hub.cli.server import DATABASE_OPTION, HOME_OPTION
-from hub.home import default_home, load_config
+from pgs_hub.hub.cli.common import err, fail, out, reported_errors
+from pgs_hub.hub.cli.connection import async_command, hub_options
+from pgs_hub.hub.cli.context import CliContext
+from pgs_hub.hub.cli.server import DATABASE_OPTION, HOME_OPTION
+from pgs_hub.hub.home import default_home, load_config
 
 DAY = 86400
 
@@ -38,9 +38,9 @@ async def certs(
 ) -> None:
     """List the participants' current certificates and when they expire; with --expiring, only
     those due for renewal (renew with `pgs admin rotate`). Exits 2 when one is listed as due."""
-    from crypto.errors import CryptoError
-    from protocols.certificates import read_certificate, verify_certificate
-    from protocols.errors import ProtocolError
+    from pgs_hub.crypto.errors import CryptoError
+    from pgs_hub.protocols.certificates import read_certificate, verify_certificate
+    from pgs_hub.protocols.errors import ProtocolError
 
     async with cli.client() as hub:
         entries = await hub.directory()
@@ -96,8 +96,8 @@ async def certs(
 def purge_bodies(home: Path | None, database_url: str | None, days: float | None) -> None:
     """Remove now the bodies of delivered envelopes past the retention period (the running hub
     does the same every housekeeping round). Metadata and the audit log are kept."""
-    from hub.services.database import open_engine
-    from hub.services.retention import purge_delivered_bodies
+    from pgs_hub.hub.services.database import open_engine
+    from pgs_hub.hub.services.retention import purge_delivered_bodies
 
     home = home or default_home()
     with reported_errors():

@@ -23,9 +23,9 @@ from typing import TYPE_CHECKING
 
 import click
 
-from hub.cli.common import err, fail, out, reported_errors, secret_from
-from hub.errors import ConfigError
-from hub.home import (
+from pgs_hub.hub.cli.common import err, fail, out, reported_errors, secret_from
+from pgs_hub.hub.errors import ConfigError
+from pgs_hub.hub.home import (
     AUTHORITY_DIR,
     AUTHORITY_KEY_FILE,
     CONFIG_FILE,
@@ -81,9 +81,9 @@ def init(
     $PGS_KEY_PASSPHRASE. Each variable may instead be NAME_FILE, naming a file that holds it;
     on a terminal, a missing one is asked for. Without a passphrase init refuses, unless
     --insecure-plain-keys."""
-    from hub import passphrases
-    from hub.enrolment import bootstrap_admin
-    from hub.services.database import upgrade
+    from pgs_hub.hub import passphrases
+    from pgs_hub.hub.enrolment import bootstrap_admin
+    from pgs_hub.hub.services.database import upgrade
 
     home = home or default_home()
     with reported_errors():
@@ -146,7 +146,7 @@ def db() -> None:
 @DATABASE_OPTION
 def db_upgrade(home: Path | None, database_url: str | None) -> None:
     """Apply every pending migration."""
-    from hub.services.database import head_revision, redact, upgrade
+    from pgs_hub.hub.services.database import head_revision, redact, upgrade
 
     home = home or default_home()
     with reported_errors():
@@ -160,7 +160,7 @@ def db_upgrade(home: Path | None, database_url: str | None) -> None:
 @DATABASE_OPTION
 def db_current(home: Path | None, database_url: str | None) -> None:
     """Show the database's schema revision and the one this version needs."""
-    from hub.services.database import current_revision, head_revision
+    from pgs_hub.hub.services.database import current_revision, head_revision
 
     home = home or default_home()
     with reported_errors():
@@ -224,8 +224,8 @@ def serve(
     stopped."""
     from aiohttp import web
 
-    from hub.server.app import create_app
-    from hub.services.database import parse_url
+    from pgs_hub.hub.server.app import create_app
+    from pgs_hub.hub.services.database import parse_url
 
     home = home or default_home()
     with reported_errors():
@@ -307,7 +307,7 @@ def _access_log_as_json_lines() -> None:
 def _hub_passphrase(folder: Path, *, interactive: bool) -> bytes | None:
     """``$PGS_HUB_PASSPHRASE`` (or ``_FILE``); asked on a terminal only if a hub key is
     encrypted and neither is set."""
-    from hub import passphrases
+    from pgs_hub.hub import passphrases
 
     with reported_errors():
         secret = passphrases.from_environment(passphrases.HUB)
@@ -360,8 +360,8 @@ class _Supervisor:
     def __init__(
         self, arguments: list[str], database_url: str, hub_passphrase: bytes | None = None
     ) -> None:
-        from hub import passphrases
-        from hub.services.metrics import MULTIPROC_ENV
+        from pgs_hub.hub import passphrases
+        from pgs_hub.hub.services.metrics import MULTIPROC_ENV
 
         self.arguments = arguments
         # The workers' metrics, summed by whichever one answers /metrics (hub.services.metrics).
@@ -409,7 +409,7 @@ class _Supervisor:
         ready_read, ready_write = os.pipe()
         try:
             process = subprocess.Popen(  # noqa: S603 - this program, our own arguments
-                [sys.executable, "-m", "hub", "serve", *self.arguments,
+                [sys.executable, "-m", "pgs_hub", "serve", *self.arguments,
                  "--worker-index", str(index), "--worker-of", str(os.getpid()),
                  "--ready-fd", str(ready_write)],
                 env=self.environment, process_group=0, pass_fds=(ready_write,),
@@ -462,7 +462,7 @@ class _Supervisor:
             return
         del self.workers[w.index]
         self.forget_ready_fd(w)
-        from hub.services.metrics import worker_died
+        from pgs_hub.hub.services.metrics import worker_died
 
         worker_died(self.metrics_dir, w.process.pid)
         if self.stopping:

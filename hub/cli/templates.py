@@ -16,8 +16,8 @@ from typing import Any
 
 import click
 
-from hub.cli.common import fail, out, say
-from hub.cli.errors import LANG_OPTION
+from pgs_hub.hub.cli.common import fail, out, say
+from pgs_hub.hub.cli.errors import LANG_OPTION
 
 PLACEHOLDER = "CHANGE-ME"
 TEMPLATE_KINDS = ("alert", "seizure", "rfi", "reply", "notice")
@@ -122,7 +122,7 @@ def _number(text: str) -> int | float:
 
 
 def _goods() -> dict[str, Any]:
-    from protocols.codelists import commodities, units
+    from pgs_hub.protocols.codelists import commodities, units
 
     commodity = _ask("cli.new.ask.commodity", "AN", choices=_choices(list(commodities())))
     description = _ask("cli.new.ask.description")
@@ -136,7 +136,7 @@ def _goods() -> dict[str, Any]:
 
 
 def _regions() -> dict[str, Any]:
-    from protocols.codelists import wco_regions
+    from pgs_hub.protocols.codelists import wco_regions
 
     answer = _ask("cli.new.ask.regions", "ALL", choices=_choices(list(wco_regions())))
     if answer.upper() == "ALL":
@@ -146,9 +146,9 @@ def _regions() -> dict[str, Any]:
 
 def ask(kind: str, *, today: dt.date, in_reply_to: str | None) -> dict[str, Any]:
     """The content of a ``kind`` message, asked on the terminal."""
-    from protocols.messages.enforcement import Action
-    from protocols.messages.notice import NoticeCategory
-    from protocols.messages.shipment import TransportMode
+    from pgs_hub.protocols.messages.enforcement import Action
+    from pgs_hub.protocols.messages.notice import NoticeCategory
+    from pgs_hub.protocols.messages.shipment import TransportMode
 
     actions = _choices([a.value for a in Action])
     if kind == "alert":
@@ -188,7 +188,7 @@ def ask(kind: str, *, today: dt.date, in_reply_to: str | None) -> dict[str, Any]
     category = _ask(
         "cli.new.ask.category", "advisory", choices=_choices([c.value for c in NoticeCategory])
     )
-    from hub.i18n import resolve
+    from pgs_hub.hub.i18n import resolve
 
     lang = resolve(None)
     return {
@@ -203,9 +203,9 @@ def _asked_until_valid(
     kind: str, asker: Callable[[], dict[str, Any]], attempts: int = 3
 ) -> dict[str, Any]:
     """Ask, validate with the protocol model, show the problems and ask again (a few times)."""
-    from hub.cli.errors import language, problem_text
-    from protocols.errors import MessageValidationError
-    from protocols.messages.registry import parse_message
+    from pgs_hub.hub.cli.errors import language, problem_text
+    from pgs_hub.protocols.errors import MessageValidationError
+    from pgs_hub.protocols.messages.registry import parse_message
 
     for attempt in range(attempts):
         doc = asker()

@@ -17,8 +17,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from crypto.b64 import b64u_decode, b64u_encode
-from crypto.errors import CryptoError
+from pgs_hub.crypto.b64 import b64u_decode, b64u_encode
+from pgs_hub.crypto.errors import CryptoError
 
 FOLDER = "pending-uploads"
 PIECE = 1 << 20

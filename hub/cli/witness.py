@@ -10,9 +10,9 @@ from pathlib import Path
 
 import click
 
-from hub.cli.common import fail, out
-from hub.errors import ConfigError
-from hub.i18n import resolve, t
+from pgs_hub.hub.cli.common import fail, out
+from pgs_hub.hub.errors import ConfigError
+from pgs_hub.hub.i18n import resolve, t
 
 HOME_ENV = "PGS_WITNESS_HOME"
 HOME_OPTION = click.option(
@@ -44,7 +44,7 @@ def witness() -> None:
 @click.option("--port", type=click.IntRange(0, 65535), default=7380, show_default=True)
 def init(home: Path | None, name: str, log_keys: tuple[str, ...], port: int) -> None:
     """Create the witness's Ed25519 key and its witness.toml in HOME."""
-    from hub.witness.home import CONFIG_FILE, init_home
+    from pgs_hub.hub.witness.home import CONFIG_FILE, init_home
 
     folder = _home(home)
     lang = resolve()
@@ -61,7 +61,7 @@ def init(home: Path | None, name: str, log_keys: tuple[str, ...], port: int) -> 
 @HOME_OPTION
 def key(home: Path | None) -> None:
     """Print the witness's verifier key (name+hash+base64, type 0x04) to pin in policies."""
-    from hub.witness.home import load_config, load_cosigner
+    from pgs_hub.hub.witness.home import load_config, load_cosigner
 
     try:
         cosigner = load_cosigner(load_config(_home(home)))
@@ -90,8 +90,8 @@ def serve(
 
     from aiohttp import web
 
-    from hub.witness.home import load_config
-    from hub.witness.server import create_app
+    from pgs_hub.hub.witness.home import load_config
+    from pgs_hub.hub.witness.server import create_app
 
     folder = _home(home)
     lang = resolve()
@@ -135,8 +135,8 @@ def evidence(home: Path | None) -> None:
     forked log): each is signed by the log itself, so anyone can check it with the log key."""
     import asyncio
 
-    from hub.witness.home import load_config
-    from hub.witness.store import WitnessStore
+    from pgs_hub.hub.witness.home import load_config
+    from pgs_hub.hub.witness.store import WitnessStore
 
     try:
         config = load_config(_home(home))

@@ -1,6 +1,6 @@
 """The async hub client (SDK)."""
 
-from hub.client.client import HubClient
-from hub.client.errors import HubClientError, TrustError
+from pgs_hub.hub.client.client import HubClient
+from pgs_hub.hub.client.errors import HubClientError, TrustError
 
 __all__ = ["HubClient", "HubClientError", "TrustError"]

@@ -23,15 +23,15 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import aiohttp
 
-from crypto import chunked
-from crypto.b64 import b64u_decode, b64u_encode
-from crypto.errors import CryptoError
-from hub.client.errors import HubClientError
-from protocols import api
-from protocols.messages.attachments import Attachment
+from pgs_hub.crypto import chunked
+from pgs_hub.crypto.b64 import b64u_decode, b64u_encode
+from pgs_hub.crypto.errors import CryptoError
+from pgs_hub.hub.client.errors import HubClientError
+from pgs_hub.protocols import api
+from pgs_hub.protocols.messages.attachments import Attachment
 
 if TYPE_CHECKING:
-    from hub.client.client import HubClient
+    from pgs_hub.hub.client.client import HubClient
 
 __all__ = [
     "AttachmentError",

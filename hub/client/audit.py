@@ -22,15 +22,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from crypto.b64 import b64u_encode
-from crypto.errors import CryptoError, ProofError, QuorumError
-from crypto.merkle import EMPTY_ROOT, HASH_SIZE, CompactRange, leaf_hash, verify_consistency
-from crypto.merkle import verify_inclusion as merkle_verify_inclusion
-from crypto.note import Checkpoint, NoteVerifier, verify_checkpoint
-from crypto.witness import WitnessPolicy, verify_witnessed
-from hub.client.client import HubClient
-from hub.client.errors import HubClientError
-from hub.client.log import (
+from pgs_hub.crypto.b64 import b64u_encode
+from pgs_hub.crypto.errors import CryptoError, ProofError, QuorumError
+from pgs_hub.crypto.merkle import EMPTY_ROOT, HASH_SIZE, CompactRange, leaf_hash, verify_consistency
+from pgs_hub.crypto.merkle import verify_inclusion as merkle_verify_inclusion
+from pgs_hub.crypto.note import Checkpoint, NoteVerifier, verify_checkpoint
+from pgs_hub.crypto.witness import WitnessPolicy, verify_witnessed
+from pgs_hub.hub.client.client import HubClient
+from pgs_hub.hub.client.errors import HubClientError
+from pgs_hub.hub.client.log import (
     MAX_PAGE,
     PROOF_CONCURRENCY,
     LogAnswerError,
@@ -43,7 +43,7 @@ from hub.client.log import (
     inclusion_proof,
     iter_entries,
 )
-from protocols import api
+from pgs_hub.protocols import api
 
 # --- the auditor's state -------------------------------------------------------------------------
 

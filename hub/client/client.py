@@ -22,19 +22,19 @@ from urllib.parse import urlencode
 import aiohttp
 from pydantic import ValidationError
 
-from crypto.b64 import b64u_decode, b64u_encode
-from crypto.errors import CryptoError
-from crypto.keys import RecipientKey, VerifyKey
-from crypto.merkle import leaf_hash, verify_inclusion
-from crypto.note import Checkpoint, NoteVerifier, verify_checkpoint
-from crypto.witness import WitnessPolicy, verify_witnessed
-from hub.auth.httpsig import sign_request
-from hub.client.errors import HubClientError, TrustError
-from hub.keystore import LocalParticipant
-from hub.settings import DEFAULTS
-from protocols import api
-from protocols.certificates import VerifiedCertificate, verify_certificate
-from protocols.envelope import (
+from pgs_hub.crypto.b64 import b64u_decode, b64u_encode
+from pgs_hub.crypto.errors import CryptoError
+from pgs_hub.crypto.keys import RecipientKey, VerifyKey
+from pgs_hub.crypto.merkle import leaf_hash, verify_inclusion
+from pgs_hub.crypto.note import Checkpoint, NoteVerifier, verify_checkpoint
+from pgs_hub.crypto.witness import WitnessPolicy, verify_witnessed
+from pgs_hub.hub.auth.httpsig import sign_request
+from pgs_hub.hub.client.errors import HubClientError, TrustError
+from pgs_hub.hub.keystore import LocalParticipant
+from pgs_hub.hub.settings import DEFAULTS
+from pgs_hub.protocols import api
+from pgs_hub.protocols.certificates import VerifiedCertificate, verify_certificate
+from pgs_hub.protocols.envelope import (
     OpenedMessage,
     SealedMessage,
     open_message,
@@ -42,11 +42,11 @@ from protocols.envelope import (
     seal_message,
     verify_message,
 )
-from protocols.messages._base import ContentModel
-from protocols.messages.handling import Tlp
-from protocols.messages.kinds import MessageKind
-from protocols.messages.receipt import ReceiptStatus
-from protocols.receipts import make_receipt, sign_receipt
+from pgs_hub.protocols.messages._base import ContentModel
+from pgs_hub.protocols.messages.handling import Tlp
+from pgs_hub.protocols.messages.kinds import MessageKind
+from pgs_hub.protocols.messages.receipt import ReceiptStatus
+from pgs_hub.protocols.receipts import make_receipt, sign_receipt
 
 JOSE = "application/jose+json"
 RETRIES = 4

@@ -20,15 +20,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from crypto.b64 import b64u_encode
-from crypto.disclosure import ContentKeyDisclosure
-from crypto.note import parse_checkpoint, verify_checkpoint
-from crypto.tlog_proof import make_tlog_proof
-from hub.client.errors import HubClientError, TrustError
-from hub.client.log import LogEntry, checkpoint, inclusion_proof, key_proof
-from hub.settings import DEFAULTS
-from protocols.envelope import read_header
-from protocols.evidence import (
+from pgs_hub.crypto.b64 import b64u_encode
+from pgs_hub.crypto.disclosure import ContentKeyDisclosure
+from pgs_hub.crypto.note import parse_checkpoint, verify_checkpoint
+from pgs_hub.crypto.tlog_proof import make_tlog_proof
+from pgs_hub.hub.client.errors import HubClientError, TrustError
+from pgs_hub.hub.client.log import LogEntry, checkpoint, inclusion_proof, key_proof
+from pgs_hub.hub.settings import DEFAULTS
+from pgs_hub.protocols.envelope import read_header
+from pgs_hub.protocols.evidence import (
     AttachmentEvidence,
     DisclosureEvidence,
     EvidenceBundle,
@@ -37,15 +37,15 @@ from protocols.evidence import (
     encode_bundle,
     verify_bundle,
 )
-from protocols.messages.receipt import ReceiptStatus
-from protocols.receipts import make_receipt, read_receipt, sign_receipt
+from pgs_hub.protocols.messages.receipt import ReceiptStatus
+from pgs_hub.protocols.receipts import make_receipt, read_receipt, sign_receipt
 
 if TYPE_CHECKING:
-    from crypto.keys import SigningKey
-    from crypto.note import NoteVerifier
-    from hub.client import HubClient
-    from hub.client.log import InclusionAnswer
-    from protocols.evidence import BundleReport
+    from pgs_hub.crypto.keys import SigningKey
+    from pgs_hub.crypto.note import NoteVerifier
+    from pgs_hub.hub.client import HubClient
+    from pgs_hub.hub.client.log import InclusionAnswer
+    from pgs_hub.protocols.evidence import BundleReport
 
 __all__ = ["CollectError", "acceptance_tlog_proof", "collect_bundle", "encode_checked"]
 

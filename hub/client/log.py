@@ -17,12 +17,12 @@ from typing import Any, TypeVar
 
 from pydantic import ValidationError
 
-from crypto.b64 import b64u_decode
-from crypto.errors import CryptoError
-from crypto.merkle import HASH_SIZE
-from hub.client.client import HubClient
-from hub.client.errors import HubClientError
-from protocols import api
+from pgs_hub.crypto.b64 import b64u_decode
+from pgs_hub.crypto.errors import CryptoError
+from pgs_hub.crypto.merkle import HASH_SIZE
+from pgs_hub.hub.client.client import HubClient
+from pgs_hub.hub.client.errors import HubClientError
+from pgs_hub.protocols import api
 
 MAX_PAGE = 10_000  # entries asked for per page: the hub's cap (it may end a page sooner)
 PAGES_AHEAD = 2  # pages in flight while reading entries: the hub works while the auditor hashes

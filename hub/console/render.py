@@ -18,7 +18,7 @@ from babel import Locale
 from babel.dates import format_skeleton, format_time
 from babel.numbers import format_decimal
 
-from hub.i18n import Lang, t
+from pgs_hub.hub.i18n import Lang, t
 
 
 class Markup(str):
@@ -56,7 +56,7 @@ def void(name: str, /, **attrs: object) -> Markup:
 
 @functools.cache
 def _template(name: str) -> Template:
-    text = resources.files("hub.console").joinpath("templates", name).read_text("utf-8")
+    text = resources.files("pgs_hub.hub.console").joinpath("templates", name).read_text("utf-8")
     return Template(text)
 
 

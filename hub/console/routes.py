@@ -19,21 +19,21 @@ from urllib.parse import urlencode
 
 from aiohttp import web
 
-from crypto.b64 import b64u_decode
-from crypto.errors import ProofError
-from crypto.merkle import verify_inclusion
-from crypto.note import NoteVerifier
-from hub.console import session as sessions
-from hub.console import views
-from hub.console.render import KINDS, Markup, iso_time
-from hub.errors import Forbidden, InvalidRequest, NotFound
-from hub.i18n import LANGS, Lang, negotiate, t
-from hub.server.authn import authenticate
-from hub.server.keys import CTX
-from hub.server.proxy import external_origin
-from hub.services import auditlog, console_sessions
-from hub.services import console as stats
-from protocols import api
+from pgs_hub.crypto.b64 import b64u_decode
+from pgs_hub.crypto.errors import ProofError
+from pgs_hub.crypto.merkle import verify_inclusion
+from pgs_hub.crypto.note import NoteVerifier
+from pgs_hub.hub.console import session as sessions
+from pgs_hub.hub.console import views
+from pgs_hub.hub.console.render import KINDS, Markup, iso_time
+from pgs_hub.hub.errors import Forbidden, InvalidRequest, NotFound
+from pgs_hub.hub.i18n import LANGS, Lang, negotiate, t
+from pgs_hub.hub.server.authn import authenticate
+from pgs_hub.hub.server.keys import CTX
+from pgs_hub.hub.server.proxy import external_origin
+from pgs_hub.hub.services import auditlog, console_sessions
+from pgs_hub.hub.services import console as stats
+from pgs_hub.protocols import api
 
 SECURITY_HEADERS: Mapping[str, str] = {
     "Content-Security-Policy": (
@@ -414,7 +414,7 @@ async def static(request: web.Request) -> web.Response:
     name = request.match_info["name"]
     if name not in STATIC:
         raise web.HTTPNotFound()
-    data = resources.files("hub.console").joinpath("static", name).read_bytes()
+    data = resources.files("pgs_hub.hub.console").joinpath("static", name).read_bytes()
     return web.Response(body=data, content_type=STATIC[name], charset="utf-8")
 
 
@@ -427,7 +427,7 @@ async def not_found(request: web.Request) -> web.Response:
 def add_routes(app: web.Application) -> None:
     app.on_response_prepare.append(_security_headers)
     app.router.add_post("/v1/console/login-links", create_login_link)
-    from hub.console import security_page, signin  # noqa: PLC0415 - they import this module
+    from pgs_hub.hub.console import security_page, signin  # noqa: PLC0415 - they import this module
 
     signin.add_routes(app)  # GET: a confirmation page; POST: sign in (was: GET signed in)
     app.router.add_post("/console/logout", logout)

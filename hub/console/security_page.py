@@ -8,15 +8,15 @@ import re
 
 from aiohttp import web
 
-from hub.console import routes
-from hub.console import session as sessions
-from hub.console.render import Markup, fmt_int, fmt_time, join, tag
-from hub.console.views import _field, _table, bdi
-from hub.i18n import Lang, t
-from hub.server.keys import CTX
-from hub.services import console as stats
-from hub.services import security_report
-from protocols import api
+from pgs_hub.hub.console import routes
+from pgs_hub.hub.console import session as sessions
+from pgs_hub.hub.console.render import Markup, fmt_int, fmt_time, join, tag
+from pgs_hub.hub.console.views import _field, _table, bdi
+from pgs_hub.hub.i18n import Lang, t
+from pgs_hub.hub.server.keys import CTX
+from pgs_hub.hub.services import console as stats
+from pgs_hub.hub.services import security_report
+from pgs_hub.protocols import api
 
 SECURITY = stats.SECURITY
 DEFAULT_HOURS = 24

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 
-from hub.services.console_sessions import (
+from pgs_hub.hub.services.console_sessions import (
     LINK_SECONDS,
     SESSION_SECONDS,
     TOKEN_BYTES,

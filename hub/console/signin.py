@@ -19,14 +19,14 @@ import secrets
 
 from aiohttp import web
 
-from hub.console import routes
-from hub.console import session as sessions
-from hub.console.render import Markup, join, tag, void
-from hub.console.views import html_text, message, page
-from hub.i18n import Lang, t
-from hub.server.keys import CTX
-from hub.server.proxy import external_origin
-from hub.services import console_sessions
+from pgs_hub.hub.console import routes
+from pgs_hub.hub.console import session as sessions
+from pgs_hub.hub.console.render import Markup, join, tag, void
+from pgs_hub.hub.console.views import html_text, message, page
+from pgs_hub.hub.i18n import Lang, t
+from pgs_hub.hub.server.keys import CTX
+from pgs_hub.hub.server.proxy import external_origin
+from pgs_hub.hub.services import console_sessions
 
 LOGIN_CSRF_COOKIE = "pgs_login_csrf"
 _LOGIN_PATH = "/console/login"

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from urllib.parse import urlencode
 
-from crypto.b64 import b64u_encode
-from hub import i18n_names as names
-from hub.console.render import (
+from pgs_hub.crypto.b64 import b64u_encode
+from pgs_hub.hub import i18n_names as names
+from pgs_hub.hub.console.render import (
     KINDS,
     Markup,
     esc,
@@ -23,9 +23,9 @@ from hub.console.render import (
     tag,
     void,
 )
-from hub.i18n import LANGS, NATIVE_NAMES, RTL, Lang, t, template
-from hub.services import console as stats
-from protocols.codelists import wco_members, wco_regions
+from pgs_hub.hub.i18n import LANGS, NATIVE_NAMES, RTL, Lang, t, template
+from pgs_hub.hub.services import console as stats
+from pgs_hub.protocols.codelists import wco_members, wco_regions
 
 
 def _t(key: str, lang: Lang, **values: object) -> str:

@@ -5,12 +5,16 @@ from __future__ import annotations
 import json
 from importlib import resources
 
-from protocols.messages._base import ContentModel
-from protocols.messages.kinds import MessageKind
-from protocols.messages.registry import parse_message
+from pgs_hub.protocols.messages._base import ContentModel
+from pgs_hub.protocols.messages.kinds import MessageKind
+from pgs_hub.protocols.messages.registry import parse_message
 
 
 def demo_content(kind: MessageKind) -> ContentModel:
     """The demo's ``kind`` message, validated."""
-    text = resources.files("hub.demo").joinpath("content", f"{kind.value}.json").read_text("utf-8")
+    text = (
+        resources.files("pgs_hub.hub.demo")
+        .joinpath("content", f"{kind.value}.json")
+        .read_text("utf-8")
+    )
     return parse_message(kind, json.loads(text))

@@ -15,16 +15,16 @@ import click
 from rich.panel import Panel
 from rich.table import Table
 
-from crypto.b64 import b64u_decode, b64u_encode
-from crypto.errors import CryptoError
-from hub import keystore
-from hub.cli.common import out
-from hub.demo.content import demo_content
-from hub.i18n import CATALOGUE, Lang, t
-from protocols.envelope import open_message, read_header, seal_message, verify_message
-from protocols.errors import ProtocolError
-from protocols.messages.handling import Tlp
-from protocols.messages.kinds import MessageKind
+from pgs_hub.crypto.b64 import b64u_decode, b64u_encode
+from pgs_hub.crypto.errors import CryptoError
+from pgs_hub.hub import keystore
+from pgs_hub.hub.cli.common import out
+from pgs_hub.hub.demo.content import demo_content
+from pgs_hub.hub.i18n import CATALOGUE, Lang, t
+from pgs_hub.protocols.envelope import open_message, read_header, seal_message, verify_message
+from pgs_hub.protocols.errors import ProtocolError
+from pgs_hub.protocols.messages.handling import Tlp
+from pgs_hub.protocols.messages.kinds import MessageKind
 
 PARTICIPANTS = {
     "WCO-PGS-BRUSSELS": "World Customs Organization / Organisation mondiale des douanes",

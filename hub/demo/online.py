@@ -24,21 +24,21 @@ from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
 
-from hub import keystore
-from hub.cli.common import out
-from hub.cli.errors import refusal
-from hub.cli.render import kind_name
-from hub.client import HubClient, HubClientError
-from hub.demo.content import demo_content
-from hub.enrolment import bootstrap_admin, certify
-from hub.home import load_config, sqlite_url, write_home
-from hub.i18n import Lang, t
-from hub.server.app import create_app
-from hub.services.database import upgrade
-from protocols.messages.handling import Tlp
-from protocols.messages.kinds import MessageKind
-from protocols.messages.receipt import ReceiptStatus
-from protocols.messages.references import MessageRef
+from pgs_hub.hub import keystore
+from pgs_hub.hub.cli.common import out
+from pgs_hub.hub.cli.errors import refusal
+from pgs_hub.hub.cli.render import kind_name
+from pgs_hub.hub.client import HubClient, HubClientError
+from pgs_hub.hub.demo.content import demo_content
+from pgs_hub.hub.enrolment import bootstrap_admin, certify
+from pgs_hub.hub.home import load_config, sqlite_url, write_home
+from pgs_hub.hub.i18n import Lang, t
+from pgs_hub.hub.server.app import create_app
+from pgs_hub.hub.services.database import upgrade
+from pgs_hub.protocols.messages.handling import Tlp
+from pgs_hub.protocols.messages.kinds import MessageKind
+from pgs_hub.protocols.messages.receipt import ReceiptStatus
+from pgs_hub.protocols.messages.references import MessageRef
 
 ADMIN = "WCO-HUB-ADMIN"
 WCO, NG, GH, CM, AUDITOR = (
@@ -72,7 +72,7 @@ def _what(event: str, details: dict[str, Any], language: Lang = "en") -> str:
 async def _pgs(*args: str) -> tuple[int, str]:
     """Run a ``pgs`` command as the user would (a separate process), without blocking the hub."""
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "hub", *args,
+        sys.executable, "-m", "pgs_hub", *args,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
         env={**os.environ, "COLUMNS": os.environ.get("COLUMNS", "110")},
     )  # fmt: skip

@@ -20,12 +20,12 @@ from typing import Any
 import jinja2
 from aiohttp import web
 
-from crypto.keys import VerifyKey
-from hub.desk import i18n
-from hub.desk.hubapi import HubApi, HubProblem, Person
-from hub.desk.mailbox import Mailbox
-from hub.desk.security import LANG_COOKIE, SESSION, Gate, gate_middleware
-from hub.desk.store import ReadState
+from pgs_hub.crypto.keys import VerifyKey
+from pgs_hub.hub.desk import i18n
+from pgs_hub.hub.desk.hubapi import HubApi, HubProblem, Person
+from pgs_hub.hub.desk.mailbox import Mailbox
+from pgs_hub.hub.desk.security import LANG_COOKIE, SESSION, Gate, gate_middleware
+from pgs_hub.hub.desk.store import ReadState
 
 log = logging.getLogger("pgs.desk")
 MAX_UPLOAD_BYTES = 64 * 1024 * 1024
@@ -74,7 +74,7 @@ TEMPLATES = web.AppKey("templates", jinja2.Environment)
 
 def environment() -> jinja2.Environment:
     return jinja2.Environment(
-        loader=jinja2.PackageLoader("hub.desk", "templates"),
+        loader=jinja2.PackageLoader("pgs_hub.hub.desk", "templates"),
         autoescape=jinja2.select_autoescape(default=True, default_for_string=True),
         extensions=["jinja2.ext.i18n"],
         trim_blocks=True,
@@ -155,7 +155,7 @@ async def _hang_up(app: web.Application) -> None:
 
 
 def make_app(desk: Desk) -> web.Application:
-    from hub.desk import views  # noqa: PLC0415 - views import this module
+    from pgs_hub.hub.desk import views  # noqa: PLC0415 - views import this module
 
     app = web.Application(
         client_max_size=MAX_UPLOAD_BYTES,

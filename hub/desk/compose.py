@@ -15,11 +15,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from hub.desk.i18n import N_
-from protocols.errors import MessageValidationError
-from protocols.messages.handling import Tlp
-from protocols.messages.kinds import MessageKind
-from protocols.messages.registry import parse_message
+from pgs_hub.hub.desk.i18n import N_
+from pgs_hub.protocols.errors import MessageValidationError
+from pgs_hub.protocols.messages.handling import Tlp
+from pgs_hub.protocols.messages.kinds import MessageKind
+from pgs_hub.protocols.messages.registry import parse_message
 
 FORM_KINDS: Final = ("alert", "seizure", "rfi", "reply", "notice")
 

@@ -20,23 +20,23 @@ from typing import Any
 
 import aiohttp
 
-from crypto.errors import CryptoError
-from crypto.keys import VerifyKey
-from hub.client import HubClient, HubClientError, TrustError
-from hub.client.attachments import (
+from pgs_hub.crypto.errors import CryptoError
+from pgs_hub.crypto.keys import VerifyKey
+from pgs_hub.hub.client import HubClient, HubClientError, TrustError
+from pgs_hub.hub.client.attachments import (
     AttachmentError,
     download_attachment,
     encrypt_file,
     upload_file,
 )
-from hub.keystore import LocalParticipant
-from protocols import api
-from protocols.errors import ProtocolError
-from protocols.messages._base import ContentModel
-from protocols.messages.attachments import Attachment
-from protocols.messages.handling import Tlp
-from protocols.messages.kinds import MessageKind
-from protocols.routing import RoutingHeader
+from pgs_hub.hub.keystore import LocalParticipant
+from pgs_hub.protocols import api
+from pgs_hub.protocols.errors import ProtocolError
+from pgs_hub.protocols.messages._base import ContentModel
+from pgs_hub.protocols.messages.attachments import Attachment
+from pgs_hub.protocols.messages.handling import Tlp
+from pgs_hub.protocols.messages.kinds import MessageKind
+from pgs_hub.protocols.routing import RoutingHeader
 
 PAGE = 200
 MAX_ITEMS = 5000
@@ -246,7 +246,7 @@ class HubApi:
 
 def authority_from(path: Path | None) -> VerifyKey | None:
     """The pinned registry-authority key from a JWK file (``--authority``)."""
-    from crypto.keys import verify_key_from_jwk  # noqa: PLC0415
+    from pgs_hub.crypto.keys import verify_key_from_jwk  # noqa: PLC0415
 
     if path is None:
         return None

@@ -48,7 +48,7 @@ def translations(lang: str) -> gettext.NullTranslations:
     """The compiled catalog of ``lang`` (an unknown language falls back to English)."""
     if lang not in LANGUAGES:
         lang = DEFAULT
-    folder = resources.files("hub.desk").joinpath("locale", lang, "LC_MESSAGES")
+    folder = resources.files("pgs_hub.hub.desk").joinpath("locale", lang, "LC_MESSAGES")
     compiled = folder.joinpath(f"{DOMAIN}.mo")
     if compiled.is_file():
         return gettext.GNUTranslations(io.BytesIO(compiled.read_bytes()))
@@ -116,7 +116,7 @@ def country_name(code: str, lang: str) -> str:
     name = Locale.parse(lang).territories.get(code)
     if name:
         return str(name)
-    from protocols.codelists import display_name  # noqa: PLC0415 - loads the list on use
+    from pgs_hub.protocols.codelists import display_name  # noqa: PLC0415 - loads the list on use
 
     try:
         return display_name(code, "fr" if lang == "fr" else "en")

@@ -15,9 +15,9 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from hub.desk.hubapi import HubApi, HubProblem, Item, Opened
-from hub.desk.store import Folder
-from protocols.routing import participant_country
+from pgs_hub.hub.desk.hubapi import HubApi, HubProblem, Item, Opened
+from pgs_hub.hub.desk.store import Folder
+from pgs_hub.protocols.routing import participant_country
 
 OPEN_CONCURRENCY = 8
 #: A reply whose subject is exactly this prefix and an outcome code is one-click outcome

@@ -13,9 +13,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from hub.desk.hubapi import Person
-from hub.desk.i18n import country_name
-from hub.desk.mailbox import Message
+from pgs_hub.hub.desk.hubapi import Person
+from pgs_hub.hub.desk.i18n import country_name
+from pgs_hub.hub.desk.mailbox import Message
 
 
 @dataclass(frozen=True)
@@ -30,7 +30,7 @@ def _name(en: str, fr: str, lang: str) -> str:
 
 @functools.cache
 def commodities(lang: str) -> tuple[Choice, ...]:
-    from protocols.codelists import commodities as listed  # noqa: PLC0415
+    from pgs_hub.protocols.codelists import commodities as listed  # noqa: PLC0415
 
     return tuple(Choice(c.code, _name(c.name_en, c.name_fr, lang)) for c in listed().values())
 
@@ -38,7 +38,7 @@ def commodities(lang: str) -> tuple[Choice, ...]:
 @functools.cache
 def numbers(lang: str) -> dict[str, tuple[Choice, ...]]:
     """HS, CAS and UN numbers of the PGS commodities, each with its commodity's name."""
-    from protocols.codelists import commodities as listed  # noqa: PLC0415
+    from pgs_hub.protocols.codelists import commodities as listed  # noqa: PLC0415
 
     found: dict[str, dict[str, list[str]]] = {"hs": {}, "cas": {}, "un": {}}
     for c in listed().values():
@@ -54,14 +54,14 @@ def numbers(lang: str) -> dict[str, tuple[Choice, ...]]:
 
 @functools.cache
 def units(lang: str) -> tuple[Choice, ...]:
-    from protocols.codelists import units as listed  # noqa: PLC0415
+    from pgs_hub.protocols.codelists import units as listed  # noqa: PLC0415
 
     return tuple(Choice(u.code, _name(u.name_en, u.name_fr, lang)) for u in listed().values())
 
 
 @functools.cache
 def countries(lang: str) -> tuple[Choice, ...]:
-    from protocols.codelists import iso_countries  # noqa: PLC0415
+    from pgs_hub.protocols.codelists import iso_countries  # noqa: PLC0415
 
     found = [Choice(code, country_name(code, lang)) for code in iso_countries()]
     return tuple(sorted(found, key=lambda c: c.label))
@@ -69,7 +69,7 @@ def countries(lang: str) -> tuple[Choice, ...]:
 
 @functools.cache
 def regions(lang: str) -> tuple[Choice, ...]:
-    from protocols.codelists import wco_regions  # noqa: PLC0415
+    from pgs_hub.protocols.codelists import wco_regions  # noqa: PLC0415
 
     return tuple(Choice(r.code, _name(r.name_en, r.name_fr, lang)) for r in wco_regions().values())
 

@@ -11,8 +11,8 @@ import gettext
 from dataclasses import dataclass, field
 from typing import Any
 
-from hub.desk.i18n import country_name, number
-from hub.desk.words import FIELDS, INFORMATION_MEANING, KINDS, SOURCE_MEANING, VALUES
+from pgs_hub.hub.desk.i18n import country_name, number
+from pgs_hub.hub.desk.words import FIELDS, INFORMATION_MEANING, KINDS, SOURCE_MEANING, VALUES
 
 # Fields people write: shown as written, never looked up as codes.
 _FREE = frozenset(
@@ -53,7 +53,7 @@ class Reader:
         return self._(known) if known else value
 
     def commodity(self, code: str) -> str:
-        from protocols.codelists import commodities  # noqa: PLC0415
+        from pgs_hub.protocols.codelists import commodities  # noqa: PLC0415
 
         found = commodities().get(code)
         if found is None:
@@ -61,7 +61,7 @@ class Reader:
         return found.name_fr if self.lang == "fr" else found.name_en
 
     def unit(self, code: str) -> str:
-        from protocols.codelists import units  # noqa: PLC0415
+        from pgs_hub.protocols.codelists import units  # noqa: PLC0415
 
         found = units().get(code)
         if found is None:
@@ -69,7 +69,7 @@ class Reader:
         return found.name_fr if self.lang == "fr" else found.name_en
 
     def region(self, code: str) -> str:
-        from protocols.codelists import wco_regions  # noqa: PLC0415
+        from pgs_hub.protocols.codelists import wco_regions  # noqa: PLC0415
 
         found = wco_regions().get(code)
         if found is None:
@@ -77,7 +77,7 @@ class Reader:
         return found.name_fr if self.lang == "fr" else found.name_en
 
     def by_number(self, code: str, *, cas: bool) -> str:
-        from protocols.codelists import commodities, commodity_for_hs  # noqa: PLC0415
+        from pgs_hub.protocols.codelists import commodities, commodity_for_hs  # noqa: PLC0415
 
         if not cas and "." in code:
             found = commodity_for_hs(code)

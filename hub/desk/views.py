@@ -17,15 +17,15 @@ from urllib.parse import quote
 from aiohttp import web
 from multidict import MultiDictProxy
 
-from hub import keystore
-from hub.desk import compose, i18n, pickers
-from hub.desk.app import DESK, Desk, language, render
-from hub.desk.hubapi import HubApi, HubProblem
-from hub.desk.mailbox import OUTCOME_CODES, OUTCOME_PREFIX, Mailbox, Message
-from hub.desk.reading import Reader
-from hub.desk.security import LANG_COOKIE, SESSION, set_session_cookie
-from hub.desk.store import Folder, ReadState
-from hub.desk.words import (
+from pgs_hub.hub import keystore
+from pgs_hub.hub.desk import compose, i18n, pickers
+from pgs_hub.hub.desk.app import DESK, Desk, language, render
+from pgs_hub.hub.desk.hubapi import HubApi, HubProblem
+from pgs_hub.hub.desk.mailbox import OUTCOME_CODES, OUTCOME_PREFIX, Mailbox, Message
+from pgs_hub.hub.desk.reading import Reader
+from pgs_hub.hub.desk.security import LANG_COOKIE, SESSION, set_session_cookie
+from pgs_hub.hub.desk.store import Folder, ReadState
+from pgs_hub.hub.desk.words import (
     ACTIONS,
     CATEGORIES,
     DETECTIONS,
@@ -37,9 +37,9 @@ from hub.desk.words import (
     TLP_RULES,
     VALUES,
 )  # fmt: skip
-from protocols.messages.handling import Tlp
-from protocols.messages.kinds import MessageKind
-from protocols.messages.registry import parse_message
+from pgs_hub.protocols.messages.handling import Tlp
+from pgs_hub.protocols.messages.kinds import MessageKind
+from pgs_hub.protocols.messages.registry import parse_message
 
 STATIC = Path(__file__).parent / "static"
 IMAGE_TYPES = frozenset({"image/jpeg", "image/png", "image/gif", "image/webp"})

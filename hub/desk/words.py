@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from hub.desk.i18n import N_
+from pgs_hub.hub.desk.i18n import N_
 
 FIELDS: Final = {
     "subject": N_("Subject"), "narrative": N_("What happened"), "lines": N_("Goods"),

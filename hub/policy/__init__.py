@@ -11,11 +11,17 @@ Nothing here does I/O (except reading a policy file when asked) or reads a clock
 ``now``.
 """
 
-from hub.policy.authorize import Action, Grant
-from hub.policy.decisions import check_can_send
-from hub.policy.groups import Member, UnknownGroup, members
-from hub.policy.model import Policy, PolicyError, default_policy, load_policy, load_policy_file
-from hub.policy.ratelimit import RateLimiter
+from pgs_hub.hub.policy.authorize import Action, Grant
+from pgs_hub.hub.policy.decisions import check_can_send
+from pgs_hub.hub.policy.groups import Member, UnknownGroup, members
+from pgs_hub.hub.policy.model import (
+    Policy,
+    PolicyError,
+    default_policy,
+    load_policy,
+    load_policy_file,
+)
+from pgs_hub.hub.policy.ratelimit import RateLimiter
 
 __all__ = [
     "Action",

@@ -52,12 +52,12 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Final
 
-from hub.error_codes import Code
-from hub.errors import Forbidden, NotFound
-from hub.policy.groups import ACTIVE, SUSPENDED, Member
-from hub.policy.model import Policy
-from protocols.certificates import WCO, Role
-from protocols.messages.kinds import MessageKind
+from pgs_hub.hub.error_codes import Code
+from pgs_hub.hub.errors import Forbidden, NotFound
+from pgs_hub.hub.policy.groups import ACTIVE, SUSPENDED, Member
+from pgs_hub.hub.policy.model import Policy
+from pgs_hub.protocols.certificates import WCO, Role
+from pgs_hub.protocols.messages.kinds import MessageKind
 
 __all__ = [
     "Action",

@@ -37,15 +37,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from hub.error_codes import Code
-from hub.errors import Forbidden, InvalidRequest
-from hub.policy.authorize import Action, Submission, authorize
-from hub.policy.groups import Member
-from hub.policy.model import Policy
-from protocols.certificates import Role
-from protocols.messages.handling import Tlp
-from protocols.messages.kinds import MessageKind
-from protocols.routing import RoutingHeader
+from pgs_hub.hub.error_codes import Code
+from pgs_hub.hub.errors import Forbidden, InvalidRequest
+from pgs_hub.hub.policy.authorize import Action, Submission, authorize
+from pgs_hub.hub.policy.groups import Member
+from pgs_hub.hub.policy.model import Policy
+from pgs_hub.protocols.certificates import Role
+from pgs_hub.protocols.messages.handling import Tlp
+from pgs_hub.protocols.messages.kinds import MessageKind
+from pgs_hub.protocols.routing import RoutingHeader
 
 __all__ = ["check_can_send"]
 

@@ -23,10 +23,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Final
 
-from hub.error_codes import Code
-from hub.errors import NotFound
-from hub.policy.model import BUILTIN_ALL, Policy, builtin_group_names
-from protocols.certificates import Role
+from pgs_hub.hub.error_codes import Code
+from pgs_hub.hub.errors import NotFound
+from pgs_hub.hub.policy.model import BUILTIN_ALL, Policy, builtin_group_names
+from pgs_hub.protocols.certificates import Role
 
 __all__ = [
     "ACTIVE",
@@ -88,7 +88,7 @@ def _reachable(policy: Policy, member: Member) -> bool:
 
 
 def _region_countries(code: str) -> frozenset[str]:
-    from protocols.codelists import members_of_region  # noqa: PLC0415 - loads on first use
+    from pgs_hub.protocols.codelists import members_of_region  # noqa: PLC0415 - loads on first use
 
     return frozenset(m.alpha2 for m in members_of_region(code))
 

@@ -38,14 +38,14 @@ from pydantic import (
 )
 from pydantic_core import ErrorDetails
 
-from hub.errors import ConfigError
-from protocols.certificates import MemberCountry, Role
-from protocols.envelope import PGS_PROFILE
-from protocols.messages._base import Line, problem
-from protocols.messages.identifiers import ParticipantId
-from protocols.messages.kinds import MessageKind
-from protocols.messages.problems import plain_message
-from protocols.routing import MAX_RECIPIENTS, MAX_TTL_SECONDS
+from pgs_hub.hub.errors import ConfigError
+from pgs_hub.protocols.certificates import MemberCountry, Role
+from pgs_hub.protocols.envelope import PGS_PROFILE
+from pgs_hub.protocols.messages._base import Line, problem
+from pgs_hub.protocols.messages.identifiers import ParticipantId
+from pgs_hub.protocols.messages.kinds import MessageKind
+from pgs_hub.protocols.messages.problems import plain_message
+from pgs_hub.protocols.routing import MAX_RECIPIENTS, MAX_TTL_SECONDS
 
 __all__ = [
     "BUILTIN_ALL",
@@ -91,7 +91,7 @@ class PolicyError(ConfigError):
 
 def builtin_group_names() -> frozenset[str]:
     """``ALL`` and the WCO region codes (``AMC``, ``APC``, ``ESA``, ``EUR``, ``MENA``, ``WCA``)."""
-    from protocols.codelists import wco_regions  # noqa: PLC0415 - code lists load on first use
+    from pgs_hub.protocols.codelists import wco_regions  # noqa: PLC0415 - code lists load on first use
 
     return frozenset({BUILTIN_ALL, *wco_regions()})
 
@@ -347,7 +347,7 @@ def load_policy_file(path: Path) -> Policy:
 def default_policy_text() -> str:
     """The commented default policy (``hub/policy/default.toml``), e.g. for ``pgs init`` to copy."""
     try:
-        folder: Any = resources.files(__package__ or "hub.policy")
+        folder: Any = resources.files(__package__ or "pgs_hub.hub.policy")
     except NotADirectoryError:  # pragma: no cover - see protocols.codelists._data_dir
         folder = Path(__file__).resolve().parent
     text: str = folder.joinpath(DEFAULT_POLICY_FILE).read_text(encoding="utf-8")

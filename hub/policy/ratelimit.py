@@ -18,7 +18,7 @@ import math
 from collections import OrderedDict
 from dataclasses import dataclass
 
-from hub.errors import RateLimited
+from pgs_hub.hub.errors import RateLimited
 
 __all__ = ["RateLimiter"]
 

@@ -11,11 +11,11 @@ from pathlib import Path
 
 from aiohttp import web
 
-from hub.console import routes as console_routes
-from hub.home import LOG_KEY_FILE, HubConfig
-from hub.hub_keys import load_or_create_hub_key
-from hub.policy.model import load_policy_file
-from hub.server import (
+from pgs_hub.hub.console import routes as console_routes
+from pgs_hub.hub.home import LOG_KEY_FILE, HubConfig
+from pgs_hub.hub.hub_keys import load_or_create_hub_key
+from pgs_hub.hub.policy.model import load_policy_file
+from pgs_hub.hub.server import (
     audit_routes,
     handlers,
     health,
@@ -24,20 +24,20 @@ from hub.server import (
     security_routes,
     uploads,
 )
-from hub.server.bodies import body_middleware
-from hub.server.keys import CTX
-from hub.server.observe import METRICS_ACCESS, MetricsAccess, observe_middleware
-from hub.server.problems import problem_middleware
-from hub.server.proxy import FORWARDING, Forwarding, forwarded_middleware
-from hub.server.runtime import settled_heap
-from hub.server.stream import STREAM_SETTINGS, StreamSettings, stream, track_streams
-from hub.services import background, database, rollback
-from hub.services.context import HubContext, PolicyHolder
-from hub.services.fanout import PgFanout
-from hub.services.notifications import NotificationDispatcher
-from hub.services.notifier import Notifier
-from hub.services.witnessing import Witnessing
-from hub.settings import DEFAULTS
+from pgs_hub.hub.server.bodies import body_middleware
+from pgs_hub.hub.server.keys import CTX
+from pgs_hub.hub.server.observe import METRICS_ACCESS, MetricsAccess, observe_middleware
+from pgs_hub.hub.server.problems import problem_middleware
+from pgs_hub.hub.server.proxy import FORWARDING, Forwarding, forwarded_middleware
+from pgs_hub.hub.server.runtime import settled_heap
+from pgs_hub.hub.server.stream import STREAM_SETTINGS, StreamSettings, stream, track_streams
+from pgs_hub.hub.services import background, database, rollback
+from pgs_hub.hub.services.context import HubContext, PolicyHolder
+from pgs_hub.hub.services.fanout import PgFanout
+from pgs_hub.hub.services.notifications import NotificationDispatcher
+from pgs_hub.hub.services.notifier import Notifier
+from pgs_hub.hub.services.witnessing import Witnessing
+from pgs_hub.hub.settings import DEFAULTS
 
 log = logging.getLogger("pgs.hub")
 # Bodies above the largest envelope are refused while reading, before any parsing.

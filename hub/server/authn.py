@@ -5,14 +5,14 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from hub.auth.httpsig import VerifiedSignature, claimed_keyid, verify_request
-from hub.error_codes import Code
-from hub.errors import AuthenticationError
-from hub.policy.groups import Member
-from hub.server.keys import AUTHENTICATED, CTX
-from hub.server.observe import note_participant
-from hub.server.proxy import external_origin
-from hub.services.replay import claim_nonce
+from pgs_hub.hub.auth.httpsig import VerifiedSignature, claimed_keyid, verify_request
+from pgs_hub.hub.error_codes import Code
+from pgs_hub.hub.errors import AuthenticationError
+from pgs_hub.hub.policy.groups import Member
+from pgs_hub.hub.server.keys import AUTHENTICATED, CTX
+from pgs_hub.hub.server.observe import note_participant
+from pgs_hub.hub.server.proxy import external_origin
+from pgs_hub.hub.services.replay import claim_nonce
 
 # The participant a request was authenticated as (set by :func:`authenticate`).
 

@@ -20,8 +20,8 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
 
-from hub.errors import RequestTimeout
-from hub.server.keys import CTX
+from pgs_hub.hub.errors import RequestTimeout
+from pgs_hub.hub.server.keys import CTX
 
 
 class ClientGone(Exception):

@@ -8,18 +8,18 @@ from typing import Any
 from aiohttp import web
 from pydantic import TypeAdapter, ValidationError
 
-from hub.error_codes import Code
-from hub.errors import InvalidRequest, NotFound
-from hub.policy.authorize import envelope_not_found
-from hub.server.authn import authenticate
-from hub.server.bodies import read_body
-from hub.server.keys import CTX
-from hub.server.observe import check_metrics_access
-from hub.server.openapi import document
-from hub.services import admin, directory, mailbox, receipts, submission
-from hub.services.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
-from protocols import api
-from protocols.messages.identifiers import MessageId, ParticipantId
+from pgs_hub.hub.error_codes import Code
+from pgs_hub.hub.errors import InvalidRequest, NotFound
+from pgs_hub.hub.policy.authorize import envelope_not_found
+from pgs_hub.hub.server.authn import authenticate
+from pgs_hub.hub.server.bodies import read_body
+from pgs_hub.hub.server.keys import CTX
+from pgs_hub.hub.server.observe import check_metrics_access
+from pgs_hub.hub.server.openapi import document
+from pgs_hub.hub.services import admin, directory, mailbox, receipts, submission
+from pgs_hub.hub.services.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
+from pgs_hub.protocols import api
+from pgs_hub.protocols.messages.identifiers import MessageId, ParticipantId
 
 JOSE = "application/jose+json"
 JSON_TYPES = {"application/json", JOSE}

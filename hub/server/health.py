@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from hub.server.handlers import reply
-from hub.server.keys import CTX
-from hub.server.problems import DATABASE_RETRY_AFTER
-from hub.services.database import readiness
-from protocols import api
+from pgs_hub.hub.server.handlers import reply
+from pgs_hub.hub.server.keys import CTX
+from pgs_hub.hub.server.problems import DATABASE_RETRY_AFTER
+from pgs_hub.hub.services.database import readiness
+from pgs_hub.protocols import api
 
 
 async def live(request: web.Request) -> web.Response:

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from hub.policy.groups import Member
-from hub.services.context import HubContext
+from pgs_hub.hub.policy.groups import Member
+from pgs_hub.hub.services.context import HubContext
 
 CTX = web.AppKey("ctx", HubContext)
 

@@ -20,9 +20,9 @@ from aiohttp import web_protocol
 from aiohttp.web_request import BaseRequest
 from aiohttp.web_response import StreamResponse
 
-from hub.error_codes import Code
-from hub.server.problems import problem
-from hub.services.security_events import SecurityEvents
+from pgs_hub.hub.error_codes import Code
+from pgs_hub.hub.server.problems import problem
+from pgs_hub.hub.services.security_events import SecurityEvents
 
 log = logging.getLogger("pgs.hub")
 

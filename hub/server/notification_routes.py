@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from hub.server.authn import authenticate
-from hub.server.bodies import read_body
-from hub.server.handlers import int_param, reply
-from hub.server.keys import CTX
-from hub.services import notifications
+from pgs_hub.hub.server.authn import authenticate
+from pgs_hub.hub.server.bodies import read_body
+from pgs_hub.hub.server.handlers import int_param, reply
+from pgs_hub.hub.server.keys import CTX
+from pgs_hub.hub.services import notifications
 
 
 async def get_my_settings(request: web.Request) -> web.Response:

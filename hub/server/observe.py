@@ -36,12 +36,12 @@ from datetime import UTC, datetime
 
 from aiohttp import web
 
-from hub.error_codes import Code
-from hub.errors import Forbidden, HubError
-from hub.server.keys import CTX
-from hub.server.observed import OBSERVED, Observed
-from hub.server.problems import STATUS
-from hub.server.proxy import FORWARDING
+from pgs_hub.hub.error_codes import Code
+from pgs_hub.hub.errors import Forbidden, HubError
+from pgs_hub.hub.server.keys import CTX
+from pgs_hub.hub.server.observed import OBSERVED, Observed
+from pgs_hub.hub.server.problems import STATUS
+from pgs_hub.hub.server.proxy import FORWARDING
 
 access_log = logging.getLogger("pgs.access")
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]

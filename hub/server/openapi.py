@@ -17,8 +17,8 @@ from typing import Any
 
 from pydantic.json_schema import GenerateJsonSchema, models_json_schema
 
-from hub.settings import DEFAULTS as LIMITS
-from protocols import api
+from pgs_hub.hub.settings import DEFAULTS as LIMITS
+from pgs_hub.protocols import api
 
 PROBLEM = {"$ref": "#/components/responses/Problem"}
 SIGNED: list[dict[str, list[str]]] = [{"httpMessageSignature": []}]

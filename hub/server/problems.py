@@ -20,17 +20,17 @@ from typing import Any, Final
 
 from aiohttp import web
 
-from crypto.errors import CryptoError
-from hub.error_codes import Code
-from hub.errors import HubError, Kind, RateLimited, Unavailable
-from hub.i18n import Lang, known, negotiate, t
-from hub.server.bodies import ClientGone
-from hub.server.keys import AUTHENTICATED, CTX
-from hub.services.audit import record_refusal
-from hub.services.database import fault_of
-from hub.services.security_events import request_scope
-from hub.settings import DEFAULTS
-from protocols.errors import InvalidDataError, ProtocolError
+from pgs_hub.crypto.errors import CryptoError
+from pgs_hub.hub.error_codes import Code
+from pgs_hub.hub.errors import HubError, Kind, RateLimited, Unavailable
+from pgs_hub.hub.i18n import Lang, known, negotiate, t
+from pgs_hub.hub.server.bodies import ClientGone
+from pgs_hub.hub.server.keys import AUTHENTICATED, CTX
+from pgs_hub.hub.services.audit import record_refusal
+from pgs_hub.hub.services.database import fault_of
+from pgs_hub.hub.services.security_events import request_scope
+from pgs_hub.hub.settings import DEFAULTS
+from pgs_hub.protocols.errors import InvalidDataError, ProtocolError
 
 log = logging.getLogger("pgs.hub")
 

@@ -30,9 +30,9 @@ from typing import Any
 
 from aiohttp import web
 
-from hub.error_codes import Code
-from hub.errors import MalformedRequest
-from hub.server.observed import OBSERVED
+from pgs_hub.hub.error_codes import Code
+from pgs_hub.hub.errors import MalformedRequest
+from pgs_hub.hub.server.observed import OBSERVED
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from hub.server.authn import authenticate
-from hub.server.handlers import int_param, reply
-from hub.server.keys import CTX
-from hub.services import security_report
+from pgs_hub.hub.server.authn import authenticate
+from pgs_hub.hub.server.handlers import int_param, reply
+from pgs_hub.hub.server.keys import CTX
+from pgs_hub.hub.services import security_report
 
 
 async def security_events(request: web.Request) -> web.Response:

@@ -36,13 +36,13 @@ from typing import Any
 
 from aiohttp import WSCloseCode, WSMsgType, web
 
-from hub.error_codes import Code
-from hub.errors import AuthenticationError, Forbidden, HubError, MalformedRequest
-from hub.server.authn import authenticate
-from hub.server.handlers import int_param
-from hub.server.keys import CTX
-from hub.services import mailbox
-from hub.settings import DEFAULTS
+from pgs_hub.hub.error_codes import Code
+from pgs_hub.hub.errors import AuthenticationError, Forbidden, HubError, MalformedRequest
+from pgs_hub.hub.server.authn import authenticate
+from pgs_hub.hub.server.handlers import int_param
+from pgs_hub.hub.server.keys import CTX
+from pgs_hub.hub.services import mailbox
+from pgs_hub.hub.settings import DEFAULTS
 
 log = logging.getLogger("pgs.hub.stream")
 

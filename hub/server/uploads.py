@@ -18,14 +18,14 @@ from email.utils import formatdate
 from aiohttp import web
 from aiohttp.http_exceptions import PayloadEncodingError
 
-from hub.error_codes import Code
-from hub.errors import InvalidRequest, MalformedRequest, RequestTimeout, TooLarge
-from hub.server.authn import authenticate
-from hub.server.bodies import body_deadline, streams_body
-from hub.server.keys import CTX
-from hub.server.problems import problem
-from hub.services import attachments
-from hub.services.attachments import StoredUpload
+from pgs_hub.hub.error_codes import Code
+from pgs_hub.hub.errors import InvalidRequest, MalformedRequest, RequestTimeout, TooLarge
+from pgs_hub.hub.server.authn import authenticate
+from pgs_hub.hub.server.bodies import body_deadline, streams_body
+from pgs_hub.hub.server.keys import CTX
+from pgs_hub.hub.server.problems import problem
+from pgs_hub.hub.services import attachments
+from pgs_hub.hub.services.attachments import StoredUpload
 
 TUS_VERSION = "1.0.0"
 TUS_EXTENSIONS = "creation,checksum,expiration,termination"

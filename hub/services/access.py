@@ -12,12 +12,12 @@ from __future__ import annotations
 
 from typing import Final
 
-from hub.errors import HubError
-from hub.policy.authorize import Action, Grant, Resource
-from hub.policy.authorize import authorize as policy_authorize
-from hub.policy.groups import Member
-from hub.services.audit import record_denial
-from hub.services.context import HubContext
+from pgs_hub.hub.errors import HubError
+from pgs_hub.hub.policy.authorize import Action, Grant, Resource
+from pgs_hub.hub.policy.authorize import authorize as policy_authorize
+from pgs_hub.hub.policy.groups import Member
+from pgs_hub.hub.services.audit import record_denial
+from pgs_hub.hub.services.context import HubContext
 
 __all__ = ["DECISIONS", "Action", "Grant", "authorize", "decide"]
 

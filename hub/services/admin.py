@@ -10,21 +10,21 @@ from typing import Any, Literal
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from crypto.b64 import b64u_encode
-from crypto.errors import CryptoError
-from crypto.keys import RecipientKey, VerifyKey
-from crypto.strictjson import loads
-from hub.error_codes import Code
-from hub.errors import Conflict, InvalidRequest, MalformedRequest, NotFound
-from hub.policy.authorize import Action
-from hub.policy.groups import Member
-from hub.services.access import authorize
-from hub.services.context import HubContext
-from hub.storage import audit
-from hub.storage import participants as store
-from hub.storage.tables import KeyUse, Status
-from protocols import api
-from protocols.certificates import VerifiedCertificate, verify_certificate
+from pgs_hub.crypto.b64 import b64u_encode
+from pgs_hub.crypto.errors import CryptoError
+from pgs_hub.crypto.keys import RecipientKey, VerifyKey
+from pgs_hub.crypto.strictjson import loads
+from pgs_hub.hub.error_codes import Code
+from pgs_hub.hub.errors import Conflict, InvalidRequest, MalformedRequest, NotFound
+from pgs_hub.hub.policy.authorize import Action
+from pgs_hub.hub.policy.groups import Member
+from pgs_hub.hub.services.access import authorize
+from pgs_hub.hub.services.context import HubContext
+from pgs_hub.hub.storage import audit
+from pgs_hub.hub.storage import participants as store
+from pgs_hub.hub.storage.tables import KeyUse, Status
+from pgs_hub.protocols import api
+from pgs_hub.protocols.certificates import VerifiedCertificate, verify_certificate
 
 StatusAction = Literal["suspend", "reinstate", "revoke"]
 

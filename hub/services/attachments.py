@@ -16,16 +16,16 @@ import hmac
 import secrets
 from collections.abc import AsyncIterator, Sequence
 
-from crypto.b64 import b64u_encode
-from hub.error_codes import Code
-from hub.errors import Conflict, HubError, InvalidRequest, Kind, NotFound, TooLarge
-from hub.policy.authorize import Action, Envelope, Upload, upload_not_found
-from hub.policy.groups import Member
-from hub.services.access import authorize
-from hub.services.context import HubContext
-from hub.storage import blobs, envelopes
-from hub.storage.blobs import UploadRow
-from protocols.routing import RoutingHeader
+from pgs_hub.crypto.b64 import b64u_encode
+from pgs_hub.hub.error_codes import Code
+from pgs_hub.hub.errors import Conflict, HubError, InvalidRequest, Kind, NotFound, TooLarge
+from pgs_hub.hub.policy.authorize import Action, Envelope, Upload, upload_not_found
+from pgs_hub.hub.policy.groups import Member
+from pgs_hub.hub.services.access import authorize
+from pgs_hub.hub.services.context import HubContext
+from pgs_hub.hub.storage import blobs, envelopes
+from pgs_hub.hub.storage.blobs import UploadRow
+from pgs_hub.protocols.routing import RoutingHeader
 
 #: An upload as the web layer sees it (offset, length, expiry), without importing storage.
 StoredUpload = UploadRow

@@ -7,8 +7,8 @@ Records hold metadata only: who, what action, why refused — never content or s
 
 from __future__ import annotations
 
-from hub.policy.groups import Member
-from hub.services.context import HubContext
+from pgs_hub.hub.policy.groups import Member
+from pgs_hub.hub.services.context import HubContext
 
 
 async def record_denial(

@@ -15,24 +15,24 @@ from dataclasses import dataclass, replace
 from pydantic import TypeAdapter, ValidationError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from crypto.b64 import b64u_encode
-from crypto.errors import CryptoError, ProofError
-from crypto.keys import check_key_id
-from crypto.merkle import consistency_plan, inclusion_plan, leaf_hash, verify_consistency
-from crypto.note import Checkpoint, sign_checkpoint
-from hub.error_codes import Code
-from hub.errors import HubError, InvalidRequest, Kind, MalformedRequest, NotFound
-from hub.policy.authorize import Action, LogEntry
-from hub.policy.groups import Member
-from hub.services import rollback
-from hub.services.access import authorize
-from hub.services.context import HubContext
-from hub.settings import DEFAULTS
-from hub.storage import envelopes, log
-from hub.storage import participants as store
-from hub.storage._streams import lock_streams
-from protocols import api
-from protocols.messages.identifiers import MessageId
+from pgs_hub.crypto.b64 import b64u_encode
+from pgs_hub.crypto.errors import CryptoError, ProofError
+from pgs_hub.crypto.keys import check_key_id
+from pgs_hub.crypto.merkle import consistency_plan, inclusion_plan, leaf_hash, verify_consistency
+from pgs_hub.crypto.note import Checkpoint, sign_checkpoint
+from pgs_hub.hub.error_codes import Code
+from pgs_hub.hub.errors import HubError, InvalidRequest, Kind, MalformedRequest, NotFound
+from pgs_hub.hub.policy.authorize import Action, LogEntry
+from pgs_hub.hub.policy.groups import Member
+from pgs_hub.hub.services import rollback
+from pgs_hub.hub.services.access import authorize
+from pgs_hub.hub.services.context import HubContext
+from pgs_hub.hub.settings import DEFAULTS
+from pgs_hub.hub.storage import envelopes, log
+from pgs_hub.hub.storage import participants as store
+from pgs_hub.hub.storage._streams import lock_streams
+from pgs_hub.protocols import api
+from pgs_hub.protocols.messages.identifiers import MessageId
 
 log_ = logging.getLogger("pgs.hub.log")
 

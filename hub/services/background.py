@@ -9,11 +9,11 @@ import asyncio
 import hashlib
 import logging
 
-from hub.errors import ConfigError, HubError
-from hub.services import auditlog, retention
-from hub.services.context import HubContext
-from hub.storage import audit, blobs, counters, envelopes, nonces
-from hub.storage.faults import DATABASE_ERRORS
+from pgs_hub.hub.errors import ConfigError, HubError
+from pgs_hub.hub.services import auditlog, retention
+from pgs_hub.hub.services.context import HubContext
+from pgs_hub.hub.storage import audit, blobs, counters, envelopes, nonces
+from pgs_hub.hub.storage.faults import DATABASE_ERRORS
 
 log = logging.getLogger("pgs.hub")
 

@@ -3,8 +3,14 @@
 
 from __future__ import annotations
 
-from hub.storage.backup import backup, commit_sqlite, kind_of, restore_postgresql, stage_sqlite
-from hub.storage.tables import metadata
+from pgs_hub.hub.storage.backup import (
+    backup,
+    commit_sqlite,
+    kind_of,
+    restore_postgresql,
+    stage_sqlite,
+)
+from pgs_hub.hub.storage.tables import metadata
 
 __all__ = [
     "backup",

@@ -27,18 +27,18 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from crypto.errors import CryptoError, ProofError
-from crypto.merkle import consistency_plan, verify_consistency
-from crypto.note import NoteVerifier, verify_checkpoint
-from hub.error_codes import Code
-from hub.errors import Forbidden
-from hub.policy.authorize import CONSOLE_PAGES, Action, Envelope, Grant, allowed
-from hub.policy.groups import Member
-from hub.services.access import authorize
-from hub.services.context import HubContext
-from hub.storage import log as log_store
-from hub.storage import stats as store
-from protocols.codelists import wco_members, wco_regions
+from pgs_hub.crypto.errors import CryptoError, ProofError
+from pgs_hub.crypto.merkle import consistency_plan, verify_consistency
+from pgs_hub.crypto.note import NoteVerifier, verify_checkpoint
+from pgs_hub.hub.error_codes import Code
+from pgs_hub.hub.errors import Forbidden
+from pgs_hub.hub.policy.authorize import CONSOLE_PAGES, Action, Envelope, Grant, allowed
+from pgs_hub.hub.policy.groups import Member
+from pgs_hub.hub.services.access import authorize
+from pgs_hub.hub.services.context import HubContext
+from pgs_hub.hub.storage import log as log_store
+from pgs_hub.hub.storage import stats as store
+from pgs_hub.protocols.codelists import wco_members, wco_regions
 
 TRAFFIC, LOG, AUDIT, DIRECTORY, SECURITY = "traffic", "log", "audit", "directory", "security"
 PAGES = (TRAFFIC, LOG, AUDIT, DIRECTORY, SECURITY)

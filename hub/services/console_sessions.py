@@ -12,13 +12,13 @@ transaction, so the console itself holds no SQL.
 
 from __future__ import annotations
 
-from hub.errors import Forbidden
-from hub.policy.groups import Member
-from hub.services.console import Viewer, sign_in
-from hub.services.context import HubContext
-from hub.services.members import member as load_member
-from hub.storage import console_sessions as store
-from hub.storage.console_sessions import (
+from pgs_hub.hub.errors import Forbidden
+from pgs_hub.hub.policy.groups import Member
+from pgs_hub.hub.services.console import Viewer, sign_in
+from pgs_hub.hub.services.context import HubContext
+from pgs_hub.hub.services.members import member as load_member
+from pgs_hub.hub.storage import console_sessions as store
+from pgs_hub.hub.storage.console_sessions import (
     LINK_SECONDS,
     SESSION_SECONDS,
     TOKEN_BYTES,

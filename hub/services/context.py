@@ -10,23 +10,23 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from crypto.keys import SigningKey, VerifyKey
-from hub.attachment_limits import AttachmentLimits
-from hub.errors import ConfigError
-from hub.policy.model import Policy, load_policy_file
-from hub.policy.ratelimit import RateLimiter
-from hub.services import writers
-from hub.services.coalesce import Coalescer
-from hub.services.directory_cache import DirectoryCache
-from hub.services.metrics import Metrics
-from hub.services.notifier import Notifier
-from hub.services.security_events import SecurityEvents
-from hub.settings import DEFAULTS, Settings
-from hub.storage.engine import read_only
+from pgs_hub.crypto.keys import SigningKey, VerifyKey
+from pgs_hub.hub.attachment_limits import AttachmentLimits
+from pgs_hub.hub.errors import ConfigError
+from pgs_hub.hub.policy.model import Policy, load_policy_file
+from pgs_hub.hub.policy.ratelimit import RateLimiter
+from pgs_hub.hub.services import writers
+from pgs_hub.hub.services.coalesce import Coalescer
+from pgs_hub.hub.services.directory_cache import DirectoryCache
+from pgs_hub.hub.services.metrics import Metrics
+from pgs_hub.hub.services.notifier import Notifier
+from pgs_hub.hub.services.security_events import SecurityEvents
+from pgs_hub.hub.settings import DEFAULTS, Settings
+from pgs_hub.hub.storage.engine import read_only
 
 if TYPE_CHECKING:
-    from hub.services.notifications import NotificationDispatcher
-    from hub.services.witnessing import Witnessing
+    from pgs_hub.hub.services.notifications import NotificationDispatcher
+    from pgs_hub.hub.services.witnessing import Witnessing
 
 
 class PolicyHolder:

@@ -14,11 +14,11 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from hub.errors import Unavailable
-from hub.services.context import HubContext
-from hub.storage.engine import create_engine, parse_url, ping, redact
-from hub.storage.faults import DATABASE_ERRORS, DatabaseFault, fault_of
-from hub.storage.migrate import check_schema, current_revision, head_revision, upgrade
+from pgs_hub.hub.errors import Unavailable
+from pgs_hub.hub.services.context import HubContext
+from pgs_hub.hub.storage.engine import create_engine, parse_url, ping, redact
+from pgs_hub.hub.storage.faults import DATABASE_ERRORS, DatabaseFault, fault_of
+from pgs_hub.hub.storage.migrate import check_schema, current_revision, head_revision, upgrade
 
 __all__ = [
     "DATABASE_ERRORS",

@@ -6,14 +6,14 @@ the hub serves certificates but cannot mint them.
 
 from __future__ import annotations
 
-from hub.error_codes import Code
-from hub.errors import NotFound
-from hub.policy.authorize import Action
-from hub.policy.groups import Member, group_names, members
-from hub.services.access import authorize
-from hub.services.context import HubContext
-from hub.storage import participants as store
-from protocols import api
+from pgs_hub.hub.error_codes import Code
+from pgs_hub.hub.errors import NotFound
+from pgs_hub.hub.policy.authorize import Action
+from pgs_hub.hub.policy.groups import Member, group_names, members
+from pgs_hub.hub.services.access import authorize
+from pgs_hub.hub.services.context import HubContext
+from pgs_hub.hub.storage import participants as store
+from pgs_hub.protocols import api
 
 
 def _entry(row: store.ParticipantRow, keys: list[store.KeyRow]) -> api.Participant:

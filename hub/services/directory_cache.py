@@ -44,13 +44,13 @@ from types import MappingProxyType
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from crypto.keys import VerifyKey, verify_key_from_jwk
-from crypto.strictjson import loads
-from hub.error_codes import Code
-from hub.errors import AuthenticationError, Forbidden
-from hub.policy.groups import Member
-from hub.storage import participants as store
-from hub.storage.tables import KeyState
+from pgs_hub.crypto.keys import VerifyKey, verify_key_from_jwk
+from pgs_hub.crypto.strictjson import loads
+from pgs_hub.hub.error_codes import Code
+from pgs_hub.hub.errors import AuthenticationError, Forbidden
+from pgs_hub.hub.policy.groups import Member
+from pgs_hub.hub.storage import participants as store
+from pgs_hub.hub.storage.tables import KeyState
 
 
 @dataclass(frozen=True)

@@ -39,7 +39,7 @@ from typing import Any, Final
 import asyncpg  # type: ignore[import-untyped]
 from sqlalchemy.engine import URL
 
-from hub.services.notifier import Notifier
+from pgs_hub.hub.services.notifier import Notifier
 
 log = logging.getLogger("pgs.hub.fanout")
 

@@ -11,16 +11,16 @@ import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from crypto.b64 import b64u_encode
-from hub.error_codes import Code
-from hub.errors import AuthenticationError, Gone, HubError
-from hub.policy.authorize import Action, Envelope, envelope_not_found
-from hub.policy.groups import Member
-from hub.services.access import authorize
-from hub.services.context import HubContext
-from hub.settings import DEFAULTS
-from hub.storage import envelopes, mailbox
-from protocols import api
+from pgs_hub.crypto.b64 import b64u_encode
+from pgs_hub.hub.error_codes import Code
+from pgs_hub.hub.errors import AuthenticationError, Gone, HubError
+from pgs_hub.hub.policy.authorize import Action, Envelope, envelope_not_found
+from pgs_hub.hub.policy.groups import Member
+from pgs_hub.hub.services.access import authorize
+from pgs_hub.hub.services.context import HubContext
+from pgs_hub.hub.settings import DEFAULTS
+from pgs_hub.hub.storage import envelopes, mailbox
+from pgs_hub.protocols import api
 
 __all__ = [
     "MAX_PAGE",

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from hub.policy.groups import Member
-from hub.storage import participants as store
+from pgs_hub.hub.policy.groups import Member
+from pgs_hub.hub.storage import participants as store
 
 
 def _member(row: store.ParticipantRow, keys: list[store.KeyRow]) -> Member:

@@ -45,18 +45,23 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 from yarl import URL
 
-from crypto.keys import SigningKey
-from hub.error_codes import Code
-from hub.errors import InvalidRequest
-from hub.i18n import Lang, match, t
-from hub.notification_config import NotificationConfig
-from hub.notification_settings import NotificationSettings, due_at, parse_settings, quiet_until
-from hub.policy.authorize import Action
-from hub.policy.groups import Member
-from hub.services.access import authorize
-from hub.services.context import HubContext
-from hub.storage import notifications as store
-from protocols import api
+from pgs_hub.crypto.keys import SigningKey
+from pgs_hub.hub.error_codes import Code
+from pgs_hub.hub.errors import InvalidRequest
+from pgs_hub.hub.i18n import Lang, match, t
+from pgs_hub.hub.notification_config import NotificationConfig
+from pgs_hub.hub.notification_settings import (
+    NotificationSettings,
+    due_at,
+    parse_settings,
+    quiet_until,
+)
+from pgs_hub.hub.policy.authorize import Action
+from pgs_hub.hub.policy.groups import Member
+from pgs_hub.hub.services.access import authorize
+from pgs_hub.hub.services.context import HubContext
+from pgs_hub.hub.storage import notifications as store
+from pgs_hub.protocols import api
 
 log = logging.getLogger("pgs.hub")
 

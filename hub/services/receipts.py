@@ -8,16 +8,16 @@ from __future__ import annotations
 import hashlib
 import hmac
 
-from crypto.b64 import b64u_encode
-from hub.error_codes import Code
-from hub.errors import Forbidden, InvalidRequest
-from hub.policy.authorize import Action, Envelope, envelope_not_found
-from hub.policy.groups import Member
-from hub.services.access import authorize
-from hub.services.context import HubContext
-from hub.storage import audit, envelopes, receipts
-from protocols import api
-from protocols.receipts import MAX_RECEIPT_BYTES, read_receipt, verify_receipt
+from pgs_hub.crypto.b64 import b64u_encode
+from pgs_hub.hub.error_codes import Code
+from pgs_hub.hub.errors import Forbidden, InvalidRequest
+from pgs_hub.hub.policy.authorize import Action, Envelope, envelope_not_found
+from pgs_hub.hub.policy.groups import Member
+from pgs_hub.hub.services.access import authorize
+from pgs_hub.hub.services.context import HubContext
+from pgs_hub.hub.storage import audit, envelopes, receipts
+from pgs_hub.protocols import api
+from pgs_hub.protocols.receipts import MAX_RECEIPT_BYTES, read_receipt, verify_receipt
 
 
 async def record(ctx: HubContext, caller: Member, mid: str, raw: bytes) -> api.ReceiptRecorded:

@@ -7,11 +7,11 @@ which the signature's ``created`` time refuses the request anyway.
 
 from __future__ import annotations
 
-from hub.auth.httpsig import WINDOW_SECONDS
-from hub.error_codes import Code
-from hub.errors import AuthenticationError
-from hub.services.context import HubContext
-from hub.storage.nonces import NonceClaim
+from pgs_hub.hub.auth.httpsig import WINDOW_SECONDS
+from pgs_hub.hub.error_codes import Code
+from pgs_hub.hub.errors import AuthenticationError
+from pgs_hub.hub.services.context import HubContext
+from pgs_hub.hub.storage.nonces import NonceClaim
 
 
 async def claim_nonce(ctx: HubContext, keyid: str, nonce: str, now: int) -> None:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from hub.storage import blobs, envelopes
+from pgs_hub.hub.storage import blobs, envelopes
 
 DAY = 86400
 

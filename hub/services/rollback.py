@@ -22,18 +22,18 @@ from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from crypto.errors import CryptoError
-from crypto.keys import SigningKey
-from crypto.merkle import consistency_plan, verify_consistency
-from crypto.note import (
+from pgs_hub.crypto.errors import CryptoError
+from pgs_hub.crypto.keys import SigningKey
+from pgs_hub.crypto.merkle import consistency_plan, verify_consistency
+from pgs_hub.crypto.note import (
     Checkpoint,
     NoteVerifier,
     parse_verifier_key,
     verifier_key,
     verify_checkpoint,
 )
-from hub.errors import ConfigError
-from hub.storage import log
+from pgs_hub.hub.errors import ConfigError
+from pgs_hub.hub.storage import log
 
 HIGH_WATER_FILE = "log-high-water.note"
 MAX_FILE_BYTES = 16 << 20

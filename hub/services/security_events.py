@@ -32,8 +32,8 @@ from typing import Final
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from hub.storage import security_events as store
-from hub.storage.tables import ActorKind
+from pgs_hub.hub.storage import security_events as store
+from pgs_hub.hub.storage.tables import ActorKind
 
 log = logging.getLogger("pgs.hub")
 

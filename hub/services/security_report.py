@@ -5,12 +5,12 @@ its country's participants' events)."""
 
 from __future__ import annotations
 
-from hub.policy.groups import Member
-from hub.services.access import Action, authorize
-from hub.services.context import HubContext
-from hub.services.security_events import WINDOW_SECONDS
-from hub.storage import security_events as store
-from protocols import api
+from pgs_hub.hub.policy.groups import Member
+from pgs_hub.hub.services.access import Action, authorize
+from pgs_hub.hub.services.context import HubContext
+from pgs_hub.hub.services.security_events import WINDOW_SECONDS
+from pgs_hub.hub.storage import security_events as store
+from pgs_hub.protocols import api
 
 
 async def security_events(ctx: HubContext, reader: Member, since: int) -> api.SecurityEvents:

@@ -24,26 +24,26 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from crypto import jws
-from crypto.b64 import b64u_encode
-from crypto.envelope import envelope_digest
-from crypto.strictjson import dumps
-from hub.error_codes import Code
-from hub.errors import Conflict, Forbidden, HubError, RateLimited, TooLarge
-from hub.policy.authorize import Action, Submission
-from hub.policy.decisions import check_can_send
-from hub.policy.groups import Member, members
-from hub.services import attachments
-from hub.services.access import decide
-from hub.services.audit import record_denial
-from hub.services.context import HubContext
-from hub.services.directory_cache import DirectorySnapshot
-from hub.services.writers import AcceptedEnvelope, StaleDirectory
-from hub.storage import audit, envelopes
-from hub.storage.participants import DirectoryVersion
-from protocols import api
-from protocols.envelope import read_header, verify_parsed
-from protocols.routing import RoutingHeader
+from pgs_hub.crypto import jws
+from pgs_hub.crypto.b64 import b64u_encode
+from pgs_hub.crypto.envelope import envelope_digest
+from pgs_hub.crypto.strictjson import dumps
+from pgs_hub.hub.error_codes import Code
+from pgs_hub.hub.errors import Conflict, Forbidden, HubError, RateLimited, TooLarge
+from pgs_hub.hub.policy.authorize import Action, Submission
+from pgs_hub.hub.policy.decisions import check_can_send
+from pgs_hub.hub.policy.groups import Member, members
+from pgs_hub.hub.services import attachments
+from pgs_hub.hub.services.access import decide
+from pgs_hub.hub.services.audit import record_denial
+from pgs_hub.hub.services.context import HubContext
+from pgs_hub.hub.services.directory_cache import DirectorySnapshot
+from pgs_hub.hub.services.writers import AcceptedEnvelope, StaleDirectory
+from pgs_hub.hub.storage import audit, envelopes
+from pgs_hub.hub.storage.participants import DirectoryVersion
+from pgs_hub.protocols import api
+from pgs_hub.protocols.envelope import read_header, verify_parsed
+from pgs_hub.protocols.routing import RoutingHeader
 
 ACCEPTANCE_TYP = "pgs-acceptance+jose"
 

@@ -12,15 +12,15 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from crypto.errors import CryptoError
-from crypto.tiles import Tile, encode_bundle, encode_tile, parse_tile_path
-from hub.error_codes import Code
-from hub.errors import InvalidRequest, NotFound
-from hub.policy.groups import Member
-from hub.services import auditlog
-from hub.services.access import Action, authorize
-from hub.services.context import HubContext
-from hub.storage import log
+from pgs_hub.crypto.errors import CryptoError
+from pgs_hub.crypto.tiles import Tile, encode_bundle, encode_tile, parse_tile_path
+from pgs_hub.hub.error_codes import Code
+from pgs_hub.hub.errors import InvalidRequest, NotFound
+from pgs_hub.hub.policy.groups import Member
+from pgs_hub.hub.services import auditlog
+from pgs_hub.hub.services.access import Action, authorize
+from pgs_hub.hub.services.context import HubContext
+from pgs_hub.hub.storage import log
 
 
 async def checkpoint(ctx: HubContext, reader: Member) -> bytes:

@@ -27,20 +27,20 @@ from typing import TYPE_CHECKING
 import aiohttp
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
-from crypto.errors import CryptoError
-from crypto.merkle import consistency_plan
-from crypto.note import NoteVerifier
-from crypto.witness import (
+from pgs_hub.crypto.errors import CryptoError
+from pgs_hub.crypto.merkle import consistency_plan
+from pgs_hub.crypto.note import NoteVerifier
+from pgs_hub.crypto.witness import (
     CosignerVerifier,
     cosignature_lines,
     encode_add_checkpoint,
     open_cosigned,
     parse_cosigner_key,
 )
-from hub.storage import log
+from pgs_hub.hub.storage import log
 
 if TYPE_CHECKING:
-    from hub.services.context import HubContext
+    from pgs_hub.hub.services.context import HubContext
 
 log_ = logging.getLogger("pgs.hub.witness")
 

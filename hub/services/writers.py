@@ -24,12 +24,12 @@ from dataclasses import dataclass
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from hub.error_codes import Code
-from hub.errors import Conflict, RateLimited
-from hub.storage import audit, blobs, counters, envelopes, nonces, participants
-from hub.storage.groupcommit import GroupCommitter
-from hub.storage.nonces import NonceClaim
-from hub.storage.participants import DirectoryVersion
+from pgs_hub.hub.error_codes import Code
+from pgs_hub.hub.errors import Conflict, RateLimited
+from pgs_hub.hub.storage import audit, blobs, counters, envelopes, nonces, participants
+from pgs_hub.hub.storage.groupcommit import GroupCommitter
+from pgs_hub.hub.storage.nonces import NonceClaim
+from pgs_hub.hub.storage.participants import DirectoryVersion
 
 
 @dataclass(frozen=True)

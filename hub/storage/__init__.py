@@ -5,12 +5,12 @@ Every repository function takes an ``AsyncConnection``; the caller owns the tran
 only by the migrations (:mod:`hub.storage.migrate`).
 """
 
-from hub.storage.audit import AuditRecord
-from hub.storage.engine import create_engine, default_sqlite_url, ping, redact
-from hub.storage.envelopes import DeliveryRow, EnvelopeRow
-from hub.storage.mailbox import MailboxItem
-from hub.storage.participants import KeyRow, ParticipantRow
-from hub.storage.receipts import ReceiptRow
+from pgs_hub.hub.storage.audit import AuditRecord
+from pgs_hub.hub.storage.engine import create_engine, default_sqlite_url, ping, redact
+from pgs_hub.hub.storage.envelopes import DeliveryRow, EnvelopeRow
+from pgs_hub.hub.storage.mailbox import MailboxItem
+from pgs_hub.hub.storage.participants import KeyRow, ParticipantRow
+from pgs_hub.hub.storage.receipts import ReceiptRow
 
 __all__ = [
     "AuditRecord",

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from hub.storage import log
-from hub.storage._streams import lock_streams
-from hub.storage.tables import audit_record_countries, audit_records
+from pgs_hub.hub.storage import log
+from pgs_hub.hub.storage._streams import lock_streams
+from pgs_hub.hub.storage.tables import audit_record_countries, audit_records
 
 MAX_PAGE = 1000
 

@@ -24,8 +24,8 @@ from pathlib import Path
 
 from sqlalchemy.engine import URL
 
-from hub.errors import ConfigError
-from hub.storage.engine import parse_url
+from pgs_hub.hub.errors import ConfigError
+from pgs_hub.hub.storage.engine import parse_url
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 PG_DUMP_MAGIC = b"PGDMP"

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from sqlalchemy import and_, delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from hub.storage.tables import envelopes, upload_parts, uploads
+from pgs_hub.hub.storage.tables import envelopes, upload_parts, uploads
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from hub.storage.tables import console_login_links, console_sessions
+from pgs_hub.hub.storage.tables import console_login_links, console_sessions
 
 LINK_SECONDS = 120
 SESSION_SECONDS = 8 * 3600

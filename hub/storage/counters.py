@@ -13,8 +13,8 @@ from typing import Final
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from hub.storage.security_events import upsert
-from hub.storage.tables import submission_counters
+from pgs_hub.hub.storage.security_events import upsert
+from pgs_hub.hub.storage.tables import submission_counters
 
 WINDOW_SECONDS: Final = 60
 

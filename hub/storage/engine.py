@@ -31,8 +31,8 @@ from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-from hub.error_codes import Code
-from hub.errors import ConfigError, Unavailable
+from pgs_hub.hub.error_codes import Code
+from pgs_hub.hub.errors import ConfigError, Unavailable
 
 SQLITE_DRIVER: Final = "sqlite+aiosqlite"
 POSTGRESQL_DRIVER: Final = "postgresql+asyncpg"

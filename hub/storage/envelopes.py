@@ -10,10 +10,10 @@ from sqlalchemy import and_, exists, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from hub.error_codes import Code
-from hub.errors import Conflict
-from hub.storage._streams import lock_streams
-from hub.storage.tables import DeliveryState, deliveries, envelopes, mailbox
+from pgs_hub.hub.error_codes import Code
+from pgs_hub.hub.errors import Conflict
+from pgs_hub.hub.storage._streams import lock_streams
+from pgs_hub.hub.storage.tables import DeliveryState, deliveries, envelopes, mailbox
 
 
 @dataclass(frozen=True)

@@ -40,8 +40,8 @@ from typing import Final, Generic, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from hub.error_codes import Code
-from hub.errors import Unavailable
+from pgs_hub.hub.error_codes import Code
+from pgs_hub.hub.errors import Unavailable
 
 T = TypeVar("T")
 R = TypeVar("R")

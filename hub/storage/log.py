@@ -31,8 +31,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from crypto.merkle import HASH_SIZE, CompactRange, NodeId, leaf_hash
-from hub.storage.tables import (
+from pgs_hub.crypto.merkle import HASH_SIZE, CompactRange, NodeId, leaf_hash
+from pgs_hub.hub.storage.tables import (
     audit_records,
     log_checkpoints,
     log_cosignatures,

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from hub.storage.tables import MailboxItemKind, ReceiptStatus, envelopes, mailbox, receipts
+from pgs_hub.hub.storage.tables import MailboxItemKind, ReceiptStatus, envelopes, mailbox, receipts
 
 MAX_PAGE = 1000
 

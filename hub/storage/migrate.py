@@ -19,9 +19,9 @@ from alembic.util import CommandError
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-import migrations
-from hub.errors import ConfigError
-from hub.storage.engine import create_engine
+from pgs_hub import migrations
+from pgs_hub.hub.errors import ConfigError
+from pgs_hub.hub.storage.engine import create_engine
 
 UPGRADE_HINT = "run `pgs db upgrade`"
 

@@ -9,7 +9,7 @@ from sqlalchemy import delete, insert, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from hub.storage.tables import nonces
+from pgs_hub.hub.storage.tables import nonces
 
 
 async def remember_nonce(

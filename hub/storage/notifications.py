@@ -15,9 +15,9 @@ from dataclasses import dataclass, replace
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from hub.notification_settings import NotificationSettings
-from hub.storage.tables import notification_attempts, notification_settings, notifications
-from hub.storage.tables import participants as participants_table
+from pgs_hub.hub.notification_settings import NotificationSettings
+from pgs_hub.hub.storage.tables import notification_attempts, notification_settings, notifications
+from pgs_hub.hub.storage.tables import participants as participants_table
 
 
 @dataclass(frozen=True)

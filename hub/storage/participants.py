@@ -19,9 +19,9 @@ from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from hub.error_codes import Code
-from hub.errors import ConfigError, Conflict
-from hub.storage.tables import (
+from pgs_hub.hub.error_codes import Code
+from pgs_hub.hub.errors import ConfigError, Conflict
+from pgs_hub.hub.storage.tables import (
     KeyState,
     KeyUse,
     Role,

@@ -7,8 +7,8 @@ from dataclasses import asdict, dataclass
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from hub.storage._streams import lock_streams
-from hub.storage.tables import ReceiptStatus, mailbox, receipts
+from pgs_hub.hub.storage._streams import lock_streams
+from pgs_hub.hub.storage.tables import ReceiptStatus, mailbox, receipts
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from hub.storage.tables import ActorKind, security_events
+from pgs_hub.hub.storage.tables import ActorKind, security_events
 
 MAX_PAGE = 1000
 

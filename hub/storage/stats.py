@@ -14,7 +14,7 @@ from sqlalchemy import ColumnElement, and_, exists, func, literal_column, or_, s
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql import Select
 
-from hub.storage.tables import (
+from pgs_hub.hub.storage.tables import (
     audit_records,
     deliveries,
     envelopes,

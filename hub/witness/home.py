@@ -7,11 +7,11 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from crypto.errors import CryptoError
-from crypto.keys import SigningKey, load_private_pem, private_pem
-from crypto.note import NoteVerifier, parse_verifier_key
-from crypto.witness import Cosigner
-from hub.errors import ConfigError
+from pgs_hub.crypto.errors import CryptoError
+from pgs_hub.crypto.keys import SigningKey, load_private_pem, private_pem
+from pgs_hub.crypto.note import NoteVerifier, parse_verifier_key
+from pgs_hub.crypto.witness import Cosigner
+from pgs_hub.hub.errors import ConfigError
 
 CONFIG_FILE = "witness.toml"
 KEY_FILE = "witness.key.pem"

@@ -10,9 +10,9 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
-from hub.witness.home import WitnessConfig, load_cosigner
-from hub.witness.service import Witness, WitnessRejection
-from hub.witness.store import WitnessStore
+from pgs_hub.hub.witness.home import WitnessConfig, load_cosigner
+from pgs_hub.hub.witness.service import Witness, WitnessRejection
+from pgs_hub.hub.witness.store import WitnessStore
 
 log = logging.getLogger("pgs.witness")
 MAX_BODY = 320 * 1024  # a note (256 KiB at most) and 63 proof lines

@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from crypto.errors import (
+from pgs_hub.crypto.errors import (
     CheckpointError,
     CryptoError,
     NoteMalformedError,
@@ -27,10 +27,10 @@ from crypto.errors import (
     NoteUnverifiedError,
     ProofError,
 )
-from crypto.merkle import verify_consistency
-from crypto.note import NoteVerifier, open_note, parse_checkpoint
-from crypto.witness import Cosigner, note_text, parse_add_checkpoint
-from hub.witness.store import Cosigned, WitnessStore
+from pgs_hub.crypto.merkle import verify_consistency
+from pgs_hub.crypto.note import NoteVerifier, open_note, parse_checkpoint
+from pgs_hub.crypto.witness import Cosigner, note_text, parse_add_checkpoint
+from pgs_hub.hub.witness.store import Cosigned, WitnessStore
 
 log = logging.getLogger("pgs.witness")
 

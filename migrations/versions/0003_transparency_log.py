@@ -18,7 +18,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-from crypto.merkle import CompactRange, leaf_hash
+from pgs_hub.crypto.merkle import CompactRange, leaf_hash
 
 revision: str = "0003"
 down_revision: str | Sequence[str] | None = "0002"

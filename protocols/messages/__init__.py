@@ -6,10 +6,10 @@ pointer. Content carries no routing data: sender, recipients, message id and TLP
 routing header (:mod:`protocols.routing`).
 """
 
-from protocols.messages._base import ContentModel
-from protocols.messages.alert import Alert
-from protocols.messages.attachments import Attachment
-from protocols.messages.codes import (
+from pgs_hub.protocols.messages._base import ContentModel
+from pgs_hub.protocols.messages.alert import Alert
+from pgs_hub.protocols.messages.attachments import Attachment
+from pgs_hub.protocols.messages.codes import (
     CasNumber,
     CommodityCode,
     CountryCode,
@@ -18,19 +18,19 @@ from protocols.messages.codes import (
     UnLocode,
     UnNumber,
 )
-from protocols.messages.enforcement import (
+from pgs_hub.protocols.messages.enforcement import (
     Action,
     Concealment,
     ConcealmentMethod,
     DetectionMethod,
     RiskIndicator,
 )
-from protocols.messages.evaluation import Evaluation, InformationAccuracy, SourceReliability
-from protocols.messages.goods import CommodityLine
-from protocols.messages.handling import Tlp
-from protocols.messages.identifiers import MessageId, ParticipantId, Sha256Hex
-from protocols.messages.kinds import PROTOCOL, MessageKind
-from protocols.messages.notice import (
+from pgs_hub.protocols.messages.evaluation import Evaluation, InformationAccuracy, SourceReliability
+from pgs_hub.protocols.messages.goods import CommodityLine
+from pgs_hub.protocols.messages.handling import Tlp
+from pgs_hub.protocols.messages.identifiers import MessageId, ParticipantId, Sha256Hex
+from pgs_hub.protocols.messages.kinds import PROTOCOL, MessageKind
+from pgs_hub.protocols.messages.notice import (
     Audience,
     AudienceScope,
     LocalizedBody,
@@ -38,12 +38,12 @@ from protocols.messages.notice import (
     Notice,
     NoticeCategory,
 )
-from protocols.messages.parties import Party, PartyRole
-from protocols.messages.places import Location
-from protocols.messages.quantities import Quantity
-from protocols.messages.receipt import Receipt, ReceiptStatus
-from protocols.messages.references import MessageRef
-from protocols.messages.registry import (
+from pgs_hub.protocols.messages.parties import Party, PartyRole
+from pgs_hub.protocols.messages.places import Location
+from pgs_hub.protocols.messages.quantities import Quantity
+from pgs_hub.protocols.messages.receipt import Receipt, ReceiptStatus
+from pgs_hub.protocols.messages.references import MessageRef
+from pgs_hub.protocols.messages.registry import (
     MODELS,
     all_schemas,
     encode_message,
@@ -51,10 +51,10 @@ from protocols.messages.registry import (
     model_for,
     parse_message,
 )
-from protocols.messages.reply import Reply
-from protocols.messages.rfi import Priority, Rfi
-from protocols.messages.seizure import SeizedLine, Seizure
-from protocols.messages.shipment import ContainerNumber, Route, Shipment, TransportMode
+from pgs_hub.protocols.messages.reply import Reply
+from pgs_hub.protocols.messages.rfi import Priority, Rfi
+from pgs_hub.protocols.messages.seizure import SeizedLine, Seizure
+from pgs_hub.protocols.messages.shipment import ContainerNumber, Route, Shipment, TransportMode
 
 __all__ = [
     "MODELS",

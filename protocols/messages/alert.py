@@ -6,20 +6,20 @@ from typing import Annotated, ClassVar
 
 from pydantic import Field
 
-from protocols.messages._base import ContentModel, Line, LongText
-from protocols.messages.attachments import Attachments
-from protocols.messages.enforcement import (
+from pgs_hub.protocols.messages._base import ContentModel, Line, LongText
+from pgs_hub.protocols.messages.attachments import Attachments
+from pgs_hub.protocols.messages.enforcement import (
     Action,
     Concealment,
     DetectionMethod,
     RiskIndicators,
 )
-from protocols.messages.evaluation import Evaluation
-from protocols.messages.goods import MAX_LINES, CommodityLine
-from protocols.messages.kinds import MessageKind
-from protocols.messages.parties import Parties
-from protocols.messages.references import References
-from protocols.messages.shipment import Shipment
+from pgs_hub.protocols.messages.evaluation import Evaluation
+from pgs_hub.protocols.messages.goods import MAX_LINES, CommodityLine
+from pgs_hub.protocols.messages.kinds import MessageKind
+from pgs_hub.protocols.messages.parties import Parties
+from pgs_hub.protocols.messages.references import References
+from pgs_hub.protocols.messages.shipment import Shipment
 
 __all__ = ["Alert"]
 

@@ -17,13 +17,13 @@ from pydantic import (
     model_validator,
 )
 
-from protocols.messages._base import (
+from pgs_hub.protocols.messages._base import (
     CODE_MAX,
     ContentModel,
     problem,
     single_line,
 )
-from protocols.messages.identifiers import Sha256Hex
+from pgs_hub.protocols.messages.identifiers import Sha256Hex
 
 __all__ = [
     "MAX_ATTACHMENTS",
@@ -52,7 +52,7 @@ def _file_name(value: str) -> str:
 
 
 def _ciphertext_size(size: int) -> int:
-    from crypto.chunked import ciphertext_size  # noqa: PLC0415 - keeps this module's imports light
+    from pgs_hub.crypto.chunked import ciphertext_size  # noqa: PLC0415 - keeps this module's imports light
 
     return ciphertext_size(size)
 

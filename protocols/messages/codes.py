@@ -20,7 +20,7 @@ from pydantic import (
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema
 
-from protocols.messages._base import (
+from pgs_hub.protocols.messages._base import (
     CODE_MAX,
     problem,
 )
@@ -41,7 +41,7 @@ _LIST_IN_MESSAGE = 25
 
 
 def _country(value: str) -> str:
-    from protocols.codelists import is_iso_country  # noqa: PLC0415 - code lists load on first use
+    from pgs_hub.protocols.codelists import is_iso_country  # noqa: PLC0415 - code lists load on first use
 
     if not is_iso_country(value):
         raise problem("country", "is not an ISO 3166-1 alpha-2 country code, like NG")
@@ -49,7 +49,7 @@ def _country(value: str) -> str:
 
 
 def _unlocode(value: str) -> str:
-    from protocols.codelists import is_valid_unlocode  # noqa: PLC0415 - code lists load on first use
+    from pgs_hub.protocols.codelists import is_valid_unlocode  # noqa: PLC0415 - code lists load on first use
 
     if not is_valid_unlocode(value):
         raise problem(
@@ -59,7 +59,7 @@ def _unlocode(value: str) -> str:
 
 
 def _hs(value: str) -> str:
-    from protocols.codelists import is_valid_hs  # noqa: PLC0415 - code lists load on first use
+    from pgs_hub.protocols.codelists import is_valid_hs  # noqa: PLC0415 - code lists load on first use
 
     if not is_valid_hs(value):
         raise problem("hs", "is not an HS subheading written like 3102.30")
@@ -67,7 +67,7 @@ def _hs(value: str) -> str:
 
 
 def _cas(value: str) -> str:
-    from protocols.codelists import is_valid_cas  # noqa: PLC0415 - code lists load on first use
+    from pgs_hub.protocols.codelists import is_valid_cas  # noqa: PLC0415 - code lists load on first use
 
     if not is_valid_cas(value):
         raise problem(
@@ -77,7 +77,7 @@ def _cas(value: str) -> str:
 
 
 def _un_number(value: str) -> str:
-    from protocols.codelists import is_valid_un_number  # noqa: PLC0415 - code lists load on first use
+    from pgs_hub.protocols.codelists import is_valid_un_number  # noqa: PLC0415 - code lists load on first use
 
     if not is_valid_un_number(value):
         raise problem("un_number", "is not a UN number of four digits, like 1942")
@@ -91,7 +91,7 @@ def _one_of(codes: list[str]) -> str:
 
 
 def _unit(value: str) -> str:
-    from protocols.codelists import units  # noqa: PLC0415 - code lists load on first use
+    from pgs_hub.protocols.codelists import units  # noqa: PLC0415 - code lists load on first use
 
     known = units()
     if value not in known:
@@ -100,7 +100,7 @@ def _unit(value: str) -> str:
 
 
 def _commodity(value: str) -> str:
-    from protocols.codelists import commodities  # noqa: PLC0415 - code lists load on first use
+    from pgs_hub.protocols.codelists import commodities  # noqa: PLC0415 - code lists load on first use
 
     known = commodities()
     if value not in known:
@@ -109,13 +109,13 @@ def _commodity(value: str) -> str:
 
 
 def _unit_codes() -> list[str]:
-    from protocols.codelists import units  # noqa: PLC0415 - code lists load on first use
+    from pgs_hub.protocols.codelists import units  # noqa: PLC0415 - code lists load on first use
 
     return list(units())
 
 
 def _commodity_codes() -> list[str]:
-    from protocols.codelists import commodities  # noqa: PLC0415 - code lists load on first use
+    from pgs_hub.protocols.codelists import commodities  # noqa: PLC0415 - code lists load on first use
 
     return list(commodities())
 

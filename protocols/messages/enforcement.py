@@ -8,7 +8,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, Field, StringConstraints, WithJsonSchema
 
-from protocols.messages._base import CODE_MAX, ContentModel, Text, problem
+from pgs_hub.protocols.messages._base import CODE_MAX, ContentModel, Text, problem
 
 __all__ = [
     "MAX_INDICATORS",

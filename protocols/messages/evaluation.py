@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from protocols.messages._base import (
+from pgs_hub.protocols.messages._base import (
     ContentModel,
 )
 

@@ -6,9 +6,9 @@ from typing import Annotated
 
 from pydantic import Field, WithJsonSchema
 
-from protocols.messages._base import ContentModel, JsonDecimal, Text
-from protocols.messages.codes import CasNumber, CommodityCode, HsCode, UnNumber
-from protocols.messages.quantities import Quantity
+from pgs_hub.protocols.messages._base import ContentModel, JsonDecimal, Text
+from pgs_hub.protocols.messages.codes import CasNumber, CommodityCode, HsCode, UnNumber
+from pgs_hub.protocols.messages.quantities import Quantity
 
 __all__ = ["MAX_LINES", "CommodityLine", "Percentage"]
 

@@ -15,7 +15,7 @@ from pydantic import (
     WithJsonSchema,
 )
 
-from protocols.messages._base import (
+from pgs_hub.protocols.messages._base import (
     CODE_MAX,
     problem,
 )

@@ -15,11 +15,18 @@ from pydantic import (
     model_validator,
 )
 
-from protocols.messages._base import CODE_MAX, ContentModel, Line, LongText, WireDate, problem
-from protocols.messages.attachments import Attachments
-from protocols.messages.codes import CodeListSchema
-from protocols.messages.kinds import MessageKind
-from protocols.messages.references import References
+from pgs_hub.protocols.messages._base import (
+    CODE_MAX,
+    ContentModel,
+    Line,
+    LongText,
+    WireDate,
+    problem,
+)
+from pgs_hub.protocols.messages.attachments import Attachments
+from pgs_hub.protocols.messages.codes import CodeListSchema
+from pgs_hub.protocols.messages.kinds import MessageKind
+from pgs_hub.protocols.messages.references import References
 
 __all__ = [
     "Audience",
@@ -99,7 +106,7 @@ class LocalizedBody(ContentModel):
 
 
 def _region(value: str) -> str:
-    from protocols.codelists import wco_regions  # noqa: PLC0415 - code lists load on first use
+    from pgs_hub.protocols.codelists import wco_regions  # noqa: PLC0415 - code lists load on first use
 
     known = wco_regions()
     if value not in known:
@@ -108,7 +115,7 @@ def _region(value: str) -> str:
 
 
 def _region_codes() -> list[str]:
-    from protocols.codelists import wco_regions  # noqa: PLC0415 - code lists load on first use
+    from pgs_hub.protocols.codelists import wco_regions  # noqa: PLC0415 - code lists load on first use
 
     return list(wco_regions())
 

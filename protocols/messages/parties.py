@@ -9,13 +9,13 @@ from pydantic import (
     Field,
 )
 
-from protocols.messages._base import (
+from pgs_hub.protocols.messages._base import (
     ContentModel,
     Line,
     Text,
     Token,
 )
-from protocols.messages.codes import CountryCode
+from pgs_hub.protocols.messages.codes import CountryCode
 
 __all__ = ["MAX_PARTIES", "Parties", "Party", "PartyRole"]
 

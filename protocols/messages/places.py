@@ -7,12 +7,12 @@ from pydantic import (
     field_validator,
 )
 
-from protocols.messages._base import (
+from pgs_hub.protocols.messages._base import (
     ContentModel,
     Line,
     problem,
 )
-from protocols.messages.codes import CountryCode, UnLocode
+from pgs_hub.protocols.messages.codes import CountryCode, UnLocode
 
 __all__ = ["Location"]
 

@@ -15,7 +15,7 @@ from typing import Any
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
-from protocols.errors import FieldProblem
+from pgs_hub.protocols.errors import FieldProblem
 
 __all__ = ["MAX_PROBLEMS", "json_pointer", "plain_message", "problems_from"]
 

@@ -9,11 +9,11 @@ from pydantic import (
     WithJsonSchema,
 )
 
-from protocols.messages._base import (
+from pgs_hub.protocols.messages._base import (
     ContentModel,
     JsonDecimal,
 )
-from protocols.messages.codes import UnitCode
+from pgs_hub.protocols.messages.codes import UnitCode
 
 __all__ = ["Amount", "Quantity"]
 

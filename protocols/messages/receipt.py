@@ -11,9 +11,9 @@ from typing import Annotated, ClassVar, Literal
 
 from pydantic import AfterValidator, StringConstraints, WithJsonSchema
 
-from protocols.messages._base import CODE_MAX, ContentModel, UtcDateTime, problem
-from protocols.messages.identifiers import MessageId, ParticipantId
-from protocols.messages.kinds import MessageKind
+from pgs_hub.protocols.messages._base import CODE_MAX, ContentModel, UtcDateTime, problem
+from pgs_hub.protocols.messages.identifiers import MessageId, ParticipantId
+from pgs_hub.protocols.messages.kinds import MessageKind
 
 __all__ = ["EnvelopeDigest", "Receipt", "ReceiptStatus"]
 

@@ -8,11 +8,11 @@ from pydantic import (
     Field,
 )
 
-from protocols.messages._base import (
+from pgs_hub.protocols.messages._base import (
     ContentModel,
 )
-from protocols.messages.identifiers import MessageId
-from protocols.messages.kinds import MessageKind
+from pgs_hub.protocols.messages.identifiers import MessageId
+from pgs_hub.protocols.messages.kinds import MessageKind
 
 __all__ = ["MAX_REFERENCES", "MessageRef", "References"]
 

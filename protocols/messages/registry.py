@@ -14,18 +14,18 @@ from typing import Any, Final, Literal, NoReturn, overload
 
 from pydantic import ValidationError
 
-from crypto import strictjson
-from crypto.errors import CryptoError
-from protocols.errors import FieldProblem, MessageValidationError, UnknownMessageKindError
-from protocols.messages._base import ContentModel
-from protocols.messages.alert import Alert
-from protocols.messages.kinds import PROTOCOL, MessageKind
-from protocols.messages.notice import Notice
-from protocols.messages.problems import problems_from
-from protocols.messages.receipt import Receipt
-from protocols.messages.reply import Reply
-from protocols.messages.rfi import Rfi
-from protocols.messages.seizure import Seizure
+from pgs_hub.crypto import strictjson
+from pgs_hub.crypto.errors import CryptoError
+from pgs_hub.protocols.errors import FieldProblem, MessageValidationError, UnknownMessageKindError
+from pgs_hub.protocols.messages._base import ContentModel
+from pgs_hub.protocols.messages.alert import Alert
+from pgs_hub.protocols.messages.kinds import PROTOCOL, MessageKind
+from pgs_hub.protocols.messages.notice import Notice
+from pgs_hub.protocols.messages.problems import problems_from
+from pgs_hub.protocols.messages.receipt import Receipt
+from pgs_hub.protocols.messages.reply import Reply
+from pgs_hub.protocols.messages.rfi import Rfi
+from pgs_hub.protocols.messages.seizure import Seizure
 
 __all__ = [
     "MAX_MESSAGE_BYTES",

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from protocols.messages._base import ContentModel, Line, LongText
-from protocols.messages.attachments import Attachments
-from protocols.messages.evaluation import Evaluation
-from protocols.messages.kinds import MessageKind
-from protocols.messages.references import MessageRef, References
+from pgs_hub.protocols.messages._base import ContentModel, Line, LongText
+from pgs_hub.protocols.messages.attachments import Attachments
+from pgs_hub.protocols.messages.evaluation import Evaluation
+from pgs_hub.protocols.messages.kinds import MessageKind
+from pgs_hub.protocols.messages.references import MessageRef, References
 
 __all__ = ["Reply"]
 

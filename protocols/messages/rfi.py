@@ -5,10 +5,10 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import ClassVar
 
-from protocols.messages._base import ContentModel, Line, LongText, WireDate
-from protocols.messages.attachments import Attachments
-from protocols.messages.kinds import MessageKind
-from protocols.messages.references import References
+from pgs_hub.protocols.messages._base import ContentModel, Line, LongText, WireDate
+from pgs_hub.protocols.messages.attachments import Attachments
+from pgs_hub.protocols.messages.kinds import MessageKind
+from pgs_hub.protocols.messages.references import References
 
 __all__ = ["Priority", "Rfi"]
 

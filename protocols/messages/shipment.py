@@ -17,8 +17,8 @@ from pydantic import (
     field_validator,
 )
 
-from protocols.messages._base import CODE_MAX, ContentModel, Line, Token, WireDate, problem
-from protocols.messages.places import Location
+from pgs_hub.protocols.messages._base import CODE_MAX, ContentModel, Line, Token, WireDate, problem
+from pgs_hub.protocols.messages.places import Location
 
 __all__ = [
     "MAX_CONTAINERS",

@@ -14,8 +14,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hub.auth.digest import MAX_FIELD_LENGTH, check_content_digest, content_digest
-from hub.errors import AuthenticationError, InvalidRequest
+from pgs_hub.hub.auth.digest import MAX_FIELD_LENGTH, check_content_digest, content_digest
+from pgs_hub.hub.errors import AuthenticationError, InvalidRequest
 
 RFC = Path(__file__).resolve().parent.parent / "vectors" / "rfc"
 VECTOR: dict[str, Any] = json.loads((RFC / "rfc9530_digest.json").read_text(encoding="utf-8"))

@@ -31,9 +31,9 @@ from http_message_signatures.algorithms import ED25519
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from crypto.b64 import b64u_decode
-from crypto.keys import SigningKey, VerifyKey
-from hub.auth.httpsig import (
+from pgs_hub.crypto.b64 import b64u_decode
+from pgs_hub.crypto.keys import SigningKey, VerifyKey
+from pgs_hub.hub.auth.httpsig import (
     MAX_COMPONENTS,
     MAX_FIELD_LENGTH,
     SIGNATURE_LABEL,
@@ -43,7 +43,7 @@ from hub.auth.httpsig import (
     sign_request,
     verify_request,
 )
-from hub.errors import AuthenticationError, InvalidRequest
+from pgs_hub.hub.errors import AuthenticationError, InvalidRequest
 
 RFC = Path(__file__).resolve().parent.parent / "vectors" / "rfc"
 B26: dict[str, Any] = json.loads((RFC / "rfc9421_b26.json").read_text(encoding="utf-8"))

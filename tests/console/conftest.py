@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 import aiohttp
 
-from hub.client import HubClient
-from protocols.messages.kinds import MessageKind
+from pgs_hub.hub.client import HubClient
+from pgs_hub.protocols.messages.kinds import MessageKind
 from tests.e2e.conftest import hub
 from tests.e2e.harness import ADMIN, RunningHub
 from tests.e2e.messages import example

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from playwright.async_api import Browser, Page, async_playwright, expect
 
-from hub.i18n import t
+from pgs_hub.hub.i18n import t
 from tests.console.conftest import GH_AUDITOR, WCO, login_link, make_traffic
 from tests.e2e.harness import RunningHub
 

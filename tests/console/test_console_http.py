@@ -14,10 +14,10 @@ import time
 import aiohttp
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from hub.console import session as sessions
-from hub.console.routes import SECURITY_HEADERS
-from hub.storage import console_sessions as console_store
-from hub.storage import participants as people
+from pgs_hub.hub.console import session as sessions
+from pgs_hub.hub.console.routes import SECURITY_HEADERS
+from pgs_hub.hub.storage import console_sessions as console_store
+from pgs_hub.hub.storage import participants as people
 from tests.console.conftest import (
     CM,
     GH,
@@ -88,7 +88,7 @@ async def test_sign_in_links_sessions_headers_and_csrf(hub: RunningHub) -> None:
         await anonymous.close()
 
     # Nothing secret in the database: only hashes.
-    from hub.storage.engine import create_engine
+    from pgs_hub.hub.storage.engine import create_engine
 
     engine = create_engine(hub.database_url)
     try:
@@ -98,7 +98,7 @@ async def test_sign_in_links_sessions_headers_and_csrf(hub: RunningHub) -> None:
             assert found.participant == GLOBAL_AUDITOR
             from sqlalchemy import select
 
-            from hub.storage.tables import console_login_links, console_sessions
+            from pgs_hub.hub.storage.tables import console_login_links, console_sessions
 
             stored = [bytes(r[0]) for r in await conn.execute(select(console_sessions.c.id_hash))]
             stored += [

@@ -11,8 +11,8 @@ import aiohttp
 import pytest
 from babel import Locale
 
-from hub.console.routes import LANG_COOKIE
-from hub.i18n import LANGS, NATIVE_NAMES, t
+from pgs_hub.hub.console.routes import LANG_COOKIE
+from pgs_hub.hub.i18n import LANGS, NATIVE_NAMES, t
 from tests.console.conftest import NG, login_link, signed_in_session
 from tests.e2e.harness import RunningHub
 

@@ -12,8 +12,8 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from hub.console import session as sessions
-from hub.console.signin import LOGIN_CSRF_COOKIE
+from pgs_hub.hub.console import session as sessions
+from pgs_hub.hub.console.signin import LOGIN_CSRF_COOKIE
 from tests.console.conftest import GH_AUDITOR, GLOBAL_AUDITOR, NG, login_link, signed_in_session
 from tests.e2e.harness import RunningHub
 from tests.e2e.rawhttp import call

@@ -16,11 +16,11 @@ from typing import Any
 
 import pytest
 
-from crypto import strictjson
-from crypto.b64 import b64u_decode, b64u_encode
-from crypto.envelope import EnvelopeProfile, seal
-from crypto.jwe import JweProfile
-from crypto.keys import KeySet, SigningKey
+from pgs_hub.crypto import strictjson
+from pgs_hub.crypto.b64 import b64u_decode, b64u_encode
+from pgs_hub.crypto.envelope import EnvelopeProfile, seal
+from pgs_hub.crypto.jwe import JweProfile
+from pgs_hub.crypto.keys import KeySet, SigningKey
 
 VECTORS = Path(__file__).resolve().parent.parent / "vectors"
 

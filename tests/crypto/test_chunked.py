@@ -21,8 +21,8 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from crypto import chunked
-from crypto.errors import CommitmentError, DecryptionError, InvalidKeyError, MalformedError
+from pgs_hub.crypto import chunked
+from pgs_hub.crypto.errors import CommitmentError, DecryptionError, InvalidKeyError, MalformedError
 
 VECTORS = Path(__file__).parents[1] / "vectors" / "chunked"
 DOC = json.loads((VECTORS / "vectors.json").read_text(encoding="utf-8"))

@@ -36,10 +36,10 @@ from jwcrypto import jwk as jwc_jwk
 from jwcrypto import jws as jwc_jws
 from jwcrypto.common import JWException
 
-from crypto.b64 import b64u_encode
-from crypto.envelope import EnvelopeProfile, open_envelope, parse, verify
-from crypto.errors import CommitmentError, InvalidKeyError
-from crypto.keys import (
+from pgs_hub.crypto.b64 import b64u_encode
+from pgs_hub.crypto.envelope import EnvelopeProfile, open_envelope, parse, verify
+from pgs_hub.crypto.errors import CommitmentError, InvalidKeyError
+from pgs_hub.crypto.keys import (
     DecryptionKey,
     KeySet,
     SigningKey,

@@ -21,16 +21,16 @@ from cryptography.hazmat.primitives.keywrap import aes_key_unwrap, aes_key_wrap
 from joserfc._rfc7518.derive_key import derive_key_for_concat_kdf
 from jwcrypto.jwa import JWA
 
-from crypto import jwe, jws, strictjson
-from crypto.b64 import b64u_decode, b64u_encode
-from crypto.errors import (
+from pgs_hub.crypto import jwe, jws, strictjson
+from pgs_hub.crypto.b64 import b64u_decode, b64u_encode
+from pgs_hub.crypto.errors import (
     CommitmentError,
     DecryptionError,
     InvalidKeyError,
     MalformedError,
     SignatureError,
 )
-from crypto.keys import (
+from pgs_hub.crypto.keys import (
     DecryptionKey,
     RecipientKey,
     SigningKey,

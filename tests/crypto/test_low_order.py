@@ -11,8 +11,8 @@ from cryptography.hazmat.primitives.asymmetric import x25519
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from crypto.errors import LowOrderKeyError
-from crypto.jwe import LOW_ORDER_U, _require_full_order
+from pgs_hub.crypto.errors import LowOrderKeyError
+from pgs_hub.crypto.jwe import LOW_ORDER_U, _require_full_order
 
 SCALARS = [bytes(range(1, 33)), bytes(32), b"\xff" * 32, bytes(range(100, 132))]
 

@@ -28,8 +28,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from crypto.errors import CryptoError, MalformedError, ProofError, TreeRangeError
-from crypto.merkle import (
+from pgs_hub.crypto.errors import CryptoError, MalformedError, ProofError, TreeRangeError
+from pgs_hub.crypto.merkle import (
     EMPTY_ROOT,
     MAX_TREE_SIZE,
     CompactRange,

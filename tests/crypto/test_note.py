@@ -23,7 +23,7 @@ from cryptography.hazmat.primitives.asymmetric import ed25519
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from crypto.errors import (
+from pgs_hub.crypto.errors import (
     CheckpointError,
     CheckpointOriginError,
     CryptoError,
@@ -33,9 +33,9 @@ from crypto.errors import (
     NoteSignatureError,
     NoteUnverifiedError,
 )
-from crypto.keys import SigningKey
-from crypto.merkle import InMemoryTree, leaf_hash, verify_consistency, verify_inclusion
-from crypto.note import (
+from pgs_hub.crypto.keys import SigningKey
+from pgs_hub.crypto.merkle import InMemoryTree, leaf_hash, verify_consistency, verify_inclusion
+from pgs_hub.crypto.note import (
     MAX_NOTE_BYTES,
     Checkpoint,
     NoteSigner,

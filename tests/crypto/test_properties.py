@@ -15,17 +15,17 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from crypto import jws, strictjson
-from crypto.b64 import b64u_decode, b64u_encode
-from crypto.envelope import EnvelopeProfile, open_envelope, parse, seal, verify
-from crypto.errors import (
+from pgs_hub.crypto import jws, strictjson
+from pgs_hub.crypto.b64 import b64u_decode, b64u_encode
+from pgs_hub.crypto.envelope import EnvelopeProfile, open_envelope, parse, seal, verify
+from pgs_hub.crypto.errors import (
     CryptoError,
     EncodingError,
     InvalidKeyError,
     NotARecipientError,
     SignatureError,
 )
-from crypto.keys import KeySet
+from pgs_hub.crypto.keys import KeySet
 from tests.security import figures
 
 if TYPE_CHECKING:

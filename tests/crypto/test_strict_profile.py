@@ -21,10 +21,10 @@ from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.keywrap import aes_key_wrap
 
-from crypto import jwe, jws, strictjson
-from crypto.b64 import b64u_decode, b64u_encode
-from crypto.disclosure import ContentKeyDisclosure, disclose, verify_disclosure
-from crypto.envelope import (
+from pgs_hub.crypto import jwe, jws, strictjson
+from pgs_hub.crypto.b64 import b64u_decode, b64u_encode
+from pgs_hub.crypto.disclosure import ContentKeyDisclosure, disclose, verify_disclosure
+from pgs_hub.crypto.envelope import (
     EnvelopeProfile,
     OpenedEnvelope,
     open_envelope,
@@ -32,7 +32,7 @@ from crypto.envelope import (
     seal,
     verify,
 )
-from crypto.errors import (
+from pgs_hub.crypto.errors import (
     CommitmentError,
     CryptoError,
     DecryptionError,
@@ -48,7 +48,7 @@ from crypto.errors import (
     TrailingDataError,
     UnsupportedAlgorithmError,
 )
-from crypto.keys import DecryptionKey, KeySet, RecipientKey
+from pgs_hub.crypto.keys import DecryptionKey, KeySet, RecipientKey
 
 if TYPE_CHECKING:
     from conftest import EnvelopeForge

@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives.asymmetric import ed25519
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from crypto.errors import (
+from pgs_hub.crypto.errors import (
     CosignatureError,
     CryptoError,
     ProofError,
@@ -21,10 +21,10 @@ from crypto.errors import (
     TlogProofError,
     WitnessPolicyError,
 )
-from crypto.keys import SigningKey
-from crypto.merkle import InMemoryTree, leaf_hash, root_from_leaves
-from crypto.note import Checkpoint, NoteVerifier, sign_checkpoint
-from crypto.tiles import (
+from pgs_hub.crypto.keys import SigningKey
+from pgs_hub.crypto.merkle import InMemoryTree, leaf_hash, root_from_leaves
+from pgs_hub.crypto.note import Checkpoint, NoteVerifier, sign_checkpoint
+from pgs_hub.crypto.tiles import (
     Tile,
     TilePathError,
     decode_bundle,
@@ -34,8 +34,8 @@ from crypto.tiles import (
     tile_for,
     tiles_of,
 )
-from crypto.tlog_proof import make_tlog_proof, parse_tlog_proof, verify_tlog_proof
-from crypto.witness import (
+from pgs_hub.crypto.tlog_proof import make_tlog_proof, parse_tlog_proof, verify_tlog_proof
+from pgs_hub.crypto.witness import (
     AddCheckpointError,
     Cosigner,
     CosignerVerifier,

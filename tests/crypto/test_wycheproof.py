@@ -32,16 +32,16 @@ from cryptography.hazmat.primitives.asymmetric import ed25519, x25519
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.keywrap import InvalidUnwrap, aes_key_unwrap, aes_key_wrap
 
-from crypto import jwe, jws, strictjson
-from crypto.b64 import b64u_encode
-from crypto.errors import (
+from pgs_hub.crypto import jwe, jws, strictjson
+from pgs_hub.crypto.b64 import b64u_encode
+from pgs_hub.crypto.errors import (
     CommitmentError,
     DecryptionError,
     InvalidKeyError,
     OversizeError,
     SignatureError,
 )
-from crypto.keys import DecryptionKey, VerifyKey
+from pgs_hub.crypto.keys import DecryptionKey, VerifyKey
 
 WYCHEPROOF = Path(__file__).resolve().parent.parent / "vectors" / "wycheproof"
 LABEL = b"test commitment"

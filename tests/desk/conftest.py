@@ -13,9 +13,9 @@ from typing import Any
 
 import aiohttp
 
-from hub import keystore
-from hub.desk.app import Desk, start
-from hub.enrolment import certify
+from pgs_hub.hub import keystore
+from pgs_hub.hub.desk.app import Desk, start
+from pgs_hub.hub.enrolment import certify
 from tests.e2e.conftest import hub
 from tests.e2e.harness import RunningHub
 

@@ -11,7 +11,7 @@ import pytest
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
-from hub.desk import i18n
+from pgs_hub.hub.desk import i18n
 
 DESK = Path(__file__).parents[2] / "hub" / "desk"
 METHODS = [("**.py", "python"), ("templates/**.html", "jinja2")]

@@ -11,13 +11,13 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from hub import keystore
+from pgs_hub.hub import keystore
 from tests.e2e.harness import RunningHub
 
 
 def _pgs(*args: str, lang: str = "en") -> subprocess.CompletedProcess[str]:
     return subprocess.run(  # noqa: S603 - our own command
-        [sys.executable, "-m", "hub", *args], capture_output=True, text=True, timeout=60,
+        [sys.executable, "-m", "pgs_hub", *args], capture_output=True, text=True, timeout=60,
         check=False, env={**os.environ, "PGS_LANG": lang},
     )  # fmt: skip
 
@@ -27,8 +27,8 @@ async def test_pgs_desk_prints_a_working_one_time_link(hub: RunningHub, tmp_path
     keystore.create(tmp_path / "keys", "NG-NCP-LAGOS", None)
     authority = hub.home / "authority" / "authority.jwk.json"
     process = subprocess.Popen(  # noqa: S603 - our own command
-        [sys.executable, "-m", "hub", "desk", "--keys", str(tmp_path / "keys"), "--hub", hub.url,
-         "--authority", str(authority), "--no-browser"],
+        [sys.executable, "-m", "pgs_hub", "desk", "--keys", str(tmp_path / "keys"),
+         "--hub", hub.url, "--authority", str(authority), "--no-browser"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     try:
@@ -81,7 +81,7 @@ def test_mistakes_are_one_plain_line(tmp_path: Path, args: list[str], expected: 
 
 async def test_a_hub_out_of_reach_is_a_clear_page(tmp_path: Path) -> None:
     """The keys unlock, the hub does not answer: the unlock page says so, the keys are dropped."""
-    from hub.desk.app import Desk, start
+    from pgs_hub.hub.desk.app import Desk, start
     from tests.desk.conftest import OpenDesk
     from tests.e2e.harness import free_port
 

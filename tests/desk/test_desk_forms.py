@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from hub.desk import compose, i18n
-from hub.desk.reading import Reader, Row
+from pgs_hub.hub.desk import compose, i18n
+from pgs_hub.hub.desk.reading import Reader, Row
 
 EXAMPLES = Path(__file__).parents[1] / "vectors" / "messages"
 ALERT_MID = "0afecd41-240b-4840-ad6d-cd125b5cc19c"

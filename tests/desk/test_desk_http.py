@@ -11,7 +11,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from hub.desk.store import ReadState
+from pgs_hub.hub.desk.store import ReadState
 from tests.desk.conftest import GH, NG, PASSPHRASE, WCO, enrol_folder, open_desk
 from tests.e2e.harness import RunningHub
 

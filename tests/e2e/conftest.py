@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from hub import keystore
-from hub.enrolment import bootstrap_admin
-from hub.home import write_home
-from hub.storage.migrate import upgrade
+from pgs_hub.hub import keystore
+from pgs_hub.hub.enrolment import bootstrap_admin
+from pgs_hub.hub.home import write_home
+from pgs_hub.hub.storage.migrate import upgrade
 from tests.e2e.harness import ADMIN, RunningHub, free_port, start_hub, wait_healthy
 
 

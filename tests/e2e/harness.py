@@ -23,12 +23,12 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from crypto.keys import SigningKey
-from hub import keystore
-from hub.client import HubClient
-from hub.enrolment import bootstrap_admin, certify
-from hub.home import CONFIG_FILE, write_home
-from hub.storage.migrate import upgrade
+from pgs_hub.crypto.keys import SigningKey
+from pgs_hub.hub import keystore
+from pgs_hub.hub.client import HubClient
+from pgs_hub.hub.enrolment import bootstrap_admin, certify
+from pgs_hub.hub.home import CONFIG_FILE, write_home
+from pgs_hub.hub.storage.migrate import upgrade
 
 ADMIN = "WCO-HUB-ADMIN"
 
@@ -137,7 +137,7 @@ async def start_hub(
         extra += ["--tls-cert", str(tls.cert), "--tls-key", str(tls.key)]
     with log.open("ab") as sink:
         return subprocess.Popen(  # noqa: S603 - our own server with test arguments
-            [sys.executable, "-m", "hub", "serve", "--home", str(home), "--port", str(port),
+            [sys.executable, "-m", "pgs_hub", "serve", "--home", str(home), "--port", str(port),
              "--database-url", database_url, *extra],
             stdout=sink, stderr=subprocess.STDOUT,
         )  # fmt: skip

@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from protocols.messages._base import ContentModel
-from protocols.messages.kinds import MessageKind
-from protocols.messages.registry import parse_message
+from pgs_hub.protocols.messages._base import ContentModel
+from pgs_hub.protocols.messages.kinds import MessageKind
+from pgs_hub.protocols.messages.registry import parse_message
 
 EXAMPLES = Path(__file__).parents[1] / "vectors" / "messages"
 

@@ -17,8 +17,8 @@ import aiohttp
 from multidict import CIMultiDictProxy
 from yarl import URL
 
-from crypto.keys import SigningKey
-from hub.auth.httpsig import sign_request
+from pgs_hub.crypto.keys import SigningKey
+from pgs_hub.hub.auth.httpsig import sign_request
 
 PROBLEM_JSON = "application/problem+json"
 JOSE = "application/jose+json"

@@ -32,19 +32,19 @@ from typing import Any
 import aiohttp
 from sqlalchemy import select
 
-from crypto.b64 import b64u_decode
-from crypto.keys import DecryptionKey, SigningKey
-from hub.enrolment import certify
-from hub.keystore import LocalParticipant
-from hub.storage import tables
-from hub.storage.engine import create_engine
-from protocols.envelope import seal_message
-from protocols.messages.handling import Tlp
-from protocols.messages.kinds import MessageKind
-from protocols.messages.receipt import ReceiptStatus
-from protocols.messages.reply import Reply as ReplyContent
-from protocols.receipts import make_receipt, sign_receipt
-from protocols.routing import participant_country
+from pgs_hub.crypto.b64 import b64u_decode
+from pgs_hub.crypto.keys import DecryptionKey, SigningKey
+from pgs_hub.hub.enrolment import certify
+from pgs_hub.hub.keystore import LocalParticipant
+from pgs_hub.hub.storage import tables
+from pgs_hub.hub.storage.engine import create_engine
+from pgs_hub.protocols.envelope import seal_message
+from pgs_hub.protocols.messages.handling import Tlp
+from pgs_hub.protocols.messages.kinds import MessageKind
+from pgs_hub.protocols.messages.receipt import ReceiptStatus
+from pgs_hub.protocols.messages.reply import Reply as ReplyContent
+from pgs_hub.protocols.receipts import make_receipt, sign_receipt
+from pgs_hub.protocols.routing import participant_country
 from tests.e2e.harness import ADMIN, RunningHub
 from tests.e2e.messages import example
 from tests.e2e.rawhttp import JOSE, Reply, call, read_stream

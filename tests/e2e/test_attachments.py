@@ -20,20 +20,20 @@ import aiohttp
 import pytest
 from sqlalchemy import func, select
 
-from hub.client import HubClientError
-from hub.client.attachments import (
+from pgs_hub.hub.client import HubClientError
+from pgs_hub.hub.client.attachments import (
     AttachmentError,
     download_attachment,
     encrypt_file,
     upload_file,
 )
-from hub.storage.engine import create_engine
-from hub.storage.tables import upload_parts, uploads
-from protocols.api import Acceptance
-from protocols.envelope import seal_message
-from protocols.messages.handling import Tlp
-from protocols.messages.kinds import MessageKind
-from protocols.messages.registry import parse_message
+from pgs_hub.hub.storage.engine import create_engine
+from pgs_hub.hub.storage.tables import upload_parts, uploads
+from pgs_hub.protocols.api import Acceptance
+from pgs_hub.protocols.envelope import seal_message
+from pgs_hub.protocols.messages.handling import Tlp
+from pgs_hub.protocols.messages.kinds import MessageKind
+from pgs_hub.protocols.messages.registry import parse_message
 from tests.e2e.harness import RunningHub, launch
 from tests.e2e.messages import example
 from tests.e2e.rawhttp import Reply, call

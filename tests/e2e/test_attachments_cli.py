@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from crypto.note import parse_verifier_key
-from protocols.evidence import verify_bundle
-from protocols.messages.kinds import MessageKind
+from pgs_hub.crypto.note import parse_verifier_key
+from pgs_hub.protocols.evidence import verify_bundle
+from pgs_hub.protocols.messages.kinds import MessageKind
 from tests.e2e.harness import RunningHub, launch
 from tests.e2e.messages import example
 from tests.e2e.test_attachments import count_uploads
@@ -40,7 +40,7 @@ async def hub(database_url: str, tmp_path: Path) -> AsyncIterator[RunningHub]:
 
 async def pgs(hub: RunningHub, who: str, *args: str | Path) -> tuple[int, str]:
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "hub", *map(str, args), "--hub", hub.url,
+        sys.executable, "-m", "pgs_hub", *map(str, args), "--hub", hub.url,
         "--keys", hub.home / "people" / who,
         "--authority", hub.home / "authority" / "authority.jwk.json",
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,

@@ -19,10 +19,10 @@ from urllib.parse import urlsplit
 import pytest
 from sqlalchemy import select
 
-from hub.cli.upload_state import FOLDER
-from hub.storage.engine import create_engine
-from hub.storage.tables import uploads
-from protocols.messages.kinds import MessageKind
+from pgs_hub.hub.cli.upload_state import FOLDER
+from pgs_hub.hub.storage.engine import create_engine
+from pgs_hub.hub.storage.tables import uploads
+from pgs_hub.protocols.messages.kinds import MessageKind
 from tests.e2e.harness import RunningHub, launch
 from tests.e2e.messages import example
 from tests.faults.slowlink import SlowLink
@@ -35,7 +35,7 @@ pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
 def command(hub: RunningHub, url: str, who: str, *args: str | Path) -> list[str]:
     return [
-        sys.executable, "-m", "hub", *map(str, args), "--hub", url,
+        sys.executable, "-m", "pgs_hub", *map(str, args), "--hub", url,
         "--keys", str(hub.home / "people" / who),
         "--authority", str(hub.home / "authority" / "authority.jwk.json"),
     ]  # fmt: skip

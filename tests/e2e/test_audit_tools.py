@@ -1,6 +1,6 @@
 """The auditor's and the participant's log tools as users run them: `pgs audit verify` (global
 and country-scoped, resumable), `pgs audit log` / `export`, and `pgs evidence get` / `verify`,
-each as a `python -m hub …` subprocess against a real hub on SQLite and PostgreSQL."""
+each as a `python -m pgs_hub …` subprocess against a real hub on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -16,11 +16,11 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from crypto.merkle import InMemoryTree, leaf_hash
-from crypto.note import parse_verifier_key, verify_checkpoint
-from hub.client import HubClientError
-from protocols.messages.kinds import MessageKind
-from protocols.messages.receipt import ReceiptStatus
+from pgs_hub.crypto.merkle import InMemoryTree, leaf_hash
+from pgs_hub.crypto.note import parse_verifier_key, verify_checkpoint
+from pgs_hub.hub.client import HubClientError
+from pgs_hub.protocols.messages.kinds import MessageKind
+from pgs_hub.protocols.messages.receipt import ReceiptStatus
 from tests.e2e.harness import RunningHub
 from tests.e2e.messages import example
 
@@ -39,9 +39,9 @@ class Ran:
 
 
 async def pgs(*args: str | Path) -> Ran:
-    """``python -m hub ARGS`` in a subprocess (the event loop stays free)."""
+    """``python -m pgs_hub ARGS`` in a subprocess (the event loop stays free)."""
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "hub", *map(str, args),
+        sys.executable, "-m", "pgs_hub", *map(str, args),
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
         env={**os.environ, "COLUMNS": "200"},
     )  # fmt: skip
@@ -160,8 +160,8 @@ async def test_auditors_verify_the_log_and_resume(hub: RunningHub, tmp_path: Pat
     assert (saved["size"], saved["frontier"]["size"], saved["pending"]) == (new_size,) * 2 + (None,)
 
     # A non-auditor cannot; another log's key fails the check; a malformed key is refused.
-    from crypto.keys import SigningKey
-    from crypto.note import verifier_key
+    from pgs_hub.crypto.keys import SigningKey
+    from pgs_hub.crypto.note import verifier_key
 
     origin = log_key(hub).split("+")[0]
     pinned = connection(hub, AUDITOR)[:-1]

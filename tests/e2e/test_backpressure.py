@@ -36,9 +36,9 @@ from typing import Any
 import aiohttp
 import pytest
 
-from protocols.envelope import seal_message
-from protocols.messages.handling import Tlp
-from protocols.messages.kinds import MessageKind
+from pgs_hub.protocols.envelope import seal_message
+from pgs_hub.protocols.messages.handling import Tlp
+from pgs_hub.protocols.messages.kinds import MessageKind
 from tests.e2e.harness import RunningHub, launch
 from tests.e2e.messages import example
 from tests.e2e.rawhttp import JOSE, signature_headers

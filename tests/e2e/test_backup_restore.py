@@ -24,13 +24,13 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from crypto.keys import SigningKey
-from crypto.note import Checkpoint, sign_checkpoint
-from hub.cli import main
-from hub.home import write_home
-from hub.services.rollback import HIGH_WATER_FILE
-from protocols import api
-from protocols.messages.kinds import MessageKind
+from pgs_hub.crypto.keys import SigningKey
+from pgs_hub.crypto.note import Checkpoint, sign_checkpoint
+from pgs_hub.hub.cli import main
+from pgs_hub.hub.home import write_home
+from pgs_hub.hub.services.rollback import HIGH_WATER_FILE
+from pgs_hub.protocols import api
+from pgs_hub.protocols.messages.kinds import MessageKind
 from tests.e2e.harness import RunningHub, start_hub, wait_healthy
 from tests.e2e.messages import example
 from tests.e2e.test_audit_tools import AUDITOR, GH, NG, WCO, Ran, connection, enrol_world
@@ -73,7 +73,7 @@ async def checkpoint_note(hub: RunningHub, who: str) -> tuple[int, str]:
 def serve_refuses(hub: RunningHub, *extra: str | Path) -> str:
     """Run ``pgs serve``, which must exit 1 at start-up; its output."""
     done = subprocess.run(  # noqa: S603 - our own server with test arguments
-        [sys.executable, "-m", "hub", "serve", *map(str, where(hub)), "--port", "0",
+        [sys.executable, "-m", "pgs_hub", "serve", *map(str, where(hub)), "--port", "0",
          *map(str, extra)],
         capture_output=True, text=True, timeout=60, check=False,
     )  # fmt: skip

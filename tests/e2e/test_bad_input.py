@@ -27,19 +27,19 @@ from sqlalchemy import Table, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 from yarl import URL
 
-from crypto.keys import DecryptionKey, SigningKey
-from hub import keystore
-from hub.enrolment import certify
-from hub.errors import InvalidRequest
-from hub.policy.model import load_policy_file
-from hub.server.app import BODY_MARGIN
-from hub.storage import tables
-from hub.storage.engine import create_engine
-from protocols.envelope import seal_message
-from protocols.messages.handling import Tlp
-from protocols.messages.kinds import MessageKind
-from protocols.messages.receipt import ReceiptStatus
-from protocols.receipts import make_receipt, sign_receipt
+from pgs_hub.crypto.keys import DecryptionKey, SigningKey
+from pgs_hub.hub import keystore
+from pgs_hub.hub.enrolment import certify
+from pgs_hub.hub.errors import InvalidRequest
+from pgs_hub.hub.policy.model import load_policy_file
+from pgs_hub.hub.server.app import BODY_MARGIN
+from pgs_hub.hub.storage import tables
+from pgs_hub.hub.storage.engine import create_engine
+from pgs_hub.protocols.envelope import seal_message
+from pgs_hub.protocols.messages.handling import Tlp
+from pgs_hub.protocols.messages.kinds import MessageKind
+from pgs_hub.protocols.messages.receipt import ReceiptStatus
+from pgs_hub.protocols.receipts import make_receipt, sign_receipt
 from tests.e2e.harness import RunningHub, start_hub, wait_healthy
 from tests.e2e.messages import example
 from tests.e2e.rawhttp import JOSE, Reply, call, replay, signature_headers

@@ -24,11 +24,11 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from hub import keystore
-from hub.enrolment import bootstrap_admin
-from hub.home import CONFIG_FILE, write_home
-from hub.storage.migrate import upgrade
-from protocols.messages.kinds import MessageKind
+from pgs_hub.hub import keystore
+from pgs_hub.hub.enrolment import bootstrap_admin
+from pgs_hub.hub.home import CONFIG_FILE, write_home
+from pgs_hub.hub.storage.migrate import upgrade
+from pgs_hub.protocols.messages.kinds import MessageKind
 from tests.e2e.harness import ADMIN, RunningHub, Tls, free_port, start_hub, wait_healthy
 from tests.e2e.messages import example
 from tests.e2e.nginx import PROXY_ADDRESS, Nginx, established_from_proxy, start_nginx

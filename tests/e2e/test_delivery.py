@@ -9,14 +9,14 @@ import time
 
 import pytest
 
-from crypto.errors import NotARecipientError
-from hub import keystore
-from hub.client import HubClientError, TrustError
-from hub.enrolment import certify
-from protocols.envelope import open_message, seal_message, verify_message
-from protocols.messages.handling import Tlp
-from protocols.messages.kinds import MessageKind
-from protocols.messages.receipt import ReceiptStatus
+from pgs_hub.crypto.errors import NotARecipientError
+from pgs_hub.hub import keystore
+from pgs_hub.hub.client import HubClientError, TrustError
+from pgs_hub.hub.enrolment import certify
+from pgs_hub.protocols.envelope import open_message, seal_message, verify_message
+from pgs_hub.protocols.messages.handling import Tlp
+from pgs_hub.protocols.messages.kinds import MessageKind
+from pgs_hub.protocols.messages.receipt import ReceiptStatus
 from tests.e2e.harness import RunningHub
 from tests.e2e.messages import example
 

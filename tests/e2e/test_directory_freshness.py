@@ -7,14 +7,14 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from crypto.keys import SigningKey
-from hub.client import HubClientError
-from hub.enrolment import SYSTEM
-from hub.policy.model import load_policy
-from hub.services import admin
-from hub.services.context import HubContext, PolicyHolder
-from hub.storage.engine import create_engine
-from protocols.messages.kinds import MessageKind
+from pgs_hub.crypto.keys import SigningKey
+from pgs_hub.hub.client import HubClientError
+from pgs_hub.hub.enrolment import SYSTEM
+from pgs_hub.hub.policy.model import load_policy
+from pgs_hub.hub.services import admin
+from pgs_hub.hub.services.context import HubContext, PolicyHolder
+from pgs_hub.hub.storage.engine import create_engine
+from pgs_hub.protocols.messages.kinds import MessageKind
 from tests.e2e.harness import RunningHub
 from tests.e2e.messages import example
 

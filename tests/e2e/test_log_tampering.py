@@ -31,18 +31,18 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from crypto.merkle import CompactRange, leaf_hash, range_nodes
-from hub.cli import main
-from hub.services.rollback import HIGH_WATER_FILE
-from hub.storage.engine import create_engine
-from hub.storage.tables import (
+from pgs_hub.crypto.merkle import CompactRange, leaf_hash, range_nodes
+from pgs_hub.hub.cli import main
+from pgs_hub.hub.services.rollback import HIGH_WATER_FILE
+from pgs_hub.hub.storage.engine import create_engine
+from pgs_hub.hub.storage.tables import (
     audit_record_countries,
     audit_records,
     log_checkpoints,
     log_nodes,
     log_state,
 )
-from protocols.messages.kinds import MessageKind
+from pgs_hub.protocols.messages.kinds import MessageKind
 from tests.e2e.harness import RunningHub, start_hub, wait_healthy
 from tests.e2e.messages import example
 from tests.e2e.test_audit_tools import (

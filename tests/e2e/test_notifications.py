@@ -25,10 +25,10 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from hub.client import HubClientError
-from hub.i18n import t
-from protocols import api
-from protocols.messages.kinds import MessageKind
+from pgs_hub.hub.client import HubClientError
+from pgs_hub.hub.i18n import t
+from pgs_hub.protocols import api
+from pgs_hub.protocols.messages.kinds import MessageKind
 from tests.e2e.harness import RunningHub, another_process, free_port, launch
 from tests.e2e.messages import example
 

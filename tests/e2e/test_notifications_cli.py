@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from hub.i18n import t
+from pgs_hub.hub.i18n import t
 from tests.e2e.harness import RunningHub, launch
 
 GH, AUDITOR = "GH-NCP-ACCRA", "GH-AUDIT"
@@ -34,7 +34,7 @@ async def hub(database_url: str, tmp_path: Path) -> AsyncIterator[RunningHub]:
 
 async def pgs(hub: RunningHub, who: str, *args: str, lang: str = "en") -> tuple[int, str]:
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "hub", "notifications", *args, "--hub", hub.url,
+        sys.executable, "-m", "pgs_hub", "notifications", *args, "--hub", hub.url,
         "--keys", str(hub.home / "people" / who),
         "--authority", str(hub.home / "authority" / "authority.jwk.json"),
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,

@@ -16,11 +16,11 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from hub.client import HubClient, HubClientError
-from hub.home import write_home
-from hub.server.app import routes
-from hub.server.openapi import document
-from protocols.messages.kinds import MessageKind
+from pgs_hub.hub.client import HubClient, HubClientError
+from pgs_hub.hub.home import write_home
+from pgs_hub.hub.server.app import routes
+from pgs_hub.hub.server.openapi import document
+from pgs_hub.protocols.messages.kinds import MessageKind
 from tests.e2e.harness import RunningHub, free_port
 from tests.e2e.messages import example
 from tests.e2e.tls_ca import make_ca
@@ -104,9 +104,9 @@ async def test_a_broken_policy_file_keeps_the_old_policy(hub: RunningHub) -> Non
 
 
 async def test_tls_with_a_locally_generated_ca(tmp_path: Path, database_url: str) -> None:
-    from hub.enrolment import bootstrap_admin
-    from hub.keystore import load
-    from hub.storage.migrate import upgrade
+    from pgs_hub.hub.enrolment import bootstrap_admin
+    from pgs_hub.hub.keystore import load
+    from pgs_hub.hub.storage.migrate import upgrade
 
     ca, cert, key = make_ca(tmp_path)
     home = tmp_path / "home"
@@ -117,7 +117,7 @@ async def test_tls_with_a_locally_generated_ca(tmp_path: Path, database_url: str
     log = home / "hub.log"
     with log.open("ab") as sink:
         process = subprocess.Popen(  # noqa: S603
-            [sys.executable, "-m", "hub", "serve", "--home", str(home), "--port", str(port),
+            [sys.executable, "-m", "pgs_hub", "serve", "--home", str(home), "--port", str(port),
              "--database-url", database_url, "--tls-cert", str(cert), "--tls-key", str(key)],
             stdout=sink, stderr=subprocess.STDOUT,
         )  # fmt: skip
@@ -154,7 +154,7 @@ async def test_the_hub_refuses_to_start_on_an_outdated_schema(tmp_path: Path) ->
     home = tmp_path / "home"
     write_home(home, port=free_port())
     done = subprocess.run(  # noqa: S603
-        [sys.executable, "-m", "hub", "serve", "--home", str(home)],
+        [sys.executable, "-m", "pgs_hub", "serve", "--home", str(home)],
         capture_output=True, text=True, timeout=60, check=False,
     )  # fmt: skip
     assert done.returncode == 1

@@ -9,8 +9,8 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from hub.error_codes import Code
-from hub.i18n import t
+from pgs_hub.hub.error_codes import Code
+from pgs_hub.hub.i18n import t
 from tests.e2e.harness import RunningHub
 
 

@@ -8,11 +8,11 @@ from datetime import UTC, datetime
 import aiohttp
 from sqlalchemy import func, select
 
-from hub.storage import tables
-from hub.storage.engine import create_engine
-from protocols.messages.kinds import MessageKind
-from protocols.messages.receipt import ReceiptStatus
-from protocols.receipts import make_receipt, sign_receipt
+from pgs_hub.hub.storage import tables
+from pgs_hub.hub.storage.engine import create_engine
+from pgs_hub.protocols.messages.kinds import MessageKind
+from pgs_hub.protocols.messages.receipt import ReceiptStatus
+from pgs_hub.protocols.receipts import make_receipt, sign_receipt
 from tests.e2e.harness import RunningHub
 from tests.e2e.messages import example
 from tests.e2e.rawhttp import JOSE, call

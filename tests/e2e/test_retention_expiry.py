@@ -22,18 +22,18 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import update
 
-from crypto.b64 import b64u_encode
-from crypto.merkle import leaf_hash, verify_inclusion
-from hub import keystore
-from hub.cli import main
-from hub.client import HubClientError
-from hub.client.attachments import encrypt_file, upload_file
-from hub.client.log import checkpoint, inclusion_proof
-from hub.enrolment import certify
-from hub.storage.engine import create_engine
-from hub.storage.tables import directory_version, participant_keys
-from protocols.messages.kinds import MessageKind
-from protocols.messages.receipt import ReceiptStatus
+from pgs_hub.crypto.b64 import b64u_encode
+from pgs_hub.crypto.merkle import leaf_hash, verify_inclusion
+from pgs_hub.hub import keystore
+from pgs_hub.hub.cli import main
+from pgs_hub.hub.client import HubClientError
+from pgs_hub.hub.client.attachments import encrypt_file, upload_file
+from pgs_hub.hub.client.log import checkpoint, inclusion_proof
+from pgs_hub.hub.enrolment import certify
+from pgs_hub.hub.storage.engine import create_engine
+from pgs_hub.hub.storage.tables import directory_version, participant_keys
+from pgs_hub.protocols.messages.kinds import MessageKind
+from pgs_hub.protocols.messages.receipt import ReceiptStatus
 from tests.e2e.harness import RunningHub
 from tests.e2e.messages import example
 from tests.e2e.test_attachments import content_with, count_uploads

@@ -32,13 +32,13 @@ import asyncpg
 import pytest
 from sqlalchemy.engine import make_url
 
-from hub.client import HubClient
-from hub.client.log import entries
-from hub.home import write_home
-from hub.services.fanout import APPLICATION_NAME
-from protocols.messages.handling import Tlp
-from protocols.messages.kinds import MessageKind
-from protocols.messages.receipt import ReceiptStatus
+from pgs_hub.hub.client import HubClient
+from pgs_hub.hub.client.log import entries
+from pgs_hub.hub.home import write_home
+from pgs_hub.hub.services.fanout import APPLICATION_NAME
+from pgs_hub.protocols.messages.handling import Tlp
+from pgs_hub.protocols.messages.kinds import MessageKind
+from pgs_hub.protocols.messages.receipt import ReceiptStatus
 from tests.conftest import POSTGRES_ADMIN_DSN
 from tests.e2e import scrape
 from tests.e2e.harness import RunningHub, Tls, another_process, free_port, launch
@@ -216,7 +216,7 @@ def key(item: dict[str, Any]) -> Key:
 
 async def pgs(*args: str | Path) -> tuple[int, str]:
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "hub", *map(str, args),
+        sys.executable, "-m", "pgs_hub", *map(str, args),
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
         env={**os.environ, "COLUMNS": "200"},
     )  # fmt: skip
@@ -408,7 +408,7 @@ async def test_several_workers_need_postgresql(tmp_path: Path) -> None:
     environment = {k: v for k, v in os.environ.items() if not k.startswith("PGS_")}
     environment["COLUMNS"] = "200"
     run = subprocess.run(  # noqa: S603 - our own command
-        [sys.executable, "-m", "hub", "serve", "--home", str(home), "--workers", "2"],
+        [sys.executable, "-m", "pgs_hub", "serve", "--home", str(home), "--workers", "2"],
         capture_output=True, text=True, timeout=60, env=environment, check=False,
     )  # fmt: skip
     assert run.returncode == 1
@@ -416,7 +416,7 @@ async def test_several_workers_need_postgresql(tmp_path: Path) -> None:
     assert "one process write at a time" in run.stderr
     assert not (home / "hub.db").exists()  # refused before anything was opened
     helped = subprocess.run(
-        [sys.executable, "-m", "hub", "serve", "--help"],
+        [sys.executable, "-m", "pgs_hub", "serve", "--help"],
         capture_output=True, text=True, timeout=60, env=environment, check=False,
     )  # fmt: skip
     assert "--workers" in helped.stdout

@@ -18,12 +18,12 @@ from pathlib import Path
 
 import aiohttp
 
-from hub.console import session as sessions
-from hub.storage import console_sessions
-from hub.storage.engine import create_engine
-from protocols.messages.kinds import MessageKind
-from protocols.messages.receipt import ReceiptStatus
-from protocols.receipts import make_receipt, sign_receipt
+from pgs_hub.hub.console import session as sessions
+from pgs_hub.hub.storage import console_sessions
+from pgs_hub.hub.storage.engine import create_engine
+from pgs_hub.protocols.messages.kinds import MessageKind
+from pgs_hub.protocols.messages.receipt import ReceiptStatus
+from pgs_hub.protocols.receipts import make_receipt, sign_receipt
 from tests.e2e.harness import RunningHub, another_process, launch
 from tests.e2e.messages import example
 from tests.e2e.rawhttp import call, signature_headers

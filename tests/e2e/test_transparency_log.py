@@ -9,11 +9,11 @@ import tomllib
 
 import pytest
 
-from crypto.merkle import InMemoryTree, leaf_hash, verify_consistency, verify_inclusion
-from crypto.note import parse_verifier_key, verify_checkpoint
-from hub.client import HubClient, HubClientError
-from protocols import api
-from protocols.messages.kinds import MessageKind
+from pgs_hub.crypto.merkle import InMemoryTree, leaf_hash, verify_consistency, verify_inclusion
+from pgs_hub.crypto.note import parse_verifier_key, verify_checkpoint
+from pgs_hub.hub.client import HubClient, HubClientError
+from pgs_hub.protocols import api
+from pgs_hub.protocols.messages.kinds import MessageKind
 from tests.e2e.harness import RunningHub
 from tests.e2e.messages import example
 
@@ -123,11 +123,11 @@ async def test_clients_refuse_a_key_that_is_not_in_the_log(hub: RunningHub) -> N
 
     from sqlalchemy import update
 
-    from crypto.keys import KeySet
-    from hub.client import TrustError
-    from hub.enrolment import certify
-    from hub.storage.engine import create_engine
-    from hub.storage.tables import participant_keys
+    from pgs_hub.crypto.keys import KeySet
+    from pgs_hub.hub.client import TrustError
+    from pgs_hub.hub.enrolment import certify
+    from pgs_hub.hub.storage.engine import create_engine
+    from pgs_hub.hub.storage.tables import participant_keys
 
     await traffic(hub)
     config = tomllib.loads((hub.home / "config.toml").read_text())

@@ -23,15 +23,15 @@ from pathlib import Path
 
 import pytest
 
-from hub import keystore
-from hub.client import HubClient
-from hub.enrolment import bootstrap_admin
-from hub.home import write_home
-from hub.storage.migrate import upgrade
-from protocols.api import Acceptance
-from protocols.envelope import seal_message
-from protocols.messages.handling import Tlp
-from protocols.messages.kinds import MessageKind
+from pgs_hub.hub import keystore
+from pgs_hub.hub.client import HubClient
+from pgs_hub.hub.enrolment import bootstrap_admin
+from pgs_hub.hub.home import write_home
+from pgs_hub.hub.storage.migrate import upgrade
+from pgs_hub.protocols.api import Acceptance
+from pgs_hub.protocols.envelope import seal_message
+from pgs_hub.protocols.messages.handling import Tlp
+from pgs_hub.protocols.messages.kinds import MessageKind
 from tests.e2e.harness import ADMIN, RunningHub, Tls, free_port, start_hub, wait_healthy
 from tests.e2e.messages import example
 from tests.e2e.nginx import PROXY_ADDRESS, established_from_proxy, start_nginx

@@ -22,25 +22,25 @@ import aiohttp
 import pytest
 from click.testing import CliRunner
 
-from crypto.keys import SigningKey, load_private_pem
-from crypto.merkle import leaf_hash
-from crypto.note import Checkpoint, parse_verifier_key, sign_checkpoint, verify_checkpoint
-from crypto.tiles import decode_bundle, decode_tile, tiles_of
-from crypto.tlog_proof import verify_tlog_proof
-from crypto.witness import encode_add_checkpoint, open_cosigned, parse_policy
-from hub import keystore
-from hub.cli import main
-from hub.client import HubClient, HubClientError, TrustError
-from hub.client.audit import StateFile
-from hub.client.audit import audit as run_audit
-from hub.enrolment import bootstrap_admin
-from hub.home import CONFIG_FILE, HUB_KEY_DIR, LOG_KEY_FILE, POLICY_FILE, write_home
-from hub.storage.migrate import upgrade
-from hub.witness.home import init_home
-from hub.witness.store import WitnessStore
-from protocols.envelope import seal_message
-from protocols.messages.handling import Tlp
-from protocols.messages.kinds import MessageKind
+from pgs_hub.crypto.keys import SigningKey, load_private_pem
+from pgs_hub.crypto.merkle import leaf_hash
+from pgs_hub.crypto.note import Checkpoint, parse_verifier_key, sign_checkpoint, verify_checkpoint
+from pgs_hub.crypto.tiles import decode_bundle, decode_tile, tiles_of
+from pgs_hub.crypto.tlog_proof import verify_tlog_proof
+from pgs_hub.crypto.witness import encode_add_checkpoint, open_cosigned, parse_policy
+from pgs_hub.hub import keystore
+from pgs_hub.hub.cli import main
+from pgs_hub.hub.client import HubClient, HubClientError, TrustError
+from pgs_hub.hub.client.audit import StateFile
+from pgs_hub.hub.client.audit import audit as run_audit
+from pgs_hub.hub.enrolment import bootstrap_admin
+from pgs_hub.hub.home import CONFIG_FILE, HUB_KEY_DIR, LOG_KEY_FILE, POLICY_FILE, write_home
+from pgs_hub.hub.storage.migrate import upgrade
+from pgs_hub.hub.witness.home import init_home
+from pgs_hub.hub.witness.store import WitnessStore
+from pgs_hub.protocols.envelope import seal_message
+from pgs_hub.protocols.messages.handling import Tlp
+from pgs_hub.protocols.messages.kinds import MessageKind
 from tests.e2e.harness import ADMIN, RunningHub, free_port, start_hub, wait_healthy
 from tests.e2e.messages import example
 from tests.e2e.test_audit_tools import connection, pgs
@@ -69,7 +69,7 @@ async def wait_witness(url: str, process: subprocess.Popen[bytes], log: Path) ->
 def start_witness(home: Path, port: int) -> subprocess.Popen[bytes]:
     with (home / "witness.log").open("ab") as sink:
         return subprocess.Popen(  # noqa: S603 - our own server with test arguments
-            [sys.executable, "-m", "hub", "witness", "serve", "--home", str(home),
+            [sys.executable, "-m", "pgs_hub", "witness", "serve", "--home", str(home),
              "--port", str(port)],
             stdout=sink, stderr=subprocess.STDOUT,
         )  # fmt: skip

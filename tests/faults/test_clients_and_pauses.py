@@ -15,8 +15,8 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from hub.auth.httpsig import WINDOW_SECONDS
-from hub.client import HubClient, HubClientError
+from pgs_hub.hub.auth.httpsig import WINDOW_SECONDS
+from pgs_hub.hub.client import HubClient, HubClientError
 from tests.e2e.harness import RunningHub
 from tests.faults import figures
 from tests.faults.hubproc import (
@@ -35,8 +35,8 @@ RECIPIENT = READERS[0]
 RECIPIENT_PROGRAM = """
 import asyncio, json, sys
 from pathlib import Path
-from hub import keystore
-from hub.client import HubClient
+from pgs_hub.hub import keystore
+from pgs_hub.hub.client import HubClient
 
 async def main():
     me = keystore.load(Path(sys.argv[2]), None)

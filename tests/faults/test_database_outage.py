@@ -18,7 +18,7 @@ import aiohttp
 import pytest
 from sqlalchemy import exc as sa_exc
 
-from hub.server.problems import database_problem
+from pgs_hub.hub.server.problems import database_problem
 from tests.e2e.harness import RunningHub
 from tests.faults import figures
 from tests.faults.conftest import pg_ctl

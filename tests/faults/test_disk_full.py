@@ -15,7 +15,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from hub.client import HubClient
+from pgs_hub.hub.client import HubClient
 from tests.faults import figures
 from tests.faults.hubproc import (
     Outgoing,

@@ -6,7 +6,7 @@ from __future__ import annotations
 import random
 from collections import Counter
 
-from hub.client import HubClient
+from pgs_hub.hub.client import HubClient
 from tests.e2e.harness import RunningHub
 from tests.faults import figures
 from tests.faults.hubproc import SENDERS, presealed, tally, world

@@ -28,10 +28,15 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from hub.client import HubClient
-from hub.client.attachments import TransferStats, download_attachment, encrypt_file, upload_file
-from protocols.messages.kinds import MessageKind
-from protocols.messages.registry import parse_message
+from pgs_hub.hub.client import HubClient
+from pgs_hub.hub.client.attachments import (
+    TransferStats,
+    download_attachment,
+    encrypt_file,
+    upload_file,
+)
+from pgs_hub.protocols.messages.kinds import MessageKind
+from pgs_hub.protocols.messages.registry import parse_message
 from tests.e2e.harness import RunningHub, launch, raise_rate_limits
 from tests.e2e.messages import example
 from tests.faults import figures

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from hub.attachment_limits import AttachmentLimits
-from hub.errors import ConfigError
-from hub.home import CONFIG_FILE, load_config, write_home
+from pgs_hub.hub.attachment_limits import AttachmentLimits
+from pgs_hub.hub.errors import ConfigError
+from pgs_hub.hub.home import CONFIG_FILE, load_config, write_home
 
 
 def config_with(tmp_path: Path, section: str) -> AttachmentLimits:

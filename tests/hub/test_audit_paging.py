@@ -21,18 +21,18 @@ from typing import Any
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from crypto.b64 import b64u_decode, b64u_encode
-from crypto.keys import SigningKey
-from crypto.merkle import CompactRange, leaf_hash
-from hub.client import audit as api
-from hub.client import log
-from hub.errors import InvalidRequest
-from hub.policy.groups import Member
-from hub.policy.model import load_policy
-from hub.services import auditlog
-from hub.services.context import HubContext, PolicyHolder
-from hub.storage import audit
-from protocols.api import LogEntries
+from pgs_hub.crypto.b64 import b64u_decode, b64u_encode
+from pgs_hub.crypto.keys import SigningKey
+from pgs_hub.crypto.merkle import CompactRange, leaf_hash
+from pgs_hub.hub.client import audit as api
+from pgs_hub.hub.client import log
+from pgs_hub.hub.errors import InvalidRequest
+from pgs_hub.hub.policy.groups import Member
+from pgs_hub.hub.policy.model import load_policy
+from pgs_hub.hub.services import auditlog
+from pgs_hub.hub.services.context import HubContext, PolicyHolder
+from pgs_hub.hub.storage import audit
+from pgs_hub.protocols.api import LogEntries
 
 COUNTRIES = ("NG", "GH", "SN")
 
@@ -209,7 +209,9 @@ async def test_leaving_early_cancels_the_pages_in_flight() -> None:
 
 
 def test_the_page_sizes_agree() -> None:
-    cli = importlib.import_module("hub.cli.audit")  # (``hub.cli.audit`` is also a click group)
+    cli = importlib.import_module(
+        "pgs_hub.hub.cli.audit"
+    )  # (``hub.cli.audit`` is also a click group)
     assert cli.MAX_PAGE == log.MAX_PAGE == auditlog.MAX_ENTRIES
 
 

@@ -20,7 +20,7 @@ def pgs(
     environment = {k: v for k, v in os.environ.items() if not k.startswith("PGS_")}
     environment.update({"COLUMNS": "200", "PGS_LANG": "en"} | (env or {}))
     return subprocess.run(  # noqa: S603 - our own command with test arguments
-        [sys.executable, "-m", "hub", *map(str, args)],
+        [sys.executable, "-m", "pgs_hub", *map(str, args)],
         cwd=cwd,
         env=environment,
         input=stdin,

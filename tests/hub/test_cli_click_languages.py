@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from hub.i18n import CLICK_DOMAIN, LANGS
-from hub.i18n_build import load, texts_of
+from pgs_hub.hub.i18n import CLICK_DOMAIN, LANGS
+from pgs_hub.hub.i18n_build import load, texts_of
 from tests.hub.test_cli_mistakes import pgs
 
-PROG = "python -m hub"  # how tests run pgs
+PROG = "python -m pgs_hub"  # how tests run pgs
 
 
 def _click(lang: str) -> dict[str, str]:
@@ -59,7 +59,7 @@ def test_english_stays_click_s_own(tmp_path: Path) -> None:
 
 def test_every_click_message_we_translate_is_one_click_still_has() -> None:
     """After a Click upgrade, a renamed message would silently fall back to English."""
-    from hub.i18n_build import click_messages
+    from pgs_hub.hub.i18n_build import click_messages
 
     assert set(_click("en")) <= set(click_messages())
     assert {"Usage:", "Error: {message}", "No such option {name!r}.", "Missing argument"} <= set(

@@ -12,10 +12,10 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from crypto.keys import SigningKey
-from crypto.note import verifier_key
-from hub.cli.connection import hub_options
-from hub.cli.context import CliContext, parse_log_key, require_log_key
+from pgs_hub.crypto.keys import SigningKey
+from pgs_hub.crypto.note import verifier_key
+from pgs_hub.hub.cli.connection import hub_options
+from pgs_hub.hub.cli.context import CliContext, parse_log_key, require_log_key
 
 KEY = verifier_key("hub.example/log", SigningKey.generate().public)
 

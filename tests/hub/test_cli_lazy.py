@@ -8,7 +8,7 @@ import sys
 
 import click
 
-from hub.cli import ADMIN_EXTRAS, COMMANDS, load_command, main
+from pgs_hub.hub.cli import ADMIN_EXTRAS, COMMANDS, load_command, main
 
 
 def test_the_table_is_each_command_s_own_short_help() -> None:
@@ -31,7 +31,7 @@ def test_help_imports_no_command_module() -> None:
     probe = (
         "import sys\n"
         "from click.testing import CliRunner\n"
-        "from hub.cli import main, COMMANDS\n"
+        "from pgs_hub.hub.cli import main, COMMANDS\n"
         "result = CliRunner().invoke(main, ['--help'])\n"
         "assert result.exit_code == 0, result.output\n"
         "loaded = sorted({m for m, _, _ in COMMANDS.values()} & set(sys.modules))\n"

@@ -26,14 +26,14 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from hub import keystore
-from hub.cli.errors import PgsGroup, debug_option
-from hub.cli.templates import template
-from hub.enrolment import certify
-from protocols.envelope import seal_message
-from protocols.messages.handling import Tlp
-from protocols.messages.kinds import MessageKind
-from protocols.messages.registry import parse_message
+from pgs_hub.hub import keystore
+from pgs_hub.hub.cli.errors import PgsGroup, debug_option
+from pgs_hub.hub.cli.templates import template
+from pgs_hub.hub.enrolment import certify
+from pgs_hub.protocols.envelope import seal_message
+from pgs_hub.protocols.messages.handling import Tlp
+from pgs_hub.protocols.messages.kinds import MessageKind
+from pgs_hub.protocols.messages.registry import parse_message
 from tests.e2e.harness import RunningHub, free_port, launch
 from tests.e2e.messages import ALERT
 
@@ -243,7 +243,7 @@ def pgs(
     environment = {k: v for k, v in os.environ.items() if not k.startswith("PGS_")}
     environment.update({"COLUMNS": "200", "PGS_LANG": "en"} | (env or {}))
     return subprocess.run(  # noqa: S603 - our own command with test arguments
-        [sys.executable, "-m", "hub", *args],
+        [sys.executable, "-m", "pgs_hub", *args],
         cwd=cwd, env=environment, input=stdin, capture_output=True, text=True, timeout=90,
         check=False,
     )  # fmt: skip

@@ -15,13 +15,13 @@ from pathlib import Path
 
 import pytest
 
-from hub.cli.mailstate import STATE_FILE, match_prefix, short_ids
-from hub.cli.templates import PLACEHOLDER, TEMPLATE_KINDS, placeholders, template
-from hub.i18n import CATALOGUE, LANGS, t
-from protocols.errors import MessageValidationError
-from protocols.messages.handling import Tlp
-from protocols.messages.kinds import MessageKind
-from protocols.messages.registry import parse_message
+from pgs_hub.hub.cli.mailstate import STATE_FILE, match_prefix, short_ids
+from pgs_hub.hub.cli.templates import PLACEHOLDER, TEMPLATE_KINDS, placeholders, template
+from pgs_hub.hub.i18n import CATALOGUE, LANGS, t
+from pgs_hub.protocols.errors import MessageValidationError
+from pgs_hub.protocols.messages.handling import Tlp
+from pgs_hub.protocols.messages.kinds import MessageKind
+from pgs_hub.protocols.messages.registry import parse_message
 from tests.e2e.harness import RunningHub, launch
 from tests.hub.test_cli_mistakes import pgs
 
@@ -282,7 +282,7 @@ def test_the_main_commands_in_french_leave_no_english(desk: Desk) -> None:
 def _without_user_data(text: str) -> str:
     """``text`` without what the demo's officers wrote (their messages are in English) and
     without the JSON the offline demo shows (wire field names)."""
-    from hub.demo.content import demo_content
+    from pgs_hub.hub.demo.content import demo_content
 
     written: list[str] = []
 
@@ -318,8 +318,8 @@ def test_the_demo_in_french_leaves_no_english(tmp_path: Path, mode: tuple[str, .
 def test_open_renders_an_envelope_offline(tmp_path: Path) -> None:
     import shutil
 
-    from hub import keystore
-    from protocols.envelope import seal_message
+    from pgs_hub.hub import keystore
+    from pgs_hub.protocols.envelope import seal_message
 
     ng = keystore.create(tmp_path / "NG", NG, None)
     gh = keystore.create(tmp_path / "GH", GH, None)

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 import pytest
 
-from hub.services.coalesce import Coalescer
+from pgs_hub.hub.services.coalesce import Coalescer
 
 
 class Loads:

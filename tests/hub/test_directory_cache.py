@@ -15,17 +15,17 @@ import pytest
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from crypto.keys import DecryptionKey, SigningKey
-from hub.enrolment import SYSTEM, certify
-from hub.errors import AuthenticationError, Forbidden, HubError
-from hub.policy.model import load_policy
-from hub.services import admin, submission
-from hub.services.context import HubContext, PolicyHolder
-from hub.storage import participants as store
-from hub.storage.engine import create_engine
-from protocols.envelope import seal_message
-from protocols.messages.handling import Tlp
-from protocols.messages.kinds import MessageKind
+from pgs_hub.crypto.keys import DecryptionKey, SigningKey
+from pgs_hub.hub.enrolment import SYSTEM, certify
+from pgs_hub.hub.errors import AuthenticationError, Forbidden, HubError
+from pgs_hub.hub.policy.model import load_policy
+from pgs_hub.hub.services import admin, submission
+from pgs_hub.hub.services.context import HubContext, PolicyHolder
+from pgs_hub.hub.storage import participants as store
+from pgs_hub.hub.storage.engine import create_engine
+from pgs_hub.protocols.envelope import seal_message
+from pgs_hub.protocols.messages.handling import Tlp
+from pgs_hub.protocols.messages.kinds import MessageKind
 from tests.e2e.messages import example
 
 NG, GH, FR = "NG-NCP-LAGOS", "GH-NCP-ACCRA", "FR-NCP-PARIS"

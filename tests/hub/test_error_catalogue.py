@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from hub import errors
-from hub.error_codes import Code
-from hub.i18n import CATALOGUE, LANGS
-from hub.server.problems import STATUS, from_error
+from pgs_hub.hub import errors
+from pgs_hub.hub.error_codes import Code
+from pgs_hub.hub.i18n import CATALOGUE, LANGS
+from pgs_hub.hub.server.problems import STATUS, from_error
 
 HUB = Path(__file__).parents[2] / "hub"
 # Programs of their own with their own codes, and the client side (codes of local failures).

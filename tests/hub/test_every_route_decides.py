@@ -25,22 +25,22 @@ import pytest
 from aiohttp import web
 from yarl import URL
 
-from crypto.keys import DecryptionKey, SigningKey
-from hub.console import session as sessions
-from hub.enrolment import SYSTEM, certify
-from hub.policy.model import load_policy
-from hub.server.app import create_app_for
-from hub.services import admin
-from hub.services.access import DECISIONS
-from hub.services.context import HubContext, PolicyHolder
-from hub.storage import console_sessions
-from hub.storage.engine import create_engine
-from hub.storage.migrate import upgrade
-from protocols.envelope import seal_message
-from protocols.messages.handling import Tlp
-from protocols.messages.kinds import MessageKind
-from protocols.messages.receipt import ReceiptStatus
-from protocols.receipts import make_receipt, sign_receipt
+from pgs_hub.crypto.keys import DecryptionKey, SigningKey
+from pgs_hub.hub.console import session as sessions
+from pgs_hub.hub.enrolment import SYSTEM, certify
+from pgs_hub.hub.policy.model import load_policy
+from pgs_hub.hub.server.app import create_app_for
+from pgs_hub.hub.services import admin
+from pgs_hub.hub.services.access import DECISIONS
+from pgs_hub.hub.services.context import HubContext, PolicyHolder
+from pgs_hub.hub.storage import console_sessions
+from pgs_hub.hub.storage.engine import create_engine
+from pgs_hub.hub.storage.migrate import upgrade
+from pgs_hub.protocols.envelope import seal_message
+from pgs_hub.protocols.messages.handling import Tlp
+from pgs_hub.protocols.messages.kinds import MessageKind
+from pgs_hub.protocols.messages.receipt import ReceiptStatus
+from pgs_hub.protocols.receipts import make_receipt, sign_receipt
 from tests.e2e.messages import example
 from tests.e2e.rawhttp import call, signature_headers
 

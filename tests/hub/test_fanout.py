@@ -10,7 +10,7 @@ import asyncpg
 import pytest
 from sqlalchemy.engine import make_url
 
-from hub.services.fanout import (
+from pgs_hub.hub.services.fanout import (
     MAX_PAYLOAD_BYTES,
     PgFanout,
     connect_arguments,

@@ -26,24 +26,24 @@ from aiohttp.test_utils import TestServer
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from crypto.keys import DecryptionKey, SigningKey
-from crypto.merkle import leaf_hash, root_from_leaves
-from hub.enrolment import SYSTEM, certify
-from hub.errors import Conflict, Forbidden
-from hub.policy.model import load_policy
-from hub.server.app import create_app_for
-from hub.server.problems import database_problem
-from hub.services import admin, submission, writers
-from hub.services.context import HubContext, PolicyHolder
-from hub.services.submission import Acceptance
-from hub.storage import audit, log
-from hub.storage import envelopes as envelopes_store
-from hub.storage.engine import create_engine
-from hub.storage.groupcommit import GroupCommitter
-from hub.storage.tables import audit_records, envelopes, mailbox
-from protocols.envelope import read_header, seal_message
-from protocols.messages.handling import Tlp
-from protocols.messages.kinds import MessageKind
+from pgs_hub.crypto.keys import DecryptionKey, SigningKey
+from pgs_hub.crypto.merkle import leaf_hash, root_from_leaves
+from pgs_hub.hub.enrolment import SYSTEM, certify
+from pgs_hub.hub.errors import Conflict, Forbidden
+from pgs_hub.hub.policy.model import load_policy
+from pgs_hub.hub.server.app import create_app_for
+from pgs_hub.hub.server.problems import database_problem
+from pgs_hub.hub.services import admin, submission, writers
+from pgs_hub.hub.services.context import HubContext, PolicyHolder
+from pgs_hub.hub.services.submission import Acceptance
+from pgs_hub.hub.storage import audit, log
+from pgs_hub.hub.storage import envelopes as envelopes_store
+from pgs_hub.hub.storage.engine import create_engine
+from pgs_hub.hub.storage.groupcommit import GroupCommitter
+from pgs_hub.hub.storage.tables import audit_records, envelopes, mailbox
+from pgs_hub.protocols.envelope import read_header, seal_message
+from pgs_hub.protocols.messages.handling import Tlp
+from pgs_hub.protocols.messages.kinds import MessageKind
 from tests.conftest import POSTGRES_ADMIN_DSN
 from tests.e2e.messages import example
 from tests.e2e.rawhttp import signature_headers

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from crypto.keys import SigningKey
-from crypto.note import Checkpoint, sign_checkpoint
-from hub.errors import ConfigError
-from hub.services.rollback import high_water_path, log_verifier, raise_high_water, read_held
+from pgs_hub.crypto.keys import SigningKey
+from pgs_hub.crypto.note import Checkpoint, sign_checkpoint
+from pgs_hub.hub.errors import ConfigError
+from pgs_hub.hub.services.rollback import high_water_path, log_verifier, raise_high_water, read_held
 
 ORIGIN = "pgs-hub.wcoomd.org/test"
 

@@ -12,12 +12,12 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from crypto.errors import InvalidKeyError
-from hub import keystore
-from hub.cli import main
-from hub.errors import ConfigError
-from hub.home import load_authority
-from hub.hub_keys import load_or_create_hub_key
+from pgs_hub.crypto.errors import InvalidKeyError
+from pgs_hub.hub import keystore
+from pgs_hub.hub.cli import main
+from pgs_hub.hub.errors import ConfigError
+from pgs_hub.hub.home import load_authority
+from pgs_hub.hub.hub_keys import load_or_create_hub_key
 from tests.hub.test_cli import pgs as pgs_process
 
 PASSPHRASE_VARIABLES = ("PGS_AUTHORITY_PASSPHRASE", "PGS_HUB_PASSPHRASE", "PGS_KEY_PASSPHRASE")

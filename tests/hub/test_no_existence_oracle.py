@@ -14,17 +14,17 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from crypto.keys import DecryptionKey, SigningKey
-from hub.enrolment import SYSTEM, certify
-from hub.errors import Forbidden, HubError, NotFound
-from hub.policy.groups import Member
-from hub.services import admin, mailbox, receipts, submission
-from hub.services.context import HubContext
-from protocols.envelope import seal_message
-from protocols.messages.handling import Tlp
-from protocols.messages.kinds import MessageKind
-from protocols.messages.receipt import ReceiptStatus
-from protocols.receipts import make_receipt, sign_receipt
+from pgs_hub.crypto.keys import DecryptionKey, SigningKey
+from pgs_hub.hub.enrolment import SYSTEM, certify
+from pgs_hub.hub.errors import Forbidden, HubError, NotFound
+from pgs_hub.hub.policy.groups import Member
+from pgs_hub.hub.services import admin, mailbox, receipts, submission
+from pgs_hub.hub.services.context import HubContext
+from pgs_hub.protocols.envelope import seal_message
+from pgs_hub.protocols.messages.handling import Tlp
+from pgs_hub.protocols.messages.kinds import MessageKind
+from pgs_hub.protocols.messages.receipt import ReceiptStatus
+from pgs_hub.protocols.receipts import make_receipt, sign_receipt
 from tests.e2e.messages import example
 from tests.hub.test_directory_cache import Person, context, statements
 

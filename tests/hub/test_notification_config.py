@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from hub.errors import ConfigError
-from hub.notification_config import ParticipantNotifications, notification_config
+from pgs_hub.hub.errors import ConfigError
+from pgs_hub.hub.notification_config import ParticipantNotifications, notification_config
 
 GH = "GH-NCP-ACCRA"
 

@@ -18,13 +18,13 @@ from aiosmtpd.controller import Controller
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from crypto.keys import SigningKey
-from hub.i18n import t
-from hub.notification_config import NotificationConfig
-from hub.notification_settings import NotificationSettings
-from hub.services.notifications import NotificationDispatcher
-from hub.storage import notifications as store
-from hub.storage.tables import notifications
+from pgs_hub.crypto.keys import SigningKey
+from pgs_hub.hub.i18n import t
+from pgs_hub.hub.notification_config import NotificationConfig
+from pgs_hub.hub.notification_settings import NotificationSettings
+from pgs_hub.hub.services.notifications import NotificationDispatcher
+from pgs_hub.hub.storage import notifications as store
+from pgs_hub.hub.storage.tables import notifications
 from tests.e2e.harness import free_port
 from tests.storage.storage_rows import enrol
 

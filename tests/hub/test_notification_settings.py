@@ -10,8 +10,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from hub.errors import InvalidRequest
-from hub.notification_settings import NotificationSettings, due_at, parse_settings, quiet_until
+from pgs_hub.hub.errors import InvalidRequest
+from pgs_hub.hub.notification_settings import (
+    NotificationSettings,
+    due_at,
+    parse_settings,
+    quiet_until,
+)
 
 NONE = NotificationSettings()
 

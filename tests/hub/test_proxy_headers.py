@@ -16,10 +16,10 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
-from hub.errors import ConfigError
-from hub.home import CONFIG_FILE, load_config, write_home
-from hub.server.problems import problem_middleware
-from hub.server.proxy import FORWARDING, Forwarding, external_origin, forwarded_middleware
+from pgs_hub.hub.errors import ConfigError
+from pgs_hub.hub.home import CONFIG_FILE, load_config, write_home
+from pgs_hub.hub.server.problems import problem_middleware
+from pgs_hub.hub.server.proxy import FORWARDING, Forwarding, external_origin, forwarded_middleware
 
 Serve = Callable[[Forwarding], Awaitable[str]]
 

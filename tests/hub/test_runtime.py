@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from hub.server.runtime import GC_THRESHOLDS, settle_heap
+from pgs_hub.hub.server.runtime import GC_THRESHOLDS, settle_heap
 
 
 @pytest.fixture

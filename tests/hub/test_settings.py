@@ -7,9 +7,9 @@ import dataclasses
 
 import pytest
 
-from hub import settings
-from hub.errors import ConfigError
-from hub.settings import DEFAULTS, Settings, from_toml
+from pgs_hub.hub import settings
+from pgs_hub.hub.errors import ConfigError
+from pgs_hub.hub.settings import DEFAULTS, Settings, from_toml
 
 
 def test_an_empty_table_gives_the_defaults() -> None:

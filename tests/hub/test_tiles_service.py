@@ -11,17 +11,17 @@ from pathlib import Path
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from crypto.keys import SigningKey
-from crypto.merkle import InMemoryTree, leaf_hash
-from crypto.note import NoteVerifier
-from crypto.tiles import Tile, decode_bundle, decode_tile, tiles_of
-from crypto.witness import Cosigner
-from hub.errors import Forbidden, InvalidRequest, NotFound
-from hub.policy.groups import Member
-from hub.policy.model import load_policy
-from hub.services import auditlog, tiles
-from hub.services.context import HubContext, PolicyHolder
-from hub.storage import audit, log
+from pgs_hub.crypto.keys import SigningKey
+from pgs_hub.crypto.merkle import InMemoryTree, leaf_hash
+from pgs_hub.crypto.note import NoteVerifier
+from pgs_hub.crypto.tiles import Tile, decode_bundle, decode_tile, tiles_of
+from pgs_hub.crypto.witness import Cosigner
+from pgs_hub.hub.errors import Forbidden, InvalidRequest, NotFound
+from pgs_hub.hub.policy.groups import Member
+from pgs_hub.hub.policy.model import load_policy
+from pgs_hub.hub.services import auditlog, tiles
+from pgs_hub.hub.services.context import HubContext, PolicyHolder
+from pgs_hub.hub.storage import audit, log
 from tests.interop.golang import build_gowitness, run_gowitness, write_tlog
 
 

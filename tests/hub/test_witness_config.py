@@ -9,17 +9,17 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from crypto.keys import SigningKey
-from crypto.merkle import InMemoryTree, leaf_hash
-from crypto.note import Checkpoint, NoteVerifier, sign_checkpoint
-from crypto.tlog_proof import make_tlog_proof
-from crypto.witness import Cosigner, parse_cosigner_key
-from hub.cli import main
-from hub.errors import ConfigError
-from hub.home import CONFIG_FILE, load_config, write_home
-from hub.witness.home import init_home, load_cosigner
-from hub.witness.home import load_config as load_witness
-from hub.witness.store import WitnessStore
+from pgs_hub.crypto.keys import SigningKey
+from pgs_hub.crypto.merkle import InMemoryTree, leaf_hash
+from pgs_hub.crypto.note import Checkpoint, NoteVerifier, sign_checkpoint
+from pgs_hub.crypto.tlog_proof import make_tlog_proof
+from pgs_hub.crypto.witness import Cosigner, parse_cosigner_key
+from pgs_hub.hub.cli import main
+from pgs_hub.hub.errors import ConfigError
+from pgs_hub.hub.home import CONFIG_FILE, load_config, write_home
+from pgs_hub.hub.witness.home import init_home, load_cosigner
+from pgs_hub.hub.witness.home import load_config as load_witness
+from pgs_hub.hub.witness.store import WitnessStore
 
 KEY = Cosigner("witness.gh.example", SigningKey.generate()).verifier.encode()
 LOG = NoteVerifier.for_key("pgs-hub.test", SigningKey.generate().public).encode()

@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from crypto.keys import SigningKey
-from crypto.merkle import InMemoryTree, leaf_hash
-from crypto.note import Checkpoint, NoteVerifier, sign_checkpoint
-from crypto.witness import Cosigner, encode_add_checkpoint, open_cosigned
-from hub.witness.service import Witness, WitnessRejection
-from hub.witness.store import WitnessStore
+from pgs_hub.crypto.keys import SigningKey
+from pgs_hub.crypto.merkle import InMemoryTree, leaf_hash
+from pgs_hub.crypto.note import Checkpoint, NoteVerifier, sign_checkpoint
+from pgs_hub.crypto.witness import Cosigner, encode_add_checkpoint, open_cosigned
+from pgs_hub.hub.witness.service import Witness, WitnessRejection
+from pgs_hub.hub.witness.store import WitnessStore
 
 ORIGIN = "pgs-hub.test/log"
 LOG_KEY = SigningKey.generate()

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from babel.messages.mofile import read_mo
 
-from hub import i18n, i18n_build
-from hub.i18n import LANGS, t
+from pgs_hub.hub import i18n, i18n_build
+from pgs_hub.hub.i18n import LANGS, t
 
 
 def test_the_catalogs_have_no_problem() -> None:
@@ -120,7 +120,7 @@ CLI_CATALOGUE = {
 }
 """
 OLD_MAIN = """
-from hub.i18n_cli import CLI_CATALOGUE
+from pgs_hub.hub.i18n_cli import CLI_CATALOGUE
 
 CATALOGUE = {
     "demo.title": {"en": "{BASE}", "fr": "Démo"},

@@ -11,9 +11,9 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from hub.cli import main
-from hub.cli.helptext import walk
-from hub.i18n import HELP_DOMAIN, texts
+from pgs_hub.hub.cli import main
+from pgs_hub.hub.cli.helptext import walk
+from pgs_hub.hub.i18n import HELP_DOMAIN, texts
 
 # A line of help output that carries help text: a paragraph line, or an option line with text in
 # its help column. Lines made only of flags, metavars and choices are the same in every language.

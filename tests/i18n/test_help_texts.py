@@ -1,6 +1,6 @@
 """The ``help`` catalogs (``pgs ... --help`` in every language): one entry per help text of the
 command tree, English equal to the code's, every language complete; the generator that keeps
-them so (``python -m hub.i18n_build help``); the key scheme of hub/cli/helptext.py."""
+them so (``python -m pgs_hub.hub.i18n_build help``); the key scheme of hub/cli/helptext.py."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ from typing import ClassVar
 import click
 import pytest
 
-from hub import i18n_build
-from hub.cli.helptext import SHORT, command_key, tree_texts, walk
-from hub.i18n import HELP_DOMAIN, LANGS
+from pgs_hub.hub import i18n_build
+from pgs_hub.hub.cli.helptext import SHORT, command_key, tree_texts, walk
+from pgs_hub.hub.i18n import HELP_DOMAIN, LANGS
 
 
 @pytest.fixture(scope="module")
@@ -48,7 +48,7 @@ def test_a_changed_docstring_makes_the_catalogs_stale(tree: dict[str, str]) -> N
     found = list(i18n_build.help_problems(changed))
     assert found == [
         "en: help.pgs.send.--to: the catalog's English differs from the code's"
-        " (run python -m hub.i18n_build help)"
+        " (run python -m pgs_hub.hub.i18n_build help)"
     ]
 
 
@@ -56,7 +56,9 @@ def test_a_new_or_removed_help_text_is_reported_in_every_language(tree: dict[str
     changed = {k: v for k, v in tree.items() if k != "help.pgs.send.--json"}
     changed["help.pgs.send.--urgent"] = "Mark the message urgent."
     found = set(i18n_build.help_problems(changed))
-    assert "en: help.pgs.send.--urgent: no entry (run python -m hub.i18n_build help)" in found
+    assert (
+        "en: help.pgs.send.--urgent: no entry (run python -m pgs_hub.hub.i18n_build help)" in found
+    )
     for lang in LANGS:
         removed = f"{lang}: help.pgs.send.--json: no command shows it any more"
         assert any(line.startswith(removed) for line in found), lang

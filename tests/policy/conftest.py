@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from policy_world import World, with_changes
 
-from hub.policy.model import Policy, default_policy
+from pgs_hub.hub.policy.model import Policy, default_policy
 
 
 @pytest.fixture

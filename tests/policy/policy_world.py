@@ -12,10 +12,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from crypto.b64 import b64u_encode
-from hub.policy.groups import Member
-from hub.policy.model import Policy
-from protocols.routing import RoutingHeader
+from pgs_hub.crypto.b64 import b64u_encode
+from pgs_hub.hub.policy.groups import Member
+from pgs_hub.hub.policy.model import Policy
+from pgs_hub.protocols.routing import RoutingHeader
 
 NOW = 1_767_225_600
 DAY = 24 * 3600

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from hypothesis import Phase, given, settings
 from hypothesis import strategies as st
 
-from hub.errors import Forbidden, HubError, NotFound
-from hub.policy.authorize import (
+from pgs_hub.hub.errors import Forbidden, HubError, NotFound
+from pgs_hub.hub.policy.authorize import (
     Action,
     Envelope,
     Grant,
@@ -26,9 +26,9 @@ from hub.policy.authorize import (
     authorize,
     envelope_not_found,
 )
-from hub.policy.groups import Member
-from hub.policy.model import Policy
-from protocols.messages.kinds import MessageKind
+from pgs_hub.hub.policy.groups import Member
+from pgs_hub.hub.policy.model import Policy
+from pgs_hub.protocols.messages.kinds import MessageKind
 
 ROLES = ("ncp", "wco", "auditor", "admin")
 COUNTRIES = ("NG", "GH", "WCO")

@@ -9,13 +9,13 @@ from typing import Any
 import pytest
 from policy_world import DAY, NOW, World, kid
 
-from hub.errors import Forbidden, HubError, InvalidRequest, NotFound
-from hub.policy.authorize import Action, Envelope, allowed, authorize, envelope_not_found
-from hub.policy.decisions import check_can_send
-from hub.policy.groups import Member, members
-from hub.policy.model import Policy
-from protocols.messages.handling import Tlp
-from protocols.routing import RoutingHeader
+from pgs_hub.hub.errors import Forbidden, HubError, InvalidRequest, NotFound
+from pgs_hub.hub.policy.authorize import Action, Envelope, allowed, authorize, envelope_not_found
+from pgs_hub.hub.policy.decisions import check_can_send
+from pgs_hub.hub.policy.groups import Member, members
+from pgs_hub.hub.policy.model import Policy
+from pgs_hub.protocols.messages.handling import Tlp
+from pgs_hub.protocols.routing import RoutingHeader
 
 WCA = ("CM-NCP-DOUALA", "GH-NCP-ACCRA", "NG-NCP-ABUJA", "NG-NCP-LAGOS")
 
@@ -282,7 +282,7 @@ def test_refused(
 
 
 def test_every_documented_code_is_exercised() -> None:
-    import hub.policy.decisions as module
+    import pgs_hub.hub.policy.decisions as module
 
     exercised = {p.values[2] for p in REFUSED} | {"policy.red_to_group", "group.mismatch"}
     documented = {

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from policy_world import PEOPLE, World, kid, with_changes
 
-from hub.errors import NotFound
-from hub.policy.groups import Member, UnknownGroup, group_names, is_group, members
-from hub.policy.model import Policy
+from pgs_hub.hub.errors import NotFound
+from pgs_hub.hub.policy.groups import Member, UnknownGroup, group_names, is_group, members
+from pgs_hub.hub.policy.model import Policy
 
 WCA = ["CM-NCP-DOUALA", "GH-NCP-ACCRA", "NG-NCP-ABUJA", "NG-NCP-LAGOS"]
 

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from hub.errors import ConfigError
-from hub.policy.model import (
+from pgs_hub.hub.errors import ConfigError
+from pgs_hub.hub.policy.model import (
     Policy,
     PolicyError,
     default_policy,
@@ -19,7 +19,7 @@ from hub.policy.model import (
     load_policy,
     load_policy_file,
 )
-from protocols.messages.kinds import MessageKind
+from pgs_hub.protocols.messages.kinds import MessageKind
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -112,7 +112,7 @@ def test_the_commented_example_group_loads() -> None:
 
 def test_the_default_policy_is_package_data() -> None:
     pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
-    assert "policy/*.toml" in pyproject["tool"]["setuptools"]["package-data"]["hub"]
+    assert "policy/*.toml" in pyproject["tool"]["setuptools"]["package-data"]["pgs_hub.hub"]
     assert default_policy_text() == (ROOT / "hub" / "policy" / "default.toml").read_text()
 
 

@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from hub.errors import RateLimited
-from hub.policy.ratelimit import RateLimiter
+from pgs_hub.hub.errors import RateLimited
+from pgs_hub.hub.policy.ratelimit import RateLimiter
 
 T0 = 1_000_000.0
 

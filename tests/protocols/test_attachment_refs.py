@@ -7,16 +7,16 @@ from typing import Any
 
 import pytest
 
-from crypto import chunked
-from crypto import envelope as env
-from crypto.b64 import b64u_encode
-from crypto.keys import KeySet
-from protocols.envelope import PGS_PROFILE, open_message, seal_message, verify_message
-from protocols.errors import MessageValidationError, RoutingError
-from protocols.messages.handling import Tlp
-from protocols.messages.kinds import MessageKind
-from protocols.messages.registry import parse_message
-from protocols.routing import RoutingHeader
+from pgs_hub.crypto import chunked
+from pgs_hub.crypto import envelope as env
+from pgs_hub.crypto.b64 import b64u_encode
+from pgs_hub.crypto.keys import KeySet
+from pgs_hub.protocols.envelope import PGS_PROFILE, open_message, seal_message, verify_message
+from pgs_hub.protocols.errors import MessageValidationError, RoutingError
+from pgs_hub.protocols.messages.handling import Tlp
+from pgs_hub.protocols.messages.kinds import MessageKind
+from pgs_hub.protocols.messages.registry import parse_message
+from pgs_hub.protocols.routing import RoutingHeader
 
 NOW = 1_767_225_600
 NG, GH = "NG-NCP-LAGOS", "GH-NCP-ACCRA"

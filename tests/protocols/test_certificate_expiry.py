@@ -7,14 +7,14 @@ import json
 
 import pytest
 
-from crypto.b64 import b64u_decode
-from protocols.certificates import (
+from pgs_hub.crypto.b64 import b64u_decode
+from pgs_hub.protocols.certificates import (
     issue_certificate,
     make_certificate,
     parse_certificate_body,
     verify_certificate,
 )
-from protocols.errors import CertificateError
+from pgs_hub.protocols.errors import CertificateError
 from tests.protocols.test_certificates import AUTHORITY, IAT, KEYS, body, pointers
 
 

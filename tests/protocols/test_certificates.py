@@ -10,11 +10,16 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from crypto.b64 import b64u_decode, b64u_encode
-from crypto.errors import CryptoError, InvalidKeyError, SignatureError, UnsupportedAlgorithmError
-from crypto.jws import sign
-from crypto.keys import KeySet, SigningKey, private_jwk
-from protocols.certificates import (
+from pgs_hub.crypto.b64 import b64u_decode, b64u_encode
+from pgs_hub.crypto.errors import (
+    CryptoError,
+    InvalidKeyError,
+    SignatureError,
+    UnsupportedAlgorithmError,
+)
+from pgs_hub.crypto.jws import sign
+from pgs_hub.crypto.keys import KeySet, SigningKey, private_jwk
+from pgs_hub.protocols.certificates import (
     AUTHORITY_TYP,
     Certificate,
     Role,
@@ -24,11 +29,11 @@ from protocols.certificates import (
     read_certificate,
     verify_certificate,
 )
-from protocols.envelope import seal_message
-from protocols.errors import CertificateError
-from protocols.messages.handling import Tlp
-from protocols.messages.kinds import MessageKind
-from protocols.messages.registry import parse_message
+from pgs_hub.protocols.envelope import seal_message
+from pgs_hub.protocols.errors import CertificateError
+from pgs_hub.protocols.messages.handling import Tlp
+from pgs_hub.protocols.messages.kinds import MessageKind
+from pgs_hub.protocols.messages.registry import parse_message
 
 MESSAGES = Path(__file__).resolve().parents[1] / "vectors" / "messages"
 AUTHORITY = SigningKey.generate()

@@ -17,8 +17,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from protocols import codelists
-from protocols.codelists import (
+from pgs_hub.protocols import codelists
+from pgs_hub.protocols.codelists import (
     NON_ISO_MEMBER_CODES,
     commodities,
     commodity_for_hs,

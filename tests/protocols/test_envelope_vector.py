@@ -23,9 +23,9 @@ from cryptography.hazmat.primitives.asymmetric import ed25519, x25519
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.keywrap import aes_key_unwrap
 
-from crypto.keys import private_key_from_jwk
-from protocols.envelope import open_message, verify_message
-from protocols.messages.registry import encode_message, parse_message
+from pgs_hub.crypto.keys import private_key_from_jwk
+from pgs_hub.protocols.envelope import open_message, verify_message
+from pgs_hub.protocols.messages.registry import encode_message, parse_message
 
 VECTORS = Path(__file__).parents[1] / "vectors" / "envelope"
 

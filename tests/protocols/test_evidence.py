@@ -13,14 +13,14 @@ from typing import Any
 
 import pytest
 
-from crypto.b64 import b64u_decode, b64u_encode
-from crypto.disclosure import ContentKeyDisclosure
-from crypto.keys import KeySet, SigningKey
-from crypto.merkle import InMemoryTree, leaf_hash
-from crypto.note import Checkpoint, NoteVerifier, sign_checkpoint
-from protocols.certificates import issue_certificate, make_certificate
-from protocols.envelope import SealedMessage, open_message, seal_message, verify_message
-from protocols.evidence import (
+from pgs_hub.crypto.b64 import b64u_decode, b64u_encode
+from pgs_hub.crypto.disclosure import ContentKeyDisclosure
+from pgs_hub.crypto.keys import KeySet, SigningKey
+from pgs_hub.crypto.merkle import InMemoryTree, leaf_hash
+from pgs_hub.crypto.note import Checkpoint, NoteVerifier, sign_checkpoint
+from pgs_hub.protocols.certificates import issue_certificate, make_certificate
+from pgs_hub.protocols.envelope import SealedMessage, open_message, seal_message, verify_message
+from pgs_hub.protocols.evidence import (
     DisclosureEvidence,
     EvidenceBundle,
     EvidenceCertificateError,
@@ -39,11 +39,11 @@ from protocols.evidence import (
     strongest_status,
     verify_bundle,
 )
-from protocols.messages.handling import Tlp
-from protocols.messages.kinds import MessageKind
-from protocols.messages.receipt import ReceiptStatus
-from protocols.messages.registry import parse_message
-from protocols.receipts import make_receipt, sign_receipt
+from pgs_hub.protocols.messages.handling import Tlp
+from pgs_hub.protocols.messages.kinds import MessageKind
+from pgs_hub.protocols.messages.receipt import ReceiptStatus
+from pgs_hub.protocols.messages.registry import parse_message
+from pgs_hub.protocols.receipts import make_receipt, sign_receipt
 
 NOW = 1_767_225_600
 ORIGIN = "pgs-hub.example/log"

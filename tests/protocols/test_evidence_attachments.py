@@ -8,20 +8,20 @@ from dataclasses import replace
 
 import pytest
 
-from crypto import chunked
-from crypto.b64 import b64u_encode
-from crypto.keys import KeySet, SigningKey
-from protocols.envelope import open_message, seal_message, verify_message
-from protocols.evidence import (
+from pgs_hub.crypto import chunked
+from pgs_hub.crypto.b64 import b64u_encode
+from pgs_hub.crypto.keys import KeySet, SigningKey
+from pgs_hub.protocols.envelope import open_message, seal_message, verify_message
+from pgs_hub.protocols.evidence import (
     AttachmentEvidence,
     EvidenceAttachmentError,
     EvidenceMalformedError,
     decode_bundle,
     encode_bundle,
 )
-from protocols.messages.handling import Tlp
-from protocols.messages.kinds import MessageKind
-from protocols.messages.registry import parse_message
+from pgs_hub.protocols.messages.handling import Tlp
+from pgs_hub.protocols.messages.kinds import MessageKind
+from pgs_hub.protocols.messages.registry import parse_message
 from tests.protocols.test_evidence import (
     ALERT,
     GH,

@@ -11,14 +11,14 @@ from typing import Any
 import pytest
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from protocols.errors import (
+from pgs_hub.protocols.errors import (
     FieldProblem,
     InvalidDataError,
     MessageValidationError,
     ProtocolError,
 )
-from protocols.messages import MessageKind, parse_message
-from protocols.messages.problems import MAX_PROBLEMS, json_pointer, problems_from
+from pgs_hub.protocols.messages import MessageKind, parse_message
+from pgs_hub.protocols.messages.problems import MAX_PROBLEMS, json_pointer, problems_from
 
 VECTORS = Path(__file__).resolve().parents[1] / "vectors" / "messages"
 DELETE = object()

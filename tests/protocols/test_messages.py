@@ -15,9 +15,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from protocols.codelists import commodities, iso_countries, units, wco_regions
-from protocols.errors import MessageValidationError, ProtocolError, UnknownMessageKindError
-from protocols.messages import (
+from pgs_hub.protocols.codelists import commodities, iso_countries, units, wco_regions
+from pgs_hub.protocols.errors import MessageValidationError, ProtocolError, UnknownMessageKindError
+from pgs_hub.protocols.messages import (
     MODELS,
     PROTOCOL,
     Action,
@@ -60,7 +60,7 @@ from protocols.messages import (
     model_for,
     parse_message,
 )
-from protocols.messages.shipment import iso6346_check_digit
+from pgs_hub.protocols.messages.shipment import iso6346_check_digit
 
 VECTORS = Path(__file__).resolve().parents[1] / "vectors" / "messages"
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from protocols.messages.kinds import MessageKind
-from protocols.messages.registry import all_schemas
+from pgs_hub.protocols.messages.kinds import MessageKind
+from pgs_hub.protocols.messages.registry import all_schemas
 
 PUBLISHED = Path(__file__).parents[2] / "docs" / "schemas" / "pgs-1"
 

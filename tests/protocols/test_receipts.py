@@ -7,13 +7,13 @@ from datetime import UTC, datetime
 
 import pytest
 
-from crypto.b64 import b64u_decode, b64u_encode
-from crypto.errors import InvalidKeyError, SignatureError, UnsupportedAlgorithmError
-from crypto.jws import sign
-from crypto.keys import KeySet
-from protocols.errors import MessageValidationError, RoutingError
-from protocols.messages.receipt import ReceiptStatus
-from protocols.receipts import make_receipt, read_receipt, sign_receipt, verify_receipt
+from pgs_hub.crypto.b64 import b64u_decode, b64u_encode
+from pgs_hub.crypto.errors import InvalidKeyError, SignatureError, UnsupportedAlgorithmError
+from pgs_hub.crypto.jws import sign
+from pgs_hub.crypto.keys import KeySet
+from pgs_hub.protocols.errors import MessageValidationError, RoutingError
+from pgs_hub.protocols.messages.receipt import ReceiptStatus
+from pgs_hub.protocols.receipts import make_receipt, read_receipt, sign_receipt, verify_receipt
 
 MID = "0b7e3a52-8f1d-4c2e-9a6b-5d4c3b2a1f0e"
 AT = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)

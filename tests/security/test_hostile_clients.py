@@ -20,10 +20,10 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from crypto import jws
-from protocols.envelope import PGS_PROFILE, seal_message
-from protocols.messages.handling import Tlp
-from protocols.messages.kinds import MessageKind
+from pgs_hub.crypto import jws
+from pgs_hub.protocols.envelope import PGS_PROFILE, seal_message
+from pgs_hub.protocols.messages.handling import Tlp
+from pgs_hub.protocols.messages.kinds import MessageKind
 from tests.e2e.harness import RunningHub, another_process, launch
 from tests.e2e.messages import example
 from tests.e2e.rawhttp import JOSE, call

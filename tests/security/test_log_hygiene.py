@@ -18,13 +18,13 @@ import aiohttp
 import pytest
 from sqlalchemy import select
 
-from hub import keystore
-from hub.client import HubClientError
-from hub.enrolment import certify
-from hub.storage import tables
-from hub.storage.engine import create_engine
-from protocols import api
-from protocols.messages.kinds import MessageKind
+from pgs_hub.hub import keystore
+from pgs_hub.hub.client import HubClientError
+from pgs_hub.hub.enrolment import certify
+from pgs_hub.hub.storage import tables
+from pgs_hub.hub.storage.engine import create_engine
+from pgs_hub.protocols import api
+from pgs_hub.protocols.messages.kinds import MessageKind
 from tests.e2e.harness import RunningHub
 from tests.e2e.messages import example
 from tests.security import figures

@@ -8,12 +8,12 @@ from __future__ import annotations
 import random
 import time
 
-from crypto.errors import CryptoError
-from crypto.keys import KeySet
-from protocols.envelope import open_message, read_header, seal_message, verify_message
-from protocols.errors import ProtocolError
-from protocols.messages.handling import Tlp
-from protocols.messages.kinds import MessageKind
+from pgs_hub.crypto.errors import CryptoError
+from pgs_hub.crypto.keys import KeySet
+from pgs_hub.protocols.envelope import open_message, read_header, seal_message, verify_message
+from pgs_hub.protocols.errors import ProtocolError
+from pgs_hub.protocols.messages.handling import Tlp
+from pgs_hub.protocols.messages.kinds import MessageKind
 from tests.e2e.messages import example
 from tests.security import figures
 

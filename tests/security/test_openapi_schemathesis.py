@@ -39,11 +39,11 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from crypto.keys import SigningKey
-from hub.auth.httpsig import sign_request
-from hub.server.openapi import document
-from protocols.messages.kinds import MessageKind
-from protocols.messages.receipt import ReceiptStatus
+from pgs_hub.crypto.keys import SigningKey
+from pgs_hub.hub.auth.httpsig import sign_request
+from pgs_hub.hub.server.openapi import document
+from pgs_hub.protocols.messages.kinds import MessageKind
+from pgs_hub.protocols.messages.receipt import ReceiptStatus
 from tests.e2e.harness import RunningHub, raise_rate_limits
 from tests.e2e.messages import example
 from tests.e2e.rawhttp import Reply, call

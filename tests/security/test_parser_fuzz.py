@@ -14,12 +14,12 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from crypto.envelope import parse
-from crypto.errors import CryptoError
-from protocols.envelope import PGS_PROFILE, read_header
-from protocols.errors import ProtocolError
-from protocols.messages.kinds import MessageKind
-from protocols.messages.registry import parse_message
+from pgs_hub.crypto.envelope import parse
+from pgs_hub.crypto.errors import CryptoError
+from pgs_hub.protocols.envelope import PGS_PROFILE, read_header
+from pgs_hub.protocols.errors import ProtocolError
+from pgs_hub.protocols.messages.kinds import MessageKind
+from pgs_hub.protocols.messages.registry import parse_message
 from tests.security import figures
 
 EXAMPLES = figures.repeat(300, 3000)

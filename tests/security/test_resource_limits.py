@@ -27,10 +27,10 @@ import aiohttp
 from sqlalchemy import func, select
 from yarl import URL
 
-from hub.cli.server import SHUTDOWN_TIMEOUT_SECONDS
-from hub.storage import tables
-from hub.storage.engine import create_engine
-from protocols.messages.kinds import MessageKind
+from pgs_hub.hub.cli.server import SHUTDOWN_TIMEOUT_SECONDS
+from pgs_hub.hub.storage import tables
+from pgs_hub.hub.storage.engine import create_engine
+from pgs_hub.protocols.messages.kinds import MessageKind
 from tests.e2e.harness import RunningHub, start_hub, wait_healthy
 from tests.e2e.messages import example
 from tests.e2e.rawhttp import JOSE, call, signature_headers

@@ -16,12 +16,12 @@ import aiohttp
 import pytest
 from sqlalchemy import func, select
 
-from crypto.keys import SigningKey
-from hub.storage.engine import create_engine
-from hub.storage.tables import audit_records
-from protocols.envelope import seal_message
-from protocols.messages.handling import Tlp
-from protocols.messages.kinds import MessageKind
+from pgs_hub.crypto.keys import SigningKey
+from pgs_hub.hub.storage.engine import create_engine
+from pgs_hub.hub.storage.tables import audit_records
+from pgs_hub.protocols.envelope import seal_message
+from pgs_hub.protocols.messages.handling import Tlp
+from pgs_hub.protocols.messages.kinds import MessageKind
 from tests.e2e.harness import RunningHub
 from tests.e2e.messages import example
 from tests.e2e.rawhttp import JOSE, call, signature_headers
@@ -54,7 +54,7 @@ def _pgs_audit_events(hub: RunningHub) -> None:
     """`pgs audit events`, as a table and as JSON, shows the flood as the auditor's API does."""
     environment = {k: v for k, v in os.environ.items() if not k.startswith("PGS_")}
     environment |= {"COLUMNS": "200", "PGS_LANG": "en"}
-    base = [sys.executable, "-m", "hub", "audit", "events", "--hub", hub.url,
+    base = [sys.executable, "-m", "pgs_hub", "audit", "events", "--hub", hub.url,
             "--keys", str(hub.home / "people" / AUDITOR)]  # fmt: skip
     shown = subprocess.run(  # noqa: S603 - our own command
         [*base, "--json"], capture_output=True, text=True, env=environment, timeout=60, check=False

@@ -6,9 +6,9 @@ import hashlib
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from hub.storage import participants as store
-from hub.storage.envelopes import EnvelopeRow
-from hub.storage.tables import KeyUse, Role
+from pgs_hub.hub.storage import participants as store
+from pgs_hub.hub.storage.envelopes import EnvelopeRow
+from pgs_hub.hub.storage.tables import KeyUse, Role
 
 NOW = 1_800_000_000
 

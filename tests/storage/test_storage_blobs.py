@@ -8,10 +8,10 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 from storage_rows import NOW, envelope, to
 
-from hub.services import retention
-from hub.storage import blobs, envelopes
-from hub.storage.blobs import UploadRow
-from hub.storage.tables import upload_parts
+from pgs_hub.hub.services import retention
+from pgs_hub.hub.storage import blobs, envelopes
+from pgs_hub.hub.storage.blobs import UploadRow
+from pgs_hub.hub.storage.tables import upload_parts
 
 pytestmark = pytest.mark.usefixtures("population")
 

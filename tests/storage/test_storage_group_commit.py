@@ -14,14 +14,14 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from storage_rows import NOW, envelope, to
 
-from crypto.merkle import CompactRange, leaf_hash, root_from_leaves
-from hub.errors import Conflict, RateLimited, Unavailable
-from hub.services import writers
-from hub.storage import audit, envelopes, log, nonces
-from hub.storage.groupcommit import GroupCommitter
-from hub.storage.nonces import NonceClaim
-from hub.storage.tables import log_nodes, mailbox, submission_counters
-from hub.storage.tables import nonces as nonce_table
+from pgs_hub.crypto.merkle import CompactRange, leaf_hash, root_from_leaves
+from pgs_hub.hub.errors import Conflict, RateLimited, Unavailable
+from pgs_hub.hub.services import writers
+from pgs_hub.hub.storage import audit, envelopes, log, nonces
+from pgs_hub.hub.storage.groupcommit import GroupCommitter
+from pgs_hub.hub.storage.nonces import NonceClaim
+from pgs_hub.hub.storage.tables import log_nodes, mailbox, submission_counters
+from pgs_hub.hub.storage.tables import nonces as nonce_table
 
 
 def record(n: int, country: str | None = "FR") -> audit.NewRecord:

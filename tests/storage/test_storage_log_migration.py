@@ -6,11 +6,11 @@ import json
 
 from sqlalchemy import text
 
-from crypto.merkle import InMemoryTree, leaf_hash
-from hub.storage import log
-from hub.storage.audit import append_record
-from hub.storage.engine import create_engine
-from hub.storage.migrate import downgrade, upgrade
+from pgs_hub.crypto.merkle import InMemoryTree, leaf_hash
+from pgs_hub.hub.storage import log
+from pgs_hub.hub.storage.audit import append_record
+from pgs_hub.hub.storage.engine import create_engine
+from pgs_hub.hub.storage.migrate import downgrade, upgrade
 
 
 async def test_records_made_before_the_log_become_its_first_entries(database_url: str) -> None:

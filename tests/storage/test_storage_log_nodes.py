@@ -8,9 +8,9 @@ import random
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from crypto.errors import TreeRangeError
-from crypto.merkle import InMemoryTree, NodeId, consistency_plan, inclusion_plan, leaf_hash
-from hub.storage import audit, log
+from pgs_hub.crypto.errors import TreeRangeError
+from pgs_hub.crypto.merkle import InMemoryTree, NodeId, consistency_plan, inclusion_plan, leaf_hash
+from pgs_hub.hub.storage import audit, log
 
 SIZE = 300  # leaves: subtrees up to level 8, with an incomplete right border
 

@@ -10,11 +10,11 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from storage_rows import NOW, envelope, to
 
-from hub.errors import Conflict
-from hub.storage import envelopes, mailbox, receipts
-from hub.storage.tables import deliveries as deliveries_table
-from hub.storage.tables import envelopes as envelopes_table
-from hub.storage.tables import mailbox as mailbox_table
+from pgs_hub.hub.errors import Conflict
+from pgs_hub.hub.storage import envelopes, mailbox, receipts
+from pgs_hub.hub.storage.tables import deliveries as deliveries_table
+from pgs_hub.hub.storage.tables import envelopes as envelopes_table
+from pgs_hub.hub.storage.tables import mailbox as mailbox_table
 
 pytestmark = pytest.mark.usefixtures("population")
 

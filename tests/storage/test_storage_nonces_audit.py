@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 from storage_rows import NOW
 
-from hub.storage import audit, nonces
+from pgs_hub.hub.storage import audit, nonces
 
 
 async def test_a_replayed_nonce_is_refused_and_the_transaction_goes_on(

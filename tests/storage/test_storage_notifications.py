@@ -9,9 +9,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 from storage_rows import NOW
 
-from hub.notification_settings import NotificationSettings
-from hub.storage import notifications as store
-from hub.storage.tables import notifications
+from pgs_hub.hub.notification_settings import NotificationSettings
+from pgs_hub.hub.storage import notifications as store
+from pgs_hub.hub.storage.tables import notifications
 
 pytestmark = pytest.mark.usefixtures("population")
 

@@ -9,8 +9,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 from storage_rows import NOW, enrol, key, participant
 
-from hub.errors import Conflict
-from hub.storage import participants as store
+from pgs_hub.hub.errors import Conflict
+from pgs_hub.hub.storage import participants as store
 
 
 async def test_insert_get_and_list(engine: AsyncEngine) -> None:

@@ -16,12 +16,12 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-import migrations
-from hub.errors import ConfigError, Unavailable
-from hub.storage import migrate
-from hub.storage.audit import append_record
-from hub.storage.engine import create_engine, default_sqlite_url, parse_url, ping, redact
-from hub.storage.tables import metadata
+from pgs_hub import migrations
+from pgs_hub.hub.errors import ConfigError, Unavailable
+from pgs_hub.hub.storage import migrate
+from pgs_hub.hub.storage.audit import append_record
+from pgs_hub.hub.storage.engine import create_engine, default_sqlite_url, parse_url, ping, redact
+from pgs_hub.hub.storage.tables import metadata
 
 
 def _revisions_oldest_first() -> list[str]:

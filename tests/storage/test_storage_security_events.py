@@ -6,9 +6,9 @@ from __future__ import annotations
 from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from hub.services.security_events import MAX_PENDING, OVERFLOW_ACTOR, SecurityEvents
-from hub.storage.security_events import list_counts
-from hub.storage.tables import security_events
+from pgs_hub.hub.services.security_events import MAX_PENDING, OVERFLOW_ACTOR, SecurityEvents
+from pgs_hub.hub.storage.security_events import list_counts
+from pgs_hub.hub.storage.tables import security_events
 
 NG = "NG-NCP-LAGOS"
 

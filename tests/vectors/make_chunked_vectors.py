@@ -15,7 +15,7 @@ import hashlib
 import json
 from pathlib import Path
 
-from crypto import chunked
+from pgs_hub.crypto import chunked
 
 HERE = Path(__file__).parent / "chunked"
 SIZES = {

@@ -17,13 +17,13 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric import ed25519, x25519
 
-from crypto import jwe
-from crypto.b64 import b64u_decode, b64u_encode
-from crypto.keys import DecryptionKey, SigningKey, private_jwk
-from protocols.envelope import seal_message
-from protocols.messages.handling import Tlp
-from protocols.messages.kinds import MessageKind
-from protocols.messages.registry import encode_message, parse_message
+from pgs_hub.crypto import jwe
+from pgs_hub.crypto.b64 import b64u_decode, b64u_encode
+from pgs_hub.crypto.keys import DecryptionKey, SigningKey, private_jwk
+from pgs_hub.protocols.envelope import seal_message
+from pgs_hub.protocols.messages.handling import Tlp
+from pgs_hub.protocols.messages.kinds import MessageKind
+from pgs_hub.protocols.messages.registry import encode_message, parse_message
 
 HERE = Path(__file__).parent / "envelope"
 SENDER = "NG-NCP-LAGOS"

@@ -1,0 +1,5 @@
+"""``python -m pgs_hub`` is the ``pgs`` command."""
+
+from pgs_hub.hub.cli import main
+
+main()
