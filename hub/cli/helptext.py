@@ -148,10 +148,11 @@ class HelpInLanguage(click.Command):
     def format_help(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         lang = resolve(None)
         shown = copy.copy(in_language(self, command_path(ctx), lang))
-        # Click makes the -h/--help option once per command, in the language of that moment: the
-        # root's before --lang is read. Its text is Click's, asked again now (the click domain).
+        # Click makes the -h/--help option once per command and keeps it, in the language of
+        # that moment (the root's before --lang is read, or an earlier run's in the same process).
+        # Its text is Click's, asked again now (the click domain).
         option = self.get_help_option(ctx)
-        if option is not None and option.help == HELP_OPTION_TEXT:
+        if option is not None:  # never given a text of ours: it is always Click's
             option = copy.copy(option)
             option.help = gettext(HELP_OPTION_TEXT)
             shown._help_option = option

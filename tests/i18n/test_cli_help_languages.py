@@ -113,3 +113,15 @@ def test_english_help_is_what_click_prints_from_the_code(monkeypatch: pytest.Mon
         assert ours == theirs, path
         count += 1
     assert count > 50
+
+
+def test_a_language_used_before_does_not_stay_in_the_help_option(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Click keeps each command's -h/--help option once made: a French run first (as another
+    test, or an embedding program, may do in the same process) must not leave French behind."""
+    french = _help(["--lang", "fr", "--help"], monkeypatch)
+    assert "Afficher ce message et quitter." in french
+    english = _help(["--lang", "en", "--help"], monkeypatch)
+    assert "Show this message and exit." in english
+    assert "Afficher" not in english
