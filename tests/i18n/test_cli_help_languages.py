@@ -120,8 +120,10 @@ def test_a_language_used_before_does_not_stay_in_the_help_option(
 ) -> None:
     """Click keeps each command's -h/--help option once made: a French run first (as another
     test, or an embedding program, may do in the same process) must not leave French behind."""
-    french = _help(["--lang", "fr", "--help"], monkeypatch)
-    assert "Afficher ce message et quitter." in french
+    monkeypatch.setattr(main, "_help_option", None, raising=False)  # as in a fresh process
+    monkeypatch.setenv("PGS_LANG", "fr")  # French from the start: the option is made in French
+    french = CliRunner().invoke(main, ["--help"], prog_name="pgs")
+    assert "Afficher ce message et quitter." in french.output
     english = _help(["--lang", "en", "--help"], monkeypatch)
     assert "Show this message and exit." in english
     assert "Afficher" not in english
