@@ -145,6 +145,16 @@ def in_language(command: C, path: Sequence[str], lang: Lang) -> C:
 class HelpInLanguage(click.Command):
     """Formats its help in the user's language (``--lang``, ``PGS_LANG``, the locale)."""
 
+    def get_help_option(self, ctx: click.Context) -> click.Option | None:
+        """Click makes the -h/--help option once and keeps it (one object per run: its callback
+        order depends on it), with its text in the language of that moment. Made again when the
+        language has changed since, so an earlier run's language never stays behind."""
+        option = super().get_help_option(ctx)
+        if option is not None and option.help != gettext(HELP_OPTION_TEXT):
+            self._help_option = None
+            option = super().get_help_option(ctx)
+        return option
+
     def format_help(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         lang = resolve(None)
         shown = copy.copy(in_language(self, command_path(ctx), lang))

@@ -92,6 +92,9 @@ def _plain(command: click.Command) -> click.Command:
         bare.commands = {name: sub for name, sub in loaded.items() if sub is not None}  # type: ignore[attr-defined]
     else:
         bare.__class__ = click.Command
+    # As in a fresh process: Click keeps the -h/--help option it made, in the language of the
+    # run that made it (an earlier test's French would otherwise be "what Click prints").
+    bare._help_option = None
     return bare
 
 
