@@ -10,6 +10,8 @@ a scaled-out deployment runs one.
 from __future__ import annotations
 
 import asyncio
+import itertools
+import os
 import signal
 import socket
 import ssl
@@ -33,10 +35,26 @@ from pgs_hub.hub.storage.migrate import upgrade
 ADMIN = "WCO-HUB-ADMIN"
 
 
+# Hubs get ports below Linux's ephemeral range (32768-60999), a block of 1,000 per xdist worker:
+# a port asked of the kernel (bind to 0) and released before the hub binds it could otherwise be
+# handed to another test's server in between (a desk, an SMTP server, another worker's hub).
+_PORT_BLOCK = 1000
+_PORT_BASE = 20000
+_ports = itertools.count()
+
+
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    block = int(worker.removeprefix("gw")) % 12 if worker.removeprefix("gw").isdigit() else 0
+    for _ in range(_PORT_BLOCK):
+        port = _PORT_BASE + block * _PORT_BLOCK + next(_ports) % _PORT_BLOCK
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:  # a service of the machine, or a hub of this worker still running
+                continue
+            return port
+    raise RuntimeError("no free port in this worker's block")
 
 
 @dataclass
