@@ -10,12 +10,13 @@ from rich.table import Table
 
 from pgs_hub.hub.cli.common import out
 from pgs_hub.hub.cli.mailstate import MailboxState, short_ids
-from pgs_hub.hub.cli.render import kind_name, subject_of, when
+from pgs_hub.hub.cli.render import kind_name, when
 from pgs_hub.hub.i18n import Lang, resolve, t
+from pgs_hub.protocols.messages.summary import subject_line
 
 if TYPE_CHECKING:
     from pgs_hub.hub.client import HubClient
-    from pgs_hub.protocols.api import InboxPage
+from pgs_hub.protocols.api import InboxPage
 
 OPEN_CONCURRENCY = 8
 
@@ -36,7 +37,7 @@ async def _subjects(hub: HubClient, mids: list[str], lang: Lang) -> dict[str, st
             except (CryptoError, ProtocolError, HubClientError, TrustError) as exc:
                 reason = str(getattr(exc, "code", type(exc).__name__))
                 return mid, t("cli.inbox.unreadable", lang, reason=reason)
-        return mid, subject_of(opened.content.model_dump(mode="json"), lang)
+        return mid, subject_line(opened.content.model_dump(mode="json"), lang)
 
     return dict(await asyncio.gather(*(one(m) for m in dict.fromkeys(mids))))
 

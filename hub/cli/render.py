@@ -224,17 +224,3 @@ def render_lines(
     lines += ["", t("cli.read.content", lang) + t("cli.read.colon", lang)]
     lines += content_lines(content, lang, 1)
     return lines
-
-
-def subject_of(content: dict[str, Any], lang: Lang) -> str:
-    """The one line an inbox shows for a message: its subject, title or first words."""
-    if content.get("subject"):
-        return str(content["subject"])
-    title = content.get("title")
-    if isinstance(title, dict):
-        return str(title.get(lang) or title.get("en") or title.get("fr") or "")
-    for field in ("answer", "question"):
-        if content.get(field):
-            first = str(content[field]).splitlines()[0]
-            return first[:77] + "…" if len(first) > 78 else first
-    return ""

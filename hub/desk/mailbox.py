@@ -17,6 +17,7 @@ from typing import Any
 
 from pgs_hub.hub.desk.hubapi import HubApi, HubProblem, Item, Opened
 from pgs_hub.hub.desk.store import Folder
+from pgs_hub.protocols.messages.summary import subject_line
 from pgs_hub.protocols.routing import participant_country
 
 OPEN_CONCURRENCY = 8
@@ -55,17 +56,7 @@ class Message:
     def subject_in(self, lang: str) -> str:
         """The one line an inbox shows: the subject, a notice's title (in ``lang`` when the
         notice has it), or the first words of an answer or a question."""
-        content = self.content
-        if content.get("subject"):
-            return str(content["subject"])
-        title = content.get("title")
-        if isinstance(title, dict):
-            return str(title.get(lang) or title.get("en") or title.get("fr") or "")
-        for name in ("answer", "question"):
-            if content.get(name):
-                first = str(content[name]).splitlines()[0]
-                return first[:77] + "…" if len(first) > 78 else first
-        return ""
+        return subject_line(self.content, lang)
 
     @property
     def is_outcome_reply(self) -> bool:
@@ -89,21 +80,7 @@ class Message:
 
     def countries(self) -> set[str]:
         """The countries a filter by country matches: the sender's and those in the content."""
-        found = {self.country}
-
-        def walk(value: object) -> None:
-            if isinstance(value, dict):
-                for key, inner in value.items():
-                    if key == "country" and isinstance(inner, str):
-                        found.add(inner)
-                    else:
-                        walk(inner)
-            elif isinstance(value, list):
-                for inner in value:
-                    walk(inner)
-
-        walk(self.content)
-        return found
+        return {self.country} | strings_under(self.content, "country")
 
 
 def from_opened(opened: Opened, *, mine: bool = False) -> Message:
@@ -230,3 +207,19 @@ class Mailbox:
             if code is not None and latest.get(message.sender, (0, ""))[0] <= message.at:
                 latest[message.sender] = (message.at, code)
         return Counter(code for _, code in latest.values())
+
+
+def strings_under(value: object, key: str) -> set[str]:
+    """Every string held under ``key`` at any depth of an opened content (countries named
+    anywhere in it, places by UN/LOCODE)."""
+    found: set[str] = set()
+    if isinstance(value, dict):
+        for name, inner in value.items():
+            if name == key and isinstance(inner, str):
+                found.add(inner)
+            else:
+                found |= strings_under(inner, key)
+    elif isinstance(value, list):
+        for inner in value:
+            found |= strings_under(inner, key)
+    return found

@@ -11,11 +11,10 @@ from __future__ import annotations
 import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
 
 from pgs_hub.hub.desk.hubapi import Person
 from pgs_hub.hub.desk.i18n import country_name
-from pgs_hub.hub.desk.mailbox import Message
+from pgs_hub.hub.desk.mailbox import Message, strings_under
 
 
 @dataclass(frozen=True)
@@ -87,18 +86,6 @@ def places(messages: Iterable[Message]) -> list[Choice]:
     """UN/LOCODEs met in the mailbox, labelled with their country: the code lists hold no
     UN/LOCODE table, so the picker offers the places this officer's traffic already named."""
     found: set[str] = set()
-
-    def walk(value: Any) -> None:
-        if isinstance(value, dict):
-            for key, inner in value.items():
-                if key == "locode" and isinstance(inner, str):
-                    found.add(inner)
-                else:
-                    walk(inner)
-        elif isinstance(value, list):
-            for inner in value:
-                walk(inner)
-
     for message in messages:
-        walk(message.content)
+        found |= strings_under(message.content, "locode")
     return [Choice(code, country_name(code[:2], "en")) for code in sorted(found)]
