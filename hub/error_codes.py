@@ -61,6 +61,7 @@ class Code(StrEnum):
     CONSOLE_OTHER_COUNTRY = "console.other_country", 403
     METRICS_FORBIDDEN = "metrics.forbidden", 403
     NOTIFICATIONS_FORBIDDEN = "notifications.forbidden", 403
+    CODELIST_NOT_IMPORTED = "codelist.not_imported", 404
     NOTIFICATIONS_INVALID = "notifications.invalid", 422
     COUNTRY_SUSPENDED = "country.suspended", 403
     PARTICIPANT_SUSPENDED = "participant.suspended", 403

@@ -26,7 +26,7 @@ import io
 import itertools
 import json
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -202,8 +202,11 @@ def _rows(text: str) -> Iterable[tuple[int, list[str]]]:
         raise UnlocodeError(f"not a CSV file (line {reader.line_num}: {exc})") from None
 
 
-def parse_release(files: Iterable[tuple[str, bytes]]) -> Parsed:
-    """Read the CSV files of one release (``(name, bytes)`` pairs, in any order).
+def parse_release(
+    files: Iterable[tuple[str, bytes]], done: Callable[[str, int], None] | None = None
+) -> Parsed:
+    """Read the CSV files of one release (``(name, bytes)`` pairs, in any order); ``done`` is
+    told each file's name and size once it is read (a progress bar).
 
     Raises :class:`UnlocodeError` if a file is not CSV or if no file holds a single place (a
     wrong file, not a release with everything skipped).
@@ -226,6 +229,8 @@ def parse_release(files: Iterable[tuple[str, bytes]]) -> Parsed:
                 skipped.append(Skip(source, line, "duplicate"))
             else:
                 places[found.code] = found
+        if done is not None:
+            done(source, len(data))
     if not places:
         raise UnlocodeError(
             f"no UN/LOCODE place in {rows} rows: not a UNECE UN/LOCODE CSV file"

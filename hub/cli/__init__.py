@@ -155,6 +155,7 @@ ADMIN_EXTRAS: tuple[tuple[str, str], ...] = (
     ("pgs_hub.hub.cli.retention", "certs"),
     ("pgs_hub.hub.cli.retention", "purge_bodies"),
     ("pgs_hub.hub.cli.metrics", "metrics_token"),
+    ("pgs_hub.hub.cli.codelists", "codelists"),
 )
 
 

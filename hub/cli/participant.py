@@ -190,12 +190,15 @@ async def read(
     """Fetch message MID (its id, or the start of it as `pgs inbox` shows), verify the sender's
     signature and certificate, decrypt it and show it with the names of its codes."""
     from pgs_hub.hub.cli.mailstate import MailboxState, resolve_mid
-    from pgs_hub.hub.cli.render import render_lines
+    from pgs_hub.hub.cli.render import PLACES, render_lines
+    from pgs_hub.hub.client.codelists import refresh
 
     async with cli.client() as hub:
         mid = await resolve_mid(hub, mid)
         with reported_errors():
             opened = await hub.read(mid)
+        if not as_json:  # place names, from the whole list kept in the keys folder
+            PLACES.set(await refresh(hub, cli.key_folder))
         if save_to is not None:
             from pgs_hub.hub.cli.attachments import save_all
 

@@ -10,10 +10,14 @@ the meaning of both halves. Nothing here does I/O: it turns a header and a conte
 from __future__ import annotations
 
 import time
-from typing import Any
+from contextvars import ContextVar
+from typing import TYPE_CHECKING, Any
 
 from pgs_hub.hub.i18n import CATALOGUE, Lang, t
 from pgs_hub.protocols.routing import RoutingHeader
+
+if TYPE_CHECKING:
+    from pgs_hub.protocols.unlocode import PlaceList
 
 INDENT = "  "
 
@@ -85,7 +89,22 @@ def _by_cas_or_un(code: str, lang: Lang, *, cas: bool) -> str:
     return f"{code} - {', '.join(names)}" if names else code
 
 
+#: The UN/LOCODE list kept in the keys folder (hub.client.codelists), set by ``pgs read``: codes
+#: are named from it on this machine, never asked of the hub.
+PLACES: ContextVar[PlaceList | None] = ContextVar("PLACES", default=None)
+
+
 def _locode(code: str, lang: Lang) -> str:
+    listed = PLACES.get()
+    place = listed.get(code) if listed is not None else None
+    if place is not None:
+        from pgs_hub.hub.i18n_names import country as country_name
+
+        try:
+            where = country_name(code[:2], lang)
+        except KeyError:
+            where = code[:2]
+        return f"{code} - {t('cli.read.locode_named', lang, name=place.name, country=where)}"
     return f"{code} - {t('cli.read.locode_in', lang, country=country(code[:2], lang))}"
 
 

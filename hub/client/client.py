@@ -32,7 +32,7 @@ from pgs_hub.hub.auth.httpsig import sign_request
 from pgs_hub.hub.client.errors import HubClientError, TrustError
 from pgs_hub.hub.keystore import LocalParticipant
 from pgs_hub.hub.settings import DEFAULTS
-from pgs_hub.protocols import api
+from pgs_hub.protocols import api, unlocode
 from pgs_hub.protocols.certificates import VerifiedCertificate, verify_certificate
 from pgs_hub.protocols.envelope import (
     OpenedMessage,
@@ -193,6 +193,38 @@ class HubClient:
 
     async def group(self, name: str) -> list[api.GroupMember]:
         return (await self.get(f"/v1/groups/{name}", api.Group)).members
+
+    async def unlocode(self, etag: str | None = None) -> unlocode.PlaceList | None:
+        """The hub's whole UN/LOCODE list, or None when ``etag`` (the SHA-256 of the list the
+        caller holds) is still current (304). Always the whole list: codes are looked up on this
+        machine, never asked of the hub. A list that does not read back, or whose SHA-256 is not
+        its ETag, is an unexpected answer; 404 ``codelist.not_imported`` when the hub has none."""
+        url = self.base_url + "/v1/codelists/unlocode"
+        headers = self._headers("GET", url, None, None)
+        if etag:
+            headers["If-None-Match"] = f'"{etag}"'
+        async with self.session.get(url, headers=headers) as resp:
+            data = await resp.read()
+            if resp.status == 304:
+                return None
+            if resp.status >= 400:
+                try:
+                    doc = json.loads(data)
+                except ValueError:
+                    doc = {"detail": data[:200].decode("utf-8", "replace")}
+                raise HubClientError(resp.status, doc if isinstance(doc, dict) else {})
+            served = resp.headers.get("ETag", "").removeprefix("W/").strip('"')
+        try:
+            places = await asyncio.to_thread(unlocode.loads, data)
+        except unlocode.UnlocodeError as exc:
+            raise HubClientError(
+                502, {"code": "client.unexpected_answer", "detail": f"unexpected answer ({exc})"}
+            ) from None
+        if unlocode.sha256(places) != served:
+            raise HubClientError(
+                502, {"code": "client.unexpected_answer", "detail": "list and ETag differ"}
+            )
+        return places
 
     def _verify(self, certificate: str | None, participant: str) -> VerifiedCertificate:
         if self.authority is None:

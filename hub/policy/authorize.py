@@ -30,6 +30,7 @@ action                      who (active, country not suspended)
                             ``wco``/auditors in their view see every recipient's; a recipient
                             only its own
 ``directory.read``          anyone (participants, certificates, groups)
+``codelists.read``          anyone: the whole UN/LOCODE list (never a look-up of one code)
 ``log.read``                anyone: checkpoints, consistency and key proofs (public metadata)
 ``log.entry``               an auditor in scope; anyone for a key event; a message's parties
 ``audit.read``              ``auditor`` (the grant's country is its scope, None = global)
@@ -97,6 +98,7 @@ class Action(StrEnum):
     UPLOAD = "upload.write"
     NOTIFY_SETTINGS = "notifications.settings"
     NOTIFY_AUDIT = "notifications.audit"
+    CODELISTS = "codelists.read"
 
 
 CONSOLE_PAGES: Final = (
@@ -317,7 +319,7 @@ def authorize(  # noqa: PLR0911, PLR0912 - one branch per action, as in the tabl
     _check_standing(policy, actor)
     if action is Action.SUBMIT:
         return _submit(policy, actor, resource)
-    if action in (Action.MAILBOX, Action.DIRECTORY, Action.LOG_READ):
+    if action in (Action.MAILBOX, Action.DIRECTORY, Action.LOG_READ, Action.CODELISTS):
         return EVERYTHING
     if action is Action.FETCH:
         return _party(actor, resource, sender=True, recipient=True)

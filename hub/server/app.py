@@ -86,6 +86,7 @@ def routes(app: web.Application) -> None:
     app.router.add_get("/v1/directory/{participant}", h.directory_entry)
     app.router.add_get("/v1/groups", h.groups_list)
     app.router.add_get("/v1/groups/{name}", h.group_members)
+    app.router.add_get("/v1/codelists/unlocode", h.codelist_unlocode)
     app.router.add_post("/v1/admin/participants", h.enrol)
     app.router.add_post("/v1/admin/participants/{participant}/certificate", h.rotate)
     app.router.add_post("/v1/admin/participants/{participant}/status", h.change_status)
@@ -155,6 +156,7 @@ def create_app(
                 body_timeout_seconds=config.body_timeout_seconds,
                 attachments=config.attachments,
                 settings=config.settings,
+                home=config.home,
             )
             ctx.notifications = NotificationDispatcher(
                 engine, config.notifications, ctx.hub_key, ctx.now

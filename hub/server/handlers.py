@@ -16,7 +16,7 @@ from pgs_hub.hub.server.bodies import read_body
 from pgs_hub.hub.server.keys import CTX
 from pgs_hub.hub.server.observe import check_metrics_access
 from pgs_hub.hub.server.openapi import document
-from pgs_hub.hub.services import admin, directory, mailbox, receipts, submission
+from pgs_hub.hub.services import admin, codelists, directory, mailbox, receipts, submission
 from pgs_hub.hub.services.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from pgs_hub.protocols import api
 from pgs_hub.protocols.messages.identifiers import MessageId, ParticipantId
@@ -146,6 +146,21 @@ async def groups_list(request: web.Request) -> web.Response:
 async def group_members(request: web.Request) -> web.Response:
     reader = await authenticate(request, None)
     return reply(await directory.group(request.app[CTX], reader, request.match_info["name"]))
+
+
+async def codelist_unlocode(request: web.Request) -> web.Response:
+    """The whole UN/LOCODE list (gzip of its canonical JSON); 304 when If-None-Match names it."""
+    reader = await authenticate(request, None)
+    stored = await codelists.unlocode_list(request.app[CTX], reader)
+    etag = f'"{stored.etag}"'
+    headers = {"ETag": etag, "Cache-Control": "private, no-cache"}
+    asked = {
+        tag.strip().removeprefix("W/")
+        for tag in request.headers.get("If-None-Match", "").split(",")
+    }
+    if etag in asked or "*" in asked:
+        return web.Response(status=304, headers=headers)
+    return web.Response(body=stored.body, content_type="application/gzip", headers=headers)
 
 
 # --- admin and audit -------------------------------------------------------------------------

@@ -177,6 +177,21 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation("get", "/v1/groups/{name}",
               "A group's current members and their encryption key ids",
               {200: Answer("Members", api.Group)}, (401, 403, 404, 429), (_path("name", STRING),)),
+    # --- code lists: served whole, searched by the clients (the hub never sees a look-up)
+    Operation("get", "/v1/codelists/unlocode",
+              "The UN/LOCODE list the operator imported (whole, gzip; ETag + If-None-Match)",
+              {200: Answer("The list: gzip of the canonical JSON (ETag: its SHA-256).",
+                           content={"application/gzip": {"schema": {
+                               "$ref": REF.format(model="UnlocodeList")}}}),
+               304: Answer("Not modified: the list named by If-None-Match is current.")},
+              (401, 403, 404, 429),
+              (_header("If-None-Match", "The ETag of the list the client holds.", STRING,
+                       required=False),),
+              description=(
+                  "Any active participant. 404 codelist.not_imported until the operator ran"
+                  " `pgs admin codelists import-unlocode`. Clients cache it and look codes up"
+                  " locally: asking about one code would tell the hub what a message says."
+              )),
     # --- administration
     Operation("post", "/v1/admin/participants",
               "Enrol a participant (admin) with a certificate signed by the authority",

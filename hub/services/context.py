@@ -65,6 +65,7 @@ class HubContext:
     # Where the latest signed checkpoint is recorded outside the database (hub.services.rollback)
     high_water: Path | None = None
     attachments: AttachmentLimits = field(default_factory=AttachmentLimits)  # upload caps
+    home: Path | None = None  # the hub's home: code lists imported there (hub.services.codelists)
     notifications: NotificationDispatcher | None = None  # content-free e-mail and webhooks
     # The mailbox pages of streams woken together, read with one query (hub.services.mailbox).
     stream_pages: Coalescer[tuple[str, int, int], Any] = field(

@@ -61,6 +61,7 @@ __all__ = [
     "SecurityEvents",
     "StatusAction",
     "StatusChange",
+    "UnlocodeList",
     "UploadLimits",
 ]
 
@@ -197,6 +198,19 @@ class Directory(ApiModel):
 
 class Groups(ApiModel):
     groups: list[str]
+
+
+class UnlocodeList(ApiModel):
+    """The hub's UN/LOCODE list, served whole (gzip) so that clients search it locally: each
+    place is ``[code, name, name without diacritics, subdivision, functions, coordinates]``,
+    sorted by code; ``functions`` holds UNECE's function characters (1 port, 2 rail, 3 road,
+    4 airport, 5 postal, 6 multimodal, 7 fixed transport, B border crossing)."""
+
+    format: str
+    version: str
+    date: str
+    count: int
+    places: list[list[str]]
 
 
 class GroupMember(ApiModel):
@@ -419,4 +433,5 @@ API_MODELS: tuple[type[ApiModel], ...] = (
     Participant, Groups, Group, Enrolment, StatusChange, ParticipantStatus, LoginLink,
     AuditRecords, Checkpoint, LogEntries, InclusionProof, ConsistencyProof, SecurityEvents,
     Problem, NotificationSettingsChange, NotificationSettings, NotificationAttempts,
+    UnlocodeList,
 )  # fmt: skip

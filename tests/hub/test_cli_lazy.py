@@ -23,8 +23,8 @@ def test_admin_carries_the_commands_other_modules_add() -> None:
     assert isinstance(admin, click.Group)
     ctx = click.Context(admin)
     names = set(admin.list_commands(ctx))
-    assert {"backup", "restore", "certs", "purge-bodies", "metrics-token"} <= names
-    assert len(ADMIN_EXTRAS) == 5
+    assert {"backup", "restore", "certs", "purge-bodies", "metrics-token", "codelists"} <= names
+    assert len(ADMIN_EXTRAS) == 6
 
 
 def test_help_imports_no_command_module() -> None:

@@ -59,6 +59,7 @@ MAY: dict[Action, frozenset[str]] = {
     Action.UPLOAD: frozenset({"ncp", "wco"}),
     Action.NOTIFY_SETTINGS: frozenset({"ncp", "wco"}),  # its own settings only
     Action.NOTIFY_AUDIT: frozenset({"auditor"}),
+    Action.CODELISTS: ALL,  # the whole UN/LOCODE list: reference data, no participant data
 }
 #: action -> the refusal when the role may not.
 REFUSAL: dict[Action, tuple[type[HubError], str]] = {
@@ -271,4 +272,5 @@ def test_the_policy_answers_as_the_table_says(relation: Relation) -> None:
 def test_every_action_is_in_the_table() -> None:
     """A new action must be added to the expected tables (and so be thought about)."""
     assert set(MAY) == set(Action)
-    assert set(REFUSAL) | {Action.MAILBOX, Action.DIRECTORY, Action.LOG_READ} == set(Action)
+    never_refused = {Action.MAILBOX, Action.DIRECTORY, Action.LOG_READ, Action.CODELISTS}
+    assert set(REFUSAL) | never_refused == set(Action)

@@ -1,0 +1,110 @@
+"""The UN/LOCODE list kept in the officer's keys folder, refreshed from the hub with a conditional
+GET and searched here.
+
+Why a local copy: the desk and ``pgs read`` meet codes in *decrypted* content; asking the hub
+about one of them would tell the hub what a message says. So the whole list is downloaded
+(``If-None-Match``: a 304 costs nothing when it has not changed) into ``KEYS/codelists/`` and
+every look-up and search happens on the officer's computer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import tempfile
+from pathlib import Path
+from typing import Final
+
+import aiohttp
+
+from pgs_hub.hub.client.client import HubClient
+from pgs_hub.hub.client.errors import HubClientError
+from pgs_hub.protocols import unlocode
+from pgs_hub.protocols.unlocode import Place, PlaceList
+
+CACHE_DIR: Final = "codelists"
+CACHE_FILE: Final = "unlocode.json.gz"
+NOT_IMPORTED: Final = "codelist.not_imported"
+
+_loaded: dict[Path, tuple[tuple[int, int], PlaceList]] = {}
+
+
+def cache_path(folder: Path) -> Path:
+    return folder / CACHE_DIR / CACHE_FILE
+
+
+def cached(folder: Path) -> PlaceList | None:
+    """The list kept in ``folder`` (None if there is none or it does not read back)."""
+    path = cache_path(folder)
+    try:
+        stat = path.stat()
+        key = (stat.st_mtime_ns, stat.st_size)
+        if path in _loaded and _loaded[path][0] == key:
+            return _loaded[path][1]
+        places = unlocode.loads(path.read_bytes())
+    except (OSError, unlocode.UnlocodeError):
+        return None
+    _loaded[path] = (key, places)
+    return places
+
+
+def _save(folder: Path, places: PlaceList) -> None:
+    path = cache_path(folder)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(prefix=".unlocode-", dir=path.parent)
+    try:
+        with os.fdopen(handle, "wb") as file:
+            file.write(unlocode.dumps(places))
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    _loaded.pop(path, None)
+
+
+async def refresh(hub: HubClient, folder: Path) -> PlaceList | None:
+    """The hub's current list, downloaded only if it changed; the copy in ``folder`` when the
+    hub has none, cannot be reached or serves something that does not verify (None: no list at
+    all). Never raises for a problem of the hub: reading a message goes on without names."""
+    held = await asyncio.to_thread(cached, folder)
+    try:
+        fresh = await hub.unlocode(unlocode.sha256(held) if held is not None else None)
+    except (HubClientError, aiohttp.ClientError, TimeoutError, OSError):
+        return held
+    if fresh is None:
+        return held
+    await asyncio.to_thread(_save, folder, fresh)
+    return fresh
+
+
+_FIRST: Final = frozenset("14B")  # ports, airports and border crossings come first
+
+
+def search(places: PlaceList, query: str, country: str = "", limit: int = 50) -> list[Place]:
+    """Places whose code starts with, or whose name (with or without diacritics) contains,
+    ``query``; only in ``country`` when given. An exact code first, then ports, airports and
+    border crossings, then names that start with the query, then by name."""
+    wanted = query.strip().casefold()
+    country = country.strip().upper()[:2]
+    code = query.strip().upper().replace(" ", "")
+    found: list[tuple[tuple[int, int, int, str], Place]] = []
+    for place in places.places:
+        if country and not place.code.startswith(country):
+            continue
+        name, plain = place.name.casefold(), place.name_ascii.casefold()
+        if wanted and not (
+            place.code.startswith(code)
+            or place.code[2:].startswith(code)
+            or wanted in name
+            or wanted in plain
+        ):
+            continue
+        rank = (
+            0 if place.code == code else 1,
+            0 if _FIRST & set(place.functions) else 1,
+            0 if name.startswith(wanted) or plain.startswith(wanted) else 1,
+            place.name_ascii,
+        )
+        found.append((rank, place))
+    found.sort(key=lambda pair: pair[0])
+    return [place for _, place in found[:limit]]
