@@ -4,7 +4,8 @@ GET and searched here.
 Why a local copy: the desk and ``pgs read`` meet codes in *decrypted* content; asking the hub
 about one of them would tell the hub what a message says. So the whole list is downloaded
 (``If-None-Match``: a 304 costs nothing when it has not changed) into ``KEYS/codelists/`` and
-every look-up and search happens on the officer's computer.
+every look-up and search happens on the officer's computer (the desk's picker:
+hub/desk/places.py).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import aiohttp
 from pgs_hub.hub.client.client import HubClient
 from pgs_hub.hub.client.errors import HubClientError
 from pgs_hub.protocols import unlocode
-from pgs_hub.protocols.unlocode import Place, PlaceList
+from pgs_hub.protocols.unlocode import PlaceList
 
 CACHE_DIR: Final = "codelists"
 CACHE_FILE: Final = "unlocode.json.gz"
@@ -75,36 +76,3 @@ async def refresh(hub: HubClient, folder: Path) -> PlaceList | None:
         return held
     await asyncio.to_thread(_save, folder, fresh)
     return fresh
-
-
-_FIRST: Final = frozenset("14B")  # ports, airports and border crossings come first
-
-
-def search(places: PlaceList, query: str, country: str = "", limit: int = 50) -> list[Place]:
-    """Places whose code starts with, or whose name (with or without diacritics) contains,
-    ``query``; only in ``country`` when given. An exact code first, then ports, airports and
-    border crossings, then names that start with the query, then by name."""
-    wanted = query.strip().casefold()
-    country = country.strip().upper()[:2]
-    code = query.strip().upper().replace(" ", "")
-    found: list[tuple[tuple[int, int, int, str], Place]] = []
-    for place in places.places:
-        if country and not place.code.startswith(country):
-            continue
-        name, plain = place.name.casefold(), place.name_ascii.casefold()
-        if wanted and not (
-            place.code.startswith(code)
-            or place.code[2:].startswith(code)
-            or wanted in name
-            or wanted in plain
-        ):
-            continue
-        rank = (
-            0 if place.code == code else 1,
-            0 if _FIRST & set(place.functions) else 1,
-            0 if name.startswith(wanted) or plain.startswith(wanted) else 1,
-            place.name_ascii,
-        )
-        found.append((rank, place))
-    found.sort(key=lambda pair: pair[0])
-    return [place for _, place in found[:limit]]

@@ -26,6 +26,7 @@ from pgs_hub.hub.desk.hubapi import HubApi, HubProblem, Person
 from pgs_hub.hub.desk.mailbox import Mailbox
 from pgs_hub.hub.desk.security import LANG_COOKIE, SESSION, Gate, gate_middleware
 from pgs_hub.hub.desk.store import ReadState
+from pgs_hub.protocols.unlocode import PlaceList
 
 log = logging.getLogger("pgs.desk")
 MAX_UPLOAD_BYTES = 64 * 1024 * 1024
@@ -47,6 +48,7 @@ class Desk:
     read: ReadState | None = None
     people: list[Person] = field(default_factory=list)
     groups: list[str] = field(default_factory=list)
+    places: PlaceList | None = None  # UN/LOCODE, kept in the keys folder (hub/desk/places.py)
     follower: asyncio.Task[None] | None = None
     files: dict[tuple[str, int], bytes] = field(default_factory=dict)
 

@@ -22,7 +22,7 @@ import aiohttp
 
 from pgs_hub.crypto.errors import CryptoError
 from pgs_hub.crypto.keys import VerifyKey
-from pgs_hub.hub.client import HubClient, HubClientError, TrustError
+from pgs_hub.hub.client import HubClient, HubClientError, TrustError, codelists
 from pgs_hub.hub.client.attachments import (
     AttachmentError,
     download_attachment,
@@ -37,6 +37,7 @@ from pgs_hub.protocols.messages.attachments import Attachment
 from pgs_hub.protocols.messages.handling import Tlp
 from pgs_hub.protocols.messages.kinds import MessageKind
 from pgs_hub.protocols.routing import RoutingHeader
+from pgs_hub.protocols.unlocode import PlaceList
 
 PAGE = 200
 MAX_ITEMS = 5000
@@ -160,6 +161,13 @@ class HubApi:
             return list(await self._client.groups())
         except _FAILURES as exc:
             raise _problem(exc) from None
+
+    async def places(self, folder: Path) -> PlaceList | None:
+        """The UN/LOCODE list: the whole of it, downloaded only when the hub's changed (ETag)
+        and kept in the keys folder ``folder``; searched on this computer, so the hub never
+        learns which places the officer looks for or reads. None when there is no list yet (the
+        copy already kept is used while the hub cannot be reached)."""
+        return await codelists.refresh(self._client, folder)
 
     async def items(self, after: int = 0) -> list[Item]:
         """Every mailbox item after ``after`` (paged, at most :data:`MAX_ITEMS`)."""

@@ -82,10 +82,10 @@ def participants(people: list[Person], me: str, lang: str) -> list[Choice]:
     ]
 
 
-def places(messages: Iterable[Message]) -> list[Choice]:
-    """UN/LOCODEs met in the mailbox, labelled with their country: the code lists hold no
-    UN/LOCODE table, so the picker offers the places this officer's traffic already named."""
+def places(messages: Iterable[Message], lang: str = "en") -> list[Choice]:
+    """UN/LOCODEs met in the mailbox, labelled with their country: what the place picker offers
+    when the hub has no UN/LOCODE list (hub/desk/places.py searches the list when it has)."""
     found: set[str] = set()
     for message in messages:
         found |= strings_under(message.content, "locode")
-    return [Choice(code, country_name(code[:2], "en")) for code in sorted(found)]
+    return [Choice(code, country_name(code[:2], lang)) for code in sorted(found)]

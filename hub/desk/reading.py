@@ -13,6 +13,7 @@ from typing import Any
 
 from pgs_hub.hub.desk.i18n import country_name, number
 from pgs_hub.hub.desk.words import FIELDS, INFORMATION_MEANING, KINDS, SOURCE_MEANING, VALUES
+from pgs_hub.protocols.unlocode import PlaceList
 
 # Fields people write: shown as written, never looked up as codes.
 _FREE = frozenset(
@@ -40,9 +41,12 @@ class Row:
 class Reader:
     """Renders content for one language."""
 
-    def __init__(self, lang: str, translations: gettext.NullTranslations) -> None:
+    def __init__(
+        self, lang: str, translations: gettext.NullTranslations, places: PlaceList | None = None
+    ) -> None:
         self.lang = lang
         self._ = translations.gettext
+        self.places = places  # UN/LOCODE, kept on this computer (hub/desk/places.py)
 
     def label(self, name: str) -> str:
         known = FIELDS.get(name)
@@ -89,6 +93,15 @@ class Reader:
         ]
         return ", ".join(names)
 
+    def place(self, code: str) -> str:
+        """ "Lagos (Nigeria)" from the UN/LOCODE list kept on this computer, else "a place in
+        Nigeria" (no list yet, or a code the list does not have)."""
+        where = country_name(code[:2], self.lang)
+        place = self.places.get(code) if self.places is not None else None
+        if place is not None:
+            return f"{place.name} ({where})"
+        return self._("a place in {country}").format(country=where)
+
     def scalar(self, name: str, value: object) -> Row:  # noqa: PLR0911
         text = str(value)
         label = self.label(name)
@@ -99,8 +112,7 @@ class Reader:
         if name == "country":
             return Row(label, country_name(text, self.lang), code=text)
         if name == "locode":
-            where = country_name(text[:2], self.lang)
-            return Row(label, self._("a place in {country}").format(country=where), code=text)
+            return Row(label, self.place(text), code=text)
         if name == "unit":
             return Row(label, self.unit(text), code=text)
         if name == "hs":

@@ -18,7 +18,7 @@ from aiohttp import web
 from multidict import MultiDictProxy
 
 from pgs_hub.hub import keystore
-from pgs_hub.hub.desk import compose, i18n, pickers
+from pgs_hub.hub.desk import compose, i18n, pickers, places
 from pgs_hub.hub.desk.app import DESK, Desk, language, render
 from pgs_hub.hub.desk.hubapi import HubApi, HubProblem
 from pgs_hub.hub.desk.mailbox import OUTCOME_CODES, OUTCOME_PREFIX, Mailbox, Message
@@ -117,6 +117,7 @@ async def unlock(request: web.Request) -> web.StreamResponse:
     except HubProblem as exc:
         await api.close()
         return render(request, "unlock.html", 502, encrypted=encrypted, error="hub", problem=exc)
+    desk.places = await api.places(desk.keys)
     desk.me = me.id
     desk.role = next((p.role for p in people if p.id == me.id), "")
     desk.api, desk.mailbox, desk.people, desk.groups = api, mailbox, people, groups
@@ -203,10 +204,11 @@ async def message_page(request: web.Request) -> web.StreamResponse:
     desk = _desk(request)
     mailbox = _mailbox(request)
     message = _message(request)
+    await _with_places(desk)
     if desk.read is not None and not message.mine:
         desk.read.mark([message.mid])
     lang = language(request)
-    reader = Reader(lang, i18n.translations(lang))
+    reader = Reader(lang, i18n.translations(lang), desk.places)
     thread = mailbox.thread(message)
     return render(
         request, "message.html", m=message, rows=reader.rows(message.content), thread=thread,
@@ -335,13 +337,44 @@ def _compose_page(
         tlps=[t.value for t in Tlp], tlp_rules=TLP_RULES, routing=routing,
         errors=extra.pop("errors", {}), hints=compose.HINTS,
         templates=Folder(desk.keys, "templates").names(),
-        places=pickers.places(_mailbox(request).messages.values()), **extra,
+        places=places.initial(
+            desk.places, pickers.places(_mailbox(request).messages.values(), lang),
+            (str(form.get(f) or "") for f in PLACE_COUNTRIES), lang,
+        ),
+        no_places=desk.places is None, **extra,
     )  # fmt: skip
+
+
+#: The country fields the place fields are in (the picker offers their places first).
+PLACE_COUNTRIES = ("origin_country", "destination_country", "place_country")
+
+
+async def _with_places(desk: Desk) -> None:
+    """Ask the hub for its UN/LOCODE list when the desk has none yet (a 404 costs little, and
+    an operator may import one while the desk runs)."""
+    if desk.places is None and desk.api is not None:
+        desk.places = await desk.api.places(desk.keys)
+
+
+async def place_search(request: web.Request) -> web.StreamResponse:
+    """The place picker's search as the officer types (JSON for desk.js), run on the list kept
+    on this computer: the hub never sees what is searched."""
+    desk = _desk(request)
+    _mailbox(request)
+    if desk.places is None:
+        return web.json_response([])
+    found = places.search(
+        desk.places, request.query.get("q", "")[:60], request.query.get("country", "")
+    )
+    lang = language(request)
+    return web.json_response([{"value": c.value, "label": c.label}
+                              for c in places.choices(found, lang)])  # fmt: skip
 
 
 async def compose_page(request: web.Request) -> web.StreamResponse:
     desk = _desk(request)
     mailbox = _mailbox(request)
+    await _with_places(desk)
     kind = request.match_info["kind"]
     if kind not in compose.FORM_KINDS:
         raise web.HTTPNotFound(text="no such form")
@@ -370,6 +403,7 @@ async def compose_post(request: web.Request) -> web.StreamResponse:
         raise web.HTTPNotFound(text="no such form")
     posted = await request.post()
     form = _form_dict(posted)
+    await _with_places(desk)
     action = str(posted.get("action", "check"))
     if action in {"draft", "template"}:
         name = str(posted.get("name", "")).strip() or dt.datetime.now(dt.UTC).strftime(
@@ -515,6 +549,7 @@ def add_routes(app: web.Application) -> None:
     app.router.add_post("/m/{mid}/outcome", send_outcome)
     app.router.add_get("/m/{mid}/files/{n}", attachment)
     app.router.add_get("/compose/{kind}", compose_page)
+    app.router.add_get("/places", place_search)
     app.router.add_post("/compose/{kind}", compose_post)
     app.router.add_get("/drafts", drafts_page)
     app.router.add_post("/drafts/delete", delete_saved)

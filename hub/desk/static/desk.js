@@ -71,6 +71,34 @@
       field.addEventListener("change", update);
     });
   }
+  // The place picker: as the officer types, the desk searches the UN/LOCODE list kept on this
+  // computer (never the hub) in the country chosen beside the field.
+  var placeList = document.getElementById("places");
+  if (placeList && window.fetch) {
+    var pending = null;
+    document.querySelectorAll("input[list=places]").forEach(function (input) {
+      input.addEventListener("input", function () {
+        clearTimeout(pending);
+        pending = setTimeout(function () {
+          var country = document.querySelector(
+            "[name=" + input.name.replace("_locode", "_country") + "]");
+          var url = "/places?q=" + encodeURIComponent(input.value) +
+            "&country=" + encodeURIComponent(country ? country.value : "");
+          fetch(url, { credentials: "same-origin" }).then(function (r) { return r.json(); })
+            .then(function (found) {
+              if (!found.length) return;
+              placeList.textContent = "";
+              found.forEach(function (choice) {
+                var option = document.createElement("option");
+                option.value = choice.value;
+                option.textContent = choice.label;
+                placeList.appendChild(option);
+              });
+            });
+        }, 200);
+      });
+    });
+  }
   var summary = document.getElementById("error-summary");
   if (summary) summary.focus();
 })();
