@@ -25,6 +25,7 @@ import hashlib
 import io
 import itertools
 import json
+import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -65,6 +66,7 @@ FUNCTIONS: Final[Mapping[str, str]] = {
 }
 _COLUMNS: Final = 11  # Ch .. Coordinates; Remarks may be missing at the end of a row
 _MAX_FIELD: Final = 200  # a longer name is not a place name but a broken file
+_CANONICAL_FUNCTIONS: Final = re.compile("1?2?3?4?5?6?7?B?")  # present ones, in FUNCTIONS order
 
 
 class UnlocodeError(ValueError):
@@ -307,11 +309,14 @@ def loads(data: bytes) -> PlaceList:
     for row in rows:
         if not isinstance(row, list) or len(row) != 6:
             raise UnlocodeError("bad place row")
-        code, name, name_ascii, subdivision, functions, coordinates = (
-            _text(v, "field") for v in row
-        )
-        if not is_valid_unlocode(code) or not name or _functions(functions) != functions:
-            raise UnlocodeError(f"bad place {code[:5]!r}")
+        code, name, name_ascii, subdivision, functions, coordinates = row
+        if not (
+            all(isinstance(v, str) and len(v) <= _MAX_FIELD for v in row)
+            and name
+            and _CANONICAL_FUNCTIONS.fullmatch(functions)
+            and is_valid_unlocode(code)
+        ):
+            raise UnlocodeError(f"bad place {str(code)[:5]!r}")
         places.append(Place(code, name, name_ascii, subdivision, functions, coordinates))
     if any(a.code >= b.code for a, b in itertools.pairwise(places)):
         raise UnlocodeError("places not sorted by code, or a code twice")

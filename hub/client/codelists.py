@@ -25,6 +25,7 @@ from pgs_hub.protocols.unlocode import PlaceList
 
 CACHE_DIR: Final = "codelists"
 CACHE_FILE: Final = "unlocode.json.gz"
+ETAG_FILE: Final = "unlocode.etag"  # its SHA-256, so a refresh need not hash 100 000 places
 NOT_IMPORTED: Final = "codelist.not_imported"
 
 _loaded: dict[Path, tuple[tuple[int, int], PlaceList]] = {}
@@ -57,10 +58,20 @@ def _save(folder: Path, places: PlaceList) -> None:
         with os.fdopen(handle, "wb") as file:
             file.write(unlocode.dumps(places))
         os.replace(temporary, path)
+        path.with_name(ETAG_FILE).write_text(unlocode.sha256(places) + "\n", encoding="ascii")
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
     _loaded.pop(path, None)
+
+
+def _etag(folder: Path, held: PlaceList | None) -> str | None:
+    if held is None:
+        return None
+    try:
+        return cache_path(folder).with_name(ETAG_FILE).read_text(encoding="ascii").strip()
+    except OSError:
+        return unlocode.sha256(held)
 
 
 async def refresh(hub: HubClient, folder: Path) -> PlaceList | None:
@@ -69,7 +80,7 @@ async def refresh(hub: HubClient, folder: Path) -> PlaceList | None:
     all). Never raises for a problem of the hub: reading a message goes on without names."""
     held = await asyncio.to_thread(cached, folder)
     try:
-        fresh = await hub.unlocode(unlocode.sha256(held) if held is not None else None)
+        fresh = await hub.unlocode(await asyncio.to_thread(_etag, folder, held))
     except (HubClientError, aiohttp.ClientError, TimeoutError, OSError):
         return held
     if fresh is None:
