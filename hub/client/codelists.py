@@ -74,16 +74,25 @@ def _etag(folder: Path, held: PlaceList | None) -> str | None:
         return unlocode.sha256(held)
 
 
+async def refresh_answered(hub: HubClient, folder: Path) -> tuple[PlaceList | None, bool]:
+    """:func:`refresh`, and whether the hub answered (a list, 304 or 404) rather than being out
+    of reach or answering something that does not verify (the desk then waits before asking
+    again)."""
+    held = await asyncio.to_thread(cached, folder)
+    try:
+        fresh = await hub.unlocode(await asyncio.to_thread(_etag, folder, held))
+    except HubClientError as exc:
+        return held, exc.code == NOT_IMPORTED
+    except (aiohttp.ClientError, TimeoutError, OSError):
+        return held, False
+    if fresh is None:
+        return held, True
+    await asyncio.to_thread(_save, folder, fresh)
+    return fresh, True
+
+
 async def refresh(hub: HubClient, folder: Path) -> PlaceList | None:
     """The hub's current list, downloaded only if it changed; the copy in ``folder`` when the
     hub has none, cannot be reached or serves something that does not verify (None: no list at
     all). Never raises for a problem of the hub: reading a message goes on without names."""
-    held = await asyncio.to_thread(cached, folder)
-    try:
-        fresh = await hub.unlocode(await asyncio.to_thread(_etag, folder, held))
-    except (HubClientError, aiohttp.ClientError, TimeoutError, OSError):
-        return held
-    if fresh is None:
-        return held
-    await asyncio.to_thread(_save, folder, fresh)
-    return fresh
+    return (await refresh_answered(hub, folder))[0]

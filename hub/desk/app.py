@@ -49,6 +49,7 @@ class Desk:
     people: list[Person] = field(default_factory=list)
     groups: list[str] = field(default_factory=list)
     places: PlaceList | None = None  # UN/LOCODE, kept in the keys folder (hub/desk/places.py)
+    places_again: float = 0.0  # time.monotonic() before which the hub is not asked again
     follower: asyncio.Task[None] | None = None
     files: dict[tuple[str, int], bytes] = field(default_factory=dict)
 

@@ -162,12 +162,13 @@ class HubApi:
         except _FAILURES as exc:
             raise _problem(exc) from None
 
-    async def places(self, folder: Path) -> PlaceList | None:
+    async def places(self, folder: Path) -> tuple[PlaceList | None, bool]:
         """The UN/LOCODE list: the whole of it, downloaded only when the hub's changed (ETag)
         and kept in the keys folder ``folder``; searched on this computer, so the hub never
         learns which places the officer looks for or reads. None when there is no list yet (the
-        copy already kept is used while the hub cannot be reached)."""
-        return await codelists.refresh(self._client, folder)
+        copy already kept is used while the hub cannot be reached); and whether the hub
+        answered."""
+        return await codelists.refresh_answered(self._client, folder)
 
     async def items(self, after: int = 0) -> list[Item]:
         """Every mailbox item after ``after`` (paged, at most :data:`MAX_ITEMS`)."""

@@ -9,6 +9,7 @@ import asyncio
 import datetime as dt
 import json
 import mimetypes
+import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -117,11 +118,11 @@ async def unlock(request: web.Request) -> web.StreamResponse:
     except HubProblem as exc:
         await api.close()
         return render(request, "unlock.html", 502, encrypted=encrypted, error="hub", problem=exc)
-    desk.places = await api.places(desk.keys)
     desk.me = me.id
     desk.role = next((p.role for p in people if p.id == me.id), "")
     desk.api, desk.mailbox, desk.people, desk.groups = api, mailbox, people, groups
     desk.read = ReadState(desk.keys, desk.hub_url)
+    await _ask_places(desk)
     desk.follower = asyncio.create_task(mailbox.follow())
     raise web.HTTPSeeOther("/inbox")
 
@@ -345,15 +346,24 @@ def _compose_page(
     )  # fmt: skip
 
 
+PLACES_RETRY_SECONDS = 60.0
 #: The country fields the place fields are in (the picker offers their places first).
 PLACE_COUNTRIES = ("origin_country", "destination_country", "place_country")
 
 
 async def _with_places(desk: Desk) -> None:
     """Ask the hub for its UN/LOCODE list when the desk has none yet (a 404 costs little, and
-    an operator may import one while the desk runs)."""
-    if desk.places is None and desk.api is not None:
-        desk.places = await desk.api.places(desk.keys)
+    an operator may import one while the desk runs); a hub out of reach is asked again only a
+    minute later, so pages do not wait on it."""
+    if desk.places is None and time.monotonic() >= desk.places_again:
+        await _ask_places(desk)
+
+
+async def _ask_places(desk: Desk) -> None:
+    """The hub's list now (a conditional GET: nothing comes when it has not changed)."""
+    if desk.api is not None:
+        desk.places, answered = await desk.api.places(desk.keys)
+        desk.places_again = 0.0 if answered else time.monotonic() + PLACES_RETRY_SECONDS
 
 
 async def place_search(request: web.Request) -> web.StreamResponse:
@@ -363,9 +373,10 @@ async def place_search(request: web.Request) -> web.StreamResponse:
     _mailbox(request)
     if desk.places is None:
         return web.json_response([])
-    found = places.search(
-        desk.places, request.query.get("q", "")[:60], request.query.get("country", "")
-    )
+    found = await asyncio.to_thread(
+        places.search, desk.places, request.query.get("q", "")[:60],
+        request.query.get("country", ""),
+    )  # fmt: skip
     lang = language(request)
     return web.json_response([{"value": c.value, "label": c.label}
                               for c in places.choices(found, lang)])  # fmt: skip
