@@ -11,6 +11,7 @@ hub/desk/places.py).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import tempfile
 from pathlib import Path
@@ -87,7 +88,8 @@ async def refresh_answered(hub: HubClient, folder: Path) -> tuple[PlaceList | No
         return held, False
     if fresh is None:
         return held, True
-    await asyncio.to_thread(_save, folder, fresh)
+    with contextlib.suppress(OSError):  # a read-only keys folder: used, not kept
+        await asyncio.to_thread(_save, folder, fresh)
     return fresh, True
 
 
