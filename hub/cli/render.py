@@ -1,8 +1,8 @@
 """A decrypted message written for people: labelled fields, code-list names beside the codes.
 
 ``pgs read`` and ``pgs open`` print what :func:`render_lines` returns. Every label comes from the
-catalogue (``cli.field.*``, ``cli.value.*``, ``cli.read.*`` in :mod:`hub.i18n_cli`), in English or
-French; codes keep their wire value and gain their name (``AN - Ammonium nitrate``, ``NG -
+catalogue (``cli.field.*``, ``cli.value.*``, ``cli.read.*`` in :mod:`hub.i18n_cli`), in the user's
+language; codes keep their wire value and gain their name (``AN - Ammonium nitrate``, ``NG -
 Nigeria``, ``TNE - tonne``); the TLP mark comes with its sharing rule and a 4x4 evaluation with
 the meaning of both halves. Nothing here does I/O: it turns a header and a content dict into lines.
 """
@@ -12,6 +12,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from pgs_hub.hub import i18n_names as names
 from pgs_hub.hub.i18n import CATALOGUE, Lang, t
 from pgs_hub.protocols.routing import RoutingHeader
 
@@ -38,31 +39,20 @@ def kind_name(kind: str, lang: Lang) -> str:
 
 
 def country(code: str, lang: Lang) -> str:
-    from pgs_hub.hub.i18n_names import country as country_name
-
-    try:
-        return f"{code} - {country_name(code, lang)}"
-    except KeyError:
-        return code
+    name = names.country_or_code(code, lang)
+    return f"{code} - {name}" if name != code else code
 
 
 def _commodity(code: str, lang: Lang) -> str:
-    from pgs_hub.protocols.codelists import commodities
-
-    found = commodities().get(code)
-    if found is None:
+    name = names.commodity(code, lang)
+    if name is None:
         return f"{code} ({t('cli.read.unknown_code', lang)})"
-    name = found.name_fr if lang == "fr" else found.name_en
     return f"{code} - {name}"
 
 
 def _unit(code: str, lang: Lang) -> str:
-    from pgs_hub.protocols.codelists import units
-
-    found = units().get(code)
-    if found is None:
-        return code
-    return f"{code} - {found.name_fr if lang == 'fr' else found.name_en}"
+    name = names.unit(code, lang)
+    return f"{code} - {name}" if name else code
 
 
 def _hs(code: str, lang: Lang) -> str:
@@ -71,18 +61,12 @@ def _hs(code: str, lang: Lang) -> str:
     found = commodity_for_hs(code)
     if found is None:
         return code
-    return f"{code} - {found.name_fr if lang == 'fr' else found.name_en}"
+    return f"{code} - {names.commodity(found.code, lang)}"
 
 
 def _by_cas_or_un(code: str, lang: Lang, *, cas: bool) -> str:
-    from pgs_hub.protocols.codelists import commodities
-
-    names = [
-        c.name_fr if lang == "fr" else c.name_en
-        for c in commodities().values()
-        if code in (c.cas if cas else c.un)
-    ]
-    return f"{code} - {', '.join(names)}" if names else code
+    found = names.commodities_by_number(lang)["cas" if cas else "un"].get(code)
+    return f"{code} - {', '.join(found)}" if found else code
 
 
 def _locode(code: str, lang: Lang) -> str:
@@ -90,9 +74,7 @@ def _locode(code: str, lang: Lang) -> str:
 
 
 def _region(code: str, lang: Lang) -> str:
-    from pgs_hub.hub.i18n_names import region
-
-    name = region(code, lang)
+    name = names.region(code, lang)
     return f"{code} - {name}" if name else code
 
 

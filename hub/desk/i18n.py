@@ -18,7 +18,6 @@ from decimal import Decimal, InvalidOperation
 from importlib import resources
 from typing import Final
 
-from babel import Locale
 from babel.dates import format_datetime
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
@@ -108,17 +107,3 @@ def size(n: int, lang: str) -> str:
     if n < 1024 * 1024:
         return f"{format_decimal(round(n / 1024, 1), locale=lang)} kB"
     return f"{format_decimal(round(n / 1024 / 1024, 1), locale=lang)} MB"
-
-
-def country_name(code: str, lang: str) -> str:
-    """A country's name in ``lang``: Babel's CLDR names (all five languages), else the code
-    lists' English and French names, else the code."""
-    name = Locale.parse(lang).territories.get(code)
-    if name:
-        return str(name)
-    from pgs_hub.protocols.codelists import display_name  # noqa: PLC0415 - loads the list on use
-
-    try:
-        return display_name(code, "fr" if lang == "fr" else "en")
-    except KeyError:
-        return code

@@ -11,7 +11,8 @@ import gettext
 from dataclasses import dataclass, field
 from typing import Any
 
-from pgs_hub.hub.desk.i18n import country_name, number
+from pgs_hub.hub import i18n_names as names
+from pgs_hub.hub.desk.i18n import number
 from pgs_hub.hub.desk.words import FIELDS, INFORMATION_MEANING, KINDS, SOURCE_MEANING, VALUES
 
 # Fields people write: shown as written, never looked up as codes.
@@ -53,28 +54,13 @@ class Reader:
         return self._(known) if known else value
 
     def commodity(self, code: str) -> str:
-        from pgs_hub.protocols.codelists import commodities  # noqa: PLC0415
-
-        found = commodities().get(code)
-        if found is None:
-            return ""
-        return found.name_fr if self.lang == "fr" else found.name_en
+        return names.commodity(code, self.lang) or ""
 
     def unit(self, code: str) -> str:
-        from pgs_hub.protocols.codelists import units  # noqa: PLC0415
-
-        found = units().get(code)
-        if found is None:
-            return code
-        return found.name_fr if self.lang == "fr" else found.name_en
+        return names.unit(code, self.lang) or code
 
     def region(self, code: str) -> str:
-        from pgs_hub.protocols.codelists import wco_regions  # noqa: PLC0415
-
-        found = wco_regions().get(code)
-        if found is None:
-            return ""
-        return found.name_fr if self.lang == "fr" else found.name_en
+        return names.region(code, self.lang) or ""
 
     def by_number(self, code: str, *, cas: bool) -> str:
         from pgs_hub.protocols.codelists import commodities, commodity_for_hs  # noqa: PLC0415
@@ -97,9 +83,9 @@ class Reader:
         if name == "commodity":
             return Row(label, self.commodity(text), code=text)
         if name == "country":
-            return Row(label, country_name(text, self.lang), code=text)
+            return Row(label, names.country_or_code(text, self.lang), code=text)
         if name == "locode":
-            where = country_name(text[:2], self.lang)
+            where = names.country_or_code(text[:2], self.lang)
             return Row(label, self._("a place in {country}").format(country=where), code=text)
         if name == "unit":
             return Row(label, self.unit(text), code=text)
