@@ -98,12 +98,3 @@ def number(value: object, lang: str) -> str:
         return format_decimal(Decimal(str(value)), locale=lang)
     except (InvalidOperation, ValueError):
         return str(value)
-
-
-def size(n: int, lang: str) -> str:
-    """A file size for people (kB and MB are the same words in the five languages)."""
-    if n < 1024:
-        return f"{format_decimal(n, locale=lang)} B"
-    if n < 1024 * 1024:
-        return f"{format_decimal(round(n / 1024, 1), locale=lang)} kB"
-    return f"{format_decimal(round(n / 1024 / 1024, 1), locale=lang)} MB"

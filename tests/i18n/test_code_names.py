@@ -56,9 +56,9 @@ def test_every_country_and_member_has_a_name(lang: str) -> None:
 
 def test_chemical_names_are_the_usual_ones() -> None:
     assert names.commodity("AN", "es") == "Nitrato de amonio"
-    assert names.commodity("AN", "pt") == "Nitrato de amônio"
+    assert names.commodity("AN", "pt") == "Nitrato de amónio"
     assert names.commodity("AN", "ar") == "نترات الأمونيوم"
-    assert names.commodity("HPO", "pt") == "Peróxido de hidrogênio"
+    assert names.commodity("HPO", "pt") == "Peróxido de hidrogénio"
     assert names.unit("KGM", "pt") == "quilograma"
     assert names.region("WCA", "es") == "África Occidental y Central"
     assert names.country("HK", "fr") == "Hong Kong, Chine"  # the WCO's styling
