@@ -11,6 +11,7 @@ import click
 from rich.progress import Progress, SpinnerColumn, TextColumn
 from rich.table import Table
 
+from pgs_hub.hub import i18n_measures as measures
 from pgs_hub.hub.cli.common import out, reported_errors, say
 from pgs_hub.hub.cli.connection import async_command, hub_options
 from pgs_hub.hub.cli.context import CliContext
@@ -122,7 +123,8 @@ async def send(
     if as_json:
         out.print(json.dumps(accepted.wire()), markup=False)
         return
-    out.print(say("cli.send.accepted", kind=kind, mid=sealed.header.mid, size=len(sealed.raw)))
+    size = measures.size(len(sealed.raw), resolve(None))
+    out.print(say("cli.send.accepted", kind=kind, mid=sealed.header.mid, size=size))
     out.print(say("cli.send.to", to=", ".join(accepted.recipients)), markup=False)
     if sealed.header.att:
         out.print(f"  with {len(sealed.header.att)} encrypted attachment(s)")

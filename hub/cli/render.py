@@ -12,6 +12,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from pgs_hub.hub import i18n_measures as measures
 from pgs_hub.hub import i18n_names as names
 from pgs_hub.hub.i18n import CATALOGUE, Lang, t
 from pgs_hub.protocols.routing import RoutingHeader
@@ -123,6 +124,8 @@ def scalar(field: str, value: object, lang: Lang) -> str:  # noqa: PLR0911
         return _value_word(text, lang)
     if isinstance(value, bool):
         return "true" if value else "false"
+    if field == "size" and isinstance(value, int):
+        return measures.size(value, lang)
     return text
 
 
