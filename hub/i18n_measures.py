@@ -7,13 +7,16 @@ Arabic has its own words), so nothing here is written by hand: the numbers are s
 CLDR names (1 kB = 1000 bytes), so the figure shown is true to the word shown with it.
 
 Used by the CLI, the console and the desk; no catalog text needs a unit word of its own.
+:func:`number` is the plain number the same way (the desk's quantities, ``pgs read``).
 """
 
 from __future__ import annotations
 
+from decimal import Decimal, InvalidOperation
 from typing import Final, Literal
 
 from babel import Locale
+from babel.numbers import format_decimal
 from babel.units import format_unit
 
 from pgs_hub.hub.i18n import Lang
@@ -67,6 +70,15 @@ def _pair(parts: list[str], lang: Lang) -> str:
     patterns = Locale.parse(lang).list_patterns["unit-narrow"]
     pattern = patterns["2"] if "2" in patterns else patterns["end"]
     return str(pattern).format(*parts)
+
+
+def number(value: object, lang: str) -> str:
+    """A number for people: ``24``, ``1,5`` or ``1.5`` as the locale writes it (a value that is not
+    a number is shown as it is)."""
+    try:
+        return str(format_decimal(Decimal(str(value)), locale=language(lang)))
+    except (InvalidOperation, ValueError):
+        return str(value)
 
 
 def size(n: int, lang: str, *, length: Length = "short") -> str:

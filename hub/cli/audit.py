@@ -366,19 +366,20 @@ async def log(
     if as_json:
         click.echo(json.dumps(shown, ensure_ascii=False))
         return
-    table = Table("#", "time (UTC)", "event", "actor", "subject", "countries", "details")
+    columns = ("time", "event", "actor", "subject", "countries", "details")
+    table = Table("#", *(say(f"cli.audit.col.{c}") for c in columns))
     for doc in shown:
         table.add_row(
             str(doc.get("index")),
             _when(int(doc.get("at") or 0)),
             str(doc.get("event")),
-            str(doc.get("actor") or "(hub)"),
+            str(doc.get("actor") or say("cli.audit.hub")),
             str(doc.get("subject") or ""),
             " ".join(doc.get("countries") or []),
             _summary(doc),
         )
     out.print(table)
-    out.print(f"{len(shown)} entries")
+    out.print(say("cli.audit.entries", n=len(shown)))
 
 
 CSV_COLUMNS = ("index", "time", "at", "event", "actor", "subject", "countries", "details")
@@ -446,7 +447,7 @@ async def export(
         if output is not None:
             sink.close()
     if output is not None:
-        out.print(f"exported {count} entries to {output}")
+        out.print(say("cli.audit.exported", count=count, output=output), markup=False)
 
 
 @audit.command("events")
@@ -475,7 +476,8 @@ async def events(
     if as_json:
         click.echo(json.dumps(doc.wire(), ensure_ascii=False))
         return
-    table = Table("minute (UTC)", "actor", "country", "reason", "action", "count", "last (UTC)")
+    columns = ("minute", "actor", "country", "reason", "action", "count", "last")
+    table = Table(*(say(f"cli.audit.col.{c}") for c in columns))
     for row in doc.events:
         table.add_row(
             _when(row.window_start),
@@ -488,7 +490,9 @@ async def events(
         )
     out.print(table)
     total = sum(row.count for row in doc.events)
-    out.print(
-        f"{len(doc.events)} rows, {total} refusals"
-        + (f" (country {doc.scope})" if doc.scope else "")
-    )
+    if doc.scope:
+        out.print(
+            say("cli.audit.refusals_scoped", rows=len(doc.events), total=total, country=doc.scope)
+        )
+    else:
+        out.print(say("cli.audit.refusals", rows=len(doc.events), total=total))

@@ -141,7 +141,8 @@ async def get(
         say("cli.evidence.written", mid=mid, path=output, n=len(bundle.receipts),
             index=bundle.accepted.index)
         + (say("cli.evidence.key_disclosed") if bundle.disclosure else "")
-        + (f", {len(bundle.attachments)} attachment file(s)" if bundle.attachments else ""),
+        + (say("cli.evidence.attachment_files", n=len(bundle.attachments))
+           if bundle.attachments else ""),
         markup=False,
     )  # fmt: skip
 
@@ -149,6 +150,7 @@ async def get(
 def _print_report(report: BundleReport) -> None:
     from rich.table import Table
 
+    from pgs_hub.hub import i18n_measures as measures
     from pgs_hub.hub.cli.render import content_lines, kind_name
     from pgs_hub.hub.i18n import resolve
     from pgs_hub.protocols.evidence import strongest_status
@@ -187,10 +189,20 @@ def _print_report(report: BundleReport) -> None:
             say("cli.read.content"), say("cli.evidence.disclosed", who=report.disclosed_by)
         )
     if report.uploads and not report.attachments:
-        table.add_row("attachments", f"{len(report.uploads)} (described in the encrypted content)")
+        table.add_row(
+            say("cli.evidence.attachments"), say("cli.evidence.described", n=len(report.uploads))
+        )
     for a in report.attachments:
-        checked = "file verified" if a.content_verified else "file not in this bundle"
-        table.add_row(f"attachment {a.name}", f"{a.size} bytes, SHA-256 {a.sha256}; {checked}")
+        checked = (
+            say("cli.evidence.file_verified")
+            if a.content_verified
+            else say("cli.evidence.file_absent")
+        )
+        said = measures.size(a.size, lang)
+        table.add_row(
+            say("cli.evidence.attachment", name=a.name),
+            say("cli.evidence.attachment_file", size=said, sha256=a.sha256, checked=checked),
+        )
     out.print(table)
     if report.content is not None:
         content = report.content.model_dump(mode="json", exclude_none=True)

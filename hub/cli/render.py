@@ -80,7 +80,7 @@ def _region(code: str, lang: Lang) -> str:
 
 
 def _quantity(value: dict[str, Any], lang: Lang) -> str:
-    return f"{value.get('value')} {_unit(str(value.get('unit', '')), lang)}"
+    return f"{measures.number(value.get('value'), lang)} {_unit(str(value.get('unit', '')), lang)}"
 
 
 def evaluation(value: dict[str, Any], lang: Lang) -> str:
@@ -123,9 +123,11 @@ def scalar(field: str, value: object, lang: Lang) -> str:  # noqa: PLR0911
     if isinstance(value, str) and f"cli.value.{value}" in CATALOGUE and field not in _FREE_TEXT:
         return _value_word(text, lang)
     if isinstance(value, bool):
-        return "true" if value else "false"
+        return t("cli.read.yes", lang) if value else t("cli.read.no", lang)
     if field == "size" and isinstance(value, int):
         return measures.size(value, lang)
+    if isinstance(value, int | float):
+        return measures.number(value, lang)
     return text
 
 

@@ -103,7 +103,7 @@ def render(request: web.Request, template: str, status: int = 200, **values: Any
         "languages": i18n.NATIVE, "csrf": session.csrf if session else "",
         "me": desk.me, "unlocked": desk.unlocked, "path": request.path_qs,
         "when": lambda epoch: i18n.when(epoch, lang),
-        "number": lambda value: i18n.number(value, lang),
+        "number": lambda value: measures.number(value, lang),
         "size": lambda n: measures.size(n, lang),
         "country_name": lambda code: names.country_or_code(code, lang),
     } | values  # fmt: skip

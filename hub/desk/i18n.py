@@ -5,7 +5,8 @@ a ``.mo`` in memory the first time a language is asked for costs milliseconds an
 checkout, an editable install and a wheel all behave the same, with no build step that could be
 forgotten. A compiled ``desk.mo`` next to the ``.po``, when present, is used as is.
 
-Dates and numbers are formatted by Babel for the same locale; Arabic is written right to left.
+Dates are formatted by Babel for the same locale (numbers and sizes: hub/i18n_measures.py;
+code names: hub/i18n_names.py); Arabic is written right to left.
 """
 
 from __future__ import annotations
@@ -14,14 +15,12 @@ import functools
 import gettext
 import io
 from datetime import UTC, datetime
-from decimal import Decimal, InvalidOperation
 from importlib import resources
 from typing import Final
 
 from babel.dates import format_datetime
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from babel.numbers import format_decimal
 
 DOMAIN: Final = "desk"
 LANGUAGES: Final = ("en", "fr", "es", "pt", "ar")
@@ -90,11 +89,3 @@ def when(epoch: int | None, lang: str) -> str:
         return ""
     moment = datetime.fromtimestamp(epoch, UTC)
     return format_datetime(moment, format="medium", tzinfo=UTC, locale=lang) + " UTC"
-
-
-def number(value: object, lang: str) -> str:
-    """A quantity for people: ``24``, ``1,5`` or ``1.5`` as the locale writes it."""
-    try:
-        return format_decimal(Decimal(str(value)), locale=lang)
-    except (InvalidOperation, ValueError):
-        return str(value)

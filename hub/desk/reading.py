@@ -11,8 +11,8 @@ import gettext
 from dataclasses import dataclass, field
 from typing import Any
 
+from pgs_hub.hub import i18n_measures as measures
 from pgs_hub.hub import i18n_names as names
-from pgs_hub.hub.desk.i18n import number
 from pgs_hub.hub.desk.words import FIELDS, INFORMATION_MEANING, KINDS, SOURCE_MEANING, VALUES
 
 # Fields people write: shown as written, never looked up as codes.
@@ -102,12 +102,12 @@ class Reader:
         if name in _FREE:
             return Row(label, text, data=True)
         if isinstance(value, int | float) and not isinstance(value, bool):
-            return Row(label, number(value, self.lang))
+            return Row(label, measures.number(value, self.lang))
         return Row(label, self.word(text))
 
     def quantity(self, name: str, value: dict[str, Any]) -> Row:
         unit = str(value.get("unit", ""))
-        shown = f"{number(value.get('value'), self.lang)} {self.unit(unit)}"
+        shown = f"{measures.number(value.get('value'), self.lang)} {self.unit(unit)}"
         return Row(self.label(name), shown, code=unit)
 
     def evaluation(self, value: dict[str, Any]) -> Row:

@@ -63,3 +63,13 @@ def test_the_console_median_is_said_in_every_language(lang: str) -> None:
 
 def test_an_unknown_language_reads_as_english() -> None:
     assert plain(size(2048, "de")) == plain(size(2048, "en")) == "2 kB"
+
+
+def test_pgs_read_says_numbers_and_booleans_in_the_language() -> None:
+    from pgs_hub.hub.cli.render import scalar
+
+    assert scalar("concentration", 98.5, "fr") == "98,5"
+    assert scalar("arrests", 1200, "en") == "1,200"
+    assert scalar("size", 183_204, "fr").replace("\u202f", " ").replace("\xa0", " ") == "183,2 ko"
+    assert scalar("consent", True, "ar") == "نعم"
+    assert scalar("consent", False, "fr") == "non"
