@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pgs_hub.hub import i18n_names as names
 from pgs_hub.hub.desk.hubapi import Person
 from pgs_hub.hub.desk.mailbox import Message, strings_under
+from pgs_hub.hub.i18n import t
 
 
 @dataclass(frozen=True)
@@ -64,11 +65,13 @@ def regions(lang: str) -> tuple[Choice, ...]:
 
 
 def participants(people: list[Person], me: str, lang: str) -> list[Choice]:
-    """Active participants other than the officer, labelled with their country's name."""
+    """Active participants other than the officer, labelled with their country's name and their
+    role in the language (NCP is PCN in French, WCO is OMA in Spanish)."""
+    tongue = names.language(lang)
+    ncp, wco = t("console.role.ncp", tongue), t("console.role.wco", tongue)
     return [
         Choice(
-            p.id,
-            "WCO" if p.role == "wco" else f"{names.country_or_code(p.country, lang)} · NCP",
+            p.id, wco if p.role == "wco" else f"{names.country_or_code(p.country, lang)} · {ncp}"
         )
         for p in sorted(people, key=lambda p: p.id)
         if p.id != me and p.status == "active" and p.role in {"ncp", "wco"}
