@@ -79,17 +79,17 @@ def key(home: Path | None) -> None:
     except FileNotFoundError:
         fail(say("cli.error.no_home", path=path))
     except OSError as exc:
-        fail(f"cannot read {path}: {exc.strerror}")
+        fail(say("cli.error.cannot_read", path=path, reason=exc.strerror))
     except tomllib.TOMLDecodeError as exc:
-        fail(f"{path} is not valid TOML: {exc}")
+        fail(say("cli.message.toml", path=path, reason=exc))
     section = doc.get("log")
     value = section.get("verifier_key") if isinstance(section, dict) else None
     if not isinstance(value, str):
-        fail(f"{path} has no [log] verifier_key")
+        fail(say("cli.audit.no_log_key_in", path=path))
     try:
         parse_verifier_key(value)
     except CryptoError as exc:
-        fail(f"[{exc.code}] the [log] verifier_key in {path} is not valid: {exc}")
+        fail(say("cli.audit.bad_log_key_in", code=exc.code, path=path, reason=exc))
     click.echo(value)
 
 

@@ -90,12 +90,9 @@ def key_export(folder: Path, include_private: bool, yes: bool, prompt_passphrase
             public = (folder / keystore.PUBLIC_FILE).read_text()
         out.print(public, end="", markup=False)
         return
-    err.print(
-        "WARNING: this prints your private keys in the clear. Anyone who sees the output can"
-        " read your messages and sign in your name. Store it only in a protected place."
-    )
+    err.print(say("cli.keys.export_warning"), markup=False)
     if not yes:
-        click.confirm("Export private keys?", abort=True, err=True)
+        click.confirm(say("cli.keys.export_confirm"), abort=True, err=True)
     with reported_errors():
         local = load_keys(folder, prompt_passphrase)
     jwks = {"keys": [private_jwk(local.signing), private_jwk(local.decryption)]}
