@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from pgs_hub.hub.cli.common import fail, out
+from pgs_hub.hub.cli.common import fail, out, say
 from pgs_hub.hub.errors import ConfigError
 from pgs_hub.hub.i18n import resolve, t
 
@@ -106,7 +106,7 @@ def serve(
     except OSError:
         fail(t("witness.busy", lang, home=folder))
     if (tls_cert is None) != (tls_key is None):
-        fail("give both --tls-cert and --tls-key, or neither")
+        fail(say("cli.serve.tls_pair"))
     context = None
     if tls_cert is not None and tls_key is not None:
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
