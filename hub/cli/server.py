@@ -89,9 +89,9 @@ def init(
     with reported_errors():
         refuse_existing(home)  # said first: no passphrase is asked for in vain
     wanted = (
-        (passphrases.AUTHORITY, "the registry authority key"),
-        (passphrases.HUB, "the hub's keys"),
-        (passphrases.KEYS, f"the keys of {admin_id}"),
+        (passphrases.AUTHORITY, say("cli.prompt.authority_key")),
+        (passphrases.HUB, say("cli.prompt.hub_keys")),
+        (passphrases.KEYS, say("cli.prompt.keys_of", id=admin_id)),
     )
     secrets = {
         name: secret_from(name, what, new=True, ask=not insecure_plain_keys)
@@ -309,7 +309,7 @@ def _hub_passphrase(folder: Path, *, interactive: bool) -> bytes | None:
         secret = passphrases.from_environment(passphrases.HUB)
     encrypted = any(passphrases.is_encrypted(path.read_bytes()) for path in folder.glob("*.pem"))
     if secret is None and encrypted and interactive:
-        secret = secret_from(passphrases.HUB, "the hub's keys", new=False)
+        secret = secret_from(passphrases.HUB, say("cli.prompt.hub_keys"), new=False)
     return secret
 
 
