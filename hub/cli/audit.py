@@ -321,14 +321,18 @@ def _when(epoch: int) -> str:
 
 
 def _summary(doc: dict[str, Any]) -> str:
+    from pgs_hub.hub.cli.render import kind_name
+    from pgs_hub.hub.i18n import CATALOGUE, resolve
+
+    lang = resolve(None)
     details: dict[str, Any] = doc.get("details") or {}
     event = doc.get("event")
     if event == "envelope.accepted":
-        return f"{details.get('kind')} TLP:{details.get('tlp')} → " + ", ".join(
-            details.get("recipients") or []
-        )
+        kind = kind_name(str(details.get("kind")), lang)
+        return f"{kind} TLP:{details.get('tlp')} → " + ", ".join(details.get("recipients") or [])
     if event == "receipt.recorded":
-        return str(details.get("status"))
+        status = str(details.get("status"))
+        return say(f"cli.value.{status}") if f"cli.value.{status}" in CATALOGUE else status
     if event == "access.denied":
         return f"{details.get('action')}: {details.get('reason')}"
     text = json.dumps(details, separators=(",", ":"), ensure_ascii=False)
