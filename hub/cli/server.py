@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 import click
 
 from pgs_hub.hub.cli.common import err, fail, out, reported_errors, say, secret_from
+from pgs_hub.hub.cli.errors import report
 from pgs_hub.hub.errors import ConfigError
 from pgs_hub.hub.home import (
     AUTHORITY_DIR,
@@ -247,7 +248,7 @@ def serve(
         try:
             backend = parse_url(config.database_url).get_backend_name()
         except ConfigError as exc:
-            fail(f"[{exc.code}] {exc}")
+            report(exc)  # translated where the catalog knows the code
         if backend != "postgresql":
             fail(say("cli.serve.workers_postgres"))
         if listen_port == 0:
@@ -286,7 +287,7 @@ def serve(
             ),
         )
     except ConfigError as exc:
-        fail(f"[{exc.code}] {exc}")
+        report(exc)  # translated where the catalog knows the code
 
 
 def _access_log_as_json_lines() -> None:
