@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import click
 from rich.table import Table
 
-from pgs_hub.hub.cli.common import out, reported_errors
+from pgs_hub.hub.cli.common import out, reported_errors, say
 from pgs_hub.hub.cli.connection import async_command, hub_options
 from pgs_hub.hub.cli.context import CliContext
 from pgs_hub.hub.cli.server import HOME_OPTION
@@ -90,7 +90,8 @@ async def enrol(
         certificate = _certificate(home, participant, role, scope, public_keys, valid_days)
     async with cli.client() as hub:
         result = await hub.enrol(certificate)
-    out.print(f"enrolled [bold]{result.id}[/] as {role} (certificate {result.serial})")
+    role_name = say(f"console.role.{role}")
+    out.print(say("cli.admin.enrolled", id=result.id, role=role_name, serial=result.serial))
 
 
 @admin.command()
@@ -121,7 +122,7 @@ async def rotate(
                 home, participant, entry.role, entry.scope, public_keys, valid_days
             )
         result = await hub.rotate(participant, certificate)
-    out.print(f"rotated keys of [bold]{result.id}[/] (certificate {result.serial})")
+    out.print(say("cli.admin.rotated", id=result.id, serial=result.serial))
 
 
 def _status_command(action: StatusAction, help_text: str) -> click.Command:
@@ -162,7 +163,11 @@ async def groups(
                 out.print(group)
             return
         members = await hub.group(name)
-    table = Table("participant", "encryption key id", title=f"{name}: {len(members)} members")
+    table = Table(
+        say("cli.col.participant"),
+        say("cli.col.enc_kid"),
+        title=say("cli.admin.group_title", name=name, n=len(members)),
+    )
     for member in members:
         table.add_row(member.id, member.enc_kid)
     out.print(table)
@@ -176,7 +181,14 @@ def policy_check(policy_file: Path) -> None:
 
     with reported_errors():
         policy = load_policy_file(policy_file)
-    out.print(f"{policy_file}: valid")
-    out.print(f"  custom groups: {', '.join(sorted(policy.groups)) or 'none'}")
-    out.print(f"  suspended countries: {', '.join(sorted(policy.suspended_countries)) or 'none'}")
-    out.print(f"  max envelope bytes: {policy.limits.max_envelope_bytes}")
+    from pgs_hub.hub.i18n import resolve
+    from pgs_hub.hub.i18n_measures import size
+
+    none = say("cli.none")
+    groups = ", ".join(sorted(policy.groups)) or none
+    countries = ", ".join(sorted(policy.suspended_countries)) or none
+    largest = size(policy.limits.max_envelope_bytes, resolve(None))
+    out.print(say("cli.policy.valid", path=policy_file), markup=False)
+    out.print("  " + say("cli.policy.groups", groups=groups), markup=False)
+    out.print("  " + say("cli.policy.suspended", countries=countries), markup=False)
+    out.print("  " + say("cli.policy.max_envelope", size=largest), markup=False)

@@ -30,6 +30,7 @@ from rich.progress import (
     TransferSpeedColumn,
 )
 
+from pgs_hub.hub import i18n_measures as measures
 from pgs_hub.hub.cli import upload_state
 from pgs_hub.hub.cli.common import err, fail, out
 from pgs_hub.hub.client import HubClient, HubClientError
@@ -147,10 +148,13 @@ async def upload_all(
         states.append(state)
     for item in encrypted:
         if item.ciphertext_size > limits.max_file_bytes:
-            fail(t("attach.too_large", lang, name=item.source.name, cap=limits.max_file_bytes))
+            cap = measures.size(limits.max_file_bytes, lang)
+            fail(t("attach.too_large", lang, name=item.source.name, cap=cap))
     total = sum(item.ciphertext_size for item in encrypted)
     if total > limits.max_message_bytes:
-        fail(t("attach.message_too_large", lang, total=total, cap=limits.max_message_bytes))
+        said = measures.size(total, lang)
+        cap = measures.size(limits.max_message_bytes, lang)
+        fail(t("attach.message_too_large", lang, total=said, cap=cap))
     part = part_size(limits)
     ids: list[str] = []
     uploaded = Uploaded([], ids, states)

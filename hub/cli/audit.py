@@ -79,17 +79,17 @@ def key(home: Path | None) -> None:
     except FileNotFoundError:
         fail(say("cli.error.no_home", path=path))
     except OSError as exc:
-        fail(f"cannot read {path}: {exc.strerror}")
+        fail(say("cli.error.cannot_read", path=path, reason=exc.strerror))
     except tomllib.TOMLDecodeError as exc:
-        fail(f"{path} is not valid TOML: {exc}")
+        fail(say("cli.message.toml", path=path, reason=exc))
     section = doc.get("log")
     value = section.get("verifier_key") if isinstance(section, dict) else None
     if not isinstance(value, str):
-        fail(f"{path} has no [log] verifier_key")
+        fail(say("cli.audit.no_log_key_in", path=path))
     try:
         parse_verifier_key(value)
     except CryptoError as exc:
-        fail(f"[{exc.code}] the [log] verifier_key in {path} is not valid: {exc}")
+        fail(say("cli.audit.bad_log_key_in", code=exc.code, path=path, reason=exc))
     click.echo(value)
 
 
@@ -321,14 +321,18 @@ def _when(epoch: int) -> str:
 
 
 def _summary(doc: dict[str, Any]) -> str:
+    from pgs_hub.hub.cli.render import kind_name
+    from pgs_hub.hub.i18n import CATALOGUE, resolve
+
+    lang = resolve(None)
     details: dict[str, Any] = doc.get("details") or {}
     event = doc.get("event")
     if event == "envelope.accepted":
-        return f"{details.get('kind')} TLP:{details.get('tlp')} → " + ", ".join(
-            details.get("recipients") or []
-        )
+        kind = kind_name(str(details.get("kind")), lang)
+        return f"{kind} TLP:{details.get('tlp')} → " + ", ".join(details.get("recipients") or [])
     if event == "receipt.recorded":
-        return str(details.get("status"))
+        status = str(details.get("status"))
+        return say(f"cli.value.{status}") if f"cli.value.{status}" in CATALOGUE else status
     if event == "access.denied":
         return f"{details.get('action')}: {details.get('reason')}"
     text = json.dumps(details, separators=(",", ":"), ensure_ascii=False)
@@ -366,19 +370,20 @@ async def log(
     if as_json:
         click.echo(json.dumps(shown, ensure_ascii=False))
         return
-    table = Table("#", "time (UTC)", "event", "actor", "subject", "countries", "details")
+    columns = ("time", "event", "actor", "subject", "countries", "details")
+    table = Table("#", *(say(f"cli.audit.col.{c}") for c in columns))
     for doc in shown:
         table.add_row(
             str(doc.get("index")),
             _when(int(doc.get("at") or 0)),
             str(doc.get("event")),
-            str(doc.get("actor") or "(hub)"),
+            str(doc.get("actor") or say("cli.audit.hub")),
             str(doc.get("subject") or ""),
             " ".join(doc.get("countries") or []),
             _summary(doc),
         )
     out.print(table)
-    out.print(f"{len(shown)} entries")
+    out.print(say("cli.audit.entries", n=len(shown)))
 
 
 CSV_COLUMNS = ("index", "time", "at", "event", "actor", "subject", "countries", "details")
@@ -446,7 +451,7 @@ async def export(
         if output is not None:
             sink.close()
     if output is not None:
-        out.print(f"exported {count} entries to {output}")
+        out.print(say("cli.audit.exported", count=count, output=output), markup=False)
 
 
 @audit.command("events")
@@ -475,7 +480,8 @@ async def events(
     if as_json:
         click.echo(json.dumps(doc.wire(), ensure_ascii=False))
         return
-    table = Table("minute (UTC)", "actor", "country", "reason", "action", "count", "last (UTC)")
+    columns = ("minute", "actor", "country", "reason", "action", "count", "last")
+    table = Table(*(say(f"cli.audit.col.{c}") for c in columns))
     for row in doc.events:
         table.add_row(
             _when(row.window_start),
@@ -488,7 +494,9 @@ async def events(
         )
     out.print(table)
     total = sum(row.count for row in doc.events)
-    out.print(
-        f"{len(doc.events)} rows, {total} refusals"
-        + (f" (country {doc.scope})" if doc.scope else "")
-    )
+    if doc.scope:
+        out.print(
+            say("cli.audit.refusals_scoped", rows=len(doc.events), total=total, country=doc.scope)
+        )
+    else:
+        out.print(say("cli.audit.refusals", rows=len(doc.events), total=total))

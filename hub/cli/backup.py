@@ -13,7 +13,7 @@ from pathlib import Path
 import click
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 
-from pgs_hub.hub.cli.common import err, fail, out, reported_errors
+from pgs_hub.hub.cli.common import err, fail, out, reported_errors, say
 from pgs_hub.hub.cli.server import DATABASE_OPTION, HOME_OPTION
 from pgs_hub.hub.home import default_home, load_config
 
@@ -63,14 +63,18 @@ def backup(target: Path, home: Path | None, database_url: str | None) -> None:
     with reported_errors():
         url = database_url or load_config(home).database_url
         if target.exists():
-            fail(f"{target} exists; not overwriting a backup")
+            fail(say("cli.backup.exists", path=target))
         started = time.monotonic()
-        with _progress("backing up") as update:
+        with _progress(say("cli.backup.progress_backup")) as update:
             kind = store.backup(url, target, update, _table_count())
-    size = target.stat().st_size
+    from pgs_hub.hub.i18n import resolve
+    from pgs_hub.hub.i18n_measures import duration, size
+
+    lang = resolve(None)
+    said = size(target.stat().st_size, lang)
+    took = duration(time.monotonic() - started, lang, precise=True)
     out.print(
-        f"backup of the {kind} database written to [bold]{target}[/] "
-        f"({size:,} bytes, {time.monotonic() - started:.1f} s)"
+        say("cli.backup.written", kind=kind, path=target, size=said, duration=took), markup=False
     )
 
 
@@ -101,7 +105,7 @@ def restore(
         kind = store.kind_of(source)
         backend = parse_url(url).get_backend_name()
         if kind != backend:
-            fail(f"{source} is a {kind} backup, but this hub's database is {backend}")
+            fail(say("cli.backup.wrong_kind", path=source, kind=kind, backend=backend))
         verifier = parse_verifier_key(config.log_verifier_key)
         held = rollback.held_checkpoints(home, verifier, list(checkpoints))
 
@@ -113,28 +117,25 @@ def restore(
                 await engine.dispose()
 
         if kind == "sqlite":
-            with _progress("restoring") as update:
+            with _progress(say("cli.backup.progress_restore")) as update:
                 staged = store.stage_sqlite(source, url, update)
             try:
                 size = asyncio.run(check(f"sqlite+aiosqlite:///{staged}"))
             except rollback.LogRolledBack as exc:
                 staged.unlink(missing_ok=True)
-                fail(f"[{exc.code}] {exc}. Nothing was replaced.")
+                fail(say("cli.backup.nothing_replaced", code=exc.code, reason=exc))
             store.commit_sqlite(staged, url)
         else:
-            with _progress("restoring") as update:
+            with _progress(say("cli.backup.progress_restore")) as update:
                 store.restore_postgresql(source, url, update, _table_count())
             try:
                 size = asyncio.run(check(url))
             except rollback.LogRolledBack as exc:
-                fail(f"[{exc.code}] {exc}. The backup WAS restored; `pgs serve` will not start.")
-    out.print(f"restored {source}: the audit log has {size} entries")
+                fail(say("cli.backup.restored_anyway", code=exc.code, reason=exc))
+    out.print(say("cli.backup.restored", path=source, size=size), markup=False)
     if held:
-        out.print(f"  it extends the {len(held)} checkpoint(s) held (largest: "
-                  f"{max(h.checkpoint.size for h in held)} entries)")  # fmt: skip
+        largest = max(h.checkpoint.size for h in held)
+        out.print("  " + say("cli.backup.extends", n=len(held), size=largest), markup=False)
     else:
-        err.print(
-            "[bold yellow]warning:[/] no checkpoint to check the log against (no high-water "
-            "mark in this home, no --checkpoint): clients will still detect a rollback"
-        )
-    out.print("next: `pgs db upgrade` if the backup is from an older version, then `pgs serve`")
+        err.print(say("cli.backup.no_checkpoint"), markup=False)
+    out.print(say("cli.backup.next"), markup=False)

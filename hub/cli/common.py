@@ -74,7 +74,7 @@ def passphrase_option(func: Callable[..., Any]) -> Callable[..., Any]:
 def passphrase(prompt: bool, *, confirm: bool = False) -> bytes | None:
     if prompt:
         value: str = click.prompt(
-            "Key passphrase", hide_input=True, confirmation_prompt=confirm, err=True
+            say("cli.prompt.key_passphrase"), hide_input=True, confirmation_prompt=confirm, err=True
         )
         return value.encode("utf-8")
     with reported_errors():
@@ -95,12 +95,16 @@ def load_keys(folder: Path, prompt: bool) -> keystore.LocalParticipant:
 
 def secret_from(name: str, what: str, *, new: bool, ask: bool = True) -> bytes | None:
     """A passphrase from ``$NAME`` / ``$NAME_FILE``, else (with ``ask``) asked on the terminal
-    when there is one (twice for a ``new`` key); None when neither is possible."""
+    when there is one (twice for a ``new`` key); None when neither is possible. ``what`` names
+    the keys in the user's language (``say("cli.prompt.hub_keys")``)."""
     with reported_errors():
         secret = passphrases.from_environment(name)
         if secret is None and ask and sys.stdin.isatty():
             typed: str = click.prompt(
-                f"Passphrase for {what}", hide_input=True, confirmation_prompt=new, err=True
+                say("cli.prompt.passphrase_for", what=what),
+                hide_input=True,
+                confirmation_prompt=new,
+                err=True,
             )
             secret = typed.encode("utf-8")
         if secret is not None and new:

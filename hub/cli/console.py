@@ -34,13 +34,16 @@ async def console(
     from urllib.parse import urlencode
 
     from pgs_hub.hub.i18n import resolve, t
+    from pgs_hub.hub.i18n_measures import duration
 
     async with cli.client() as client:
         _, data = await client.request("POST", "/v1/console/login-links")
     link = json.loads(data)
     chosen = resolve(lang)
     url = str(link["url"]) + ("" if chosen == "en" else f"?{urlencode({'lang': chosen})}")
-    out.print(t("console.cli.link", chosen, seconds=link["expires_in"]), markup=False)
+    out.print(
+        t("console.cli.link", chosen, duration=duration(link["expires_in"], chosen)), markup=False
+    )
     out.print(url, markup=False, soft_wrap=True)
     if open_browser:
         webbrowser.open(url)

@@ -48,7 +48,7 @@ def require_log_key(value: str | Path | None) -> NoteVerifier:
     """:func:`parse_log_key` for the commands that cannot work without the log key."""
     verifier = parse_log_key(value)
     if verifier is None:
-        fail(f"pin the log's verifier key with --log-key or ${LOG_KEY_ENV} (see `pgs audit key`)")
+        fail(say("cli.error.pin_log_key", env=LOG_KEY_ENV))
     return verifier
 
 

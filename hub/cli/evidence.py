@@ -106,7 +106,7 @@ async def get(
 
     cli.pinned_log_key()  # a malformed key is refused before a passphrase is asked for
     if with_attachments and not disclose_key:
-        fail("--with-attachments needs --disclose-key: files are checked against the content")
+        fail(say("cli.evidence.needs_disclose"))
     async with cli.client() as hub:
         from pgs_hub.hub.cli.mailstate import resolve_mid
 
@@ -124,7 +124,7 @@ async def get(
     try:
         data, report = encode_checked(hub, bundle, now=int(time.time()))
     except EvidenceError as exc:
-        fail(f"the hub's answers do not make valid evidence [{exc.code}] {exc}", 3)
+        fail(say("cli.evidence.invalid", code=exc.code, reason=exc), 3)
     if report is not None:
         _print_report(report)
     else:
@@ -141,7 +141,8 @@ async def get(
         say("cli.evidence.written", mid=mid, path=output, n=len(bundle.receipts),
             index=bundle.accepted.index)
         + (say("cli.evidence.key_disclosed") if bundle.disclosure else "")
-        + (f", {len(bundle.attachments)} attachment file(s)" if bundle.attachments else ""),
+        + (say("cli.evidence.attachment_files", n=len(bundle.attachments))
+           if bundle.attachments else ""),
         markup=False,
     )  # fmt: skip
 
@@ -149,6 +150,7 @@ async def get(
 def _print_report(report: BundleReport) -> None:
     from rich.table import Table
 
+    from pgs_hub.hub import i18n_measures as measures
     from pgs_hub.hub.cli.render import content_lines, kind_name
     from pgs_hub.hub.i18n import resolve
     from pgs_hub.protocols.evidence import strongest_status
@@ -187,10 +189,20 @@ def _print_report(report: BundleReport) -> None:
             say("cli.read.content"), say("cli.evidence.disclosed", who=report.disclosed_by)
         )
     if report.uploads and not report.attachments:
-        table.add_row("attachments", f"{len(report.uploads)} (described in the encrypted content)")
+        table.add_row(
+            say("cli.evidence.attachments"), say("cli.evidence.described", n=len(report.uploads))
+        )
     for a in report.attachments:
-        checked = "file verified" if a.content_verified else "file not in this bundle"
-        table.add_row(f"attachment {a.name}", f"{a.size} bytes, SHA-256 {a.sha256}; {checked}")
+        checked = (
+            say("cli.evidence.file_verified")
+            if a.content_verified
+            else say("cli.evidence.file_absent")
+        )
+        said = measures.size(a.size, lang)
+        table.add_row(
+            say("cli.evidence.attachment", name=a.name),
+            say("cli.evidence.attachment_file", size=said, sha256=a.sha256, checked=checked),
+        )
     out.print(table)
     if report.content is not None:
         content = report.content.model_dump(mode="json", exclude_none=True)
@@ -211,15 +223,15 @@ def _check_tlog_proof(
     try:
         data = path.read_bytes()
     except OSError as exc:
-        fail(f"cannot read {path}: {exc.strerror}")
+        fail(say("cli.error.cannot_read", path=path, reason=exc.strerror))
     try:
         opened, proof, _ = verify_tlog_proof(
             data, log=verifier, policy=policy, entry=accepted.entry, now=int(time.time())
         )
     except CryptoError as exc:
-        fail(f"the tlog proof does not verify [{exc.code}] {exc}", 3)
+        fail(say("cli.evidence.proof_invalid", code=exc.code, reason=exc), 3)
     if proof.index != accepted.index:
-        fail("the tlog proof is of another entry than the bundle's acceptance", 3)
+        fail(say("cli.evidence.proof_other_entry"), 3)
     size = opened.checkpoint.size
     out.print(t("witness.proof_ok", resolve(), index=proof.index, size=size), markup=False)
 
@@ -269,11 +281,11 @@ def verify(
     try:
         pinned = verify_key_from_jwk(json.loads(authority.read_text("utf-8")))
     except (OSError, ValueError, CryptoError) as exc:
-        fail(f"cannot read the authority key {authority}: {exc}")
+        fail(say("cli.evidence.authority_unreadable", path=authority, reason=exc))
     try:
         data = bundle.read_bytes()
     except OSError as exc:
-        fail(f"cannot read {bundle}: {exc.strerror}")
+        fail(say("cli.error.cannot_read", path=bundle, reason=exc.strerror))
     policy = load_witness_policy(witness_policy)
     try:
         report = verify_bundle(
@@ -358,13 +370,13 @@ def verify_proof(proof: Path, log_key: str, witness_policy: str | None, as_json:
     try:
         data = proof.read_bytes()
     except OSError as exc:
-        fail(f"cannot read {proof}: {exc.strerror}")
+        fail(say("cli.error.cannot_read", path=proof, reason=exc.strerror))
     try:
         opened, parsed, entry = verify_tlog_proof(
             data, log=verifier, policy=policy, now=int(time.time())
         )
     except CryptoError as exc:
-        fail(f"the tlog proof does not verify [{exc.code}] {exc}", 3)
+        fail(say("cli.evidence.proof_invalid", code=exc.code, reason=exc), 3)
     try:
         doc = json.loads(entry)
     except ValueError:

@@ -90,12 +90,9 @@ def key_export(folder: Path, include_private: bool, yes: bool, prompt_passphrase
             public = (folder / keystore.PUBLIC_FILE).read_text()
         out.print(public, end="", markup=False)
         return
-    err.print(
-        "WARNING: this prints your private keys in the clear. Anyone who sees the output can"
-        " read your messages and sign in your name. Store it only in a protected place."
-    )
+    err.print(say("cli.keys.export_warning"), markup=False)
     if not yes:
-        click.confirm("Export private keys?", abort=True, err=True)
+        click.confirm(say("cli.keys.export_confirm"), abort=True, err=True)
     with reported_errors():
         local = load_keys(folder, prompt_passphrase)
     jwks = {"keys": [private_jwk(local.signing), private_jwk(local.decryption)]}
@@ -111,10 +108,14 @@ def key_rotate(folder: Path, prompt_passphrase: bool) -> None:
     public.jwks.json."""
     with reported_errors():
         rotated = keystore.rotate(folder, passphrase(prompt_passphrase))
-    out.print(f"new keys for [bold]{rotated.id}[/] in {folder}")
-    out.print(f"  signing key id    {rotated.signing.kid}")
-    out.print(f"  encryption key id {rotated.decryption.kid}")
-    out.print(f"  retired keys kept {len(rotated.retired)}")
-    out.print(
-        f"  next: pgs admin rotate {rotated.id} --public-keys {folder / keystore.PUBLIC_FILE}"
-    )
+    out.print(say("cli.keys.rotated", id=rotated.id, folder=folder), markup=False)
+    rows = [
+        (say("cli.col.sig_kid"), rotated.signing.kid),
+        (say("cli.col.enc_kid"), rotated.decryption.kid),
+        (say("cli.keys.retired"), str(len(rotated.retired))),
+    ]
+    width = max(len(label) for label, _ in rows)
+    for label, value in rows:
+        out.print(f"  {label:<{width}} {value}", markup=False)
+    command = f"pgs admin rotate {rotated.id} --public-keys {folder / keystore.PUBLIC_FILE}"
+    out.print("  " + say("cli.keys.next", command=command), markup=False)

@@ -34,7 +34,10 @@ def _read_input(path: Path) -> bytes:
     with path.open("rb") as f:
         data = f.read(MAX_INPUT_BYTES + 1)
     if len(data) > MAX_INPUT_BYTES:
-        fail(f"{path} is larger than {MAX_INPUT_BYTES} bytes")
+        from pgs_hub.hub.i18n import resolve
+        from pgs_hub.hub.i18n_measures import size
+
+        fail(say("cli.error.input_too_large", path=path, cap=size(MAX_INPUT_BYTES, resolve(None))))
     return data
 
 
@@ -176,7 +179,7 @@ def schema(kind: str | None, folder: Path | None) -> None:
         for name, doc in all_schemas().items():
             path = folder / f"{name}.json"
             path.write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
-            out.print(f"wrote {path}")
+            out.print(say("cli.schema.wrote", path=path), markup=False)
         return
     if kind is None:
         fail(say("cli.error.schema_kind"), code=2)

@@ -163,4 +163,4 @@ async def deliveries(
             f"#{item.attempt}  {item.outcome}  {code}".rstrip(),
             markup=False,
         )
-    out.print(f"next: {page.next}", markup=False)
+    out.print(say("cli.notify.next", cursor=page.next), markup=False)

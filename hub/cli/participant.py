@@ -11,6 +11,7 @@ import click
 from rich.progress import Progress, SpinnerColumn, TextColumn
 from rich.table import Table
 
+from pgs_hub.hub import i18n_measures as measures
 from pgs_hub.hub.cli.common import out, reported_errors, say
 from pgs_hub.hub.cli.connection import async_command, hub_options
 from pgs_hub.hub.cli.context import CliContext
@@ -122,7 +123,8 @@ async def send(
     if as_json:
         out.print(json.dumps(accepted.wire()), markup=False)
         return
-    out.print(say("cli.send.accepted", kind=kind, mid=sealed.header.mid, size=len(sealed.raw)))
+    size = measures.size(len(sealed.raw), resolve(None))
+    out.print(say("cli.send.accepted", kind=kind, mid=sealed.header.mid, size=size))
     out.print(say("cli.send.to", to=", ".join(accepted.recipients)), markup=False)
     if sealed.header.att:
         out.print(f"  with {len(sealed.header.att)} encrypted attachment(s)")
@@ -192,12 +194,15 @@ async def read(
     from pgs_hub.hub.cli.mailstate import MailboxState, resolve_mid
     from pgs_hub.hub.cli.render import PLACES, render_lines
     from pgs_hub.hub.client.codelists import refresh
+    from pgs_hub.protocols.messages.summary import strings_under
 
     async with cli.client() as hub:
         mid = await resolve_mid(hub, mid)
         with reported_errors():
             opened = await hub.read(mid)
-        if not as_json:  # place names, from the whole list kept in the keys folder
+        if not as_json and strings_under(opened.content.model_dump(mode="json"), "locode"):
+            # place names, from the whole list kept in the keys folder (loaded only when the
+            # message names a place: reading the list takes a second or two)
             PLACES.set(await refresh(hub, cli.key_folder))
         if save_to is not None:
             from pgs_hub.hub.cli.attachments import save_all

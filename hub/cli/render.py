@@ -1,8 +1,8 @@
 """A decrypted message written for people: labelled fields, code-list names beside the codes.
 
 ``pgs read`` and ``pgs open`` print what :func:`render_lines` returns. Every label comes from the
-catalogue (``cli.field.*``, ``cli.value.*``, ``cli.read.*`` in :mod:`hub.i18n_cli`), in English or
-French; codes keep their wire value and gain their name (``AN - Ammonium nitrate``, ``NG -
+catalogue (``cli.field.*``, ``cli.value.*``, ``cli.read.*`` in :mod:`hub.i18n_cli`), in the user's
+language; codes keep their wire value and gain their name (``AN - Ammonium nitrate``, ``NG -
 Nigeria``, ``TNE - tonne``); the TLP mark comes with its sharing rule and a 4x4 evaluation with
 the meaning of both halves. Nothing here does I/O: it turns a header and a content dict into lines.
 """
@@ -13,6 +13,8 @@ import time
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 
+from pgs_hub.hub import i18n_measures as measures
+from pgs_hub.hub import i18n_names as names
 from pgs_hub.hub.i18n import CATALOGUE, Lang, t
 from pgs_hub.protocols.routing import RoutingHeader
 
@@ -42,31 +44,20 @@ def kind_name(kind: str, lang: Lang) -> str:
 
 
 def country(code: str, lang: Lang) -> str:
-    from pgs_hub.hub.i18n_names import country as country_name
-
-    try:
-        return f"{code} - {country_name(code, lang)}"
-    except KeyError:
-        return code
+    name = names.country_or_code(code, lang)
+    return f"{code} - {name}" if name != code else code
 
 
 def _commodity(code: str, lang: Lang) -> str:
-    from pgs_hub.protocols.codelists import commodities
-
-    found = commodities().get(code)
-    if found is None:
+    name = names.commodity(code, lang)
+    if name is None:
         return f"{code} ({t('cli.read.unknown_code', lang)})"
-    name = found.name_fr if lang == "fr" else found.name_en
     return f"{code} - {name}"
 
 
 def _unit(code: str, lang: Lang) -> str:
-    from pgs_hub.protocols.codelists import units
-
-    found = units().get(code)
-    if found is None:
-        return code
-    return f"{code} - {found.name_fr if lang == 'fr' else found.name_en}"
+    name = names.unit(code, lang)
+    return f"{code} - {name}" if name else code
 
 
 def _hs(code: str, lang: Lang) -> str:
@@ -75,18 +66,12 @@ def _hs(code: str, lang: Lang) -> str:
     found = commodity_for_hs(code)
     if found is None:
         return code
-    return f"{code} - {found.name_fr if lang == 'fr' else found.name_en}"
+    return f"{code} - {names.commodity(found.code, lang)}"
 
 
 def _by_cas_or_un(code: str, lang: Lang, *, cas: bool) -> str:
-    from pgs_hub.protocols.codelists import commodities
-
-    names = [
-        c.name_fr if lang == "fr" else c.name_en
-        for c in commodities().values()
-        if code in (c.cas if cas else c.un)
-    ]
-    return f"{code} - {', '.join(names)}" if names else code
+    found = names.commodities_by_number(lang)["cas" if cas else "un"].get(code)
+    return f"{code} - {', '.join(found)}" if found else code
 
 
 #: The UN/LOCODE list kept in the keys folder (hub.client.codelists), set by ``pgs read``: codes
@@ -97,26 +82,19 @@ PLACES: ContextVar[PlaceList | None] = ContextVar("PLACES", default=None)
 def _locode(code: str, lang: Lang) -> str:
     listed = PLACES.get()
     place = listed.get(code) if listed is not None else None
+    where = names.country_or_code(code[:2], lang)
     if place is not None:
-        from pgs_hub.hub.i18n_names import country as country_name
-
-        try:
-            where = country_name(code[:2], lang)
-        except KeyError:
-            where = code[:2]
         return f"{code} - {t('cli.read.locode_named', lang, name=place.name, country=where)}"
-    return f"{code} - {t('cli.read.locode_in', lang, country=country(code[:2], lang))}"
+    return f"{code} - {t('cli.read.locode_in', lang, country=where)}"
 
 
 def _region(code: str, lang: Lang) -> str:
-    from pgs_hub.hub.i18n_names import region
-
-    name = region(code, lang)
+    name = names.region(code, lang)
     return f"{code} - {name}" if name else code
 
 
 def _quantity(value: dict[str, Any], lang: Lang) -> str:
-    return f"{value.get('value')} {_unit(str(value.get('unit', '')), lang)}"
+    return f"{measures.number(value.get('value'), lang)} {_unit(str(value.get('unit', '')), lang)}"
 
 
 def evaluation(value: dict[str, Any], lang: Lang) -> str:
@@ -159,7 +137,11 @@ def scalar(field: str, value: object, lang: Lang) -> str:  # noqa: PLR0911
     if isinstance(value, str) and f"cli.value.{value}" in CATALOGUE and field not in _FREE_TEXT:
         return _value_word(text, lang)
     if isinstance(value, bool):
-        return "true" if value else "false"
+        return t("cli.read.yes", lang) if value else t("cli.read.no", lang)
+    if field == "size" and isinstance(value, int):
+        return measures.size(value, lang)
+    if isinstance(value, int | float):
+        return measures.number(value, lang)
     return text
 
 

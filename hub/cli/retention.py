@@ -11,7 +11,7 @@ from pathlib import Path
 import click
 from rich.table import Table
 
-from pgs_hub.hub.cli.common import err, fail, out, reported_errors
+from pgs_hub.hub.cli.common import err, fail, out, reported_errors, say
 from pgs_hub.hub.cli.connection import async_command, hub_options
 from pgs_hub.hub.cli.context import CliContext
 from pgs_hub.hub.cli.server import DATABASE_OPTION, HOME_OPTION
@@ -46,7 +46,8 @@ async def certs(
         entries = await hub.directory()
     pinned = hub.authority  # --authority, read once by the client
     now = int(time.time())
-    table = Table("participant", "role", "status", "expires (UTC)", "days left")
+    columns = ("participant", "role", "status", "expires", "days_left")
+    table = Table(*(say(f"cli.col.{c}") for c in columns))
     due = 0
     for entry in entries:
         raw = entry.certificate
@@ -75,13 +76,11 @@ async def certs(
             "-" if left is None else f"[{style}]{left:.0f}[/]" if style else f"{left:.0f}",
         )  # fmt: skip
     if days is not None and not due:
-        out.print(f"no certificate expires within {days} days")
+        out.print(say("cli.certs.none_due", days=days), markup=False)
         return
     out.print(table)
     if due:
-        err.print(
-            f"[bold yellow]warning:[/] {due} certificate(s) expire within {days} days or have"
-        )
+        err.print(say("cli.certs.due", due=due, days=days), markup=False)
         raise SystemExit(2)
 
 
@@ -104,7 +103,7 @@ def purge_bodies(home: Path | None, database_url: str | None, days: float | None
         config = load_config(home, database_url=database_url)
     period = days if days is not None else config.retention_days
     if period is None:
-        fail("no retention period: set [retention] delivered_body_days or give --days")
+        fail(say("cli.purge.no_period"))
 
     async def run() -> int:
         engine = open_engine(config.database_url)
@@ -113,4 +112,4 @@ def purge_bodies(home: Path | None, database_url: str | None, days: float | None
         finally:
             await engine.dispose()
 
-    out.print(f"purged the bodies of {asyncio.run(run())} delivered envelope(s)")
+    out.print(say("cli.purge.done", n=asyncio.run(run())), markup=False)

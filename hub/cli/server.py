@@ -23,7 +23,8 @@ from typing import TYPE_CHECKING
 
 import click
 
-from pgs_hub.hub.cli.common import err, fail, out, reported_errors, secret_from
+from pgs_hub.hub.cli.common import err, fail, out, reported_errors, say, secret_from
+from pgs_hub.hub.cli.errors import report
 from pgs_hub.hub.errors import ConfigError
 from pgs_hub.hub.home import (
     AUTHORITY_DIR,
@@ -89,9 +90,9 @@ def init(
     with reported_errors():
         refuse_existing(home)  # said first: no passphrase is asked for in vain
     wanted = (
-        (passphrases.AUTHORITY, "the registry authority key"),
-        (passphrases.HUB, "the hub's keys"),
-        (passphrases.KEYS, f"the keys of {admin_id}"),
+        (passphrases.AUTHORITY, say("cli.prompt.authority_key")),
+        (passphrases.HUB, say("cli.prompt.hub_keys")),
+        (passphrases.KEYS, say("cli.prompt.keys_of", id=admin_id)),
     )
     secrets = {
         name: secret_from(name, what, new=True, ask=not insecure_plain_keys)
@@ -99,17 +100,9 @@ def init(
     }
     missing = [name for name, secret in secrets.items() if secret is None]
     if missing and not insecure_plain_keys:
-        fail(
-            "refusing to write private keys unencrypted: set "
-            + ", ".join(f"${name}" for name in missing)
-            + " (or NAME_FILE naming a file that holds it), run on a terminal to be asked, "
-            "or pass --insecure-plain-keys"
-        )
+        fail(say("cli.init.refuse_plain", names=", ".join(f"${name}" for name in missing)))
     for name in missing:
-        err.print(
-            f"[bold yellow]warning:[/] ${name} is not set: those private keys are written "
-            "UNENCRYPTED (--insecure-plain-keys)"
-        )
+        err.print(say("cli.init.plain_warning", name=name), markup=False)
     with reported_errors():
         authority = write_home(
             home,
@@ -125,15 +118,18 @@ def init(
                 passphrase=secrets[passphrases.KEYS], hub_passphrase=secrets[passphrases.HUB],
             )
         )  # fmt: skip
-    out.print(f"created hub home [bold]{home}[/]")
-    out.print(f"  configuration   {home / CONFIG_FILE}")
-    out.print(f"  policy          {home / POLICY_FILE}")
-    out.print(
-        f"  authority key   {home / AUTHORITY_DIR / AUTHORITY_KEY_FILE}"
-        "  (keep it offline in production)"
-    )
-    out.print(f"  admin keys      {admin_folder}")
-    out.print(f"start it with:    pgs serve --home {home}")
+    out.print(say("cli.init.created", home=home), markup=False)
+    authority_key = f"{home / AUTHORITY_DIR / AUTHORITY_KEY_FILE}  {say('cli.init.offline')}"
+    rows = [
+        (say("cli.init.configuration"), str(home / CONFIG_FILE)),
+        (say("cli.init.policy"), str(home / POLICY_FILE)),
+        (say("cli.init.authority_key"), authority_key),
+        (say("cli.init.admin_keys"), str(admin_folder)),
+    ]
+    width = max(len(label) for label, _ in rows)
+    for label, value in rows:
+        out.print(f"  {label:<{width}}  {value}", markup=False)
+    out.print(say("cli.init.start", command=f"pgs serve --home {home}"), markup=False)
 
 
 @click.group()
@@ -166,7 +162,8 @@ def db_current(home: Path | None, database_url: str | None) -> None:
     with reported_errors():
         url = database_url or load_config(home).database_url
         current = asyncio.run(current_revision(url))
-    out.print(f"database: {current or 'empty'}; needed: {head_revision()}")
+    current = current or say("cli.db.empty")
+    out.print(say("cli.db.current", current=current, needed=head_revision()), markup=False)
 
 
 WORKERS_HELP = (
@@ -233,7 +230,7 @@ def serve(
     cert = tls_cert or config.tls_cert
     key = tls_key or config.tls_key
     if (cert is None) != (key is None):
-        fail("give both --tls-cert and --tls-key, or neither")
+        fail(say("cli.serve.tls_pair"))
     context = None
     if cert is not None and key is not None:
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
@@ -251,24 +248,21 @@ def serve(
         try:
             backend = parse_url(config.database_url).get_backend_name()
         except ConfigError as exc:
-            fail(f"[{exc.code}] {exc}")
+            report(exc)  # translated where the catalog knows the code
         if backend != "postgresql":
-            fail(
-                "--workers above 1 needs PostgreSQL (--database-url postgresql+asyncpg://...): "
-                "SQLite lets one process write at a time, so more workers would only wait for "
-                "each other, and its processes cannot wake each other's streams"
-            )
+            fail(say("cli.serve.workers_postgres"))
         if listen_port == 0:
-            fail("--workers above 1 needs a fixed --port: every worker listens on the same one")
+            fail(say("cli.serve.workers_port"))
         if not hasattr(socket, "SO_REUSEPORT"):
-            fail("--workers above 1 needs SO_REUSEPORT, which this system does not have")
+            fail(say("cli.serve.workers_reuseport"))
         arguments = ["--home", str(home), "--host", listen_host, "--port", str(listen_port)]
         if cert is not None and key is not None:
             arguments += ["--tls-cert", str(cert), "--tls-key", str(key)]
         for path in checkpoints:
             arguments += ["--checkpoint", str(path)]
         hub_secret = _hub_passphrase(config.hub_key_dir, interactive=True)
-        out.print(f"hub listening on {scheme}://{listen_host}:{listen_port} ({workers} workers)")
+        url = f"{scheme}://{listen_host}:{listen_port}"
+        out.print(say("cli.serve.listening_workers", url=url, workers=workers), markup=False)
         sys.exit(_Supervisor(arguments, config.database_url, hub_secret).run(workers))
     hub_secret = _hub_passphrase(config.hub_key_dir, interactive=not worker)
     app = create_app(config, hub_passphrase=hub_secret, checkpoints=checkpoints)
@@ -287,10 +281,13 @@ def serve(
             reuse_port=True if worker else None,
             print=None
             if worker
-            else lambda _: out.print(f"hub listening on {scheme}://{listen_host}:{listen_port}"),
+            else lambda _: out.print(
+                say("hub.demo.listening", url=f"{scheme}://{listen_host}:{listen_port}"),
+                markup=False,
+            ),
         )
     except ConfigError as exc:
-        fail(f"[{exc.code}] {exc}")
+        report(exc)  # translated where the catalog knows the code
 
 
 def _access_log_as_json_lines() -> None:
@@ -313,7 +310,7 @@ def _hub_passphrase(folder: Path, *, interactive: bool) -> bytes | None:
         secret = passphrases.from_environment(passphrases.HUB)
     encrypted = any(passphrases.is_encrypted(path.read_bytes()) for path in folder.glob("*.pem"))
     if secret is None and encrypted and interactive:
-        secret = secret_from(passphrases.HUB, "the hub's keys", new=False)
+        secret = secret_from(passphrases.HUB, say("cli.prompt.hub_keys"), new=False)
     return secret
 
 

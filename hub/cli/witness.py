@@ -10,7 +10,8 @@ from pathlib import Path
 
 import click
 
-from pgs_hub.hub.cli.common import fail, out
+from pgs_hub.hub.cli.common import fail, out, say
+from pgs_hub.hub.cli.errors import report
 from pgs_hub.hub.errors import ConfigError
 from pgs_hub.hub.i18n import resolve, t
 
@@ -51,7 +52,7 @@ def init(home: Path | None, name: str, log_keys: tuple[str, ...], port: int) -> 
     try:
         cosigner = init_home(folder, name, list(log_keys), port=port)
     except ConfigError as exc:
-        fail(f"[{exc.code}] {exc}")
+        report(exc)  # translated where the catalog knows the code
     out.print(t("witness.created", lang, home=folder, config=CONFIG_FILE), markup=False)
     out.print(t("witness.key_is", lang), markup=False)
     click.echo(cosigner.verifier.encode())
@@ -66,7 +67,7 @@ def key(home: Path | None) -> None:
     try:
         cosigner = load_cosigner(load_config(_home(home)))
     except ConfigError as exc:
-        fail(f"[{exc.code}] {exc}")
+        report(exc)  # translated where the catalog knows the code
     click.echo(cosigner.verifier.encode())
 
 
@@ -99,14 +100,14 @@ def serve(
         config = load_config(folder)
         app = create_app(config)
     except ConfigError as exc:
-        fail(f"[{exc.code}] {exc}")
+        report(exc)  # translated where the catalog knows the code
     lock = (folder / "witness.lock").open("w")
     try:  # one process per home: its state must never be advanced by two at once
         fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except OSError:
         fail(t("witness.busy", lang, home=folder))
     if (tls_cert is None) != (tls_key is None):
-        fail("give both --tls-cert and --tls-key, or neither")
+        fail(say("cli.serve.tls_pair"))
     context = None
     if tls_cert is not None and tls_key is not None:
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
@@ -141,7 +142,7 @@ def evidence(home: Path | None) -> None:
     try:
         config = load_config(_home(home))
     except ConfigError as exc:
-        fail(f"[{exc.code}] {exc}")
+        report(exc)  # translated where the catalog knows the code
 
     async def read() -> list[tuple[str, str, bytes]]:
         store = await WitnessStore.open(config.state_path)

@@ -19,6 +19,7 @@ from babel.dates import format_skeleton, format_time
 from babel.numbers import format_decimal
 
 from pgs_hub.hub.i18n import Lang, t
+from pgs_hub.hub.i18n_measures import duration
 
 
 class Markup(str):
@@ -91,15 +92,9 @@ def fmt_int(value: int, lang: Lang) -> str:
     return format_decimal(value, locale=lang)
 
 
-def fmt_duration(seconds: float) -> str:
-    seconds = round(seconds)
-    if seconds < 60:
-        return f"{seconds} s"
-    minutes, sec = divmod(seconds, 60)
-    if minutes < 60:
-        return f"{minutes} min {sec} s"
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours} h {minutes} min"
+def fmt_duration(seconds: float, lang: Lang) -> str:
+    """A duration in the locale's own unit words (``3 min 5 s``, ``3 د و5 ث``)."""
+    return duration(seconds, lang)
 
 
 # --- charts --------------------------------------------------------------------------------------

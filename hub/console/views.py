@@ -205,7 +205,7 @@ def traffic(
         filters(lang, period_fields(lang, form), "/console/traffic", _t("console.filters", lang)),
     ]
     median = (
-        fmt_duration(data.median_seconds)
+        fmt_duration(data.median_seconds, lang)
         if data.median_seconds is not None
         else _t("console.traffic.none", lang)
     )

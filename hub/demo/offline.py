@@ -17,6 +17,7 @@ from rich.table import Table
 
 from pgs_hub.crypto.b64 import b64u_decode, b64u_encode
 from pgs_hub.crypto.errors import CryptoError
+from pgs_hub.hub import i18n_measures as measures
 from pgs_hub.hub import keystore
 from pgs_hub.hub.cli.common import out
 from pgs_hub.hub.demo.content import demo_content
@@ -65,6 +66,10 @@ def _short(kid: str) -> str:
     return kid[:12] + "…"
 
 
+def _size(raw: bytes, language: Lang) -> str:
+    return measures.size(len(raw), language)
+
+
 def run_offline(home: Path, language: Lang) -> None:
     """Keys, an alert sealed by Nigeria to Ghana and the WCO, opened by both, refused for
     Cameroon, and a tampered copy rejected — no hub involved."""
@@ -105,7 +110,9 @@ def run_offline(home: Path, language: Lang) -> None:
     )
     envelope_path = home / "alert.envelope.json"
     envelope_path.write_bytes(sealed.raw)
-    out.print(t("demo.sealed", language, mid=sealed.header.mid, size=len(sealed.raw), n=2))
+    out.print(
+        t("demo.sealed", language, mid=sealed.header.mid, size=_size(sealed.raw, language), n=2)
+    )
     out.print(f"  {envelope_path}")
 
     step("demo.step.hub")

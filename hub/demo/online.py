@@ -223,7 +223,8 @@ async def run_online(  # noqa: PLR0912, PLR0915 - reads as a script
         out.print(t("hub.demo.no_content", language))
         async with client(people[AUDITOR]) as auditor:
             events = (await auditor.security_events()).events
-        refusals = Table("actor", "reason", "action", "count")
+        refusals = Table(*(t(f"hub.demo.col.{c}", language)
+                           for c in ("actor", "reason", "action", "count")))  # fmt: skip
         for event in events:
             refusals.add_row(event.actor, event.code, event.action, str(event.count))
         out.print(t("hub.demo.security_events", language))

@@ -21,6 +21,8 @@ import jinja2
 from aiohttp import web
 
 from pgs_hub.crypto.keys import VerifyKey
+from pgs_hub.hub import i18n_measures as measures
+from pgs_hub.hub import i18n_names as names
 from pgs_hub.hub.desk import i18n
 from pgs_hub.hub.desk.hubapi import HubApi, HubProblem, Person
 from pgs_hub.hub.desk.mailbox import Mailbox
@@ -104,9 +106,9 @@ def render(request: web.Request, template: str, status: int = 200, **values: Any
         "languages": i18n.NATIVE, "csrf": session.csrf if session else "",
         "me": desk.me, "unlocked": desk.unlocked, "path": request.path_qs,
         "when": lambda epoch: i18n.when(epoch, lang),
-        "number": lambda value: i18n.number(value, lang),
-        "size": lambda n: i18n.size(n, lang),
-        "country_name": lambda code: i18n.country_name(code, lang),
+        "number": lambda value: measures.number(value, lang),
+        "size": lambda n: measures.size(n, lang),
+        "country_name": lambda code: names.country_or_code(code, lang),
     } | values  # fmt: skip
     body = request.app[TEMPLATES].get_template(template).render(context)
     return web.Response(text=body, status=status, content_type="text/html", charset="utf-8")

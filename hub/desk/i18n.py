@@ -5,7 +5,8 @@ a ``.mo`` in memory the first time a language is asked for costs milliseconds an
 checkout, an editable install and a wheel all behave the same, with no build step that could be
 forgotten. A compiled ``desk.mo`` next to the ``.po``, when present, is used as is.
 
-Dates and numbers are formatted by Babel for the same locale; Arabic is written right to left.
+Dates are formatted by Babel for the same locale (numbers and sizes: hub/i18n_measures.py;
+code names: hub/i18n_names.py); Arabic is written right to left.
 """
 
 from __future__ import annotations
@@ -14,15 +15,12 @@ import functools
 import gettext
 import io
 from datetime import UTC, datetime
-from decimal import Decimal, InvalidOperation
 from importlib import resources
 from typing import Final
 
-from babel import Locale
 from babel.dates import format_datetime
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from babel.numbers import format_decimal
 
 DOMAIN: Final = "desk"
 LANGUAGES: Final = ("en", "fr", "es", "pt", "ar")
@@ -91,34 +89,3 @@ def when(epoch: int | None, lang: str) -> str:
         return ""
     moment = datetime.fromtimestamp(epoch, UTC)
     return format_datetime(moment, format="medium", tzinfo=UTC, locale=lang) + " UTC"
-
-
-def number(value: object, lang: str) -> str:
-    """A quantity for people: ``24``, ``1,5`` or ``1.5`` as the locale writes it."""
-    try:
-        return format_decimal(Decimal(str(value)), locale=lang)
-    except (InvalidOperation, ValueError):
-        return str(value)
-
-
-def size(n: int, lang: str) -> str:
-    """A file size for people (kB and MB are the same words in the five languages)."""
-    if n < 1024:
-        return f"{format_decimal(n, locale=lang)} B"
-    if n < 1024 * 1024:
-        return f"{format_decimal(round(n / 1024, 1), locale=lang)} kB"
-    return f"{format_decimal(round(n / 1024 / 1024, 1), locale=lang)} MB"
-
-
-def country_name(code: str, lang: str) -> str:
-    """A country's name in ``lang``: Babel's CLDR names (all five languages), else the code
-    lists' English and French names, else the code."""
-    name = Locale.parse(lang).territories.get(code)
-    if name:
-        return str(name)
-    from pgs_hub.protocols.codelists import display_name  # noqa: PLC0415 - loads the list on use
-
-    try:
-        return display_name(code, "fr" if lang == "fr" else "en")
-    except KeyError:
-        return code

@@ -17,7 +17,7 @@ from typing import Any
 
 from pgs_hub.hub.desk.hubapi import HubApi, HubProblem, Item, Opened
 from pgs_hub.hub.desk.store import Folder
-from pgs_hub.protocols.messages.summary import subject_line
+from pgs_hub.protocols.messages.summary import strings_under, subject_line
 from pgs_hub.protocols.routing import participant_country
 
 OPEN_CONCURRENCY = 8
@@ -207,19 +207,3 @@ class Mailbox:
             if code is not None and latest.get(message.sender, (0, ""))[0] <= message.at:
                 latest[message.sender] = (message.at, code)
         return Counter(code for _, code in latest.values())
-
-
-def strings_under(value: object, key: str) -> set[str]:
-    """Every string held under ``key`` at any depth of an opened content (countries named
-    anywhere in it, places by UN/LOCODE)."""
-    found: set[str] = set()
-    if isinstance(value, dict):
-        for name, inner in value.items():
-            if name == key and isinstance(inner, str):
-                found.add(inner)
-            else:
-                found |= strings_under(inner, key)
-    elif isinstance(value, list):
-        for inner in value:
-            found |= strings_under(inner, key)
-    return found

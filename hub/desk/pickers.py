@@ -12,9 +12,11 @@ import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from pgs_hub.hub import i18n_names as names
 from pgs_hub.hub.desk.hubapi import Person
-from pgs_hub.hub.desk.i18n import country_name
-from pgs_hub.hub.desk.mailbox import Message, strings_under
+from pgs_hub.hub.desk.mailbox import Message
+from pgs_hub.hub.i18n import t
+from pgs_hub.protocols.messages.summary import strings_under
 
 
 @dataclass(frozen=True)
@@ -23,31 +25,19 @@ class Choice:
     label: str
 
 
-def _name(en: str, fr: str, lang: str) -> str:
-    return fr if lang == "fr" else en
-
-
 @functools.cache
 def commodities(lang: str) -> tuple[Choice, ...]:
     from pgs_hub.protocols.codelists import commodities as listed  # noqa: PLC0415
 
-    return tuple(Choice(c.code, _name(c.name_en, c.name_fr, lang)) for c in listed().values())
+    return tuple(Choice(c.code, names.commodity(c.code, lang) or c.code) for c in listed().values())
 
 
 @functools.cache
 def numbers(lang: str) -> dict[str, tuple[Choice, ...]]:
     """HS, CAS and UN numbers of the PGS commodities, each with its commodity's name."""
-    from pgs_hub.protocols.codelists import commodities as listed  # noqa: PLC0415
-
-    found: dict[str, dict[str, list[str]]] = {"hs": {}, "cas": {}, "un": {}}
-    for c in listed().values():
-        name = _name(c.name_en, c.name_fr, lang)
-        for kind, codes in (("hs", c.hs), ("cas", c.cas), ("un", c.un)):
-            for code in codes:
-                found[kind].setdefault(code, []).append(name)
     return {
         kind: tuple(Choice(code, ", ".join(names)) for code, names in sorted(codes.items()))
-        for kind, codes in found.items()
+        for kind, codes in names.commodities_by_number(lang).items()
     }
 
 
@@ -55,14 +45,14 @@ def numbers(lang: str) -> dict[str, tuple[Choice, ...]]:
 def units(lang: str) -> tuple[Choice, ...]:
     from pgs_hub.protocols.codelists import units as listed  # noqa: PLC0415
 
-    return tuple(Choice(u.code, _name(u.name_en, u.name_fr, lang)) for u in listed().values())
+    return tuple(Choice(u.code, names.unit(u.code, lang) or u.code) for u in listed().values())
 
 
 @functools.cache
 def countries(lang: str) -> tuple[Choice, ...]:
     from pgs_hub.protocols.codelists import iso_countries  # noqa: PLC0415
 
-    found = [Choice(code, country_name(code, lang)) for code in iso_countries()]
+    found = [Choice(code, names.country_or_code(code, lang)) for code in iso_countries()]
     return tuple(sorted(found, key=lambda c: c.label))
 
 
@@ -70,13 +60,20 @@ def countries(lang: str) -> tuple[Choice, ...]:
 def regions(lang: str) -> tuple[Choice, ...]:
     from pgs_hub.protocols.codelists import wco_regions  # noqa: PLC0415
 
-    return tuple(Choice(r.code, _name(r.name_en, r.name_fr, lang)) for r in wco_regions().values())
+    return tuple(
+        Choice(r.code, names.region(r.code, lang) or r.code) for r in wco_regions().values()
+    )
 
 
 def participants(people: list[Person], me: str, lang: str) -> list[Choice]:
-    """Active participants other than the officer, labelled with their country's name."""
+    """Active participants other than the officer, labelled with their country's name and their
+    role in the language (NCP is PCN in French, WCO is OMA in Spanish)."""
+    tongue = names.language(lang)
+    ncp, wco = t("console.role.ncp", tongue), t("console.role.wco", tongue)
     return [
-        Choice(p.id, "WCO" if p.role == "wco" else f"{country_name(p.country, lang)} · NCP")
+        Choice(
+            p.id, wco if p.role == "wco" else f"{names.country_or_code(p.country, lang)} · {ncp}"
+        )
         for p in sorted(people, key=lambda p: p.id)
         if p.id != me and p.status == "active" and p.role in {"ncp", "wco"}
     ]
@@ -88,4 +85,4 @@ def places(messages: Iterable[Message], lang: str = "en") -> list[Choice]:
     found: set[str] = set()
     for message in messages:
         found |= strings_under(message.content, "locode")
-    return [Choice(code, country_name(code[:2], lang)) for code in sorted(found)]
+    return [Choice(code, names.country_or_code(code[:2], lang)) for code in sorted(found)]

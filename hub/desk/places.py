@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Final
 
-from pgs_hub.hub.desk.i18n import country_name
+from pgs_hub.hub import i18n_names as names
 from pgs_hub.hub.desk.pickers import Choice
 from pgs_hub.protocols.unlocode import Place, PlaceList
 
@@ -50,7 +50,7 @@ def search(places: PlaceList, query: str, country: str = "", limit: int = LIMIT)
 
 
 def label(place: Place, lang: str) -> str:
-    where = f"{place.name} ({country_name(place.country, lang)})"
+    where = f"{place.name} ({names.country_or_code(place.country, lang)})"
     return f"{where} · {place.subdivision}" if place.subdivision else where
 
 

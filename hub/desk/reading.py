@@ -11,7 +11,8 @@ import gettext
 from dataclasses import dataclass, field
 from typing import Any
 
-from pgs_hub.hub.desk.i18n import country_name, number
+from pgs_hub.hub import i18n_measures as measures
+from pgs_hub.hub import i18n_names as names
 from pgs_hub.hub.desk.words import FIELDS, INFORMATION_MEANING, KINDS, SOURCE_MEANING, VALUES
 from pgs_hub.protocols.unlocode import PlaceList
 
@@ -57,28 +58,13 @@ class Reader:
         return self._(known) if known else value
 
     def commodity(self, code: str) -> str:
-        from pgs_hub.protocols.codelists import commodities  # noqa: PLC0415
-
-        found = commodities().get(code)
-        if found is None:
-            return ""
-        return found.name_fr if self.lang == "fr" else found.name_en
+        return names.commodity(code, self.lang) or ""
 
     def unit(self, code: str) -> str:
-        from pgs_hub.protocols.codelists import units  # noqa: PLC0415
-
-        found = units().get(code)
-        if found is None:
-            return code
-        return found.name_fr if self.lang == "fr" else found.name_en
+        return names.unit(code, self.lang) or code
 
     def region(self, code: str) -> str:
-        from pgs_hub.protocols.codelists import wco_regions  # noqa: PLC0415
-
-        found = wco_regions().get(code)
-        if found is None:
-            return ""
-        return found.name_fr if self.lang == "fr" else found.name_en
+        return names.region(code, self.lang) or ""
 
     def by_number(self, code: str, *, cas: bool) -> str:
         from pgs_hub.protocols.codelists import commodities, commodity_for_hs  # noqa: PLC0415
@@ -96,7 +82,7 @@ class Reader:
     def place(self, code: str) -> str:
         """ "Lagos (Nigeria)" from the UN/LOCODE list kept on this computer, else "a place in
         Nigeria" (no list yet, or a code the list does not have)."""
-        where = country_name(code[:2], self.lang)
+        where = names.country_or_code(code[:2], self.lang)
         place = self.places.get(code) if self.places is not None else None
         if place is not None:
             return f"{place.name} ({where})"
@@ -110,7 +96,7 @@ class Reader:
         if name == "commodity":
             return Row(label, self.commodity(text), code=text)
         if name == "country":
-            return Row(label, country_name(text, self.lang), code=text)
+            return Row(label, names.country_or_code(text, self.lang), code=text)
         if name == "locode":
             return Row(label, self.place(text), code=text)
         if name == "unit":
@@ -128,12 +114,12 @@ class Reader:
         if name in _FREE:
             return Row(label, text, data=True)
         if isinstance(value, int | float) and not isinstance(value, bool):
-            return Row(label, number(value, self.lang))
+            return Row(label, measures.number(value, self.lang))
         return Row(label, self.word(text))
 
     def quantity(self, name: str, value: dict[str, Any]) -> Row:
         unit = str(value.get("unit", ""))
-        shown = f"{number(value.get('value'), self.lang)} {self.unit(unit)}"
+        shown = f"{measures.number(value.get('value'), self.lang)} {self.unit(unit)}"
         return Row(self.label(name), shown, code=unit)
 
     def evaluation(self, value: dict[str, Any]) -> Row:

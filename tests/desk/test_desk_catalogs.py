@@ -11,6 +11,8 @@ import pytest
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
+from pgs_hub.hub import i18n_measures as measures
+from pgs_hub.hub import i18n_names as names
 from pgs_hub.hub.desk import i18n
 
 DESK = Path(__file__).parents[2] / "hub" / "desk"
@@ -53,5 +55,5 @@ def test_negotiation_and_direction() -> None:
     assert i18n.negotiate(None) == "en"
     assert i18n.direction("ar") == "rtl"
     assert i18n.direction("fr") == "ltr"
-    assert i18n.number(1.5, "fr") == "1,5"
-    assert i18n.country_name("NG", "ar") == "نيجيريا"
+    assert measures.number(1.5, "fr") == "1,5"
+    assert names.country_or_code("NG", "ar") == "نيجيريا"

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from pgs_hub.hub import i18n_names as names
 from pgs_hub.hub.desk import compose, i18n
 from pgs_hub.hub.desk.reading import Reader, Row
 
@@ -36,7 +37,7 @@ def test_every_kind_reads_for_people(kind: str, lang: str) -> None:
         assert "_" not in row.label, row.label
     countries = [r for r in rows if r.code in {"NG", "GH"}]
     for row in countries:
-        assert row.value == i18n.country_name(row.code, lang) != row.code
+        assert row.value == names.country_or_code(row.code, lang) != row.code
 
 
 def test_codes_are_named_and_evaluations_explained() -> None:

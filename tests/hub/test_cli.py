@@ -247,3 +247,21 @@ def test_key_rotate_keeps_the_old_encryption_key(tmp_path: Path) -> None:
     old_enc = next(k["kid"] for k in before if k["crv"] == "X25519")
     assert (tmp_path / "k" / "retired" / old_enc / "encryption.key.pem").exists()
     assert "pgs admin rotate SN-NCP-DAKAR" in done.stdout
+
+
+@pytest.mark.parametrize(
+    ("lang", "lines"),
+    [
+        ("fr", [": valide", "groupes propres : aucun", "plus grande enveloppe : 6,3\u202fMo"]),
+        ("ar", [": صالح", "البلدان الموقوفة: لا شيء", "أكبر مظروف: 6.3 م.ب"]),
+    ],
+)
+def test_operator_output_is_in_the_language(tmp_path: Path, lang: str, lines: list[str]) -> None:
+    """The admin commands too: no English label, sizes in the CLDR's units."""
+    policy = Path(__file__).parents[2] / "hub" / "policy" / "default.toml"
+    done = pgs("admin", "policy-check", policy, cwd=tmp_path, env={"PGS_LANG": lang})
+    assert done.returncode == 0, done.stderr
+    for line in lines:
+        assert line in done.stdout, done.stdout
+    assert "valid" not in done.stdout.replace(": valide", "")
+    assert "bytes" not in done.stdout

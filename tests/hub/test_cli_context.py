@@ -79,3 +79,14 @@ def test_a_command_that_needs_the_log_key_says_how_to_pin_it(
     with pytest.raises(SystemExit):
         require_log_key(None)
     assert "pin the log's verifier key with --log-key or $PGS_LOG_KEY" in capsys.readouterr().err
+
+
+def test_the_way_to_pin_the_log_key_is_said_in_the_user_s_language(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PGS_LANG", "ar")
+    with pytest.raises(SystemExit):
+        require_log_key(None)
+    line = capsys.readouterr().err
+    assert "ثبّت مفتاح التحقق من السجل باستخدام --log-key أو $PGS_LOG_KEY" in line
+    assert "pin the log" not in line
