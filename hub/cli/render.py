@@ -82,10 +82,10 @@ PLACES: ContextVar[PlaceList | None] = ContextVar("PLACES", default=None)
 def _locode(code: str, lang: Lang) -> str:
     listed = PLACES.get()
     place = listed.get(code) if listed is not None else None
-    where = names.country_or_code(code[:2], lang)
     if place is not None:
+        where = names.country_or_code(code[:2], lang)
         return f"{code} - {t('cli.read.locode_named', lang, name=place.name, country=where)}"
-    return f"{code} - {t('cli.read.locode_in', lang, country=where)}"
+    return f"{code} - {t('cli.read.locode_in', lang, country=country(code[:2], lang))}"
 
 
 def _region(code: str, lang: Lang) -> str:
