@@ -93,24 +93,21 @@ def _checksum(request: web.Request) -> bytes | None:
 
 async def _bounded_body(request: web.Request, limit: int) -> bytearray:
     """The body, refused (413) from its declared length, or while reading, beyond ``limit``.
-    A bytearray (hashed and stored as it is: copying a part of several MiB again costs more than
-    the rest of the handler), sized from the declared length so that it is not grown piece by
-    piece (each growth a reallocation and a copy)."""
+    A bytearray, hashed and stored as it is (no copy of a part of several MiB into ``bytes``).
+    It grows as bytes arrive, never allocated from the declared length up front: a request head
+    alone must not make the hub hold ``limit`` bytes before the client has sent them."""
     declared = request.content_length
     if declared is not None and declared > limit:
         raise TooLarge(
             f"one PATCH may carry at most {limit} bytes; send the upload in parts",
             code=Code.UPLOAD_PART_TOO_LARGE,
         )
-    body = bytearray(declared or 0)
-    filled = 0
+    body = bytearray()
     try:
         async with body_deadline(request):
             async for piece in request.content.iter_chunked(256 * 1024):
-                end = filled + len(piece)
-                body[filled:end] = piece  # beyond a declared length, this grows the array
-                filled = end
-                if filled > limit:
+                body += piece
+                if len(body) > limit:
                     raise TooLarge(
                         f"one PATCH may carry at most {limit} bytes; send the upload in parts",
                         code=Code.UPLOAD_PART_TOO_LARGE,
@@ -126,7 +123,6 @@ async def _bounded_body(request: web.Request, limit: int) -> bytearray:
             "the request body was cut off; ask for the offset (HEAD) and resume",
             code=Code.REQUEST_INCOMPLETE,
         ) from None
-    del body[filled:]  # shorter than declared: aiohttp refuses that first, but never keep zeros
     return body
 
 
@@ -200,7 +196,7 @@ async def patch(request: web.Request) -> web.StreamResponse:
             ctx, actor, _upload_id(request), offset=_number(request, "Upload-Offset"),
             data=body, checksum=_checksum(request),
             # authenticate() checked the signed Content-Digest against this very body:
-            sha256=checked_sha256(request.headers.get("Content-Digest")),
+            sha256=checked_sha256(", ".join(request.headers.getall("Content-Digest", [])) or None),
         )  # fmt: skip
     except attachments.ChecksumMismatch as exc:
         return problem(460, exc.code, str(exc), headers={"Tus-Resumable": TUS_VERSION})
