@@ -2,9 +2,10 @@
 upload of the same bytes, in the same run (issue 17: hub >= 0.5 x bare).
 
 The file is encrypted as ``pgs send --attach`` encrypts it (``encrypt_file``, not timed); the hub
-gets it through ``upload_file`` with the part size the CLI uses (``hub.client.attachments
-.part_size``), each PATCH signed, checksummed and committed; the baseline gets the same
-ciphertext as one streamed request body, in pieces of that size, which its handler writes to a
+gets it through ``upload_file`` with the part sizes the CLI uses (``hub.client.attachments
+.part_size`` first, growing up to the hub's ``max_part_bytes``), each PATCH signed, checksummed
+and committed; the baseline gets the same ciphertext as one streamed request body, in pieces of
+the first part's size, which its handler writes to a
 file as they arrive (``bench/baseline.py``). The two alternate, round by round, so that other
 work on the machine touches both alike; the figure is the median MB/s of each.
 """
@@ -23,7 +24,13 @@ import aiohttp
 
 from bench.report import median_max
 from pgs_hub.hub.client import HubClient
-from pgs_hub.hub.client.attachments import EncryptedFile, encrypt_file, part_size, upload_file
+from pgs_hub.hub.client.attachments import (
+    EncryptedFile,
+    TransferStats,
+    encrypt_file,
+    part_size,
+    upload_file,
+)
 from pgs_hub.hub.keystore import LocalParticipant
 
 MB = 1_000_000
@@ -60,10 +67,12 @@ async def bare_upload(
     return seconds
 
 
-async def hub_upload(client: HubClient, item: EncryptedFile, part: int) -> float:
+async def hub_upload(
+    client: HubClient, item: EncryptedFile, part: int, largest: int, stats: TransferStats
+) -> float:
     """One tus upload of the ciphertext to the hub, as the client makes it; seconds taken."""
     started = time.perf_counter()
-    upload_id = await upload_file(client, item, part_size=part)
+    upload_id = await upload_file(client, item, part_size=part, max_part_size=largest, stats=stats)
     seconds = time.perf_counter() - started
     if await client.upload_offset(upload_id) != item.ciphertext_size:
         raise RuntimeError("the hub does not hold the whole upload")
@@ -90,22 +99,26 @@ async def bench_upload(
     hub_rates: list[float] = []
     bare_rates: list[float] = []
     hub_cpu = 0.0
+    stats = TransferStats()
     async with (
         HubClient(hub_url, uploader, authority=authority, timeout=120) as client,
         aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=120)) as session,
     ):
-        part = part_size(await client.upload_limits())
-        await hub_upload(client, item, part)  # warm-up, not counted
+        limits = await client.upload_limits()
+        part, largest = part_size(limits), limits.max_part_bytes
+        await hub_upload(client, item, part, largest, TransferStats())  # warm-up, not counted
         await bare_upload(session, baseline_url, item, part)
         for _ in range(rounds):
             bare_rates.append(size / MB / await bare_upload(session, baseline_url, item, part))
             before = cpu()
-            hub_rates.append(size / MB / await hub_upload(client, item, part))
+            stats = TransferStats()
+            hub_rates.append(size / MB / await hub_upload(client, item, part, largest, stats))
             hub_cpu += cpu() - before
     return {
         "ciphertext_bytes": size,
         "part_bytes": part,
-        "patches_per_upload": -(-size // part),
+        "max_part_bytes": largest,
+        "patches_per_upload": stats.parts,
         "rounds": rounds,
         "hub_mb_per_s": median_max(hub_rates),
         "baseline_mb_per_s": median_max(bare_rates),

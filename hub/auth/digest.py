@@ -52,7 +52,7 @@ def content_digest(body: bytes) -> str:
     return ContentDigest.create(body)
 
 
-def check_content_digest(header_value: str | None, body: bytes) -> None:
+def check_content_digest(header_value: str | None, body: bytes | bytearray) -> None:
     """Raise unless ``header_value`` is a Content-Digest we accept and matches ``body`` exactly.
 
     ``body`` is the content as received, before any content decoding. Returns nothing on
@@ -66,6 +66,15 @@ def check_content_digest(header_value: str | None, body: bytes) -> None:
             raise AuthenticationError(
                 "the request body does not match its Content-Digest", code=DIGEST_MISMATCH
             )
+
+
+def checked_sha256(header_value: str | None) -> bytes | None:
+    """The ``sha-256`` member of a Content-Digest that :func:`check_content_digest` has already
+    accepted for a body (so it *is* the body's SHA-256), or None when the field has none. Lets a
+    caller that needs the body's SHA-256 again (tus ``Upload-Checksum``) skip hashing it twice."""
+    if header_value is None:
+        return None
+    return _parse(header_value).get("sha-256")
 
 
 def _parse(header_value: str) -> dict[str, bytes]:

@@ -220,7 +220,7 @@ def verify_request(
     method: str,
     url: str,
     headers: Mapping[str, str],
-    body: bytes | None,
+    body: bytes | bytearray | None,
     resolve_key: Callable[[str], VerifyKey],
     now: int,
     window: int = WINDOW_SECONDS,

@@ -109,6 +109,7 @@ async def _upload_one(
     state: Path,
     *,
     part: int,
+    largest: int,
     progress: Callable[[int, int], None],
 ) -> str:
     def remember(upload_id: str) -> None:
@@ -117,13 +118,20 @@ async def _upload_one(
     if pending is not None:
         try:
             return await upload_file(
-                hub, item, part_size=part, upload_id=pending.upload_id, progress=progress
+                hub,
+                item,
+                part_size=part,
+                max_part_size=largest,
+                upload_id=pending.upload_id,
+                progress=progress,
             )
         except HubClientError as exc:
             if exc.status not in {404, 410}:  # gone (expired, deleted): upload it anew
                 raise
             pending.forget()
-    return await upload_file(hub, item, part_size=part, progress=progress, on_created=remember)
+    return await upload_file(
+        hub, item, part_size=part, max_part_size=largest, progress=progress, on_created=remember
+    )
 
 
 async def upload_all(
@@ -164,7 +172,13 @@ async def upload_all(
                 task = bar.add_task(item.source.name, total=item.ciphertext_size)
                 ids.append(
                     await _upload_one(
-                        hub, item, pending, state, part=part, progress=_advance(bar, task)
+                        hub,
+                        item,
+                        pending,
+                        state,
+                        part=part,
+                        largest=limits.max_part_bytes,
+                        progress=_advance(bar, task),
                     )
                 )
     except (AttachmentError, HubClientError) as exc:

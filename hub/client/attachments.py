@@ -46,6 +46,12 @@ __all__ = [
 T = TypeVar("T")
 PIECE = 64 * 1024
 DEFAULT_PART = 1024 * 1024
+#: A part that took less than this grows the next one (doubled, up to the hub's cap); a part cut
+#: off shrinks it (halved, down to the first part's size). On a fast link an upload soon sends
+#: parts of the hub's cap (each PATCH costs a signed request, a nonce and a commit: fewer, larger
+#: parts are what makes it fast), while on a slow one a part still arrives well within the hub's
+#: body timeout, and a dropped link loses little.
+GROW_BELOW_SECONDS = 1.0
 RATE_LIMITED_PAUSE = 2.0
 TUS = {"Tus-Resumable": "1.0.0"}
 OFFSET_TYPE = "application/offset+octet-stream"
@@ -62,9 +68,11 @@ class AttachmentError(Exception):
 @dataclass
 class TransferStats:
     """What a transfer cost: body bytes put on the wire (counting those of requests that were cut
-    off), requests that failed and were resumed, and bytes that were already there."""
+    off), parts the hub stored, requests that failed and were resumed, and bytes that were
+    already there."""
 
     body_bytes: int = 0
+    parts: int = 0
     interruptions: int = 0
     resumed_from: list[int] | None = None
 
@@ -145,7 +153,9 @@ def encrypt_file(
 
 
 def part_size(limits: api.UploadLimits) -> int:
-    """The body of one PATCH for a hub with these caps (``HubClient.upload_limits``)."""
+    """The body of the first PATCH for a hub with these caps (``HubClient.upload_limits``); the
+    parts after it may grow up to ``limits.max_part_bytes`` (``upload_file``'s
+    ``max_part_size``)."""
     return min(limits.max_part_bytes, DEFAULT_PART)
 
 
@@ -160,6 +170,7 @@ async def upload_file(
     encrypted: EncryptedFile,
     *,
     part_size: int = DEFAULT_PART,
+    max_part_size: int | None = None,
     upload_id: str | None = None,
     progress: Progress | None = None,
     stats: TransferStats | None = None,
@@ -168,6 +179,8 @@ async def upload_file(
 ) -> str:
     """Upload ``encrypted``'s ciphertext (creating the upload unless ``upload_id`` continues
     one); return the upload id. A dropped connection is resumed from the hub's offset.
+    Parts start at ``part_size`` bytes and grow up to ``max_part_size`` (the hub's cap; by
+    default they stay at ``part_size``) while each takes under ``GROW_BELOW_SECONDS``.
     ``on_created`` is given a new upload's id before any byte is sent (to remember it: a later
     run resumes it)."""
     stats = stats if stats is not None else TransferStats()
@@ -179,16 +192,21 @@ async def upload_file(
         if on_created is not None:
             on_created(upload_id)
     offset = await _retrying(lambda: client.upload_offset(upload_id), stats, max_interruptions)
+    largest = max(part_size, max_part_size or part_size)
+    size = part_size
+    loop = asyncio.get_running_loop()
     while True:
         if progress is not None:
             progress(offset, total)
         if offset >= total:
             return upload_id
-        part = await asyncio.to_thread(_read_at, encrypted.ciphertext, offset, part_size)
+        part = await asyncio.to_thread(_read_at, encrypted.ciphertext, offset, size)
         stats.body_bytes += len(part)
+        started = loop.time()
         try:
             offset = await client.upload_part(upload_id, offset, part)
         except _DROPPED:
+            size = max(part_size, size // 2)
             offset = await _retrying(
                 lambda: client.upload_offset(upload_id), stats, max_interruptions
             )
@@ -201,6 +219,10 @@ async def upload_file(
             offset = await _retrying(
                 lambda: client.upload_offset(upload_id), stats, max_interruptions
             )
+        else:
+            stats.parts += 1
+            if len(part) == size and loop.time() - started < GROW_BELOW_SECONDS:
+                size = min(largest, size * 2)
 
 
 async def _retrying(

@@ -23,7 +23,7 @@ def request_url(request: web.Request) -> str:
     return f"{external_origin(request)}{request.raw_path}"
 
 
-async def authenticate(request: web.Request, body: bytes | None) -> Member:
+async def authenticate(request: web.Request, body: bytes | bytearray | None) -> Member:
     ctx = request.app[CTX]
     keyid = claimed_keyid(request.headers)
     async with ctx.reader.connect() as conn:

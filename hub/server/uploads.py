@@ -18,6 +18,7 @@ from email.utils import formatdate
 from aiohttp import web
 from aiohttp.http_exceptions import PayloadEncodingError
 
+from pgs_hub.hub.auth.digest import checked_sha256
 from pgs_hub.hub.error_codes import Code
 from pgs_hub.hub.errors import InvalidRequest, MalformedRequest, RequestTimeout, TooLarge
 from pgs_hub.hub.server.authn import authenticate
@@ -90,8 +91,11 @@ def _checksum(request: web.Request) -> bytes | None:
     return digest
 
 
-async def _bounded_body(request: web.Request, limit: int) -> bytes:
-    """The body, refused (413) from its declared length, or while reading, beyond ``limit``."""
+async def _bounded_body(request: web.Request, limit: int) -> bytearray:
+    """The body, refused (413) from its declared length, or while reading, beyond ``limit``.
+    A bytearray, hashed and stored as it is (no copy of a part of several MiB into ``bytes``).
+    It grows as bytes arrive, never allocated from the declared length up front: a request head
+    alone must not make the hub hold ``limit`` bytes before the client has sent them."""
     declared = request.content_length
     if declared is not None and declared > limit:
         raise TooLarge(
@@ -101,7 +105,7 @@ async def _bounded_body(request: web.Request, limit: int) -> bytes:
     body = bytearray()
     try:
         async with body_deadline(request):
-            async for piece in request.content.iter_chunked(64 * 1024):
+            async for piece in request.content.iter_chunked(256 * 1024):
                 body += piece
                 if len(body) > limit:
                     raise TooLarge(
@@ -119,7 +123,7 @@ async def _bounded_body(request: web.Request, limit: int) -> bytes:
             "the request body was cut off; ask for the offset (HEAD) and resume",
             code=Code.REQUEST_INCOMPLETE,
         ) from None
-    return bytes(body)
+    return body
 
 
 # --- tus ---------------------------------------------------------------------------------------
@@ -191,6 +195,8 @@ async def patch(request: web.Request) -> web.StreamResponse:
         row = await attachments.append(
             ctx, actor, _upload_id(request), offset=_number(request, "Upload-Offset"),
             data=body, checksum=_checksum(request),
+            # authenticate() checked the signed Content-Digest against this very body:
+            sha256=checked_sha256(", ".join(request.headers.getall("Content-Digest", [])) or None),
         )  # fmt: skip
     except attachments.ChecksumMismatch as exc:
         return problem(460, exc.code, str(exc), headers={"Tus-Resumable": TUS_VERSION})

@@ -105,10 +105,13 @@ async def append(
     upload_id: str,
     *,
     offset: int,
-    data: bytes,
+    data: bytes | bytearray,
     checksum: bytes | None = None,
+    sha256: bytes | None = None,
 ) -> UploadRow:
-    """Store ``data`` at ``offset`` (tus PATCH); the upload as it then stands."""
+    """Store ``data`` at ``offset`` (tus PATCH); the upload as it then stands. ``sha256``, if
+    given, is ``data``'s SHA-256 already checked by the caller (the signed Content-Digest): the
+    checksum is compared with it instead of hashing the part a second time."""
     row = await status(ctx, actor, upload_id)
     if row.envelope_mid is not None:
         raise Conflict(
@@ -124,7 +127,9 @@ async def append(
             f"the upload is {row.length} bytes long; this would write past its end",
             code=Code.UPLOAD_BEYOND_LENGTH,
         )
-    if checksum is not None and not hmac.compare_digest(hashlib.sha256(data).digest(), checksum):
+    if checksum is not None and not hmac.compare_digest(
+        sha256 if sha256 is not None else hashlib.sha256(data).digest(), checksum
+    ):
         raise ChecksumMismatch("the body does not match its Upload-Checksum; send it again")
     async with ctx.engine.begin() as conn:
         stored = await blobs.append(conn, upload_id, offset, data)

@@ -195,14 +195,26 @@ def _check_size(size: int, current: int) -> None:
         raise InvalidRequest(f"size must be between 1 and the log's size ({current})")
 
 
-async def _may_see(ctx: HubContext, conn: AsyncConnection, reader: Member, entry: bytes) -> None:
+async def _may_see(
+    ctx: HubContext,
+    conn: AsyncConnection,
+    reader: Member,
+    entry: bytes,
+    known: log.RecordParties | None = None,
+) -> None:
     """Ask the policy (``log.entry``): auditors in scope; any participant for key events; a
-    message's sender and recipients. Raises ``log.not_found`` (as for a missing entry)."""
+    message's sender and recipients. Raises ``log.not_found`` (as for a missing entry).
+    ``known``: the envelope's sender and addressing read with the proof (``proof_inputs``), used
+    only if the record's subject is the entry's own; otherwise they are read here."""
     doc = json.loads(entry)
     event = doc.get("event")
     parties: frozenset[str] | None = None
     if event in MESSAGE_EVENTS and isinstance(doc.get("subject"), str):
-        found = await envelopes.sender_and_addressed(conn, doc["subject"], reader.id)
+        found: tuple[str, bool] | None
+        if known is not None and known.subject == doc["subject"]:
+            found = None if known.sender is None else (known.sender, known.addressed)
+        else:
+            found = await envelopes.sender_and_addressed(conn, doc["subject"], reader.id)
         if found is not None:
             sender, addressed = found
             parties = frozenset({sender} | ({reader.id} if addressed else set()))
@@ -232,12 +244,12 @@ async def inclusion(
             # A proof against a known size (an auditor's checkpoint): the plan is known before
             # anything is read, so the size, the entry and the subtrees come in one statement.
             plan = inclusion_plan(index, size)
-            got = await log.proof_inputs(conn, index, plan.nodes)
+            got = await log.proof_inputs(conn, index, plan.nodes, reader=reader.id)
             _check_size(size, got.size)
             if got.entry is None:
                 raise missing
             try:
-                await _may_see(ctx, conn, reader, got.entry)
+                await _may_see(ctx, conn, reader, got.entry, got.parties)
             except NotFound:
                 raise missing from None
             return _proof_doc(index, size, got.entry, plan.assemble(got.nodes))

@@ -57,7 +57,9 @@ async def bytes_held(conn: AsyncConnection, owner_id: str) -> int:
     return int(total or 0)
 
 
-async def append(conn: AsyncConnection, upload_id: str, position: int, data: bytes) -> bool:
+async def append(
+    conn: AsyncConnection, upload_id: str, position: int, data: bytes | bytearray
+) -> bool:
     """Store ``data`` at ``position`` if that is exactly where the upload stands and the upload is
     not bound to an envelope; False (nothing written) otherwise. Atomic with the caller's
     transaction: the compare-and-set on ``stored`` makes two concurrent PATCHes at one offset

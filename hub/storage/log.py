@@ -12,15 +12,19 @@ import functools
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import (
     CompoundSelect,
     LargeBinary,
     Select,
+    Text,
     and_,
     bindparam,
+    case,
     cast,
     delete,
+    exists,
     insert,
     literal,
     null,
@@ -32,8 +36,11 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from pgs_hub.crypto.merkle import HASH_SIZE, CompactRange, NodeId, leaf_hash
+from pgs_hub.hub.storage.onehop import fetch_all
 from pgs_hub.hub.storage.tables import (
     audit_records,
+    deliveries,
+    envelopes,
     log_checkpoints,
     log_cosignatures,
     log_nodes,
@@ -141,63 +148,107 @@ async def nodes(conn: AsyncConnection, wanted: Iterable[NodeId]) -> dict[NodeId,
         for i, node in enumerate(batch):
             params[f"l{i}"] = node.level
             params[f"i{i}"] = node.index
-        rows = await conn.execute(_nodes_query(len(batch)), params)
+        rows = await fetch_all(conn, _nodes_query(len(batch)), params)
         found.update((NodeId(int(level), int(idx)), bytes(h)) for level, idx, h in rows)
     return found
 
 
 @dataclass(frozen=True, slots=True)
+class RecordParties:
+    """What the visibility check of a message's log entry needs, read with the proof: the
+    record's ``subject`` column (the caller compares it with the entry's own), the sender of the
+    envelope of that message id (None: no such envelope) and whether the reader is one of its
+    recipients."""
+
+    subject: str | None
+    sender: str | None
+    addressed: bool
+
+
+@dataclass(frozen=True, slots=True)
 class ProofInputs:
-    """What an inclusion proof reads: the current tree size, the entry (None if absent), and the
-    stored subtrees of the proof's plan (missing ones absent)."""
+    """What an inclusion proof reads: the current tree size, the entry (None if absent), the
+    stored subtrees of the proof's plan (missing ones absent), and, when a reader was given and
+    the entry exists, its record's :class:`RecordParties`."""
 
     size: int
     entry: bytes | None
     nodes: dict[NodeId, bytes]
+    parties: RecordParties | None = None
 
 
-_SIZE_ROW, _ENTRY_ROW = -1, -2  # tags in the level column: real levels are >= 0
+# Tags in the level column: real levels are >= 0.
+_SIZE_ROW, _ENTRY_ROW, _PARTIES_ROW = -1, -2, -3
 
 
-@functools.lru_cache(maxsize=NODES_PER_QUERY)
-def _proof_query(count: int) -> CompoundSelect[int, int, bytes | None]:
-    """One statement for :func:`proof_inputs`: the size row, the entry row and ``count``
-    subtrees (bound as in :func:`_nodes_query`), told apart by a tag in the level column."""
+@functools.lru_cache(maxsize=2 * NODES_PER_QUERY)
+def _proof_query(count: int, parties: bool = False) -> CompoundSelect[Any]:
+    """One statement for :func:`proof_inputs`: the size row, the entry row, ``count`` subtrees
+    (bound as in :func:`_nodes_query`) and with ``parties`` the record's subject, its envelope's
+    sender and whether ``reader`` is a recipient (one indexed look-up each), told apart by a tag
+    in the level column. Columns: tag or level, number, bytes, text, text."""
     c = log_nodes.c
-    parts: list[Select[int, int, bytes | None]] = [
-        select(literal(_SIZE_ROW), log_state.c.size, cast(null(), LargeBinary)),
-        select(literal(_ENTRY_ROW), audit_records.c.log_index, audit_records.c.entry).where(
-            audit_records.c.log_index == bindparam("index")
-        ),
+    no_text = cast(null(), Text)
+    parts: list[Select[Any]] = [
+        select(literal(_SIZE_ROW), log_state.c.size, cast(null(), LargeBinary), no_text, no_text),
+        select(
+            literal(_ENTRY_ROW), audit_records.c.log_index, audit_records.c.entry, no_text, no_text
+        ).where(audit_records.c.log_index == bindparam("index")),
     ]
+    if parties:
+        addressed = exists().where(
+            deliveries.c.envelope_seq == envelopes.c.seq,
+            deliveries.c.recipient_id == bindparam("reader"),
+        )
+        parts.append(
+            select(
+                literal(_PARTIES_ROW),
+                case((addressed, 1), else_=0),
+                cast(null(), LargeBinary),
+                envelopes.c.sender_id,
+                audit_records.c.subject,
+            )
+            .select_from(
+                audit_records.outerjoin(envelopes, envelopes.c.mid == audit_records.c.subject)
+            )
+            .where(audit_records.c.log_index == bindparam("index"))
+        )
     if count:
         keys = (
             and_(c.level == bindparam(f"l{i}"), c.idx == bindparam(f"i{i}")) for i in range(count)
         )
-        parts.append(select(c.level, c.idx, c.hash).where(or_(*keys)))
+        parts.append(select(c.level, c.idx, c.hash, no_text, no_text).where(or_(*keys)))
     return union_all(*parts)
 
 
-async def proof_inputs(conn: AsyncConnection, index: int, wanted: Iterable[NodeId]) -> ProofInputs:
-    """The tree size, entry ``index`` and the ``wanted`` subtrees in one round trip (a proof at a
-    known size used to take three statements, each a hop through the driver's thread)."""
+async def proof_inputs(
+    conn: AsyncConnection, index: int, wanted: Iterable[NodeId], *, reader: str | None = None
+) -> ProofInputs:
+    """The tree size, entry ``index``, the ``wanted`` subtrees and, given a ``reader``, the
+    entry's :class:`RecordParties`, in one statement and (on SQLite) one trip through the
+    driver's thread: a proof at a known size used to take four statements, each several trips."""
     ids = list(dict.fromkeys(wanted))
     head, rest = ids[:NODES_PER_QUERY], ids[NODES_PER_QUERY:]
-    params: dict[str, int] = {"index": index}
+    params: dict[str, int | str] = {"index": index}
+    if reader is not None:
+        params["reader"] = reader
     for i, node in enumerate(head):
         params[f"l{i}"] = node.level
         params[f"i{i}"] = node.index
-    size, entry, found = 0, None, {}
-    for level, idx, data in await conn.execute(_proof_query(len(head)), params):
+    size, entry, found, parties = 0, None, {}, None
+    statement = _proof_query(len(head), reader is not None)
+    for level, number, data, sender, subject in await fetch_all(conn, statement, params):
         if level == _SIZE_ROW:
-            size = int(idx)
-        elif data is not None and level == _ENTRY_ROW:
-            entry = bytes(data)
+            size = int(number)
+        elif level == _ENTRY_ROW:
+            entry = bytes(data) if data is not None else None
+        elif level == _PARTIES_ROW:
+            parties = RecordParties(subject, sender, bool(number) and sender is not None)
         elif data is not None:
-            found[NodeId(int(level), int(idx))] = bytes(data)
+            found[NodeId(int(level), int(number))] = bytes(data)
     if rest:  # beyond a tree of 2^64 entries' needs: never in practice
         found.update(await nodes(conn, rest))
-    return ProofInputs(size, entry, found)
+    return ProofInputs(size, entry, found, parties)
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,6 +23,7 @@ from sqlalchemy import func, select
 from pgs_hub.hub.client import HubClientError
 from pgs_hub.hub.client.attachments import (
     AttachmentError,
+    TransferStats,
     download_attachment,
     encrypt_file,
     upload_file,
@@ -312,3 +313,42 @@ async def two_messages_racing_for_one_upload_bind_it_once(hub: RunningHub, tmp_p
     async with hub.client(GH) as gh:
         inbox = await gh.inbox()
     assert [i.mid for i in inbox.items] == [accepted[0].mid]
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+async def test_parts_grow_to_the_hubs_cap_and_the_blob_is_the_ciphertext(
+    hub: RunningHub, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On a fast link the client doubles its parts up to the hub's cap (fewer signed, committed
+    PATCHes); the hub stores each at its offset and the parts make up the ciphertext exactly."""
+    # Every part counts as fast, so that the sizes do not depend on how busy the machine is.
+    monkeypatch.setattr("pgs_hub.hub.client.attachments.GROW_BELOW_SECONDS", float("inf"))
+    original = tmp_path / "manifest.pdf"
+    original.write_bytes(os.urandom(190_000))
+    encrypted = encrypt_file(original, tmp_path)
+    stats = TransferStats()
+    async with hub.client(NG) as ng:
+        cap = (await ng.upload_limits()).max_part_bytes
+        upload = await upload_file(ng, encrypted, part_size=16_384, max_part_size=cap, stats=stats)
+    expected, left, size = [], encrypted.ciphertext_size, 16_384
+    while left:
+        expected.append(min(size, left))
+        left -= expected[-1]
+        size = min(cap, size * 2)
+    engine = create_engine(hub.database_url)
+    try:
+        async with engine.connect() as conn:
+            rows = (
+                await conn.execute(
+                    select(upload_parts.c.data)
+                    .where(upload_parts.c.upload_id == upload)
+                    .order_by(upload_parts.c.position)
+                )
+            ).all()
+    finally:
+        await engine.dispose()
+    assert (
+        [len(r.data) for r in rows] == expected == [16_384, 32_768, 65_536, 65_536, *expected[4:]]
+    )
+    assert stats.parts == len(expected)
+    assert b"".join(bytes(r.data) for r in rows) == encrypted.ciphertext.read_bytes()

@@ -175,3 +175,31 @@ async def test_clients_refuse_a_key_that_is_not_in_the_log(hub: RunningHub) -> N
     async with logged as ng:
         with pytest.raises(TrustError, match="not proven to be in the hub's log"):
             await ng.recipient_key(GH)
+
+
+async def test_a_proof_at_a_given_size_is_decided_like_one_by_message_id(hub: RunningHub) -> None:
+    """``index`` and ``size`` (the one-statement path that reads the envelope's parties with the
+    proof): the message's sender and recipients get its entries, anyone else the very answer a
+    missing entry gets; a key event is public."""
+    mid = await traffic(hub)
+    async with hub.client("WCO-AUDIT") as auditor:
+        size = (await checkpoint(auditor)).size
+        page = await auditor.get("/v1/audit/entries", api.LogEntries, start=0, end=size)
+    docs = {e.index: json.loads(b64d(e.entry)) for e in page.entries}
+    of_message = [i for i, d in docs.items() if d["subject"] == mid]
+    assert {docs[i]["event"] for i in of_message} == {"envelope.accepted", "receipt.recorded"}
+    enrolment = next(i for i, d in docs.items() if d["event"] == "participant.enrolled")
+    for pid, sees in ((NG, True), (GH, True), (WCO, True), (CM, False)):
+        async with hub.client(pid) as client:
+            for index in of_message:
+                query = {"index": index, "size": size}
+                if not sees:
+                    with pytest.raises(HubClientError) as caught:
+                        await client.get("/v1/audit/proof/inclusion", api.InclusionProof, **query)
+                    assert (caught.value.status, caught.value.code) == (404, "log.not_found")
+                    continue
+                proof = await client.get("/v1/audit/proof/inclusion", api.InclusionProof, **query)
+                assert json.loads(b64d(proof.entry))["subject"] == mid
+            assert (await client.get(
+                "/v1/audit/proof/inclusion", api.InclusionProof, index=enrolment, size=size
+            )).index == enrolment  # fmt: skip
