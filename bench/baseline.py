@@ -16,6 +16,8 @@ from pathlib import Path
 
 from aiohttp import web
 
+from pgs_hub.hub.server.loop import new_event_loop
+
 # The hub's own cap on a submission body (the protocol's largest envelope plus a margin).
 MAX_BODY = 6_291_456 + 64 * 1024
 
@@ -59,9 +61,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--folder", type=Path, default=Path(tempfile.gettempdir()))
     args = parser.parse_args(argv)
+    # The hub's own loop (uvloop when installed): the ratios then compare like with like.
     web.run_app(
-        create_app(args.folder), host=args.host, port=args.port, access_log=None, print=None
-    )
+        create_app(args.folder), host=args.host, port=args.port, access_log=None, print=None,
+        loop=new_event_loop(),
+    )  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -79,6 +79,7 @@ from bench.world import (
 )
 from pgs_hub.hub import keystore
 from pgs_hub.hub.home import sqlite_url
+from pgs_hub.hub.server.loop import loop_name, new_event_loop
 
 console = log_bench.console
 phase = log_bench.phase
@@ -652,8 +653,11 @@ async def bench_upload(run: Run) -> None:
 
 
 def machine() -> dict[str, Any]:
+    probe = new_event_loop()  # the servers make theirs with the same function and environment
+    probe.close()
     return log_bench.machine() | {
         "aiohttp": importlib.metadata.version("aiohttp"),
+        "event_loop": loop_name(probe),
         "load_average_at_start": os.getloadavg(),
     }
 

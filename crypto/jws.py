@@ -7,6 +7,7 @@ signature covers the exact protected-header and payload bytes as received: nothi
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,9 +39,16 @@ class UnverifiedJws:
     signature: bytes
 
 
+@functools.lru_cache(maxsize=64)
+def _protected(kid: str, typ: str) -> str:
+    """The encoded protected header of a signer's JWS of one type: the same text every time (the
+    hub signs an acceptance per envelope, all with this header), so it is made once."""
+    return b64u_encode(strictjson.dumps({"alg": ALG, "kid": kid, "typ": typ}))
+
+
 def sign(payload: bytes, signer: SigningKey, *, typ: str) -> bytes:
     """Sign ``payload`` and return the flattened JWS JSON as bytes."""
-    protected = b64u_encode(strictjson.dumps({"alg": ALG, "kid": signer.kid, "typ": typ}))
+    protected = _protected(signer.kid, typ)
     payload_b64 = b64u_encode(payload)
     signature = signer.sign(f"{protected}.{payload_b64}".encode("ascii"))
     return strictjson.dumps(

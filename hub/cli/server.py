@@ -222,6 +222,7 @@ def serve(
     from aiohttp import web
 
     from pgs_hub.hub.server.app import create_app
+    from pgs_hub.hub.server.loop import new_event_loop
     from pgs_hub.hub.services.database import parse_url
 
     home = home or default_home()
@@ -271,6 +272,7 @@ def serve(
     try:
         web.run_app(
             app,
+            loop=new_event_loop(),  # uvloop when installed (hub.server.loop)
             host=listen_host,
             port=listen_port,
             ssl_context=context,

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from typing import Any
 
 from prometheus_client import (
     CollectorRegistry,
@@ -59,6 +60,10 @@ class Metrics:
             None if self.multiprocess_dir else CollectorRegistry(auto_describe=True)
         )
         self.counters: dict[str, Counter] = {}
+        # The labelled child of each (metric, labels) seen: prometheus_client's labels() checks
+        # the names and takes a lock on every call, several times per request; the children
+        # never change once made.
+        self._children: dict[tuple[object, ...], Any] = {}
         self.gauges: dict[str, tuple[Gauge, Callable[[], float]]] = {}
         self.requests = Counter(
             "pgs_http_requests", HELP["pgs_http_requests_total"],
@@ -77,7 +82,14 @@ class Metrics:
                 registry=self.registry,
             )  # fmt: skip
             self.counters[name] = counter
-        (counter.labels(**labels) if labels else counter).inc(value)
+        if not labels:
+            counter.inc(value)
+            return
+        key = (name, *labels.items())
+        child = self._children.get(key)
+        if child is None:
+            child = self._children[key] = counter.labels(**labels)
+        child.inc(value)
 
     def total(self, name: str) -> float:
         """The sum of counter ``name`` over its labels, in this process (0 if never counted)."""
@@ -101,9 +113,18 @@ class Metrics:
         self.gauges[name] = (gauge, read)
 
     def observe_request(self, route: str, method: str, status: int, seconds: float) -> None:
-        self.requests.labels(route=route, method=method, status=str(status)).inc()
+        counted_key = ("requests", route, method, status)
+        counted = self._children.get(counted_key)
+        if counted is None:
+            counted = self.requests.labels(route=route, method=method, status=str(status))
+            self._children[counted_key] = counted
+        counted.inc()
         if route != "/v1/stream":  # a stream's "request" lasts as long as the connection
-            self.latency.labels(route=route, method=method).observe(seconds)
+            timed_key = ("latency", route, method)
+            timed = self._children.get(timed_key)
+            if timed is None:
+                timed = self._children[timed_key] = self.latency.labels(route=route, method=method)
+            timed.observe(seconds)
 
     def refresh(self) -> None:
         """Multiprocess mode: copy this process's callback gauges into its files."""

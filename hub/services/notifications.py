@@ -61,6 +61,7 @@ from pgs_hub.hub.policy.groups import Member
 from pgs_hub.hub.services.access import authorize
 from pgs_hub.hub.services.context import HubContext
 from pgs_hub.hub.storage import notifications as store
+from pgs_hub.hub.storage.engine import read_only
 from pgs_hub.protocols import api
 
 log = logging.getLogger("pgs.hub")
@@ -170,6 +171,12 @@ class NotificationDispatcher:
         now: Callable[[], int],
     ) -> None:
         self.engine = engine
+        # Reads take no write lock (SQLite: a deferred BEGIN, hub.storage.engine.read_only). On
+        # the engine itself each read was a BEGIN IMMEDIATE: after every burst of acceptances
+        # three of them (settings, due, next due) queued for the write lock with the group
+        # commit of the envelopes, which then waited in SQLite's busy handler (sleeps of up to
+        # 100 ms): most of the submit latency's tail in bench/README.md's measurements.
+        self.reader = read_only(engine)
         self.config = config
         self.key = key
         self.now = now
@@ -202,7 +209,7 @@ class NotificationDispatcher:
             await asyncio.wait(set(self._tasks))
 
     async def settings_for(self, pids: list[str]) -> dict[str, NotificationSettings]:
-        async with self.engine.connect() as conn:
+        async with self.reader.connect() as conn:
             saved = await store.settings_of(conn, pids)
         return {
             pid: saved.get(pid) or self.config.participants[pid]
@@ -211,20 +218,23 @@ class NotificationDispatcher:
         }
 
     async def _drain(self) -> None:
+        written = False
         while self._arrivals:
             batch, self._arrivals = self._arrivals[:BATCH_ARRIVALS], self._arrivals[BATCH_ARRIVALS:]
             try:
-                await self._enqueue(batch)
+                written = await self._enqueue(batch) or written
             except (SQLAlchemyError, OSError) as exc:
                 log.warning(
                     "notifications of %d arrivals not written (%s)", len(batch), type(exc).__name__
                 )
-        self._wake.set()
+        if written:  # arrivals nobody is notified of leave the worker asleep
+            self._wake.set()
 
-    async def _enqueue(self, batch: list[Arrival]) -> None:
+    async def _enqueue(self, batch: list[Arrival]) -> bool:
+        """Write ``batch``'s notifications; whether there were any."""
         wanted = await self.settings_for(sorted({p for a in batch for p in a.recipients}))
         if not wanted:
-            return
+            return False
         async with self.engine.begin() as conn:
             for arrival in batch:
                 for pid in arrival.recipients:
@@ -237,6 +247,7 @@ class NotificationDispatcher:
                             conn, pid, channel, detail=detail, now=arrival.now,
                             due_at=due_at(settings, arrival.now),
                         )  # fmt: skip
+        return True
 
     # --- the worker ----------------------------------------------------------------------
 
@@ -248,7 +259,7 @@ class NotificationDispatcher:
             wait = POLL_SECONDS
             try:
                 await self.send_due()
-                async with self.engine.connect() as conn:
+                async with self.reader.connect() as conn:
                     upcoming = await store.next_due(conn)
                 if upcoming is not None:
                     wait = min(POLL_SECONDS, max(0.2, upcoming - self.now() + 0.05))
@@ -265,7 +276,7 @@ class NotificationDispatcher:
     async def send_due(self) -> int:
         """Claim and try every due notification once; returns how many were tried."""
         now = self.now()
-        async with self.engine.connect() as conn:
+        async with self.reader.connect() as conn:
             items = await store.due(conn, now, BATCH)
         claimed = []
         for item in items:

@@ -23,6 +23,7 @@ An engine is built at start-up (never at import) from a URL:
 from __future__ import annotations
 
 import asyncio
+from functools import partial
 from pathlib import Path
 from typing import Any, Final
 
@@ -33,6 +34,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from pgs_hub.hub.error_codes import Code
 from pgs_hub.hub.errors import ConfigError, Unavailable
+from pgs_hub.hub.storage import sqlite_driver
 
 SQLITE_DRIVER: Final = "sqlite+aiosqlite"
 POSTGRESQL_DRIVER: Final = "postgresql+asyncpg"
@@ -106,9 +108,10 @@ def create_engine(url: str, *, foreign_keys: bool = True) -> AsyncEngine:
     """
     parsed = parse_url(url)
     if parsed.get_backend_name() == "sqlite":
+        database = parsed.database or ""  # parse_url refused a URL without one
         engine = create_async_engine(
             parsed, pool_size=SQLITE_POOL_SIZE, max_overflow=SQLITE_POOL_OVERFLOW,
-            hide_parameters=True,
+            hide_parameters=True, async_creator=partial(sqlite_driver.connect, database),
         )  # fmt: skip
         _configure_sqlite(engine, foreign_keys=foreign_keys)
         return engine
