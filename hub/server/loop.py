@@ -1,9 +1,9 @@
-"""The event loop a serving process runs on: uvloop when it is installed (the ``fast`` extra),
-else asyncio's own.
+"""The event loop a serving process runs on: uvloop (a dependency everywhere but Windows, where
+it has no build), else asyncio's own.
 
 uvloop (libuv) runs the same asyncio code with less CPU per callback, socket read and write and
 thread wake-up, which is most of what a submission costs outside its own parsing, signatures and
-SQL. It is optional: everything works on asyncio's loop, and ``PGS_ASYNCIO_LOOP=asyncio`` forces
+SQL. Everything also works on asyncio's loop, and ``PGS_ASYNCIO_LOOP=asyncio`` forces
 it (to compare, or if uvloop misbehaves on a platform). bench/baseline.py runs on the same loop as
 the hub, so that the benchmark's ratios compare like with like.
 """

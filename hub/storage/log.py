@@ -36,7 +36,6 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from pgs_hub.crypto.merkle import HASH_SIZE, CompactRange, NodeId, leaf_hash
-from pgs_hub.hub.storage.onehop import fetch_all
 from pgs_hub.hub.storage.tables import (
     audit_records,
     deliveries,
@@ -148,7 +147,7 @@ async def nodes(conn: AsyncConnection, wanted: Iterable[NodeId]) -> dict[NodeId,
         for i, node in enumerate(batch):
             params[f"l{i}"] = node.level
             params[f"i{i}"] = node.index
-        rows = await fetch_all(conn, _nodes_query(len(batch)), params)
+        rows = (await conn.execute(_nodes_query(len(batch)), params)).all()
         found.update((NodeId(int(level), int(idx)), bytes(h)) for level, idx, h in rows)
     return found
 
@@ -237,7 +236,7 @@ async def proof_inputs(
         params[f"i{i}"] = node.index
     size, entry, found, parties = 0, None, {}, None
     statement = _proof_query(len(head), reader is not None)
-    for level, number, data, sender, subject in await fetch_all(conn, statement, params):
+    for level, number, data, sender, subject in (await conn.execute(statement, params)).all():
         if level == _SIZE_ROW:
             size = int(number)
         elif level == _ENTRY_ROW:
