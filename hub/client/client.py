@@ -16,7 +16,7 @@ import time
 from collections.abc import AsyncGenerator, Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 from urllib.parse import urlencode
 
 import aiohttp
@@ -62,20 +62,21 @@ def _unexpected(exc: ValidationError) -> HubClientError:
     )
 
 
+def _error(status: int, data: bytes) -> HubClientError:
+    """The error for a 4xx/5xx answer: its problem document, or the start of a body that is not
+    one (a proxy's page, say)."""
+    try:
+        doc = json.loads(data)
+    except ValueError:
+        doc = {"detail": data[:200].decode("utf-8", "replace")}
+    return HubClientError(status, doc if isinstance(doc, dict) else {})
+
+
 def _parse(model: type[M], data: bytes) -> M:
     try:
         return model.model_validate_json(data)
     except ValidationError as exc:
         raise _unexpected(exc) from None
-
-
-async def _problem(resp: aiohttp.ClientResponse) -> dict[str, Any]:
-    data = await resp.read()
-    try:
-        doc = json.loads(data)
-    except ValueError:
-        return {"detail": data[:200].decode("utf-8", "replace")}
-    return doc if isinstance(doc, dict) else {}
 
 
 class HubClient:
@@ -157,11 +158,7 @@ class HubClient:
         async with self.session.request(method, url, data=body, headers=headers) as resp:
             data = await resp.read()
             if resp.status >= 400:
-                try:
-                    doc = json.loads(data)
-                except ValueError:
-                    doc = {"detail": data[:200].decode("utf-8", "replace")}
-                raise HubClientError(resp.status, doc if isinstance(doc, dict) else {})
+                raise _error(resp.status, data)
             return resp.status, data
 
     def signed_headers(
@@ -208,11 +205,7 @@ class HubClient:
             if resp.status == 304:
                 return None
             if resp.status >= 400:
-                try:
-                    doc = json.loads(data)
-                except ValueError:
-                    doc = {"detail": data[:200].decode("utf-8", "replace")}
-                raise HubClientError(resp.status, doc if isinstance(doc, dict) else {})
+                raise _error(resp.status, data)
             served = resp.headers.get("ETag", "").removeprefix("W/").strip('"')
         try:
             places = await asyncio.to_thread(unlocode.loads, data)
@@ -510,7 +503,7 @@ class HubClient:
             headers["Range"] = f"bytes={start}-"
         async with self.session.get(url, headers=headers) as resp:
             if resp.status >= 400:
-                raise HubClientError(resp.status, await _problem(resp))
+                raise _error(resp.status, await resp.read())
             if start and resp.status != 206:
                 raise HubClientError(resp.status, {"detail": "the hub ignored the range"})
             done = start
