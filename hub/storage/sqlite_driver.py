@@ -9,11 +9,24 @@ version, a SAVEPOINT, the envelopes, deliveries, mailbox, audit records, log nod
 ``COMMIT``...), so about sixty turns of a busy loop (bench/README.md, "where the tail comes from").
 
 Here a statement is one hand-off: the cursor is made on the spot (it is a plain object; the
-connection is opened with ``check_same_thread=False``, as SQLAlchemy opens it), the thread
-executes the statement and fetches all its rows in the same call, and the cursor is closed by a
-call queued without waiting for its answer (the thread runs it before the next statement of the
-connection, in order). The statements, their order, the transactions and the PRAGMAs are exactly
-those of plain aiosqlite; only the number of hand-offs changes.
+connection is opened with ``check_same_thread=False``, as SQLAlchemy opens it), and the thread
+executes the statement, fetches all its rows and closes the cursor in the same call (a closed
+sqlite3 cursor keeps its ``description``, ``rowcount`` and ``lastrowid``). Two more hand-offs of
+every transaction are saved:
+
+* ``BEGIN`` and ``BEGIN IMMEDIATE`` (which the engine emits, :mod:`hub.storage.engine`) are held
+  back and run in the same call as the transaction's first statement, so the write lock is still
+  taken before that statement runs. A transaction that ends before any statement ran nothing.
+* The rollback that ends a read transaction (a deferred ``BEGIN``: the engine's read-only view)
+  is queued without waiting for its answer, like a cursor's close used to be: the thread runs it
+  before anything queued after it, so the next user of the connection, which the pool may hand
+  out at once, finds it out of its transaction. A read transaction has nothing to undo, and an
+  error in ending it could not be answered usefully anyway. A write transaction's rollback and
+  every commit are still waited for: a commit's answer is the durability the hub acknowledges.
+
+So a read of one statement (checkout, ``BEGIN``, ``SELECT``, rollback) is one hand-off where it
+was five, and a write transaction saves two. The statements, their order, the transactions and the
+PRAGMAs are exactly those of plain aiosqlite; only the number of hand-offs changes.
 
 Rows are fetched with the statement, so a server-side cursor (``stream_results``, which the hub
 does not use) would hold its whole result in memory instead of reading it in chunks.
@@ -24,38 +37,86 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterable, Sequence
 from functools import partial
-from typing import Any
+from typing import Any, Final
 
 import aiosqlite
 from aiosqlite.context import contextmanager
 
 ITER_CHUNK_SIZE = 64  # aiosqlite's default
 
+# The statements that open a transaction, as the engine emits them: held back (see the module docs).
+_BEGINS: Final = frozenset({"BEGIN", "BEGIN IMMEDIATE"})
+_DEFERRED: Final = "BEGIN"  # the read-only view's: nothing to undo, its end is not waited for
 
-def _execute_and_fetch(cursor: sqlite3.Cursor, sql: str, parameters: Any) -> list[Any] | None:
-    cursor.execute(sql, parameters)
-    return cursor.fetchall() if cursor.description is not None else None
+
+class _Outcome:
+    """What SQLAlchemy reads of a statement besides its rows, captured in the thread."""
+
+    __slots__ = ("description", "lastrowid", "rowcount", "rows")
+
+    def __init__(self, cursor: sqlite3.Cursor, rows: list[Any] | None) -> None:
+        self.description = cursor.description
+        self.rowcount = cursor.rowcount
+        self.lastrowid = cursor.lastrowid
+        self.rows = rows or []
+
+
+def _run(
+    db: sqlite3.Connection, begin: str | None, sql: str, parameters: Any, many: bool
+) -> _Outcome:
+    """In the connection's thread: the held-back BEGIN, the statement, its rows; cursor closed."""
+    if begin is not None:
+        db.execute(begin)
+    cursor = db.cursor()
+    try:
+        if many:
+            cursor.executemany(sql, parameters)
+        else:
+            cursor.execute(sql, parameters)
+        rows = cursor.fetchall() if cursor.description is not None else None
+        return _Outcome(cursor, rows)
+    finally:
+        cursor.close()
 
 
 class Cursor(aiosqlite.Cursor):
-    """An aiosqlite cursor whose ``execute`` also fetches the rows (one hand-off)."""
+    """An aiosqlite cursor whose ``execute`` runs, fetches and closes in one hand-off."""
 
-    def __init__(self, conn: aiosqlite.Connection, cursor: sqlite3.Cursor) -> None:
-        super().__init__(conn, cursor)
+    def __init__(self, conn: Connection) -> None:
+        super().__init__(conn, None)  # type: ignore[arg-type]  # the sqlite3 cursor lives in _run
+        self._owner = conn
         self._rows: list[Any] = []
+        self._description: Any = None
+        self._rowcount = -1
+        self._lastrowid: int | None = None
+        self._arraysize = 1  # sqlite3's default: fetchmany() without a size takes one row
+
+    async def _statement(self, sql: str, parameters: Any, *, many: bool) -> Cursor:
+        conn = self._owner
+        if not many and sql in _BEGINS and not parameters:
+            conn.hold_begin(sql)
+            self._rows, self._description, self._rowcount = [], None, -1
+            return self
+        outcome: _Outcome = await conn._execute(  # type: ignore[no-untyped-call]
+            _run, conn._conn, conn.take_begin(), sql, parameters, many
+        )
+        self._rows = outcome.rows
+        self._description = outcome.description
+        self._rowcount = outcome.rowcount
+        self._lastrowid = outcome.lastrowid
+        return self
 
     async def execute(self, sql: str, parameters: Iterable[Any] | None = None) -> Cursor:
-        rows = await self._conn._execute(  # type: ignore[no-untyped-call]
-            _execute_and_fetch, self._cursor, sql, [] if parameters is None else parameters
-        )
-        self._rows = rows or []
-        return self
+        return await self._statement(sql, [] if parameters is None else parameters, many=False)
+
+    async def executemany(self, sql: str, parameters: Iterable[Iterable[Any]]) -> Cursor:
+        return await self._statement(sql, parameters, many=True)
 
     async def fetchone(self) -> Any | None:
         return self._rows.pop(0) if self._rows else None
 
     async def fetchmany(self, size: int | None = None) -> Sequence[Any]:
-        count = self._cursor.arraysize if size is None else size
+        count = self.arraysize if size is None else size
         taken, self._rows = self._rows[:count], self._rows[count:]
         return taken
 
@@ -64,18 +125,70 @@ class Cursor(aiosqlite.Cursor):
         return taken
 
     async def close(self) -> None:
-        # Queued without a future: no answer to wait for, and the connection's thread runs it
-        # before anything queued after it.
-        self._rows = []
-        self._conn._tx.put_nowait((None, self._cursor.close))
+        self._rows = []  # the sqlite3 cursor was closed in the thread, with its statement
+
+    @property
+    def description(self) -> Any:
+        return self._description
+
+    @property
+    def rowcount(self) -> int:
+        return self._rowcount
+
+    @property
+    def lastrowid(self) -> int | None:
+        return self._lastrowid
+
+    @property
+    def arraysize(self) -> int:
+        return self._arraysize
+
+    @arraysize.setter
+    def arraysize(self, value: int) -> None:
+        self._arraysize = value
 
 
 class Connection(aiosqlite.Connection):
-    """An aiosqlite connection that makes :class:`Cursor` cursors without a hand-off."""
+    """An aiosqlite connection whose cursors take one hand-off per statement, and whose
+    transactions begin with their first statement (see the module docs)."""
+
+    def __init__(self, connector: Any, iter_chunk_size: int) -> None:
+        super().__init__(connector, iter_chunk_size)
+        self._held_begin: str | None = None  # a BEGIN not yet sent
+        self._begun: str | None = None  # the BEGIN of the transaction that is open, if any
+
+    def hold_begin(self, sql: str) -> None:
+        # Sent with the next statement: SQLite itself refuses it there if a transaction is open.
+        self._held_begin = sql
+
+    def take_begin(self) -> str | None:
+        """The held-back BEGIN, to send with the statement now going to the thread."""
+        begin, self._held_begin = self._held_begin, None
+        if begin is not None:
+            self._begun = begin
+        return begin
 
     @contextmanager
     async def cursor(self) -> Cursor:  # type: ignore[override]  # a subclass of its cursor
-        return Cursor(self, self._conn.cursor())
+        return Cursor(self)
+
+    async def commit(self) -> None:
+        if self._held_begin is not None:  # nothing was run in the transaction: nothing to commit
+            self._held_begin = None
+            return
+        self._begun = None
+        await super().commit()
+
+    async def rollback(self) -> None:
+        if self._held_begin is not None:
+            self._held_begin = None
+            return
+        begun, self._begun = self._begun, None
+        if begun == _DEFERRED:
+            # Queued without a future: the thread runs it before anything queued after it.
+            self._tx.put_nowait((None, self._conn.rollback))
+            return
+        await super().rollback()
 
 
 async def connect(database: str) -> Connection:
