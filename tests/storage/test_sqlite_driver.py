@@ -3,12 +3,15 @@ connection's thread per statement, and otherwise what plain aiosqlite gives."""
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
+from typing import Any
 
+import pytest
 from sqlalchemy import text
 
 from pgs_hub.hub.storage import sqlite_driver
-from pgs_hub.hub.storage.engine import create_engine, default_sqlite_url
+from pgs_hub.hub.storage.engine import create_engine, default_sqlite_url, read_only
 
 
 async def test_statements_rows_and_transactions(tmp_path: Path) -> None:
@@ -69,3 +72,107 @@ async def test_one_hand_off_per_statement(tmp_path: Path) -> None:
             assert len(waited) == 10
     finally:
         await engine.dispose()
+
+
+class _CountedQueue:
+    """The connection's queue to its thread, counting what is put on it (each put wakes the
+    thread and, when the caller waits, the event loop once more)."""
+
+    def __init__(self, queue: Any) -> None:
+        self.queue = queue
+        self.puts = 0
+
+    def put_nowait(self, item: Any) -> None:
+        self.puts += 1
+        self.queue.put_nowait(item)
+
+    def get(self, *args: Any, **kwargs: Any) -> Any:
+        return self.queue.get(*args, **kwargs)
+
+
+async def test_a_one_statement_read_wakes_the_thread_once_and_is_not_waited_for_at_its_end(
+    tmp_path: Path,
+) -> None:
+    """BEGIN travels with the SELECT; the read's rollback is queued without waiting; the cursor
+    closes in the thread. Plain aiosqlite: BEGIN, SELECT, two closes, the rollback (5 puts)."""
+    engine = create_engine(default_sqlite_url(tmp_path))
+    reader = read_only(engine)
+    try:
+        async with reader.connect() as conn:
+            raw = (await conn.get_raw_connection()).driver_connection
+            assert isinstance(raw, sqlite_driver.Connection)
+            counted = _CountedQueue(raw._tx)
+            raw._tx = counted  # type: ignore[assignment]
+            assert await conn.scalar(text("SELECT 41 + 1")) == 42
+        assert counted.puts == 2  # the statement (with its BEGIN), then the queued rollback
+        raw._tx = counted.queue
+    finally:
+        await engine.dispose()
+
+
+async def test_a_write_transaction_holds_the_write_lock_from_its_first_statement(
+    tmp_path: Path,
+) -> None:
+    url = default_sqlite_url(tmp_path)
+    engine = create_engine(url)
+    other = sqlite3.connect(tmp_path / "hub.db", timeout=0, isolation_level=None)
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(text("CREATE TABLE t (v INTEGER)"))
+        async with engine.begin():
+            # No statement yet: nothing was sent, so nothing is locked.
+            other.execute("BEGIN IMMEDIATE")
+            other.execute("ROLLBACK")
+        async with engine.begin() as conn:
+            await conn.execute(text("SELECT count(*) FROM t"))  # a read, but BEGIN IMMEDIATE
+            with pytest.raises(sqlite3.OperationalError, match="locked"):
+                other.execute("BEGIN IMMEDIATE")
+            await conn.execute(text("INSERT INTO t VALUES (1)"))
+        other.execute("BEGIN IMMEDIATE")  # released at the commit
+        other.execute("ROLLBACK")
+        assert other.execute("SELECT v FROM t").fetchall() == [(1,)]
+    finally:
+        other.close()
+        await engine.dispose()
+
+
+async def test_a_read_is_over_before_the_next_user_of_its_connection_begins(
+    tmp_path: Path,
+) -> None:
+    """The queued rollback runs before anything queued after it: the next user of the connection
+    (the pool may hand it out at once) begins a write on it straight away, and the read's snapshot
+    no longer holds back a checkpoint."""
+    engine = create_engine(default_sqlite_url(tmp_path))
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(text("CREATE TABLE t (v INTEGER)"))
+    finally:
+        await engine.dispose()
+    db = await sqlite_driver.connect(str(tmp_path / "hub.db"))
+    try:
+        db._conn.isolation_level = None  # as the engine sets it: BEGIN is the caller's
+        for n in range(20):
+            async with db.cursor() as cursor:
+                await cursor.execute("BEGIN")
+                await cursor.execute("SELECT count(*) FROM t")
+                assert await cursor.fetchall() == [(n,)]
+            await db.rollback()  # queued, not waited for
+            async with db.cursor() as cursor:
+                await cursor.execute("BEGIN IMMEDIATE")
+                await cursor.execute("INSERT INTO t VALUES (?)", (n,))
+            await db.commit()
+        async with db.cursor() as cursor:
+            await cursor.execute("BEGIN")
+            await cursor.execute("SELECT count(*) FROM t")
+            assert await cursor.fetchall() == [(20,)]
+        await db.rollback()
+        async with db.cursor() as cursor:  # runs after the rollback: the read is over
+            await cursor.execute("SELECT 1")
+        checkpoint = sqlite3.connect(tmp_path / "hub.db", timeout=5)
+        try:
+            busy, _, _ = checkpoint.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        finally:
+            checkpoint.close()
+        assert busy == 0  # no reader left in a transaction on the driver's connection
+    finally:
+        await db.close()
