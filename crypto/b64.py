@@ -20,6 +20,20 @@ _UNUSED_BITS = {2: 0x0F, 3: 0x03}
 _VALUE = {letter: value for value, letter in enumerate(_ALPHABET)}
 
 
+def _strict_table() -> bytes:
+    """The fast path's table: the URL-safe letters to the standard alphabet, every other byte to
+    "!", which the strict decoder refuses (so "+", "/", "=" and white space are refused too)."""
+    table = bytearray(b"!" * 256)
+    for letter in _ALPHABET:
+        table[letter] = letter
+    table[ord("-")], table[ord("_")] = ord("+"), ord("/")
+    return bytes(table)
+
+
+_STRICT = _strict_table()
+_PADDING = (b"", b"", b"==", b"=")
+
+
 def b64u_encode(data: bytes) -> str:
     """Encode ``data`` as unpadded base64url text."""
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
@@ -42,9 +56,20 @@ def b64u_decode(text: str, *, field: str = "value", max_bytes: int | None = None
         raw = text.encode("ascii")
     except UnicodeEncodeError:
         raise EncodingError(f"{field} is not unpadded base64url") from None
+    tail = len(raw) % 4
+    # Fast path (one table pass and the strict C decoder, ~15 % less CPU on a 5 kB envelope's
+    # payload than the checks below): it takes exactly the canonical spellings those checks take;
+    # anything it refuses goes through them, for the precise error.
+    if tail != 1:
+        try:
+            data = binascii.a2b_base64(raw.translate(_STRICT) + _PADDING[tail], strict_mode=True)
+        except binascii.Error:
+            pass
+        else:
+            if not tail or not _VALUE[raw[-1]] & _UNUSED_BITS[tail]:
+                return data
     if raw.translate(None, _ALPHABET):
         raise EncodingError(f"{field} is not unpadded base64url")
-    tail = len(raw) % 4
     if tail == 1:
         raise EncodingError(f"{field} has an impossible base64url length")
     if tail and _VALUE[raw[-1]] & _UNUSED_BITS[tail]:

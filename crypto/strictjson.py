@@ -105,9 +105,10 @@ def loads(
     """
     if len(data) > max_bytes:
         raise OversizeError(f"{what} is larger than {max_bytes} bytes")
-    if max_values is not None and (
-        data.count(b",") + data.count(b"{") + data.count(b"[") > max_values
-    ):
+    # Each count is a pass over the bytes (about 1.6 us for a 5 kB envelope): the brackets are
+    # counted once, for both the value bound and the tree walk's condition below.
+    containers = data.count(b"{") + data.count(b"[")
+    if max_values is not None and data.count(b",") + containers > max_values:
         raise OversizeError(f"{what} holds more than {max_values} JSON values")
     if data.startswith(b"\xef\xbb\xbf"):
         raise MalformedError(f"{what} starts with a byte-order mark")
@@ -133,14 +134,21 @@ def loads(
         raise MalformedError(f"{what} must be a JSON object")
     # The walk can only fail on a string with a \u escape (decoding as strict UTF-8 refused any
     # encoded surrogate) or on more containers than levels allowed: skip it when neither is there.
-    if b"\\u" in data or data.count(b"{") + data.count(b"[") > max_depth:
+    # A backslash is looked for first: a one-byte search is a memchr (0.2 us for 5 kB), the
+    # two-byte one a slower scan (4.8 us), and JOSE documents (base64url) rarely hold any.
+    if (b"\\" in data and b"\\u" in data) or containers > max_depth:
         _check_tree(value, max_depth, what)
     return cast(JSONObject, value)
 
 
+# json.dumps builds a new encoder on every call with other than its default arguments (~1 us):
+# the hub signs and answers several documents per accepted envelope, so the encoder is made once.
+_COMPACT = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+
+
 def dumps(value: Mapping[str, Any]) -> bytes:
     """Serialize compactly as UTF-8 (the bytes we sign are the bytes we send, never re-encoded)."""
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode()
+    return _COMPACT.encode(value).encode()
 
 
 def canonical_members(value: Mapping[str, str]) -> bytes:

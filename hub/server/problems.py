@@ -33,6 +33,7 @@ from pgs_hub.hub.settings import DEFAULTS
 from pgs_hub.protocols.errors import InvalidDataError, ProtocolError
 
 log = logging.getLogger("pgs.hub")
+_JSON = json.JSONEncoder(ensure_ascii=False)  # made once: json.dumps would make it per call
 
 PROBLEM_TYPE_BASE = "https://pgs.wcoomd.org/problems/"
 STATUS: dict[Kind, int] = {
@@ -84,7 +85,7 @@ def problem(
     }
     response = web.Response(
         status=status,
-        body=json.dumps(body, ensure_ascii=False).encode("utf-8"),
+        body=_JSON.encode(body).encode("utf-8"),
         content_type="application/problem+json",
         headers=headers,
     )
@@ -160,7 +161,7 @@ def _translate_title(request: web.Request, response: web.StreamResponse) -> None
         return
     body = json.loads(response.body)
     body["title"] = title_of(str(body.get("code", "")), response.status, lang)
-    response.body = json.dumps(body, ensure_ascii=False).encode("utf-8")
+    response.body = _JSON.encode(body).encode("utf-8")
     response.headers["Content-Language"] = lang
 
 
