@@ -92,6 +92,7 @@ class WalCheckpointer:
         self.failures = 0
         self.busy = 0
         self.wal_frames = 0
+        self._failing = 0  # failures in a row, so far
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -174,11 +175,18 @@ class WalCheckpointer:
         except sqlite3.Error as exc:
             self._close()  # opened again for the next one
             self.failures += 1
-            # The error's name only: nothing of the database's content goes to the log.
-            log.warning(
-                "WAL checkpoint (%s) failed: %s", mode, getattr(exc, "sqlite_errorname", "error")
-            )
+            self._failing += 1
+            if self._failing == 1:  # the first of a run of failures; the metrics count them all
+                # The error's name only: nothing of the database's content goes to the log.
+                log.warning(
+                    "WAL checkpoint (%s) failed: %s",
+                    mode,
+                    getattr(exc, "sqlite_errorname", "error"),
+                )
             return False
+        if self._failing:
+            log.info("WAL checkpoints work again after %d failures", self._failing)
+            self._failing = 0
         self.checkpoints += 1
         self.wal_frames = max(frames, 0)
         if busy:
