@@ -24,7 +24,7 @@ from tests.e2e.harness import RunningHub
 from tests.faults.hubproc import SENDERS, kill, restart, world
 
 MIB = 1024 * 1024
-PART = 4 * MIB  # the hub's default max_part_bytes
+PART = 4 * MIB  # parts of this size each (the hub's max_part_bytes is larger)
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
 

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from pgs_hub.hub.storage.checkpoint import HARD_BOUND_PAGES, WalCheckpointer, serving_engine
 from pgs_hub.hub.storage.engine import create_engine, default_sqlite_url
 
-PART = 4 * 1024 * 1024  # an attachment part of the default max_part_bytes
+PART = 4 * 1024 * 1024  # an attachment part (the hub's max_part_bytes is 8 MiB)
 
 
 def _size(path: Path) -> int:
