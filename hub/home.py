@@ -453,7 +453,7 @@ def write_home(
         "# max_file_bytes = 52428800      # one encrypted file\n"
         "# max_message_bytes = 104857600  # all the files of one message\n"
         "# quota_bytes = 1073741824       # all of one participant's uploads at a time\n"
-        "# max_part_bytes = 4194304       # the body of one PATCH request\n"
+        "# max_part_bytes = 8388608       # the body of one PATCH request\n"
         "# pending_seconds = 86400        # an upload no message references is deleted after\n"
         "\n"
         "# Notifications that say only that a message awaits (never its subject or content).\n"

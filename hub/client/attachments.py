@@ -16,6 +16,7 @@ import hashlib
 import mimetypes
 import os
 import tempfile
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -53,6 +54,9 @@ DEFAULT_PART = 1024 * 1024
 #: body timeout, and a dropped link loses little.
 GROW_BELOW_SECONDS = 1.0
 RATE_LIMITED_PAUSE = 2.0
+#: A part signed ahead is sent only within this many seconds of its signature (well inside the
+#: hub's clock-skew window); an older one is signed again.
+FRESH_SECONDS = 30.0
 TUS = {"Tus-Resumable": "1.0.0"}
 OFFSET_TYPE = "application/offset+octet-stream"
 Progress = Callable[[int, int], None]  # (bytes done, bytes in all)
@@ -195,34 +199,91 @@ async def upload_file(
     largest = max(part_size, max_part_size or part_size)
     size = part_size
     loop = asyncio.get_running_loop()
-    while True:
-        if progress is not None:
-            progress(offset, total)
-        if offset >= total:
-            return upload_id
-        part = await asyncio.to_thread(_read_at, encrypted.ciphertext, offset, size)
-        stats.body_bytes += len(part)
-        started = loop.time()
-        try:
-            offset = await client.upload_part(upload_id, offset, part)
-        except _DROPPED:
-            size = max(part_size, size // 2)
-            offset = await _retrying(
-                lambda: client.upload_offset(upload_id), stats, max_interruptions
-            )
-            stats.resumed(offset)
-        except HubClientError as exc:
-            if exc.status == 429:
-                await asyncio.sleep(RATE_LIMITED_PAUSE)
-            elif exc.code != "upload.offset_mismatch":
-                raise
-            offset = await _retrying(
-                lambda: client.upload_offset(upload_id), stats, max_interruptions
-            )
-        else:
-            stats.parts += 1
-            if len(part) == size and loop.time() - started < GROW_BELOW_SECONDS:
-                size = min(largest, size * 2)
+
+    parts = _Parts(client, upload_id, encrypted.ciphertext, total, largest)
+    try:
+        while True:
+            if progress is not None:
+                progress(offset, total)
+            if offset >= total:
+                return upload_id
+            part = await parts.take(offset, size)
+            stats.body_bytes += len(part.data)
+            started = loop.time()
+            try:
+                offset = await client.upload_part(upload_id, offset, part.data, part.headers)
+            except _DROPPED:
+                size = max(part_size, size // 2)
+                offset = await _retrying(
+                    lambda: client.upload_offset(upload_id), stats, max_interruptions
+                )
+                stats.resumed(offset)
+            except HubClientError as exc:
+                if exc.status == 429:
+                    await asyncio.sleep(RATE_LIMITED_PAUSE)
+                elif exc.code != "upload.offset_mismatch":
+                    raise
+                offset = await _retrying(
+                    lambda: client.upload_offset(upload_id), stats, max_interruptions
+                )
+            else:
+                stats.parts += 1
+                if len(part.data) == size and loop.time() - started < GROW_BELOW_SECONDS:
+                    size = min(largest, size * 2)
+    finally:
+        parts.close()
+
+
+@dataclass(frozen=True)
+class _Part:
+    """A part read from the ciphertext file, with the signed headers of its PATCH."""
+
+    offset: int
+    data: bytes
+    headers: dict[str, str]
+    made: float  # time.monotonic() when signed
+
+
+class _Parts:
+    """The parts of an upload, each read, hashed and signed in a thread. The next one is made
+    while the previous one is on the wire (with the size it gets if that one is fast), and
+    used only if the upload is then where it expected, with that size, and its signature is
+    still fresh; otherwise it is made again."""
+
+    def __init__(
+        self, client: HubClient, upload_id: str, path: Path, total: int, largest: int
+    ) -> None:
+        self.client, self.upload_id, self.path = client, upload_id, path
+        self.total, self.largest = total, largest
+        self.ahead: asyncio.Future[_Part] | None = None
+
+    def _make(self, offset: int, size: int) -> _Part:
+        data = _read_at(self.path, offset, size)
+        headers = self.client.part_headers(self.upload_id, offset, data)
+        return _Part(offset, data, headers, time.monotonic())
+
+    async def take(self, offset: int, size: int) -> _Part:
+        part = None
+        if self.ahead is not None:
+            made, self.ahead = await self.ahead, None
+            if (
+                made.offset == offset
+                and len(made.data) == min(size, self.total - offset)
+                and time.monotonic() - made.made < FRESH_SECONDS
+            ):
+                part = made
+        if part is None:
+            part = await asyncio.to_thread(self._make, offset, size)
+        following = offset + len(part.data)
+        if following < self.total:
+            grown = min(self.largest, size * 2) if len(part.data) == size else size
+            self.ahead = asyncio.ensure_future(asyncio.to_thread(self._make, following, grown))
+        return part
+
+    def close(self) -> None:
+        if self.ahead is not None:
+            self.ahead.cancel()
+            self.ahead = None
 
 
 async def _retrying(

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import hashlib
+import io
 import json
 import ssl
 import time
@@ -51,6 +52,8 @@ from pgs_hub.protocols.receipts import make_receipt, sign_receipt
 JOSE = "application/jose+json"
 RETRIES = 4
 RETRY_STATUSES = frozenset({502, 503, 504})
+#: Bodies above this go to aiohttp as a file-like object (its warning threshold: 1 MiB).
+LARGE_BODY = 1 << 20
 M = TypeVar("M", bound=api.ApiModel)
 
 
@@ -436,16 +439,24 @@ class HubClient:
     ) -> aiohttp.ClientResponse:  # fmt: skip
         url = self.base_url + path
         signed = self._headers(method, url, body, content_type)
-        resp = await self.session.request(
-            method, url, data=body, headers={"Tus-Resumable": "1.0.0", **headers, **signed}
+        return await self._tus_send(
+            method, url, {"Tus-Resumable": "1.0.0", **headers, **signed}, body
         )
+
+    async def _tus_send(
+        self, method: str, url: str, headers: dict[str, str], body: bytes | None
+    ) -> aiohttp.ClientResponse:
+        # A part of several MiB goes as a file-like payload: aiohttp writes it in 64 KiB pieces,
+        # waiting for the socket to drain between them, instead of one write of it all.
+        data = io.BytesIO(body) if body is not None and len(body) > LARGE_BODY else body
+        resp = await self.session.request(method, url, data=data, headers=headers)
         if resp.status >= 400:
-            data = await resp.read()
+            answer = await resp.read()
             resp.release()
             try:
-                doc = json.loads(data)
+                doc = json.loads(answer)
             except ValueError:
-                doc = {"detail": data[:200].decode("utf-8", "replace")}
+                doc = {"detail": answer[:200].decode("utf-8", "replace")}
             raise HubClientError(resp.status, doc if isinstance(doc, dict) else {})
         await resp.read()
         resp.release()
@@ -470,15 +481,29 @@ class HubClient:
         resp = await self._tus("HEAD", f"/v1/uploads/{upload_id}", {})
         return int(resp.headers["Upload-Offset"])
 
-    async def upload_part(self, upload_id: str, offset: int, data: bytes) -> int:
-        """Append ``data`` at ``offset`` (tus PATCH, with its sha256 checksum); the new offset."""
+    def part_headers(self, upload_id: str, offset: int, data: bytes) -> dict[str, str]:
+        """The signed headers of a PATCH of ``data`` at ``offset``: its checksum, Content-Digest
+        and signature. CPU-bound (two SHA-256 of ``data``: hashlib releases the GIL on large
+        buffers) and safe to call from a thread, so that an upload prepares its next part while
+        the previous one is on the wire (``hub.client.attachments.upload_file``)."""
+        url = f"{self.base_url}/v1/uploads/{upload_id}"
         headers = {
+            "Tus-Resumable": "1.0.0",
             "Upload-Offset": str(offset),
             "Upload-Checksum": "sha256 "
             + base64.b64encode(hashlib.sha256(data).digest()).decode("ascii"),
         }
-        resp = await self._tus(
-            "PATCH", f"/v1/uploads/{upload_id}", headers, data, "application/offset+octet-stream"
+        return headers | self._headers("PATCH", url, data, "application/offset+octet-stream")
+
+    async def upload_part(
+        self, upload_id: str, offset: int, data: bytes, headers: dict[str, str] | None = None
+    ) -> int:
+        """Append ``data`` at ``offset`` (tus PATCH, with its sha256 checksum); the new offset.
+        ``headers``: those :meth:`part_headers` made for this very part, if already made."""
+        if headers is None:
+            headers = await asyncio.to_thread(self.part_headers, upload_id, offset, data)
+        resp = await self._tus_send(
+            "PATCH", f"{self.base_url}/v1/uploads/{upload_id}", headers, data
         )
         return int(resp.headers["Upload-Offset"])
 

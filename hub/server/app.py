@@ -54,8 +54,9 @@ def _on_sighup(handler: Callable[[], object] | None) -> None:
             loop.add_signal_handler(signal.SIGHUP, handler)
 
 
-def _writer_gauges(ctx: HubContext) -> None:
-    """Expose the group-commit writers' counters: batches vs items shows how much is shared."""
+def _writer_gauges(ctx: HubContext, checkpointer: database.WalCheckpointer | None) -> None:
+    """Expose the group-commit writers' counters (batches vs items shows how much is shared)
+    and, on SQLite, the background WAL checkpoints'."""
     for name, writer in (("envelope", ctx.envelope_writer), ("nonce", ctx.nonce_writer)):
         for metric, attribute in (
             ("batches", "batches"),
@@ -66,6 +67,19 @@ def _writer_gauges(ctx: HubContext) -> None:
                 f"pgs_{name}_writer_{metric}",
                 lambda w=writer, a=attribute: float(getattr(w, a)),  # type: ignore[misc]
             )
+    if checkpointer is None:
+        return
+    # How many ran, failed, found the database busy; the WAL's pages at the last one.
+    for metric, attribute in (
+        ("checkpoints", "checkpoints"),
+        ("checkpoint_failures", "failures"),
+        ("checkpoints_busy", "busy"),
+        ("frames", "wal_frames"),
+    ):
+        ctx.metrics.gauge(
+            f"pgs_sqlite_wal_{metric}",
+            lambda c=checkpointer, a=attribute: float(getattr(c, a)),  # type: ignore[misc]
+        )
 
 
 def routes(app: web.Application) -> None:
@@ -123,7 +137,7 @@ def create_app(
     )
 
     async def resources(app: web.Application) -> AsyncIterator[None]:
-        engine = database.open_engine(config.database_url)
+        engine, checkpointer = database.open_serving_engine(config.database_url)
         # On PostgreSQL other hub processes may share the database: wake-ups go through it.
         fanout = PgFanout.for_url(engine.url) if engine.dialect.name == "postgresql" else None
         try:
@@ -163,7 +177,7 @@ def create_app(
             )
             ctx.notifications.start()
             ctx.metrics.gauge("pgs_websocket_connections", lambda: ctx.notifier.connections)
-            _writer_gauges(ctx)
+            _writer_gauges(ctx, checkpointer)
             app[CTX] = ctx
             malformed.install(ctx.security_events)
             housekeeping = asyncio.create_task(background.housekeeping(ctx, config.retention_days))
@@ -193,7 +207,8 @@ def create_app(
         finally:
             if fanout is not None:
                 await fanout.stop()
-            await engine.dispose()
+            # The engine's connections, then the checkpointer's last checkpoint.
+            await database.close_serving_engine(engine, checkpointer)
 
     # The heap is settled (hub.server.runtime) after the resources: they are what it freezes.
     app.cleanup_ctx.extend((resources, settled_heap))

@@ -4,6 +4,7 @@ layer only through here and the other services (the layers contract in pyproject
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 import time
@@ -16,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from pgs_hub.hub.errors import Unavailable
 from pgs_hub.hub.services.context import HubContext
+from pgs_hub.hub.storage.checkpoint import WalCheckpointer, serving_engine
 from pgs_hub.hub.storage.engine import create_engine, parse_url, ping, redact
 from pgs_hub.hub.storage.faults import DATABASE_ERRORS, DatabaseFault, fault_of
 from pgs_hub.hub.storage.migrate import check_schema, current_revision, head_revision, upgrade
@@ -25,11 +27,14 @@ __all__ = [
     "MIN_FREE_BYTES",
     "RECENT_FAILURE_SECONDS",
     "DatabaseFault",
+    "WalCheckpointer",
     "check_schema",
+    "close_serving_engine",
     "current_revision",
     "fault_of",
     "head_revision",
     "open_engine",
+    "open_serving_engine",
     "parse_url",
     "readiness",
     "redact",
@@ -43,6 +48,24 @@ MIN_FREE_BYTES: Final = 1 << 20  # below this on the SQLite database's disk: ful
 def open_engine(url: str, *, foreign_keys: bool = True) -> AsyncEngine:
     """The engine for ``url`` (SQLite or PostgreSQL; see hub.storage.engine)."""
     return create_engine(url, foreign_keys=foreign_keys)
+
+
+def open_serving_engine(url: str) -> tuple[AsyncEngine, WalCheckpointer | None]:
+    """The engine of ``pgs serve``, and on SQLite the checkpointer (started) that copies its WAL
+    into the database in the background instead of in the commits (hub.storage.checkpoint).
+    Close both with :func:`close_serving_engine`."""
+    engine, checkpointer = serving_engine(url)
+    if checkpointer is not None:
+        checkpointer.start()
+    return engine, checkpointer
+
+
+async def close_serving_engine(engine: AsyncEngine, checkpointer: WalCheckpointer | None) -> None:
+    """Close the engine's connections, then stop the checkpointer: its last checkpoint copies
+    everything they wrote into the database file."""
+    await engine.dispose()
+    if checkpointer is not None:
+        await asyncio.to_thread(checkpointer.stop)
 
 
 async def readiness(ctx: HubContext) -> str | None:  # noqa: PLR0911 - one reason each

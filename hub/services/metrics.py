@@ -43,6 +43,12 @@ HELP: dict[str, str] = {
     "pgs_nonce_writer_batches": "Nonce group commits.",
     "pgs_nonce_writer_items": "Nonces acknowledged after a group commit.",
     "pgs_nonce_writer_failed_batches": "Nonce group commits that failed.",
+    "pgs_sqlite_wal_checkpoints": "Background checkpoints of the SQLite WAL.",
+    "pgs_sqlite_wal_checkpoint_failures": "Background checkpoints of the SQLite WAL that failed"
+    " (the pages stay in the WAL; nothing is lost).",
+    "pgs_sqlite_wal_checkpoints_busy": "Background checkpoints that could not copy every page"
+    " (a reader or writer held them).",
+    "pgs_sqlite_wal_frames": "Pages in the SQLite WAL at the last background checkpoint.",
     "pgs_policy_decisions_total": "Policy decisions, by action and outcome (allowed or the"
     " refusal's code).",
     "pgs_security_events_total": "Refused requests recorded as security events, by code.",

@@ -48,6 +48,9 @@ SQLITE_BUSY_TIMEOUT_MS: Final = 5000
 # one to be handed back (an asyncio wait) instead; idle ones cost a sleeping thread each.
 SQLITE_POOL_SIZE: Final = 32
 SQLITE_POOL_OVERFLOW: Final = 0
+# A WAL reused after a checkpoint is cut back to this size (connections that set
+# ``wal_autocheckpoint``, whose WAL may grow past SQLite's default between two checkpoints).
+WAL_SIZE_LIMIT_BYTES: Final = 64 * 1024 * 1024
 _READ_ONLY: Final = "pgs_read_only"  # execution option of the read-only view
 
 _SQLITE_PRAGMAS: Final = (
@@ -96,7 +99,9 @@ def parse_url(url: str) -> URL:
     )
 
 
-def create_engine(url: str, *, foreign_keys: bool = True) -> AsyncEngine:
+def create_engine(
+    url: str, *, foreign_keys: bool = True, wal_autocheckpoint: int | None = None
+) -> AsyncEngine:
     """An engine for ``url`` (see the module docs). No connection is made until first use.
 
     ``hide_parameters``: a database error's text never quotes the statement's parameters (message
@@ -105,6 +110,10 @@ def create_engine(url: str, *, foreign_keys: bool = True) -> AsyncEngine:
     ``foreign_keys=False`` is for migrations only: SQLite rebuilds a table to alter it, which it
     cannot do while other tables' foreign keys point at it; the migration checks the keys itself
     (``PRAGMA foreign_key_check``) before committing.
+
+    ``wal_autocheckpoint`` (SQLite): the WAL size in pages past which a commit checkpoints by
+    itself (SQLite's default is 1,000). Only the serving hub sets it, higher, with
+    ``journal_size_limit``: its checkpoints run in the background (hub.storage.checkpoint).
     """
     parsed = parse_url(url)
     if parsed.get_backend_name() == "sqlite":
@@ -113,7 +122,7 @@ def create_engine(url: str, *, foreign_keys: bool = True) -> AsyncEngine:
             parsed, pool_size=SQLITE_POOL_SIZE, max_overflow=SQLITE_POOL_OVERFLOW,
             hide_parameters=True, async_creator=partial(sqlite_driver.connect, database),
         )  # fmt: skip
-        _configure_sqlite(engine, foreign_keys=foreign_keys)
+        _configure_sqlite(engine, foreign_keys=foreign_keys, wal_autocheckpoint=wal_autocheckpoint)
         return engine
     return create_async_engine(
         parsed,
@@ -124,7 +133,9 @@ def create_engine(url: str, *, foreign_keys: bool = True) -> AsyncEngine:
     )
 
 
-def _configure_sqlite(engine: AsyncEngine, *, foreign_keys: bool) -> None:
+def _configure_sqlite(
+    engine: AsyncEngine, *, foreign_keys: bool, wal_autocheckpoint: int | None
+) -> None:
     def on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Let SQLAlchemy emit BEGIN (below) rather than the sqlite3 module's legacy rules.
         dbapi_connection.isolation_level = None
@@ -135,6 +146,9 @@ def _configure_sqlite(engine: AsyncEngine, *, foreign_keys: bool) -> None:
                     cursor.execute(pragma)
             if not foreign_keys:
                 cursor.execute("PRAGMA foreign_keys=OFF")
+            if wal_autocheckpoint is not None:
+                cursor.execute(f"PRAGMA wal_autocheckpoint={int(wal_autocheckpoint)}")
+                cursor.execute(f"PRAGMA journal_size_limit={WAL_SIZE_LIMIT_BYTES}")
         finally:
             cursor.close()
 
