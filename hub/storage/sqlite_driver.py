@@ -22,14 +22,15 @@ does not use) would hold its whole result in memory instead of reading it in chu
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from functools import partial
-from typing import Any
+from typing import Any, TypeVar
 
 import aiosqlite
 from aiosqlite.context import contextmanager
 
 ITER_CHUNK_SIZE = 64  # aiosqlite's default
+T = TypeVar("T")
 
 
 def _execute_and_fetch(cursor: sqlite3.Cursor, sql: str, parameters: Any) -> list[Any] | None:
@@ -76,6 +77,18 @@ class Connection(aiosqlite.Connection):
     @contextmanager
     async def cursor(self) -> Cursor:  # type: ignore[override]  # a subclass of its cursor
         return Cursor(self, self._conn.cursor())
+
+    async def rollback(self) -> None:
+        """No trip to the thread when no transaction is open: the pool rolls back every
+        connection handed back to it, most often just after a commit or a rollback."""
+        if self._conn.in_transaction:
+            await super().rollback()
+
+    async def run_in_thread(self, function: Callable[..., T], *args: Any) -> T:
+        """``function(sqlite3_connection, *args)`` run in the connection's thread, in one hand-off
+        (:mod:`hub.storage.batch` runs a whole group commit so)."""
+        result: T = await self._execute(function, self._conn, *args)  # type: ignore[no-untyped-call]
+        return result
 
 
 async def connect(database: str) -> Connection:
