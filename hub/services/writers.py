@@ -20,13 +20,23 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from pgs_hub.hub.error_codes import Code
 from pgs_hub.hub.errors import Conflict, RateLimited
-from pgs_hub.hub.storage import audit, blobs, counters, envelopes, nonces, participants
+from pgs_hub.hub.storage import (
+    _streams,
+    audit,
+    batch,
+    counters,
+    envelopes,
+    log,
+    nonces,
+    participants,
+)
+from pgs_hub.hub.storage.batch import Plan, Step, Steps
 from pgs_hub.hub.storage.groupcommit import GroupCommitter
 from pgs_hub.hub.storage.nonces import NonceClaim
 from pgs_hub.hub.storage.participants import DirectoryVersion
@@ -62,10 +72,40 @@ NonceWriter = GroupCommitter[NonceClaim, bool]
 async def write_accepted(
     conn: AsyncConnection, items: Sequence[AcceptedEnvelope]
 ) -> list[int | Exception]:
-    """Store ``items`` in the caller's transaction; the new ``seq`` of each, or its error."""
-    # Read in the storing transaction (under the write lock on SQLite): the version it commits at.
+    """Store ``items`` in the caller's transaction; the new ``seq`` of each, or its error.
+
+    The batch is one plan (:mod:`hub.storage.batch`): on SQLite it runs whole in the database
+    connection's thread, one hand-off between ``BEGIN IMMEDIATE`` and ``COMMIT`` instead of one
+    per statement (about fifteen), each of which waited for a turn of the busy event loop."""
+    return await batch.run(conn, _accept(conn.dialect.name, items))
+
+
+def _accept(dialect: str, items: Sequence[AcceptedEnvelope]) -> Plan[list[int | Exception]]:
+    """The plan of :func:`write_accepted`. The numbers (envelope seqs, mailbox cursors, audit
+    seqs) are reserved up front under the write lock (SQLite) or the stream lock (PostgreSQL)
+    and written explicitly, so that no statement has to return them."""
+    wanted = {
+        "envelopes": len(items),
+        "mailbox": sum(len(item.recipients) for item in items),
+        "audit_records": len(items),
+    }
+    lock = _streams.lock_step(dialect)
+    # Read in the storing transaction (under the write lock on SQLite): the version it commits
+    # at, the log's state and the next numbers, in one step.
+    *_, version_rows, state_rows, number_rows = _rows(
+        (
+            yield Steps(
+                [
+                    *([lock] if lock is not None else []),
+                    participants.directory_version_step(),
+                    log.state_step(),
+                    _streams.numbers_step(dialect, wanted),
+                ]
+            )
+        )
+    )
     checked = any(item.directory is not None for item in items)
-    current = await participants.read_directory_version(conn) if checked else None
+    current = participants.directory_version_of(version_rows) if checked else None
     first: dict[str, int] = {}
     results: list[int | Exception] = [0] * len(items)
     for n, item in enumerate(items):
@@ -75,7 +115,7 @@ async def write_accepted(
             results[n] = envelopes.duplicate()
         else:
             first[item.row.mid] = n
-    for n in await _over_limit(conn, items, sorted(first.values())):
+    for n in (yield from _over_limit(dialect, items, sorted(first.values()))):
         del first[items[n].row.mid]
         window_end = counters.window_of(items[n].row.accepted_at) + counters.WINDOW_SECONDS
         results[n] = RateLimited(
@@ -83,36 +123,73 @@ async def write_accepted(
             retry_after=max(1, window_end - items[n].row.accepted_at),
             code=Code.RATE_SUBMISSIONS,
         )
-    new = sorted(first.values())
-    try:
-        async with conn.begin_nested():
-            for n in new:
-                await _bind_uploads(conn, items[n])
-            seqs = await envelopes.insert_envelopes(
-                conn, [(items[n].row, items[n].recipients) for n in new]
-            )
-        stored = list(zip(new, seqs, strict=True))
-    except (IntegrityError, Conflict):  # a message id is stored already: find which, one by one
-        stored = []
-        for n in new:
-            try:
-                async with conn.begin_nested():  # the binding goes if the envelope is refused
-                    await _bind_uploads(conn, items[n])
-                    seq = await envelopes.insert_envelope(conn, items[n].row, items[n].recipients)
-            except (Conflict, IntegrityError) as exc:
-                results[n] = exc
-            else:
-                stored.append((n, seq))
+    new = []
+    for n in sorted(first.values()):
+        if len(set(items[n].uploads)) == len(items[n].uploads):
+            new.append(n)
+        else:  # an upload named twice: blobs.bind refuses it too
+            results[n] = _upload_taken()
+    numbers = _streams.numbers(dialect, number_rows, wanted)
+    seqs, cursors = numbers["envelopes"], numbers["mailbox"]
+    steps = [step for n in new for step in _bind_steps(items[n])]
+    steps += envelopes.insert_steps(
+        [(items[n].row, items[n].recipients) for n in new], seqs[: len(new)], iter(cursors)
+    )
+    stored: list[tuple[int, int]] = []
+    if not isinstance((yield Steps(steps, savepoint=True)), Exception):
+        stored = list(zip(new, seqs, strict=False))
+    else:  # a message id is stored already, or an upload taken: find which, one by one
+        stored = yield from _one_by_one(items, new, seqs, cursors, results)
     # The audit records follow the envelopes' order, so the log's order is the acceptance order.
-    await audit.append_records(conn, [items[n].record for n, _ in stored])
+    tree, exists = log.state_of(state_rows)
+    records = [items[n].record for n, _ in stored]
+    audit_steps = audit.append_steps(
+        tree, exists, records, numbers["audit_records"][: len(records)]
+    )
+    if audit_steps:
+        yield Steps(audit_steps)
     for n, seq in stored:
         results[n] = seq
     return results
 
 
-async def _over_limit(
-    conn: AsyncConnection, items: Sequence[AcceptedEnvelope], candidates: list[int]
-) -> list[int]:
+def _one_by_one(
+    items: Sequence[AcceptedEnvelope],
+    new: list[int],
+    seqs: list[int],
+    cursors: list[int],
+    results: list[int | Exception],
+) -> Plan[list[tuple[int, int]]]:
+    """The items ``new`` stored each in its own SAVEPOINT; those stored, with their seqs. The
+    others get their own error in ``results``: ``envelope.duplicate`` for a stored message id,
+    ``attachment.upload_taken``, or the integrity error itself."""
+    stored: list[tuple[int, int]] = []
+    used = 0  # mailbox cursors used by the items stored so far
+    for n in new:
+        item, seq = items[n], seqs[len(stored)]
+        one = envelopes.insert_steps([(item.row, item.recipients)], [seq], iter(cursors[used:]))
+        refused = yield Steps([*_bind_steps(item), *one], savepoint=True)
+        if isinstance(refused, batch.RowsMismatch):
+            results[n] = _upload_taken()
+        elif isinstance(refused, Exception):
+            (found,) = _rows((yield Steps([envelopes.seq_of_mid_step(item.row.mid)])))
+            results[n] = envelopes.duplicate() if found else refused
+        else:
+            stored.append((n, seq))
+            used += len(item.recipients)
+    return stored
+
+
+def _rows(result: list[Any] | Exception) -> list[Any]:
+    """The results of steps run outside a SAVEPOINT (an error there is raised, never sent)."""
+    if isinstance(result, Exception):  # pragma: no cover - batch.run raises those
+        raise result
+    return result
+
+
+def _over_limit(
+    dialect: str, items: Sequence[AcceptedEnvelope], candidates: list[int]
+) -> Plan[list[int]]:
     """Count ``candidates`` against their senders' limits; those past the limit (the later ones
     of a batch first). Refused submissions are counted too: a client that keeps sending while
     refused stays refused until the window ends."""
@@ -122,26 +199,44 @@ async def _over_limit(
         if item.per_minute is not None:
             key = (item.row.sender_id, counters.window_of(item.row.accepted_at))
             groups.setdefault(key, []).append(n)
+    if not groups:
+        return []
+    ordered = sorted(groups.items())  # one lock order everywhere
+    counts = [(sender, window, len(members)) for (sender, window), members in ordered]
+    (totals,) = _rows((yield Steps([counters.count_step(dialect, counts)])))
     refused: list[int] = []
-    for (sender, window), members in sorted(groups.items()):  # one lock order everywhere
-        total = await counters.count_submissions(conn, sender, window, len(members))
+    for (_, members), (total,) in zip(ordered, totals, strict=True):
         limit = items[members[0]].per_minute or 0
-        allowed = max(0, limit - (total - len(members)))
+        allowed = max(0, limit - (int(total) - len(members)))
         refused.extend(members[allowed:])
     return refused
 
 
-async def _bind_uploads(conn: AsyncConnection, item: AcceptedEnvelope) -> None:
-    if item.uploads and not await blobs.bind(conn, item.row.sender_id, item.row.mid, item.uploads):
-        raise Conflict(
-            "an attachment upload of this message is not the sender's, incomplete, or another "
-            "message's",
-            code=Code.ATTACHMENT_UPLOAD_TAKEN,
-        )
+def _bind_steps(item: AcceptedEnvelope) -> list[Step]:
+    return envelopes.bind_upload_steps(item.row.sender_id, item.row.mid, item.uploads)
+
+
+def _upload_taken() -> Conflict:
+    return Conflict(
+        "an attachment upload of this message is not the sender's, incomplete, or another "
+        "message's",
+        code=Code.ATTACHMENT_UPLOAD_TAKEN,
+    )
+
+
+async def store_accepted(
+    engine: AsyncEngine, items: Sequence[AcceptedEnvelope]
+) -> list[int | Exception]:
+    """:func:`write_accepted` in a transaction of its own, committed on return: on SQLite the
+    whole transaction is one trip through the driver's thread (:func:`batch.transaction`)."""
+    return await batch.transaction(engine, lambda dialect: _accept(dialect, items))
 
 
 def envelope_writer(engine: AsyncEngine) -> EnvelopeWriter:
-    return GroupCommitter(engine, write_accepted, name="envelopes")
+    return GroupCommitter(
+        engine, write_accepted, name="envelopes",
+        transaction=lambda items: store_accepted(engine, items),
+    )  # fmt: skip
 
 
 def nonce_writer(engine: AsyncEngine) -> NonceWriter:

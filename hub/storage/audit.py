@@ -12,8 +12,10 @@ from dataclasses import dataclass
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from pgs_hub.crypto.merkle import CompactRange
 from pgs_hub.hub.storage import log
 from pgs_hub.hub.storage._streams import lock_streams
+from pgs_hub.hub.storage.batch import Step
 from pgs_hub.hub.storage.tables import audit_record_countries, audit_records
 
 MAX_PAGE = 1000
@@ -88,14 +90,33 @@ async def append_records(conn: AsyncConnection, records: Sequence[NewRecord]) ->
         return []
     await lock_streams(conn)
     tree = await log.state(conn)
+    rows, entries, involved = _record_rows(tree.size, records)
+    indexes = [tree.size + offset for offset in range(len(records))]
+    # RETURNING the log index too: a multi-row INSERT does not promise to return rows in order.
+    result = await conn.execute(
+        insert(audit_records).returning(audit_records.c.seq, audit_records.c.log_index), rows
+    )
+    by_index = {int(index): int(seq) for seq, index in result}
+    seqs = [by_index[index] for index in indexes]
+    await log.append_leaves(conn, tree, entries)
+    pairs = [{"seq": s, "country": c} for s, cs in zip(seqs, involved, strict=True) for c in cs]
+    if pairs:
+        await conn.execute(insert(audit_record_countries), pairs)
+    return seqs
+
+
+def _record_rows(
+    size: int, records: Sequence[NewRecord]
+) -> tuple[list[dict[str, object]], list[bytes], list[list[str]]]:
+    """The rows of ``records`` appended to a log of ``size`` entries (log indexes from
+    ``size`` on), their entries' bytes, and the countries each involves."""
     rows: list[dict[str, object]] = []
-    indexes: list[int] = []
     entries: list[bytes] = []
     involved: list[list[str]] = []
     for offset, record in enumerate(records):
         encoded = encode_details(record.details)
         countries = sorted({*record.countries, *([record.country] if record.country else [])})
-        index = tree.size + offset
+        index = size + offset
         entry = log.encode_entry(
             index=index,
             at=record.at,
@@ -117,20 +138,33 @@ async def append_records(conn: AsyncConnection, records: Sequence[NewRecord]) ->
                 "entry": entry,
             }
         )
-        indexes.append(index)
         entries.append(entry)
         involved.append(countries)
-    # RETURNING the log index too: a multi-row INSERT does not promise to return rows in order.
-    result = await conn.execute(
-        insert(audit_records).returning(audit_records.c.seq, audit_records.c.log_index), rows
-    )
-    by_index = {int(index): int(seq) for seq, index in result}
-    seqs = [by_index[index] for index in indexes]
-    await log.append_leaves(conn, tree, entries)
+    return rows, entries, involved
+
+
+_INSERT_RECORDS = insert(audit_records)
+_INSERT_COUNTRIES = insert(audit_record_countries)
+
+
+def append_steps(
+    tree: CompactRange, exists: bool, records: Sequence[NewRecord], seqs: Sequence[int]
+) -> list[Step]:
+    """:func:`append_records` as steps of a plan (:mod:`hub.storage.batch`), with the records'
+    sequence numbers ``seqs`` given (reserved by :func:`hub.storage._streams.numbers_step`):
+    the same rows, the same log entries, nodes and state. ``tree`` and ``exists`` are the log's
+    state as :func:`hub.storage.log.state_of` read it in this transaction."""
+    if not records:
+        return []
+    rows, entries, involved = _record_rows(tree.size, records)
+    for row, seq in zip(rows, seqs, strict=True):
+        row["seq"] = seq
+    _, log_steps = log.append_steps(tree, exists, entries)
     pairs = [{"seq": s, "country": c} for s, cs in zip(seqs, involved, strict=True) for c in cs]
+    steps = [Step(_INSERT_RECORDS, rows), *log_steps]
     if pairs:
-        await conn.execute(insert(audit_record_countries), pairs)
-    return seqs
+        steps.append(Step(_INSERT_COUNTRIES, pairs))
+    return steps
 
 
 async def records(

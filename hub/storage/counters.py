@@ -8,11 +8,14 @@ the totals exact across processes.
 
 from __future__ import annotations
 
-from typing import Final
+import functools
+from typing import Any, Final
 
-from sqlalchemy import delete
+from sqlalchemy import bindparam, delete
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from pgs_hub.hub.storage.batch import Step
 from pgs_hub.hub.storage.security_events import upsert
 from pgs_hub.hub.storage.tables import submission_counters
 
@@ -32,6 +35,27 @@ async def count_submissions(conn: AsyncConnection, participant: str, window: int
         set_={"count": table.c.count + statement.excluded.count},
     ).returning(table.c.count)
     return int((await conn.execute(statement)).scalar_one())
+
+
+@functools.cache
+def _count_statement(dialect: str) -> Any:
+    table = submission_counters
+    statement = (postgresql if dialect == "postgresql" else sqlite).insert(table)
+    statement = statement.values(
+        participant_id=bindparam("participant"), window_start=bindparam("window"),
+        count=bindparam("n"),
+    )  # fmt: skip
+    return statement.on_conflict_do_update(
+        index_elements=["participant_id", "window_start"],
+        set_={"count": table.c.count + statement.excluded.count},
+    ).returning(table.c.count)
+
+
+def count_step(dialect: str, counts: list[tuple[str, int, int]]) -> Step:
+    """:func:`count_submissions` of each ``(participant, window, n)`` as one step of a plan
+    (:mod:`hub.storage.batch`): its result is the new totals, in order."""
+    rows = [{"participant": p, "window": w, "n": n} for p, w, n in counts]
+    return Step(_count_statement(dialect), rows, returns=True)
 
 
 async def purge_before(conn: AsyncConnection, before: int) -> None:

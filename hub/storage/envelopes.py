@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, fields
 from typing import Final, Literal
 
-from sqlalchemy import and_, exists, func, insert, or_, select, update
+from sqlalchemy import and_, bindparam, exists, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from pgs_hub.hub.error_codes import Code
 from pgs_hub.hub.errors import Conflict
 from pgs_hub.hub.storage._streams import lock_streams
-from pgs_hub.hub.storage.tables import DeliveryState, deliveries, envelopes, mailbox
+from pgs_hub.hub.storage.batch import Step
+from pgs_hub.hub.storage.tables import DeliveryState, deliveries, envelopes, mailbox, uploads
 
 
 @dataclass(frozen=True)
@@ -130,6 +131,94 @@ async def insert_envelopes(
             ],
         )
     return seqs
+
+
+_INSERT_ENVELOPES: Final = insert(envelopes)
+_INSERT_DELIVERIES: Final = insert(deliveries)
+_INSERT_MAILBOX: Final = insert(mailbox)
+_SEQ_OF_MID: Final = select(envelopes.c.seq).where(envelopes.c.mid == bindparam("mid"))
+# blobs.bind's condition, one upload at a time (a step expects one row changed for each).
+_BIND_UPLOAD: Final = (
+    update(uploads)
+    .where(
+        uploads.c.id == bindparam("upload"),
+        uploads.c.owner_id == bindparam("owner"),
+        uploads.c.stored == uploads.c.length,
+        or_(uploads.c.envelope_mid.is_(None), uploads.c.envelope_mid == bindparam("bound_mid")),
+    )
+    .values(envelope_mid=bindparam("bound_mid"))
+)
+
+
+def insert_steps(
+    batch: Sequence[tuple[EnvelopeRow, Sequence[tuple[str, str]]]],
+    seqs: Sequence[int],
+    cursors: Iterator[int],
+) -> list[Step]:
+    """:func:`insert_envelopes` as steps of a plan (:mod:`hub.storage.batch`), with the numbers
+    given: envelope ``seqs[i]`` for ``batch[i]``, mailbox cursors taken from ``cursors`` in
+    order (reserved by :func:`hub.storage._streams.numbers_step`, under the stream lock)."""
+    if not batch:
+        return []
+    for _, recipients in batch:
+        if len({recipient_id for recipient_id, _ in recipients}) != len(recipients):
+            raise ValueError("each recipient may be named only once")
+    values = [
+        {"seq": seq, **{name: getattr(row, name) for name in _ENVELOPE_COLUMNS}}
+        for seq, (row, _) in zip(seqs, batch, strict=True)
+    ]
+    routed = [
+        (seq, row, recipient_id, recipient_kid)
+        for seq, (row, recipients) in zip(seqs, batch, strict=True)
+        for recipient_id, recipient_kid in recipients
+    ]
+    steps = [Step(_INSERT_ENVELOPES, values)]
+    if routed:
+        steps.append(
+            Step(
+                _INSERT_DELIVERIES,
+                [
+                    {
+                        "envelope_seq": seq,
+                        "recipient_id": recipient_id,
+                        "recipient_kid": recipient_kid,
+                        "state": "queued",
+                    }
+                    for seq, _, recipient_id, recipient_kid in routed
+                ],
+            )
+        )
+        steps.append(
+            Step(
+                _INSERT_MAILBOX,
+                [
+                    {
+                        "cursor": next(cursors),
+                        "participant_id": recipient_id,
+                        "item": "envelope",
+                        "envelope_seq": seq,
+                        "created_at": row.accepted_at,
+                    }
+                    for seq, row, recipient_id, _ in routed
+                ],
+            )
+        )
+    return steps
+
+
+def bind_upload_steps(owner_id: str, mid: str, ids: Sequence[str]) -> list[Step]:
+    """:func:`hub.storage.blobs.bind` as steps of a plan, to run in a SAVEPOINT: one of them
+    fails (:class:`~hub.storage.batch.RowsMismatch`) unless every upload could be bound. The
+    caller refuses ``ids`` naming one upload twice beforehand, as ``bind`` does."""
+    return [
+        Step(_BIND_UPLOAD, [{"upload": i, "owner": owner_id, "bound_mid": mid}], expect=1)
+        for i in ids
+    ]
+
+
+def seq_of_mid_step(mid: str) -> Step:
+    """The ``seq`` of envelope ``mid`` (no row: none stored) as a step of a plan."""
+    return Step(_SEQ_OF_MID, [{"mid": mid}], returns=True)
 
 
 async def envelope_by_mid(conn: AsyncConnection, mid: str) -> EnvelopeRow | None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,6 +36,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from pgs_hub.crypto.merkle import HASH_SIZE, CompactRange, NodeId, leaf_hash
+from pgs_hub.hub.storage.batch import Step
 from pgs_hub.hub.storage.tables import (
     audit_records,
     deliveries,
@@ -75,14 +76,30 @@ def encode_entry(
     ).encode("utf-8")
 
 
-async def state(conn: AsyncConnection) -> CompactRange:
-    """The current tree size and frontier."""
-    row = (await conn.execute(select(log_state.c.size, log_state.c.frontier))).first()
+_READ_STATE = select(log_state.c.size, log_state.c.frontier)
+
+
+def _state_of(row: Any) -> CompactRange:
     if row is None:
         return CompactRange(0, ())
-    frontier = bytes(row.frontier)
+    frontier = bytes(row[1])
     hashes = tuple(frontier[i : i + HASH_SIZE] for i in range(0, len(frontier), HASH_SIZE))
-    return CompactRange(int(row.size), hashes)
+    return CompactRange(int(row[0]), hashes)
+
+
+async def state(conn: AsyncConnection) -> CompactRange:
+    """The current tree size and frontier."""
+    return _state_of((await conn.execute(_READ_STATE)).first())
+
+
+def state_step() -> Step:
+    """:func:`state` as a step of a plan (:mod:`hub.storage.batch`); see :func:`state_of`."""
+    return Step(_READ_STATE, returns=True)
+
+
+def state_of(rows: Sequence[Any]) -> tuple[CompactRange, bool]:
+    """The state read by :func:`state_step` (its result ``rows``), and whether its row exists."""
+    return _state_of(rows[0] if rows else None), bool(rows)
 
 
 async def size(conn: AsyncConnection) -> int:
@@ -97,13 +114,10 @@ async def append_leaves(
     """Add ``entries``' leaves, in order, to the tree whose state is ``current`` (read in this
     transaction, under the stream lock): the leaves are folded in memory, then every completed
     subtree is written in one statement and the frontier once. Returns the new state."""
-    grown, completed = current.extend(leaf_hash(entry) for entry in entries)
-    if not completed:  # no entries
+    grown, nodes = grow(current, entries)
+    if not nodes:  # no entries
         return current
-    await conn.execute(
-        insert(log_nodes),
-        [{"level": c.level, "idx": c.index, "hash": c.hash} for c in completed],
-    )
+    await conn.execute(insert(log_nodes), nodes)
     frontier = b"".join(grown.hashes)
     if current.size == 0 and not await _has_state_row(conn):
         await conn.execute(insert(log_state).values(id=1, size=grown.size, frontier=frontier))
@@ -112,6 +126,40 @@ async def append_leaves(
             update(log_state).where(log_state.c.id == 1).values(size=grown.size, frontier=frontier)
         )
     return grown
+
+
+def grow(
+    current: CompactRange, entries: Iterable[bytes]
+) -> tuple[CompactRange, list[dict[str, Any]]]:
+    """``current`` with ``entries``' leaves added, and the rows of the subtrees they completed
+    (what :func:`append_leaves` writes); no I/O."""
+    grown, completed = current.extend(leaf_hash(entry) for entry in entries)
+    return grown, [{"level": c.level, "idx": c.index, "hash": c.hash} for c in completed]
+
+
+_INSERT_NODES = insert(log_nodes)
+_INSERT_STATE = insert(log_state)
+_UPDATE_STATE = (
+    update(log_state)
+    .where(log_state.c.id == 1)
+    .values(size=bindparam("new_size"), frontier=bindparam("new_frontier"))
+)
+
+
+def append_steps(
+    current: CompactRange, exists: bool, entries: Iterable[bytes]
+) -> tuple[CompactRange, list[Step]]:
+    """:func:`append_leaves` as steps of a plan (:mod:`hub.storage.batch`): ``current`` and
+    ``exists`` as :func:`state_of` gives them. The new state, and the steps that write it."""
+    grown, nodes = grow(current, entries)
+    if not nodes:
+        return current, []
+    frontier = b"".join(grown.hashes)
+    if exists:
+        state = Step(_UPDATE_STATE, [{"new_size": grown.size, "new_frontier": frontier}])
+    else:
+        state = Step(_INSERT_STATE, [{"id": 1, "size": grown.size, "frontier": frontier}])
+    return grown, [Step(_INSERT_NODES, nodes), state]
 
 
 async def _has_state_row(conn: AsyncConnection) -> bool:

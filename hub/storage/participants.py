@@ -11,9 +11,9 @@ so two of them never deadlock on each other's participant and key rows.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
-from typing import Final
+from typing import Any, Final
 
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from pgs_hub.hub.error_codes import Code
 from pgs_hub.hub.errors import ConfigError, Conflict
+from pgs_hub.hub.storage.batch import Step
 from pgs_hub.hub.storage.tables import (
     KeyState,
     KeyUse,
@@ -85,6 +86,19 @@ class DirectoryKey:
 _READ_DIRECTORY_VERSION: Final = select(
     directory_version.c.version, directory_version.c.stamp
 ).where(directory_version.c.id == 1)
+
+
+def directory_version_step() -> Step:
+    """The directory version's read as a step of a plan (:mod:`hub.storage.batch`)."""
+    return Step(_READ_DIRECTORY_VERSION, returns=True)
+
+
+def directory_version_of(rows: Sequence[Any]) -> DirectoryVersion:
+    """The version read by :func:`directory_version_step` (its result ``rows``)."""
+    if not rows:
+        raise ConfigError("the directory_version row is missing: run `pgs db upgrade`")
+    version, stamp = rows[0]
+    return DirectoryVersion(number=int(version), stamp=bytes(stamp))
 
 
 async def read_directory_version(conn: AsyncConnection) -> DirectoryVersion:

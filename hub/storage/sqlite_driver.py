@@ -35,14 +35,15 @@ does not use) would hold its whole result in memory instead of reading it in chu
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from functools import partial
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
 import aiosqlite
 from aiosqlite.context import contextmanager
 
 ITER_CHUNK_SIZE = 64  # aiosqlite's default
+T = TypeVar("T")
 
 # The statements that open a transaction, as the engine emits them: held back (see the module docs).
 _BEGINS: Final = frozenset({"BEGIN", "BEGIN IMMEDIATE"})
@@ -77,6 +78,14 @@ def _run(
         return _Outcome(cursor, rows)
     finally:
         cursor.close()
+
+
+def _after_begin(
+    db: sqlite3.Connection, begin: str | None, function: Callable[..., T], args: tuple[Any, ...]
+) -> T:
+    if begin is not None:
+        db.execute(begin)
+    return function(db, *args)
 
 
 class Cursor(aiosqlite.Cursor):
@@ -187,8 +196,19 @@ class Connection(aiosqlite.Connection):
         if begun == _DEFERRED:
             # Queued without a future: the thread runs it before anything queued after it.
             self._tx.put_nowait((None, self._conn.rollback))
-            return
-        await super().rollback()
+        elif begun is not None or self._conn.in_transaction:
+            await super().rollback()
+        # else no transaction is open (the pool rolls back every connection handed back to it,
+        # most often just after a commit): no trip to the thread
+
+    async def run_in_thread(self, function: Callable[..., T], *args: Any) -> T:
+        """``function(sqlite3_connection, *args)`` run in the connection's thread, in one hand-off
+        (:mod:`hub.storage.batch` runs a whole group commit so); a BEGIN held back for the
+        transaction goes first, in the same call."""
+        result: T = await self._execute(  # type: ignore[no-untyped-call]
+            _after_begin, self._conn, self.take_begin(), function, args
+        )
+        return result
 
 
 async def connect(database: str) -> Connection:

@@ -9,7 +9,7 @@ import asyncio
 from collections.abc import Sequence
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import delete, func, select, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from storage_rows import NOW, envelope, to
@@ -142,17 +142,26 @@ async def test_remember_nonces_refuses_replays_in_the_batch_and_of_stored_nonces
     assert await stored_nonces(engine) == {"old", "expired", "a", "b", "c", "d"}
 
 
+@pytest.mark.parametrize("own", [False, True], ids=["caller's transaction", "own transaction"])
 async def test_write_accepted_fails_only_the_items_that_cannot_be_stored(
-    engine: AsyncEngine, population: tuple[str, ...]
+    engine: AsyncEngine, population: tuple[str, ...], own: bool
 ) -> None:
+    """Also through store_accepted, the hub's way (on SQLite, the whole transaction in the
+    driver's thread), SAVEPOINT fallback included."""
+
+    async def write(items: list[writers.AcceptedEnvelope]) -> list[int | Exception]:
+        if own:
+            return await writers.store_accepted(engine, items)
+        async with engine.begin() as conn:
+            return await writers.write_accepted(conn, items)
+
     def accepted(mid: str, *recipients: tuple[str, str]) -> writers.AcceptedEnvelope:
         return writers.AcceptedEnvelope(
             envelope(mid), recipients or tuple(to("de-1")),
             audit.NewRecord(NOW, "envelope.accepted", "fr-1", mid, "FR", {"mid": mid}),
         )  # fmt: skip
 
-    async with engine.begin() as conn:
-        (stored,) = await writers.write_accepted(conn, [accepted("m-0")])
+    (stored,) = await write([accepted("m-0")])
     batch = [
         accepted("m-1"),
         accepted("m-0"),  # stored already
@@ -160,9 +169,7 @@ async def test_write_accepted_fails_only_the_items_that_cannot_be_stored(
         accepted("m-1"),  # twice in the batch
         accepted("m-3", *to("de-1", "nl-1")),
     ]
-    async with engine.begin() as conn:
-        results = await writers.write_accepted(conn, batch)
-    first, duplicate, broken, twin, last = results
+    first, duplicate, broken, twin, last = await write(batch)
     assert isinstance(first, int)
     assert isinstance(last, int)
     assert isinstance(stored, int)
@@ -176,6 +183,51 @@ async def test_write_accepted_fails_only_the_items_that_cannot_be_stored(
         logged = await audit.records(conn, after=0, limit=100, country=None)
         assert [r.subject for r in logged] == ["m-0", "m-1", "m-3"]
         assert [r.log_index for r in logged] == [0, 1, 2]
+
+
+async def test_write_accepted_numbers_rows_as_the_database_would(
+    engine: AsyncEngine, population: tuple[str, ...]
+) -> None:
+    """write_accepted assigns envelope seqs, mailbox cursors and audit seqs itself (no RETURNING
+    round trip): mixed with rows the database numbered, they keep increasing in commit order, a
+    deleted newest mailbox item's cursor is never handed out again, and the log is what one
+    append at a time builds."""
+
+    def accepted(mid: str, n: int) -> writers.AcceptedEnvelope:
+        return writers.AcceptedEnvelope(envelope(mid), tuple(to("de-1", "nl-1")), record(n))
+
+    async with engine.begin() as conn:
+        await envelopes.insert_envelopes(conn, [(envelope("a-0"), to("de-1", "nl-1"))])
+        await audit.append_records(conn, [record(0)])
+        newest = (await conn.execute(select(func.max(mailbox.c.cursor)))).scalar_one()
+        await conn.execute(delete(mailbox).where(mailbox.c.cursor == newest))
+    async with engine.begin() as conn:
+        results = await writers.write_accepted(conn, [accepted("a-1", 1), accepted("a-2", 2)])
+    async with engine.begin() as conn:
+        await envelopes.insert_envelopes(conn, [(envelope("a-3"), to("nl-1"))])
+        await audit.append_records(conn, [record(3)])
+    assert all(isinstance(r, int) for r in results)
+    async with engine.connect() as conn:
+        seqs = [
+            (await envelopes.envelope_by_mid(conn, f"a-{n}")).seq  # type: ignore[union-attr]
+            for n in range(4)
+        ]
+        items = (
+            await conn.execute(
+                select(mailbox.c.cursor, mailbox.c.envelope_seq).order_by(mailbox.c.cursor)
+            )
+        ).all()
+        stored = await audit.records(conn, after=0, limit=100, country=None)
+        tree = await log.state(conn)
+    assert seqs == sorted(seqs)
+    assert len(set(seqs)) == 4
+    assert seqs[1:3] == results
+    assert all(cursor > newest for cursor, _ in items[1:])
+    assert [seq for _, seq in items] == [seqs[0], seqs[1], seqs[1], seqs[2], seqs[2], seqs[3]]
+    assert [r.details_object()["n"] for r in stored] == [0, 1, 2, 3]
+    assert [r.seq for r in stored] == sorted(r.seq for r in stored)
+    assert [r.log_index for r in stored] == [0, 1, 2, 3]
+    assert tree.root() == root_from_leaves([leaf_hash(r.entry) for r in stored])
 
 
 async def test_write_accepted_counts_submissions_against_the_senders_limit(

@@ -12,9 +12,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import Column, Integer, LargeBinary, MetaData, Table, insert, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from pgs_hub.hub.storage import batch
 from pgs_hub.hub.storage.checkpoint import HARD_BOUND_PAGES, WalCheckpointer, serving_engine
 from pgs_hub.hub.storage.engine import create_engine, default_sqlite_url
 
@@ -157,3 +158,33 @@ async def test_postgresql_has_no_checkpointer(database_url: str) -> None:
         assert (checkpointer is None) == (engine.dialect.name == "postgresql")
     finally:
         await engine.dispose()
+
+
+async def test_a_group_commit_run_in_the_driver_thread_wakes_the_checkpointer(
+    tmp_path: Path,
+) -> None:
+    """The envelopes' group commit runs its COMMIT in the driver's thread, past SQLAlchemy
+    (hub.storage.batch): the checkpointer must still hear of it, or a submit-only load would grow
+    the WAL to the hard bound and have a commit copy it all."""
+    db = tmp_path / "hub.db"
+    engine = create_engine(default_sqlite_url(tmp_path), wal_autocheckpoint=HARD_BOUND_PAGES)
+    checkpointer = WalCheckpointer(db, interval=0.01, idle=3600)  # no idle pass in this test
+    checkpointer.attach(engine)
+    parts = Table(
+        "parts", MetaData(), Column("id", Integer, primary_key=True), Column("data", LargeBinary)
+    )
+
+    def plan(dialect: str) -> batch.Plan[None]:
+        yield batch.Steps([batch.Step(insert(parts), rows=[{"data": os.urandom(PART)}])])
+
+    try:
+        await _table(engine)
+        await asyncio.to_thread(checkpointer.start)
+        await _eventually(lambda: checkpointer.checkpoints >= 1, "the checkpoint at start")
+        before, copied = _size(db), checkpointer.checkpoints
+        await batch.transaction(engine, plan)
+        await _eventually(lambda: checkpointer.checkpoints > copied, "a checkpoint after the plan")
+        await _eventually(lambda: _size(db) >= before + PART, "the plan's row in hub.db")
+    finally:
+        await engine.dispose()
+        await asyncio.to_thread(checkpointer.stop)

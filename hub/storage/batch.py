@@ -1,0 +1,321 @@
+"""A transaction's statements run as a *plan*: on SQLite in the driver's thread in one hand-off.
+
+A plan is a generator: it yields :class:`Steps` (SQLAlchemy Core statements, each with its rows
+of parameters) and is sent back their results, so it can decide what to write from what it read
+(the tree size, the submission counts) without returning to the event loop in between. The same
+plan runs on both databases (:func:`run`):
+
+* **SQLite**: the whole plan, Python decisions included, runs in the connection's own thread
+  (``aiosqlite``), each step with the ``sqlite3`` module directly (``executemany`` for many rows):
+  one hand-off to the thread and one wake-up of the event loop for the whole plan, instead of one
+  per statement. The loop picks up each answer only after the callbacks already in its ready
+  queue (other requests being parsed and verified), so a group commit of fifteen statements used
+  to last fifteen turns of a busy loop (bench/README.md, issue 17). The statements are compiled
+  by SQLAlchemy once for the dialect and cached; the plan runs inside the transaction SQLAlchemy
+  began (``BEGIN IMMEDIATE``), which it still commits or rolls back.
+* **PostgreSQL** (asyncpg, no driver thread): each step is executed with
+  :meth:`AsyncConnection.execute`, many rows in one statement (SQLAlchemy's "insertmanyvalues").
+
+A :class:`Steps` with ``savepoint=True`` runs in a SAVEPOINT: if one of its statements breaks a
+constraint (:class:`~sqlalchemy.exc.IntegrityError`) or changes fewer rows than a step expects
+(:class:`RowsMismatch`), everything of it is rolled back to the SAVEPOINT and the plan is sent
+that exception instead of results (the transaction goes on). Any other error ends the plan and
+is raised, as SQLAlchemy raises it (``sqlite3`` errors are wrapped in SQLAlchemy's exception
+classes, so the API edge maps them as it maps every database error).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+from collections.abc import Callable, Generator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Final, TypeAlias, TypeVar
+
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.engine import Connection, Dialect
+from sqlalchemy.engine.interfaces import Compiled
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.sql import Executable, Insert
+
+from pgs_hub.hub.storage import sqlite_driver
+
+_SAVEPOINT: Final = "pgs_plan"
+SQLITE_BEGIN: Final = "BEGIN IMMEDIATE"  # what hub.storage.engine begins writing transactions with
+
+
+@dataclass(frozen=True)
+class Step:
+    """One statement run once per row of ``rows`` (``[{}]``: once, without parameters).
+
+    ``returns``: the statement returns rows and the plan wants them (its result is the list of
+    row tuples, of every execution in order); otherwise its result is the number of rows changed.
+    ``expect``: that many rows must change, otherwise :class:`RowsMismatch` (only for a step of
+    one row, in a SAVEPOINT)."""
+
+    statement: Executable
+    rows: Sequence[Mapping[str, Any]] = ({},)
+    returns: bool = False
+    expect: int | None = None
+
+
+@dataclass(frozen=True)
+class Steps:
+    steps: Sequence[Step]
+    savepoint: bool = False
+
+
+class RowsMismatch(Exception):
+    """A step of a SAVEPOINT changed another number of rows than it expected."""
+
+
+Result: TypeAlias = "list[Any] | Exception"
+R = TypeVar("R")
+Plan: TypeAlias = Generator[Steps, Result, R]
+
+
+@dataclass
+class _Compiled:
+    sql: str
+    names: tuple[str, ...]
+    defaults: dict[str, Any]
+    processors: Mapping[str, Any] = field(default_factory=dict)
+    values: str | None = None  # a plain INSERT's "(?, ?, ...)", repeated for many rows
+
+
+_cache: dict[tuple[int, str, tuple[str, ...]], tuple[Executable, _Compiled]] = {}
+
+
+def _compiled(statement: Executable, dialect: Dialect, keys: tuple[str, ...]) -> _Compiled:
+    key = (id(statement), dialect.name, keys)
+    found = _cache.get(key)
+    if found is not None and found[0] is statement:
+        return found[1]
+    compiled: Compiled = statement.compile(dialect=dialect, column_keys=list(keys))  # type: ignore[attr-defined]
+    names = tuple(getattr(compiled, "positiontup", None) or ())
+    binds = getattr(compiled, "binds", {})
+    defaults = {name: binds[name].effective_value for name in names if name not in keys}
+    processors = getattr(compiled, "_bind_processors", {})
+    sql = compiled.string
+    values = None
+    if isinstance(statement, Insert):  # a plain one: nothing after its placeholders
+        _, marker, tail = sql.rpartition(" VALUES ")
+        if marker and tail == "(" + ", ".join("?" * len(names)) + ")":
+            values = tail
+    entry = _Compiled(sql, names, defaults, processors, values)
+    _cache[key] = (statement, entry)  # keeps the statement alive, so its id stays its own
+    return entry
+
+
+def _positional(compiled: _Compiled, row: Mapping[str, Any]) -> tuple[Any, ...]:
+    values = []
+    for name in compiled.names:
+        value = row[name] if name in row else compiled.defaults[name]
+        processor = compiled.processors.get(name)
+        values.append(value if processor is None or value is None else processor(value))
+    return tuple(values)
+
+
+@dataclass(frozen=True)
+class _Target:
+    """What a plan run in the driver's thread needs of the SQLAlchemy connection: its dialect,
+    and its ``before_cursor_execute`` listeners (tests and instrumentation that watch every
+    statement see the plan's too; they are called in the driver's thread)."""
+
+    dialect: Dialect
+    connection: Connection
+    listeners: Any
+
+    @classmethod
+    def of(cls, conn: AsyncConnection) -> _Target:
+        sync = conn.sync_connection
+        if sync is None:  # pragma: no cover - a started connection has one
+            raise RuntimeError("the connection is not started")
+        listeners = sync.dispatch.before_cursor_execute
+        return cls(conn.dialect, sync, listeners if listeners else None)
+
+    def observe(self, cursor: Any, sql: str, parameters: Any, *, many: bool = False) -> None:
+        if self.listeners is not None:
+            self.listeners(self.connection, cursor, sql, parameters, None, many)
+
+
+def _sqlite_step(db: sqlite3.Connection, target: _Target, step: Step) -> Any:
+    keys = tuple(step.rows[0]) if step.rows else ()
+    compiled = _compiled(step.statement, target.dialect, keys)
+    rows = [_positional(compiled, row) for row in step.rows]
+    cursor = db.cursor()
+    try:
+        try:
+            if step.returns:
+                found: list[Any] = []
+                for row in rows:
+                    target.observe(cursor, compiled.sql, row)
+                    cursor.execute(compiled.sql, row)
+                    found.extend(cursor.fetchall())
+                return found
+            if len(rows) == 1:
+                target.observe(cursor, compiled.sql, rows[0])
+                cursor.execute(compiled.sql, rows[0])
+            elif compiled.values is not None:
+                _insert_many(db, target, cursor, compiled, rows)
+            else:
+                target.observe(cursor, compiled.sql, rows, many=True)
+                cursor.executemany(compiled.sql, rows)
+        except sqlite3.Error as error:
+            raise sa_exc.DBAPIError.instance(
+                compiled.sql,
+                None,
+                error,
+                sqlite3.Error,
+                hide_parameters=True,
+                dialect=target.dialect,
+            ) from error
+        if step.expect is not None and cursor.rowcount != step.expect:
+            raise RowsMismatch
+        return cursor.rowcount
+    finally:
+        cursor.close()
+
+
+def _insert_many(
+    db: sqlite3.Connection,
+    target: _Target,
+    cursor: sqlite3.Cursor,
+    compiled: _Compiled,
+    rows: list[tuple[Any, ...]],
+) -> None:
+    """An INSERT of many rows as few multi-row statements (``VALUES (...), (...)``): the
+    ``sqlite3`` module releases and takes back the GIL around every statement it steps, once per
+    row with ``executemany``, and each taking back waits for the event loop's thread to give the
+    GIL up (up to the switch interval, 5 ms, when it is busy)."""
+    width = max(1, len(compiled.names))
+    per_statement = max(1, min(500, db.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) // width))
+    head, values = compiled.sql[: -len(compiled.values or "")], compiled.values or ""
+    for first in range(0, len(rows), per_statement):
+        chunk = rows[first : first + per_statement]
+        flat = [value for row in chunk for value in row]
+        sql = head + ", ".join([values] * len(chunk))
+        target.observe(cursor, sql, flat)
+        cursor.execute(sql, flat)
+
+
+def _sqlite_steps(db: sqlite3.Connection, target: _Target, request: Steps) -> Result:
+    if not request.savepoint:
+        return [_sqlite_step(db, target, step) for step in request.steps]
+    db.execute(f"SAVEPOINT {_SAVEPOINT}")
+    try:
+        results = [_sqlite_step(db, target, step) for step in request.steps]
+    except (sa_exc.IntegrityError, RowsMismatch) as refused:
+        db.execute(f"ROLLBACK TO {_SAVEPOINT}")
+        db.execute(f"RELEASE {_SAVEPOINT}")
+        return refused
+    db.execute(f"RELEASE {_SAVEPOINT}")
+    return results
+
+
+def _run_in_thread(db: sqlite3.Connection, target: _Target, plan: Plan[R]) -> R:
+    result: Result | None = None
+    try:
+        while True:
+            request = plan.send(result)  # type: ignore[arg-type]  # None starts the generator
+            result = _sqlite_steps(db, target, request)
+    except StopIteration as done:
+        value: R = done.value
+        return value
+    finally:
+        plan.close()
+
+
+async def _execute(conn: AsyncConnection, step: Step) -> Any:
+    if step.returns:
+        found: list[Any] = []
+        for row in step.rows:
+            found.extend(tuple(r) for r in await conn.execute(step.statement, dict(row)))
+        return found
+    rows = [dict(row) for row in step.rows]
+    result = await conn.execute(step.statement, rows[0] if len(rows) == 1 else rows)
+    if step.expect is not None and result.rowcount != step.expect:
+        raise RowsMismatch
+    return result.rowcount
+
+
+async def _run_awaiting(conn: AsyncConnection, plan: Plan[R]) -> R:
+    result: Result | None = None
+    try:
+        while True:
+            try:
+                request = plan.send(result)  # type: ignore[arg-type]
+            except StopIteration as done:
+                value: R = done.value
+                return value
+            if not request.savepoint:
+                result = [await _execute(conn, step) for step in request.steps]
+                continue
+            try:
+                async with conn.begin_nested():
+                    result = [await _execute(conn, step) for step in request.steps]
+            except (sa_exc.IntegrityError, RowsMismatch) as refused:
+                result = refused
+    finally:
+        plan.close()
+
+
+def _transaction_in_thread(db: sqlite3.Connection, target: _Target, plan: Plan[R]) -> R:
+    _sqlite_statement(db, target, SQLITE_BEGIN)
+    try:
+        result = _run_in_thread(db, target, plan)
+        _sqlite_statement(db, target, "COMMIT")
+    except BaseException:
+        if db.in_transaction:
+            with contextlib.suppress(sqlite3.Error):
+                db.execute("ROLLBACK")
+        raise
+    return result
+
+
+def _sqlite_statement(db: sqlite3.Connection, target: _Target, sql: str) -> None:
+    cursor = db.cursor()
+    try:
+        target.observe(cursor, sql, ())
+        cursor.execute(sql)
+    except sqlite3.Error as error:
+        raise sa_exc.DBAPIError.instance(
+            sql, None, error, sqlite3.Error, hide_parameters=True, dialect=target.dialect
+        ) from error
+    finally:
+        cursor.close()
+
+
+async def transaction(engine: AsyncEngine, plan: Callable[[str], Plan[R]]) -> R:
+    """Run ``plan(dialect name)`` in a transaction of its own; its return value, once committed.
+
+    On SQLite, ``BEGIN IMMEDIATE`` (as :mod:`hub.storage.engine` begins every writing
+    transaction), the plan and ``COMMIT`` are one trip through the driver's thread: a group
+    commit waits for one turn of the event loop instead of three. If anything fails, the
+    transaction is rolled back and the error raised."""
+    async with engine.connect() as conn:
+        if conn.dialect.name == "sqlite":
+            raw = await conn.get_raw_connection()
+            driver = raw.driver_connection
+            if isinstance(driver, sqlite_driver.Connection):
+                result: R = await driver.run_in_thread(
+                    _transaction_in_thread, _Target.of(conn), plan(conn.dialect.name)
+                )
+                # The COMMIT ran in the thread, past SQLAlchemy: tell its ``commit`` listeners
+                # (the serving hub's WAL checkpointer, hub.storage.checkpoint) as it would.
+                sync = conn.sync_connection
+                if sync is not None:
+                    sync.dispatch.commit(sync)
+                return result
+        async with conn.begin():
+            return await _run_awaiting(conn, plan(conn.dialect.name))
+
+
+async def run(conn: AsyncConnection, plan: Plan[R]) -> R:
+    """Run ``plan`` in ``conn``'s transaction (begun already); its return value."""
+    if conn.dialect.name == "sqlite":
+        raw = await conn.get_raw_connection()
+        driver = raw.driver_connection
+        if isinstance(driver, sqlite_driver.Connection):
+            return await driver.run_in_thread(_run_in_thread, _Target.of(conn), plan)
+    return await _run_awaiting(conn, plan)
