@@ -4,14 +4,23 @@ Database tests run on both SQLite and PostgreSQL: ``database_url`` is parametriz
 and gives each test a fresh, empty database; ``engine`` is that database migrated to head.
 PostgreSQL is expected on 127.0.0.1:5432 with trust authentication for ``postgres`` (override
 with ``PGS_TEST_POSTGRES``); if it is not running, the PostgreSQL cases fail, they never skip.
+
+A test that asks for a migrated database (``engine``, or a hub: see ``_WANT_MIGRATED``) gets a copy
+of one this worker migrated to head once (a SQLite file copied, a PostgreSQL database created
+from a template): running every migration again for each of hundreds of tests cost more than the
+tests themselves. The migrations are still run from scratch by the tests that ask only for
+``database_url`` (tests/storage/test_storage_schema.py walks every revision up and down).
 """
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import os
 import secrets
+import shutil
 from collections.abc import AsyncIterator, Generator
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -43,32 +52,100 @@ async def _connect_postgres_admin() -> asyncpg.Connection:
         )
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
-    """The URL of a fresh, empty database (a file in tmp_path, or a new PostgreSQL database)."""
-    if request.param == "sqlite":
-        yield f"sqlite+aiosqlite:///{tmp_path / 'hub.db'}"
-        return
-    name = f"pgs_t_{secrets.token_hex(8)}"
-    admin = await _connect_postgres_admin()
-    try:
+def _postgres_url(name: str) -> str:
+    return (
+        make_url(POSTGRES_ADMIN_DSN)
+        .set(drivername="postgresql+asyncpg", database=name)
+        .render_as_string(hide_password=False)
+    )
+
+
+#: Fixtures that migrate the test's database to head first: their tests get ``database_url``
+#: already migrated (the hub fixtures' own ``upgrade`` then finds nothing to do).
+_WANT_MIGRATED = frozenset({"engine", "hub", "fault_hub"})
+#: This worker's databases migrated to head, made on first use: the SQLite file, the PostgreSQL
+#: template database (dropped at the end of the session).
+_migrated: dict[str, str] = {}
+
+
+async def _migrated_sqlite(folder: Path) -> Path:
+    if "sqlite" not in _migrated:
+        path = folder / "migrated.db"
+        await upgrade(f"sqlite+aiosqlite:///{path}")
+        _migrated["sqlite"] = str(path)
+    return Path(_migrated["sqlite"])
+
+
+async def _migrated_postgres(admin: asyncpg.Connection) -> str:
+    if "postgresql" not in _migrated:
+        name = f"pgs_m_{secrets.token_hex(8)}"
         await admin.execute(f'CREATE DATABASE "{name}"')
-        try:
-            yield (
-                make_url(POSTGRES_ADMIN_DSN)
-                .set(drivername="postgresql+asyncpg", database=name)
-                .render_as_string(hide_password=False)
-            )
-        finally:
-            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        _migrated["postgresql"] = name  # dropped at the end even if the migration fails
+        await upgrade(_postgres_url(name))
+    return _migrated["postgresql"]
+
+
+async def _drop_postgres(name: str) -> None:
+    admin = await asyncpg.connect(POSTGRES_ADMIN_DSN, timeout=5)
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     finally:
         await admin.close()
 
 
+#: PostgreSQL checkpoints on every DROP DATABASE (a second or more while other tests write): a
+#: test's database is dropped by this thread while the next tests run, all before the session
+#: ends (its finish waits for them and reports a drop that failed).
+_dropper = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pgs-drop-db")
+_drops: list[Future[None]] = []
+
+
+def _drop_later(name: str) -> None:
+    _drops.append(_dropper.submit(asyncio.run, _drop_postgres(name)))
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    if "postgresql" in _migrated:
+        _drop_later(_migrated.pop("postgresql"))
+    _dropper.shutdown(wait=True)
+    for drop in _drops:
+        drop.result()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def database_url(
+    request: pytest.FixtureRequest, tmp_path: Path, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[str]:
+    """The URL of a fresh database (a file in tmp_path, or a new PostgreSQL database): empty, or
+    migrated to head when the test also uses a fixture of ``_WANT_MIGRATED``."""
+    migrated = not _WANT_MIGRATED.isdisjoint(request.fixturenames)
+    if request.param == "sqlite":
+        path = tmp_path / "hub.db"
+        if migrated:
+            source = await _migrated_sqlite(tmp_path_factory.getbasetemp())
+            shutil.copyfile(source, path)
+        yield f"sqlite+aiosqlite:///{path}"
+        return
+    name = f"pgs_t_{secrets.token_hex(8)}"
+    admin = await _connect_postgres_admin()
+    try:
+        template = f' TEMPLATE "{await _migrated_postgres(admin)}"' if migrated else ""
+        await admin.execute(f'CREATE DATABASE "{name}"{template}')
+    finally:
+        await admin.close()
+    try:
+        yield _postgres_url(name)
+    finally:
+        if request.node.get_closest_marker("serial"):  # the next test may stop PostgreSQL
+            await _drop_postgres(name)
+        else:
+            _drop_later(name)
+
+
 @pytest.fixture
 async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
-    """An engine on a fresh database migrated to head; disposed after the test."""
-    await upgrade(database_url)
+    """An engine on a fresh database migrated to head (``database_url`` is, see
+    ``_WANT_MIGRATED``); disposed after the test."""
     engine = create_engine(database_url)
     try:
         yield engine
@@ -103,31 +180,36 @@ _SERIAL_FILES = frozenset({"tests/faults/test_database_outage.py"})
 _BROWSER_FILES = frozenset(
     {"tests/console/test_console_browser.py", "tests/desk/test_desk_browser.py"}
 )
-#: Files whose tests take several seconds each (see the durations report of `make test`).
-_SLOW_FILES = frozenset(
-    {
-        "tests/bench/test_bench_smoke.py",
-        "tests/deploy/test_packaging.py",
-        "tests/desk/test_desk_browser.py",
-        "tests/e2e/test_witnessed_log.py",
-        "tests/faults/test_slow_link.py",
-        "tests/hub/test_cli_mistakes.py",
-        "tests/e2e/test_access_matrix.py",
-        "tests/e2e/test_audit_tools.py",
-        "tests/e2e/test_backpressure.py",
-        "tests/e2e/test_bad_input.py",
-        "tests/e2e/test_log_tampering.py",
-        "tests/e2e/test_scale_out.py",
-        "tests/e2e/test_notifications.py",
-        "tests/e2e/test_notifications_cli.py",
-        "tests/e2e/test_attachments_resume.py",
-        "tests/faults/test_crash.py",
-        "tests/faults/test_disk_full.py",
-        "tests/faults/test_group_commit_crash.py",
-        "tests/security/test_mutations.py",
-        "tests/security/test_openapi_schemathesis.py",
-    }
-)
+#: Files whose tests take several seconds each, or minutes in all (a hub and many `pgs` processes
+#: per module or test), with what they cost: the sum of their tests' durations in one `make test`
+#: (seconds, on a 2-core machine shared with other work; only the proportions matter, for
+#: `_SlowFirst`). Measure again with `--durations=0` when one grows.
+_SLOW_FILES: dict[str, int] = {
+    "tests/e2e/test_audit_tools.py": 710,
+    "tests/hub/test_cli_officer.py": 500,
+    "tests/security/test_openapi_schemathesis.py": 380,
+    "tests/hub/test_cli_mistakes.py": 330,
+    "tests/e2e/test_delivery.py": 320,
+    "tests/e2e/test_scale_out.py": 300,
+    "tests/hub/test_cli.py": 230,
+    "tests/e2e/test_log_tampering.py": 220,
+    "tests/security/test_resource_limits.py": 200,
+    "tests/faults/test_group_commit_crash.py": 200,
+    "tests/e2e/test_bad_input.py": 160,
+    "tests/desk/test_desk_browser.py": 130,
+    "tests/e2e/test_access_matrix.py": 120,
+    "tests/e2e/test_backpressure.py": 90,
+    "tests/deploy/test_packaging.py": 90,
+    "tests/faults/test_crash.py": 70,
+    "tests/bench/test_bench_smoke.py": 70,
+    "tests/e2e/test_notifications_cli.py": 70,
+    "tests/e2e/test_notifications.py": 70,
+    "tests/e2e/test_attachments_resume.py": 60,
+    "tests/e2e/test_witnessed_log.py": 60,
+    "tests/faults/test_slow_link.py": 40,
+    "tests/faults/test_disk_full.py": 20,
+    "tests/security/test_mutations.py": 10,
+}
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -160,6 +242,55 @@ def _is_worker(config: pytest.Config) -> bool:
 
 def pytest_configure(config: pytest.Config) -> None:
     security_figures.COUNT_REPORTS = not _is_worker(config)
+    # Workers are not told the --dist mode; the order suits `make test`'s worksteal.
+    if _is_worker(config) and not config.pluginmanager.has_plugin(_SlowFirst.NAME):
+        config.pluginmanager.register(_SlowFirst(), _SlowFirst.NAME)
+
+
+class _SlowFirst:
+    """Order the tests so that each xdist worker starts with its share of the slow files.
+
+    ``--dist worksteal`` hands each worker a contiguous quarter of the collection, and a worker
+    that runs out takes the end of another's queue. In collection order the slow files (minutes
+    each when several run at once) sat wherever their folder put them, often near the end of a
+    worker's quarter, where one of them alone could outlast everything else. Here the slow files
+    (``_SLOW_FILES``, kept whole for their module fixtures) are dealt out to the quarters by their
+    cost, largest first, each quarter running them before its share of the rest in collection
+    order. Every
+    worker computes the same order (xdist checks that the collections match)."""
+
+    NAME = "pgs-slow-first"
+
+    @pytest.hookimpl(trylast=True)  # after `-m` has deselected
+    def pytest_collection_modifyitems(
+        self, config: pytest.Config, items: list[pytest.Item]
+    ) -> None:
+        workers = int(config.workerinput["workercount"])  # type: ignore[attr-defined]
+        sizes, left = [], len(items)
+        for remaining in range(workers, 0, -1):  # as xdist's WorkStealingScheduling splits
+            sizes.append(left // remaining)
+            left -= sizes[-1]
+        root = Path(str(config.rootpath))
+        slow_files: dict[str, list[pytest.Item]] = {}
+        rest: list[pytest.Item] = []
+        for item in items:
+            path = Path(str(item.path)).relative_to(root).as_posix()
+            if path in _SLOW_FILES:
+                slow_files.setdefault(path, []).append(item)
+            else:
+                rest.append(item)
+        blocks: list[list[pytest.Item]] = [[] for _ in range(workers)]
+        cost = [0] * workers
+        for path in sorted(slow_files, key=lambda p: (-_SLOW_FILES[p], p)):
+            cheapest = cost.index(min(cost))
+            blocks[cheapest] += slow_files[path]
+            cost[cheapest] += _SLOW_FILES[path]
+        ordered: list[pytest.Item] = []
+        for block, size in zip(blocks, sizes, strict=True):
+            take = max(0, size - len(block))
+            ordered += block + rest[:take]
+            rest = rest[take:]
+        items[:] = ordered + rest
 
 
 def _drain_figures() -> dict[str, object]:
