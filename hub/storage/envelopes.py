@@ -76,9 +76,45 @@ def duplicate() -> Conflict:
     )
 
 
-async def insert_envelopes(
-    conn: AsyncConnection, batch: Sequence[tuple[EnvelopeRow, Sequence[tuple[str, str]]]]
-) -> list[int]:
+Batch = Sequence[tuple[EnvelopeRow, Sequence[tuple[str, str]]]]
+_Routed = list[tuple[int, EnvelopeRow, str, str]]  # (envelope seq, envelope, recipient, its kid)
+
+
+def _routed(batch: Batch, seqs: Sequence[int]) -> _Routed:
+    """Each (envelope, recipient) pair of ``batch``, envelope ``seqs[i]`` for ``batch[i]``;
+    raises ValueError if an envelope names a recipient twice."""
+    for _, recipients in batch:
+        if len({recipient_id for recipient_id, _ in recipients}) != len(recipients):
+            raise ValueError("each recipient may be named only once")
+    return [
+        (seq, row, recipient_id, recipient_kid)
+        for seq, (row, recipients) in zip(seqs, batch, strict=True)
+        for recipient_id, recipient_kid in recipients
+    ]
+
+
+def _delivery_rows(routed: _Routed) -> list[dict[str, object]]:
+    return [
+        {"envelope_seq": seq, "recipient_id": rid, "recipient_kid": kid, "state": "queued"}
+        for seq, _, rid, kid in routed
+    ]
+
+
+def _mailbox_rows(routed: _Routed, cursors: Iterator[int] | None) -> list[dict[str, object]]:
+    """One mailbox item per pair; with ``cursors``, numbered from it (else the database numbers
+    them)."""
+    rows: list[dict[str, object]] = [
+        {"participant_id": rid, "item": "envelope", "envelope_seq": seq,
+         "created_at": row.accepted_at}
+        for seq, row, rid, _ in routed
+    ]  # fmt: skip
+    if cursors is not None:
+        for item in rows:
+            item["cursor"] = next(cursors)
+    return rows
+
+
+async def insert_envelopes(conn: AsyncConnection, batch: Batch) -> list[int]:
     """:func:`insert_envelope` for many envelopes at once: one statement per table.
 
     Returns the new ``seq`` of each envelope, in order. Envelopes, and so their mailbox items,
@@ -87,9 +123,7 @@ async def insert_envelopes(
     """
     if not batch:
         return []
-    for _, recipients in batch:
-        if len({recipient_id for recipient_id, _ in recipients}) != len(recipients):
-            raise ValueError("each recipient may be named only once")
+    _routed(batch, [0] * len(batch))  # refuses a recipient named twice before anything is sent
     await lock_streams(conn)
     values = [
         {name: getattr(row, name) for name in _ENVELOPE_COLUMNS} for row, _ in batch
@@ -100,36 +134,10 @@ async def insert_envelopes(
     )
     by_mid = {str(mid): int(seq) for seq, mid in result}
     seqs = [by_mid[row.mid] for row, _ in batch]
-    routed = [
-        (seq, row, recipient_id, recipient_kid)
-        for seq, (row, recipients) in zip(seqs, batch, strict=True)
-        for recipient_id, recipient_kid in recipients
-    ]
+    routed = _routed(batch, seqs)
     if routed:
-        await conn.execute(
-            insert(deliveries),
-            [
-                {
-                    "envelope_seq": seq,
-                    "recipient_id": recipient_id,
-                    "recipient_kid": recipient_kid,
-                    "state": "queued",
-                }
-                for seq, _, recipient_id, recipient_kid in routed
-            ],
-        )
-        await conn.execute(
-            insert(mailbox),
-            [
-                {
-                    "participant_id": recipient_id,
-                    "item": "envelope",
-                    "envelope_seq": seq,
-                    "created_at": row.accepted_at,
-                }
-                for seq, row, recipient_id, _ in routed
-            ],
-        )
+        await conn.execute(insert(deliveries), _delivery_rows(routed))
+        await conn.execute(insert(mailbox), _mailbox_rows(routed, None))
     return seqs
 
 
@@ -150,59 +158,21 @@ _BIND_UPLOAD: Final = (
 )
 
 
-def insert_steps(
-    batch: Sequence[tuple[EnvelopeRow, Sequence[tuple[str, str]]]],
-    seqs: Sequence[int],
-    cursors: Iterator[int],
-) -> list[Step]:
+def insert_steps(batch: Batch, seqs: Sequence[int], cursors: Iterator[int]) -> list[Step]:
     """:func:`insert_envelopes` as steps of a plan (:mod:`hub.storage.batch`), with the numbers
     given: envelope ``seqs[i]`` for ``batch[i]``, mailbox cursors taken from ``cursors`` in
     order (reserved by :func:`hub.storage._streams.numbers_step`, under the stream lock)."""
     if not batch:
         return []
-    for _, recipients in batch:
-        if len({recipient_id for recipient_id, _ in recipients}) != len(recipients):
-            raise ValueError("each recipient may be named only once")
+    routed = _routed(batch, seqs)
     values = [
         {"seq": seq, **{name: getattr(row, name) for name in _ENVELOPE_COLUMNS}}
         for seq, (row, _) in zip(seqs, batch, strict=True)
     ]
-    routed = [
-        (seq, row, recipient_id, recipient_kid)
-        for seq, (row, recipients) in zip(seqs, batch, strict=True)
-        for recipient_id, recipient_kid in recipients
-    ]
     steps = [Step(_INSERT_ENVELOPES, values)]
     if routed:
-        steps.append(
-            Step(
-                _INSERT_DELIVERIES,
-                [
-                    {
-                        "envelope_seq": seq,
-                        "recipient_id": recipient_id,
-                        "recipient_kid": recipient_kid,
-                        "state": "queued",
-                    }
-                    for seq, _, recipient_id, recipient_kid in routed
-                ],
-            )
-        )
-        steps.append(
-            Step(
-                _INSERT_MAILBOX,
-                [
-                    {
-                        "cursor": next(cursors),
-                        "participant_id": recipient_id,
-                        "item": "envelope",
-                        "envelope_seq": seq,
-                        "created_at": row.accepted_at,
-                    }
-                    for seq, row, recipient_id, _ in routed
-                ],
-            )
-        )
+        steps.append(Step(_INSERT_DELIVERIES, _delivery_rows(routed)))
+        steps.append(Step(_INSERT_MAILBOX, _mailbox_rows(routed, cursors)))
     return steps
 
 
