@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
+from typing import Final
 
-from sqlalchemy import and_, delete, func, insert, or_, select, update
+from sqlalchemy import and_, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from pgs_hub.hub.storage.tables import envelopes, upload_parts, uploads
@@ -94,20 +95,33 @@ async def remove(conn: AsyncConnection, upload_id: str, *, unbound_only: bool = 
     return True
 
 
-async def bind(conn: AsyncConnection, owner_id: str, mid: str, ids: Sequence[str]) -> bool:
-    """Mark complete uploads of ``owner_id`` as ``mid``'s (already ``mid``'s is fine: a
-    resubmission). True if every one of ``ids`` could be bound; then the caller commits."""
-    bound = await conn.execute(
-        update(uploads)
-        .where(
-            uploads.c.id.in_(list(ids)),
-            uploads.c.owner_id == owner_id,
-            uploads.c.stored == uploads.c.length,
-            or_(uploads.c.envelope_mid.is_(None), uploads.c.envelope_mid == mid),
-        )
-        .values(envelope_mid=mid)
+# Binds one complete upload of ``owner`` to message ``bound_mid`` (already bound to it is fine: a
+# resubmission); changes one row, or none when it may not be bound. The envelopes' group commit
+# runs it as a step of its plan (hub.storage.envelopes.bind_upload_steps), once per upload.
+BIND_ONE: Final = (
+    update(uploads)
+    .where(
+        uploads.c.id == bindparam("upload"),
+        uploads.c.owner_id == bindparam("owner"),
+        uploads.c.stored == uploads.c.length,
+        or_(uploads.c.envelope_mid.is_(None), uploads.c.envelope_mid == bindparam("bound_mid")),
     )
-    return bound.rowcount == len(ids)
+    .values(envelope_mid=bindparam("bound_mid"))
+)
+
+
+async def bind(conn: AsyncConnection, owner_id: str, mid: str, ids: Sequence[str]) -> bool:
+    """Mark complete uploads of ``owner_id`` as ``mid``'s (:data:`BIND_ONE` for each). True if
+    every one of ``ids`` could be bound (then the caller commits; otherwise it rolls back)."""
+    if len(set(ids)) != len(ids):
+        return False
+    for upload_id in ids:
+        bound = await conn.execute(
+            BIND_ONE, {"upload": upload_id, "owner": owner_id, "bound_mid": mid}
+        )
+        if bound.rowcount != 1:
+            return False
+    return True
 
 
 async def read(engine: AsyncEngine, upload_id: str, start: int, end: int) -> AsyncIterator[bytes]:

@@ -12,9 +12,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from pgs_hub.hub.error_codes import Code
 from pgs_hub.hub.errors import Conflict
+from pgs_hub.hub.storage import blobs
 from pgs_hub.hub.storage._streams import lock_streams
 from pgs_hub.hub.storage.batch import Step
-from pgs_hub.hub.storage.tables import DeliveryState, deliveries, envelopes, mailbox, uploads
+from pgs_hub.hub.storage.tables import DeliveryState, deliveries, envelopes, mailbox
 
 
 @dataclass(frozen=True)
@@ -145,17 +146,6 @@ _INSERT_ENVELOPES: Final = insert(envelopes)
 _INSERT_DELIVERIES: Final = insert(deliveries)
 _INSERT_MAILBOX: Final = insert(mailbox)
 _SEQ_OF_MID: Final = select(envelopes.c.seq).where(envelopes.c.mid == bindparam("mid"))
-# blobs.bind's condition, one upload at a time (a step expects one row changed for each).
-_BIND_UPLOAD: Final = (
-    update(uploads)
-    .where(
-        uploads.c.id == bindparam("upload"),
-        uploads.c.owner_id == bindparam("owner"),
-        uploads.c.stored == uploads.c.length,
-        or_(uploads.c.envelope_mid.is_(None), uploads.c.envelope_mid == bindparam("bound_mid")),
-    )
-    .values(envelope_mid=bindparam("bound_mid"))
-)
 
 
 def insert_steps(batch: Batch, seqs: Sequence[int], cursors: Iterator[int]) -> list[Step]:
@@ -181,7 +171,7 @@ def bind_upload_steps(owner_id: str, mid: str, ids: Sequence[str]) -> list[Step]
     fails (:class:`~hub.storage.batch.RowsMismatch`) unless every upload could be bound. The
     caller refuses ``ids`` naming one upload twice beforehand, as ``bind`` does."""
     return [
-        Step(_BIND_UPLOAD, [{"upload": i, "owner": owner_id, "bound_mid": mid}], expect=1)
+        Step(blobs.BIND_ONE, [{"upload": i, "owner": owner_id, "bound_mid": mid}], expect=1)
         for i in ids
     ]
 
