@@ -16,7 +16,6 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from pgs_hub.hub.storage.batch import Step
-from pgs_hub.hub.storage.security_events import upsert
 from pgs_hub.hub.storage.tables import submission_counters
 
 WINDOW_SECONDS: Final = 60
@@ -24,17 +23,6 @@ WINDOW_SECONDS: Final = 60
 
 def window_of(at: int) -> int:
     return at - at % WINDOW_SECONDS
-
-
-async def count_submissions(conn: AsyncConnection, participant: str, window: int, n: int) -> int:
-    """Add ``n`` to ``participant``'s count for ``window``; the total, ``n`` included."""
-    table = submission_counters
-    statement = upsert(conn)(table).values(participant_id=participant, window_start=window, count=n)
-    statement = statement.on_conflict_do_update(
-        index_elements=["participant_id", "window_start"],
-        set_={"count": table.c.count + statement.excluded.count},
-    ).returning(table.c.count)
-    return int((await conn.execute(statement)).scalar_one())
 
 
 @functools.cache
@@ -49,6 +37,12 @@ def _count_statement(dialect: str) -> Any:
         index_elements=["participant_id", "window_start"],
         set_={"count": table.c.count + statement.excluded.count},
     ).returning(table.c.count)
+
+
+async def count_submissions(conn: AsyncConnection, participant: str, window: int, n: int) -> int:
+    """Add ``n`` to ``participant``'s count for ``window``; the total, ``n`` included."""
+    row = {"participant": participant, "window": window, "n": n}
+    return int((await conn.execute(_count_statement(conn.dialect.name), row)).scalar_one())
 
 
 def count_step(dialect: str, counts: list[tuple[str, int, int]]) -> Step:

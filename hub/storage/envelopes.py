@@ -12,8 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from pgs_hub.hub.error_codes import Code
 from pgs_hub.hub.errors import Conflict
-from pgs_hub.hub.storage import blobs
-from pgs_hub.hub.storage._streams import lock_streams
+from pgs_hub.hub.storage import _streams, blobs
+from pgs_hub.hub.storage import batch as plans
 from pgs_hub.hub.storage.batch import Step
 from pgs_hub.hub.storage.tables import DeliveryState, deliveries, envelopes, mailbox
 
@@ -116,7 +116,9 @@ def _mailbox_rows(routed: _Routed, cursors: Iterator[int] | None) -> list[dict[s
 
 
 async def insert_envelopes(conn: AsyncConnection, batch: Batch) -> list[int]:
-    """:func:`insert_envelope` for many envelopes at once: one statement per table.
+    """:func:`insert_envelope` for many envelopes at once, in the caller's transaction: the
+    steps the envelopes' group commit runs (:func:`insert_steps`), with numbers reserved first
+    under the stream lock, one statement per table.
 
     Returns the new ``seq`` of each envelope, in order. Envelopes, and so their mailbox items,
     are numbered in the order of ``batch``. Raises :class:`~sqlalchemy.exc.IntegrityError` if a
@@ -125,21 +127,20 @@ async def insert_envelopes(conn: AsyncConnection, batch: Batch) -> list[int]:
     if not batch:
         return []
     _routed(batch, [0] * len(batch))  # refuses a recipient named twice before anything is sent
-    await lock_streams(conn)
-    values = [
-        {name: getattr(row, name) for name in _ENVELOPE_COLUMNS} for row, _ in batch
-    ]  # not asdict(), which passes every field through copy.deepcopy
-    # RETURNING the mid too: a multi-row INSERT does not promise to return rows in order.
-    result = await conn.execute(
-        insert(envelopes).returning(envelopes.c.seq, envelopes.c.mid), values
+    return await plans.run(conn, _insert_plan(conn.dialect.name, batch))
+
+
+def _insert_plan(dialect: str, batch: Batch) -> plans.Plan[list[int]]:
+    wanted = {"envelopes": len(batch), "mailbox": sum(len(r) for _, r in batch)}
+    lock = _streams.lock_step(dialect)
+    reserved = yield plans.Steps(
+        [*([lock] if lock else []), _streams.numbers_step(dialect, wanted)]
     )
-    by_mid = {str(mid): int(seq) for seq, mid in result}
-    seqs = [by_mid[row.mid] for row, _ in batch]
-    routed = _routed(batch, seqs)
-    if routed:
-        await conn.execute(insert(deliveries), _delivery_rows(routed))
-        await conn.execute(insert(mailbox), _mailbox_rows(routed, None))
-    return seqs
+    if isinstance(reserved, Exception):  # pragma: no cover - raised by plans.run, never sent
+        raise reserved
+    numbers = _streams.numbers(dialect, reserved[-1], wanted)
+    yield plans.Steps(insert_steps(batch, numbers["envelopes"], iter(numbers["mailbox"])))
+    return numbers["envelopes"]
 
 
 _INSERT_ENVELOPES: Final = insert(envelopes)
