@@ -165,6 +165,10 @@ class Connection(aiosqlite.Connection):
         super().__init__(connector, iter_chunk_size)
         self._held_begin: str | None = None  # a BEGIN not yet sent
         self._begun: str | None = None  # the BEGIN of the transaction that is open, if any
+        # Read transactions' rollbacks queued without waiting (written by the loop), and those the
+        # thread has run (written by the thread): each counter has one writer, so no lock.
+        self._queued_ends = 0
+        self._ran_ends = 0
 
     def hold_begin(self, sql: str) -> None:
         # Sent with the next statement: SQLite itself refuses it there if a transaction is open.
@@ -195,11 +199,35 @@ class Connection(aiosqlite.Connection):
         begun, self._begun = self._begun, None
         if begun == _DEFERRED:
             # Queued without a future: the thread runs it before anything queued after it.
-            self._tx.put_nowait((None, self._conn.rollback))
+            self._queued_ends += 1
+            self._tx.put_nowait((None, self._end_read))
         elif begun is not None or self._conn.in_transaction:
             await super().rollback()
         # else no transaction is open (the pool rolls back every connection handed back to it,
         # most often just after a commit): no trip to the thread
+
+    def _end_read(self) -> None:
+        """In the thread: the rollback that ends a read transaction (queued, not waited for)."""
+        try:
+            self._conn.rollback()
+        finally:
+            self._ran_ends += 1
+
+    @property
+    def at_rest(self) -> bool:
+        """Nothing is queued for the connection's thread or running there, and no BEGIN is held.
+
+        For the connection's current user, who waits for each of its own calls: only the
+        rollbacks of read transactions (the previous user's) are queued without waiting. When
+        this is true, the ``sqlite3`` connection (:attr:`sqlite3_connection`) may be used
+        directly from the event loop until the next call handed to the thread."""
+        return self._held_begin is None and self._ran_ends == self._queued_ends
+
+    @property
+    def sqlite3_connection(self) -> sqlite3.Connection:
+        """The ``sqlite3`` connection itself: only while :attr:`at_rest`, or in the thread."""
+        connection: sqlite3.Connection = self._conn
+        return connection
 
     async def run_in_thread(self, function: Callable[..., T], *args: Any) -> T:
         """``function(sqlite3_connection, *args)`` run in the connection's thread, in one hand-off

@@ -1,0 +1,159 @@
+"""A group commit on SQLite (hub.storage.batch.transaction): the plan's statements run on the event
+loop, ``BEGIN IMMEDIATE`` too when the write lock is free at once, and only the ``COMMIT`` (its
+fsync) and any wait for the lock go to the connection's thread."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import Column, Integer, MetaData, Table, insert, text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from pgs_hub.hub.storage import batch, sqlite_driver
+from pgs_hub.hub.storage.engine import (
+    SQLITE_BUSY_TIMEOUT_MS,
+    create_engine,
+    default_sqlite_url,
+    read_only,
+)
+
+ROWS = Table("rows", MetaData(), Column("id", Integer, primary_key=True), Column("v", Integer))
+
+
+def _plan(values: list[int], threads: list[int]) -> Iterator[batch.Steps]:
+    threads.append(threading.get_ident())
+    yield batch.Steps([batch.Step(insert(ROWS), rows=[{"v": v} for v in values])])
+    threads.append(threading.get_ident())
+
+
+def _stored(path: Path) -> list[int]:
+    db = sqlite3.connect(path / "hub.db")
+    try:
+        return [v for (v,) in db.execute("SELECT v FROM rows ORDER BY id")]
+    finally:
+        db.close()
+
+
+@pytest.fixture
+async def engine(tmp_path: Path) -> Any:
+    engine = create_engine(default_sqlite_url(tmp_path))
+    async with engine.begin() as conn:
+        await conn.run_sync(ROWS.metadata.create_all)
+    try:
+        yield engine
+    finally:
+        await engine.dispose()
+
+
+async def _driver(engine: AsyncEngine) -> sqlite_driver.Connection:
+    async with engine.connect() as conn:
+        driver = (await conn.get_raw_connection()).driver_connection
+    assert isinstance(driver, sqlite_driver.Connection)
+    assert engine.sync_engine.pool.checkedin() == 1  # type: ignore[attr-defined]  # QueuePool
+    return driver
+
+
+class _CountedQueue:
+    def __init__(self, queue: Any) -> None:
+        self.queue = queue
+        self.puts: list[Any] = []
+
+    def put_nowait(self, item: Any) -> None:
+        self.puts.append(item[1])
+        self.queue.put_nowait(item)
+
+    def get(self, *args: Any, **kwargs: Any) -> Any:
+        return self.queue.get(*args, **kwargs)
+
+
+async def test_the_plan_runs_on_the_loop_and_only_the_commit_goes_to_the_thread(
+    engine: AsyncEngine, tmp_path: Path
+) -> None:
+    driver = await _driver(engine)
+    counted = _CountedQueue(driver._tx)
+    driver._tx = counted  # type: ignore[assignment]
+    threads: list[int] = []
+    try:
+        await batch.transaction(engine, lambda _dialect: _plan([1, 2, 3], threads))
+    finally:
+        driver._tx = counted.queue
+    assert threads == [threading.get_ident()] * 2  # the plan's Python ran on the loop's thread
+    assert len(counted.puts) == 1  # one hand-off: the COMMIT (BEGIN was sent from the loop)
+    assert _stored(tmp_path) == [1, 2, 3]  # committed, for another connection to read
+    async with engine.connect() as conn:  # the busy timeout set to 0 for the BEGIN is restored
+        assert await conn.scalar(text("PRAGMA busy_timeout")) == SQLITE_BUSY_TIMEOUT_MS
+
+
+async def test_a_held_write_lock_is_waited_for_in_the_thread_not_on_the_loop(
+    engine: AsyncEngine, tmp_path: Path
+) -> None:
+    """Another connection holds the write lock: the BEGIN waits for it in the connection's thread
+    (busy timeout as configured) while the loop goes on, and the plan runs once it is free. A
+    BEGIN on the loop with the configured timeout would stall the loop; one with no timeout and no
+    fallback would fail the commit."""
+    await _driver(engine)
+    other = sqlite3.connect(tmp_path / "hub.db", isolation_level=None)
+    try:
+        other.execute("BEGIN IMMEDIATE")
+        threads: list[int] = []
+        commit = asyncio.create_task(batch.transaction(engine, lambda _d: _plan([7], threads)))
+        turns = 0
+        for _ in range(20):  # the loop keeps turning while the commit waits for the lock
+            await asyncio.sleep(0.01)
+            turns += 1
+        assert turns == 20
+        assert not commit.done()
+        assert threads == []  # the plan has not started: it would write without the lock
+        other.execute("ROLLBACK")
+        await commit
+    finally:
+        other.close()
+    assert threads == [threading.get_ident()] * 2
+    assert _stored(tmp_path) == [7]
+    async with engine.connect() as conn:
+        assert await conn.scalar(text("PRAGMA busy_timeout")) == SQLITE_BUSY_TIMEOUT_MS
+
+
+async def test_a_read_still_ending_in_the_thread_is_over_before_the_commit_begins(
+    engine: AsyncEngine, tmp_path: Path
+) -> None:
+    """The read transaction's rollback is queued, not waited for (hub.storage.sqlite_driver); a
+    group commit handed the same connection must not begin on the loop before the thread has run
+    it (it would begin inside the read's transaction, or the rollback would undo its rows)."""
+    driver = await _driver(engine)
+    gate = threading.Event()
+    async with read_only(engine).connect() as conn:
+        assert await conn.scalar(text("SELECT count(*) FROM rows")) == 0
+        driver._tx.put_nowait((None, gate.wait))  # the thread is busy until the gate opens
+    assert not driver.at_rest  # the read's rollback is queued behind the gate
+    threads: list[int] = []
+    commit = asyncio.create_task(batch.transaction(engine, lambda _d: _plan([4, 5], threads)))
+    for _ in range(5):
+        await asyncio.sleep(0.01)
+    assert not commit.done()
+    assert threads == []  # waiting behind the rollback, in the thread's queue
+    gate.set()
+    await commit
+    assert driver.at_rest
+    assert threads == [threading.get_ident()] * 2
+    assert _stored(tmp_path) == [4, 5]
+
+
+async def test_a_plan_that_fails_on_the_loop_is_rolled_back_and_the_connection_reused(
+    engine: AsyncEngine, tmp_path: Path
+) -> None:
+    def failing(_dialect: str) -> Iterator[batch.Steps]:
+        yield batch.Steps([batch.Step(insert(ROWS), rows=[{"v": 1}])])
+        raise ValueError("the plan gives up")
+
+    with pytest.raises(ValueError, match="gives up"):
+        await batch.transaction(engine, failing)
+    threads: list[int] = []
+    await batch.transaction(engine, lambda _d: _plan([2], threads))
+    assert _stored(tmp_path) == [2]
