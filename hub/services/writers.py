@@ -239,5 +239,13 @@ def envelope_writer(engine: AsyncEngine) -> EnvelopeWriter:
     )  # fmt: skip
 
 
+async def store_nonces(engine: AsyncEngine, claims: Sequence[NonceClaim]) -> list[bool]:
+    """:func:`nonces.remember_plan` in a transaction of its own (:func:`batch.transaction`)."""
+    return await batch.transaction(engine, lambda _dialect: nonces.remember_plan(claims))
+
+
 def nonce_writer(engine: AsyncEngine) -> NonceWriter:
-    return GroupCommitter(engine, nonces.remember_nonces, name="nonces")
+    return GroupCommitter(
+        engine, nonces.remember_nonces, name="nonces",
+        transaction=lambda claims: store_nonces(engine, claims),
+    )  # fmt: skip

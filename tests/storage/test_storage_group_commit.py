@@ -115,21 +115,29 @@ async def test_insert_envelopes_refuses_a_taken_message_id_as_a_whole(
         assert await envelopes.insert_envelope(conn, envelope("m-9"), to("nl-1")) > 0
 
 
+@pytest.mark.parametrize("own", [False, True], ids=["caller's transaction", "own transaction"])
 async def test_remember_nonces_refuses_replays_in_the_batch_and_of_stored_nonces(
-    engine: AsyncEngine,
+    engine: AsyncEngine, own: bool
 ) -> None:
-    async with engine.begin() as conn:
-        assert await nonces.remember_nonces(conn, []) == []
-        assert await nonces.remember_nonces(conn, [NonceClaim("k", "old", NOW + 600)]) == [True]
-        assert await nonces.remember_nonces(conn, [NonceClaim("k", "expired", NOW + 10)]) == [True]
+    """Also through store_nonces, the nonce writer's way (on SQLite, the plan on the event loop
+    and the COMMIT in the driver's thread), the one-by-one SAVEPOINTs and renewals included."""
+
+    async def remember(claims: list[NonceClaim]) -> list[bool]:
+        if own:
+            return await writers.store_nonces(engine, claims)
+        async with engine.begin() as conn:
+            return await nonces.remember_nonces(conn, claims)
+
+    assert await remember([]) == []
+    assert await remember([NonceClaim("k", "old", NOW + 600)]) == [True]
+    assert await remember([NonceClaim("k", "expired", NOW + 10)]) == [True]
     claims = [
         NonceClaim("k", "a", NOW + 600),
         NonceClaim("k", "a", NOW + 600),  # the same request twice in one batch
         NonceClaim("other", "a", NOW + 600),  # another key's nonce is another nonce
         NonceClaim("k", "b", NOW + 600),
     ]
-    async with engine.begin() as conn:
-        assert await nonces.remember_nonces(conn, claims) == [True, False, True, True]
+    assert await remember(claims) == [True, False, True, True]
     replays = [
         NonceClaim("k", "c", NOW + 600),
         NonceClaim("k", "old", NOW + 900),  # stored in an earlier transaction
@@ -137,9 +145,11 @@ async def test_remember_nonces_refuses_replays_in_the_batch_and_of_stored_nonces
         NonceClaim("k", "d", NOW + 600),
         NonceClaim("k", "b", NOW + 900, now=NOW + 10),  # stored, still in its window
     ]
-    async with engine.begin() as conn:
-        assert await nonces.remember_nonces(conn, replays) == [True, False, True, True, False]
+    assert await remember(replays) == [True, False, True, True, False]
     assert await stored_nonces(engine) == {"old", "expired", "a", "b", "c", "d"}
+    renewed = [NonceClaim("k", "expired", NOW + 1200, now=NOW + 1000)]  # past NOW + 900 now
+    assert await remember(renewed) == [True]
+    assert await remember([NonceClaim("k", "expired", NOW + 1300)]) == [False]
 
 
 @pytest.mark.parametrize("own", [False, True], ids=["caller's transaction", "own transaction"])
