@@ -20,7 +20,7 @@ from pgs_hub.hub.services.context import HubContext
 from pgs_hub.hub.storage.checkpoint import WalCheckpointer, serving_engine
 from pgs_hub.hub.storage.engine import create_engine, parse_url, ping, redact
 from pgs_hub.hub.storage.faults import DATABASE_ERRORS, DatabaseFault, fault_of
-from pgs_hub.hub.storage.migrate import check_schema, current_revision, head_revision, upgrade
+from pgs_hub.hub.storage.revision import check_schema, current_revision, head_revision
 
 __all__ = [
     "DATABASE_ERRORS",
@@ -43,6 +43,14 @@ __all__ = [
 
 RECENT_FAILURE_SECONDS: Final = 30.0
 MIN_FREE_BYTES: Final = 1 << 20  # below this on the SQLite database's disk: full
+
+
+async def upgrade(url: str, revision: str = "head") -> None:
+    """Bring the database at ``url`` up to ``revision`` (Alembic, :mod:`hub.storage.migrate`):
+    loaded here, on demand, so that a hub that only checks its revision never loads it."""
+    from pgs_hub.hub.storage import migrate  # noqa: PLC0415
+
+    await migrate.upgrade(url, revision)
 
 
 def open_engine(url: str, *, foreign_keys: bool = True) -> AsyncEngine:

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from pgs_hub import migrations
 from pgs_hub.hub.errors import ConfigError, Unavailable
-from pgs_hub.hub.storage import migrate
+from pgs_hub.hub.storage import migrate, revision
 from pgs_hub.hub.storage.audit import append_record
 from pgs_hub.hub.storage.engine import create_engine, default_sqlite_url, parse_url, ping, redact
 from pgs_hub.hub.storage.tables import metadata
@@ -48,23 +48,24 @@ async def _tables(url: str) -> set[str]:
 
 async def test_every_revision_upgrades_downgrades_and_upgrades_again(database_url: str) -> None:
     revisions = _revisions_oldest_first()
-    assert revisions[-1] == migrate.head_revision()
-    assert await migrate.current_revision(database_url) is None
+    # migrations.HEAD, what a starting hub needs without loading Alembic, is Alembic's head.
+    assert revisions[-1] == revision.head_revision() == migrations.HEAD
+    assert await revision.current_revision(database_url) is None
 
-    for revision in revisions:
-        await migrate.upgrade(database_url, revision)
-        assert await migrate.current_revision(database_url) == revision
+    for step in revisions:
+        await migrate.upgrade(database_url, step)
+        assert await revision.current_revision(database_url) == step
     assert await _tables(database_url) == set(metadata.tables)
 
     for previous in [*reversed(["base", *revisions[:-1]])]:
         await migrate.downgrade(database_url, previous)
-        assert await migrate.current_revision(database_url) == (
+        assert await revision.current_revision(database_url) == (
             None if previous == "base" else previous
         )
     assert await _tables(database_url) == set()
 
     await migrate.upgrade(database_url)
-    assert await migrate.current_revision(database_url) == migrate.head_revision()
+    assert await revision.current_revision(database_url) == revision.head_revision()
     assert await _tables(database_url) == set(metadata.tables)
 
 
@@ -160,32 +161,32 @@ async def test_check_schema_refuses_an_empty_database(database_url: str) -> None
     engine = create_engine(database_url)
     try:
         with pytest.raises(ConfigError, match=r"needs revision .*: run `pgs db upgrade`"):
-            await migrate.check_schema(engine)
+            await revision.check_schema(engine)
     finally:
         await engine.dispose()
 
 
 async def test_check_schema_accepts_head(engine: AsyncEngine) -> None:
-    await migrate.check_schema(engine)
+    await revision.check_schema(engine)
 
 
 async def test_check_schema_refuses_an_older_revision(
     engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    current = migrate.head_revision()
-    monkeypatch.setattr(migrate, "head_revision", lambda: "9999")
+    current = revision.head_revision()
+    monkeypatch.setattr(revision, "head_revision", lambda: "9999")
     with pytest.raises(
         ConfigError,
         match=rf"schema is at revision {current} but this hub needs 9999: run `pgs db upgrade`",
     ):
-        await migrate.check_schema(engine)
+        await revision.check_schema(engine)
 
 
 async def test_check_schema_refuses_an_unknown_revision(engine: AsyncEngine) -> None:
     async with engine.begin() as conn:
         await conn.execute(text("UPDATE alembic_version SET version_num = 'fffffff'"))
     with pytest.raises(ConfigError, match="revision fffffff, which this hub does not know"):
-        await migrate.check_schema(engine)
+        await revision.check_schema(engine)
 
 
 async def test_migrating_to_an_unknown_revision_is_a_config_error(database_url: str) -> None:
