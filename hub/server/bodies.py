@@ -33,6 +33,11 @@ async def read_body(request: web.Request) -> bytes:
     :class:`ClientGone`."""
     limit = request.app[CTX].body_timeout_seconds
     try:
+        if request.content.is_eof():
+            # All of it has arrived (an envelope usually comes in the segments of its head):
+            # read() cannot wait, so there is no deadline to arm. Arming one (a timer handle
+            # made and cancelled) cost ~4-5 us of the event loop's CPU per request.
+            return await request.read()
         async with asyncio.timeout(limit):
             return await request.read()
     except TimeoutError:
