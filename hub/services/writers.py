@@ -89,21 +89,7 @@ def _accept(dialect: str, items: Sequence[AcceptedEnvelope]) -> Plan[list[int | 
         "mailbox": sum(len(item.recipients) for item in items),
         "audit_records": len(items),
     }
-    lock = _streams.lock_step(dialect)
-    # Read in the storing transaction (under the write lock on SQLite): the version it commits
-    # at, the log's state and the next numbers, in one step.
-    *_, version_rows, state_rows, number_rows = _rows(
-        (
-            yield Steps(
-                [
-                    *([lock] if lock is not None else []),
-                    participants.directory_version_step(),
-                    log.state_step(),
-                    _streams.numbers_step(dialect, wanted),
-                ]
-            )
-        )
-    )
+    version_rows, state_rows, number_rows = yield from _locked_reads(dialect, wanted)
     checked = any(item.directory is not None for item in items)
     current = participants.directory_version_of(version_rows) if checked else None
     first: dict[str, int] = {}
@@ -151,6 +137,20 @@ def _accept(dialect: str, items: Sequence[AcceptedEnvelope]) -> Plan[list[int | 
     for n, seq in stored:
         results[n] = seq
     return results
+
+
+def _locked_reads(dialect: str, wanted: dict[str, int]) -> Plan[list[Any]]:
+    """Read in the storing transaction, under the write lock (SQLite) or the stream lock: the
+    directory version it commits at, the log's state and the next numbers, in one statement."""
+    lock = _streams.lock_step(dialect)
+    if lock is not None:  # a statement of its own: the reads must see what it waited for
+        yield Steps([lock])
+    reads = [
+        participants.directory_version_step(),
+        log.state_step(),
+        _streams.numbers_step(dialect, wanted),
+    ]
+    return _rows((yield Steps(reads, one_statement=True)))
 
 
 def _one_by_one(
@@ -203,9 +203,9 @@ def _over_limit(
         return []
     ordered = sorted(groups.items())  # one lock order everywhere
     counts = [(sender, window, len(members)) for (sender, window), members in ordered]
-    (totals,) = _rows((yield Steps([counters.count_step(dialect, counts)])))
+    (rows,) = _rows((yield Steps([counters.count_step(dialect, counts)])))
     refused: list[int] = []
-    for (_, members), (total,) in zip(ordered, totals, strict=True):
+    for (_, members), total in zip(ordered, counters.totals(counts, rows), strict=True):
         limit = items[members[0]].per_minute or 0
         allowed = max(0, limit - (int(total) - len(members)))
         refused.extend(members[allowed:])

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
-from sqlalchemy import func, select, text
+from sqlalchemy import BigInteger, Text, column, func, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from pgs_hub.hub.storage.batch import Step
@@ -57,11 +57,12 @@ _SQLITE_NUMBERS: Final = text(
 )
 _POSTGRESQL_NUMBERS: Final = text(
     " UNION ALL ".join(
-        f"SELECT '{table}', nextval(pg_get_serial_sequence('{table}', '{column}')) "  # noqa: S608
+        f"SELECT '{table}' AS stream, "  # noqa: S608
+        f"nextval(pg_get_serial_sequence('{table}', '{column}')) AS number "
         f"FROM generate_series(1, :{table})"
         for table, column in STREAMS
     )
-)
+).columns(column("stream", Text), column("number", BigInteger))  # a read one_statement can fold
 
 
 def numbers_step(dialect: str, wanted: Mapping[str, int]) -> Step:

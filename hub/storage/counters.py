@@ -9,9 +9,10 @@ the totals exact across processes.
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
 from typing import Any, Final
 
-from sqlalchemy import bindparam, delete
+from sqlalchemy import bindparam, delete, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -36,20 +37,42 @@ def _count_statement(dialect: str) -> Any:
     return statement.on_conflict_do_update(
         index_elements=["participant_id", "window_start"],
         set_={"count": table.c.count + statement.excluded.count},
-    ).returning(table.c.count)
+    ).returning(table.c.participant_id, table.c.window_start, table.c.count)
+
+
+# PostgreSQL: every window of a batch in one statement (one round trip, one prepared statement
+# whatever the number of windows), in the order of the arrays: the order the rows are locked in.
+_POSTGRESQL_COUNT: Final = text(
+    "INSERT INTO submission_counters AS c (participant_id, window_start, count) "
+    "SELECT * FROM unnest(CAST(:participants AS TEXT[]), CAST(:windows AS BIGINT[]), "
+    "CAST(:ns AS BIGINT[])) "
+    "ON CONFLICT (participant_id, window_start) DO UPDATE SET count = c.count + excluded.count "
+    "RETURNING participant_id, window_start, count"
+)
 
 
 async def count_submissions(conn: AsyncConnection, participant: str, window: int, n: int) -> int:
     """Add ``n`` to ``participant``'s count for ``window``; the total, ``n`` included."""
-    row = {"participant": participant, "window": window, "n": n}
-    return int((await conn.execute(_count_statement(conn.dialect.name), row)).scalar_one())
+    counts = [(participant, window, n)]
+    step = count_step(conn.dialect.name, counts)
+    rows = (await conn.execute(step.statement, dict(step.rows[0]))).all()
+    return totals(counts, rows)[0]
 
 
-def count_step(dialect: str, counts: list[tuple[str, int, int]]) -> Step:
-    """:func:`count_submissions` of each ``(participant, window, n)`` as one step of a plan
-    (:mod:`hub.storage.batch`): its result is the new totals, in order."""
+def count_step(dialect: str, counts: Sequence[tuple[str, int, int]]) -> Step:
+    """:func:`count_submissions` of each ``(participant, window, n)`` (each window once) as one
+    step of a plan (:mod:`hub.storage.batch`); :func:`totals` reads its result."""
+    if dialect == "postgresql":
+        arrays = {"participants": [p for p, _, _ in counts], "windows": [w for _, w, _ in counts]}
+        return Step(_POSTGRESQL_COUNT, [{**arrays, "ns": [n for _, _, n in counts]}], returns=True)
     rows = [{"participant": p, "window": w, "n": n} for p, w, n in counts]
     return Step(_count_statement(dialect), rows, returns=True)
+
+
+def totals(counts: Sequence[tuple[str, int, int]], rows: Sequence[Any]) -> list[int]:
+    """The new totals of ``counts``' windows, in order, from :func:`count_step`'s ``rows``."""
+    found = {(str(p), int(w)): int(total) for p, w, total in rows}
+    return [found[(p, w)] for p, w, _ in counts]
 
 
 async def purge_before(conn: AsyncConnection, before: int) -> None:

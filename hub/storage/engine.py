@@ -15,7 +15,9 @@ An engine is built at start-up (never at import) from a URL:
   snapshot (taken at its first statement) however many statements it runs. Only code that never
   writes on the connection may use the view: a deferred transaction that tried to write after
   reading could fail with "database is locked" instead of waiting.
-* ``postgresql+asyncpg://USER@HOST:PORT/DB``.
+* ``postgresql+asyncpg://USER@HOST:PORT/DB``. A connection taken from the pool is checked before
+  use (:func:`_check_on_checkout`): for nothing if it was handed back less than
+  ``POSTGRESQL_PING_AFTER_IDLE_SECONDS`` ago, else with one empty query.
 
 ``sqlite://`` and ``postgresql://`` without a driver are taken to mean the drivers above.
 """
@@ -23,14 +25,16 @@ An engine is built at start-up (never at import) from a URL:
 from __future__ import annotations
 
 import asyncio
+import time
 from functools import partial
 from pathlib import Path
 from typing import Any, Final
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import URL, Connection, make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError
+from sqlalchemy.exc import ArgumentError, DBAPIError, InvalidatePoolError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.util import await_
 
 from pgs_hub.hub.error_codes import Code
 from pgs_hub.hub.errors import ConfigError, Unavailable
@@ -41,6 +45,10 @@ POSTGRESQL_DRIVER: Final = "postgresql+asyncpg"
 # A database that does not answer must turn into a quick 503, never a hung request.
 POSTGRESQL_CONNECT_TIMEOUT_SECONDS: Final = 5
 POSTGRESQL_POOL_TIMEOUT_SECONDS: Final = 10
+# A pooled connection idle for longer than this is pinged (one round trip) before it is used.
+POSTGRESQL_PING_AFTER_IDLE_SECONDS: Final = 2.0
+POSTGRESQL_PING_TIMEOUT_SECONDS: Final = 5.0
+_HANDED_BACK: Final = "pgs_handed_back"  # connection record info: when, on the monotonic clock
 SQLITE_BUSY_TIMEOUT_MS: Final = 5000
 # Connections kept open, and no more: opening one costs a thread, a file open and the PRAGMAs
 # above, and with SQLAlchemy's default (5, and 10 more opened and closed again on demand) a busy hub
@@ -124,13 +132,43 @@ def create_engine(
         )  # fmt: skip
         _configure_sqlite(engine, foreign_keys=foreign_keys, wal_autocheckpoint=wal_autocheckpoint)
         return engine
-    return create_async_engine(
+    engine = create_async_engine(
         parsed,
-        pool_pre_ping=True,
         pool_timeout=POSTGRESQL_POOL_TIMEOUT_SECONDS,
         hide_parameters=True,
         connect_args={"timeout": POSTGRESQL_CONNECT_TIMEOUT_SECONDS},
     )
+    event.listen(engine.sync_engine, "connect", _handed_back)
+    event.listen(engine.sync_engine, "checkin", _handed_back)
+    event.listen(engine.sync_engine, "checkout", _check_on_checkout)
+    return engine
+
+
+def _handed_back(_dbapi_connection: Any, record: Any, *_: Any) -> None:
+    record.info[_HANDED_BACK] = time.monotonic()
+
+
+def _check_on_checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+    """Replace SQLAlchemy's ``pool_pre_ping``, which costs three round trips on asyncpg (BEGIN,
+    an empty query, ROLLBACK) every time a connection is taken from the pool, several times per
+    request (bench/README.md, issue 17).
+
+    A connection the server closed (restarted, or ended the backend) is known without asking:
+    asyncpg reads the server's goodbye and the end of the socket as they come, while the
+    connection waits in the pool. Only one that waited longer than a moment, in which its
+    network path may have gone quiet without a word, is asked one empty query, with a timeout.
+    Either failure invalidates the pool, as a failed pre-ping did: the pool opens a new
+    connection for this checkout, and the others are replaced as they are taken."""
+    driver = dbapi_connection.driver_connection
+    if driver.is_closed():
+        raise InvalidatePoolError("the database closed the connection")
+    idle = time.monotonic() - record.info.get(_HANDED_BACK, 0.0)
+    if idle <= POSTGRESQL_PING_AFTER_IDLE_SECONDS:
+        return
+    try:
+        await_(driver.fetchrow(";", timeout=POSTGRESQL_PING_TIMEOUT_SECONDS))
+    except Exception as exc:  # whatever the reason, this connection is of no use
+        raise InvalidatePoolError("the database did not answer a ping") from exc
 
 
 def _configure_sqlite(

@@ -9,7 +9,7 @@ import asyncio
 from collections.abc import Sequence
 
 import pytest
-from sqlalchemy import delete, func, select, text
+from sqlalchemy import delete, event, func, select, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from storage_rows import NOW, envelope, to
@@ -17,7 +17,7 @@ from storage_rows import NOW, envelope, to
 from pgs_hub.crypto.merkle import CompactRange, leaf_hash, root_from_leaves
 from pgs_hub.hub.errors import Conflict, RateLimited, Unavailable
 from pgs_hub.hub.services import writers
-from pgs_hub.hub.storage import audit, envelopes, log, nonces
+from pgs_hub.hub.storage import audit, envelopes, log, nonces, participants
 from pgs_hub.hub.storage.groupcommit import GroupCommitter
 from pgs_hub.hub.storage.nonces import NonceClaim
 from pgs_hub.hub.storage.tables import log_nodes, mailbox, submission_counters
@@ -266,6 +266,48 @@ async def test_write_accepted_counts_submissions_against_the_senders_limit(
         assert await envelopes.envelope_by_mid(conn, "r-3") is None
         counted = await conn.scalar(select(submission_counters.c.count))
     assert counted == 5
+
+
+async def test_a_batch_on_postgresql_sends_the_same_few_statements_whatever_its_size(
+    engine: AsyncEngine, population: tuple[str, ...]
+) -> None:
+    """On PostgreSQL each statement of the plan is a round trip (hub/storage/batch.py): the stream
+    lock; the directory version, log state and numbers in one SELECT; every sender's counter in
+    one upsert; a SAVEPOINT left open; envelopes, deliveries, mailbox; audit records, log nodes,
+    log state, audit countries. Eleven, for one item or forty from three senders (it was
+    sixteen for three senders: three reads and one upsert per sender, and a RELEASE). And each
+    insert of many rows is one execution over arrays (unnest), not one per row."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("on SQLite the plan runs in the driver's thread, not statement by statement")
+    async with engine.connect() as conn:
+        version = await participants.read_directory_version(conn)
+
+    def accepted(mid: str, sender: str) -> writers.AcceptedEnvelope:
+        record = audit.NewRecord(NOW, "envelope.accepted", sender, mid, "FR", {"mid": mid},
+                                 countries=("DE",))  # fmt: skip
+        recipients = [pid for pid in population if pid != sender]
+        return writers.AcceptedEnvelope(
+            envelope(mid, sender), tuple(to(*recipients)), record, version, per_minute=1000
+        )
+
+    sent: list[str] = []
+
+    def count(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        sent.append(statement)
+
+    event.listen(engine.sync_engine, "before_cursor_execute", count)
+    try:
+        for first, size in ((0, 1), (1, 12), (13, 40)):
+            sent.clear()
+            items = [accepted(f"s-{n}", population[n % 3]) for n in range(first, first + size)]
+            results = await writers.store_accepted(engine, items)
+            assert all(isinstance(seq, int) for seq in results)
+            assert len(sent) == 11, [statement.split(None, 1)[0] for statement in sent]
+        # the upsert of the counters, and the inserts of envelopes, deliveries, mailbox items,
+        # audit records, log nodes and audit countries
+        assert sum("unnest(" in statement for statement in sent) == 7
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", count)
 
 
 # --- the committer ---------------------------------------------------------------------------
