@@ -18,13 +18,17 @@ from tests.faults.hubproc import READERS, presealed, world
 
 async def _alter(database_url: str, setting: str) -> None:
     """Change the database's ``setting`` (``ALTER DATABASE``) and end its current sessions: the
-    hub's pool reconnects (pre-ping) and meets the new setting."""
+    hub's pool sees their sockets closed and reconnects, meeting the new setting.
+
+    ``pg_terminate_backend`` only signals a backend unless given a timeout; without one, a
+    request sent at once could take a pooled connection whose backend was still alive and lose
+    it mid-statement (a 503, right for that request but not what this test asks about)."""
     name = make_url(database_url).database
     admin = await asyncpg.connect(POSTGRES_ADMIN_DSN, timeout=5)
     try:
         await admin.execute(f'ALTER DATABASE "{name}" {setting}')
         await admin.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            "SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity"
             " WHERE datname = $1 AND pid <> pg_backend_pid()",
             name,
         )
