@@ -6,13 +6,18 @@ other envelopes submitted meanwhile (group commit, :mod:`hub.services.writers`):
 fsync, for a whole burst. A resubmission of the same bytes gets the original acceptance back
 (idempotent by message id); the same id with other bytes is a 409.
 
-The signature is verified on the event loop, not in a thread, on measurement: pyca/cryptography
-(50.x) holds the GIL through an Ed25519 verification (it detaches only for ECDSA, DSA, AEAD and
-hashing), so a thread cannot verify in parallel with the loop and only adds a hand-off. One
-``verify_message`` of a 6 kB envelope costs ~0.15-0.4 ms (most of it JSON parsing, also
-GIL-bound); 2,000 concurrent calls ran at ~2,400-2,950/s inline against ~1,900-2,300/s with
-``asyncio.to_thread`` and ~1,200/s on a 2-thread pool, and 2,000 submissions to ``pgs serve``
-(SQLite, 64 connections) were no faster with ``to_thread`` (192-317/s) than inline (188-324/s).
+The signature is verified on the event loop, not in a thread, on measurement. pyca/cryptography
+50.0 does release the GIL inside an Ed25519 verification (two threads verifying 6 kB messages
+finish in 0.59 s what one does in 1.13 s), but the verifying thread must take the GIL back to
+return, from a loop thread that holds it while it works on other requests: up to the switch
+interval (5 ms) each time. ``bench/verify_threads.py``: on a uvloop loop of 64 tasks that each do
+0.5 ms of Python and one verification, a 2-thread pool completed fewer of them (1,278-1,560/s
+against 1,750-2,495/s inline, three runs, one with a 0.5 ms switch interval) and cost the loop
+thread more CPU per task (0.56-0.69 against 0.40-0.57 ms): the hand-offs cost more than the
+verification. Earlier: 2,000 concurrent ``verify_message`` calls ran at
+~2,400-2,950/s inline against ~1,900-2,300/s with ``asyncio.to_thread`` and ~1,200/s on a
+2-thread pool, and 2,000 submissions to ``pgs serve`` (SQLite, 64 connections) were no faster
+with ``to_thread`` (192-317/s) than inline (188-324/s).
 """
 
 from __future__ import annotations

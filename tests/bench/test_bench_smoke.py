@@ -12,7 +12,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-from bench import hub_bench, log_bench
+import pytest
+
+from bench import hub_bench, log_bench, verify_threads
 from bench.report import write_json
 from bench.world import Processes
 
@@ -98,3 +100,19 @@ async def test_every_part_runs_and_reports_sane_figures(tmp_path: Path) -> None:
     names = [t["name"] for t in doc["targets"]]
     assert len(names) == 13, names  # sends/s and CPU per envelope (1 and 3), and 9 more
     assert all(isinstance(t["met"], bool) for t in doc["targets"])
+
+
+def test_the_verification_thread_benchmark_runs_and_reports_both_ways(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """bench/verify_threads.py (cited by hub/services/submission.py) still runs: both
+    measurements, inline and on the pool, each with a rate, a CPU figure and a median."""
+    verify_threads.main(["--count", "20", "--tasks", "4", "--seconds", "0.1", "--python-us", "50"])
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("1. 40 verifications: one thread ")
+    runs = [line.split()[1] for line in lines[1:]]
+    assert runs == ["inline", "pool", "inline", "pool"]
+    for line in lines[1:]:
+        assert "ops/s, loop thread" in line
+        assert "ms CPU/op, median" in line
+        assert float(line.split()[2].replace(",", "")) > 0
