@@ -32,13 +32,8 @@ JSON_ENCODER = json.JSONEncoder(ensure_ascii=False)
 
 def reply(doc: api.ApiModel | dict[str, Any], status: int = 200) -> web.Response:
     """A JSON answer: an API model as its wire document (the OpenAPI document, a plain dict)."""
-    if isinstance(doc, api.ApiModel):
-        doc = doc.wire()
-    return web.Response(
-        status=status,
-        body=JSON_ENCODER.encode(doc).encode("utf-8"),
-        content_type="application/json",
-    )
+    body = doc.wire_json() if isinstance(doc, api.ApiModel) else JSON_ENCODER.encode(doc).encode()
+    return web.Response(status=status, body=body, content_type="application/json")
 
 
 async def body_of(request: web.Request) -> bytes:

@@ -75,6 +75,12 @@ class ApiModel(BaseModel):
         """The JSON document as sent: aliases (``from``), ``null`` kept, declared order."""
         return self.model_dump(mode="json", by_alias=True)
 
+    def wire_json(self) -> bytes:
+        """:meth:`wire` as compact UTF-8 JSON text, serialized by pydantic-core in one pass: a
+        page of 10,000 log entries costs ~6 ms instead of ~21 ms as a dict first and then the
+        standard library's encoder (bench/README.md, full verification)."""
+        return self.model_dump_json(by_alias=True).encode("utf-8")
+
 
 # --- health ------------------------------------------------------------------------------------
 
