@@ -140,11 +140,15 @@ def targets(report: dict[str, Any]) -> list[Target]:
                 note="hub process CPU (user + system, every thread) / accepted sends; it moves"
                 " far less than wall-clock rates when other work shares the machine",
             ))  # fmt: skip
+
+    def _chosen(h: dict[str, Any]) -> str:
+        return "fixed" if h.get("rate_chosen") == "fixed" else "½ of max"
+
     for r, h in report.get("half_load", {}).items():
         found.append(Target(
             f"p99 submit latency, {r} recipient{'s' if r != '1' else ''}, half load",
             _ms(h["latency"]),
-            f"at {h['offered_per_s']:,.0f}/s (½ of max); server alone p99"
+            f"at {h['offered_per_s']:,.0f}/s ({_chosen(h)}); server alone p99"
             f" {h['service'].get('p99_ms', 0):.1f} ms",
             h["latency"].get("p99_ms", float("inf")), 20.0, higher_is_better=False, unit="ms",
             note="p99 from the scheduled send time",

@@ -46,6 +46,14 @@ def check_upload(upload: dict[str, Any]) -> None:
     assert upload["baseline_mb_per_s"]["median"] > 0
 
 
+def check_half_load(half: dict[str, Any], closed_loop: dict[str, Any]) -> None:
+    assert half["accepted"] == half["requests"] > 0
+    assert half["errors"] == {}
+    assert half["latency"]["n"] == half["accepted"]
+    assert half["rate_chosen"] == "half of max"  # no --open-rate given
+    assert half["offered_per_s"] == pytest.approx(closed_loop["per_s"] / 2)
+
+
 async def test_every_part_runs_and_reports_sane_figures(tmp_path: Path) -> None:
     settings = tiny(tmp_path)
     processes = Processes()
@@ -74,10 +82,7 @@ async def test_every_part_runs_and_reports_sane_figures(tmp_path: Path) -> None:
         # CPU in clock ticks (10 ms): a short baseline run may have used less than one.
         assert min(hub["cpu_seconds"], hub["cpu_ms_per_accepted"]) > 0
         assert base["cpu_ms_per_accepted"] is not None
-        half = doc["half_load"][r]
-        assert half["accepted"] == half["requests"] > 0
-        assert half["errors"] == {}
-        assert half["latency"]["n"] == half["accepted"]
+        check_half_load(doc["half_load"][r], hub)
     delivery = doc["ws_delivery"]
     assert delivery["sent"] == delivery["accepted"] == delivery["received"] == 20
     assert 0 < delivery["delivery"]["min_ms"] <= delivery["delivery"]["p99_ms"]
@@ -100,6 +105,15 @@ async def test_every_part_runs_and_reports_sane_figures(tmp_path: Path) -> None:
     names = [t["name"] for t in doc["targets"]]
     assert len(names) == 13, names  # sends/s and CPU per envelope (1 and 3), and 9 more
     assert all(isinstance(t["met"], bool) for t in doc["targets"])
+
+
+def test_a_fixed_offered_rate_replaces_half_of_the_maximum() -> None:
+    """``--open-rate`` is how two versions' latencies are compared at one rate; it must be a
+    positive rate, and without it part 3 follows each run's own maximum."""
+    assert hub_bench.parse_args(["--quick"]).open_rate is None
+    assert hub_bench.parse_args(["--quick", "--open-rate", "450"]).open_rate == 450.0
+    with pytest.raises(SystemExit):
+        hub_bench.parse_args(["--quick", "--open-rate", "0"])
 
 
 def test_the_verification_thread_benchmark_runs_and_reports_both_ways(
