@@ -24,6 +24,7 @@ import asyncio
 import contextlib
 import functools
 import importlib.metadata
+import itertools
 import os
 import shutil
 import signal
@@ -289,8 +290,10 @@ class Run:
         *,
         cycle: bool,
         seconds: float | None = None,
+        watch: bool = False,
     ) -> dict[str, Any]:
-        """A closed-loop run split between all clients; the throughput figures."""
+        """A closed-loop run split between all clients; the throughput figures (and how busy
+        the hub's loop was, with ``watch``)."""
         size, s = self.pool.size, self.settings
         start = self.start_at(sum(map(len, bodies)) / 2**20)
         jobs: dict[int, Job] = {
@@ -304,9 +307,14 @@ class Run:
             )
             for k in range(size)
         }
-        with bar(label, None if cycle else len(bodies)) as progress:
-            answers = await self.pool.run(jobs, progress)
-        return throughput(merged(answers.values()))
+        async with LoopWatch(self.hub) if watch and self.hub else contextlib.nullcontext() as w:
+            with bar(label, None if cycle else len(bodies)) as progress:
+                answers = await self.pool.run(jobs, progress)
+        samples = merged(answers.values())
+        figures = throughput(samples)
+        if isinstance(w, LoopWatch):
+            w.record(figures, samples)
+        return figures
 
 
 def merged(parts: Any) -> Samples:
@@ -392,7 +400,9 @@ async def bench_throughput(run: Run) -> None:
             await run.seal({"closed-3": run.alerts(3, count)})
         bodies = [raw for _, raw in run.sealed[f"closed-{r}"]]
         used = run.hub.cpu_seconds()
-        hub = await run.closed(f"hub, {r} recipient(s)", (run.hub.url,), bodies, cycle=False)
+        hub = await run.closed(
+            f"hub, {r} recipient(s)", (run.hub.url,), bodies, cycle=False, watch=True
+        )  # fmt: skip
         cpu_figures(hub, run.hub.cpu_seconds() - used)
         # The baseline goes round the same bodies for as long as the hub took (1 s at least).
         used = run.baseline.cpu_seconds()
@@ -405,6 +415,57 @@ async def bench_throughput(run: Run) -> None:
         check_errors(f"hub ({r})", hub)
         found[r] = {"hub": hub, "baseline": base, "hub_over_baseline": hub["per_s"] / base["per_s"]}
     run.report["throughput"] = found
+
+
+class LoopWatch:
+    """How busy the hub's event loop was over a run: its thread's time on a CPU, read every
+    ``every`` seconds while the run lasts, over the wall-clock time from the run's first send to
+    its last answer (``hub_loop_busy``: 1.0 is a loop with no headroom left, whatever the offered
+    rate; None where the kernel does not say). The clients' timestamps and these readings share
+    ``CLOCK_MONOTONIC``; the readings are interpolated at the run's two ends."""
+
+    def __init__(self, hub: Process, every: float = 0.02) -> None:
+        self.hub, self.every = hub, every
+        self.points: list[tuple[int, float]] = []
+        self._task: asyncio.Task[None] | None = None
+
+    async def __aenter__(self) -> LoopWatch:
+        self._task = asyncio.create_task(self._sample())
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        self._point()
+
+    def _point(self) -> None:
+        ran = self.hub.loop_seconds()
+        if ran is not None:
+            self.points.append((time.monotonic_ns(), ran))
+
+    async def _sample(self) -> None:
+        while True:
+            self._point()
+            await asyncio.sleep(self.every)
+
+    def _at(self, t: int) -> float:
+        points = self.points
+        if t <= points[0][0]:
+            return points[0][1]
+        for (t0, r0), (t1, r1) in itertools.pairwise(points):
+            if t <= t1:
+                return r0 + (r1 - r0) * (t - t0) / (t1 - t0)
+        return points[-1][1]
+
+    def record(self, figures: dict[str, Any], samples: Samples) -> None:
+        first = min(samples.scheduled or samples.start, default=0)
+        last = max(samples.end, default=0)
+        busy = None
+        if len(self.points) > 1 and last > first:  # two readings make a slope
+            busy = (self._at(last) - self._at(first)) / ((last - first) / NS)
+        figures["hub_loop_busy"] = busy
 
 
 def cpu_figures(figures: dict[str, Any], cpu_seconds: float) -> None:
@@ -435,9 +496,12 @@ async def bench_half_load(run: Run) -> None:
             k: Open((run.hub.url,), bodies[k::size], rate, start, first=k, stride=size)
             for k in range(size)
         }
-        with bar(f"hub at {rate:,.0f}/s, {r} recipient(s)", count) as progress:
-            answers = await run.pool.run(jobs, progress)
-        found[r] = scheduled(merged(answers.values()), rate)
+        async with LoopWatch(run.hub) as watch:
+            with bar(f"hub at {rate:,.0f}/s, {r} recipient(s)", count) as progress:
+                answers = await run.pool.run(jobs, progress)
+        samples = merged(answers.values())
+        found[r] = scheduled(samples, rate)
+        watch.record(found[r], samples)
         found[r]["rate_chosen"] = "fixed" if s.open_rate else "half of max"
         check_errors(f"half load ({r})", found[r])
     run.report["half_load"] = found

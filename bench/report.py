@@ -141,6 +141,10 @@ def targets(report: dict[str, Any]) -> list[Target]:
                 " far less than wall-clock rates when other work shares the machine",
             ))  # fmt: skip
 
+    def _loop(h: dict[str, Any]) -> str:
+        busy = h.get("hub_loop_busy")
+        return "" if busy is None else f"; hub loop busy {100 * busy:.0f} %"
+
     def _chosen(h: dict[str, Any]) -> str:
         return "fixed" if h.get("rate_chosen") == "fixed" else "½ of max"
 
@@ -149,7 +153,7 @@ def targets(report: dict[str, Any]) -> list[Target]:
             f"p99 submit latency, {r} recipient{'s' if r != '1' else ''}, half load",
             _ms(h["latency"]),
             f"at {h['offered_per_s']:,.0f}/s ({_chosen(h)}); server alone p99"
-            f" {h['service'].get('p99_ms', 0):.1f} ms",
+            f" {h['service'].get('p99_ms', 0):.1f} ms{_loop(h)}",
             h["latency"].get("p99_ms", float("inf")), 20.0, higher_is_better=False, unit="ms",
             note="p99 from the scheduled send time",
         ))  # fmt: skip

@@ -339,6 +339,16 @@ class Process:
         runs on a busy machine."""
         return sum(_cpu(pid) for pid in _tree(self.popen.pid))
 
+    def loop_seconds(self) -> float | None:
+        """Time the process's main thread (the hub's event loop) has spent on a CPU so far, in
+        seconds, from ``/proc/PID/task/PID/schedstat``; None where the kernel does not say.
+        Over a run, its share of the wall clock is how busy the loop was: the hub's limit is
+        that one thread, whatever the CPU of the process as a whole (bench/README.md)."""
+        with contextlib.suppress(OSError, IndexError, ValueError):
+            pid = self.popen.pid
+            return int(Path(f"/proc/{pid}/task/{pid}/schedstat").read_text().split()[0]) / 1e9
+        return None
+
     async def wait_healthy(self) -> None:
         await log_bench.wait_healthy(self.url, self.popen, self.log)
 

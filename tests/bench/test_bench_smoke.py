@@ -52,6 +52,8 @@ def check_half_load(half: dict[str, Any], closed_loop: dict[str, Any]) -> None:
     assert half["latency"]["n"] == half["accepted"]
     assert half["rate_chosen"] == "half of max"  # no --open-rate given
     assert half["offered_per_s"] == pytest.approx(closed_loop["per_s"] / 2)
+    for figures in (half, closed_loop):  # one thread's time on a CPU over the wall time
+        assert 0 < figures["hub_loop_busy"] < 1.5  # (the kernel counts it at scheduler ticks)
 
 
 async def test_every_part_runs_and_reports_sane_figures(tmp_path: Path) -> None:
