@@ -53,7 +53,9 @@ def check_half_load(half: dict[str, Any], closed_loop: dict[str, Any]) -> None:
     assert half["rate_chosen"] == "half of max"  # no --open-rate given
     assert half["offered_per_s"] == pytest.approx(closed_loop["per_s"] / 2)
     for figures in (half, closed_loop):  # one thread's time on a CPU over the wall time
-        assert 0 < figures["hub_loop_busy"] < 1.5  # (the kernel counts it at scheduler ticks)
+        # A fraction of one thread's wall time, not CPU ticks or ms: the kernel updates it at
+        # scheduler ticks, so a tiny run can read a little over 1.
+        assert 0 < figures["hub_loop_busy"] < 2
 
 
 async def test_every_part_runs_and_reports_sane_figures(tmp_path: Path) -> None:
