@@ -77,6 +77,7 @@ from bench.world import (
     postgres_database,
     postgres_version,
     serve_has_workers,
+    split_cpus,
 )
 from pgs_hub.hub import keystore
 from pgs_hub.hub.home import sqlite_url
@@ -116,6 +117,9 @@ class Settings:
     # is how two versions' latencies compare: the half-load rate follows each run's maximum, so
     # a change that lowers the maximum looks better at "half load".
     open_rate: float | None = None
+    # The servers (hub, bare baseline) on one CPU and the clients on the others (part 6's
+    # PostgreSQL hubs excepted), as a load generator on a machine of its own would be.
+    pin: bool = False
 
 
 FULL: Final[dict[str, Any]] = {
@@ -180,9 +184,16 @@ def parse_args(argv: Sequence[str] | None = None) -> Settings:
         help="offered alerts/s for part 3 instead of half of each measured maximum (to compare "
         "two versions' latencies at one rate)",
     )  # fmt: skip
+    parser.add_argument(
+        "--pin", action="store_true",
+        help="the hub and the bare baseline on one CPU, the clients on the others (part 6 "
+        "excepted), so that the load does not take the server's core",
+    )  # fmt: skip
     args = parser.parse_args(argv)
     if args.open_rate is not None and args.open_rate <= 0:
         parser.error("--open-rate must be positive")
+    if args.pin and len(os.sched_getaffinity(0)) < 2:  # one for the server, one for the load
+        parser.error("--pin needs two CPUs at least: one for the server, one for the load")
     chosen = QUICK if args.quick else FULL
     values = {f.name: chosen[f.name] if getattr(args, f.name) is None else getattr(args, f.name)
               for f in options}  # fmt: skip
@@ -194,7 +205,8 @@ def parse_args(argv: Sequence[str] | None = None) -> Settings:
     default = RESULTS / f"hub-{stamp}{'-quick' if args.quick else ''}.json"
     return Settings(
         quick=bool(args.quick), json_out=args.json_out or default, chart=bool(args.chart),
-        workdir=args.workdir, keep=bool(args.keep), open_rate=args.open_rate, **values,
+        workdir=args.workdir, keep=bool(args.keep), open_rate=args.open_rate, pin=args.pin,
+        **values,
     )  # fmt: skip
 
 
@@ -651,9 +663,14 @@ async def bench_workers(run: Run) -> None:
             url = await stack.enter_async_context(postgres_database())
             homes[n] = await make_home(run.workdir / f"postgres-{n}", url)
             if method == "--workers":
-                fleets[n] = [run.processes.hub(homes[n], log_bench.free_port(), workers=n)]
+                fleets[n] = [
+                    run.processes.hub(homes[n], log_bench.free_port(), workers=n, pinned=False)
+                ]
             else:
-                fleets[n] = [run.processes.hub(homes[n], log_bench.free_port()) for _ in range(n)]
+                fleets[n] = [
+                    run.processes.hub(homes[n], log_bench.free_port(), pinned=False)
+                    for _ in range(n)
+                ]
             for hub in fleets[n]:  # stopped before its database is dropped
                 stack.callback(hub.stop)
         started = time.perf_counter()
@@ -753,7 +770,13 @@ async def run_all(settings: Settings, workdir: Path, processes: Processes) -> di
     }
     cast = Cast.of(members=settings.members, listeners=settings.listeners)
     sealer = Sealer(os.cpu_count() or 2)
-    with ClientPool(settings.clients) as pool, contextlib.closing(sealer):
+    clients_cpus = None
+    if settings.pin:
+        processes.server_cpus, clients_cpus = split_cpus(os.sched_getaffinity(0))
+        report["pinned"] = {
+            "servers": sorted(processes.server_cpus), "clients": sorted(clients_cpus)
+        }  # fmt: skip
+    with ClientPool(settings.clients, clients_cpus) as pool, contextlib.closing(sealer):
         run = Run(settings, workdir, processes, pool, report, cast, sealer)
         with phase(report, "setup", "0. setup: keys, hub on SQLite, enrolment, sealing"):
             await setup(run)

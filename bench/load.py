@@ -23,6 +23,7 @@ import asyncio
 import contextlib
 import itertools
 import json
+import os
 import signal
 import time
 from collections import Counter
@@ -400,7 +401,8 @@ class ClientError(RuntimeError):
 class ClientPool:
     """``size`` client processes, each with its own pipe. Use as a context manager."""
 
-    def __init__(self, size: int) -> None:
+    def __init__(self, size: int, cpus: frozenset[int] | None = None) -> None:
+        """``cpus``: the CPUs the clients run on (``--pin``); by default, any."""
         context = get_context("spawn")
         self._pipes: list[Connection] = []
         self._processes = []
@@ -410,6 +412,8 @@ class ClientPool:
                 target=worker_main, args=(child,), name=f"bench-client-{n}", daemon=True
             )
             process.start()
+            if cpus is not None and process.pid is not None:
+                os.sched_setaffinity(process.pid, cpus)  # its threads, started later, inherit
             child.close()
             self._pipes.append(parent)
             self._processes.append(process)
@@ -417,6 +421,10 @@ class ClientPool:
     @property
     def size(self) -> int:
         return len(self._pipes)
+
+    @property
+    def pids(self) -> list[int]:
+        return [p.pid for p in self._processes if p.pid is not None]
 
     def __enter__(self) -> ClientPool:
         return self

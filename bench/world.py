@@ -380,30 +380,60 @@ def _rss(pid: int) -> int:
     return 0
 
 
+def split_cpus(cpus: Iterable[int]) -> tuple[frozenset[int], frozenset[int]]:
+    """``--pin``: (the servers' CPU, the clients' CPUs): the first CPU of ``cpus`` for the
+    server under test, the others for the load, as a load generator on a machine of its own
+    would be. Needs two CPUs at least."""
+    ordered = sorted(cpus)
+    if len(ordered) < 2:  # one for the server, one for the load at least
+        raise ValueError("pinning needs two CPUs at least: one for the server, one for the load")
+    return frozenset(ordered[:1]), frozenset(ordered[1:])
+
+
+def pin(pid: int, cpus: Iterable[int]) -> None:
+    """Every thread of process ``pid`` on ``cpus`` (``sched_setaffinity`` sets one thread; the
+    threads and processes it starts later inherit it)."""
+    wanted = set(cpus)
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        with contextlib.suppress(ProcessLookupError):  # a thread that ended meanwhile
+            os.sched_setaffinity(int(task.name), wanted)
+
+
 @dataclass
 class Processes:
-    """Every server process started by the run, stopped on every exit path."""
+    """Every server process started by the run, stopped on every exit path. With
+    ``server_cpus`` (``--pin``), each server is pinned to those CPUs as it starts."""
 
     started: list[Process] = field(default_factory=list)
+    server_cpus: frozenset[int] | None = None
 
-    def start(self, name: str, argv: Sequence[str], port: int, log: Path) -> Process:
+    def start(
+        self, name: str, argv: Sequence[str], port: int, log: Path, *, pinned: bool = True
+    ) -> Process:
         with log.open("ab") as sink:
             popen = subprocess.Popen(  # noqa: S603 - our own servers, our arguments
                 [sys.executable, *argv],
                 stdout=sink, stderr=subprocess.STDOUT, start_new_session=True, cwd=REPO,
             )  # fmt: skip
+        if pinned and self.server_cpus is not None:
+            pin(popen.pid, self.server_cpus)  # before the interpreter has started any thread
         process = Process(name, f"http://127.0.0.1:{port}", popen, log)
         self.started.append(process)
         return process
 
-    def hub(self, home: Home, port: int, *, workers: int | None = None) -> Process:
+    def hub(
+        self, home: Home, port: int, *, workers: int | None = None, pinned: bool = True
+    ) -> Process:
+        """A hub; ``pinned=False`` leaves it to the scheduler even under ``--pin`` (part 6: two
+        workers on one pinned CPU would measure nothing)."""
         argv = [
             "-m", "pgs_hub", "serve", "--home", str(home.path), "--port", str(port),
             "--database-url", home.database_url,
         ]  # fmt: skip
         if workers is not None:
             argv += ["--workers", str(workers)]
-        return self.start(f"hub {home.path.name}", argv, port, home.path / "hub.log")
+        log = home.path / "hub.log"
+        return self.start(f"hub {home.path.name}", argv, port, log, pinned=pinned)
 
     def baseline(self, folder: Path, port: int) -> Process:
         argv = ["-m", "bench.baseline", "--port", str(port), "--folder", str(folder)]

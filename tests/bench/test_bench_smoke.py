@@ -9,14 +9,16 @@ matplotlib is not needed: the chart is left out.
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from bench import hub_bench, log_bench, verify_threads
+from bench.load import ClientPool
 from bench.report import write_json
-from bench.world import Processes
+from bench.world import Processes, split_cpus
 
 
 def tiny(tmp_path: Path) -> hub_bench.Settings:
@@ -118,6 +120,31 @@ def test_a_fixed_offered_rate_replaces_half_of_the_maximum() -> None:
     assert hub_bench.parse_args(["--quick", "--open-rate", "450"]).open_rate == 450.0
     with pytest.raises(SystemExit):
         hub_bench.parse_args(["--quick", "--open-rate", "0"])
+
+
+def test_pinning_puts_the_server_on_one_cpu_and_the_clients_on_the_others(tmp_path: Path) -> None:
+    """``--pin``: the server under test and the load it is given do not share a core. Checked on
+    real processes: a server started by ``Processes`` and a client of the pool."""
+    assert split_cpus({3, 1, 2}) == ({1}, {2, 3})
+    with pytest.raises(ValueError, match="two CPUs"):
+        split_cpus({0})
+    cpus = os.sched_getaffinity(0)
+    if len(cpus) < 2:  # pragma: no cover - this project's machines have two CPUs or more
+        pytest.skip("one CPU: nothing to pin apart")
+    servers, clients = split_cpus(cpus)
+    processes = Processes(server_cpus=servers)
+    sleeper = ["-c", "import time; time.sleep(60)"]
+    try:
+        pinned = processes.start("pinned", sleeper, 0, tmp_path / "pinned.log")
+        free = processes.start("free", sleeper, 0, tmp_path / "free.log", pinned=False)
+        assert os.sched_getaffinity(pinned.popen.pid) == servers
+        assert os.sched_getaffinity(free.popen.pid) == cpus
+    finally:
+        processes.stop_all()
+    with ClientPool(1, clients) as pool:
+        assert [os.sched_getaffinity(pid) for pid in pool.pids] == [clients]
+    assert hub_bench.parse_args(["--quick", "--pin"]).pin
+    assert not hub_bench.parse_args(["--quick"]).pin
 
 
 def test_the_verification_thread_benchmark_runs_and_reports_both_ways(
