@@ -77,8 +77,8 @@ class ApiModel(BaseModel):
 
     def wire_json(self) -> bytes:
         """:meth:`wire` as compact UTF-8 JSON text, serialized by pydantic-core in one pass: a
-        page of 10,000 log entries costs ~6 ms instead of ~21 ms as a dict first and then the
-        standard library's encoder (bench/README.md, full verification)."""
+        page of 10,000 log entries cost the serving hub 24-30 ms of CPU as a dict first and then
+        the standard library's encoder, 7.6-8.0 ms so (bench/README.md, fifth round)."""
         return self.model_dump_json(by_alias=True).encode("utf-8")
 
 
