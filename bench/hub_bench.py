@@ -192,8 +192,11 @@ def parse_args(argv: Sequence[str] | None = None) -> Settings:
     args = parser.parse_args(argv)
     if args.open_rate is not None and args.open_rate <= 0:
         parser.error("--open-rate must be positive")
-    if args.pin and len(os.sched_getaffinity(0)) < 2:  # one for the server, one for the load
-        parser.error("--pin needs two CPUs at least: one for the server, one for the load")
+    if args.pin:
+        try:
+            split_cpus(os.sched_getaffinity(0))  # the one place that knows what pinning needs
+        except ValueError as exc:
+            parser.error(f"--pin: {exc}")
     chosen = QUICK if args.quick else FULL
     values = {f.name: chosen[f.name] if getattr(args, f.name) is None else getattr(args, f.name)
               for f in options}  # fmt: skip
