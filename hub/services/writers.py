@@ -38,6 +38,7 @@ from pgs_hub.hub.storage import (
 )
 from pgs_hub.hub.storage.batch import Plan, Step, Steps
 from pgs_hub.hub.storage.groupcommit import GroupCommitter
+from pgs_hub.hub.storage.kept_connection import KeptConnection
 from pgs_hub.hub.storage.nonces import NonceClaim
 from pgs_hub.hub.storage.participants import DirectoryVersion
 
@@ -225,27 +226,31 @@ def _upload_taken() -> Conflict:
 
 
 async def store_accepted(
-    engine: AsyncEngine, items: Sequence[AcceptedEnvelope]
+    conn: KeptConnection, items: Sequence[AcceptedEnvelope]
 ) -> list[int | Exception]:
     """:func:`write_accepted` in a transaction of its own, committed on return: on SQLite the
-    whole transaction is one trip through the driver's thread (:func:`batch.transaction`)."""
-    return await batch.transaction(engine, lambda dialect: _accept(dialect, items))
+    plan runs on the event loop and the commit in the driver's thread (:func:`batch.transaction`),
+    on the writer's own connection."""
+    return await conn.transaction(lambda dialect: _accept(dialect, items))
 
 
 def envelope_writer(engine: AsyncEngine) -> EnvelopeWriter:
+    kept = KeptConnection(engine)
     return GroupCommitter(
         engine, write_accepted, name="envelopes",
-        transaction=lambda items: store_accepted(engine, items),
+        transaction=lambda items: store_accepted(kept, items), on_close=kept.close,
     )  # fmt: skip
 
 
-async def store_nonces(engine: AsyncEngine, claims: Sequence[NonceClaim]) -> list[bool]:
-    """:func:`nonces.remember_plan` in a transaction of its own (:func:`batch.transaction`)."""
-    return await batch.transaction(engine, lambda _dialect: nonces.remember_plan(claims))
+async def store_nonces(conn: KeptConnection, claims: Sequence[NonceClaim]) -> list[bool]:
+    """:func:`nonces.remember_plan` in a transaction of its own (:func:`batch.transaction`),
+    on the writer's own connection."""
+    return await conn.transaction(lambda _dialect: nonces.remember_plan(claims))
 
 
 def nonce_writer(engine: AsyncEngine) -> NonceWriter:
+    kept = KeptConnection(engine)
     return GroupCommitter(
         engine, nonces.remember_nonces, name="nonces",
-        transaction=lambda claims: store_nonces(engine, claims),
+        transaction=lambda claims: store_nonces(kept, claims), on_close=kept.close,
     )  # fmt: skip

@@ -433,28 +433,33 @@ def _sqlite_statement(db: sqlite3.Connection, target: _Target, sql: str) -> None
 
 
 async def transaction(engine: AsyncEngine, plan: Callable[[str], Plan[R]]) -> R:
-    """Run ``plan(dialect name)`` in a transaction of its own; its return value, once committed.
+    """Run ``plan(dialect name)`` in a transaction of its own, on a connection of the pool; its
+    return value, once committed (see :func:`transaction_on`)."""
+    async with engine.connect() as conn:
+        return await transaction_on(conn, plan)
+
+
+async def transaction_on(conn: AsyncConnection, plan: Callable[[str], Plan[R]]) -> R:
+    """Run ``plan(dialect name)`` in a transaction of its own on ``conn`` (none begun); its
+    return value, once committed.
 
     On SQLite, ``BEGIN IMMEDIATE`` (as :mod:`hub.storage.engine` begins every writing
     transaction) and the plan run on the event loop, and ``COMMIT`` in the driver's thread (see
     the module docs): one hand-off, and no statement waiting for the GIL. If anything fails, the
     transaction is rolled back and the error raised."""
-    async with engine.connect() as conn:
-        if conn.dialect.name == "sqlite":
-            raw = await conn.get_raw_connection()
-            driver = raw.driver_connection
-            if isinstance(driver, sqlite_driver.Connection):
-                result: R = await _sqlite_transaction(
-                    driver, _Target.of(conn), plan(conn.dialect.name)
-                )
-                # The COMMIT ran in the thread, past SQLAlchemy: tell its ``commit`` listeners
-                # (the serving hub's WAL checkpointer, hub.storage.checkpoint) as it would.
-                sync = conn.sync_connection
-                if sync is not None:
-                    sync.dispatch.commit(sync)
-                return result
-        async with conn.begin():
-            return await _run_awaiting(conn, plan(conn.dialect.name))
+    if conn.dialect.name == "sqlite":
+        raw = await conn.get_raw_connection()
+        driver = raw.driver_connection
+        if isinstance(driver, sqlite_driver.Connection):
+            result: R = await _sqlite_transaction(driver, _Target.of(conn), plan(conn.dialect.name))
+            # The COMMIT ran in the thread, past SQLAlchemy: tell its ``commit`` listeners
+            # (the serving hub's WAL checkpointer, hub.storage.checkpoint) as it would.
+            sync = conn.sync_connection
+            if sync is not None:
+                sync.dispatch.commit(sync)
+            return result
+    async with conn.begin():
+        return await _run_awaiting(conn, plan(conn.dialect.name))
 
 
 async def run(conn: AsyncConnection, plan: Plan[R]) -> R:

@@ -23,7 +23,9 @@ but N requests cost one commit instead of N.
 * **Cancellation.** A caller that stops waiting (its client went away) does not cancel the batch:
   an item already taken is written, and its answer dropped; one still pending is left out.
 * **Shutdown.** :meth:`close` refuses new items (:class:`~hub.errors.Unavailable`, 503), lets the
-  writer finish everything already submitted, and returns when it has.
+  writer finish everything already submitted, gives back what it kept (the envelope and nonce
+  writers keep a connection of their own on SQLite, :mod:`hub.storage.kept_connection`), and
+  returns when it has.
 
 The writer task exists only while there is work: :meth:`submit` starts it when it is idle, and it
 ends when nothing is pending. A committer needs no start-up step, and one that is never closed
@@ -68,11 +70,13 @@ class GroupCommitter(Generic[T, R]):
         name: str,
         max_batch: int = MAX_BATCH,
         transaction: Callable[[Sequence[T]], Awaitable[Sequence[R | Exception]]] | None = None,
+        on_close: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         """``transaction``, when given, replaces ``engine.begin()`` + ``write_batch``: it runs a
         batch in a transaction of its own and returns once that has committed (the envelopes'
         writer: on SQLite, begin, writes and commit in one trip through the driver's thread,
-        :func:`hub.storage.batch.transaction`)."""
+        :func:`hub.storage.batch.transaction`). ``on_close`` is awaited once the writer has
+        finished, by :meth:`close` (the connection ``transaction`` kept is given back)."""
         if max_batch < 1:
             raise ValueError("max_batch must be at least 1")
         self.name = name
@@ -80,6 +84,7 @@ class GroupCommitter(Generic[T, R]):
         self._engine = engine
         self._write_batch = write_batch
         self._transaction = transaction
+        self._on_close = on_close
         self._pending: deque[tuple[T, asyncio.Future[R]]] = deque()
         self._writer: asyncio.Task[None] | None = None
         self._closed = False
@@ -119,6 +124,9 @@ class GroupCommitter(Generic[T, R]):
         if writer is not None:
             # wait() rather than await: cancelling close() must not cancel a batch mid-way.
             await asyncio.wait({writer})
+        on_close, self._on_close = self._on_close, None
+        if on_close is not None:
+            await on_close()
 
     async def _run(self) -> None:
         batch: list[tuple[T, asyncio.Future[R]]] = []

@@ -6,7 +6,7 @@ errors stay with their item, close() drains, and a caller that goes away cancels
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 
 import pytest
 from sqlalchemy import delete, event, func, select, text
@@ -19,6 +19,7 @@ from pgs_hub.hub.errors import Conflict, RateLimited, Unavailable
 from pgs_hub.hub.services import writers
 from pgs_hub.hub.storage import audit, envelopes, log, nonces, participants
 from pgs_hub.hub.storage.groupcommit import GroupCommitter
+from pgs_hub.hub.storage.kept_connection import KeptConnection
 from pgs_hub.hub.storage.nonces import NonceClaim
 from pgs_hub.hub.storage.tables import log_nodes, mailbox, submission_counters
 from pgs_hub.hub.storage.tables import nonces as nonce_table
@@ -34,6 +35,16 @@ def record(n: int, country: str | None = "FR") -> audit.NewRecord:
 async def stored_nonces(engine: AsyncEngine) -> set[str]:
     async with engine.connect() as conn:
         return {str(n) for n in (await conn.execute(select(nonce_table.c.nonce))).scalars()}
+
+
+@pytest.fixture
+async def kept(engine: AsyncEngine) -> AsyncIterator[KeptConnection]:
+    """The writers' connection (hub/storage/kept_connection.py), given back after the test."""
+    conn = KeptConnection(engine)
+    try:
+        yield conn
+    finally:
+        await conn.close()
 
 
 # --- batched storage functions ---------------------------------------------------------------
@@ -117,14 +128,14 @@ async def test_insert_envelopes_refuses_a_taken_message_id_as_a_whole(
 
 @pytest.mark.parametrize("own", [False, True], ids=["caller's transaction", "own transaction"])
 async def test_remember_nonces_refuses_replays_in_the_batch_and_of_stored_nonces(
-    engine: AsyncEngine, own: bool
+    engine: AsyncEngine, kept: KeptConnection, own: bool
 ) -> None:
     """Also through store_nonces, the nonce writer's way (on SQLite, the plan on the event loop
     and the COMMIT in the driver's thread), the one-by-one SAVEPOINTs and renewals included."""
 
     async def remember(claims: list[NonceClaim]) -> list[bool]:
         if own:
-            return await writers.store_nonces(engine, claims)
+            return await writers.store_nonces(kept, claims)
         async with engine.begin() as conn:
             return await nonces.remember_nonces(conn, claims)
 
@@ -154,14 +165,14 @@ async def test_remember_nonces_refuses_replays_in_the_batch_and_of_stored_nonces
 
 @pytest.mark.parametrize("own", [False, True], ids=["caller's transaction", "own transaction"])
 async def test_write_accepted_fails_only_the_items_that_cannot_be_stored(
-    engine: AsyncEngine, population: tuple[str, ...], own: bool
+    engine: AsyncEngine, kept: KeptConnection, population: tuple[str, ...], own: bool
 ) -> None:
     """Also through store_accepted, the hub's way (on SQLite, the whole transaction in the
     driver's thread), SAVEPOINT fallback included."""
 
     async def write(items: list[writers.AcceptedEnvelope]) -> list[int | Exception]:
         if own:
-            return await writers.store_accepted(engine, items)
+            return await writers.store_accepted(kept, items)
         async with engine.begin() as conn:
             return await writers.write_accepted(conn, items)
 
@@ -269,7 +280,7 @@ async def test_write_accepted_counts_submissions_against_the_senders_limit(
 
 
 async def test_a_batch_on_postgresql_sends_the_same_few_statements_whatever_its_size(
-    engine: AsyncEngine, population: tuple[str, ...]
+    engine: AsyncEngine, kept: KeptConnection, population: tuple[str, ...]
 ) -> None:
     """On PostgreSQL each statement of the plan is a round trip (hub/storage/batch.py): the stream
     lock; the directory version, log state and numbers in one SELECT; every sender's counter in
@@ -300,7 +311,7 @@ async def test_a_batch_on_postgresql_sends_the_same_few_statements_whatever_its_
         for first, size in ((0, 1), (1, 12), (13, 40)):
             sent.clear()
             items = [accepted(f"s-{n}", population[n % 3]) for n in range(first, first + size)]
-            results = await writers.store_accepted(engine, items)
+            results = await writers.store_accepted(kept, items)
             assert all(isinstance(seq, int) for seq in results)
             assert len(sent) == 11, [statement.split(None, 1)[0] for statement in sent]
         # the upsert of the counters, and the inserts of envelopes, deliveries, mailbox items,

@@ -1,0 +1,88 @@
+"""A group-committed writer's own SQLite connection, kept from one transaction to the next.
+
+Why: the pool hands its connections out first in, first out, so a writer that took one per
+transaction got a different connection of 32 almost every time. Each ``sqlite3`` connection has
+its own cache of prepared statements and its own page cache, so every group commit began cold:
+its dozen statements were prepared again, and the pages of the tables and indexes it appends to
+read again (about thirteen ``pread`` calls per request at 100 requests/s). A connection of the
+writer's own prepares each statement once, and its pages stay cached for as long as no other
+connection commits (SQLite drops a connection's page cache when another one changed the
+database). Measured in the hub at 250 envelopes/s: a batch's plan 690 against 824 us, the
+envelope ``INSERT`` 65 against 85 us (issue 17, ``bench/README.md``).
+
+What it owes the rest of the hub:
+
+* **Given back when the writer closes** (:meth:`KeptConnection.close`, from
+  :meth:`GroupCommitter.close <hub.storage.groupcommit.GroupCommitter.close>`), before the
+  engine is disposed of: the pool then holds every connection again.
+* **Dropped after any error.** A transaction that raised may have left the connection in a state
+  nobody checked (a failed ``COMMIT``, a cancelled hand-off to the driver's thread, a changed
+  ``PRAGMA``): it is invalidated (closed, never returned to the pool) and the next transaction
+  takes a fresh one. Errors of one item never get here: they are results, not exceptions
+  (:mod:`hub.storage.batch`).
+* **The database is not replaced under it**: ``pgs admin restore`` replaces an SQLite file only
+  while the hub is stopped, as for every pooled connection.
+
+On PostgreSQL nothing is kept: each transaction takes a pooled connection as before. The server
+caches pages for every session alike, and the pool checks a connection that waited before it is
+used (:mod:`hub.storage.engine`), which a connection kept idle across a server restart would
+miss.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable
+from typing import TypeVar
+
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from pgs_hub.hub.storage import batch
+from pgs_hub.hub.storage.batch import Plan
+
+R = TypeVar("R")
+
+
+class KeptConnection:
+    """The connection one writer runs its transactions on (see the module docs). Its
+    transactions must not overlap: a group committer runs one at a time."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+        self._conn: AsyncConnection | None = None
+        self.opened = 0  # connections taken from the pool (tests and benchmarks)
+
+    @property
+    def connection(self) -> AsyncConnection | None:
+        """The connection kept now, if any (tests)."""
+        return self._conn
+
+    async def transaction(self, plan: Callable[[str], Plan[R]]) -> R:
+        """:func:`hub.storage.batch.transaction` on the kept connection (SQLite)."""
+        if self._engine.dialect.name != "sqlite":
+            return await batch.transaction(self._engine, plan)
+        conn = self._conn
+        if conn is None:
+            conn = self._conn = await self._engine.connect()
+            self.opened += 1
+        try:
+            return await batch.transaction_on(conn, plan)
+        except BaseException:
+            self._conn = None
+            await _drop(conn)
+            raise
+
+    async def close(self) -> None:
+        """Give the connection back to the pool (the writer is done)."""
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            await conn.close()
+
+
+async def _drop(conn: AsyncConnection) -> None:
+    """Close ``conn`` for good (it is not returned to the pool). Best effort: it is dropped
+    because something already failed, and that error is the one to report."""
+    with contextlib.suppress(Exception):
+        await conn.invalidate()
+    with contextlib.suppress(Exception):
+        await conn.close()

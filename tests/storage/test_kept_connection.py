@@ -1,0 +1,100 @@
+"""The writers' own connection (hub/storage/kept_connection.py), on SQLite and PostgreSQL: on
+SQLite one pooled connection serves every transaction of a writer and goes back to the pool when
+the writer closes; a connection whose transaction failed is dropped for good, never handed to
+anyone else, and the next transaction takes a fresh one; on PostgreSQL every transaction takes a
+pooled connection, as before."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import event, text
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.ext.asyncio import AsyncEngine
+from storage_rows import NOW
+
+from pgs_hub.hub.errors import Unavailable
+from pgs_hub.hub.services import writers
+from pgs_hub.hub.storage.kept_connection import KeptConnection
+from pgs_hub.hub.storage.nonces import NonceClaim
+
+
+class Checkouts:
+    """Connections taken from the engine's pool, and those taken now."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.pool = engine.sync_engine.pool
+        self.taken = 0
+
+    def __call__(self, *_: object) -> None:
+        self.taken += 1
+
+    @property
+    def out(self) -> int:
+        return self.pool.checkedout()  # type: ignore[attr-defined, no-any-return]
+
+
+@pytest.fixture
+def checkouts(engine: AsyncEngine) -> Iterator[Checkouts]:
+    counter = Checkouts(engine)
+    event.listen(engine.sync_engine, "checkout", counter)
+    try:
+        yield counter
+    finally:
+        event.remove(engine.sync_engine, "checkout", counter)
+
+
+def claims(first: int, count: int) -> list[NonceClaim]:
+    return [NonceClaim("k", f"n-{n}", NOW + 600) for n in range(first, first + count)]
+
+
+async def test_a_writer_keeps_one_connection_on_sqlite_and_gives_it_back_when_closed(
+    engine: AsyncEngine, checkouts: Checkouts
+) -> None:
+    writer = writers.nonce_writer(engine)
+    for n in range(10):  # one after the other: ten transactions
+        assert await writer.submit(NonceClaim("k", f"n-{n}", NOW + 600))
+    assert writer.batches == 10
+    if engine.dialect.name == "sqlite":
+        assert (checkouts.taken, checkouts.out) == (1, 1)
+    else:
+        assert (checkouts.taken, checkouts.out) == (10, 0)
+    await writer.close()
+    assert checkouts.out == 0
+    with pytest.raises(Unavailable):
+        await writer.submit(NonceClaim("k", "late", NOW + 600))
+    assert checkouts.out == 0
+
+
+async def test_a_connection_whose_transaction_failed_is_dropped_not_pooled(
+    engine: AsyncEngine, checkouts: Checkouts
+) -> None:
+    if engine.dialect.name != "sqlite":
+        pytest.skip("on PostgreSQL nothing is kept: the pool checks its own connections")
+    kept = KeptConnection(engine)
+    try:
+        assert await writers.store_nonces(kept, claims(0, 1)) == [True]
+        conn = kept.connection
+        assert conn is not None
+        first = (await conn.get_raw_connection()).driver_connection
+        # Break it as a full disk would, on this connection only (SQLITE_FULL).
+        pages = (await conn.execute(text("PRAGMA page_count"))).scalar_one()
+        await conn.execute(text(f"PRAGMA max_page_count = {int(pages)}"))
+        await conn.commit()
+        with pytest.raises(OperationalError, match="full"):
+            await writers.store_nonces(kept, claims(1, 2000))
+        assert kept.connection is None
+        assert checkouts.out == 0
+        # Closed, not handed back to the pool for another user to meet its limit.
+        with pytest.raises(ValueError, match="no active connection"):
+            first.sqlite3_connection  # noqa: B018 - the property raises once closed
+        # The next transaction takes a fresh connection, which may grow the file.
+        assert await writers.store_nonces(kept, claims(1, 2000)) == [True] * 2000
+        assert kept.connection is not None
+        again = (await kept.connection.get_raw_connection()).driver_connection
+        assert again is not first
+        assert checkouts.taken == 2
+    finally:
+        await kept.close()
+    assert checkouts.out == 0
