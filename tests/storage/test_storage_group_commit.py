@@ -439,6 +439,35 @@ async def test_a_caller_that_goes_away_does_not_cancel_the_batch(engine: AsyncEn
     assert committer.committed == 2
 
 
+async def test_callers_answered_by_a_commit_join_the_next_batch(engine: AsyncEngine) -> None:
+    """Callers in a closed loop (each submits again once answered) while another item arrives
+    during every commit: the answered callers' next items share the next batch with it, rather
+    than the arrival going alone and the callers waiting one more commit."""
+    batches: list[list[str]] = []
+    late: list[asyncio.Task[str]] = []
+
+    async def write(_conn: AsyncConnection, items: Sequence[str]) -> list[str]:
+        batches.append(list(items))
+        if len(late) < 4:  # one more item arrives while this batch is being written
+            late.append(asyncio.create_task(committer.submit(f"late-{len(late)}")))
+            await asyncio.sleep(0)
+        return list(items)
+
+    committer: GroupCommitter[str, str] = GroupCommitter(engine, write, name="test")
+
+    async def caller(n: int) -> None:
+        for round_ in range(4):
+            assert await committer.submit(f"c{n}-{round_}") == f"c{n}-{round_}"
+
+    await asyncio.gather(*(caller(n) for n in range(3)))
+    assert [await task for task in late] == [f"late-{n}" for n in range(4)]
+    await committer.close()
+    assert len(batches) == 5, batches
+    for number, batch in enumerate(batches[1:4], start=1):
+        expected = [f"late-{number - 1}", *(f"c{n}-{number}" for n in range(3))]
+        assert sorted(batch) == sorted(expected)
+
+
 async def test_the_writer_task_runs_only_while_there_is_work(engine: AsyncEngine) -> None:
     committer = nonce_committer(engine)
     before = {t for t in asyncio.all_tasks() if t.get_name().startswith("group-commit")}
