@@ -7,19 +7,18 @@ plan runs on both databases (:func:`run`):
 
 * **SQLite**: the plan, its statements included, runs on the event loop itself, each step with the
   ``sqlite3`` module directly (many rows as multi-row ``INSERT`` statements), and so does ``BEGIN
-  IMMEDIATE`` when the write lock is free at once (busy timeout 0 for that statement). Only the
-  ``COMMIT`` (its ``fsync``) goes to the connection's thread (``aiosqlite``), and the ``BEGIN``
-  too when another connection holds the lock or the thread still has work queued: waiting there
-  blocks no one. Why not the whole plan in the thread, as the third round of issue 17 had it
-  (one hand-off instead of one per statement): ``sqlite3`` gives the GIL up around every
-  statement it runs and must take it back from the loop, which holds it while it parses and
-  verifies other requests; each taking back waited up to the switch interval (5 ms). Measured:
-  26 small statements and a commit took 0.46 ms wall and 0.26 ms CPU in a thread of their own,
-  100 ms wall and 2.7 ms CPU beside one busy Python thread; in the hub at half load, a group
-  commit's plan of about 15 statements spent 7-14 ms in the thread for 2.5 ms of CPU. On the
-  loop the same plan costs its CPU only (about 0.6-1.5 ms for a batch at half load) and the
-  commit is one hand-off. The statements are compiled by SQLAlchemy once for the dialect and
-  cached.
+  IMMEDIATE`` (busy timeout 0 for that statement; while another connection holds the write lock it
+  is tried again every few milliseconds, the loop free in between: :func:`_begin_waiting`). Only the
+  ``COMMIT`` (its ``fsync``) goes to the connection's thread (``aiosqlite``), and the ``BEGIN`` too
+  when the thread still has work queued. Why not the whole plan in the thread, as the third round of
+  issue 17 had it (one hand-off instead of one per statement): ``sqlite3`` gives the GIL up around
+  every statement it runs and must take it back from the loop, which holds it while it parses and
+  verifies other requests; each taking back waited up to the switch interval (5 ms). Measured: 26
+  small statements and a commit took 0.46 ms wall and 0.26 ms CPU in a thread of their own, 100 ms
+  wall and 2.7 ms CPU beside one busy Python thread; in the hub at half load, a group commit's plan
+  of about 15 statements spent 7-14 ms in the thread for 2.5 ms of CPU. On the loop the same plan
+  costs its CPU only (about 0.6-1.5 ms for a batch at half load) and the commit is one hand-off. The
+  statements are compiled by SQLAlchemy once for the dialect and cached.
 * **PostgreSQL** (asyncpg, no driver thread): each step is executed with
   :meth:`AsyncConnection.execute`: one round trip to the server per step, so a plan keeps them
   few. Many rows of a plain ``insert(table)`` are one ``INSERT ... SELECT * FROM unnest(...)``
@@ -39,6 +38,7 @@ classes, so the API edge maps them as it maps every database error).
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import sqlite3
 from collections.abc import Callable, Generator, Mapping, Sequence
@@ -370,21 +370,50 @@ async def _in_savepoint(conn: AsyncConnection, steps: Sequence[Step]) -> Result:
         return refused
 
 
-def _begin_at_once(db: sqlite3.Connection, target: _Target) -> bool:
+def _begin_at_once(db: sqlite3.Connection, target: _Target, *, or_raise: bool = False) -> bool:
     """``BEGIN IMMEDIATE`` on the event loop if the write lock is free right now; False if another
-    connection holds it (then the caller waits for it in the driver's thread, where waiting
-    blocks no one). The busy timeout is set to 0 for this one statement and restored after it."""
+    connection holds it (then the caller waits for it, :func:`_begin_waiting`), or with
+    ``or_raise`` SQLite's "database is locked". The busy timeout is set to 0 for this one
+    statement and restored after it."""
     waits = db.execute("PRAGMA busy_timeout").fetchone()[0]
     db.execute("PRAGMA busy_timeout=0")
     try:
         _sqlite_statement(db, target, SQLITE_BEGIN)
     except sa_exc.OperationalError as error:
-        if getattr(error.orig, "sqlite_errorcode", None) != sqlite3.SQLITE_BUSY:
+        if or_raise or getattr(error.orig, "sqlite_errorcode", None) != sqlite3.SQLITE_BUSY:
             raise
         return False
     finally:
         db.execute(f"PRAGMA busy_timeout={int(waits)}")
     return True
+
+
+#: How often a ``BEGIN`` that found the write lock taken tries again (seconds, doubling from the
+#: first to the last): SQLite's own busy handler sleeps 1, 2, 5 ... and then 100 ms between tries,
+#: and another writer that takes the lock back meanwhile, again and again, made a group commit
+#: wait 230-830 ms for a lock held 20 ms at a time (``python -m bench.begin_wait``).
+BEGIN_RETRY_SECONDS: Final = (0.0005, 0.002)
+
+
+async def _begin_waiting(driver: sqlite_driver.Connection, target: _Target) -> None:
+    """``BEGIN IMMEDIATE`` once the write lock is free: tried again on the event loop every 0.5-2
+    ms (an ``asyncio`` sleep in between: nobody waits for it) for as long as the connection's
+    busy timeout, then once more, and SQLite's "database is locked" raised if that fails too (a
+    503, as a busy timeout in the driver's thread was). A connection whose thread still has work
+    queued (a read's rollback, from the pool's previous user) begins in the thread, after it."""
+    if not driver.at_rest:
+        await driver.run_in_thread(_sqlite_statement, target, SQLITE_BEGIN)
+        return
+    loop = asyncio.get_running_loop()
+    waits = driver.sqlite3_connection.execute("PRAGMA busy_timeout").fetchone()[0]
+    deadline = loop.time() + waits / 1000
+    delay, longest = BEGIN_RETRY_SECONDS
+    while loop.time() < deadline:
+        await asyncio.sleep(delay)
+        delay = min(2 * delay, longest)
+        if _begin_at_once(driver.sqlite3_connection, target):
+            return
+    _begin_at_once(driver.sqlite3_connection, target, or_raise=True)
 
 
 def _rollback(db: sqlite3.Connection) -> None:
@@ -407,7 +436,7 @@ async def _sqlite_transaction(
     driver: sqlite_driver.Connection, target: _Target, plan: Plan[R]
 ) -> R:
     if not (driver.at_rest and _begin_at_once(driver.sqlite3_connection, target)):
-        await driver.run_in_thread(_sqlite_statement, target, SQLITE_BEGIN)
+        await _begin_waiting(driver, target)
     # Nothing else uses the connection until the COMMIT below: the plan runs on the loop.
     db = driver.sqlite3_connection
     try:

@@ -1,6 +1,7 @@
 """A group commit on SQLite (hub.storage.batch.transaction): the plan's statements run on the event
-loop, ``BEGIN IMMEDIATE`` too when the write lock is free at once, and only the ``COMMIT`` (its
-fsync) and any wait for the lock go to the connection's thread."""
+loop, ``BEGIN IMMEDIATE`` too (tried again every few milliseconds while another connection holds
+the write lock, the loop free in between), and only the ``COMMIT`` (its fsync) goes to the
+connection's thread."""
 
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Column, Integer, MetaData, Table, insert, text
+from sqlalchemy import Column, Integer, MetaData, Table, event, insert, text
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from pgs_hub.hub.storage import batch, sqlite_driver
@@ -90,34 +92,84 @@ async def test_the_plan_runs_on_the_loop_and_only_the_commit_goes_to_the_thread(
         assert await conn.scalar(text("PRAGMA busy_timeout")) == SQLITE_BUSY_TIMEOUT_MS
 
 
-async def test_a_held_write_lock_is_waited_for_in_the_thread_not_on_the_loop(
+class _Begins:
+    """The ``BEGIN IMMEDIATE`` statements an engine's connections tried (before_cursor_execute)."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self.tried = 0
+
+    def __call__(self, _conn: object, _cursor: object, statement: str, *_: object) -> None:
+        if statement == batch.SQLITE_BEGIN:
+            self.tried += 1
+
+    def __enter__(self) -> _Begins:
+        event.listen(self.engine.sync_engine, "before_cursor_execute", self)
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        event.remove(self.engine.sync_engine, "before_cursor_execute", self)
+
+
+async def test_a_held_write_lock_is_waited_for_with_the_loop_free_and_tried_again_often(
     engine: AsyncEngine, tmp_path: Path
 ) -> None:
-    """Another connection holds the write lock: the BEGIN waits for it in the connection's thread
-    (busy timeout as configured) while the loop goes on, and the plan runs once it is free. A
-    BEGIN on the loop with the configured timeout would stall the loop; one with no timeout and no
-    fallback would fail the commit."""
-    await _driver(engine)
+    """Another connection holds the write lock: the BEGIN is tried again on the loop every few
+    milliseconds, the loop free in between (not in the thread with SQLite's busy handler, whose
+    sleeps grow to 100 ms), and the plan runs once the lock is free. A BEGIN on the loop with
+    the configured timeout would stall the loop; one with no timeout and no retry would fail."""
+    driver = await _driver(engine)
+    counted = _CountedQueue(driver._tx)
+    driver._tx = counted  # type: ignore[assignment]
     other = sqlite3.connect(tmp_path / "hub.db", isolation_level=None)
     try:
-        other.execute("BEGIN IMMEDIATE")
-        threads: list[int] = []
-        commit = asyncio.create_task(batch.transaction(engine, lambda _d: _plan([7], threads)))
-        turns = 0
-        for _ in range(20):  # the loop keeps turning while the commit waits for the lock
-            await asyncio.sleep(0.01)
-            turns += 1
-        assert turns == 20
-        assert not commit.done()
-        assert threads == []  # the plan has not started: it would write without the lock
-        other.execute("ROLLBACK")
-        await commit
+        with _Begins(engine) as begins:
+            other.execute("BEGIN IMMEDIATE")
+            threads: list[int] = []
+            commit = asyncio.create_task(batch.transaction(engine, lambda _d: _plan([7], threads)))
+            turns = 0
+            for _ in range(20):  # the loop keeps turning while the commit waits for the lock
+                await asyncio.sleep(0.01)
+                turns += 1
+            assert turns == 20
+            assert not commit.done()
+            assert threads == []  # the plan has not started: it would write without the lock
+            # 200 ms of retries 0.5-2 ms apart; SQLite's busy handler would have tried about 8
+            # times, once from the loop and then in the thread
+            assert begins.tried >= 20, begins.tried
+            other.execute("ROLLBACK")
+            await commit
     finally:
+        driver._tx = counted.queue
         other.close()
     assert threads == [threading.get_ident()] * 2
+    assert len(counted.puts) == 1  # the COMMIT only: the waiting was on the loop
     assert _stored(tmp_path) == [7]
     async with engine.connect() as conn:
         assert await conn.scalar(text("PRAGMA busy_timeout")) == SQLITE_BUSY_TIMEOUT_MS
+
+
+async def test_a_lock_held_past_the_busy_timeout_is_database_locked_and_nothing_is_written(
+    engine: AsyncEngine, tmp_path: Path
+) -> None:
+    """The retries stop at the connection's busy timeout: the transaction fails with SQLite's
+    "database is locked" (which the API answers 503), its plan never ran, and the connection
+    serves the next transaction once the lock is free."""
+    driver = await _driver(engine)
+    driver.sqlite3_connection.execute("PRAGMA busy_timeout=50")
+    other = sqlite3.connect(tmp_path / "hub.db", isolation_level=None)
+    threads: list[int] = []
+    try:
+        other.execute("BEGIN IMMEDIATE")
+        with pytest.raises(OperationalError, match="database is locked"):
+            await batch.transaction(engine, lambda _d: _plan([8], threads))
+        assert threads == []
+        other.execute("ROLLBACK")
+    finally:
+        other.close()
+    assert _stored(tmp_path) == []
+    await batch.transaction(engine, lambda _d: _plan([9], threads))
+    assert _stored(tmp_path) == [9]
 
 
 async def test_a_read_still_ending_in_the_thread_is_over_before_the_commit_begins(

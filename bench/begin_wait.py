@@ -1,0 +1,159 @@
+"""How long a group commit's ``BEGIN IMMEDIATE`` waits when another connection holds SQLite's
+write lock (issue 17, the p99 tail): ``python -m bench.begin_wait``.
+
+Another connection, in a thread of its own, takes the write lock over and over (``BEGIN
+IMMEDIATE``, held ``--hold`` ms, ``COMMIT``, free for a random 0 to ``--gap`` ms), as an
+administrator's enrolment or a retention sweep would. Meanwhile the event loop runs small
+transactions (0 to ``--pause`` ms apart) through :func:`hub.storage.batch.transaction_on`, as
+the nonce writer does, and the wall time of each is recorded. Two ways of waiting for the lock,
+in turns:
+
+* ``busy-handler``: the ``BEGIN`` goes to the connection's thread, where SQLite's busy handler
+  waits for the lock by sleeping 1, 2, 5, 10, 15, 20, 25, 25, 25, 50, 50 and then 100 ms between
+  tries;
+* ``hub``: what :func:`hub.storage.batch.transaction_on` does now.
+
+Prints p50 / p99 / max per way, of our transactions and of the other writer's waits for the
+lock (is it starved?), and writes them as JSON with ``--json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import random
+import sqlite3
+import statistics
+import tempfile
+import threading
+import time
+from collections.abc import Generator
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import text
+
+from pgs_hub.hub.storage import batch
+from pgs_hub.hub.storage.batch import Step, Steps
+from pgs_hub.hub.storage.engine import create_engine
+
+
+def hold_the_lock(
+    path: Path, hold_ms: float, gap_ms: float, stop: threading.Event, waits: dict[str, list[float]]
+) -> None:
+    """The other writer; how long each of its BEGINs waited, under the way being measured
+    (``waits["now"]`` names it), is appended to ``waits[way]``."""
+    conn = sqlite3.connect(path, isolation_level=None, timeout=10)
+    rng = random.Random(7)  # noqa: S311 - a schedule, not a secret
+    try:
+        while not stop.is_set():
+            way, started = waits["now"][0], time.perf_counter()
+            conn.execute("BEGIN IMMEDIATE")
+            if way:
+                waits.setdefault(way, []).append((time.perf_counter() - started) * 1000)
+            conn.execute("INSERT INTO other (at) VALUES (?)", (time.time(),))
+            time.sleep(hold_ms / 1000)
+            conn.execute("COMMIT")
+            time.sleep(rng.uniform(0, gap_ms) / 1000)
+    finally:
+        conn.close()
+
+
+def one_row(n: int) -> Generator[Steps, Any, None]:
+    yield Steps([Step(text("INSERT INTO mine (n) VALUES (:n)"), [{"n": n}])])
+
+
+async def measure(path: Path, way: str, count: int, pause_ms: float) -> list[float]:
+    engine = create_engine(f"sqlite+aiosqlite:///{path}")
+    original = batch._begin_waiting
+    if way == "busy-handler":
+
+        async def in_thread(driver: Any, target: Any) -> None:
+            await driver.run_in_thread(batch._sqlite_statement, target, batch.SQLITE_BEGIN)
+
+        batch._begin_waiting = in_thread  # type: ignore[assignment]
+    walls: list[float] = []
+    rng = random.Random(11)  # noqa: S311 - a schedule, not a secret
+    try:
+        async with engine.connect() as conn:
+            for n in range(count):
+                started = time.perf_counter()
+                await batch.transaction_on(conn, lambda _dialect, n=n: one_row(n))  # type: ignore[misc]
+                walls.append((time.perf_counter() - started) * 1000)
+                await asyncio.sleep(rng.uniform(0, pause_ms) / 1000)
+    finally:
+        batch._begin_waiting = original  # type: ignore[assignment]
+        await engine.dispose()
+    return walls
+
+
+def summary(walls: list[float]) -> dict[str, float]:
+    ordered = sorted(walls)
+    return {
+        "n": len(ordered),
+        "p50_ms": round(statistics.median(ordered), 2),
+        "p99_ms": round(ordered[int(0.99 * (len(ordered) - 1))], 2),
+        "max_ms": round(ordered[-1], 2),
+        "mean_ms": round(statistics.fmean(ordered), 2),
+    }
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--hold", type=float, default=20.0, help="ms the other writer holds the lock"
+    )
+    parser.add_argument(
+        "--gap", type=float, default=20.0, help="at most this many ms between its holds"
+    )
+    parser.add_argument(
+        "--pause", type=float, default=8.0, help="at most this many ms between transactions"
+    )
+    parser.add_argument("--count", type=int, default=300, help="transactions per way and round")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--json", type=Path, help="write the figures here")
+    args = parser.parse_args()
+    results: dict[str, list[float]] = {"busy-handler": [], "hub": []}
+    others: dict[str, Any] = {"now": [""]}
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "wait.db"
+        setup = sqlite3.connect(path)
+        setup.executescript(
+            "PRAGMA journal_mode=WAL; CREATE TABLE other (at REAL); CREATE TABLE mine (n INTEGER);"
+        )
+        setup.close()
+        stop = threading.Event()
+        holding = (path, args.hold, args.gap, stop, others)
+        other = threading.Thread(target=hold_the_lock, args=holding)
+        other.start()
+        try:
+            for _ in range(args.rounds):
+                for way in results:
+                    others["now"][0] = way
+                    results[way] += await measure(path, way, args.count, args.pause)
+                    others["now"][0] = ""
+        finally:
+            stop.set()
+            other.join()
+    figures = {
+        "benchmark": "begin_wait",
+        "parameters": {
+            "hold_ms": args.hold,
+            "gap_ms": args.gap,
+            "pause_ms": args.pause,
+            "count": args.count,
+            "rounds": args.rounds,
+        },
+        "sqlite": sqlite3.sqlite_version,
+        **{way: summary(walls) for way, walls in results.items()},
+        "other_writer_begin": {way: summary(others.get(way, [0.0])) for way in results},
+    }
+    for way in results:
+        print(way, figures[way], "; the other writer's BEGIN:", figures["other_writer_begin"][way])
+    if args.json:
+        args.json.write_text(json.dumps(figures, indent=1) + "\n")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
