@@ -7,8 +7,10 @@ its dozen statements were prepared again, and the pages of the tables and indexe
 read again (about thirteen ``pread`` calls per request at 100 requests/s). A connection of the
 writer's own prepares each statement once, and its pages stay cached for as long as no other
 connection commits (SQLite drops a connection's page cache when another one changed the
-database). Measured in the hub at 250 envelopes/s: a batch's plan 690 against 824 us, the
-envelope ``INSERT`` 65 against 85 us (issue 17, ``bench/README.md``).
+database). Measured in the hub at 250 envelopes/s, a batch's plan took 488-715 us against
+547-968 us on pooled connections (issue 17, eighth round, ``bench/README.md``). It also made the
+group commit faster to start, and so its batches at full speed smaller, until the committer let
+the loop run one turn before taking a batch (:mod:`hub.storage.groupcommit`).
 
 What it owes the rest of the hub:
 
@@ -50,7 +52,6 @@ class KeptConnection:
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
         self._conn: AsyncConnection | None = None
-        self.opened = 0  # connections taken from the pool (tests and benchmarks)
 
     @property
     def connection(self) -> AsyncConnection | None:
@@ -64,7 +65,6 @@ class KeptConnection:
         conn = self._conn
         if conn is None:
             conn = self._conn = await self._engine.connect()
-            self.opened += 1
         try:
             return await batch.transaction_on(conn, plan)
         except BaseException:
