@@ -40,25 +40,31 @@ from pgs_hub.hub.storage.batch import Step, Steps
 from pgs_hub.hub.storage.engine import create_engine
 
 
-def hold_the_lock(
-    path: Path, hold_ms: float, gap_ms: float, stop: threading.Event, waits: dict[str, list[float]]
-) -> None:
-    """The other writer; how long each of its BEGINs waited, under the way being measured
-    (``waits["now"]`` names it), is appended to ``waits[way]``."""
-    conn = sqlite3.connect(path, isolation_level=None, timeout=10)
-    rng = random.Random(7)  # noqa: S311 - a schedule, not a secret
-    try:
-        while not stop.is_set():
-            way, started = waits["now"][0], time.perf_counter()
-            conn.execute("BEGIN IMMEDIATE")
-            if way:
-                waits.setdefault(way, []).append((time.perf_counter() - started) * 1000)
-            conn.execute("INSERT INTO other (at) VALUES (?)", (time.time(),))
-            time.sleep(hold_ms / 1000)
-            conn.execute("COMMIT")
-            time.sleep(rng.uniform(0, gap_ms) / 1000)
-    finally:
-        conn.close()
+class OtherWriter:
+    """The other connection's schedule, in a thread: how long each of its BEGINs waited for the
+    lock, filed under the way of waiting being measured meanwhile (``now``; empty: none)."""
+
+    def __init__(self, path: Path, hold_ms: float, gap_ms: float) -> None:
+        self.path, self.hold_ms, self.gap_ms = path, hold_ms, gap_ms
+        self.now = ""
+        self.waits: dict[str, list[float]] = {}
+        self.stop = threading.Event()
+
+    def run(self) -> None:
+        conn = sqlite3.connect(self.path, isolation_level=None, timeout=10)
+        rng = random.Random(7)  # noqa: S311 - a schedule, not a secret
+        try:
+            while not self.stop.is_set():
+                way, started = self.now, time.perf_counter()
+                conn.execute("BEGIN IMMEDIATE")
+                if way:
+                    self.waits.setdefault(way, []).append((time.perf_counter() - started) * 1000)
+                conn.execute("INSERT INTO other (at) VALUES (?)", (time.time(),))
+                time.sleep(self.hold_ms / 1000)
+                conn.execute("COMMIT")
+                time.sleep(rng.uniform(0, self.gap_ms) / 1000)
+        finally:
+            conn.close()
 
 
 def one_row(n: int) -> Generator[Steps, Any, None]:
@@ -97,6 +103,8 @@ async def measure(
 
 def summary(walls: list[float]) -> dict[str, float]:
     ordered = sorted(walls)
+    if not ordered:
+        return {"n": 0}
     return {
         "n": len(ordered),
         "p50_ms": round(statistics.median(ordered), 2),
@@ -122,7 +130,6 @@ async def main() -> None:
     parser.add_argument("--json", type=Path, help="write the figures here")
     args = parser.parse_args()
     results: dict[str, list[float]] = {"busy-handler": [], "hub": []}
-    others: dict[str, Any] = {"now": [""]}
     cpu: dict[str, float] = {}
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "wait.db"
@@ -131,19 +138,18 @@ async def main() -> None:
             "PRAGMA journal_mode=WAL; CREATE TABLE other (at REAL); CREATE TABLE mine (n INTEGER);"
         )
         setup.close()
-        stop = threading.Event()
-        holding = (path, args.hold, args.gap, stop, others)
-        other = threading.Thread(target=hold_the_lock, args=holding)
-        other.start()
+        other = OtherWriter(path, args.hold, args.gap)
+        thread = threading.Thread(target=other.run)
+        thread.start()
         try:
             for _ in range(args.rounds):
                 for way in results:
-                    others["now"][0] = way
+                    other.now = way
                     results[way] += await measure(path, way, args.count, args.pause, cpu)
-                    others["now"][0] = ""
+                    other.now = ""
         finally:
-            stop.set()
-            other.join()
+            other.stop.set()
+            thread.join()
     figures = {
         "benchmark": "begin_wait",
         "parameters": {
@@ -158,7 +164,7 @@ async def main() -> None:
         "loop_cpu_ms_per_transaction": {
             way: round(cpu[way] * 1000 / len(walls), 3) for way, walls in results.items()
         },
-        "other_writer_begin": {way: summary(others.get(way, [0.0])) for way in results},
+        "other_writer_begin": {way: summary(other.waits.get(way, [])) for way in results},
     }
     for way in results:
         print(way, figures[way], "; the other writer's BEGIN:", figures["other_writer_begin"][way])
