@@ -94,7 +94,7 @@ def verify(jws: UnverifiedJws, key: VerifyKey) -> bytes:
     if key.kid != jws.kid:
         raise InvalidKeyError("the JWS names a different signing key (kid mismatch)")
     try:
-        key.key.verify(jws.signature, jws.signing_input)
+        key.verify(jws.signature, jws.signing_input)
     except InvalidSignature as exc:
         raise SignatureError("the signature does not verify under the sender's key") from exc
     return jws.payload

@@ -17,6 +17,7 @@ from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519, x25519
 
+from pgs_hub.crypto import ed25519_verify
 from pgs_hub.crypto.b64 import b64u_decode, b64u_encode
 from pgs_hub.crypto.errors import InvalidKeyError, MalformedError, UnsupportedAlgorithmError
 from pgs_hub.crypto.strictjson import canonical_members, require_members
@@ -49,13 +50,21 @@ class VerifyKey:
 
     key: ed25519.Ed25519PublicKey
     kid: str
+    x: bytes  # the raw public key (RFC 8037 "x"), for libsodium's check (hence kept, not derived)
 
     @classmethod
     def from_public(cls, key: ed25519.Ed25519PublicKey) -> VerifyKey:
-        return cls(key, thumbprint("Ed25519", key.public_bytes(_RAW, _RAW_PUB)))
+        x = key.public_bytes(_RAW, _RAW_PUB)
+        return cls(key, thumbprint("Ed25519", x), x)
 
     def raw(self) -> bytes:
-        return self.key.public_bytes(_RAW, _RAW_PUB)
+        return self.x
+
+    def verify(self, signature: bytes, data: bytes) -> None:
+        """Raise :class:`cryptography.exceptions.InvalidSignature` unless ``signature`` is valid
+        for ``data``: OpenSSL's accepted set, most of the work done by libsodium
+        (:mod:`crypto.ed25519_verify`)."""
+        ed25519_verify.verify(self.key, self.x, signature, data)
 
     def to_jwk(self) -> dict[str, str]:
         return {

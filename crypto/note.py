@@ -139,7 +139,7 @@ class NoteVerifier:
         if len(signature) != ED25519_SIGNATURE_SIZE:
             raise NoteSignatureError(f"the signature by {self.name} is not an Ed25519 signature")
         try:
-            self.key.key.verify(signature, text)
+            self.key.verify(signature, text)
         except InvalidSignature as exc:
             raise NoteSignatureError(f"the signature by {self.name} does not verify") from exc
 

@@ -112,7 +112,7 @@ class CosignerVerifier:
         if now is not None and timestamp > now + MAX_FUTURE_SECONDS:
             raise CosignatureError(f"the cosignature by {self.name} is dated in the future")
         try:
-            self.key.key.verify(blob[TIMESTAMP_SIZE:], cosigned_message(text, timestamp))
+            self.key.verify(blob[TIMESTAMP_SIZE:], cosigned_message(text, timestamp))
         except InvalidSignature as exc:
             raise CosignatureError(f"the cosignature by {self.name} does not verify") from exc
         return timestamp

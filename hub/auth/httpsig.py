@@ -51,6 +51,7 @@ from http_message_signatures import (
 )
 from http_message_signatures.algorithms import ED25519
 
+from pgs_hub.crypto import ed25519_verify
 from pgs_hub.crypto.b64 import b64u_encode
 from pgs_hub.crypto.keys import SigningKey, VerifyKey
 from pgs_hub.hub.auth.digest import check_content_digest
@@ -131,11 +132,20 @@ class _SingleKey(HTTPSignatureKeyResolver):
         raise HTTPMessageSignaturesException("this resolver only verifies")
 
 
+class _Ed25519(ED25519):
+    """The package's Ed25519, verifying as :meth:`VerifyKey.verify` does: libsodium first, and
+    OpenSSL's verdict on every signature libsodium refuses (:mod:`crypto.ed25519_verify`)."""
+
+    def verify(self, signature: bytes, message: bytes) -> None:
+        key: ed25519.Ed25519PublicKey = self.public_key
+        ed25519_verify.verify(key, key.public_bytes_raw(), signature, message)
+
+
 class _Verifier(HTTPMessageVerifier):
     """The package's verifier, with its time checks made against our ``now``, not the wall clock."""
 
     def __init__(self, *, keyid: str, key: ed25519.Ed25519PublicKey, now: int, window: int) -> None:
-        super().__init__(signature_algorithm=ED25519, key_resolver=_SingleKey(keyid, key))
+        super().__init__(signature_algorithm=_Ed25519, key_resolver=_SingleKey(keyid, key))
         self._now = now
         self._window = window
 
