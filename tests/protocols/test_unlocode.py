@@ -10,7 +10,7 @@ import json
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from pgs_hub.protocols import unlocode
@@ -116,6 +116,8 @@ _FUNCTION = st.text(alphabet="1234567B-0", min_size=8, max_size=8)
     ),
     latin1=st.booleans(),
 )
+@example(rows=[("NG", "222", "Â¡", "1-------")], latin1=True)  # Latin-1 bytes that are UTF-8 too
+@example(rows=[("NG", "222", "Â\xa0", "1-------")], latin1=True)  # ... read as a blank name
 def test_written_rows_read_back(rows: list[tuple[str, str, str, str]], latin1: bool) -> None:
     """Any rows written in UNECE's layout come back as places (first of a code kept), whatever
     the encoding, and the canonical list round-trips."""
@@ -124,14 +126,17 @@ def test_written_rows_read_back(rows: list[tuple[str, str, str, str]], latin1: b
     for country, loc, name, function in rows:
         writer.writerow(["", country, loc, name, name, "", function, "AI", "0601", "", "", ""])
     text = out.getvalue()
+    data = text.encode("utf-8")
     if latin1:
         try:
             data = text.encode("latin-1")
             data.decode("utf-8")
-        except (UnicodeEncodeError, UnicodeDecodeError):
+        except UnicodeEncodeError:  # not Latin-1 text: written as UTF-8
             data = text.encode("utf-8")
-    else:
-        data = text.encode("utf-8")
+        except UnicodeDecodeError:  # Latin-1 bytes only: read back as Latin-1
+            pass
+        else:  # bytes that are UTF-8 too ("Â¡" is "¡"): read as UTF-8, so write them so
+            data = text.encode("utf-8")
     parsed = unlocode.parse_csv(data, "gen.csv")
     first: dict[str, str] = {}
     for country, loc, name, _ in rows:
