@@ -11,7 +11,14 @@ in turns:
 * ``busy-handler``: the ``BEGIN`` goes to the connection's thread, where SQLite's busy handler
   waits for the lock by sleeping 1, 2, 5, 10, 15, 20, 25, 25, 25, 50, 50 and then 100 ms between
   tries;
-* ``hub``: what :func:`hub.storage.batch.transaction_on` does now.
+* ``hub``: what :func:`hub.storage.batch.transaction_on` does now;
+
+and the same two ways for a transaction begun by SQLAlchemy (``async with engine.begin()``, one
+``INSERT``), as the hub's other writers run theirs (receipts, administration, security events,
+housekeeping): ``engine-busy-handler`` (the held ``BEGIN`` goes to the thread with the statement,
+as it did before) and ``engine-hub`` (:meth:`hub.storage.sqlite_driver.Connection.begin_waiting`,
+now). ``--waiters N`` runs N such loops of transactions at once, each on its own connection:
+what N transactions trying again on the loop cost together.
 
 Prints p50 / p99 / max per way, of our transactions and of the other writer's waits for the
 lock (is it starved?), and the event loop's CPU time per transaction (what the retries cost);
@@ -35,7 +42,7 @@ from typing import Any
 
 from sqlalchemy import text
 
-from pgs_hub.hub.storage import batch
+from pgs_hub.hub.storage import batch, sqlite_driver
 from pgs_hub.hub.storage.batch import Step, Steps
 from pgs_hub.hub.storage.engine import create_engine
 
@@ -71,32 +78,56 @@ def one_row(n: int) -> Generator[Steps, Any, None]:
     yield Steps([Step(text("INSERT INTO mine (n) VALUES (:n)"), [{"n": n}])])
 
 
+async def _leave_held(_driver: Any) -> None:
+    """The driver as it was: a held ``BEGIN IMMEDIATE`` goes to the thread with the statement."""
+
+
+async def _loop_of(
+    engine: Any, way: str, count: int, *, pause_ms: float, seed: int, walls: list[float]
+) -> None:
+    rng = random.Random(seed)  # noqa: S311 - a schedule, not a secret
+    async with engine.connect() as conn:
+        for n in range(count):
+            started = time.perf_counter()
+            if way.startswith("engine"):
+                async with conn.begin():
+                    await conn.execute(text("INSERT INTO mine (n) VALUES (:n)"), {"n": n})
+            else:
+                await batch.transaction_on(conn, lambda _dialect, n=n: one_row(n))  # type: ignore[misc]
+            walls.append((time.perf_counter() - started) * 1000)
+            await asyncio.sleep(rng.uniform(0, pause_ms) / 1000)
+
+
 async def measure(
-    path: Path, way: str, count: int, pause_ms: float, cpu: dict[str, float]
+    path: Path, way: str, count: int, pause_ms: float, cpu: dict[str, float], *, waiters: int = 1
 ) -> list[float]:
-    """``count`` transactions waiting for the lock the ``way`` given; their wall times (ms). The
-    loop thread's CPU time over them is added to ``cpu[way]`` (retrying on the loop costs some)."""
+    """``count`` transactions waiting for the lock the ``way`` given, in ``waiters`` loops at
+    once; their wall times (ms). The loop thread's CPU time over them is added to ``cpu[way]``
+    (retrying on the loop costs some)."""
     engine = create_engine(f"sqlite+aiosqlite:///{path}")
-    original = batch._begin_waiting
+    original, held = batch._begin_waiting, sqlite_driver.Connection.begin_held_on_loop
     if way == "busy-handler":
 
         async def in_thread(driver: Any, target: Any) -> None:
             await driver.run_in_thread(batch._sqlite_statement, target, batch.SQLITE_BEGIN)
 
         batch._begin_waiting = in_thread  # type: ignore[assignment]
+    if way == "engine-busy-handler":
+        sqlite_driver.Connection.begin_held_on_loop = _leave_held  # type: ignore[method-assign]
     walls: list[float] = []
-    rng = random.Random(11)  # noqa: S311 - a schedule, not a secret
     try:
-        async with engine.connect() as conn:
-            used = time.thread_time()
-            for n in range(count):
-                started = time.perf_counter()
-                await batch.transaction_on(conn, lambda _dialect, n=n: one_row(n))  # type: ignore[misc]
-                walls.append((time.perf_counter() - started) * 1000)
-                await asyncio.sleep(rng.uniform(0, pause_ms) / 1000)
-            cpu[way] = cpu.get(way, 0.0) + time.thread_time() - used
+        used = time.thread_time()
+        each = max(1, count // waiters)
+        await asyncio.gather(
+            *(
+                _loop_of(engine, way, each, pause_ms=pause_ms, seed=11 + k, walls=walls)
+                for k in range(waiters)
+            )
+        )
+        cpu[way] = cpu.get(way, 0.0) + time.thread_time() - used
     finally:
         batch._begin_waiting = original  # type: ignore[assignment]
+        sqlite_driver.Connection.begin_held_on_loop = held  # type: ignore[method-assign]
         await engine.dispose()
     return walls
 
@@ -127,9 +158,13 @@ async def main() -> None:
     )
     parser.add_argument("--count", type=int, default=300, help="transactions per way and round")
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument(
+        "--waiters", type=int, default=1, help="loops of transactions at once (engine ways)"
+    )
     parser.add_argument("--json", type=Path, help="write the figures here")
     args = parser.parse_args()
-    results: dict[str, list[float]] = {"busy-handler": [], "hub": []}
+    ways = ("busy-handler", "hub", "engine-busy-handler", "engine-hub")
+    results: dict[str, list[float]] = {way: [] for way in ways}
     cpu: dict[str, float] = {}
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "wait.db"
@@ -145,7 +180,10 @@ async def main() -> None:
             for _ in range(args.rounds):
                 for way in results:
                     other.now = way
-                    results[way] += await measure(path, way, args.count, args.pause, cpu)
+                    waiters = args.waiters if way.startswith("engine") else 1
+                    results[way] += await measure(
+                        path, way, args.count, args.pause, cpu, waiters=waiters
+                    )
                     other.now = ""
         finally:
             other.stop.set()
@@ -158,6 +196,7 @@ async def main() -> None:
             "pause_ms": args.pause,
             "count": args.count,
             "rounds": args.rounds,
+            "waiters": args.waiters,
         },
         "sqlite": sqlite3.sqlite_version,
         **{way: summary(walls) for way, walls in results.items()},

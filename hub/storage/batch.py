@@ -8,7 +8,8 @@ plan runs on both databases (:func:`run`):
 * **SQLite**: the plan, its statements included, runs on the event loop itself, each step with the
   ``sqlite3`` module directly (many rows as multi-row ``INSERT`` statements), and so does ``BEGIN
   IMMEDIATE`` (busy timeout 0 for that statement; while another connection holds the write lock it
-  is tried again every few milliseconds, the loop free in between: :func:`_begin_waiting`). Only the
+  is tried again every few milliseconds, the loop free in between:
+  :meth:`sqlite_driver.Connection.begin_waiting`, as for every writing transaction). Only the
   ``COMMIT`` (its ``fsync``) goes to the connection's thread (``aiosqlite``), and the ``BEGIN`` too
   when the thread still has work queued. Why not the whole plan in the thread, as the third round of
   issue 17 had it (one hand-off instead of one per statement): ``sqlite3`` gives the GIL up around
@@ -38,7 +39,6 @@ classes, so the API edge maps them as it maps every database error).
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import sqlite3
 from collections.abc import Callable, Generator, Mapping, Sequence
@@ -370,51 +370,21 @@ async def _in_savepoint(conn: AsyncConnection, steps: Sequence[Step]) -> Result:
         return refused
 
 
-def _begin_at_once(db: sqlite3.Connection, target: _Target, *, or_raise: bool = False) -> bool:
-    """``BEGIN IMMEDIATE`` on the event loop if the write lock is free right now; False if another
-    connection holds it (then the caller waits for it, :func:`_begin_waiting`), or with
-    ``or_raise`` SQLite's "database is locked". The busy timeout is set to 0 for this one
-    statement and restored after it."""
-    waits = db.execute("PRAGMA busy_timeout").fetchone()[0]
-    db.execute("PRAGMA busy_timeout=0")
-    try:
-        _sqlite_statement(db, target, SQLITE_BEGIN)
-    except sa_exc.OperationalError as error:
-        if or_raise or getattr(error.orig, "sqlite_errorcode", None) != sqlite3.SQLITE_BUSY:
-            raise
-        return False
-    finally:
-        db.execute(f"PRAGMA busy_timeout={int(waits)}")
-    return True
-
-
-#: How often a ``BEGIN`` that found the write lock taken tries again (seconds, doubling from the
-#: first to the last). SQLite's own busy handler sleeps 1, 2, 5 ... and then 100 ms between tries,
-#: and another writer takes the lock back meanwhile, again and again: against one that held it
-#: 20 ms at a time, small transactions waited p99 181-231 ms (max 631-1,332) that way, 41-42 ms
-#: (max 44-66) retrying so, for about 0.2 ms more of the loop's CPU each (``bench/begin_wait.py``).
-BEGIN_RETRY_SECONDS: Final = (0.0005, 0.002)
-
-
 async def _begin_waiting(driver: sqlite_driver.Connection, target: _Target) -> None:
-    """``BEGIN IMMEDIATE`` once the write lock is free: tried again on the event loop every 0.5-2
-    ms (an ``asyncio`` sleep in between: nobody waits for it) for as long as the connection's
-    busy timeout, then once more, and SQLite's "database is locked" raised if that fails too (a
-    503, as a busy timeout in the driver's thread was). A connection whose thread still has work
-    queued (a read's rollback, from the pool's previous user) begins in the thread, after it."""
+    """``BEGIN IMMEDIATE`` on the event loop, at once or once the write lock is free (tried again
+    every few milliseconds, the loop free in between, up to the busy timeout:
+    :meth:`sqlite_driver.Connection.begin_waiting`); each try is shown to SQLAlchemy's statement
+    listeners. A connection whose thread still has work queued (a read's rollback, from the
+    pool's previous user) begins in the thread, after it."""
     if not driver.at_rest:
         await driver.run_in_thread(_sqlite_statement, target, SQLITE_BEGIN)
         return
-    loop = asyncio.get_running_loop()
-    waits = driver.sqlite3_connection.execute("PRAGMA busy_timeout").fetchone()[0]
-    deadline = loop.time() + waits / 1000
-    delay, longest = BEGIN_RETRY_SECONDS
-    while loop.time() < deadline:
-        await asyncio.sleep(delay)
-        delay = min(2 * delay, longest)
-        if _begin_at_once(driver.sqlite3_connection, target):
-            return
-    _begin_at_once(driver.sqlite3_connection, target, or_raise=True)
+    try:
+        await driver.begin_waiting(before=lambda sql: target.observe(None, sql, ()))
+    except sqlite3.Error as error:
+        raise sa_exc.DBAPIError.instance(
+            SQLITE_BEGIN, None, error, sqlite3.Error, hide_parameters=True, dialect=target.dialect
+        ) from error
 
 
 def _rollback(db: sqlite3.Connection) -> None:
@@ -436,8 +406,7 @@ def _commit(db: sqlite3.Connection, target: _Target) -> None:
 async def _sqlite_transaction(
     driver: sqlite_driver.Connection, target: _Target, plan: Plan[R]
 ) -> R:
-    if not (driver.at_rest and _begin_at_once(driver.sqlite3_connection, target)):
-        await _begin_waiting(driver, target)
+    await _begin_waiting(driver, target)
     # Nothing else uses the connection until the COMMIT below: the plan runs on the loop.
     db = driver.sqlite3_connection
     try:

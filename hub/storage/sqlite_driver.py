@@ -15,8 +15,13 @@ sqlite3 cursor keeps its ``description``, ``rowcount`` and ``lastrowid``). Two m
 every transaction are saved:
 
 * ``BEGIN`` and ``BEGIN IMMEDIATE`` (which the engine emits, :mod:`hub.storage.engine`) are held
-  back and run in the same call as the transaction's first statement, so the write lock is still
-  taken before that statement runs. A transaction that ends before any statement ran nothing.
+  back until the transaction's first statement, so the write lock is still taken before that
+  statement runs. A transaction that ends before any statement ran nothing. A deferred ``BEGIN``
+  goes in the same call as that statement. ``BEGIN IMMEDIATE`` is run on the event loop just
+  before it (:meth:`Connection.begin_waiting`), when nothing is queued for the thread: while
+  another connection holds the write lock it is tried again every few milliseconds, the loop
+  free in between, instead of waiting in the thread in SQLite's busy handler, whose sleeps grow
+  to 100 ms while the other writer takes the lock again and again (bench/README.md, issue 17).
 * The rollback that ends a read transaction (a deferred ``BEGIN``: the engine's read-only view)
   is queued without waiting for its answer, like a cursor's close used to be: the thread runs it
   before anything queued after it, so the next user of the connection, which the pool may hand
@@ -34,6 +39,7 @@ does not use) would hold its whole result in memory instead of reading it in chu
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from collections.abc import Callable, Iterable, Sequence
 from functools import partial
@@ -48,6 +54,14 @@ T = TypeVar("T")
 # The statements that open a transaction, as the engine emits them: held back (see the module docs).
 _BEGINS: Final = frozenset({"BEGIN", "BEGIN IMMEDIATE"})
 _DEFERRED: Final = "BEGIN"  # the read-only view's: nothing to undo, its end is not waited for
+IMMEDIATE: Final = "BEGIN IMMEDIATE"  # every writing transaction's (hub.storage.engine)
+
+#: How often a ``BEGIN IMMEDIATE`` that found the write lock taken tries again (seconds, doubling
+#: from the first to the last). SQLite's own busy handler sleeps 1, 2, 5 ... and then 100 ms between
+#: tries, and another writer takes the lock back meanwhile, again and again: against one that held
+#: it 20 ms at a time, small transactions waited p99 181-231 ms (max 631-1,332) that way, 41-42 ms
+#: (max 44-66) retrying so, for about 0.2 ms more of the loop's CPU each (``bench/begin_wait.py``).
+BEGIN_RETRY_SECONDS: Final = (0.0005, 0.002)
 
 
 class _Outcome:
@@ -106,6 +120,7 @@ class Cursor(aiosqlite.Cursor):
             conn.hold_begin(sql)
             self._rows, self._description, self._rowcount = [], None, -1
             return self
+        await conn.begin_held_on_loop()
         outcome: _Outcome = await conn._execute(  # type: ignore[no-untyped-call]
             _run, conn._conn, conn.take_begin(), sql, parameters, many
         )
@@ -181,6 +196,61 @@ class Connection(aiosqlite.Connection):
             self._begun = begin
         return begin
 
+    async def begin_held_on_loop(self) -> None:
+        """A held-back ``BEGIN IMMEDIATE``, run now on the event loop (:meth:`begin_waiting`) if
+        nothing is queued for the thread; else (or for a deferred ``BEGIN``) it stays held, for
+        the thread to run with the next statement."""
+        if self._held_begin == IMMEDIATE and self._ran_ends == self._queued_ends:
+            self._held_begin = None
+            try:
+                await self.begin_waiting()
+            except BaseException:
+                self._held_begin = IMMEDIATE  # nothing begun: the transaction may still end
+                raise
+            self._begun = IMMEDIATE
+
+    def begin_at_once(
+        self, *, or_raise: bool = False, before: Callable[[str], None] | None = None
+    ) -> bool:
+        """``BEGIN IMMEDIATE`` on the event loop if the write lock is free right now; False if
+        another connection holds it, or with ``or_raise`` SQLite's "database is locked". The busy
+        timeout is set to 0 for this one statement and restored after it. ``before(sql)`` is
+        called before each try (the group commit tells SQLAlchemy's statement listeners).
+        Only while :attr:`at_rest`."""
+        db: sqlite3.Connection = self._conn
+        waits = db.execute("PRAGMA busy_timeout").fetchone()[0]
+        db.execute("PRAGMA busy_timeout=0")
+        try:
+            if before is not None:
+                before(IMMEDIATE)
+            db.execute(IMMEDIATE)
+        except sqlite3.OperationalError as error:
+            if or_raise or error.sqlite_errorcode != sqlite3.SQLITE_BUSY:
+                raise
+            return False
+        finally:
+            db.execute(f"PRAGMA busy_timeout={int(waits)}")
+        return True
+
+    async def begin_waiting(self, *, before: Callable[[str], None] | None = None) -> None:
+        """``BEGIN IMMEDIATE`` on the event loop once the write lock is free: at once if it is,
+        else tried again every 0.5-2 ms (an ``asyncio`` sleep in between: nobody waits for it)
+        for as long as the connection's busy timeout, then once more, and SQLite's "database is
+        locked" raised if that fails too (a 503, as a busy timeout in the thread was). Only
+        while :attr:`at_rest`."""
+        if self.begin_at_once(before=before):
+            return
+        loop = asyncio.get_running_loop()
+        waits = self._conn.execute("PRAGMA busy_timeout").fetchone()[0]
+        deadline = loop.time() + waits / 1000
+        delay, longest = BEGIN_RETRY_SECONDS
+        while loop.time() < deadline:
+            await asyncio.sleep(delay)
+            delay = min(2 * delay, longest)
+            if self.begin_at_once(before=before):
+                return
+        self.begin_at_once(or_raise=True, before=before)
+
     @contextmanager
     async def cursor(self) -> Cursor:  # type: ignore[override]  # a subclass of its cursor
         return Cursor(self)
@@ -233,6 +303,7 @@ class Connection(aiosqlite.Connection):
         """``function(sqlite3_connection, *args)`` run in the connection's thread, in one hand-off
         (:mod:`hub.storage.batch` runs a whole group commit so); a BEGIN held back for the
         transaction goes first, in the same call."""
+        await self.begin_held_on_loop()
         result: T = await self._execute(  # type: ignore[no-untyped-call]
             _after_begin, self._conn, self.take_begin(), function, args
         )
