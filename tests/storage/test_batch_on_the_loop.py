@@ -13,11 +13,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pooled import only_connection
 from sqlalchemy import Column, Integer, MetaData, Table, event, insert, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from pgs_hub.hub.storage import batch, sqlite_driver
+from pgs_hub.hub.storage import batch
 from pgs_hub.hub.storage.engine import (
     SQLITE_BUSY_TIMEOUT_MS,
     create_engine,
@@ -53,14 +54,6 @@ async def engine(tmp_path: Path) -> Any:
         await engine.dispose()
 
 
-async def _driver(engine: AsyncEngine) -> sqlite_driver.Connection:
-    async with engine.connect() as conn:
-        driver = (await conn.get_raw_connection()).driver_connection
-    assert isinstance(driver, sqlite_driver.Connection)
-    assert engine.sync_engine.pool.checkedin() == 1  # type: ignore[attr-defined]  # QueuePool
-    return driver
-
-
 class _CountedQueue:
     def __init__(self, queue: Any) -> None:
         self.queue = queue
@@ -77,7 +70,7 @@ class _CountedQueue:
 async def test_the_plan_runs_on_the_loop_and_only_the_commit_goes_to_the_thread(
     engine: AsyncEngine, tmp_path: Path
 ) -> None:
-    driver = await _driver(engine)
+    driver = await only_connection(engine)
     counted = _CountedQueue(driver._tx)
     driver._tx = counted  # type: ignore[assignment]
     threads: list[int] = []
@@ -118,7 +111,7 @@ async def test_a_held_write_lock_is_waited_for_with_the_loop_free_and_tried_agai
     milliseconds, the loop free in between (not in the thread with SQLite's busy handler, whose
     sleeps grow to 100 ms), and the plan runs once the lock is free. A BEGIN on the loop with
     the configured timeout would stall the loop; one with no timeout and no retry would fail."""
-    driver = await _driver(engine)
+    driver = await only_connection(engine)
     counted = _CountedQueue(driver._tx)
     driver._tx = counted  # type: ignore[assignment]
     other = sqlite3.connect(tmp_path / "hub.db", isolation_level=None)
@@ -155,7 +148,7 @@ async def test_a_lock_held_past_the_busy_timeout_is_database_locked_and_nothing_
     """The retries stop at the connection's busy timeout: the transaction fails with SQLite's
     "database is locked" (which the API answers 503), its plan never ran, and the connection
     serves the next transaction once the lock is free."""
-    driver = await _driver(engine)
+    driver = await only_connection(engine)
     driver.sqlite3_connection.execute("PRAGMA busy_timeout=50")
     other = sqlite3.connect(tmp_path / "hub.db", isolation_level=None)
     threads: list[int] = []
@@ -178,7 +171,7 @@ async def test_a_read_still_ending_in_the_thread_is_over_before_the_commit_begin
     """The read transaction's rollback is queued, not waited for (hub.storage.sqlite_driver); a
     group commit handed the same connection must not begin on the loop before the thread has run
     it (it would begin inside the read's transaction, or the rollback would undo its rows)."""
-    driver = await _driver(engine)
+    driver = await only_connection(engine)
     gate = threading.Event()
     async with read_only(engine).connect() as conn:
         assert await conn.scalar(text("SELECT count(*) FROM rows")) == 0

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pooled import only_connection
 from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -210,91 +211,74 @@ class _Tries:
         self.db.set_trace_callback(None)
 
 
-async def _one_connection(engine: AsyncEngine) -> sqlite_driver.Connection:
-    async with engine.connect() as conn:
-        driver = (await conn.get_raw_connection()).driver_connection
-    assert isinstance(driver, sqlite_driver.Connection)
-    assert engine.sync_engine.pool.checkedin() == 1  # type: ignore[attr-defined]  # QueuePool
-    return driver
-
-
 async def _insert(engine: AsyncEngine, v: int) -> None:
     async with engine.begin() as conn:
         await conn.execute(text("INSERT INTO t VALUES (:v)"), {"v": v})
 
 
-async def test_a_writing_transaction_waits_for_the_lock_on_the_loop(tmp_path: Path) -> None:
+@pytest.fixture
+async def locked(tmp_path: Path) -> Any:
+    """An engine with a table ``t`` and one pooled connection (its driver connection), and
+    another ``sqlite3`` connection to take the write lock with."""
+    engine = create_engine(default_sqlite_url(tmp_path))
+    other = sqlite3.connect(tmp_path / "hub.db", timeout=0, isolation_level=None)
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(text("CREATE TABLE t (v INTEGER)"))
+        yield engine, await only_connection(engine), other
+    finally:
+        other.close()
+        await engine.dispose()
+
+
+async def test_a_writing_transaction_waits_for_the_lock_on_the_loop(locked: Any) -> None:
     """Another connection holds the write lock: the transaction's ``BEGIN IMMEDIATE`` is tried
     again on the event loop every few milliseconds, the loop free in between, not in the thread
     in SQLite's busy handler (whose sleeps grow to 100 ms); its statement runs once the lock is
     free, and the busy timeout, set to 0 for each try, is restored."""
-    engine = create_engine(default_sqlite_url(tmp_path))
-    other = sqlite3.connect(tmp_path / "hub.db", timeout=0, isolation_level=None)
-    try:
-        async with engine.begin() as conn:
-            await conn.execute(text("CREATE TABLE t (v INTEGER)"))
-        driver = await _one_connection(engine)
-        with _Tries(driver.sqlite3_connection) as tries:
-            other.execute("BEGIN IMMEDIATE")
-            writing = asyncio.create_task(_insert(engine, 1))
-            turns = 0
-            for _ in range(20):  # the loop keeps turning while the transaction waits
-                await asyncio.sleep(0.01)
-                turns += 1
-            assert turns == 20
-            assert not writing.done()
-            # 200 ms of tries 0.5-2 ms apart; the busy handler would show one (sleeping inside it)
-            assert tries.begins >= 20, tries.begins
-            assert tries.threads == {threading.get_ident()}  # all of them on the loop's thread
-            other.execute("ROLLBACK")
-            await writing
-        assert other.execute("SELECT v FROM t").fetchall() == [(1,)]
-        async with engine.connect() as conn:
-            assert await conn.scalar(text("PRAGMA busy_timeout")) == SQLITE_BUSY_TIMEOUT_MS
-    finally:
-        other.close()
-        await engine.dispose()
+    engine, driver, other = locked
+    with _Tries(driver.sqlite3_connection) as tries:
+        other.execute("BEGIN IMMEDIATE")
+        writing = asyncio.create_task(_insert(engine, 1))
+        turns = 0
+        for _ in range(20):  # the loop keeps turning while the transaction waits
+            await asyncio.sleep(0.01)
+            turns += 1
+        assert turns == 20
+        assert not writing.done()
+        # 200 ms of tries 0.5-2 ms apart; the busy handler would show one (sleeping inside it)
+        assert tries.begins >= 20, tries.begins
+        assert tries.threads == {threading.get_ident()}  # all of them on the loop's thread
+        other.execute("ROLLBACK")
+        await writing
+    assert other.execute("SELECT v FROM t").fetchall() == [(1,)]
+    async with engine.connect() as conn:
+        assert await conn.scalar(text("PRAGMA busy_timeout")) == SQLITE_BUSY_TIMEOUT_MS
 
 
 async def test_a_lock_held_past_the_busy_timeout_fails_the_transaction_cleanly(
-    tmp_path: Path,
+    locked: Any,
 ) -> None:
     """The tries stop at the connection's busy timeout: "database is locked", nothing written,
     no transaction left open, and the same connection serves the next one."""
-    engine = create_engine(default_sqlite_url(tmp_path))
-    other = sqlite3.connect(tmp_path / "hub.db", timeout=0, isolation_level=None)
-    try:
-        async with engine.begin() as conn:
-            await conn.execute(text("CREATE TABLE t (v INTEGER)"))
-        driver = await _one_connection(engine)
-        driver.sqlite3_connection.execute("PRAGMA busy_timeout=50")
-        other.execute("BEGIN IMMEDIATE")
-        with pytest.raises(OperationalError, match="database is locked"):
-            await _insert(engine, 2)
-        other.execute("ROLLBACK")
-        assert not driver.sqlite3_connection.in_transaction
-        assert driver.at_rest
-        await _insert(engine, 3)
-        assert await _one_connection(engine) is driver
-        assert other.execute("SELECT v FROM t").fetchall() == [(3,)]
-    finally:
-        other.close()
-        await engine.dispose()
+    engine, driver, other = locked
+    driver.sqlite3_connection.execute("PRAGMA busy_timeout=50")
+    other.execute("BEGIN IMMEDIATE")
+    with pytest.raises(OperationalError, match="database is locked"):
+        await _insert(engine, 2)
+    other.execute("ROLLBACK")
+    assert not driver.sqlite3_connection.in_transaction
+    assert driver.at_rest
+    await _insert(engine, 3)
+    assert await only_connection(engine) is driver
+    assert other.execute("SELECT v FROM t").fetchall() == [(3,)]
 
 
-async def test_a_read_transaction_still_begins_in_the_thread(tmp_path: Path) -> None:
+async def test_a_read_transaction_still_begins_in_the_thread(locked: Any) -> None:
     """A deferred ``BEGIN`` (the read-only view) takes no lock: it goes with its first statement
     to the thread, as before, and does not wait for a writer."""
-    engine = create_engine(default_sqlite_url(tmp_path))
-    other = sqlite3.connect(tmp_path / "hub.db", timeout=0, isolation_level=None)
-    try:
-        async with engine.begin() as conn:
-            await conn.execute(text("CREATE TABLE t (v INTEGER)"))
-        await _one_connection(engine)
-        other.execute("BEGIN IMMEDIATE")
-        async with read_only(engine).connect() as conn:
-            assert await conn.scalar(text("SELECT count(*) FROM t")) == 0
-        other.execute("ROLLBACK")
-    finally:
-        other.close()
-        await engine.dispose()
+    engine, _driver, other = locked
+    other.execute("BEGIN IMMEDIATE")
+    async with read_only(engine).connect() as conn:
+        assert await conn.scalar(text("SELECT count(*) FROM t")) == 0
+    other.execute("ROLLBACK")
