@@ -84,8 +84,12 @@ async def readiness(ctx: HubContext) -> str | None:  # noqa: PLR0911 - one reaso
     write, or ``PRAGMA query_only``), one on a disk with almost no room left (SQLite), or one that
     refused a write in the last :data:`RECENT_FAILURE_SECONDS` (any database: PostgreSQL's disk
     full is only seen by writing) is not ready."""
+    # Both checks read through the read-only view: on SQLite a deferred BEGIN, which takes no
+    # write lock, so a health check never queues behind the writers (nor they behind it). Each
+    # took the write lock before; 64 at once, as a load balancer's first checks come, kept the
+    # event loop busy retrying their BEGINs (bench/README.md, issue 17, ninth round).
     try:
-        await ping(ctx.engine)
+        await ping(ctx.reader)
     except Unavailable:
         return "unreachable"
     except Exception as exc:  # a driver error ping does not wrap, as the error middleware sees it
@@ -96,7 +100,7 @@ async def readiness(ctx: HubContext) -> str | None:  # noqa: PLR0911 - one reaso
     if failed is not None and time.monotonic() - failed < RECENT_FAILURE_SECONDS:
         return "a write failed recently"
     try:
-        async with ctx.engine.connect() as conn:
+        async with ctx.reader.connect() as conn:
             if conn.dialect.name == "postgresql":
                 row = (
                     await conn.execute(

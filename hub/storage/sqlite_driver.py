@@ -209,47 +209,45 @@ class Connection(aiosqlite.Connection):
                 raise
             self._begun = IMMEDIATE
 
-    def begin_at_once(
-        self, *, or_raise: bool = False, before: Callable[[str], None] | None = None
-    ) -> bool:
-        """``BEGIN IMMEDIATE`` on the event loop if the write lock is free right now; False if
-        another connection holds it, or with ``or_raise`` SQLite's "database is locked". The busy
-        timeout is set to 0 for this one statement and restored after it. ``before(sql)`` is
-        called before each try (the group commit tells SQLAlchemy's statement listeners).
-        Only while :attr:`at_rest`."""
-        db: sqlite3.Connection = self._conn
-        waits = db.execute("PRAGMA busy_timeout").fetchone()[0]
-        db.execute("PRAGMA busy_timeout=0")
+    def _try_begin(self, before: Callable[[str], None] | None, *, or_raise: bool = False) -> bool:
+        """One ``BEGIN IMMEDIATE`` (the busy timeout is 0 meanwhile, see :meth:`begin_waiting`):
+        True if it took the write lock; False if another connection holds it, or with
+        ``or_raise`` SQLite's "database is locked"."""
+        if before is not None:
+            before(IMMEDIATE)
         try:
-            if before is not None:
-                before(IMMEDIATE)
-            db.execute(IMMEDIATE)
+            self._conn.execute(IMMEDIATE)
         except sqlite3.OperationalError as error:
             if or_raise or error.sqlite_errorcode != sqlite3.SQLITE_BUSY:
                 raise
             return False
-        finally:
-            db.execute(f"PRAGMA busy_timeout={int(waits)}")
         return True
 
     async def begin_waiting(self, *, before: Callable[[str], None] | None = None) -> None:
         """``BEGIN IMMEDIATE`` on the event loop once the write lock is free: at once if it is,
         else tried again every 0.5-2 ms (an ``asyncio`` sleep in between: nobody waits for it)
         for as long as the connection's busy timeout, then once more, and SQLite's "database is
-        locked" raised if that fails too (a 503, as a busy timeout in the thread was). Only
-        while :attr:`at_rest`."""
-        if self.begin_at_once(before=before):
-            return
-        loop = asyncio.get_running_loop()
-        waits = self._conn.execute("PRAGMA busy_timeout").fetchone()[0]
-        deadline = loop.time() + waits / 1000
-        delay, longest = BEGIN_RETRY_SECONDS
-        while loop.time() < deadline:
-            await asyncio.sleep(delay)
-            delay = min(2 * delay, longest)
-            if self.begin_at_once(before=before):
+        locked" raised if that fails too (a 503, as a busy timeout in the thread was). The busy
+        timeout is 0 while it waits, so that no try blocks the loop, and restored after (a try
+        costs one statement). ``before(sql)`` is called before each try (the group commit tells
+        SQLAlchemy's statement listeners). Only while :attr:`at_rest`."""
+        db: sqlite3.Connection = self._conn
+        waits = db.execute("PRAGMA busy_timeout").fetchone()[0]
+        db.execute("PRAGMA busy_timeout=0")
+        try:
+            if self._try_begin(before):
                 return
-        self.begin_at_once(or_raise=True, before=before)
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + waits / 1000
+            delay, longest = BEGIN_RETRY_SECONDS
+            while loop.time() < deadline:
+                await asyncio.sleep(delay)
+                delay = min(2 * delay, longest)
+                if self._try_begin(before):
+                    return
+            self._try_begin(before, or_raise=True)
+        finally:
+            db.execute(f"PRAGMA busy_timeout={int(waits)}")
 
     @contextmanager
     async def cursor(self) -> Cursor:  # type: ignore[override]  # a subclass of its cursor

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import signal
+import sqlite3
 import ssl
 import subprocess
 import sys
@@ -15,6 +16,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 from aiohttp import web
+from sqlalchemy.engine import make_url
 
 from pgs_hub.hub.client import HubClient, HubClientError
 from pgs_hub.hub.home import write_home
@@ -44,6 +46,29 @@ async def test_the_served_openapi_document_is_the_one_in_the_repository(hub: Run
         if r.resource and not r.resource.canonical.startswith("/console")  # HTML pages
     }
     assert api == set(served["paths"])
+
+
+async def test_a_health_check_does_not_wait_for_the_write_lock(hub: RunningHub) -> None:
+    """Readiness reads through the read-only view: while another process holds SQLite's write lock
+    (a long transaction of another tool, say), ``/v1/health/ready`` answers ready at once. It used
+    to begin ``BEGIN IMMEDIATE`` transactions, which queued for the lock behind every writer (and
+    here waited out the 5 s ping and answered "unreachable")."""
+    if not hub.database_url.startswith("sqlite"):
+        pytest.skip("SQLite's write lock")
+    database = make_url(hub.database_url).database
+    assert database
+    other = sqlite3.connect(database, isolation_level=None, timeout=0)
+    try:
+        other.execute("BEGIN IMMEDIATE")
+        async with (
+            aiohttp.ClientSession() as session,
+            session.get(f"{hub.url}/v1/health/ready") as resp,
+        ):
+            body = await resp.json()
+        assert (resp.status, body["status"], body["database"]) == (200, "ok", "ok"), body
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
 
 
 async def test_metrics_count_accepted_envelopes(hub: RunningHub) -> None:
