@@ -205,7 +205,10 @@ class Connection(aiosqlite.Connection):
             try:
                 await self.begin_waiting()
             except BaseException:
-                self._held_begin = IMMEDIATE  # nothing begun: the transaction may still end
+                if self._conn.in_transaction:  # begun after all: its end rolls it back
+                    self._begun = IMMEDIATE
+                else:  # nothing begun: the transaction may still end, with nothing to undo
+                    self._held_begin = IMMEDIATE
                 raise
             self._begun = IMMEDIATE
 
