@@ -7,7 +7,7 @@ plan runs on both databases (:func:`run`):
 
 * **SQLite**: the plan, its statements included, runs on the event loop itself, each step with the
   ``sqlite3`` module directly (many rows as multi-row ``INSERT`` statements), and so does ``BEGIN
-  IMMEDIATE`` (busy timeout 0 for that statement; while another connection holds the write lock it
+  IMMEDIATE`` (busy timeout 0 while it waits; while another connection holds the write lock it
   is tried again every few milliseconds, the loop free in between:
   :meth:`sqlite_driver.Connection.begin_waiting`, as for every writing transaction). Only the
   ``COMMIT`` (its ``fsync``) goes to the connection's thread (``aiosqlite``), and the ``BEGIN`` too
@@ -57,7 +57,7 @@ from sqlalchemy.sql.selectable import Select, TextualSelect
 from pgs_hub.hub.storage import sqlite_driver
 
 _SAVEPOINT: Final = "pgs_plan"
-SQLITE_BEGIN: Final = "BEGIN IMMEDIATE"  # what hub.storage.engine begins writing transactions with
+SQLITE_BEGIN: Final = sqlite_driver.IMMEDIATE  # what hub.storage.engine begins writing ones with
 
 
 @dataclass(frozen=True)

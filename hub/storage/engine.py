@@ -194,7 +194,7 @@ def _configure_sqlite(
         if connection.get_execution_options().get(_READ_ONLY):
             connection.exec_driver_sql("BEGIN")
         else:
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
+            connection.exec_driver_sql(sqlite_driver.IMMEDIATE)
 
     event.listen(engine.sync_engine, "connect", on_connect)
     event.listen(engine.sync_engine, "begin", on_begin)

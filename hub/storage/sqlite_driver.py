@@ -52,15 +52,16 @@ ITER_CHUNK_SIZE = 64  # aiosqlite's default
 T = TypeVar("T")
 
 # The statements that open a transaction, as the engine emits them: held back (see the module docs).
-_BEGINS: Final = frozenset({"BEGIN", "BEGIN IMMEDIATE"})
 _DEFERRED: Final = "BEGIN"  # the read-only view's: nothing to undo, its end is not waited for
 IMMEDIATE: Final = "BEGIN IMMEDIATE"  # every writing transaction's (hub.storage.engine)
+_BEGINS: Final = frozenset({_DEFERRED, IMMEDIATE})
 
 #: How often a ``BEGIN IMMEDIATE`` that found the write lock taken tries again (seconds, doubling
 #: from the first to the last). SQLite's own busy handler sleeps 1, 2, 5 ... and then 100 ms between
 #: tries, and another writer takes the lock back meanwhile, again and again: against one that held
-#: it 20 ms at a time, small transactions waited p99 181-231 ms (max 631-1,332) that way, 41-42 ms
-#: (max 44-66) retrying so, for about 0.2 ms more of the loop's CPU each (``bench/begin_wait.py``).
+#: it 20 ms at a time, small transactions waited p99 181-231 ms (max 631-1,332) that way, 41-44 ms
+#: (max 44-66) retrying so, for 0.3-0.5 ms more of the loop's CPU each transaction that found the
+#: lock taken (``bench/begin_wait.py``).
 BEGIN_RETRY_SECONDS: Final = (0.0005, 0.002)
 
 
