@@ -132,10 +132,6 @@ def test_random_corruptions_keep_openssls_verdict(
         message = corrupt(message)
     elif target == "key":
         public = corrupt(public)
-    try:
-        ed25519.Ed25519PublicKey.from_public_bytes(public)
-    except ValueError:
-        return  # not a point: no key to verify with, for either
     openssl = _openssl_accepts(public, signature, message)
     assert openssl is (target == "none")
     assert _ours_accepts(public, signature, message) is openssl
