@@ -57,8 +57,9 @@ class ForbiddenHeaderError(MalformedError):
 
 
 class LowOrderKeyError(MalformedError):
-    """An X25519 public key of small order (the all-zero point, say): any key agreement with it
-    gives a shared secret an attacker knows, or none at all; no honest sender produces one."""
+    """A public key of small order. X25519 (the all-zero point, say): any key agreement with it
+    gives a shared secret an attacker knows, or none at all. Ed25519 (the identity point, say):
+    a signature under it can be made by anyone for any message. No honest key is one."""
 
     code = "crypto.low_order_key"
 

@@ -33,14 +33,13 @@ from pgs_hub.crypto.errors import (
     CommitmentError,
     DecryptionError,
     InvalidKeyError,
-    LowOrderKeyError,
     MalformedError,
     NotARecipientError,
     OversizeError,
     UnsupportedAlgorithmError,
 )
 from pgs_hub.crypto.jose_headers import check_header
-from pgs_hub.crypto.keys import DecryptionKey, RecipientKey, check_key_id
+from pgs_hub.crypto.keys import DecryptionKey, RecipientKey, check_key_id, require_full_order
 
 ALG = "ECDH-ES+A256KW"
 ENC = "A256GCM"
@@ -135,34 +134,6 @@ def _kek(shared: bytes) -> bytes:
     return ConcatKDFHash(algorithm=hashes.SHA256(), length=32, otherinfo=other).derive(shared)
 
 
-# The u-coordinates of the X25519 points of small order (1, 2, 4 or 8), on the curve and on its
-# twist, with the non-canonical spellings u + p that still fit in 255 bits: 0, 1, the two points
-# of order 8, p - 1, p and p + 1 (the list libsodium refuses). X25519 ignores the top bit of the
-# last byte (RFC 7748 §5), so it is cleared before the comparison. Any clamped scalar is a
-# multiple of the cofactor 8 and maps exactly these points to the all-zero output:
-# tests/crypto/test_low_order.py checks both statements against cryptography's own X25519 (an
-# exchange with a fixed scalar, which is what this check cost, ~40 us a recipient, before: the
-# hub parses every recipient of every envelope, 186 of them in a broadcast).
-_P = 2**255 - 19
-LOW_ORDER_U: frozenset[bytes] = frozenset(
-    u.to_bytes(32, "little")
-    for u in (
-        0,
-        1,
-        325606250916557431795983626356110631294008115727848805560023387167927233504,
-        39382357235489614581723060781553021112529911719440698176882885853963445705823,
-        _P - 1,
-        _P,
-        _P + 1,
-    )
-)
-
-
-def _require_full_order(x: bytes, *, what: str) -> None:
-    if x[:31] + bytes((x[31] & 0x7F,)) in LOW_ORDER_U:
-        raise LowOrderKeyError(f"{what} is a low-order X25519 point")
-
-
 def _agree(private: x25519.X25519PrivateKey, public: x25519.X25519PublicKey) -> bytes:
     try:
         return private.exchange(public)
@@ -247,7 +218,7 @@ def _parse_recipient(index: int, entry: Any) -> RecipientEntry:
     x = b64u_decode(strictjson.get_str(epk, "x", what=f"{what} epk", max_len=43), field="epk x")
     if len(x) != 32:
         raise MalformedError(f"{what} epk x must be 32 bytes")
-    _require_full_order(x, what=f"{what} epk")
+    require_full_order("X25519", x, what=f"{what} epk")
     epk_key = x25519.X25519PublicKey.from_public_bytes(x)
     wrapped = b64u_decode(
         strictjson.get_str(entry, "encrypted_key", what=what, max_len=54), field="encrypted_key"

@@ -16,10 +16,16 @@ from typing import Any, Literal
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519, x25519
+from nacl.bindings import crypto_core_ed25519_is_valid_point
 
 from pgs_hub.crypto import ed25519_verify
 from pgs_hub.crypto.b64 import b64u_decode, b64u_encode
-from pgs_hub.crypto.errors import InvalidKeyError, MalformedError, UnsupportedAlgorithmError
+from pgs_hub.crypto.errors import (
+    InvalidKeyError,
+    LowOrderKeyError,
+    MalformedError,
+    UnsupportedAlgorithmError,
+)
 from pgs_hub.crypto.strictjson import canonical_members, require_members
 
 Curve = Literal["Ed25519", "X25519"]
@@ -42,6 +48,55 @@ def check_key_id(kid: object, *, what: str = "kid") -> str:
         raise MalformedError(f"{what} must be a {KEY_ID_LENGTH}-character JWK thumbprint")
     b64u_decode(kid, field=what)
     return kid
+
+
+# --- public keys that prove or protect nothing ---------------------------------------------------
+
+# The u-coordinates of the X25519 points of small order (1, 2, 4 or 8), on the curve and on its
+# twist, with the non-canonical spellings u + p that still fit in 255 bits: 0, 1, the two points
+# of order 8, p - 1, p and p + 1 (the list libsodium refuses). X25519 ignores the top bit of the
+# last byte (RFC 7748 §5), so it is cleared before the comparison. Any clamped scalar is a
+# multiple of the cofactor 8 and maps exactly these points to the all-zero output:
+# tests/crypto/test_low_order.py checks both statements against cryptography's own X25519 (an
+# exchange with a fixed scalar, which is what this check cost, ~40 us a recipient, before: the
+# hub parses every recipient's ephemeral key of every envelope, 186 of them in a broadcast).
+_P = 2**255 - 19
+LOW_ORDER_U: frozenset[bytes] = frozenset(
+    u.to_bytes(32, "little")
+    for u in (
+        0,
+        1,
+        325606250916557431795983626356110631294008115727848805560023387167927233504,
+        39382357235489614581723060781553021112529911719440698176882885853963445705823,
+        _P - 1,
+        _P,
+        _P + 1,
+    )
+)
+
+
+def require_full_order(crv: Curve, x: bytes, *, what: str) -> None:
+    """Refuse a public key of small order: raise :class:`LowOrderKeyError`.
+
+    Why. OpenSSL verifies Ed25519 with the cofactorless equation and accepts any key that decodes:
+    under the identity point as a key, the signature with ``R`` the identity and ``S`` zero
+    verifies for *every* message (tests/crypto/test_ed25519_verify.py), so anybody could sign as
+    whoever holds such a key, and its holder could deny anything it signed. Keys of order 2, 4 or
+    8, and keys with such a component added, are refused for the same reason by libsodium's
+    ``crypto_core_ed25519_is_valid_point`` (about 31 us; it also refuses a non-canonical encoding).
+    A key made by signing software is ``a * B``, in the prime-order group, and always passes. An
+    X25519 key of small order gives a shared secret anyone knows, or none (``LOW_ORDER_U``).
+
+    Called where public keys enter from outside (JWKs, note and witness key strings, ephemeral
+    keys), not where signatures are verified, which stay exactly OpenSSL's."""
+    if crv == "X25519":
+        if x[:31] + bytes((x[31] & 0x7F,)) in LOW_ORDER_U:
+            raise LowOrderKeyError(f"{what} is a low-order X25519 point")
+    elif not crypto_core_ed25519_is_valid_point(x):
+        raise LowOrderKeyError(
+            f"{what} is an Ed25519 point of small order, or not in the prime-order group: "
+            "a signature under it proves nothing"
+        )
 
 
 @dataclass(frozen=True)
@@ -228,14 +283,18 @@ def _okp_x(jwk: Mapping[str, Any], crv: Curve, *, private: bool) -> tuple[bytes,
 
 
 def verify_key_from_jwk(jwk: Mapping[str, Any]) -> VerifyKey:
-    """Import a public Ed25519 JWK; a ``kid`` present must equal its thumbprint."""
+    """Import a public Ed25519 JWK; a ``kid`` present must equal its thumbprint, and the key must
+    not be of small order (:func:`require_full_order`)."""
     x, _ = _okp_x(jwk, "Ed25519", private=False)
+    require_full_order("Ed25519", x, what="the JWK's key")
     return VerifyKey.from_public(ed25519.Ed25519PublicKey.from_public_bytes(x))
 
 
 def recipient_key_from_jwk(jwk: Mapping[str, Any]) -> RecipientKey:
-    """Import a public X25519 JWK; a ``kid`` present must equal its thumbprint."""
+    """Import a public X25519 JWK; a ``kid`` present must equal its thumbprint, and the key must
+    not be of small order (:func:`require_full_order`)."""
     x, _ = _okp_x(jwk, "X25519", private=False)
+    require_full_order("X25519", x, what="the JWK's key")
     return RecipientKey.from_public(x25519.X25519PublicKey.from_public_bytes(x))
 
 

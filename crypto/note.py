@@ -37,7 +37,7 @@ from pgs_hub.crypto.errors import (
     NoteSignatureError,
     NoteUnverifiedError,
 )
-from pgs_hub.crypto.keys import SigningKey, VerifyKey
+from pgs_hub.crypto.keys import SigningKey, VerifyKey, require_full_order
 
 ED25519_TYPE = 0x01
 ED25519_SIGNATURE_SIZE = 64
@@ -212,7 +212,9 @@ def parse_verifier_key(text: str) -> NoteVerifier:
         public = ed25519.Ed25519PublicKey.from_public_bytes(raw)
     except ValueError as exc:  # pragma: no cover - 32 bytes always load
         raise InvalidKeyError("the verifier key is not an Ed25519 public key") from exc
-    return NoteVerifier(name, kid, VerifyKey.from_public(public))
+    verifier = NoteVerifier(name, kid, VerifyKey.from_public(public))  # checks the key ID first
+    require_full_order("Ed25519", raw, what="the verifier key")
+    return verifier
 
 
 def signer_key(name: str, key: SigningKey) -> str:

@@ -34,7 +34,7 @@ from pgs_hub.crypto.errors import (
     QuorumError,
     WitnessPolicyError,
 )
-from pgs_hub.crypto.keys import SigningKey, VerifyKey
+from pgs_hub.crypto.keys import SigningKey, VerifyKey, require_full_order
 from pgs_hub.crypto.note import (
     EM_DASH_SPACE,
     MAX_KEY_STRING,
@@ -155,7 +155,9 @@ def parse_cosigner_key(text: str) -> CosignerVerifier:
     if raw is None or len(raw) != 33 or raw[0] != COSIGNATURE_TYPE:
         raise InvalidKeyError("the witness key is not an Ed25519 cosignature (type 0x04) key")
     public = ed25519.Ed25519PublicKey.from_public_bytes(raw[1:])
-    return CosignerVerifier(name, int(parts[1], 16), VerifyKey.from_public(public))
+    verifier = CosignerVerifier(name, int(parts[1], 16), VerifyKey.from_public(public))
+    require_full_order("Ed25519", raw[1:], what="the witness key")  # after the key ID's check
+    return verifier
 
 
 # --- cosigned checkpoints ------------------------------------------------------------------------

@@ -66,6 +66,7 @@ from pgs_hub.crypto.keys import (
     SigningKey,
     VerifyKey,
     recipient_key_from_jwk,
+    require_full_order,
     thumbprint,
     verify_key_from_jwk,
 )
@@ -361,8 +362,12 @@ def make_certificate(
     """A certificate body for ``sub`` and its two public keys.
 
     ``country`` defaults to the first part of ``sub`` and ``serial`` to a fresh random UUID.
-    Raises :class:`CertificateError` when the values break a rule.
+    Raises :class:`CertificateError` when the values break a rule, and
+    :class:`~crypto.errors.LowOrderKeyError` for a key of small order: the registry authority
+    never certifies one (the hub would refuse it at enrolment anyway).
     """
+    require_full_order("Ed25519", verify_key.raw(), what="the signing key")
+    require_full_order("X25519", recipient_key.raw(), what="the encryption key")
     return parse_certificate_body(
         {
             "v": PROTOCOL,

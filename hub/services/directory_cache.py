@@ -44,6 +44,7 @@ from types import MappingProxyType
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from pgs_hub.crypto.errors import LowOrderKeyError
 from pgs_hub.crypto.keys import VerifyKey, verify_key_from_jwk
 from pgs_hub.crypto.strictjson import loads
 from pgs_hub.hub.error_codes import Code
@@ -130,7 +131,18 @@ class DirectorySnapshot:
             raise Forbidden("this participant is suspended", code=Code.PARTICIPANT_SUSPENDED)
         parsed = self._parsed.get(kid)
         if parsed is None:
-            parsed = verify_key_from_jwk(loads(key.jwk.encode(), what="stored key", max_bytes=4096))
+            try:
+                parsed = verify_key_from_jwk(
+                    loads(key.jwk.encode(), what="stored key", max_bytes=4096)
+                )
+            except LowOrderKeyError:
+                # Enrolled before such keys were refused (crypto.keys.require_full_order): anyone
+                # can sign as its holder, so it authenticates nobody.
+                raise AuthenticationError(
+                    "this signing key is of small order and proves nothing: ask the registry "
+                    "authority for new keys (pgs admin rotate)",
+                    code=Code.AUTH_FAILED,
+                ) from None
             self._parsed[kid] = parsed
         return found, parsed
 

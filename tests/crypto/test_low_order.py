@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pgs_hub.crypto.errors import LowOrderKeyError
-from pgs_hub.crypto.jwe import LOW_ORDER_U, _require_full_order
+from pgs_hub.crypto.keys import LOW_ORDER_U, require_full_order
 
 SCALARS = [bytes(range(1, 33)), bytes(32), b"\xff" * 32, bytes(range(100, 132))]
 
@@ -39,7 +39,7 @@ def test_every_listed_value_is_refused_by_the_exchange_and_by_the_check(
     spelled = u[:31] + bytes((u[31] | top,))
     assert _exchange_fails(spelled)
     with pytest.raises(LowOrderKeyError, match="low-order X25519 point"):
-        _require_full_order(spelled, what="epk")
+        require_full_order("X25519", spelled, what="epk")
 
 
 def test_the_list_has_the_seven_known_values() -> None:
@@ -53,10 +53,10 @@ def test_any_other_key_passes_both(u: bytes) -> None:
     listed = u[:31] + bytes((u[31] & 0x7F,)) in LOW_ORDER_U
     assert _exchange_fails(u) == listed
     if not listed:
-        _require_full_order(u, what="epk")
+        require_full_order("X25519", u, what="epk")
 
 
 def test_generated_keys_pass() -> None:
     for _ in range(50):
         raw = x25519.X25519PrivateKey.generate().public_key().public_bytes_raw()
-        _require_full_order(raw, what="epk")
+        require_full_order("X25519", raw, what="epk")

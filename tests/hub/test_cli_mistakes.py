@@ -26,6 +26,8 @@ import click
 import pytest
 from click.testing import CliRunner
 
+from pgs_hub.crypto.b64 import b64u_encode
+from pgs_hub.crypto.keys import SigningKey
 from pgs_hub.hub import keystore
 from pgs_hub.hub.cli.errors import PgsGroup, debug_option
 from pgs_hub.hub.cli.templates import template
@@ -40,6 +42,7 @@ from tests.e2e.messages import ALERT
 PASSPHRASE = "correct horse battery staple"  # noqa: S105 - a test key's passphrase
 WRONG = {"PGS_KEY_PASSPHRASE": "wrong"}
 NG, GH, CM, WCO = "NG-NCP-LAGOS", "GH-NCP-ACCRA", "CM-NCP-DOUALA", "WCO-PGS-BRUSSELS"
+SN = "SN-NCP-DAKAR"  # published in the offline directory with an X25519 key of small order
 UNKNOWN_MID = "0f0e0d0c-0b0a-4909-8807-060504030201"
 WORKERS = 4
 
@@ -103,6 +106,8 @@ MISTAKES: list[Mistake] = [
     m("validate-a-folder", "is a directory", "validate", "--kind", "alert", "empty"),
     m("seal-to-unknown-participant", "does not exist", "seal", "alert.json", "--kind", "alert",
       "--to", "ZZ-NOBODY", "--keys", "keys/" + GH, "--directory", "directory"),
+    m("seal-to-a-small-order-key", "crypto.low_order_key", "seal", "alert.json", "--kind",
+      "alert", "--to", SN, "--keys", "keys/" + GH, "--directory", "directory"),
     m("open-garbage-envelope", "crypto.", "open", "garbage.bin", "--keys", "keys/" + GH,
       "--directory", "directory"),
     m("open-wrong-recipients-keys", "crypto.not_a_recipient", "open", "envelope.json", "--keys",
@@ -178,6 +183,8 @@ FRENCH: list[Mistake] = [
     m("fr-schema-error", "doit être l'une des valeurs", "validate", "--kind", "alert",
       "bad.json"),
     m("fr-unknown-short-id", "aucun message de votre boîte", "read", "ffff0", *AS_GH),
+    m("fr-seal-to-a-small-order-key", "d'ordre faible", "seal", "alert.json", "--kind",
+      "alert", "--to", SN, "--keys", "keys/" + GH, "--directory", "directory"),
     m("fr-init-on-existing-home", "contient déjà un hub", "init", "{home}"),
     m("fr-bad-participant-id", "n'est pas un identifiant de participant", "send", "alert.json",
       "--kind", "alert", "--to", "not an id", *AS_CM),
@@ -201,6 +208,10 @@ def _write_files(root: Path, world_home: Path) -> None:
     for name in ("signing.key.pem", "encryption.key.pem"):
         (root / "garbage-keys" / name).write_text("-----BEGIN PRIVATE KEY-----\nbm9wZQ==\n")
     (root / "garbage-keys" / "participant.json").write_text(json.dumps({"id": GH}))
+    weak_enc = {"kty": "OKP", "crv": "X25519", "x": b64u_encode(bytes(32)), "use": "enc"}
+    (root / "directory" / f"{SN}.jwks.json").write_text(
+        json.dumps({"keys": [SigningKey.generate().public.to_jwk(), weak_enc]})
+    )
     for name in ("broken-policy", "broken-config"):
         shutil.copytree(world_home, root / name, ignore=shutil.ignore_patterns("*.db*", "*.log"))
     (root / "broken-policy" / "policy.toml").write_text("[roles.ncp\naddress_groups = maybe\n")
