@@ -207,6 +207,7 @@ async def test_ping(engine: AsyncEngine) -> None:
     ids=["sqlite", "postgresql"],
 )
 async def test_ping_maps_connection_failures_to_unavailable(url: str) -> None:
+    before = _aiosqlite_threads()
     engine = create_engine(url)
     try:
         with pytest.raises(Unavailable) as caught:
@@ -214,14 +215,20 @@ async def test_ping_maps_connection_failures_to_unavailable(url: str) -> None:
     finally:
         await engine.dispose()
     assert caught.value.code == "database.unavailable"
-    await _aiosqlite_threads_finished()
+    await _aiosqlite_threads_finished(before)
 
 
-async def _aiosqlite_threads_finished() -> None:
+def _aiosqlite_threads() -> set[threading.Thread]:
+    return {t for t in threading.enumerate() if "_connection_worker_thread" in t.name}
+
+
+async def _aiosqlite_threads_finished(before: set[threading.Thread]) -> None:
     # After a failed connect, aiosqlite stops its worker thread without waiting for it; the thread
     # then reports back to the event loop, which must still be open (it is closed after the test).
+    # Only this test's threads are waited for: an earlier test in the same worker process may
+    # still have one of its own.
     for _ in range(500):
-        if not any("_connection_worker_thread" in t.name for t in threading.enumerate()):
+        if not _aiosqlite_threads() - before:
             return
         await asyncio.sleep(0.01)
     pytest.fail("aiosqlite worker threads did not stop")
