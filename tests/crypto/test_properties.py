@@ -358,3 +358,36 @@ def test_b64u_decode_accepts_exactly_the_round_trip_spellings(text: str) -> None
 @given(value=st.dictionaries(st.text(max_size=8), JSON_VALUES, max_size=5))
 def test_strictjson_round_trip(value: dict[str, Any]) -> None:
     assert strictjson.loads(strictjson.dumps(value), max_bytes=1 << 20) == value
+
+
+NESTED = st.recursive(
+    st.integers(0, 9),
+    lambda children: st.one_of(
+        st.lists(children, max_size=3),
+        st.dictionaries(st.sampled_from("abc"), children, max_size=3),
+    ),
+    max_leaves=40,
+)
+
+
+@MANY
+@given(value=st.dictionaries(st.sampled_from("xyz"), NESTED, max_size=3), limit=st.integers(1, 8))
+def test_the_depth_walk_decides_as_the_full_walk(value: dict[str, Any], limit: int) -> None:
+    """Without a ``\\u`` escape, strictjson walks only the containers (``_check_depth``): the same
+    documents are refused, with the same error, as by the walk that also checks every string."""
+    data = strictjson.dumps(value)
+    assert b"\\u" not in data
+
+    def verdict(walk: Callable[[Any, int, str], None]) -> str | None:
+        try:
+            walk(value, limit, "doc")
+        except CryptoError as exc:
+            return str(exc)
+        return None
+
+    def parsed(_: Any, depth: int, what: str) -> None:
+        strictjson.loads(data, what=what, max_bytes=1 << 20, max_depth=depth)
+
+    full = verdict(strictjson._check_tree)
+    assert verdict(strictjson._check_depth) == full
+    assert verdict(parsed) == full
