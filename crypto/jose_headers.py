@@ -35,6 +35,8 @@ def check_header(
     header: Mapping[str, Any], *, what: str, required: frozenset[str], optional: frozenset[str]
 ) -> None:
     """Raise unless ``header`` has every required parameter and nothing outside the profile."""
+    if header.keys() == required and required.isdisjoint(FORBIDDEN):  # the usual case
+        return
     forbidden = sorted(header.keys() & FORBIDDEN)
     if forbidden:
         raise ForbiddenHeaderError(

@@ -99,7 +99,7 @@ class RecipientEntry:
     """One ``recipients[]`` member: whom the content key was wrapped for, and how."""
 
     kid: str
-    epk: x25519.X25519PublicKey
+    epk: bytes  # the ephemeral X25519 key, raw (checked not of small order): the hub never uses it
     encrypted_key: bytes
 
 
@@ -219,13 +219,12 @@ def _parse_recipient(index: int, entry: Any) -> RecipientEntry:
     if len(x) != 32:
         raise MalformedError(f"{what} epk x must be 32 bytes")
     require_full_order("X25519", x, what=f"{what} epk")
-    epk_key = x25519.X25519PublicKey.from_public_bytes(x)
     wrapped = b64u_decode(
         strictjson.get_str(entry, "encrypted_key", what=what, max_len=54), field="encrypted_key"
     )
     if len(wrapped) != CEK_BYTES + 8:
         raise MalformedError(f"{what} encrypted_key must be {CEK_BYTES + 8} bytes")
-    return RecipientEntry(kid, epk_key, wrapped)
+    return RecipientEntry(kid, x, wrapped)
 
 
 def parse_object(obj: Mapping[str, Any], *, profile: JweProfile) -> ParsedJwe:
@@ -299,7 +298,7 @@ def unwrap_key(jwe: ParsedJwe, key: DecryptionKey, *, profile: JweProfile) -> by
     entry = next((r for r in jwe.recipients if r.kid == key.kid), None)
     if entry is None:
         raise NotARecipientError("this key is not among the envelope's recipients")
-    kek = _kek(_agree(key.private, entry.epk))
+    kek = _kek(_agree(key.private, x25519.X25519PublicKey.from_public_bytes(entry.epk)))
     try:
         cek = aes_key_unwrap(kek, entry.encrypted_key)
     except InvalidUnwrap as exc:

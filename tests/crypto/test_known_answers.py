@@ -400,7 +400,7 @@ def _single_recipient_jwe(
     return jwe.ParsedJwe(
         protected_b64="",
         protected={},
-        recipients=(jwe.RecipientEntry(kid, DecryptionKey.generate().public.key, encrypted_key),),
+        recipients=(jwe.RecipientEntry(kid, DecryptionKey.generate().public.raw(), encrypted_key),),
         iv=bytes(12),
         ciphertext=b"",
         tag=bytes(16),

@@ -270,7 +270,7 @@ def test_aes_256_key_wrap_through_unwrap_key(
     parsed = jwe.ParsedJwe(
         protected_b64="",
         protected={},
-        recipients=(jwe.RecipientEntry(key.kid, DecryptionKey.generate().public.key, ct),),
+        recipients=(jwe.RecipientEntry(key.kid, DecryptionKey.generate().public.raw(), ct),),
         iv=bytes(12),
         ciphertext=b"",
         tag=bytes(16),
