@@ -10,6 +10,9 @@ libsodium's point addition ([8]P is the identity), not taken on trust.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import pytest
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric import ed25519
@@ -107,23 +110,22 @@ def _identity_key() -> VerifyKey:
     return VerifyKey.from_public(ed25519.Ed25519PublicKey.from_public_bytes(IDENTITY))
 
 
-def test_a_note_verifier_key_of_small_order_is_refused() -> None:
-    good = NoteVerifier.for_key("witness.example", _identity_key()).encode()
+KEY_STRINGS: dict[str, tuple[Callable[[str, VerifyKey], Any], Callable[[str], Any]]] = {
+    "note verifier key": (NoteVerifier.for_key, parse_verifier_key),
+    "witness key": (CosignerVerifier.for_key, parse_cosigner_key),
+}
+
+
+@pytest.mark.parametrize("kind", KEY_STRINGS)
+def test_a_key_string_of_small_order_is_refused(kind: str) -> None:
+    make, parse = KEY_STRINGS[kind]
+    good = make("witness.example", _identity_key()).encode()
     with pytest.raises(LowOrderKeyError):
-        parse_verifier_key(good)
+        parse(good)
     # A wrong key ID is still told as such, before the key's order is looked at.
     name, _, rest = good.split("+", 2)
     with pytest.raises(InvalidKeyError, match="key ID"):
-        parse_verifier_key(f"{name}+00000000+{rest}")
-
-
-def test_a_witness_key_of_small_order_is_refused() -> None:
-    good = CosignerVerifier.for_key("witness.example", _identity_key()).encode()
-    with pytest.raises(LowOrderKeyError):
-        parse_cosigner_key(good)
-    name, _, rest = good.split("+", 2)
-    with pytest.raises(InvalidKeyError, match="key ID"):
-        parse_cosigner_key(f"{name}+00000000+{rest}")
+        parse(f"{name}+00000000+{rest}")
 
 
 def test_the_identity_key_is_what_makes_the_forgery() -> None:
