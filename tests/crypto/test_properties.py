@@ -351,6 +351,32 @@ def test_b64u_decode_accepts_exactly_the_round_trip_spellings(text: str) -> None
     assert decoded == _b64u_decode_by_round_trip(text)
 
 
+@B64
+@given(
+    data=st.binary(min_size=192, max_size=600),
+    edits=st.lists(
+        st.tuples(st.integers(0, 10_000), st.sampled_from("AQgw_-+/=\n é\x00")), max_size=3
+    ),
+    suffix=st.sampled_from(["", "=", "==", "+", "/", " ", "A", "AA"]),
+)
+def test_long_text_takes_the_simd_path_and_the_same_verdicts(
+    data: bytes, edits: list[tuple[int, str]], suffix: str
+) -> None:
+    """From 256 letters on, b64u_decode hands canonical-looking text to pybase64, whose alphabet
+    is wider (it reads "+", "/" and padding): the verdicts must stay the definition's."""
+    text = b64u_encode(data)
+    for position, letter in edits:
+        i = position % len(text)
+        text = text[:i] + letter + text[i + 1 :]
+    text += suffix
+    assert len(text) >= 256
+    try:
+        decoded: bytes | None = b64u_decode(text)
+    except EncodingError:
+        decoded = None
+    assert decoded == _b64u_decode_by_round_trip(text)
+
+
 # --- strict JSON ----------------------------------------------------------------------------------
 
 
