@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric import ed25519
+from cryptography.hazmat.primitives.asymmetric import ed25519, x25519
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from nacl.bindings import crypto_core_ed25519_add
@@ -97,11 +97,12 @@ def test_an_x25519_jwk_of_small_order_is_refused(u: bytes) -> None:
 
 
 @settings(max_examples=40, deadline=None)
-@given(st.integers(0, 2**32))
-def test_keys_made_by_signing_software_pass(seed: int) -> None:
-    del seed  # hypothesis only repeats the draw of fresh keys
-    verify = SigningKey.generate().public
-    recipient = DecryptionKey.generate().public
+@given(st.binary(min_size=32, max_size=32), st.binary(min_size=32, max_size=32))
+def test_keys_made_by_signing_software_pass(sign_seed: bytes, encrypt_seed: bytes) -> None:
+    verify = SigningKey.from_private(ed25519.Ed25519PrivateKey.from_private_bytes(sign_seed)).public
+    recipient = DecryptionKey.from_private(
+        x25519.X25519PrivateKey.from_private_bytes(encrypt_seed)
+    ).public
     assert verify_key_from_jwk(verify.to_jwk()) == verify
     assert recipient_key_from_jwk(recipient.to_jwk()).kid == recipient.kid
 
