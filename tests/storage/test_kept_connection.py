@@ -11,11 +11,12 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import event, text
 from sqlalchemy.exc import OperationalError
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from storage_rows import NOW
 
 from pgs_hub.hub.errors import Unavailable
 from pgs_hub.hub.services import writers
+from pgs_hub.hub.storage import sqlite_driver
 from pgs_hub.hub.storage.kept_connection import KeptConnection
 from pgs_hub.hub.storage.nonces import NonceClaim
 
@@ -98,3 +99,39 @@ async def test_a_connection_whose_transaction_failed_is_dropped_not_pooled(
     finally:
         await kept.close()
     assert checkouts.out == 0
+
+
+async def _temp_store(conn: AsyncConnection) -> int:
+    """``PRAGMA temp_store`` of ``conn`` (0 default, 1 file, 2 memory), read without a
+    transaction."""
+    driver = (await conn.get_raw_connection()).driver_connection
+    assert isinstance(driver, sqlite_driver.Connection)
+    return int(driver.sqlite3_connection.execute("PRAGMA temp_store").fetchone()[0])
+
+
+async def test_the_kept_connection_keeps_temporary_files_in_memory_and_gives_that_back(
+    engine: AsyncEngine, checkouts: Checkouts
+) -> None:
+    """A batch's statement journal (the pages its SAVEPOINT changed) stays in memory on the
+    writer's connection instead of a temporary file made and deleted on the event loop for every
+    batch; a pooled connection goes back to the pool as it came (file sorts stay bounded by disk,
+    not memory)."""
+    if engine.dialect.name != "sqlite":
+        pytest.skip("SQLite's temporary files; on PostgreSQL nothing is kept")
+    kept = KeptConnection(engine)
+    try:
+        assert await writers.store_nonces(kept, claims(0, 1)) == [True]
+        conn = kept.connection
+        assert conn is not None
+        assert await _temp_store(conn) == 2
+        assert await writers.store_nonces(kept, claims(1, 500)) == [True] * 500
+        assert kept.connection is conn
+        assert await _temp_store(conn) == 2
+        driver = (await conn.get_raw_connection()).driver_connection
+    finally:
+        await kept.close()
+    assert checkouts.out == 0
+    async with engine.connect() as pooled:  # the only one in the pool: the one kept before
+        assert (await pooled.get_raw_connection()).driver_connection is driver
+        assert await _temp_store(pooled) == 0
+    assert checkouts.taken == 2
