@@ -12,9 +12,10 @@ for its digest period or for quiet hours to end); a worker in every hub process 
 ones, tries each, records every attempt as metadata (participant, channel, time, attempt,
 outcome, HTTP status or SMTP code: never an address, a payload or an error text) and retries
 after ``retry_base_seconds * 2**(attempt-1)``, up to ``max_attempts``. A restarted hub resumes
-them. The arrival itself is written in the background, so a slow database write for a
-notification never delays an acceptance; a hub killed in that instant may miss one notification,
-never the message.
+them. The arrivals are written in the background, so a slow database write for a
+notification never delays an acceptance: those of :data:`GATHER_SECONDS` are written together
+(one read of their recipients' settings, one transaction), and a hub killed in that moment may
+miss their notifications, never the messages.
 
 Webhooks follow Standard Webhooks with an asymmetric signature: ``webhook-id`` (the same on each
 retry), ``webhook-timestamp`` and ``webhook-signature: v1a,<base64 Ed25519 signature>`` over
@@ -69,6 +70,12 @@ log = logging.getLogger("pgs.hub")
 LEASE_SECONDS: Final = 120  # a claimed notification is tried again after this if its process died
 BATCH: Final = 20
 BATCH_ARRIVALS: Final = 200
+# How long an arrival waits for others before their notifications are written together. Written
+# one by one, each arrival cost a read of its recipients' settings through the pool (a connection
+# checked out, a statement, two hand-offs to the driver's thread): at 250 envelopes/s a tenth of
+# the event loop's time (issue 17, bench/README.md). Notifications are sent by a worker that polls
+# every few seconds, or after a digest period: 50 ms more is not seen.
+GATHER_SECONDS: Final = 0.05
 POLL_SECONDS: Final = 5.0
 TIMEOUT_SECONDS: Final = 10
 MAX_SETTINGS_BYTES: Final = 8192
@@ -169,8 +176,11 @@ class NotificationDispatcher:
         config: NotificationConfig,
         key: SigningKey,
         now: Callable[[], int],
+        *,
+        gather_seconds: float = GATHER_SECONDS,
     ) -> None:
         self.engine = engine
+        self.gather_seconds = gather_seconds
         # Reads take no write lock (SQLite: a deferred BEGIN, hub.storage.engine.read_only). On
         # the engine itself each read was a BEGIN IMMEDIATE: after every burst of acceptances
         # three of them (settings, due, next due) queued for the write lock with the group
@@ -195,8 +205,9 @@ class NotificationDispatcher:
         self, recipients: Iterable[str], *, sender_country: str, kind: str, now: int
     ) -> None:
         """Write the notifications of one accepted envelope (in the background: never blocks).
-        Arrivals are queued and written by one task at a time, in batches, so a burst of
-        submissions costs the database one connection here, not one per submission."""
+        Arrivals are queued and written by one task at a time, in batches: those of
+        :attr:`gather_seconds` together, so that submissions, in a burst or at a steady rate,
+        cost the database one read and one transaction here per batch, not per submission."""
         self._arrivals.append(Arrival(tuple(recipients), sender_country, kind, now))
         if self._drainer is None or self._drainer.done():
             self._drainer = asyncio.ensure_future(self._drain())
@@ -220,6 +231,8 @@ class NotificationDispatcher:
     async def _drain(self) -> None:
         written = False
         while self._arrivals:
+            if len(self._arrivals) < BATCH_ARRIVALS:
+                await asyncio.sleep(self.gather_seconds)
             batch, self._arrivals = self._arrivals[:BATCH_ARRIVALS], self._arrivals[BATCH_ARRIVALS:]
             try:
                 written = await self._enqueue(batch) or written

@@ -7,6 +7,7 @@ pending."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Iterator
 from email import message_from_bytes
 from email.message import Message
@@ -15,14 +16,14 @@ from typing import Any
 import pytest
 from aiohttp import web
 from aiosmtpd.controller import Controller
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from pgs_hub.crypto.keys import SigningKey
 from pgs_hub.hub.i18n import t
 from pgs_hub.hub.notification_config import NotificationConfig
 from pgs_hub.hub.notification_settings import NotificationSettings
-from pgs_hub.hub.services.notifications import NotificationDispatcher
+from pgs_hub.hub.services.notifications import GATHER_SECONDS, NotificationDispatcher
 from pgs_hub.hub.storage import notifications as store
 from pgs_hub.hub.storage.tables import notifications
 from tests.e2e.harness import free_port
@@ -83,7 +84,12 @@ class Clock:
 
 
 async def dispatcher(
-    engine: AsyncEngine, clock: Clock, smtp_port: int = 1, *, private: bool = True
+    engine: AsyncEngine,
+    clock: Clock,
+    smtp_port: int = 1,
+    *,
+    private: bool = True,
+    gather_seconds: float = GATHER_SECONDS,
 ) -> NotificationDispatcher:
     """A dispatcher on the test's clock; ``private``: webhooks may go to loopback (the test's
     receiver is there)."""
@@ -94,7 +100,9 @@ async def dispatcher(
         max_attempts=3,
         webhook_private_networks=private,
     )
-    return NotificationDispatcher(engine, config, SigningKey.generate(), clock)
+    return NotificationDispatcher(
+        engine, config, SigningKey.generate(), clock, gather_seconds=gather_seconds
+    )
 
 
 @pytest.fixture
@@ -144,6 +152,39 @@ async def test_a_digest_tells_of_every_arrival_of_its_period_in_one_message(
     clock.now += 600
     assert await d.send_due() == 1
     assert t("notify.one", "fr") in mailbox.messages[1].get_payload(decode=True).decode()  # type: ignore[union-attr]
+
+
+@pytest.mark.usefixtures("people")
+async def test_arrivals_of_a_moment_are_written_together_and_none_is_lost(
+    engine: AsyncEngine, smtp: tuple[Mailbox, int]
+) -> None:
+    """A steady trickle of arrivals (one every 20 ms here) costs one read of the recipients'
+    settings and one transaction per gathering window, not one per arrival; each arrival is
+    still told (the digest counts all of them)."""
+    mailbox, port = smtp
+    clock = Clock()
+    await save(engine, GH, NotificationSettings(email="duty@gh.example", digest_minutes=10))
+    d = await dispatcher(engine, clock, port, gather_seconds=0.5)
+    statements: list[str] = []
+
+    def seen(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        statements.append(statement)
+
+    event.listen(engine.sync_engine, "before_cursor_execute", seen)
+    try:
+        for _ in range(5):
+            d.message_waiting([GH], sender_country="NG", kind="alert", now=clock.now)
+            await asyncio.sleep(0.02)
+        await d.written()
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", seen)
+    settings_reads = [s for s in statements if "FROM notification_settings" in s]
+    assert len(settings_reads) == 1
+    assert sum(s.startswith("INSERT INTO notifications") for s in statements) == 1
+    clock.now += 600
+    assert await d.send_due() == 1
+    (mail,) = mailbox.messages
+    assert t("notify.many", "en", n=5) in mail.get_payload(decode=True).decode()  # type: ignore[union-attr]
 
 
 @pytest.mark.usefixtures("people")
