@@ -6,7 +6,7 @@ pooled connection, as before."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 
 import pytest
 from sqlalchemy import event, text
@@ -68,36 +68,43 @@ async def test_a_writer_keeps_one_connection_on_sqlite_and_gives_it_back_when_cl
     assert checkouts.out == 0
 
 
-async def test_a_connection_whose_transaction_failed_is_dropped_not_pooled(
-    engine: AsyncEngine, checkouts: Checkouts
-) -> None:
+@pytest.fixture
+async def kept(engine: AsyncEngine) -> AsyncIterator[KeptConnection]:
+    """A writer's connection on SQLite, taken by a first transaction; given back at the end."""
     if engine.dialect.name != "sqlite":
         pytest.skip("on PostgreSQL nothing is kept: the pool checks its own connections")
     kept = KeptConnection(engine)
     try:
         assert await writers.store_nonces(kept, claims(0, 1)) == [True]
-        conn = kept.connection
-        assert conn is not None
-        first = (await conn.get_raw_connection()).driver_connection
-        # Break it as a full disk would, on this connection only (SQLITE_FULL).
-        pages = (await conn.execute(text("PRAGMA page_count"))).scalar_one()
-        await conn.execute(text(f"PRAGMA max_page_count = {int(pages)}"))
-        await conn.commit()
-        with pytest.raises(OperationalError, match="full"):
-            await writers.store_nonces(kept, claims(1, 2000))
-        assert kept.connection is None
-        assert checkouts.out == 0
-        # Closed, not handed back to the pool for another user to meet its limit.
-        with pytest.raises(ValueError, match="no active connection"):
-            first.sqlite3_connection  # noqa: B018 - the property raises once closed
-        # The next transaction takes a fresh connection, which may grow the file.
-        assert await writers.store_nonces(kept, claims(1, 2000)) == [True] * 2000
-        assert kept.connection is not None
-        again = (await kept.connection.get_raw_connection()).driver_connection
-        assert again is not first
-        assert checkouts.taken == 2
+        yield kept
     finally:
         await kept.close()
+
+
+async def test_a_connection_whose_transaction_failed_is_dropped_not_pooled(
+    engine: AsyncEngine, checkouts: Checkouts, kept: KeptConnection
+) -> None:
+    conn = kept.connection
+    assert conn is not None
+    first = (await conn.get_raw_connection()).driver_connection
+    # Break it as a full disk would, on this connection only (SQLITE_FULL).
+    pages = (await conn.execute(text("PRAGMA page_count"))).scalar_one()
+    await conn.execute(text(f"PRAGMA max_page_count = {int(pages)}"))
+    await conn.commit()
+    with pytest.raises(OperationalError, match="full"):
+        await writers.store_nonces(kept, claims(1, 2000))
+    assert kept.connection is None
+    assert checkouts.out == 0
+    # Closed, not handed back to the pool for another user to meet its limit.
+    with pytest.raises(ValueError, match="no active connection"):
+        first.sqlite3_connection  # noqa: B018 - the property raises once closed
+    # The next transaction takes a fresh connection, which may grow the file.
+    assert await writers.store_nonces(kept, claims(1, 2000)) == [True] * 2000
+    assert kept.connection is not None
+    again = (await kept.connection.get_raw_connection()).driver_connection
+    assert again is not first
+    assert checkouts.taken == 2
+    await kept.close()
     assert checkouts.out == 0
 
 
@@ -110,26 +117,20 @@ async def _temp_store(conn: AsyncConnection) -> int:
 
 
 async def test_the_kept_connection_keeps_temporary_files_in_memory_and_gives_that_back(
-    engine: AsyncEngine, checkouts: Checkouts
+    engine: AsyncEngine, checkouts: Checkouts, kept: KeptConnection
 ) -> None:
     """A batch's statement journal (the pages its SAVEPOINT changed) stays in memory on the
     writer's connection instead of a temporary file made and deleted on the event loop for every
     batch; a pooled connection goes back to the pool as it came (file sorts stay bounded by disk,
     not memory)."""
-    if engine.dialect.name != "sqlite":
-        pytest.skip("SQLite's temporary files; on PostgreSQL nothing is kept")
-    kept = KeptConnection(engine)
-    try:
-        assert await writers.store_nonces(kept, claims(0, 1)) == [True]
-        conn = kept.connection
-        assert conn is not None
-        assert await _temp_store(conn) == 2
-        assert await writers.store_nonces(kept, claims(1, 500)) == [True] * 500
-        assert kept.connection is conn
-        assert await _temp_store(conn) == 2
-        driver = (await conn.get_raw_connection()).driver_connection
-    finally:
-        await kept.close()
+    conn = kept.connection
+    assert conn is not None
+    assert await _temp_store(conn) == 2
+    assert await writers.store_nonces(kept, claims(1, 500)) == [True] * 500
+    assert kept.connection is conn
+    assert await _temp_store(conn) == 2
+    driver = (await conn.get_raw_connection()).driver_connection
+    await kept.close()
     assert checkouts.out == 0
     async with engine.connect() as pooled:  # the only one in the pool: the one kept before
         assert (await pooled.get_raw_connection()).driver_connection is driver
