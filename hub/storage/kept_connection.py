@@ -48,6 +48,7 @@ import sqlite3
 from collections.abc import Callable
 from typing import TypeVar
 
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from pgs_hub.hub.storage import batch, sqlite_driver
@@ -73,11 +74,12 @@ class KeptConnection:
         """:func:`hub.storage.batch.transaction` on the kept connection (SQLite)."""
         if self._engine.dialect.name != "sqlite":
             return await batch.transaction(self._engine, plan)
-        conn = self._conn
+        conn, taken = self._conn, self._conn is None
         if conn is None:
             conn = self._conn = await self._engine.connect()
-            await _set_temp_store(conn, "MEMORY")
         try:
+            if taken:
+                await _set_temp_store(conn, "MEMORY")
             return await batch.transaction_on(conn, plan)
         except BaseException:
             self._conn = None
@@ -87,13 +89,18 @@ class KeptConnection:
     async def close(self) -> None:
         """Give the connection back to the pool (the writer is done)."""
         conn, self._conn = self._conn, None
-        if conn is not None:
-            try:
-                await _set_temp_store(conn, "DEFAULT")
-            except BaseException:
-                await _drop(conn)
-                raise
-            await conn.close()
+        if conn is None:
+            return
+        try:
+            await _set_temp_store(conn, "DEFAULT")
+        except (sqlite3.Error, SQLAlchemyError, ValueError):  # broken (ValueError: closed)
+            # Dropped, not pooled as it is; nothing to tell the writer, which is done.
+            await _drop(conn)
+            return
+        except BaseException:
+            await _drop(conn)
+            raise
+        await conn.close()
 
 
 async def _set_temp_store(conn: AsyncConnection, value: str) -> None:

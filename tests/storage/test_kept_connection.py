@@ -136,3 +136,21 @@ async def test_the_kept_connection_keeps_temporary_files_in_memory_and_gives_tha
         assert (await pooled.get_raw_connection()).driver_connection is driver
         assert await _temp_store(pooled) == 0
     assert checkouts.taken == 2
+
+
+async def test_a_connection_that_cannot_be_set_back_is_dropped_when_the_writer_closes(
+    engine: AsyncEngine, checkouts: Checkouts, kept: KeptConnection
+) -> None:
+    """Giving the connection back sets ``temp_store`` back first; a connection broken under the
+    writer cannot be: closing the writer still succeeds, and the broken connection is not handed
+    out again."""
+    conn = kept.connection
+    assert conn is not None
+    driver = (await conn.get_raw_connection()).driver_connection
+    assert isinstance(driver, sqlite_driver.Connection)
+    driver.sqlite3_connection.close()
+    await kept.close()
+    assert checkouts.out == 0
+    async with engine.connect() as pooled:
+        assert (await pooled.get_raw_connection()).driver_connection is not driver
+        assert await _temp_store(pooled) == 0
