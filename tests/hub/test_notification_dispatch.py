@@ -164,7 +164,7 @@ async def test_arrivals_of_a_moment_are_written_together_and_none_is_lost(
     mailbox, port = smtp
     clock = Clock()
     await save(engine, GH, NotificationSettings(email="duty@gh.example", digest_minutes=10))
-    d = await dispatcher(engine, clock, port, gather_seconds=0.5)
+    d = await dispatcher(engine, clock, port, gather_seconds=1.0)
     statements: list[str] = []
 
     def seen(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
