@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from typing import Any
 
-from pgs_hub.hub.errors import ConfigError
+from pgs_hub.hub.errors import config_error
 
 MIB = 1024 * 1024
 
@@ -49,15 +49,17 @@ def attachment_limits(table: dict[str, Any]) -> AttachmentLimits:
     names = {f.name for f in fields(AttachmentLimits)}
     unknown = sorted(set(table) - names)
     if unknown:
-        raise ConfigError(
-            f"[attachments] in config.toml has unknown settings: {', '.join(unknown)}"
-        )
+        raise config_error(
+            "config.unknown_settings", section="attachments", file="config.toml",
+            names=", ".join(unknown),
+        )  # fmt: skip
     values: dict[str, int] = {}
     for name, value in table.items():
         low, high = _BOUNDS[name]
         if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-            raise ConfigError(
-                f"[attachments] {name} in config.toml must be between {low} and {high}"
-            )
+            raise config_error(
+                "config.range", section="attachments", name=name, file="config.toml",
+                low=low, high=high,
+            )  # fmt: skip
         values[name] = value
     return AttachmentLimits(**values)

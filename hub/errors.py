@@ -7,9 +7,11 @@ exception text, never message content or secrets.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from enum import StrEnum
 
 from pgs_hub.hub.error_codes import Code
+from pgs_hub.hub.i18n import Lang, t
 
 
 class Kind(StrEnum):
@@ -104,6 +106,28 @@ class RequestTimeout(HubError):
 
 
 class ConfigError(Exception):
-    """The hub's own configuration or home folder is unusable (start-up, not a request)."""
+    """The hub's own configuration or home folder is unusable (start-up, not a request).
+
+    Raised with :func:`config_error`, it carries its catalog key and values: ``str()`` is the
+    English text (for logs and English users), and the CLI says the same in the user's language
+    (:mod:`hub.cli.errors`). A plain message is only matched against the catalog's known patterns.
+    """
 
     code = "config.invalid"
+
+    def __init__(
+        self, message: str, *, key: str | None = None, values: Mapping[str, object] | None = None
+    ) -> None:
+        super().__init__(message)
+        self.key = key
+        self.values: Mapping[str, object] = dict(values or {})
+
+    def text(self, lang: Lang) -> str | None:
+        """The message in ``lang``; None for one raised without a catalog key."""
+        return t(self.key, lang, **self.values) if self.key is not None else None
+
+
+def config_error(key: str, **values: object) -> ConfigError:
+    """A :class:`ConfigError` whose message is the catalog's text for ``key`` (an extraction
+    keyword, like ``t``: ``make i18n-check`` finds the key in every language)."""
+    return ConfigError(t(key, "en", **values), key=key, values=values)

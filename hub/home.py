@@ -37,7 +37,7 @@ from pgs_hub.crypto.note import verifier_key
 from pgs_hub.crypto.witness import parse_cosigner_key
 from pgs_hub.hub import passphrases
 from pgs_hub.hub.attachment_limits import AttachmentLimits, attachment_limits
-from pgs_hub.hub.errors import ConfigError
+from pgs_hub.hub.errors import config_error
 from pgs_hub.hub.notification_config import NotificationConfig, notification_config
 from pgs_hub.hub.settings import DEFAULTS, Settings
 from pgs_hub.hub.settings import from_toml as settings_from_toml
@@ -125,7 +125,7 @@ class HubConfig:
 def _table(doc: dict[str, Any], name: str) -> dict[str, Any]:
     value = doc.get(name, {})
     if not isinstance(value, dict):
-        raise ConfigError(f"[{name}] in {CONFIG_FILE} must be a table")
+        raise config_error("config.table", section=name, file=CONFIG_FILE)
     return value
 
 
@@ -135,24 +135,28 @@ def _seconds(
 ) -> float:  # fmt: skip
     value = table.get(name, default)
     if isinstance(value, bool) or not isinstance(value, int | float) or not low <= value <= high:
-        raise ConfigError(f"[{section}] {name} in {CONFIG_FILE} must be between {low} and {high}")
+        raise config_error(
+            "config.range", section=section, name=name, file=CONFIG_FILE, low=low, high=high
+        )
     return float(value)
 
 
 def _stream_bytes(table: dict[str, Any], name: str, default: int, low: int, high: int) -> int:
     value = table.get(name, default)
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise ConfigError(f"[stream] {name} in {CONFIG_FILE} must be between {low} and {high}")
+        raise config_error(
+            "config.range", section="stream", name=name, file=CONFIG_FILE, low=low, high=high
+        )
     return value
 
 
-def parse_public_url(value: object, where: str) -> str | None:
-    """``public_url`` as an origin without a trailing slash; a path, query or fragment is
-    refused (the hub's routes and the console's links start at the root)."""
+def parse_public_url(value: object, path: Path) -> str | None:
+    """``[hub] public_url`` of ``path`` as an origin without a trailing slash; a path, query or
+    fragment is refused (the hub's routes and the console's links start at the root)."""
     if value is None or value == "":
         return None
     if not isinstance(value, str):
-        raise ConfigError(f"{where}: public_url must be a string such as https://hub.example.org")
+        raise config_error("config.hub.public_url_text", path=path)
     parts = urlsplit(value)
     if (
         parts.scheme not in ("http", "https")
@@ -163,25 +167,22 @@ def parse_public_url(value: object, where: str) -> str | None:
         or parts.username
         or parts.password
     ):
-        raise ConfigError(
-            f"{where}: public_url must be an origin such as https://hub.example.org "
-            "(http or https, a host, an optional port, no path)"
-        )
+        raise config_error("config.hub.public_url_origin", path=path)
     return f"{parts.scheme}://{parts.netloc}".lower()
 
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
-def parse_trusted_proxies(value: object, where: str) -> tuple[Network, ...]:
+def parse_trusted_proxies(value: object, path: Path) -> tuple[Network, ...]:
     if value is None:
         return ()
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise ConfigError(f"{where}: trusted_proxies must be a list of addresses or networks")
+        raise config_error("config.hub.proxies_list", path=path)
     try:
         return tuple(ipaddress.ip_network(v, strict=False) for v in value)
     except ValueError as exc:
-        raise ConfigError(f"{where}: trusted_proxies holds a bad address: {exc}") from None
+        raise config_error("config.hub.proxies_bad", path=path, reason=exc) from None
 
 
 def _retention_days(table: dict[str, Any]) -> float | None:
@@ -195,10 +196,7 @@ def _token_hash(table: dict[str, Any], path: Path) -> bytes | None:
     if value is None:
         return None
     if not isinstance(value, str) or not re.fullmatch(r"[0-9a-f]{64}", value):
-        raise ConfigError(
-            f"[metrics] bearer_token_sha256 in {path} must be 64 lowercase hex digits "
-            "(`pgs admin metrics-token` makes a token and its hash)"
-        )
+        raise config_error("config.hub.metrics_token", path=path)
     return bytes.fromhex(value)
 
 
@@ -216,21 +214,19 @@ def load_config(home: Path, *, database_url: str | None = None) -> HubConfig:
     try:
         doc = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise ConfigError(f"{path} does not exist: run `pgs init {home}` first") from None
+        raise config_error("cli.message.run_init", path=path, home=home) from None
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path} is not valid TOML: {exc}") from None
+        raise config_error("cli.message.toml", path=path, reason=exc) from None
     hub = _table(doc, "hub")
     stream = _table(doc, "stream")
     authority = _table(doc, "authority")
     jwk = authority.get("public_jwk")
     if not isinstance(jwk, dict):
-        raise ConfigError(f"{path} lacks [authority] public_jwk: the pinned registry authority key")
+        raise config_error("config.hub.no_authority", path=path)
     try:
         pinned = verify_key_from_jwk(jwk)
     except Exception as exc:  # noqa: BLE001 - any defect of the pinned key is a config error
-        raise ConfigError(
-            f"[authority] public_jwk in {path} is not an Ed25519 key: {exc}"
-        ) from None
+        raise config_error("config.hub.authority_jwk", path=path, reason=exc) from None
 
     def optional_path(name: str) -> Path | None:
         value = hub.get(name)
@@ -239,7 +235,7 @@ def load_config(home: Path, *, database_url: str | None = None) -> HubConfig:
     url = database_url or os.environ.get(DATABASE_ENV) or hub.get("database_url") or ""
     port = hub.get("port", 8443)
     if not isinstance(port, int) or not 0 <= port < 65536:
-        raise ConfigError(f"[hub] port in {path} must be a port number")
+        raise config_error("config.hub.port", path=path)
     return HubConfig(
         home=home,
         host=str(hub.get("host", "127.0.0.1")),
@@ -249,7 +245,7 @@ def load_config(home: Path, *, database_url: str | None = None) -> HubConfig:
         policy_path=home / str(hub.get("policy", POLICY_FILE)),
         tls_cert=optional_path("tls_cert"),
         tls_key=optional_path("tls_key"),
-        public_url=parse_public_url(hub.get("public_url"), f"[hub] in {path}"),
+        public_url=parse_public_url(hub.get("public_url"), path),
         log_origin=str(_table(doc, "log").get("origin") or "pgs-hub"),
         log_verifier_key=str(_table(doc, "log").get("verifier_key") or ""),
         stream_recheck_seconds=_seconds(stream, "recheck_seconds", 20.0, 0.1, 86400.0),
@@ -273,7 +269,7 @@ def load_config(home: Path, *, database_url: str | None = None) -> HubConfig:
         submissions_per_minute=_count(
             _table(doc, "limits"), "submissions_per_minute", 600, 1, 1_000_000, section="limits"
         ),
-        trusted_proxies=parse_trusted_proxies(hub.get("trusted_proxies"), f"[hub] in {path}"),
+        trusted_proxies=parse_trusted_proxies(hub.get("trusted_proxies"), path),
         retention_days=_retention_days(_table(doc, "retention")),
         metrics_token_sha256=_token_hash(_table(doc, "metrics"), path),
         attachments=attachment_limits(_table(doc, "attachments")),
@@ -289,19 +285,19 @@ def _witnesses(table: dict[str, Any]) -> tuple[tuple[str, str], ...]:
     (its verifier key, name+hash+base64 of type 0x04, as `pgs witness key` prints it)."""
     items = table.get("witness", [])
     if not isinstance(items, list):
-        raise ConfigError(f"[[witnessing.witness]] in {CONFIG_FILE} must be an array of tables")
+        raise config_error("config.hub.witness_table", file=CONFIG_FILE)
     found: list[tuple[str, str]] = []
     for item in items:
         url, key = (item.get("url"), item.get("key")) if isinstance(item, dict) else (None, None)
         if not isinstance(url, str) or not url.startswith(("http://", "https://")):
-            raise ConfigError(f"a [[witnessing.witness]] in {CONFIG_FILE} needs an http(s) url")
+            raise config_error("config.hub.witness_url", file=CONFIG_FILE)
         try:
             parse_cosigner_key(str(key))
-        except CryptoError as exc:
-            raise ConfigError(f"the witness key for {url} in {CONFIG_FILE}: {exc}") from None
+        except CryptoError:
+            raise config_error("config.hub.witness_key", url=url, file=CONFIG_FILE) from None
         found.append((url.rstrip("/"), str(key)))
     if len({key for _, key in found}) != len(found):
-        raise ConfigError(f"a witness is listed twice in {CONFIG_FILE}")
+        raise config_error("config.hub.witness_twice", file=CONFIG_FILE)
     return tuple(found)
 
 
@@ -310,7 +306,9 @@ def _count(
 ) -> int:
     value = table.get(name, default)
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise ConfigError(f"[{section}] {name} in {CONFIG_FILE} must be between {low} and {high}")
+        raise config_error(
+            "config.range", section=section, name=name, file=CONFIG_FILE, low=low, high=high
+        )
     return value
 
 
@@ -324,23 +322,20 @@ def load_authority(home: Path, passphrase: bytes | None = None) -> SigningKey:
     try:
         pem = path.read_bytes()
     except FileNotFoundError:
-        raise ConfigError(f"{path} does not exist (the registry authority key)") from None
+        raise config_error("config.hub.authority_missing", path=path) from None
     secret = (
         passphrase
         if passphrase is not None
         else passphrases.from_environment(AUTHORITY_PASSPHRASE_ENV)
     )
     if passphrases.is_encrypted(pem) and secret is None:
-        raise ConfigError(
-            f"{path} is encrypted: set ${AUTHORITY_PASSPHRASE_ENV} "
-            f"(or ${AUTHORITY_PASSPHRASE_ENV}_FILE)"
-        )
+        raise config_error("config.key_encrypted", path=path, name=AUTHORITY_PASSPHRASE_ENV)
     try:
         key = load_private_pem(pem, passphrases.for_file(pem, secret))
     except InvalidKeyError:
-        raise ConfigError(f"{path} could not be opened: wrong passphrase?") from None
+        raise config_error("config.wrong_passphrase", path=path) from None
     if not isinstance(key, SigningKey):
-        raise ConfigError(f"{path} is not an Ed25519 key")
+        raise config_error("config.not_ed25519", path=path)
     return key
 
 
@@ -353,7 +348,7 @@ def _write_private(path: Path, data: bytes) -> None:
 def refuse_existing(home: Path) -> None:
     """Raise if ``home`` already holds a hub: ``pgs init`` never overwrites one."""
     if (home / CONFIG_FILE).exists():
-        raise ConfigError(f"{home} already holds a hub ({CONFIG_FILE} exists)")
+        raise config_error("cli.message.holds_hub", path=home, file=CONFIG_FILE)
 
 
 def write_home(

@@ -12,7 +12,7 @@ from pathlib import Path
 from pgs_hub.crypto.errors import InvalidKeyError
 from pgs_hub.crypto.keys import SigningKey, load_private_pem, private_pem
 from pgs_hub.hub import passphrases
-from pgs_hub.hub.errors import ConfigError
+from pgs_hub.hub.errors import config_error
 
 HUB_KEY_FILE = "signing.key.pem"
 
@@ -31,13 +31,11 @@ def load_or_create_hub_key(
         return key
     pem = path.read_bytes()
     if passphrases.is_encrypted(pem) and passphrase is None:
-        raise ConfigError(
-            f"{path} is encrypted: set ${passphrases.HUB} (or ${passphrases.HUB}_FILE)"
-        )
+        raise config_error("config.key_encrypted", path=path, name=passphrases.HUB)
     try:
         loaded = load_private_pem(pem, passphrases.for_file(pem, passphrase))
     except InvalidKeyError:
-        raise ConfigError(f"{path} could not be opened: wrong ${passphrases.HUB}?") from None
+        raise config_error("config.wrong_passphrase_of", path=path, name=passphrases.HUB) from None
     if not isinstance(loaded, SigningKey):
-        raise ConfigError(f"{path} is not an Ed25519 key")
+        raise config_error("config.not_ed25519", path=path)
     return loaded

@@ -66,6 +66,7 @@ KEYWORDS: Mapping[str, tuple[int, ...] | None] = {
     "_maybe": None,
     "step": None,
     "_refused": (3,),
+    "config_error": None,
 }
 CODE_ROOT = Path(__file__).parent
 WIDTH = 100

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pgs_hub.hub.errors import ConfigError, HubError
+from pgs_hub.hub.errors import ConfigError, HubError, config_error
 from pgs_hub.hub.notification_settings import NotificationSettings
 
 SMTP_PASSWORD = "PGS_SMTP_PASSWORD"  # noqa: S105 - the variable's name, not a password
@@ -46,14 +46,17 @@ def _password() -> str | None:
         try:
             value = Path(path).read_text(encoding="utf-8").strip()
         except OSError:
-            raise ConfigError(f"${SMTP_PASSWORD}_FILE could not be read") from None
+            raise config_error("config.notifications.password_file", name=SMTP_PASSWORD) from None
     return value or None
 
 
 def _int(table: dict[str, Any], name: str, default: int, low: int, high: int) -> int:
     value = table.get(name, default)
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise ConfigError(f"[notifications] {name} in config.toml must be between {low} and {high}")
+        raise config_error(
+            "config.range", section="notifications", name=name, file="config.toml",
+            low=low, high=high,
+        )  # fmt: skip
     return value
 
 
@@ -61,22 +64,19 @@ def notification_config(table: dict[str, Any]) -> NotificationConfig:
     """Read ``[notifications]``; a bad value is a start-up error naming it."""
     people = table.get("participants", {})
     if not isinstance(people, dict):
-        raise ConfigError("[notifications.participants] in config.toml must be a table")
+        raise config_error("config.table", section="notifications.participants", file="config.toml")
     participants: dict[str, NotificationSettings] = {}
     for pid, doc in people.items():
         if not isinstance(doc, dict) or set(doc) - PARTICIPANT_KEYS:
-            raise ConfigError(
-                f"[notifications.participants.{pid}] takes email, webhook, details, language, "
-                "digest_minutes, timezone"
-            )
+            raise config_error("config.notifications.participant_keys", pid=pid)
         if doc.get("email") is not None and "@" not in str(doc["email"]):
-            raise ConfigError(f"[notifications.participants.{pid}] email is not an address")
+            raise config_error("config.notifications.email", pid=pid)
         if doc.get("webhook") is not None and not str(doc["webhook"]).startswith(
             ("https://", "http://")
         ):
-            raise ConfigError(f"[notifications.participants.{pid}] webhook must be an http(s) URL")
+            raise config_error("config.notifications.webhook", pid=pid)
         if not isinstance(doc.get("details", False), bool):
-            raise ConfigError(f"[notifications.participants.{pid}] details must be true or false")
+            raise config_error("config.notifications.details", pid=pid)
         try:
             participants[pid] = NotificationSettings(**doc)
         except (HubError, TypeError) as exc:
@@ -84,19 +84,14 @@ def notification_config(table: dict[str, Any]) -> NotificationConfig:
     port = _int(table, "smtp_port", 25, 1, 65535)
     host = table.get("smtp_host")
     if any(p.email for p in participants.values()) and not isinstance(host, str):
-        raise ConfigError("[notifications] needs smtp_host to send e-mail")
+        raise config_error("config.notifications.smtp_host")
     user = table.get("smtp_user")
     starttls = table.get("smtp_starttls", False)
     private = table.get("webhook_private_networks", False)
     if not isinstance(starttls, bool) or not isinstance(private, bool):
-        raise ConfigError(
-            "[notifications] smtp_starttls and webhook_private_networks must be true or false"
-        )
+        raise config_error("config.notifications.booleans")
     if "smtp_password" in table:
-        raise ConfigError(
-            f"[notifications] smtp_password does not belong in config.toml: set ${SMTP_PASSWORD}"
-            f" (or ${SMTP_PASSWORD}_FILE)"
-        )
+        raise config_error("config.notifications.password_in_file", name=SMTP_PASSWORD)
     return NotificationConfig(
         smtp_host=host if isinstance(host, str) else None,
         smtp_port=port,

@@ -19,7 +19,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from pgs_hub.hub.errors import ConfigError
+from pgs_hub.hub.errors import config_error
 
 AUTHORITY = "PGS_AUTHORITY_PASSPHRASE"
 HUB = "PGS_HUB_PASSPHRASE"
@@ -40,20 +40,22 @@ def from_environment(name: str) -> bytes | None:
     path = Path(file_name)
     try:
         if path.stat().st_size > MAX_FILE_BYTES:
-            raise ConfigError(f"${name}_FILE names {path}, which is too large to be a passphrase")
+            raise config_error("config.passphrase.file_too_large", name=name, path=path)
         text = path.read_bytes()
     except OSError as exc:
-        raise ConfigError(f"${name}_FILE names {path}, which cannot be read: {exc}") from None
+        raise config_error(
+            "config.passphrase.file_unreadable", name=name, path=path, reason=exc.strerror
+        ) from None
     secret = text.rstrip(b"\r\n")
     if not secret:
-        raise ConfigError(f"${name}_FILE names {path}, which is empty")
+        raise config_error("config.passphrase.file_empty", name=name, path=path)
     return secret
 
 
 def check_new(secret: bytes, name: str) -> bytes:
     """A passphrase about to encrypt a new key must not be trivially short."""
     if len(secret) < MIN_LENGTH:
-        raise ConfigError(f"the passphrase from ${name} is too short (at least {MIN_LENGTH} bytes)")
+        raise config_error("config.passphrase.too_short", name=name, minimum=MIN_LENGTH)
     return secret
 
 

@@ -131,6 +131,8 @@ def _describe(exc: BaseException, lang: Lang) -> tuple[str, list[str]]:  # noqa:
         return f"[{exc.code}] {head}", details
     if isinstance(exc, HubClientError):
         return _hub_refusal(exc, lang), []
+    if isinstance(exc, ConfigError) and exc.key is not None:
+        return f"[{exc.code}] {exc.text(lang)}", []
     if isinstance(exc, CryptoError | ProtocolError | KeyStoreError | TrustError | ConfigError):
         code = str(getattr(exc, "code", "error"))
         translated = message_text(str(exc), lang) or (

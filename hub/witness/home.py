@@ -11,7 +11,7 @@ from pgs_hub.crypto.errors import CryptoError
 from pgs_hub.crypto.keys import SigningKey, load_private_pem, private_pem
 from pgs_hub.crypto.note import NoteVerifier, parse_verifier_key
 from pgs_hub.crypto.witness import Cosigner
-from pgs_hub.hub.errors import ConfigError
+from pgs_hub.hub.errors import config_error
 
 CONFIG_FILE = "witness.toml"
 KEY_FILE = "witness.key.pem"
@@ -35,13 +35,13 @@ class WitnessConfig:
 def init_home(home: Path, name: str, logs: list[str], *, port: int = DEFAULT_PORT) -> Cosigner:
     """Create the key and the config; refuse to overwrite an existing witness."""
     if (home / KEY_FILE).exists() or (home / CONFIG_FILE).exists():
-        raise ConfigError(f"{home} already holds a witness (its key is never overwritten)")
-    parsed = [_log_key(value) for value in logs]
+        raise config_error("config.witness.exists", home=home)
+    parsed = [_log_key(value, number) for number, value in enumerate(logs, 1)]
     key = SigningKey.generate()
     try:
         cosigner = Cosigner(name, key)  # checks the name
-    except CryptoError as exc:
-        raise ConfigError(f"the witness name is not valid: {exc}") from None
+    except CryptoError:
+        raise config_error("config.witness.bad_name", name=name) from None
     home.mkdir(parents=True, exist_ok=True)
     path = home / KEY_FILE
     path.write_bytes(private_pem(key, None))
@@ -59,11 +59,13 @@ def init_home(home: Path, name: str, logs: list[str], *, port: int = DEFAULT_POR
     return cosigner
 
 
-def _log_key(value: object) -> NoteVerifier:
+def _log_key(value: object, number: int) -> NoteVerifier:
+    """The ``number``-th log key; a refusal names its place in the list, never its text (a
+    private key pasted by mistake is not printed back)."""
     try:
         return parse_verifier_key(str(value))
-    except CryptoError as exc:
-        raise ConfigError(f"a log key of the witness is not a verifier key: {exc}") from None
+    except CryptoError:
+        raise config_error("config.witness.bad_log_key", number=number) from None
 
 
 def load_config(home: Path) -> WitnessConfig:
@@ -71,9 +73,9 @@ def load_config(home: Path) -> WitnessConfig:
     try:
         doc = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise ConfigError(f"{path} does not exist: run `pgs witness init` first") from None
+        raise config_error("config.witness.no_config", path=path) from None
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path} is not valid TOML: {exc}") from None
+        raise config_error("config.witness.toml", path=path, reason=exc) from None
     name, host, port, logs = (
         doc.get("name"),
         doc.get("host", "127.0.0.1"),
@@ -81,12 +83,14 @@ def load_config(home: Path) -> WitnessConfig:
         doc.get("logs", []),
     )
     if not isinstance(name, str) or not isinstance(host, str):
-        raise ConfigError(f"{path} needs a name and a host")
+        raise config_error("config.witness.name_host", path=path)
     if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port < 65536:
-        raise ConfigError(f"port in {path} must be a port number")
+        raise config_error("config.witness.port", path=path)
     if not isinstance(logs, list):
-        raise ConfigError(f"logs in {path} must be a list of log verifier keys")
-    return WitnessConfig(home, name, host, port, tuple(_log_key(v) for v in logs))
+        raise config_error("config.witness.logs", path=path)
+    return WitnessConfig(
+        home, name, host, port, tuple(_log_key(v, n) for n, v in enumerate(logs, 1))
+    )
 
 
 def load_cosigner(config: WitnessConfig) -> Cosigner:
@@ -94,10 +98,12 @@ def load_cosigner(config: WitnessConfig) -> Cosigner:
     try:
         key = load_private_pem(path.read_bytes(), None)
     except OSError as exc:
-        raise ConfigError(f"cannot read {path}: {exc.strerror}") from None
+        raise config_error(
+            "config.witness.unreadable_key", path=path, reason=exc.strerror
+        ) from None
     if not isinstance(key, SigningKey):
-        raise ConfigError(f"{path} is not an Ed25519 key")
+        raise config_error("config.not_ed25519", path=path)
     try:
         return Cosigner(config.name, key)
-    except CryptoError as exc:
-        raise ConfigError(f"the witness name in {CONFIG_FILE} is not valid: {exc}") from None
+    except CryptoError:
+        raise config_error("config.witness.bad_name", name=config.name) from None

@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from pgs_hub.crypto.errors import InvalidKeyError
-from pgs_hub.hub import keystore
+from pgs_hub.hub import keystore, passphrases
 from pgs_hub.hub.cli import main
 from pgs_hub.hub.errors import ConfigError
 from pgs_hub.hub.home import load_authority
@@ -148,3 +148,22 @@ def test_admin_enrol_opens_the_keys_or_says_why(
     monkeypatch.delenv("PGS_AUTHORITY_PASSPHRASE_FILE", raising=False)
     with pytest.raises(ConfigError, match=r"encrypted: set \$PGS_AUTHORITY_PASSPHRASE"):
         load_authority(encrypted_home)
+
+
+@pytest.mark.parametrize(
+    ("content", "french"),
+    [(b"\n", "qui est vide"), (b"x" * 5000, "trop volumineux pour être une phrase secrète")],
+)
+def test_a_passphrase_file_that_cannot_serve_is_named_in_the_users_language(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, content: bytes, french: str
+) -> None:
+    """The refusal names the variable and the file, in English for logs and in French for a
+    French user (not the generic "configuration not valid")."""
+    path = tmp_path / "passphrase"
+    path.write_bytes(content)
+    monkeypatch.delenv(passphrases.KEYS, raising=False)
+    monkeypatch.setenv(f"{passphrases.KEYS}_FILE", str(path))
+    with pytest.raises(ConfigError) as raised:
+        passphrases.from_environment(passphrases.KEYS)
+    assert f"$PGS_KEY_PASSPHRASE_FILE names {path}" in str(raised.value)
+    assert raised.value.text("fr") == f"$PGS_KEY_PASSPHRASE_FILE désigne {path}, {french}"

@@ -64,6 +64,32 @@ def test_bad_witness_lists_are_refused(tmp_path: Path, text: str, words: str) ->
         load_config(home_with(tmp_path, "\n" + text))
 
 
+@pytest.mark.parametrize(
+    ("text", "french"),
+    [
+        ('[[witnessing.witness]]\nurl = "ftp://w"\nkey = "k"\n', "doit avoir une url http(s)"),
+        (f'[[witnessing.witness]]\nurl = "http://w"\nkey = "{LOG}"\n',
+         "la clé du témoin http://w dans config.toml n'est pas une clé de vérification de témoin"),
+        ("[witnessing]\nwait_seconds = 600\n", "wait_seconds dans config.toml doit être compris"),
+        ("[attachments]\nmax_part_bytes = 1\n", "max_part_bytes dans config.toml doit être"),
+        ("[attachments]\nsize = 1\n", "contient des réglages inconnus : size"),
+        ('[notifications.participants.GH-NCP-ACCRA]\nwebhook = "ftp://x"\n',
+         "webhook doit être une URL http(s)"),
+        ("[notifications]\nsmtp_password = 'x'\n", "n'a pas sa place dans config.toml"),
+    ],
+)  # fmt: skip
+def test_hub_configuration_mistakes_are_told_in_french(
+    tmp_path: Path, text: str, french: str
+) -> None:
+    """The hub's own config.toml: each refusal carries its catalog text, so a French user reads
+    what is wrong and where (English stays in str(), for logs)."""
+    with pytest.raises(ConfigError) as raised:
+        load_config(home_with(tmp_path, "\n" + text))
+    assert french in (raised.value.text("fr") or "")
+    assert raised.value.key is not None
+    assert str(raised.value) == raised.value.text("en")
+
+
 def test_a_witness_home(tmp_path: Path) -> None:
     home = tmp_path / "w"
     made = init_home(home, "witness.gh.example", [LOG], port=7001)
@@ -75,9 +101,9 @@ def test_a_witness_home(tmp_path: Path) -> None:
     assert load_cosigner(config).verifier == made.verifier
     with pytest.raises(ConfigError, match="already holds a witness"):
         init_home(home, "witness.gh.example", [])
-    with pytest.raises(ConfigError, match="not a verifier key"):
+    with pytest.raises(ConfigError, match="log key 1 of the witness is not a log verifier key"):
         init_home(tmp_path / "w2", "witness.gh.example", [KEY])
-    with pytest.raises(ConfigError, match="name is not valid"):
+    with pytest.raises(ConfigError, match="witness name a witness is not valid"):
         init_home(tmp_path / "w3", "a witness", [LOG])
     assert not (tmp_path / "w3").exists()
 
@@ -113,6 +139,38 @@ def test_the_witness_commands(tmp_path: Path) -> None:
     assert again.exit_code == 1
     missing = runner.invoke(main, ["witness", "serve", "--home", str(tmp_path / "none")])
     assert missing.exit_code == 1
+
+
+@pytest.mark.parametrize(
+    ("args", "toml", "said"),
+    [
+        (["key"], None, "n'existe pas : lancez d'abord `pgs witness init`"),
+        (["key"], "name = ", "n'est pas un fichier TOML valide"),
+        (["key"], 'name = "w.example"\nport = 70000\n', "un numéro de port (de 0 à 65535)"),
+        (["key"], 'name = "w"\nport = 1\nlogs = "x"\n', "une liste de clés de vérification"),
+        (["key"], 'name = "w"\nport = 1\nlogs = ["PRIVATE+KEY+x"]\n', "la clé de journal n° 1"),
+        (["key"], 'port = 7380\n', "doit indiquer un nom (name) et un hôte (host)"),
+        (["key"], 'name = "w.example"\nport = 1\n', "impossible de lire la clé du témoin"),
+        (["init", "--name", "a witness"], None, "le nom de témoin a witness n'est pas valide"),
+        (["init", "--name", "w.example", "--log-key", "x"], None, "la clé de journal n° 1"),
+    ],
+)  # fmt: skip
+def test_witness_mistakes_are_told_in_french(
+    tmp_path: Path, args: list[str], toml: str | None, said: str
+) -> None:
+    """Each refusal names what is wrong and where, in the user's language: not the generic
+    "configuration not valid" line, not English, and never a pasted key's text."""
+    home = tmp_path / "w"
+    if toml is not None:
+        home.mkdir()
+        (home / "witness.toml").write_text(toml, encoding="utf-8")
+    command = ["witness", args[0], "--home", str(home), *args[1:]]
+    done = CliRunner().invoke(main, command, env={"PGS_LANG": "fr"})
+    assert done.exit_code == 1, done.output
+    assert said in done.output
+    assert "[config.invalid]" in done.output
+    assert "configuration du hub" not in done.output
+    assert "PRIVATE" not in done.output
 
 
 def test_verify_proof_offline(tmp_path: Path) -> None:
