@@ -16,7 +16,7 @@ import tempfile
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import aiohttp
 
@@ -29,6 +29,7 @@ from pgs_hub.hub.client.attachments import (
     encrypt_file,
     upload_file,
 )
+from pgs_hub.hub.i18n import Lang, known, t
 from pgs_hub.hub.keystore import LocalParticipant
 from pgs_hub.protocols import api
 from pgs_hub.protocols.errors import ProtocolError
@@ -43,25 +44,41 @@ PAGE = 200
 MAX_ITEMS = 5000
 
 
-class HubProblem(Exception):
-    """The hub refused, could not be reached, or what it served did not verify."""
+#: Who stopped the request: the hub answered with a refusal; it could not be reached; what it
+#: served did not verify; this computer's own checks refused before anything was sent (a
+#: recipient key of small order ...); or an attachment's transfer failed. The page says which.
+Source = Literal["hub", "network", "trust", "local", "attachment"]
 
-    def __init__(self, code: str, detail: str = "") -> None:
+
+class HubProblem(Exception):
+    """The hub refused, could not be reached, what it served did not verify, or the desk's own
+    checks refused (``source``)."""
+
+    def __init__(self, code: str, detail: str = "", source: Source = "hub") -> None:
         self.code = code
         self.detail = detail
+        self.source: Source = source
         super().__init__(f"[{code}] {detail}")
+
+    def reason(self, lang: Lang) -> str:
+        """The reason in ``lang``: the catalog's sentence for the code where there is one (the
+        detail is written in English, with specifics an English reader needs), else the detail."""
+        key = f"cli.code.{self.code}"
+        if lang != "en" and known(key):
+            return t(key, lang)
+        return self.detail
 
 
 def _problem(exc: BaseException) -> HubProblem:
     if isinstance(exc, HubClientError):
         return HubProblem(exc.code, str(exc.problem.get("detail", "")))
     if isinstance(exc, TrustError):
-        return HubProblem("trust.failed", str(exc))
+        return HubProblem("trust.failed", str(exc), "trust")
     if isinstance(exc, CryptoError | ProtocolError):
-        return HubProblem(str(getattr(exc, "code", "crypto.error")), str(exc))
+        return HubProblem(str(getattr(exc, "code", "crypto.error")), str(exc), "local")
     if isinstance(exc, AttachmentError):
-        return HubProblem(exc.code, str(exc))
-    return HubProblem("hub.unreachable", type(exc).__name__)
+        return HubProblem(exc.code, str(exc), "attachment")
+    return HubProblem("hub.unreachable", type(exc).__name__, "network")
 
 
 _FAILURES = (
