@@ -41,7 +41,7 @@ i18n-help: $(STAMP)  ## after a help text changed: write the English help entrie
 
 i18n-extract: $(STAMP)  ## the keys the code uses, as a gettext template (hub/locale/messages.pot) for translators' tools
 	$(BIN)/pybabel extract -F babel.cfg --no-default-keywords -k t -k say -k _t -k html_text -k _ask -k _maybe \
-		-k step -k _refused:3 -k config_error --omit-header -o hub/locale/messages.pot .
+		-k step -k _refused:3 -k config_error -k keyed --omit-header -o hub/locale/messages.pot .
 
 demo: $(STAMP) i18n  ## run the offline demo (keys, seal, open, refuse)
 	$(BIN)/pgs demo

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from enum import StrEnum
+from typing import Self
 
 from pgs_hub.hub.error_codes import Code
 from pgs_hub.hub.i18n import Lang, t
@@ -126,8 +127,13 @@ class ConfigError(Exception):
         """The message in ``lang``; None for one raised without a catalog key."""
         return t(self.key, lang, **self.values) if self.key is not None else None
 
+    @classmethod
+    def keyed(cls, key: str, **values: object) -> Self:
+        """This error with the catalog's text for ``key`` (an extraction keyword, like ``t``:
+        ``make i18n-check`` finds the key in every language)."""
+        return cls(t(key, "en", **values), key=key, values=values)
+
 
 def config_error(key: str, **values: object) -> ConfigError:
-    """A :class:`ConfigError` whose message is the catalog's text for ``key`` (an extraction
-    keyword, like ``t``: ``make i18n-check`` finds the key in every language)."""
-    return ConfigError(t(key, "en", **values), key=key, values=values)
+    """``ConfigError.keyed(key, **values)``, the spelling where no subclass is meant."""
+    return ConfigError.keyed(key, **values)

@@ -67,6 +67,7 @@ KEYWORDS: Mapping[str, tuple[int, ...] | None] = {
     "step": None,
     "_refused": (3,),
     "config_error": None,
+    "keyed": None,
 }
 CODE_ROOT = Path(__file__).parent
 WIDTH = 100

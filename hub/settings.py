@@ -42,7 +42,7 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
-from pgs_hub.hub.errors import ConfigError
+from pgs_hub.hub.errors import config_error
 
 MIB = 1024 * 1024
 DAY = 86400
@@ -94,11 +94,11 @@ def from_toml(table: dict[str, Any], *, ignore: frozenset[str] = frozenset()) ->
         if name in ignore:
             continue
         if name in _FIXED or name not in _RANGES:
-            raise ConfigError(f"[limits] {name} is not a setting of this hub")
+            raise config_error("config.limits.unknown", name=name)
         low, high = _RANGES[name]
         integral = isinstance(getattr(DEFAULTS, name), int)
         number = isinstance(value, int) if integral else isinstance(value, int | float)
         if isinstance(value, bool) or not number or not low <= value <= high:
-            raise ConfigError(f"[limits] {name} must be a number between {low:g} and {high:g}")
+            raise config_error("config.limits.range", name=name, low=f"{low:g}", high=f"{high:g}")
         changes[name] = value
     return dataclasses.replace(DEFAULTS, **changes)

@@ -84,8 +84,11 @@ class PolicyError(ConfigError):
 
     code = "policy.invalid"
 
-    def __init__(self, message: str, *, problems: Iterable[str] = ()) -> None:
-        super().__init__(message)
+    def __init__(
+        self, message: str, *, problems: Iterable[str] = (), key: str | None = None,
+        values: Mapping[str, object] | None = None,
+    ) -> None:  # fmt: skip
+        super().__init__(message, key=key, values=values)
         self.problems: tuple[str, ...] = tuple(problems)
 
 
@@ -317,11 +320,11 @@ def load_policy(text: str, *, source: str = "policy") -> Policy:
     ``source`` names the policy in messages (a file path, or ``"policy"``).
     """
     if len(text.encode("utf-8", errors="replace")) > MAX_POLICY_BYTES:
-        raise PolicyError(f"{source} is larger than {MAX_POLICY_BYTES} bytes")
+        raise PolicyError.keyed("config.policy.too_large", source=source, limit=MAX_POLICY_BYTES)
     try:
         document = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise PolicyError(f"{source} is not valid TOML: {exc}") from None
+        raise PolicyError.keyed("cli.message.toml", path=source, reason=exc) from None
     try:
         return Policy.model_validate(document)
     except ValidationError as exc:
@@ -336,11 +339,13 @@ def load_policy_file(path: Path) -> Policy:
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise PolicyError(f"{path} does not exist") from None
+        raise PolicyError.keyed("cli.message.not_exist", path=path) from None
     except UnicodeDecodeError:
-        raise PolicyError(f"{path} is not UTF-8 text") from None
+        raise PolicyError.keyed("config.policy.not_utf8", path=path) from None
     except OSError as exc:
-        raise PolicyError(f"{path} cannot be read: {exc.strerror}") from None
+        raise PolicyError.keyed(
+            "config.policy.unreadable", path=path, reason=exc.strerror
+        ) from None
     return load_policy(text, source=str(path))
 
 

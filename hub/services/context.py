@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from pgs_hub.crypto.keys import SigningKey, VerifyKey
 from pgs_hub.hub.attachment_limits import AttachmentLimits
-from pgs_hub.hub.errors import ConfigError
+from pgs_hub.hub.errors import config_error
 from pgs_hub.hub.policy.model import Policy, load_policy_file
 from pgs_hub.hub.policy.ratelimit import RateLimiter
 from pgs_hub.hub.services import writers
@@ -98,7 +98,7 @@ class HubContext:
     @property
     def log_key(self) -> SigningKey:
         if self.log_signer is None:
-            raise ConfigError("this hub has no log key (HOME/hub-key/log.key.pem)")
+            raise config_error("config.no_log_key")
         return self.log_signer
 
     def now(self) -> int:

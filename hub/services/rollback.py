@@ -32,7 +32,7 @@ from pgs_hub.crypto.note import (
     verifier_key,
     verify_checkpoint,
 )
-from pgs_hub.hub.errors import ConfigError
+from pgs_hub.hub.errors import ConfigError, config_error
 from pgs_hub.hub.storage import log
 
 HIGH_WATER_FILE = "log-high-water.note"
@@ -91,17 +91,17 @@ def read_held(path: Path, verifier: NoteVerifier) -> list[HeldCheckpoint]:
     log key; anything else is a ConfigError that says what is wrong."""
     try:
         if path.stat().st_size > MAX_FILE_BYTES:
-            raise ConfigError(f"{path} is too large to hold checkpoints")
+            raise config_error("config.held.too_large", path=path)
         data = path.read_bytes()
     except OSError as exc:
-        raise ConfigError(f"cannot read {path}: {exc}") from None
+        raise config_error("config.held.unreadable", path=path, reason=exc.strerror) from None
     notes: list[bytes] = []
     if data.lstrip().startswith(b"{"):
         try:
             doc = json.loads(data)
             logs = doc["logs"].values()
         except (ValueError, KeyError, AttributeError, TypeError):
-            raise ConfigError(f"{path} is neither a checkpoint nor an audit state file") from None
+            raise config_error("config.held.not_checkpoint", path=path) from None
         notes = [
             str(item["checkpoint"]).encode("utf-8")
             for item in logs
@@ -110,7 +110,7 @@ def read_held(path: Path, verifier: NoteVerifier) -> list[HeldCheckpoint]:
             and isinstance(item.get("checkpoint"), str)
         ]
         if not notes:
-            raise ConfigError(f"{path} holds no checkpoint of the log {verifier.name}")
+            raise config_error("config.held.none_of_log", path=path, log=verifier.name)
     else:
         notes = [data]
     held = []
@@ -118,9 +118,7 @@ def read_held(path: Path, verifier: NoteVerifier) -> list[HeldCheckpoint]:
         try:
             held.append(HeldCheckpoint(verify_checkpoint(note, verifier), str(path)))
         except CryptoError as exc:
-            raise ConfigError(
-                f"{path} is not a checkpoint signed by this hub's log key: {exc}"
-            ) from None
+            raise config_error("config.held.not_signed", path=path, reason=exc) from None
     return held
 
 
@@ -146,11 +144,8 @@ async def check_not_rolled_back(engine: AsyncEngine, held: list[HeldCheckpoint])
         for item in held:
             cp = item.checkpoint
             if cp.size > tree.size:
-                raise LogRolledBack(
-                    f"the database's audit log has {tree.size} entries, but {item.source} holds "
-                    f"a checkpoint of {cp.size} entries signed by this hub: the database was "
-                    "rolled back (restored from an older backup?). Refusing to serve it; restore "
-                    "a backup taken after that checkpoint (docs/operations.md, Backup and restore)"
+                raise LogRolledBack.keyed(
+                    "config.held.rolled_back", size=tree.size, source=item.source, held=cp.size
                 )
             if cp.size == 0:
                 continue
@@ -165,10 +160,8 @@ async def check_not_rolled_back(engine: AsyncEngine, held: list[HeldCheckpoint])
                 except CryptoError:  # a failed proof, or subtrees missing from the database
                     consistent = False
             if not consistent:
-                raise LogRolledBack(
-                    f"the database's audit log ({tree.size} entries) does not extend the "
-                    f"checkpoint of {cp.size} entries that {item.source} holds: it is another "
-                    "log (a different or altered database). Refusing to serve it"
+                raise LogRolledBack.keyed(
+                    "config.held.another_log", size=tree.size, source=item.source, held=cp.size
                 )
         await conn.rollback()
     return tree.size

@@ -45,12 +45,14 @@ def kind_of(path: Path) -> str:
         with path.open("rb") as f:
             head = f.read(len(SQLITE_MAGIC))
     except OSError as exc:
-        raise BackupError(f"cannot read {path}: {exc}") from None
+        raise BackupError.keyed(
+            "config.backup.unreadable", path=path, reason=exc.strerror
+        ) from None
     if head.startswith(SQLITE_MAGIC):
         return "sqlite"
     if head.startswith(PG_DUMP_MAGIC):
         return "postgresql"
-    raise BackupError(f"{path} is neither an SQLite database nor a pg_dump custom-format archive")
+    raise BackupError.keyed("config.backup.unknown_kind", path=path)
 
 
 def _partial(path: Path) -> Path:
@@ -83,7 +85,7 @@ def _copy_sqlite(source: Path, target: Path, progress: Progress) -> None:
         partial.replace(target)
     except sqlite3.Error as exc:
         partial.unlink(missing_ok=True)
-        raise BackupError(f"the SQLite copy failed: {exc}") from None
+        raise BackupError.keyed("config.backup.sqlite_failed", reason=exc) from None
 
 
 def _pg_environment(url: URL) -> dict[str, str]:
@@ -103,10 +105,7 @@ def _pg_environment(url: URL) -> dict[str, str]:
 def _tool(name: str) -> str:
     found = shutil.which(name)
     if found is None:
-        raise BackupError(
-            f"{name} is not installed; it comes with the PostgreSQL client "
-            "(Debian: apt-get install postgresql-client)"
-        )
+        raise BackupError.keyed("config.backup.no_tool", name=name)
     return found
 
 
@@ -131,7 +130,9 @@ def _run_pg(arguments: list[str], url: URL, progress: Progress, total: int) -> N
         code = process.wait()
     if code != 0:
         detail = "; ".join(errors[-3:]) or f"exit code {code}"
-        raise BackupError(f"{Path(arguments[0]).name} failed: {detail}")
+        raise BackupError.keyed(
+            "config.backup.tool_failed", name=Path(arguments[0]).name, reason=detail
+        )
     progress(total, total)
 
 
@@ -142,7 +143,7 @@ def backup(database_url: str, target: Path, progress: Progress, tables: int) -> 
     if url.get_backend_name() == "sqlite":
         source = _sqlite_path(url)
         if not source.exists():
-            raise BackupError(f"{source} does not exist")
+            raise BackupError.keyed("cli.message.not_exist", path=source)
         _copy_sqlite(source, target, progress)
         return "sqlite"
     partial = _partial(target)

@@ -37,7 +37,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.util import await_
 
 from pgs_hub.hub.error_codes import Code
-from pgs_hub.hub.errors import ConfigError, Unavailable
+from pgs_hub.hub.errors import Unavailable, config_error
 from pgs_hub.hub.storage import sqlite_driver
 
 SQLITE_DRIVER: Final = "sqlite+aiosqlite"
@@ -89,22 +89,16 @@ def parse_url(url: str) -> URL:
     try:
         parsed = make_url(url)
     except ArgumentError:
-        raise ConfigError(
-            "the database URL is not readable: use sqlite+aiosqlite:///PATH "
-            "or postgresql+asyncpg://USER@HOST/DB"
-        ) from None
+        raise config_error("config.database.unreadable_url") from None
     # Read the names from the URL itself: asking SQLAlchemy for the default driver would load it.
     backend, _, driver = parsed.drivername.partition("+")
     if backend == "sqlite" and driver in {"", "aiosqlite"}:
         if not parsed.database or parsed.database == ":memory:":
-            raise ConfigError("the SQLite database must be a file: sqlite+aiosqlite:///PATH")
+            raise config_error("config.database.sqlite_file")
         return parsed.set(drivername=SQLITE_DRIVER)
     if backend == "postgresql" and driver in {"", "asyncpg"}:
         return parsed.set(drivername=POSTGRESQL_DRIVER)
-    raise ConfigError(
-        f"unsupported database {redact(url)}: use sqlite+aiosqlite:///PATH "
-        "or postgresql+asyncpg://USER@HOST/DB"
-    )
+    raise config_error("config.database.unsupported", url=redact(url))
 
 
 def create_engine(

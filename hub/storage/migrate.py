@@ -19,7 +19,7 @@ from alembic.util import CommandError
 from sqlalchemy.engine import Connection
 
 from pgs_hub import migrations
-from pgs_hub.hub.errors import ConfigError
+from pgs_hub.hub.errors import config_error
 from pgs_hub.hub.storage.engine import create_engine
 
 
@@ -49,14 +49,14 @@ async def _run_command(url: str, step: Callable[[Config, str], None], revision: 
         if connection.dialect.name == "sqlite":
             broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
             if broken:
-                raise ConfigError(f"the migration left {len(broken)} broken foreign keys")
+                raise config_error("config.database.broken_keys", count=len(broken))
 
     engine = create_engine(url, foreign_keys=False)
     try:
         async with engine.begin() as conn:
             await conn.run_sync(run)
     except CommandError as exc:
-        raise ConfigError(f"cannot migrate the database to {revision!r}: {exc}") from exc
+        raise config_error("config.database.migrate", revision=revision, reason=exc) from exc
     finally:
         await engine.dispose()
 

@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from pgs_hub.hub.error_codes import Code
-from pgs_hub.hub.errors import ConfigError, Conflict
+from pgs_hub.hub.errors import Conflict, config_error
 from pgs_hub.hub.storage.batch import Step
 from pgs_hub.hub.storage.tables import (
     KeyState,
@@ -96,7 +96,7 @@ def directory_version_step() -> Step:
 def directory_version_of(rows: Sequence[Any]) -> DirectoryVersion:
     """The version read by :func:`directory_version_step` (its result ``rows``)."""
     if not rows:
-        raise ConfigError("the directory_version row is missing: run `pgs db upgrade`")
+        raise config_error("config.database.no_directory_version")
     version, stamp = rows[0]
     return DirectoryVersion(number=int(version), stamp=bytes(stamp))
 
@@ -106,7 +106,7 @@ async def read_directory_version(conn: AsyncConnection) -> DirectoryVersion:
     result = await conn.execute(_READ_DIRECTORY_VERSION)
     found = result.one_or_none()
     if found is None:
-        raise ConfigError("the directory_version row is missing: run `pgs db upgrade`")
+        raise config_error("config.database.no_directory_version")
     return DirectoryVersion(number=found.version, stamp=bytes(found.stamp))
 
 
@@ -117,7 +117,7 @@ async def _bump_directory_version(conn: AsyncConnection) -> None:
         .values(version=directory_version.c.version + 1, stamp=secrets.token_bytes(STAMP_BYTES))
     )
     if result.rowcount != 1:
-        raise ConfigError("the directory_version row is missing: run `pgs db upgrade`")
+        raise config_error("config.database.no_directory_version")
 
 
 async def load_directory(

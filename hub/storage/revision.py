@@ -18,10 +18,9 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from pgs_hub import migrations
-from pgs_hub.hub.errors import ConfigError
+from pgs_hub.hub.errors import config_error
 from pgs_hub.hub.storage.engine import create_engine
 
-UPGRADE_HINT: Final = "run `pgs db upgrade`"
 _VERSION_TABLE: Final = "alembic_version"  # Alembic's, one row: the revision the schema is at
 _READ: Final = text("SELECT version_num FROM alembic_version")
 
@@ -57,18 +56,10 @@ async def check_schema(engine: AsyncEngine) -> None:
     if current == needed:
         return
     if current is None:
-        raise ConfigError(
-            f"the database has no hub schema yet but this hub needs revision {needed}: "
-            f"{UPGRADE_HINT}"
-        )
+        raise config_error("config.database.no_schema", needed=needed)
     # Alembic is loaded only here, for the message: the scripts say which revisions exist.
     from pgs_hub.hub.storage.migrate import known_revisions  # noqa: PLC0415
 
     if current not in known_revisions():
-        raise ConfigError(
-            f"the database schema is at revision {current}, which this hub does not know "
-            f"(made by a newer version?); this hub needs {needed}"
-        )
-    raise ConfigError(
-        f"the database schema is at revision {current} but this hub needs {needed}: {UPGRADE_HINT}"
-    )
+        raise config_error("config.database.unknown_revision", current=current, needed=needed)
+    raise config_error("config.database.old_revision", current=current, needed=needed)

@@ -160,8 +160,12 @@ async def test_a_second_writer_waits_for_the_first_to_commit(engine: AsyncEngine
 async def test_check_schema_refuses_an_empty_database(database_url: str) -> None:
     engine = create_engine(database_url)
     try:
-        with pytest.raises(ConfigError, match=r"needs revision .*: run `pgs db upgrade`"):
+        with pytest.raises(ConfigError, match=r"needs revision .*: run `pgs db upgrade`") as raised:
             await revision.check_schema(engine)
+        # An operator reading French is told the same step, not "the configuration is invalid".
+        said = raised.value.text("fr") or ""
+        assert said.startswith("la base de données n'a pas encore de schéma de hub")
+        assert said.endswith(": lancez `pgs db upgrade`")
     finally:
         await engine.dispose()
 
@@ -185,8 +189,11 @@ async def test_check_schema_refuses_an_older_revision(
 async def test_check_schema_refuses_an_unknown_revision(engine: AsyncEngine) -> None:
     async with engine.begin() as conn:
         await conn.execute(text("UPDATE alembic_version SET version_num = 'fffffff'"))
-    with pytest.raises(ConfigError, match="revision fffffff, which this hub does not know"):
+    with pytest.raises(
+        ConfigError, match="revision fffffff, which this hub does not know"
+    ) as raised:
         await revision.check_schema(engine)
+    assert "révision fffffff, que ce hub ne connaît pas" in (raised.value.text("fr") or "")
 
 
 async def test_migrating_to_an_unknown_revision_is_a_config_error(database_url: str) -> None:
