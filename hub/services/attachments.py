@@ -11,21 +11,34 @@ the part size on each PATCH; the message total when the envelope is accepted.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
+import logging
 import secrets
 from collections.abc import AsyncIterator, Sequence
 
 from pgs_hub.crypto.b64 import b64u_encode
 from pgs_hub.hub.error_codes import Code
-from pgs_hub.hub.errors import Conflict, HubError, InvalidRequest, Kind, NotFound, TooLarge
+from pgs_hub.hub.errors import (
+    Conflict,
+    HubError,
+    InvalidRequest,
+    Kind,
+    NotFound,
+    TooLarge,
+    Unavailable,
+)
 from pgs_hub.hub.policy.authorize import Action, Envelope, Upload, upload_not_found
 from pgs_hub.hub.policy.groups import Member
 from pgs_hub.hub.services.access import authorize
 from pgs_hub.hub.services.context import HubContext
 from pgs_hub.hub.storage import blobs, envelopes
 from pgs_hub.hub.storage.blobs import UploadRow
+from pgs_hub.hub.storage.part_files import PartFiles
 from pgs_hub.protocols.routing import RoutingHeader
+
+log = logging.getLogger("pgs.hub")
 
 #: An upload as the web layer sees it (offset, length, expiry), without importing storage.
 StoredUpload = UploadRow
@@ -131,9 +144,13 @@ async def append(
         sha256 if sha256 is not None else hashlib.sha256(data).digest(), checksum
     ):
         raise ChecksumMismatch("the body does not match its Upload-Checksum; send it again")
+    files = blobs.part_files(ctx.engine)
+    name = await _write_part(files, upload_id, offset, data) if files is not None else None
     async with ctx.engine.begin() as conn:
-        stored = await blobs.append(conn, upload_id, offset, data)
+        stored = await blobs.append(conn, upload_id, offset, data, file=name)
     if not stored:  # another request moved it on (or it was bound) meanwhile
+        if files is not None and name is not None:
+            await asyncio.to_thread(files.discard, upload_id, name)
         raise Conflict(
             "the upload changed meanwhile: ask for its offset (HEAD) and resume",
             code=Code.UPLOAD_OFFSET_MISMATCH,
@@ -142,13 +159,32 @@ async def append(
     return UploadRow(**{**row.__dict__, "stored": offset + len(data)})
 
 
+async def _write_part(
+    files: PartFiles, upload_id: str, offset: int, data: bytes | bytearray
+) -> str:
+    """The part written and fsynced to its own file (in a thread); a disk that refuses it is a
+    503 the client retries from its offset, never a half-stored part."""
+    try:
+        return await asyncio.to_thread(files.write, upload_id, offset, data)
+    except OSError as exc:
+        log.error("could not write an upload part: %s", exc.strerror or type(exc).__name__)  # noqa: TRY400
+        raise Unavailable(
+            "the hub could not store the part (its disk refused it); resume from the offset "
+            "HEAD gives, later",
+            retry_after=30,
+        ) from None
+
+
 async def terminate(ctx: HubContext, actor: Member, upload_id: str) -> None:
     """Delete an upload (tus termination); one a sent message references stays."""
     row = await status(ctx, actor, upload_id)
     if row.envelope_mid is not None:
         raise Conflict("this upload belongs to a sent message and stays", code=Code.UPLOAD_BOUND)
     async with ctx.engine.begin() as conn:
-        await blobs.remove(conn, upload_id)
+        removed = await blobs.remove(conn, upload_id)
+    files = blobs.part_files(ctx.engine)
+    if removed and files is not None:
+        await asyncio.to_thread(files.remove_uploads, [upload_id])
 
 
 async def download(ctx: HubContext, reader: Member, upload_id: str) -> UploadRow:

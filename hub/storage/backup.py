@@ -26,6 +26,7 @@ from sqlalchemy.engine import URL
 
 from pgs_hub.hub.errors import ConfigError
 from pgs_hub.hub.storage.engine import parse_url
+from pgs_hub.hub.storage.part_files import PartFiles, folder_for
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 PG_DUMP_MAGIC = b"PGDMP"
@@ -76,6 +77,7 @@ def _copy_sqlite(source: Path, target: Path, progress: Progress) -> None:
                     pages=PAGES_PER_STEP,
                     progress=lambda _status, remaining, total: progress(total - remaining, total),
                 )
+                _inline_parts(dst, PartFiles(folder_for(source)))
                 dst.execute("PRAGMA journal_mode=DELETE")  # one self-contained file
             finally:
                 dst.close()
@@ -136,6 +138,30 @@ def _run_pg(arguments: list[str], url: URL, progress: Progress, total: int) -> N
     progress(total, total)
 
 
+def _inline_parts(copy: sqlite3.Connection, files: PartFiles) -> None:
+    """Put the bytes of the parts kept as files into the copy's rows, so that a backup is one
+    self-contained file (and a restored hub's rows name no file). A part whose file went with
+    its upload while the copy was made is dropped with that upload, as the hub dropped it."""
+    named = copy.execute(
+        "SELECT upload_id, position, file FROM upload_parts WHERE file IS NOT NULL"
+    ).fetchall()
+    gone: set[str] = set()
+    for upload_id, position, file in named:
+        try:
+            data = files.read(upload_id, file, 0, files.size(upload_id, file))
+        except (FileNotFoundError, ValueError):
+            gone.add(upload_id)
+            continue
+        copy.execute(
+            "UPDATE upload_parts SET data = ?, file = NULL WHERE upload_id = ? AND position = ?",
+            (data, upload_id, position),
+        )
+    for upload_id in gone:
+        copy.execute("DELETE FROM upload_parts WHERE upload_id = ?", (upload_id,))
+        copy.execute("DELETE FROM uploads WHERE id = ?", (upload_id,))
+    copy.commit()
+
+
 def backup(database_url: str, target: Path, progress: Progress, tables: int) -> str:
     """Copy the database at ``database_url`` into the file ``target``; returns its kind."""
     url = parse_url(database_url)
@@ -185,6 +211,7 @@ def commit_sqlite(staged: Path, database_url: str) -> None:
         with contextlib.suppress(FileNotFoundError):
             target.with_name(target.name + suffix).unlink()
     staged.replace(target)
+    PartFiles(folder_for(target)).remove_all()  # the staged copy's parts are all inline
 
 
 def restore_postgresql(source: Path, database_url: str, progress: Progress, tables: int) -> None:

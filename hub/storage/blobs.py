@@ -1,20 +1,29 @@
-"""Attachment uploads and their bytes (opaque ciphertext), in the database.
+"""Attachment uploads and their bytes (opaque ciphertext): rows in the database, and each part
+in the database (PostgreSQL, and parts restored from a backup) or in a file the row names
+(SQLite: :mod:`hub.storage.part_files`).
 
 An upload's bytes are the parts its PATCH requests stored, each at its position; an upload is
 complete when ``stored == length``. Every write is one short transaction of the caller's: a part
-and the new ``stored`` are written together, so a request that did not finish left nothing.
+and the new ``stored`` are written together, so a request that did not finish left nothing (a
+part's file is written before, and is deleted or swept when no row names it).
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Final
 
 from sqlalchemy import and_, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from pgs_hub.hub.storage.part_files import PartFiles, folder_for
 from pgs_hub.hub.storage.tables import envelopes, upload_parts, uploads
+
+# A download reads a part's file in pieces of this size (a part may be 64 MiB).
+PIECE_BYTES: Final = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -58,13 +67,27 @@ async def bytes_held(conn: AsyncConnection, owner_id: str) -> int:
     return int(total or 0)
 
 
+def part_files(engine: AsyncEngine) -> PartFiles | None:
+    """Where parts go as files: beside an SQLite database file; None (parts in the database) on
+    PostgreSQL (see :mod:`hub.storage.part_files`)."""
+    if engine.dialect.name != "sqlite" or not engine.url.database:
+        return None
+    return PartFiles(folder_for(Path(engine.url.database)))
+
+
 async def append(
-    conn: AsyncConnection, upload_id: str, position: int, data: bytes | bytearray
+    conn: AsyncConnection,
+    upload_id: str,
+    position: int,
+    data: bytes | bytearray,
+    *,
+    file: str | None = None,
 ) -> bool:
     """Store ``data`` at ``position`` if that is exactly where the upload stands and the upload is
     not bound to an envelope; False (nothing written) otherwise. Atomic with the caller's
     transaction: the compare-and-set on ``stored`` makes two concurrent PATCHes at one offset
-    store one part only."""
+    store one part only. With ``file`` (the name :meth:`PartFiles.write` gave ``data``, already
+    durable), the row names the file instead of holding the bytes."""
     moved = await conn.execute(
         update(uploads)
         .where(
@@ -78,9 +101,43 @@ async def append(
     if moved.rowcount != 1:
         return False
     await conn.execute(
-        insert(upload_parts).values(upload_id=upload_id, position=position, data=data)
+        insert(upload_parts).values(
+            upload_id=upload_id, position=position, data=b"" if file else data, file=file
+        )
     )
     return True
+
+
+async def named_files(
+    conn: AsyncConnection, upload_ids: Sequence[str]
+) -> dict[str, frozenset[str]]:
+    """For each of ``upload_ids`` that still exists, the part files its rows name."""
+    found: dict[str, set[str]] = {}
+    for start in range(0, len(upload_ids), 500):
+        chunk = list(upload_ids[start : start + 500])
+        for r in await conn.execute(select(uploads.c.id).where(uploads.c.id.in_(chunk))):
+            found[r.id] = set()
+        rows = await conn.execute(
+            select(upload_parts.c.upload_id, upload_parts.c.file).where(
+                upload_parts.c.upload_id.in_(chunk), upload_parts.c.file.is_not(None)
+            )
+        )
+        for r in rows:
+            found.setdefault(r.upload_id, set()).add(r.file)
+    return {k: frozenset(v) for k, v in found.items()}
+
+
+async def sweep_files(engine: AsyncEngine) -> int:
+    """Delete the part files no row names (:meth:`PartFiles.sweep`); 0 on PostgreSQL."""
+    files = part_files(engine)
+    if files is None:
+        return 0
+    listed = await asyncio.to_thread(files.uploads)
+    if not listed:
+        return 0
+    async with engine.connect() as conn:
+        named = await named_files(conn, listed)
+    return await asyncio.to_thread(files.sweep, named)
 
 
 async def remove(conn: AsyncConnection, upload_id: str, *, unbound_only: bool = True) -> bool:
@@ -125,14 +182,16 @@ async def bind(conn: AsyncConnection, owner_id: str, mid: str, ids: Sequence[str
 
 
 async def read(engine: AsyncEngine, upload_id: str, start: int, end: int) -> AsyncIterator[bytes]:
-    """The bytes ``[start, end)`` of a complete upload, part by part, one short read each (no
-    connection is held while the client takes its time)."""
+    """The bytes ``[start, end)`` of a complete upload, part by part (a part's file in pieces of
+    at most 1 MiB, read in a thread), one short read of the database each (no connection is
+    held while the client takes its time)."""
+    files = part_files(engine)
     position = start
     while position < end:
         async with engine.connect() as conn:
             part = (
                 await conn.execute(
-                    select(upload_parts.c.position, upload_parts.c.data)
+                    select(upload_parts.c.position, upload_parts.c.data, upload_parts.c.file)
                     .where(
                         upload_parts.c.upload_id == upload_id,
                         upload_parts.c.position <= position,
@@ -141,9 +200,23 @@ async def read(engine: AsyncEngine, upload_id: str, start: int, end: int) -> Asy
                     .limit(1)
                 )
             ).first()
-        if part is None or part.position + len(part.data) <= position:
+        if part is None:
             return  # the upload went away meanwhile (expired): the response ends short
-        piece = bytes(part.data)[position - part.position : end - part.position]
+        if part.file is None:
+            if part.position + len(part.data) <= position:
+                return
+            piece = bytes(part.data)[position - part.position : end - part.position]
+        elif files is None:  # pragma: no cover - only SQLite's rows name files
+            return
+        else:
+            first = position - part.position
+            last = min(end - part.position, first + PIECE_BYTES)
+            try:
+                piece = await asyncio.to_thread(files.read, upload_id, part.file, first, last)
+            except FileNotFoundError:
+                return  # deleted with its upload meanwhile: the response ends short
+            if not piece:
+                return
         yield piece
         position += len(piece)
 

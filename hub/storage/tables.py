@@ -372,7 +372,8 @@ upload_parts = Table(
     metadata,
     Column("upload_id", Text, ForeignKey("uploads.id", ondelete="CASCADE"), nullable=False),
     Column("position", BigInteger, nullable=False),
-    Column("data", LargeBinary, nullable=False),
+    Column("data", LargeBinary, nullable=False),  # empty when ``file`` names the part's file
+    Column("file", Text, nullable=True),  # hub.storage.part_files (SQLite)
     PrimaryKeyConstraint("upload_id", "position"),
 )
 

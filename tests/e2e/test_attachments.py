@@ -28,6 +28,7 @@ from pgs_hub.hub.client.attachments import (
     encrypt_file,
     upload_file,
 )
+from pgs_hub.hub.storage import blobs
 from pgs_hub.hub.storage.engine import create_engine
 from pgs_hub.hub.storage.tables import upload_parts, uploads
 from pgs_hub.protocols.api import Acceptance
@@ -93,31 +94,34 @@ async def count_uploads(hub: RunningHub) -> tuple[int, int]:
 async def refused_when_a_stored_byte_changes(
     hub: RunningHub, upload: str, attachment: Any, folder: Path
 ) -> None:
-    """Flip one byte of the last stored part, check the download is refused, put it back."""
+    """Flip one byte of the last stored part (its file, beside the SQLite database), check the
+    download is refused, put it back."""
     engine = create_engine(hub.database_url)
-    where = upload_parts.c.upload_id == upload
     try:
-        async with engine.begin() as conn:
+        async with engine.connect() as conn:
             part = (
                 await conn.execute(
-                    select(upload_parts.c.position, upload_parts.c.data)
-                    .where(where)
+                    select(upload_parts.c.file)
+                    .where(upload_parts.c.upload_id == upload)
                     .order_by(upload_parts.c.position.desc())
                 )
             ).first()
-            assert part is not None
-            at = where & (upload_parts.c.position == part.position)
-            flipped = bytearray(part.data)
-            flipped[len(flipped) // 2] ^= 0x01
-            await conn.execute(upload_parts.update().where(at).values(data=bytes(flipped)))
-        async with hub.client(GH) as gh:
-            with pytest.raises(AttachmentError, match="not the one the sender sent"):
-                await download_attachment(gh, attachment, folder)
-        assert list(folder.iterdir()) == []
-        async with engine.begin() as conn:
-            await conn.execute(upload_parts.update().where(at).values(data=part.data))
+        files = blobs.part_files(engine)
     finally:
         await engine.dispose()
+    assert part is not None
+    assert files is not None
+    assert part.file is not None  # SQLite: parts are files
+    path = files.path(upload, part.file)
+    kept = path.read_bytes()
+    flipped = bytearray(kept)
+    flipped[len(flipped) // 2] ^= 0x01
+    path.write_bytes(bytes(flipped))
+    async with hub.client(GH) as gh:
+        with pytest.raises(AttachmentError, match="not the one the sender sent"):
+            await download_attachment(gh, attachment, folder)
+    assert list(folder.iterdir()) == []
+    path.write_bytes(kept)
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # SQL: storage tests, both
@@ -340,15 +344,18 @@ async def test_parts_grow_to_the_hubs_cap_and_the_blob_is_the_ciphertext(
         async with engine.connect() as conn:
             rows = (
                 await conn.execute(
-                    select(upload_parts.c.data)
+                    select(upload_parts.c.data, upload_parts.c.file)
                     .where(upload_parts.c.upload_id == upload)
                     .order_by(upload_parts.c.position)
                 )
             ).all()
+        files = blobs.part_files(engine)
     finally:
         await engine.dispose()
-    assert (
-        [len(r.data) for r in rows] == expected == [16_384, 32_768, 65_536, 65_536, *expected[4:]]
-    )
+    # On SQLite each part is a file of its own, fsynced; the rows name them and hold no bytes.
+    assert files is not None
+    assert all(r.file is not None and r.data == b"" for r in rows)
+    parts = [files.path(upload, r.file).read_bytes() for r in rows]
+    assert [len(p) for p in parts] == expected == [16_384, 32_768, 65_536, 65_536, *expected[4:]]
     assert stats.parts == len(expected)
-    assert b"".join(bytes(r.data) for r in rows) == encrypted.ciphertext.read_bytes()
+    assert b"".join(parts) == encrypted.ciphertext.read_bytes()

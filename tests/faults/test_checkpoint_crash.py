@@ -1,8 +1,9 @@
 """The serving hub's WAL checkpoints run in the background (hub.storage.checkpoint), against a
-real ``pgs serve`` on SQLite: the database file receives the uploaded bytes without anyone else
-opening it, the counts are in /metrics, and a hub killed with SIGKILL around its checkpoints
-(at seeded random moments after the last part of an upload was acknowledged: before, during or
-after the checkpoint that copies it) loses none of the acknowledged bytes."""
+real ``pgs serve`` on SQLite: the database file receives the accepted envelopes without anyone
+else opening it, the counts are in /metrics, and a hub killed with SIGKILL around its
+checkpoints (at seeded random moments after the last part of an upload was acknowledged: before,
+during or after the checkpoint that copies its rows; its bytes are files, fsynced before) loses
+none of the acknowledged bytes."""
 
 from __future__ import annotations
 
@@ -15,13 +16,20 @@ from pathlib import Path
 
 import aiohttp
 import pytest
-from sqlalchemy import select
 
 from pgs_hub.hub.client.attachments import encrypt_file, upload_file
+from pgs_hub.hub.storage import blobs
 from pgs_hub.hub.storage.engine import create_engine
-from pgs_hub.hub.storage.tables import upload_parts
 from tests.e2e.harness import RunningHub
-from tests.faults.hubproc import SENDERS, kill, restart, world
+from tests.faults.hubproc import (
+    SENDERS,
+    acknowledged,
+    kill,
+    presealed,
+    restart,
+    submit_once,
+    world,
+)
 
 MIB = 1024 * 1024
 PART = 4 * MIB  # parts of this size each (the hub's max_part_bytes is larger)
@@ -41,38 +49,36 @@ async def _gauge(hub: RunningHub, name: str) -> float:
 
 
 async def _stored(hub: RunningHub, upload: str) -> bytes:
-    """The upload's bytes as the database holds them (read by another process, as the hub's
-    next start would read them)."""
+    """The upload's bytes as the hub's storage holds them (its rows, and the part files they
+    name), read by another process, as the hub's next start would read them."""
     engine = create_engine(hub.database_url)
     try:
         async with engine.connect() as conn:
-            rows = await conn.execute(
-                select(upload_parts.c.data)
-                .where(upload_parts.c.upload_id == upload)
-                .order_by(upload_parts.c.position)
-            )
-            return b"".join(bytes(r.data) for r in rows)
+            found = await blobs.upload(conn, upload)
+        if found is None:
+            return b""
+        return b"".join([piece async for piece in blobs.read(engine, upload, 0, found.stored)])
     finally:
         await engine.dispose()
 
 
 async def test_the_hub_copies_its_wal_into_the_database_in_the_background(
-    fault_hub: RunningHub, tmp_path: Path
+    fault_hub: RunningHub,
 ) -> None:
     await world(fault_hub)
     db = Path(fault_hub.database_url.split("///", 1)[1])
-    original = tmp_path / "scan.bin"
-    original.write_bytes(os.urandom(3 * PART))
-    encrypted = await asyncio.to_thread(encrypt_file, original, tmp_path)
+    batch = await presealed(fault_hub, 300)
     before = _size(db)
-    async with fault_hub.client(SENDERS[0]) as client:
-        await upload_file(client, encrypted, part_size=PART)
+    async with aiohttp.ClientSession() as session:
+        for item in batch:
+            assert acknowledged(*await submit_once(session, fault_hub.url, item), item)
+    stored = sum(len(item.raw) for item in batch)
     # Nobody but the hub has the file open: only its checkpointer can have grown it.
     for _ in range(600):
-        if _size(db) >= before + encrypted.ciphertext_size:
+        if _size(db) >= before + stored:
             break
         await asyncio.sleep(0.05)
-    assert _size(db) >= before + encrypted.ciphertext_size
+    assert _size(db) >= before + stored
     assert await _gauge(fault_hub, "pgs_sqlite_wal_checkpoints") >= 1
     assert await _gauge(fault_hub, "pgs_sqlite_wal_checkpoint_failures") == 0
     assert fault_hub.stop() == 0
