@@ -57,15 +57,20 @@ class PartFiles:
             folder.mkdir(parents=True, exist_ok=True, mode=0o700)
             _fsync_dir(folder.parent)
         name = f"{position}-{secrets.token_hex(8)}"
-        fd = os.open(folder / name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        path = folder / name
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view) :]
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        _fsync_dir(folder)
+            try:
+                view = memoryview(data)
+                while view:
+                    view = view[os.write(fd, view) :]
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+            _fsync_dir(folder)
+        except BaseException:
+            path.unlink(missing_ok=True)  # a full disk leaves no half-written part behind
+            raise
         return name
 
     def size(self, upload_id: str, name: str) -> int:

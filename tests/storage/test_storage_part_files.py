@@ -6,6 +6,7 @@ the bytes back in the rows. PostgreSQL keeps every part in the database."""
 
 from __future__ import annotations
 
+import errno
 import os
 import sqlite3
 import time
@@ -122,3 +123,17 @@ async def test_a_downgrade_puts_the_bytes_back_in_the_rows(
     with sqlite3.connect(database_url.split("///", 1)[1]) as db:
         rows = db.execute("SELECT position, data FROM upload_parts ORDER BY position").fetchall()
     assert rows == [(0, b"0123"), (4, b"4567")]
+
+
+def test_a_part_the_disk_refuses_leaves_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    files = PartFiles(tmp_path / "hub.db-parts")
+
+    def full(fd: int) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr("pgs_hub.hub.storage.part_files.os.fsync", full)
+    with pytest.raises(OSError, match="No space left"):
+        files.write("u1", 0, b"0123")
+    assert os.listdir(files.path("u1", "")) == []
