@@ -27,5 +27,7 @@ async def purge_delivered_bodies(engine: AsyncEngine, days: float, now: int) -> 
     were removed. Idempotent: every hub process may run it."""
     async with engine.begin() as conn:
         mids = await envelopes.purge_delivered_bodies(conn, now - round(days * DAY), now)
-        await blobs.remove_for_envelopes(conn, mids)
-        return len(mids)
+        removed = await blobs.remove_for_envelopes(conn, mids)
+    if removed:  # on SQLite their parts are files: gone with their rows, not at the next sweep
+        await blobs.sweep_files(engine)
+    return len(mids)

@@ -15,9 +15,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
-from storage_rows import NOW
+from storage_rows import NOW, envelope, to
 
-from pgs_hub.hub.storage import backup, blobs, migrate
+from pgs_hub.hub.services import retention
+from pgs_hub.hub.storage import backup, blobs, envelopes, migrate
 from pgs_hub.hub.storage.blobs import UploadRow
 from pgs_hub.hub.storage.part_files import STRAY_SECONDS, PartFiles
 from pgs_hub.hub.storage.tables import upload_parts
@@ -137,3 +138,15 @@ def test_a_part_the_disk_refuses_leaves_nothing(
     with pytest.raises(OSError, match="No space left"):
         files.write("u1", 0, b"0123")
     assert os.listdir(files.path("u1", "")) == []
+
+
+@SQLITE_ONLY
+async def test_a_purged_body_takes_its_part_files_at_once(engine: AsyncEngine) -> None:
+    files = await _store(engine, "done-att", [b"abc"])
+    await _store(engine, "draft", [b"def"])
+    async with engine.begin() as conn:
+        done = await envelopes.insert_envelope(conn, envelope("m-done"), to("de-1"))
+        assert await blobs.bind(conn, "fr-1", "m-done", ["done-att"])
+        assert await envelopes.advance_delivery(conn, done, "de-1", "read", NOW + 5)
+    assert await retention.purge_delivered_bodies(engine, 1, NOW + 2 * retention.DAY) == 1
+    assert files.uploads() == ["draft"]
