@@ -109,9 +109,10 @@ class RequestTimeout(HubError):
 class ConfigError(Exception):
     """The hub's own configuration or home folder is unusable (start-up, not a request).
 
-    Raised with :func:`config_error`, it carries its catalog key and values: ``str()`` is the
-    English text (for logs and English users), and the CLI says the same in the user's language
-    (:mod:`hub.cli.errors`). A plain message is only matched against the catalog's known patterns.
+    Raised with :meth:`keyed` (or :func:`config_error`), it carries its catalog key and values:
+    ``str()`` is the English text (for logs and English users), and the CLI says the same in the
+    user's language (:mod:`hub.cli.errors`). A plain message is only matched against the
+    catalog's known patterns.
     """
 
     code = "config.invalid"

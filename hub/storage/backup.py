@@ -85,7 +85,7 @@ def _copy_sqlite(source: Path, target: Path, progress: Progress) -> None:
             src.close()
         partial.chmod(0o600)
         partial.replace(target)
-    except sqlite3.Error as exc:
+    except (sqlite3.Error, OSError) as exc:  # OSError: a part's file could not be read
         partial.unlink(missing_ok=True)
         raise BackupError.keyed("config.backup.sqlite_failed", reason=exc) from None
 

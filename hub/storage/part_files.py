@@ -1,9 +1,10 @@
 """Attachment parts as files beside an SQLite database (``hub.db-parts/<upload>/<name>``).
 
 Why files: SQLite writes a blob as a chain of pages, each its own WAL frame and ``write``, then
-copies them again at the checkpoint. An 8 MiB part took 23 ms and 16 ms of CPU that way on the
-bench machine, against 5 ms for a ``write`` and an ``fsync`` of a file (bench/README.md, parts
-as files). On PostgreSQL parts stay in the database: its hubs need not share a disk.
+copies them again at the checkpoint. An 8 MiB part took 58-64 ms and 42-47 ms of CPU that way on
+the bench machine, against 8-33 ms and 4-26 ms as a file, fsynced, and a row naming it
+(``python -m bench.part_store``; bench/README.md, "Parts as files"). On PostgreSQL parts stay in
+the database: its hubs need not share a disk.
 
 A part is written and fsynced under a name no other attempt uses (its position and 64 random
 bits), before the transaction that records it (``upload_parts.file``); so a row never names a
@@ -54,8 +55,11 @@ class PartFiles:
         """Write ``data`` durably under a new name in the upload's folder; returns the name."""
         folder = self._upload(upload_id)
         if not folder.is_dir():
-            folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-            _fsync_dir(folder.parent)
+            if not self.root.is_dir():
+                self.root.mkdir(parents=True, exist_ok=True, mode=0o700)
+                _fsync_dir(self.root.parent)
+            folder.mkdir(exist_ok=True, mode=0o700)
+            _fsync_dir(self.root)
         name = f"{position}-{secrets.token_hex(8)}"
         path = folder / name
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

@@ -130,14 +130,15 @@ def test_a_part_the_disk_refuses_leaves_nothing(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     files = PartFiles(tmp_path / "hub.db-parts")
+    first = files.write("u1", 0, b"0123")
 
     def full(fd: int) -> None:
         raise OSError(errno.ENOSPC, "No space left on device")
 
     monkeypatch.setattr("pgs_hub.hub.storage.part_files.os.fsync", full)
     with pytest.raises(OSError, match="No space left"):
-        files.write("u1", 0, b"0123")
-    assert os.listdir(files.path("u1", "")) == []
+        files.write("u1", 4, b"4567")
+    assert os.listdir(files.path("u1", "")) == [first]
 
 
 @SQLITE_ONLY
