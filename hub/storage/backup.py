@@ -141,7 +141,11 @@ def _run_pg(arguments: list[str], url: URL, progress: Progress, total: int) -> N
 def _inline_parts(copy: sqlite3.Connection, files: PartFiles) -> None:
     """Put the bytes of the parts kept as files into the copy's rows, so that a backup is one
     self-contained file (and a restored hub's rows name no file). A part whose file went with
-    its upload while the copy was made is dropped with that upload, as the hub dropped it."""
+    its upload while the copy was made is dropped with that upload, as the hub dropped it. A
+    database from before parts were files (schema 0010 or older) has nothing to copy."""
+    columns = {row[1] for row in copy.execute("PRAGMA table_info(upload_parts)")}
+    if "file" not in columns:
+        return
     named = copy.execute(
         "SELECT upload_id, position, file FROM upload_parts WHERE file IS NOT NULL"
     ).fetchall()

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from storage_rows import NOW, envelope, to
 
 from pgs_hub.hub.services import retention
-from pgs_hub.hub.storage import backup, blobs, envelopes, migrate
+from pgs_hub.hub.storage import backup, blobs, envelopes, migrate, revision
 from pgs_hub.hub.storage.blobs import UploadRow
 from pgs_hub.hub.storage.part_files import STRAY_SECONDS, PartFiles
 from pgs_hub.hub.storage.tables import upload_parts
@@ -151,3 +151,20 @@ async def test_a_purged_body_takes_its_part_files_at_once(engine: AsyncEngine) -
         assert await envelopes.advance_delivery(conn, done, "de-1", "read", NOW + 5)
     assert await retention.purge_delivered_bodies(engine, 1, NOW + 2 * retention.DAY) == 1
     assert files.uploads() == ["draft"]
+
+
+@SQLITE_ONLY
+async def test_a_database_from_before_part_files_is_backed_up_and_restored(
+    engine: AsyncEngine, database_url: str, tmp_path: Path
+) -> None:
+    """A backup of an older schema (0010: no ``file`` column) is copied as it is, and restores
+    (then ``pgs db upgrade`` brings it to head)."""
+    await engine.dispose()
+    await migrate.downgrade(database_url, "0010")
+    assert await revision.current_revision(database_url) == "0010"
+    copy = tmp_path / "old.db"
+    assert backup.backup(database_url, copy, lambda done, total: None, tables=1) == "sqlite"
+    staged = backup.stage_sqlite(copy, database_url, lambda done, total: None)
+    backup.commit_sqlite(staged, database_url)
+    await migrate.upgrade(database_url)
+    assert await revision.current_revision(database_url) == revision.head_revision()
