@@ -206,19 +206,26 @@ async def read(engine: AsyncEngine, upload_id: str, start: int, end: int) -> Asy
             if part.position + len(part.data) <= position:
                 return
             piece = bytes(part.data)[position - part.position : end - part.position]
-        elif files is None:  # pragma: no cover - only SQLite's rows name files
+            yield piece
+            position += len(piece)
+            continue
+        if files is None:  # pragma: no cover - only SQLite's rows name files
             return
-        else:
-            first = position - part.position
-            last = min(end - part.position, first + PIECE_BYTES)
+        # The rest of this part from its file, a piece at a time, with no query in between.
+        first, stop, moved = position - part.position, end - part.position, False
+        while first < stop:
             try:
-                piece = await asyncio.to_thread(files.read, upload_id, part.file, first, last)
+                piece = await asyncio.to_thread(
+                    files.read, upload_id, part.file, first, min(stop, first + PIECE_BYTES)
+                )
             except FileNotFoundError:
                 return  # deleted with its upload meanwhile: the response ends short
             if not piece:
-                return
-        yield piece
-        position += len(piece)
+                break  # the file ends here: the next part holds what follows
+            yield piece
+            first, position, moved = first + len(piece), position + len(piece), True
+        if not moved:
+            return
 
 
 async def remove_for_envelopes(conn: AsyncConnection, mids: Sequence[str]) -> int:

@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 from storage_rows import NOW, envelope, to
 
@@ -67,6 +67,19 @@ async def test_a_part_is_a_file_the_row_names_and_reads_cross_parts(
     whole = b"0123456789"
     for start, end in [(0, 10), (2, 9), (3, 4), (4, 10), (9, 10), (5, 6)]:
         assert await _read(engine, "u1", start, end) == whole[start:end]
+    # One query per part, however many pieces its file is read in.
+    queries: list[str] = []
+
+    def seen(_conn: object, _cursor: object, statement: str, *_rest: object) -> None:
+        if "FROM upload_parts" in statement:
+            queries.append(statement)
+
+    event.listen(engine.sync_engine, "before_cursor_execute", seen)
+    try:
+        assert await _read(engine, "u1", 0, 10) == whole
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", seen)
+    assert len(queries) == 3
     # A second PATCH at an offset already taken is refused; its own file is the one to discard.
     late = files.write("u1", 0, b"XXXX")
     async with engine.begin() as conn:
