@@ -49,7 +49,7 @@ async def housekeeping(ctx: HubContext, retention_days: float | None = None) -> 
                 signed = await auditlog.sign(ctx)
                 if ctx.witnessing is not None:  # ask again the witnesses that have not cosigned
                     ctx.witnessing.kick(ctx, signed.size)
-        except (*DATABASE_ERRORS, HubError, OSError):  # the database may be briefly away
+        except (*DATABASE_ERRORS, HubError):  # the database may be briefly away
             log.warning(
                 "housekeeping failed; retrying in %.0f s", ctx.settings.housekeeping_seconds
             )

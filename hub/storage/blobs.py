@@ -11,6 +11,7 @@ part's file is written before, and is deleted or swept when no row names it).
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +22,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from pgs_hub.hub.storage.part_files import PartFiles, folder_for
 from pgs_hub.hub.storage.tables import envelopes, upload_parts, uploads
+
+log = logging.getLogger("pgs.hub")
 
 # A download reads a part's file in pieces of this size (a part may be 64 MiB).
 PIECE_BYTES: Final = 1 << 20
@@ -128,16 +131,22 @@ async def named_files(
 
 
 async def sweep_files(engine: AsyncEngine) -> int:
-    """Delete the part files no row names (:meth:`PartFiles.sweep`); 0 on PostgreSQL."""
+    """Delete the part files no row names (:meth:`PartFiles.sweep`); 0 on PostgreSQL. Best
+    effort: a folder it cannot read or clear is logged and left for the next sweep, so the work
+    that follows it (a purge's answer, housekeeping's checkpoint) is never held up by it."""
     files = part_files(engine)
     if files is None:
         return 0
-    listed = await asyncio.to_thread(files.uploads)
-    if not listed:
+    try:
+        listed = await asyncio.to_thread(files.uploads)
+        if not listed:
+            return 0
+        async with engine.connect() as conn:
+            named = await named_files(conn, listed)
+        return await asyncio.to_thread(files.sweep, named)
+    except OSError as exc:
+        log.warning("could not sweep the upload part files: %s", exc.strerror or type(exc).__name__)
         return 0
-    async with engine.connect() as conn:
-        named = await named_files(conn, listed)
-    return await asyncio.to_thread(files.sweep, named)
 
 
 async def remove(conn: AsyncConnection, upload_id: str, *, unbound_only: bool = True) -> bool:

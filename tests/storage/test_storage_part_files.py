@@ -181,3 +181,14 @@ async def test_a_database_from_before_part_files_is_backed_up_and_restored(
     backup.commit_sqlite(staged, database_url)
     await migrate.upgrade(database_url)
     assert await revision.current_revision(database_url) == revision.head_revision()
+
+
+@SQLITE_ONLY
+async def test_a_sweep_that_cannot_read_the_folder_logs_and_holds_nothing_up(
+    engine: AsyncEngine, caplog: pytest.LogCaptureFixture
+) -> None:
+    files = blobs.part_files(engine)
+    assert files is not None
+    files.root.write_bytes(b"not a folder")  # what a mistaken operator could leave
+    assert await blobs.sweep_files(engine) == 0
+    assert "could not sweep the upload part files" in caplog.text
