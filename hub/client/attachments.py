@@ -189,13 +189,9 @@ async def upload_file(
     run resumes it)."""
     stats = stats if stats is not None else TransferStats()
     total = encrypted.ciphertext_size
-    if upload_id is None:
-        upload_id = await _retrying(
-            lambda: client.create_upload(total), stats, max_interruptions, None
-        )
-        if on_created is not None:
-            on_created(upload_id)
-    offset = await _retrying(lambda: client.upload_offset(upload_id), stats, max_interruptions)
+    upload_id, offset = await _begin(
+        client, total, upload_id, stats, limit=max_interruptions, on_created=on_created
+    )
     largest = max(part_size, max_part_size or part_size)
     size = part_size
     loop = asyncio.get_running_loop()
@@ -232,6 +228,28 @@ async def upload_file(
                     size = min(largest, size * 2)
     finally:
         parts.close()
+
+
+async def _begin(
+    client: HubClient,
+    total: int,
+    upload_id: str | None,
+    stats: TransferStats,
+    *,
+    limit: int,
+    on_created: Callable[[str], None] | None,
+) -> tuple[str, int]:
+    """The upload to send to and the offset to start from: a new upload starts at 0 (no HEAD to
+    ask: one signed round trip less, which a slow link feels), one being resumed where the hub
+    says it stands."""
+    if upload_id is None:
+        created = await _retrying(lambda: client.create_upload(total), stats, limit, None)
+        if on_created is not None:
+            on_created(created)
+        return created, 0
+    resumed = upload_id
+    offset = await _retrying(lambda: client.upload_offset(resumed), stats, limit)
+    return resumed, offset
 
 
 @dataclass(frozen=True)

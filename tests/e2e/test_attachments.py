@@ -20,7 +20,7 @@ import aiohttp
 import pytest
 from sqlalchemy import func, select
 
-from pgs_hub.hub.client import HubClientError
+from pgs_hub.hub.client import HubClient, HubClientError
 from pgs_hub.hub.client.attachments import (
     AttachmentError,
     TransferStats,
@@ -331,9 +331,21 @@ async def test_parts_grow_to_the_hubs_cap_and_the_blob_is_the_ciphertext(
     original.write_bytes(os.urandom(190_000))
     encrypted = encrypt_file(original, tmp_path)
     stats = TransferStats()
+    asked: list[str] = []  # HEADs: the offsets the client asked the hub for
+    offset_of = HubClient.upload_offset
+
+    async def counted(client: HubClient, upload_id: str) -> int:
+        asked.append(upload_id)
+        return await offset_of(client, upload_id)
+
+    monkeypatch.setattr(HubClient, "upload_offset", counted)
     async with hub.client(NG) as ng:
         cap = (await ng.upload_limits()).max_part_bytes
         upload = await upload_file(ng, encrypted, part_size=16_384, max_part_size=cap, stats=stats)
+        # A new upload starts at 0 without asking; one resumed asks where the hub stands.
+        assert asked == []
+        assert await upload_file(ng, encrypted, upload_id=upload) == upload
+        assert asked == [upload]
     expected, left, size = [], encrypted.ciphertext_size, 16_384
     while left:
         expected.append(min(size, left))
