@@ -36,11 +36,27 @@ class HubError(Exception):
 
     code: Code = Code.HUB_ERROR
     kind: Kind = Kind.INVALID
+    #: The catalog key and values of an error raised with :meth:`keyed` (else None).
+    key: str | None = None
+    values: Mapping[str, object] = {}
 
     def __init__(self, message: str, *, code: Code | None = None) -> None:
         super().__init__(message)
         if code is not None:
             self.code = code
+
+    @classmethod
+    def keyed(cls, key: str, *, code: Code | None = None, **values: object) -> Self:
+        """This error with the catalog's English text for ``key`` as its message, keeping the
+        key so that a person's tool can say it in their language (:meth:`text`). The API's
+        ``detail`` stays English, for programs and logs; ``key`` is an extraction keyword."""
+        error = cls(t(key, "en", **values), code=code)
+        error.key, error.values = key, dict(values)
+        return error
+
+    def text(self, lang: Lang) -> str | None:
+        """The message in ``lang``; None for one raised without a catalog key."""
+        return t(self.key, lang, **self.values) if self.key is not None else None
 
 
 class MalformedRequest(HubError):
@@ -126,13 +142,23 @@ class ConfigError(Exception):
 
     def text(self, lang: Lang) -> str | None:
         """The message in ``lang``; None for one raised without a catalog key."""
-        return t(self.key, lang, **self.values) if self.key is not None else None
+        if self.key is None:
+            return None
+        return t(self.key, lang, **_said_in(lang, self.values))
 
     @classmethod
     def keyed(cls, key: str, **values: object) -> Self:
         """This error with the catalog's text for ``key`` (an extraction keyword, like ``t``:
-        ``make i18n-check`` finds the key in every language)."""
-        return cls(t(key, "en", **values), key=key, values=values)
+        ``make i18n-check`` finds the key in every language). A value that is itself a keyed
+        :class:`HubError` (the reason a setting was refused) is said in the same language."""
+        return cls(t(key, "en", **_said_in("en", values)), key=key, values=values)
+
+
+def _said_in(lang: Lang, values: Mapping[str, object]) -> dict[str, object]:
+    return {
+        name: (value.text(lang) or str(value)) if isinstance(value, HubError) else value
+        for name, value in values.items()
+    }
 
 
 def config_error(key: str, **values: object) -> ConfigError:

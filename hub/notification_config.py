@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pgs_hub.hub.errors import ConfigError, HubError, config_error
+from pgs_hub.hub.errors import HubError, config_error
 from pgs_hub.hub.notification_settings import NotificationSettings
 
 SMTP_PASSWORD = "PGS_SMTP_PASSWORD"  # noqa: S105 - the variable's name, not a password
@@ -79,8 +79,10 @@ def notification_config(table: dict[str, Any]) -> NotificationConfig:
             raise config_error("config.notifications.details", pid=pid)
         try:
             participants[pid] = NotificationSettings(**doc)
-        except (HubError, TypeError) as exc:
-            raise ConfigError(f"[notifications.participants.{pid}] {exc}") from None
+        except HubError as exc:
+            raise config_error("config.notifications.participant", pid=pid, reason=exc) from None
+        except TypeError:  # a value of the wrong type that the checks above let through
+            raise config_error("config.notifications.participant_types", pid=pid) from None
     port = _int(table, "smtp_port", 25, 1, 65535)
     host = table.get("smtp_host")
     if any(p.email for p in participants.values()) and not isinstance(host, str):

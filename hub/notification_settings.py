@@ -51,6 +51,12 @@ def _invalid(detail: str) -> InvalidRequest:
     return InvalidRequest(detail, code=Code.NOTIFICATIONS_INVALID)
 
 
+# The rules of the settings themselves are said from the catalog (InvalidRequest.keyed): the
+# same sentence reaches an API client (the English ``detail``) and an operator whose
+# config.toml breaks one (in their language, through hub.errors.ConfigError).
+_CODE: Final = Code.NOTIFICATIONS_INVALID
+
+
 @dataclass(frozen=True)
 class NotificationSettings:
     """One participant's settings; an instance is always valid (see :func:`parse_settings`)."""
@@ -68,26 +74,30 @@ class NotificationSettings:
         if self.email is not None and (
             len(self.email) > MAX_ADDRESS or not _EMAIL.match(self.email)
         ):
-            raise _invalid("email is not an e-mail address")
+            raise InvalidRequest.keyed("notifications.invalid.email", code=_CODE)
         if self.webhook is not None and (
             len(self.webhook) > MAX_URL
             or not re.match(r"^https?://[^\s/?#]+", self.webhook)
             or any(c.isspace() for c in self.webhook)
         ):
-            raise _invalid("webhook must be an http:// or https:// URL")
+            raise InvalidRequest.keyed("notifications.invalid.webhook", code=_CODE)
         if self.language not in LANGUAGES:
-            raise _invalid("language must be en or fr")
+            raise InvalidRequest.keyed(
+                "notifications.invalid.language", code=_CODE, languages=", ".join(LANGUAGES)
+            )
         if not 0 <= self.digest_minutes <= MAX_DIGEST_MINUTES:
-            raise _invalid(f"digest_minutes must be between 0 and {MAX_DIGEST_MINUTES}")
+            raise InvalidRequest.keyed(
+                "notifications.invalid.digest_minutes", code=_CODE, most=MAX_DIGEST_MINUTES
+            )
         if (self.quiet_start is None) != (self.quiet_end is None):
-            raise _invalid("quiet_hours needs both start and end")
+            raise InvalidRequest.keyed("notifications.invalid.quiet_both", code=_CODE)
         for value in (self.quiet_start, self.quiet_end):
             if value is not None and not _HHMM.match(value):
-                raise _invalid("quiet_hours start and end are HH:MM (24-hour clock)")
+                raise InvalidRequest.keyed("notifications.invalid.quiet_clock", code=_CODE)
         if self.quiet_start is not None and self.quiet_start == self.quiet_end:
-            raise _invalid("quiet_hours start and end must differ")
+            raise InvalidRequest.keyed("notifications.invalid.quiet_differ", code=_CODE)
         if not _is_zone(self.timezone):
-            raise _invalid("timezone is not an IANA time zone (e.g. Africa/Lagos)")
+            raise InvalidRequest.keyed("notifications.invalid.timezone", code=_CODE)
 
     @property
     def channels(self) -> tuple[str, ...]:

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from pgs_hub.hub.errors import ConfigError
+from pgs_hub.hub.i18n import LANGS
 from pgs_hub.hub.notification_config import ParticipantNotifications, notification_config
 
 GH = "GH-NCP-ACCRA"
@@ -48,6 +49,37 @@ def test_settings_are_read_per_participant() -> None:
 def test_bad_settings_are_refused(table: dict[str, Any], reason: str) -> None:
     with pytest.raises(ConfigError, match=reason):
         notification_config(table)
+
+
+@pytest.mark.parametrize(
+    ("doc", "english", "french"),
+    [
+        ({"timezone": "Mars/Olympus"}, "timezone is not an IANA time zone", "fuseau horaire IANA"),
+        (
+            {"language": "de"},
+            "language must be one of en, fr, es, pt, ar",
+            "language doit être l'une de ces langues : en, fr, es, pt, ar",
+        ),
+        ({"digest_minutes": 10**9}, "digest_minutes must be between 0 and", "compris entre 0 et"),
+        ({"digest_minutes": "5"}, "a value has the wrong type", "pas le bon type"),
+    ],
+)
+def test_a_participants_refused_setting_is_said_in_the_operators_language(
+    doc: dict[str, Any], english: str, french: str
+) -> None:
+    """A rule of the settings themselves (the same one the API applies) reaches the operator in
+    their language with the participant's section, not as English or a Python type error."""
+    with pytest.raises(ConfigError) as caught:
+        notification_config({"participants": {GH: doc}})
+    error = caught.value
+    assert str(error).startswith(f"[notifications.participants.{GH}] ")
+    assert english in str(error)
+    assert french in (error.text("fr") or "")
+    for lang in LANGS:
+        text = error.text(lang)
+        assert text is not None
+        assert f"[notifications.participants.{GH}] " in text
+        assert (english in text) == (lang == "en"), lang
 
 
 def test_the_smtp_password_comes_from_the_environment_and_is_never_printed(

@@ -36,7 +36,7 @@ def at(text: str, zone: str) -> int:
         ({"email": 5}, "string or null"),
         ({"webhook": "ftp://x.example"}, "http:// or https://"),
         ({"webhook": "https://x.example/a b"}, "http:// or https://"),
-        ({"language": "de"}, "en or fr"),
+        ({"language": "de"}, "one of en, fr, es, pt, ar"),
         ({"details": "yes"}, "true or false"),
         ({"digest_minutes": -1}, "between 0 and"),
         ({"digest_minutes": 1.5}, "whole number"),
