@@ -47,14 +47,17 @@ def _code_text(code: str, lang: Lang) -> str | None:
 
 
 # The fixed phrases of protocols/messages/problems.py (a field problem reads "<pointer> <phrase>"):
-# catalog keys whose English text is the phrase, tried in this order. Phrases not listed stay as
-# the protocol wrote them.
+# catalog keys whose English text is the phrase (the longest that fits wins). Phrases not listed
+# stay as the protocol wrote them.
 _PROBLEM_KEYS: tuple[str, ...] = tuple(
     f"cli.problem.{name}"
     for name in (
         "required", "not_allowed", "string", "whole_number", "number", "boolean", "list",
-        "object", "json_object", "one_of", "must_be", "not_blank", "format", "not_json",
-        "country", "commodity", "date",
+        "object", "json_object", "one_of", "at_least", "at_most", "greater_than", "less_than",
+        "must_be", "not_blank", "format", "not_json", "country", "commodity", "date",
+        # the policy file's own rules (hub/policy/model.py)
+        "policy_receipt", "policy_role", "policy_red", "policy_attachments", "group_name",
+        "group_empty", "group_duplicate_country", "group_duplicate_participant", "group_builtin",
     )
 )  # fmt: skip
 
@@ -99,16 +102,19 @@ def message_text(text: str, lang: Lang) -> str | None:
 
 
 def problem_text(text: str, lang: Lang) -> str:
+    """A field problem's phrase in ``lang``: the catalog phrase that is the longest English
+    prefix of ``text`` (so "must be 2 to 40 characters: ..." is the group-name rule, not "must
+    be " and English after it), the rest (values, names) kept as written."""
     if lang == "en":
         return text
-    for key in _PROBLEM_KEYS:
-        english = _english(key)
-        if text.startswith(english):
-            rest = text[len(english) :].replace(
-                _english("cli.problem.or_another_code"), t("cli.problem.or_another_code", lang)
-            )
-            return t(key, lang) + rest
-    return text
+    matches = [key for key in _PROBLEM_KEYS if text.startswith(_english(key))]
+    if not matches:
+        return text
+    key = max(matches, key=lambda k: len(_english(k)))
+    rest = text[len(_english(key)) :].replace(
+        _english("cli.problem.or_another_code"), t("cli.problem.or_another_code", lang)
+    )
+    return t(key, lang) + rest
 
 
 def _describe(exc: BaseException, lang: Lang) -> tuple[str, list[str]]:  # noqa: PLR0911, PLR0912
@@ -119,6 +125,7 @@ def _describe(exc: BaseException, lang: Lang) -> tuple[str, list[str]]:  # noqa:
     from pgs_hub.hub.client.errors import HubClientError, TrustError
     from pgs_hub.hub.errors import ConfigError, HubError
     from pgs_hub.hub.keystore import KeyStoreError
+    from pgs_hub.hub.policy.model import PolicyError
     from pgs_hub.protocols.errors import InvalidDataError, ProtocolError
 
     if isinstance(exc, InvalidDataError):
@@ -131,6 +138,9 @@ def _describe(exc: BaseException, lang: Lang) -> tuple[str, list[str]]:  # noqa:
         return f"[{exc.code}] {head}", details
     if isinstance(exc, HubClientError):
         return _hub_refusal(exc, lang), []
+    if isinstance(exc, PolicyError) and exc.fields:
+        details = [f"  {where} {problem_text(what, lang)}" for where, what in exc.fields]
+        return f"[{exc.code}] {exc.text(lang)}", details
     if isinstance(exc, ConfigError) and exc.key is not None:
         return f"[{exc.code}] {exc.text(lang)}", []
     if isinstance(exc, CryptoError | ProtocolError | KeyStoreError | TrustError | ConfigError):

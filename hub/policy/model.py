@@ -79,17 +79,20 @@ _GROUP_NAME_RULE: Final = (
 class PolicyError(ConfigError):
     """The policy file cannot be used; the message says where (TOML line or dotted key) and why.
 
-    ``problems`` lists each problem on its own (``"limits.max_recipients must be at most 512"``).
+    ``problems`` lists each problem on its own (``"limits.max_recipients must be at most 512"``);
+    ``fields`` holds the same as (where, what) pairs, so that the CLI can say each "what" in the
+    operator's language under a head line that is (``config.policy.invalid``).
     """
 
     code = "policy.invalid"
 
     def __init__(
         self, message: str, *, problems: Iterable[str] = (), key: str | None = None,
-        values: Mapping[str, object] | None = None,
+        values: Mapping[str, object] | None = None, fields: Iterable[tuple[str, str]] = (),
     ) -> None:  # fmt: skip
         super().__init__(message, key=key, values=values)
         self.problems: tuple[str, ...] = tuple(problems)
+        self.fields: tuple[tuple[str, str], ...] = tuple(fields)
 
 
 def builtin_group_names() -> frozenset[str]:
@@ -304,13 +307,14 @@ def _dotted(location: Iterable[int | str]) -> str:
     return out or "(policy)"
 
 
-def _problems(exc: ValidationError) -> list[str]:
+def _problems(exc: ValidationError) -> list[tuple[str, str]]:
+    """Each problem once, as (the TOML key, what is wrong with it)."""
     errors: list[ErrorDetails] = exc.errors(include_url=False, include_input=False)
-    found: list[str] = []
+    found: list[tuple[str, str]] = []
     for error in errors:
-        text = f"{_dotted(error['loc'])} {plain_message(error)}"
-        if text not in found:
-            found.append(text)
+        problem = (_dotted(error["loc"]), plain_message(error))
+        if problem not in found:
+            found.append(problem)
     return found
 
 
@@ -328,10 +332,12 @@ def load_policy(text: str, *, source: str = "policy") -> Policy:
     try:
         return Policy.model_validate(document)
     except ValidationError as exc:
-        problems = _problems(exc)
+        fields = _problems(exc)
+        problems = [f"{where} {what}" for where, what in fields]
         raise PolicyError(
-            f"{source} is invalid: " + "; ".join(problems), problems=problems
-        ) from None
+            f"{source} is invalid: " + "; ".join(problems), problems=problems, fields=fields,
+            key="config.policy.invalid", values={"source": source},
+        ) from None  # fmt: skip
 
 
 def load_policy_file(path: Path) -> Policy:
