@@ -371,3 +371,19 @@ async def test_parts_grow_to_the_hubs_cap_and_the_blob_is_the_ciphertext(
     assert [len(p) for p in parts] == expected == [16_384, 32_768, 65_536, 65_536, *expected[4:]]
     assert stats.parts == len(expected)
     assert b"".join(parts) == encrypted.ciphertext.read_bytes()
+
+
+async def test_a_parts_checksum_is_the_sha256_its_content_digest_carries(hub: RunningHub) -> None:
+    """The client hashes a part once: its Upload-Checksum is taken from the Content-Digest it
+    signed (and made by hand when nothing is signed)."""
+    data = os.urandom(70_000)
+    digest = base64.b64encode(hashlib.sha256(data).digest()).decode("ascii")
+    async with hub.client(NG) as ng:
+        signed = ng.part_headers("A" * 22, 0, data)
+    assert signed["Upload-Checksum"] == f"sha256 {digest}"
+    assert signed["Content-Digest"] == f"sha-256=:{digest}:"
+    assert "Signature" in signed
+    async with HubClient(hub.url, None) as anonymous:
+        unsigned = anonymous.part_headers("A" * 22, 0, data)
+    assert unsigned["Upload-Checksum"] == f"sha256 {digest}"
+    assert "Content-Digest" not in unsigned
