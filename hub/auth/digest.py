@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from collections.abc import Mapping
 from typing import Final
 
 import http_sf
@@ -52,17 +53,29 @@ def content_digest(body: bytes) -> str:
     return ContentDigest.create(body)
 
 
-def check_content_digest(header_value: str | None, body: bytes | bytearray) -> None:
+def check_content_digest(
+    header_value: str | None,
+    body: bytes | bytearray,
+    *,
+    computed: Mapping[str, bytes] | None = None,
+) -> None:
     """Raise unless ``header_value`` is a Content-Digest we accept and matches ``body`` exactly.
 
-    ``body`` is the content as received, before any content decoding. Returns nothing on
-    success; see the module docstring for which error is raised when.
+    ``body`` is the content as received, before any content decoding. ``computed`` holds digests
+    of exactly those bytes that the caller made as they arrived (``{"sha-256": ...}``), so that
+    a body of several MiB is not read again after its last byte; any other algorithm the field
+    names is computed from ``body``. Returns nothing on success; see the module docstring for
+    which error is raised when.
     """
     if header_value is None:
         raise InvalidRequest("the request has a body but no Content-Digest", code=DIGEST_MISSING)
     digests = _parse(header_value)
+    known = computed or {}
     for algorithm, expected in digests.items():
-        if not hmac.compare_digest(expected, hashlib.new(_HASHES[algorithm], body).digest()):
+        actual = known.get(algorithm)
+        if actual is None:
+            actual = hashlib.new(_HASHES[algorithm], body).digest()
+        if not hmac.compare_digest(expected, actual):
             raise AuthenticationError(
                 "the request body does not match its Content-Digest", code=DIGEST_MISMATCH
             )

@@ -94,11 +94,14 @@ _KEYID: Final = re.compile(rf"[\x21-\x7e]{{1,{MAX_KEYID_LENGTH}}}")
 
 @dataclass(frozen=True)
 class VerifiedSignature:
-    """What a verified request signature establishes: who signed it, when, with which nonce."""
+    """What a verified request signature establishes: who signed it, when, with which nonce;
+    and, when the body was still to come (``verify_request(..., body_follows=True)``), the
+    signed Content-Digest the body must then match."""
 
     keyid: str
     created: int
     nonce: str
+    content_digest: str | None = None
 
 
 # --- adapters for http-message-signatures ---------------------------------------------------
@@ -234,13 +237,17 @@ def verify_request(
     resolve_key: Callable[[str], VerifyKey],
     now: int,
     window: int = WINDOW_SECONDS,
+    body_follows: bool = False,
 ) -> VerifiedSignature:
     """Verify the ``pgs`` signature of a request; return its keyid, created time and nonce.
 
     ``url`` is the absolute URL as the client sent it (the server rebuilds it from its scheme, the
     ``Host`` header and the raw path with query); ``headers`` may repeat a field (an aiohttp
     ``CIMultiDictProxy``), whose lines are then combined as RFC 9421 §2.1 says; ``body`` is the
-    content as received (``None`` and ``b""`` both mean no body).
+    content as received (``None`` and ``b""`` both mean no body). ``body_follows`` says the request
+    has a body not read yet (a route that streams it): the signature must cover
+    ``content-digest`` as for any body, and check 7 is the caller's, once the body is in, against
+    the returned :attr:`VerifiedSignature.content_digest` (:func:`check_content_digest`).
 
     Checks, in order, each failing with its own code:
 
@@ -272,7 +279,9 @@ def verify_request(
     components, params = _read_signature(fields)
     keyid, created, nonce = _check_params(params, now=now, window=window)
 
-    has_body = bool(body)
+    if body_follows and body:
+        raise ValueError("body_follows is for a body not read yet")
+    has_body = bool(body) or body_follows
     _check_components(components, fields, has_body=has_body)
 
     message = _Message(method=method, url=url, headers=fields)
@@ -288,6 +297,10 @@ def verify_request(
         raise AuthenticationError(
             "the request signature is not valid for this request", code=BAD_SIGNATURE
         ) from exc
+    if body_follows:
+        return VerifiedSignature(
+            keyid=keyid, created=created, nonce=nonce, content_digest=fields[_DIGEST_COMPONENT]
+        )
     if _DIGEST_COMPONENT in components:
         check_content_digest(fields[_DIGEST_COMPONENT], body or b"")
     return VerifiedSignature(keyid=keyid, created=created, nonce=nonce)

@@ -1,10 +1,21 @@
 """Who is asking: RFC 9421 signature → current signing key → active participant, plus the nonce
-replay check (durable, so a replay fails after a restart too) and the per-participant rate limit."""
+replay check (durable, so a replay fails after a restart too) and the per-participant rate limit.
+
+A route that streams its body (tus PATCH) authenticates from the request's head, before the body
+is read (:func:`authenticate_head`): the signature covers the Content-Digest, so who signed and
+whether they may is decided first, and the body is checked against that digest once it is in
+(:meth:`SignedHead.check_body`). Refusals then come before the body's bytes are received, and the
+signature's checks overlap its arrival.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
+
 from aiohttp import web
 
+from pgs_hub.hub.auth.digest import check_content_digest
 from pgs_hub.hub.auth.httpsig import VerifiedSignature, claimed_keyid, verify_request
 from pgs_hub.hub.error_codes import Code
 from pgs_hub.hub.errors import AuthenticationError
@@ -24,6 +35,37 @@ def request_url(request: web.Request) -> str:
 
 
 async def authenticate(request: web.Request, body: bytes | bytearray | None) -> Member:
+    """The active participant whose current key signed ``request`` with this ``body``."""
+    member, _ = await _authenticate(request, body, body_follows=False)
+    return member
+
+
+@dataclass(frozen=True)
+class SignedHead:
+    """A request authenticated from its head; its body is still to be checked."""
+
+    member: Member
+    content_digest: str
+
+    def check_body(self, body: bytes | bytearray, computed: Mapping[str, bytes]) -> None:
+        """Raise unless ``body`` (whose digests ``computed`` were made as it arrived) is the one
+        the signer signed (``auth.digest_mismatch``)."""
+        check_content_digest(self.content_digest, body, computed=computed)
+
+
+async def authenticate_head(request: web.Request) -> SignedHead:
+    """:func:`authenticate` for a request whose body has not been read (``body_follows``): every
+    check but the body's own, which the caller makes with :meth:`SignedHead.check_body` before
+    it acts on the body. The nonce is spent even if the body then never arrives whole: a client
+    signs each attempt afresh."""
+    member, verified = await _authenticate(request, None, body_follows=True)
+    assert verified.content_digest is not None  # noqa: S101 - body_follows requires one
+    return SignedHead(member, verified.content_digest)
+
+
+async def _authenticate(
+    request: web.Request, body: bytes | bytearray | None, *, body_follows: bool
+) -> tuple[Member, VerifiedSignature]:
     ctx = request.app[CTX]
     keyid = claimed_keyid(request.headers)
     async with ctx.reader.connect() as conn:
@@ -42,9 +84,10 @@ async def authenticate(request: web.Request, body: bytes | bytearray | None) -> 
         body=body,
         resolve_key=resolve,  # type: ignore[arg-type]
         now=now,
+        body_follows=body_follows,
     )
     await claim_nonce(ctx, verified.keyid, verified.nonce, now)
     request[AUTHENTICATED] = member  # whose refusal it is, if one follows (security events)
     note_participant(request, member.id)
     ctx.rate_limiter().take(member.id, ctx.clock())
-    return member
+    return member, verified

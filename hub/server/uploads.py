@@ -2,8 +2,9 @@
 
 tus 1.0.0 core with the creation, checksum (sha256), expiration and termination extensions, at
 ``/v1/uploads``; every request is signed (RFC 9421) like the rest of the API, a PATCH body
-included (its Content-Digest is covered), so a PATCH is read whole (at most ``max_part_bytes``,
-refused from its Content-Length before it is read) and stored only if it is authentic: a
+included (its Content-Digest is covered). A PATCH is authenticated and authorized from its head
+(a refusal costs no body), then read whole (at most ``max_part_bytes``, refused from its
+Content-Length before it is read) and stored only if it matches the signed digest: a
 connection lost mid-PATCH stores nothing of it, and the client resumes at the offset HEAD gives.
 Downloads (``GET /v1/uploads/{upload}``) answer single byte ranges (206, 416).
 """
@@ -12,16 +13,16 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import re
 from email.utils import formatdate
 
 from aiohttp import web
 from aiohttp.http_exceptions import PayloadEncodingError
 
-from pgs_hub.hub.auth.digest import checked_sha256
 from pgs_hub.hub.error_codes import Code
 from pgs_hub.hub.errors import InvalidRequest, MalformedRequest, RequestTimeout, TooLarge
-from pgs_hub.hub.server.authn import authenticate
+from pgs_hub.hub.server.authn import authenticate, authenticate_head
 from pgs_hub.hub.server.bodies import body_deadline, streams_body
 from pgs_hub.hub.server.keys import CTX
 from pgs_hub.hub.server.problems import problem
@@ -91,22 +92,29 @@ def _checksum(request: web.Request) -> bytes | None:
     return digest
 
 
-async def _bounded_body(request: web.Request, limit: int) -> bytearray:
-    """The body, refused (413) from its declared length, or while reading, beyond ``limit``.
-    A bytearray, hashed and stored as it is (no copy of a part of several MiB into ``bytes``).
-    It grows as bytes arrive, never allocated from the declared length up front: a request head
-    alone must not make the hub hold ``limit`` bytes before the client has sent them."""
+def _refuse_declared(request: web.Request, limit: int) -> None:
+    """A PATCH declaring more than ``limit`` bytes is refused (413) from its head alone."""
     declared = request.content_length
     if declared is not None and declared > limit:
         raise TooLarge(
             f"one PATCH may carry at most {limit} bytes; send the upload in parts",
             code=Code.UPLOAD_PART_TOO_LARGE,
         )
+
+
+async def _bounded_body(request: web.Request, limit: int) -> tuple[bytearray, dict[str, bytes]]:
+    """The body, refused (413) while reading beyond ``limit``, and its digests (``sha-256``),
+    made piece by piece as it arrives. A bytearray, stored as it is (no copy of a part of
+    several MiB into ``bytes``). It grows as bytes arrive, never allocated from the declared
+    length up front: a request head alone must not make the hub hold ``limit`` bytes before the
+    client has sent them."""
     body = bytearray()
+    sha256 = hashlib.sha256()
     try:
         async with body_deadline(request):
             async for piece in request.content.iter_chunked(256 * 1024):
                 body += piece
+                sha256.update(piece)
                 if len(body) > limit:
                     raise TooLarge(
                         f"one PATCH may carry at most {limit} bytes; send the upload in parts",
@@ -123,7 +131,7 @@ async def _bounded_body(request: web.Request, limit: int) -> bytearray:
             "the request body was cut off; ask for the offset (HEAD) and resume",
             code=Code.REQUEST_INCOMPLETE,
         ) from None
-    return body
+    return body, {"sha-256": sha256.digest()}
 
 
 # --- tus ---------------------------------------------------------------------------------------
@@ -182,22 +190,36 @@ async def head(request: web.Request) -> web.StreamResponse:
 
 @streams_body
 async def patch(request: web.Request) -> web.StreamResponse:
-    """PATCH: append the body at ``Upload-Offset``."""
+    """PATCH: append the body at ``Upload-Offset``.
+
+    Everything that can be decided from the head is decided before the body is read: the size
+    it declares, the signature (which covers its Content-Digest), the media type, and whether
+    this upload takes a part at this offset. A refused PATCH costs the hub no body, and the
+    checks overlap the body's arrival. The body is then checked against the signed digest before
+    anything of it is stored."""
     refused = _require_tus(request)
     if refused is not None:
         return refused
     ctx = request.app[CTX]
-    body = await _bounded_body(request, ctx.attachments.max_part_bytes)
-    actor = await authenticate(request, body)
+    limit = ctx.attachments.max_part_bytes
+    _refuse_declared(request, limit)
+    signed = await authenticate_head(request) if request.content_length != 0 else None
+    actor = signed.member if signed is not None else await authenticate(request, None)
     if request.content_type != OFFSET_TYPE:
         raise web.HTTPUnsupportedMediaType(reason=f"send {OFFSET_TYPE}")
+    offset, checksum = _number(request, "Upload-Offset"), _checksum(request)
+    upload = await attachments.accepting(
+        ctx, actor, _upload_id(request), offset=offset, length=request.content_length
+    )
+    body, digests = await _bounded_body(request, limit)
+    if signed is not None:
+        signed.check_body(body, digests)
+    elif body:  # pragma: no cover - aiohttp reads no body after Content-Length: 0
+        raise MalformedRequest("the body is longer than its Content-Length")
     try:
         row = await attachments.append(
-            ctx, actor, _upload_id(request), offset=_number(request, "Upload-Offset"),
-            data=body, checksum=_checksum(request),
-            # authenticate() checked the signed Content-Digest against this very body:
-            sha256=checked_sha256(", ".join(request.headers.getall("Content-Digest", [])) or None),
-        )  # fmt: skip
+            ctx, upload, offset=offset, data=body, checksum=checksum, sha256=digests["sha-256"]
+        )
     except attachments.ChecksumMismatch as exc:
         return problem(460, exc.code, str(exc), headers={"Tus-Resumable": TUS_VERSION})
     return web.Response(status=204, headers=_tus_headers(row))

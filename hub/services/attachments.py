@@ -112,19 +112,12 @@ async def status(ctx: HubContext, actor: Member, upload_id: str) -> UploadRow:
     return row
 
 
-async def append(
-    ctx: HubContext,
-    actor: Member,
-    upload_id: str,
-    *,
-    offset: int,
-    data: bytes | bytearray,
-    checksum: bytes | None = None,
-    sha256: bytes | None = None,
+async def accepting(
+    ctx: HubContext, actor: Member, upload_id: str, *, offset: int, length: int | None
 ) -> UploadRow:
-    """Store ``data`` at ``offset`` (tus PATCH); the upload as it then stands. ``sha256``, if
-    given, is ``data``'s SHA-256 already checked by the caller (the signed Content-Digest): the
-    checksum is compared with it instead of hashing the part a second time."""
+    """Whether a part of ``length`` bytes (None: not declared) may be stored at ``offset`` of
+    ``actor``'s upload: the upload as it stands, or the refusal, decided before the part's bytes
+    are received (tus PATCH)."""
     row = await status(ctx, actor, upload_id)
     if row.envelope_mid is not None:
         raise Conflict(
@@ -135,15 +128,38 @@ async def append(
             f"Upload-Offset is {offset} but the hub holds {row.stored} bytes: resume from there",
             code=Code.UPLOAD_OFFSET_MISMATCH,
         )
-    if offset + len(data) > row.length:
+    _within(row, offset, length or 0)
+    return row
+
+
+def _within(row: UploadRow, offset: int, length: int) -> None:
+    if offset + length > row.length:
         raise TooLarge(
             f"the upload is {row.length} bytes long; this would write past its end",
             code=Code.UPLOAD_BEYOND_LENGTH,
         )
+
+
+async def append(
+    ctx: HubContext,
+    upload: UploadRow,
+    *,
+    offset: int,
+    data: bytes | bytearray,
+    checksum: bytes | None = None,
+    sha256: bytes | None = None,
+) -> UploadRow:
+    """Store ``data`` at ``offset`` of ``upload``, which :func:`accepting` returned for this
+    request; the upload as it then stands. ``sha256``, if given, is ``data``'s SHA-256 already
+    checked by the caller (the signed Content-Digest): the checksum is compared with it instead
+    of hashing the part a second time. The offset is compared and set again in the transaction
+    that records the part, so a request that another moved past stores nothing."""
+    _within(upload, offset, len(data))
     if checksum is not None and not hmac.compare_digest(
         sha256 if sha256 is not None else hashlib.sha256(data).digest(), checksum
     ):
         raise ChecksumMismatch("the body does not match its Upload-Checksum; send it again")
+    upload_id = upload.id
     files = blobs.part_files(ctx.engine)
     name = await _write_part(files, upload_id, offset, data) if files is not None else None
     async with ctx.engine.begin() as conn:
@@ -156,7 +172,7 @@ async def append(
             code=Code.UPLOAD_OFFSET_MISMATCH,
         )
     ctx.metrics.inc("pgs_upload_bytes_total", len(data))
-    return UploadRow(**{**row.__dict__, "stored": offset + len(data)})
+    return UploadRow(**{**upload.__dict__, "stored": offset + len(data)})
 
 
 async def _write_part(

@@ -33,6 +33,7 @@ from hypothesis import strategies as st
 
 from pgs_hub.crypto.b64 import b64u_decode
 from pgs_hub.crypto.keys import SigningKey, VerifyKey
+from pgs_hub.hub.auth.digest import check_content_digest
 from pgs_hub.hub.auth.httpsig import (
     MAX_COMPONENTS,
     MAX_FIELD_LENGTH,
@@ -1004,3 +1005,47 @@ def test_mutated_valid_headers_raise_only_our_errors(
 @given(method=st.text(max_size=10), url=st.text(max_size=80), body=st.binary(max_size=16))
 def test_arbitrary_method_and_url_raise_only_our_errors(method: str, url: str, body: bytes) -> None:
     _only_our_errors(signed(), method=method, url=url, body=body)
+
+
+# --- a body still to come (a route that streams it) --------------------------------------------
+
+
+def test_a_body_to_come_is_authenticated_from_the_head_and_checked_by_the_caller() -> None:
+    """``body_follows``: everything but the body is verified, and the signed Content-Digest is
+    handed back for the caller to check the body against once it is in."""
+    headers = signed(method="PATCH")
+    result = verify_request(
+        method="PATCH", url=URL, headers=headers, body=None, resolve_key=resolve, now=NOW,
+        body_follows=True,
+    )  # fmt: skip
+    assert result == VerifiedSignature(
+        keyid=KEY.kid, created=NOW, nonce=NONCE, content_digest=digest_field(BODY)
+    )
+    check_content_digest(result.content_digest, BODY)
+    with pytest.raises(AuthenticationError) as caught:
+        check_content_digest(result.content_digest, BODY + b"x")
+    assert caught.value.code == "auth.digest_mismatch"
+
+
+def test_a_body_to_come_needs_a_signed_content_digest_and_no_body_yet() -> None:
+    """Without a body in hand, the signature must still cover a Content-Digest (else nothing
+    would bind the body to the signer), and a tampered head still fails as usual."""
+    unsigned_body = signed(method="PATCH", body=None)
+    with pytest.raises(AuthenticationError) as caught:
+        verify_request(
+            method="PATCH", url=URL, headers=unsigned_body, body=None, resolve_key=resolve,
+            now=NOW, body_follows=True,
+        )  # fmt: skip
+    assert caught.value.code == "auth.missing_component"
+    headers = signed(method="PATCH")
+    with pytest.raises(AuthenticationError) as caught:
+        verify_request(
+            method="PATCH", url=URL, resolve_key=resolve, now=NOW, body=None, body_follows=True,
+            headers=headers | {"Content-Digest": digest_field(b"another body")},
+        )  # fmt: skip
+    assert caught.value.code == "auth.bad_signature"
+    with pytest.raises(ValueError, match="body_follows"):
+        verify_request(
+            method="PATCH", url=URL, headers=headers, body=BODY, resolve_key=resolve, now=NOW,
+            body_follows=True,
+        )  # fmt: skip

@@ -20,6 +20,7 @@ import aiohttp
 import pytest
 from sqlalchemy import func, select
 
+from pgs_hub.hub.auth.httpsig import sign_request
 from pgs_hub.hub.client import HubClient, HubClientError
 from pgs_hub.hub.client.attachments import (
     AttachmentError,
@@ -387,3 +388,54 @@ async def test_a_parts_checksum_is_the_sha256_its_content_digest_carries(hub: Ru
         unsigned = anonymous.part_headers("A" * 22, 0, data)
     assert unsigned["Upload-Checksum"] == f"sha256 {digest}"
     assert "Content-Digest" not in unsigned
+
+
+async def _patch_by_hand(
+    hub: RunningHub, who: str, path: str, offset: int, *, signed_body: bytes, sent: bytes
+) -> tuple[int, str]:
+    """A PATCH whose head is signed over ``signed_body`` and which then sends ``sent`` (nothing
+    at all when empty); the status and problem code of the answer."""
+    fields = TUS | {"Upload-Offset": str(offset), "Content-Type": "application/offset+octet-stream"}
+    fields |= sign_request(
+        method="PATCH", url=hub.url + path, headers=fields, body=signed_body,
+        key=hub.people[who].signing, now=int(time.time()),
+    )  # fmt: skip
+    host, port = hub.url.removeprefix("http://").split(":")
+    head = f"PATCH {path} HTTP/1.1\r\nHost: {host}:{port}\r\n"
+    head += f"Content-Length: {len(signed_body)}\r\nConnection: close\r\n"
+    head += "".join(f"{name}: {value}\r\n" for name, value in fields.items()) + "\r\n"
+    reader, writer = await asyncio.open_connection(host, int(port))
+    try:
+        writer.write(head.encode() + sent)
+        await writer.drain()
+        # The hub's body deadline is 30 s: an answer within 20 s to a head alone was decided
+        # from the head.
+        answered = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), timeout=20)
+        length = int(next(
+            line.split(b":", 1)[1] for line in answered.split(b"\r\n")
+            if line.lower().startswith(b"content-length:")
+        ))  # fmt: skip
+        doc = json.loads(await asyncio.wait_for(reader.readexactly(length), timeout=20))
+    finally:
+        writer.close()
+    return int(answered.split(b" ", 2)[1]), doc["code"]
+
+
+async def test_a_patch_is_decided_from_its_head_and_its_body_checked_against_the_signature(
+    hub: RunningHub,
+) -> None:
+    """Whose upload and which offset are decided before the body is read (a head alone gets
+    its answer); a body that is not the one signed is refused after it, and nothing is kept."""
+    async with hub.client(NG) as ng:
+        upload = await ng.create_upload(1000)
+    path = f"/v1/uploads/{upload}"
+    body = os.urandom(1000)
+    head_only = {"signed_body": body, "sent": b""}
+    assert await _patch_by_hand(hub, GH, path, 0, **head_only) == (404, "upload.not_found")
+    assert await _patch_by_hand(hub, NG, path, 5, **head_only) == (409, "upload.offset_mismatch")
+    tampered = {"signed_body": body, "sent": bytes(b ^ 1 for b in body)}
+    assert await _patch_by_hand(hub, NG, path, 0, **tampered) == (401, "auth.digest_mismatch")
+    assert await count_uploads(hub) == (1, 0)
+    async with hub.client(NG) as ng:
+        assert await ng.upload_part(upload, 0, body) == len(body)
+    assert await count_uploads(hub) == (1, 1)

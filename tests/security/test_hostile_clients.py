@@ -21,6 +21,7 @@ import aiohttp
 import pytest
 
 from pgs_hub.crypto import jws
+from pgs_hub.hub.auth.httpsig import sign_request
 from pgs_hub.protocols.envelope import PGS_PROFILE, seal_message
 from pgs_hub.protocols.messages.handling import Tlp
 from pgs_hub.protocols.messages.kinds import MessageKind
@@ -93,6 +94,39 @@ def _complete(answer: bytes) -> bool:
     return False
 
 
+async def _a_signed_part_trickled_is_cut_off(hub: RunningHub) -> None:
+    """A PATCH that passes every check of its head (signed, to its sender's own upload, at the
+    right offset) and then trickles its body gets the body deadline, and stores nothing."""
+    body = b"x" * 200
+    async with aiohttp.ClientSession() as session:
+        made = await call(
+            session, "POST", f"{hub.url}/v1/uploads", key=hub.people[NG].signing,
+            headers={"Tus-Resumable": "1.0.0", "Upload-Length": str(len(body))},
+        )  # fmt: skip
+    assert made.status == 201
+    path = made.headers["Location"]
+    fields = {
+        "Tus-Resumable": "1.0.0", "Upload-Offset": "0",
+        "Content-Type": "application/offset+octet-stream",
+    }  # fmt: skip
+    fields |= sign_request(
+        method="PATCH", url=hub.url + path, headers=fields, body=body,
+        key=hub.people[NG].signing, now=int(time.time()),
+    )  # fmt: skip
+    host = hub.url.removeprefix("http://")
+    head = f"PATCH {path} HTTP/1.1\r\nHost: {host}\r\nContent-Length: {len(body)}\r\n"
+    head += "".join(f"{name}: {value}\r\n" for name, value in fields.items())
+    answer = await _raw_exchange(hub, head.encode() + b"\r\n" + body, trickle=0.2)
+    status, _, doc = _status_and_doc(answer)
+    assert (status, doc["code"]) == (408, "request.timeout")
+    async with aiohttp.ClientSession() as session:
+        where = await call(
+            session, "HEAD", hub.url + path, key=hub.people[NG].signing,
+            headers={"Tus-Resumable": "1.0.0"},
+        )  # fmt: skip
+    assert where.headers["Upload-Offset"] == "0"
+
+
 def _status_and_doc(answer: bytes) -> tuple[int, dict[str, str], dict[str, object]]:
     head, _, body = answer.partition(b"\r\n\r\n")
     lines = head.decode("latin-1").split("\r\n")
@@ -159,8 +193,9 @@ async def test_malformed_slow_and_hung_up_requests_low_order_epk_proofs_health(
     answer = await _raw_exchange(hub, form_head + body, trickle=0.2)
     status, _, doc = _status_and_doc(answer)
     assert (status, doc["code"]) == (408, "request.timeout")
-    # And on the one route that streams its body itself (a tus PATCH, read before its signature
-    # can be checked): the same deadline.
+    # The one route that streams its body itself (a tus PATCH) decides from the head first: an
+    # unsigned one is refused before its body is waited for (the signed one's deadline is
+    # tested below, once there are participants and an upload to send to).
     patch_head = (
         f"PATCH /v1/uploads/{'u' * 22} HTTP/1.1\r\nHost: x\r\nTus-Resumable: 1.0.0\r\n"
         f"Upload-Offset: 0\r\nContent-Type: application/offset+octet-stream\r\n"
@@ -168,7 +203,7 @@ async def test_malformed_slow_and_hung_up_requests_low_order_epk_proofs_health(
     ).encode()
     answer = await _raw_exchange(hub, patch_head + body, trickle=0.2)
     status, _, doc = _status_and_doc(answer)
-    assert (status, doc["code"]) == (408, "request.timeout")
+    assert (status, doc["code"]) == (401, "auth.missing_signature")
 
     # A client that hangs up mid-body.
     _, writer = await asyncio.open_connection(*hub.url.removeprefix("http://").split(":"))
@@ -188,6 +223,7 @@ async def _envelopes_proofs_and_health(hub: RunningHub) -> None:
     for pid in (NG, GH):
         await hub.enrol(pid, "ncp")
     await hub.enrol(AUDITOR, "auditor")
+    await _a_signed_part_trickled_is_cut_off(hub)
     # An envelope whose epk is the all-zero X25519 point, properly signed by its sender.
     envelope = json.loads(await _seal(hub, NG, GH))
     encrypted = json.loads(_unb64(envelope["payload"]))
