@@ -19,8 +19,8 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Mapping
-from typing import Final
+from collections.abc import Iterable, Mapping
+from typing import Any, Final
 
 import http_sf
 from http_message_signatures import ContentDigest
@@ -79,6 +79,19 @@ def check_content_digest(
             raise AuthenticationError(
                 "the request body does not match its Content-Digest", code=DIGEST_MISMATCH
             )
+
+
+def digest_algorithms(header_value: str) -> tuple[str, ...]:
+    """The algorithms a Content-Digest we accept names (``sha-256``, ``sha-512``), read before the
+    body it describes has arrived, so that the body can be hashed with each as it comes
+    (:func:`new_hashes`); raises like :func:`check_content_digest` for a field we refuse."""
+    return tuple(_parse(header_value))
+
+
+def new_hashes(algorithms: Iterable[str]) -> dict[str, Any]:
+    """Fresh hashlib objects for these RFC 9530 algorithm keys (``sha-256`` always among them:
+    tus ``Upload-Checksum`` is compared with it)."""
+    return {name: hashlib.new(_HASHES[name]) for name in {"sha-256", *algorithms}}
 
 
 def checked_sha256(header_value: str | None) -> bytes | None:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
-from pgs_hub.hub.auth.digest import check_content_digest
+from pgs_hub.hub.auth.digest import check_content_digest, digest_algorithms
 from pgs_hub.hub.auth.httpsig import VerifiedSignature, claimed_keyid, verify_request
 from pgs_hub.hub.error_codes import Code
 from pgs_hub.hub.errors import AuthenticationError
@@ -47,10 +47,16 @@ class SignedHead:
     member: Member
     content_digest: str
 
-    def check_body(self, body: bytes | bytearray, computed: Mapping[str, bytes]) -> None:
-        """Raise unless ``body`` (whose digests ``computed`` were made as it arrived) is the one
-        the signer signed (``auth.digest_mismatch``)."""
-        check_content_digest(self.content_digest, body, computed=computed)
+    @property
+    def algorithms(self) -> tuple[str, ...]:
+        """What to hash the body with as it arrives (the signed digest's algorithms)."""
+        return digest_algorithms(self.content_digest)
+
+    def check_body(self, computed: Mapping[str, bytes]) -> None:
+        """Raise unless the body whose digests (by each of :attr:`algorithms`) are ``computed``
+        is the one the signer signed (``auth.digest_mismatch``). A digest missing from
+        ``computed`` is taken as that of an empty body: it fails rather than passes."""
+        check_content_digest(self.content_digest, b"", computed=computed)
 
 
 async def authenticate_head(request: web.Request) -> SignedHead:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
 import re
 from email.utils import formatdate
 
@@ -22,7 +21,7 @@ from aiohttp.http_exceptions import PayloadEncodingError
 
 from pgs_hub.hub.error_codes import Code
 from pgs_hub.hub.errors import InvalidRequest, MalformedRequest, RequestTimeout, TooLarge
-from pgs_hub.hub.server.authn import authenticate, authenticate_head
+from pgs_hub.hub.server.authn import SignedHead, authenticate, authenticate_head
 from pgs_hub.hub.server.bodies import body_deadline, streams_body
 from pgs_hub.hub.server.keys import CTX
 from pgs_hub.hub.server.problems import problem
@@ -102,24 +101,20 @@ def _refuse_declared(request: web.Request, limit: int) -> None:
         )
 
 
-async def _bounded_body(request: web.Request, limit: int) -> tuple[bytearray, dict[str, bytes]]:
-    """The body, refused (413) while reading beyond ``limit``, and its digests (``sha-256``),
-    made piece by piece as it arrives. A bytearray, stored as it is (no copy of a part of
-    several MiB into ``bytes``). It grows as bytes arrive, never allocated from the declared
-    length up front: a request head alone must not make the hub hold ``limit`` bytes before the
-    client has sent them."""
-    body = bytearray()
-    sha256 = hashlib.sha256()
+async def _read_into(request: web.Request, limit: int, receiver: attachments.PartReceiver) -> None:
+    """The body, piece by piece into ``receiver``, refused (413) while reading beyond
+    ``limit``, within the body deadline (408), whole (400 when the link drops). It is never
+    allocated from the declared length up front: a request head alone must not make the hub
+    hold ``limit`` bytes before the client has sent them."""
     try:
         async with body_deadline(request):
             async for piece in request.content.iter_chunked(256 * 1024):
-                body += piece
-                sha256.update(piece)
-                if len(body) > limit:
+                if receiver.size + len(piece) > limit:
                     raise TooLarge(
                         f"one PATCH may carry at most {limit} bytes; send the upload in parts",
                         code=Code.UPLOAD_PART_TOO_LARGE,
                     )
+                receiver.add(piece)
     except TimeoutError:
         raise RequestTimeout(
             f"the request body did not arrive within {request.app[CTX].body_timeout_seconds:g}"
@@ -131,7 +126,14 @@ async def _bounded_body(request: web.Request, limit: int) -> tuple[bytearray, di
             "the request body was cut off; ask for the offset (HEAD) and resume",
             code=Code.REQUEST_INCOMPLETE,
         ) from None
-    return body, {"sha-256": sha256.digest()}
+
+
+def _check_signed(signed: SignedHead | None, receiver: attachments.PartReceiver) -> None:
+    """The body received is the one signed (a PATCH that declared none has none to check)."""
+    if signed is not None:
+        signed.check_body(receiver.digests())
+    elif receiver.size:  # pragma: no cover - aiohttp reads no body after Content-Length: 0
+        raise MalformedRequest("the body is longer than its Content-Length")
 
 
 # --- tus ---------------------------------------------------------------------------------------
@@ -211,17 +213,19 @@ async def patch(request: web.Request) -> web.StreamResponse:
     upload = await attachments.accepting(
         ctx, actor, _upload_id(request), offset=offset, length=request.content_length
     )
-    body, digests = await _bounded_body(request, limit)
-    if signed is not None:
-        signed.check_body(body, digests)
-    elif body:  # pragma: no cover - aiohttp reads no body after Content-Length: 0
-        raise MalformedRequest("the body is longer than its Content-Length")
+    receiver = await attachments.receive(
+        ctx, upload, offset=offset, algorithms=signed.algorithms if signed else ()
+    )
     try:
-        row = await attachments.append(
-            ctx, upload, offset=offset, data=body, checksum=checksum, sha256=digests["sha-256"]
-        )
+        await _read_into(request, limit, receiver)
+        _check_signed(signed, receiver)
+        row = await receiver.store(checksum)
     except attachments.ChecksumMismatch as exc:
+        await receiver.abandon()
         return problem(460, exc.code, str(exc), headers={"Tus-Resumable": TUS_VERSION})
+    except BaseException:
+        await receiver.abandon()
+        raise
     return web.Response(status=204, headers=_tus_headers(row))
 
 

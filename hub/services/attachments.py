@@ -12,13 +12,14 @@ the part size on each PATCH; the message total when the envelope is accepted.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import hmac
 import logging
 import secrets
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Iterable, Sequence
+from typing import TypeVar
 
 from pgs_hub.crypto.b64 import b64u_encode
+from pgs_hub.hub.auth.digest import new_hashes
 from pgs_hub.hub.error_codes import Code
 from pgs_hub.hub.errors import (
     Conflict,
@@ -35,21 +36,24 @@ from pgs_hub.hub.services.access import authorize
 from pgs_hub.hub.services.context import HubContext
 from pgs_hub.hub.storage import blobs, envelopes
 from pgs_hub.hub.storage.blobs import UploadRow
-from pgs_hub.hub.storage.part_files import PartFiles
+from pgs_hub.hub.storage.part_files import PartFile
 from pgs_hub.protocols.routing import RoutingHeader
 
 log = logging.getLogger("pgs.hub")
+T = TypeVar("T")
 
 #: An upload as the web layer sees it (offset, length, expiry), without importing storage.
 StoredUpload = UploadRow
 
 __all__ = [
     "ChecksumMismatch",
-    "append",
+    "PartReceiver",
+    "accepting",
     "check_references",
     "create",
     "download",
     "may_upload",
+    "receive",
     "status",
     "terminate",
 ]
@@ -140,48 +144,134 @@ def _within(row: UploadRow, offset: int, length: int) -> None:
         )
 
 
-async def append(
-    ctx: HubContext,
-    upload: UploadRow,
-    *,
-    offset: int,
-    data: bytes | bytearray,
-    checksum: bytes | None = None,
-    sha256: bytes | None = None,
-) -> UploadRow:
-    """Store ``data`` at ``offset`` of ``upload``, which :func:`accepting` returned for this
-    request; the upload as it then stands. ``sha256``, if given, is ``data``'s SHA-256 already
-    checked by the caller (the signed Content-Digest): the checksum is compared with it instead
-    of hashing the part a second time. The offset is compared and set again in the transaction
-    that records the part, so a request that another moved past stores nothing."""
-    _within(upload, offset, len(data))
-    if checksum is not None and not hmac.compare_digest(
-        sha256 if sha256 is not None else hashlib.sha256(data).digest(), checksum
-    ):
-        raise ChecksumMismatch("the body does not match its Upload-Checksum; send it again")
-    upload_id = upload.id
-    files = blobs.part_files(ctx.engine)
-    name = await _write_part(files, upload_id, offset, data) if files is not None else None
-    async with ctx.engine.begin() as conn:
-        stored = await blobs.append(conn, upload_id, offset, data, file=name)
-    if not stored:  # another request moved it on (or it was bound) meanwhile
-        if files is not None and name is not None:
-            await asyncio.to_thread(files.discard, upload_id, name)
-        raise Conflict(
-            "the upload changed meanwhile: ask for its offset (HEAD) and resume",
-            code=Code.UPLOAD_OFFSET_MISMATCH,
-        )
-    ctx.metrics.inc("pgs_upload_bytes_total", len(data))
-    return UploadRow(**{**upload.__dict__, "stored": offset + len(data)})
+class PartReceiver:
+    """A PATCH body fed in as it arrives (:meth:`add`), then stored (:meth:`store`) or dropped
+    (:meth:`abandon`); made by :func:`receive` once :func:`accepting` said yes.
+
+    The body is hashed as it comes, with every algorithm its signed Content-Digest names. On
+    SQLite its bytes go to the part's own file as they come, a batch of :attr:`BATCH` bytes at a
+    time in the default executor, one batch in flight at once (so the loop goes on receiving),
+    each batch's writeback started at once; after the last byte only a short ``fsync`` is left
+    (:class:`~hub.storage.part_files.PartFile`). On PostgreSQL the bytes are kept for the row.
+    """
+
+    BATCH = 1 << 20
+
+    def __init__(
+        self, ctx: HubContext, upload: UploadRow, offset: int, algorithms: Iterable[str]
+    ) -> None:
+        self.ctx, self.upload, self.offset = ctx, upload, offset
+        self.size = 0
+        self._hashes = new_hashes(algorithms)
+        self._file: PartFile | None = None
+        self._kept = bytearray()
+        self._pending: list[bytes] = []
+        self._pending_bytes = 0
+        self._running: asyncio.Future[None] | None = None
+        self._closing = False
+        self._stored = False
+
+    async def _open(self) -> None:
+        files = blobs.part_files(self.ctx.engine)
+        if files is not None:
+            self._file = await _on_disk(
+                asyncio.to_thread(files.create, self.upload.id, self.offset)
+            )
+
+    def add(self, piece: bytes) -> None:
+        """The next piece of the body, as received."""
+        for hashed in self._hashes.values():
+            hashed.update(piece)
+        self.size += len(piece)
+        if self._file is None:
+            self._kept += piece
+            return
+        self._pending.append(piece)
+        self._pending_bytes += len(piece)
+        if self._pending_bytes >= self.BATCH and (self._running is None or self._running.done()):
+            self._write_pending()
+
+    def _write_pending(self) -> None:
+        if self._running is not None and self._running.exception() is not None:
+            return  # the disk refused a batch: store() says so
+        batch, self._pending, self._pending_bytes = self._pending, [], 0
+        assert self._file is not None  # noqa: S101 - only on the file path
+        self._running = asyncio.get_running_loop().run_in_executor(None, self._file.write, batch)
+        self._running.add_done_callback(self._written)
+
+    def _written(self, done: asyncio.Future[None]) -> None:
+        # The next batch goes as soon as this one is written (one write in flight at a time,
+        # so the file's bytes stay in order), unless store() or abandon() has taken over.
+        if not self._closing and not done.cancelled() and self._pending_bytes >= self.BATCH:
+            self._write_pending()
+
+    async def _settle(self) -> None:
+        """No batch in flight any more, and none to start (before the file is finished or
+        removed)."""
+        self._closing = True
+        if self._running is not None:
+            await asyncio.wait([self._running])
+
+    def digests(self) -> dict[str, bytes]:
+        """The body's digests so far, by RFC 9530 algorithm key."""
+        return {name: hashed.digest() for name, hashed in self._hashes.items()}
+
+    async def store(self, checksum: bytes | None) -> UploadRow:
+        """Store the part, once the body is whole and its signature checked; the upload as it
+        then stands. The offset is compared and set again in the transaction that records the
+        part, so a request that another moved past stores nothing."""
+        upload, offset = self.upload, self.offset
+        _within(upload, offset, self.size)
+        if checksum is not None and not hmac.compare_digest(
+            self._hashes["sha-256"].digest(), checksum
+        ):
+            raise ChecksumMismatch("the body does not match its Upload-Checksum; send it again")
+        name = None
+        if self._file is not None:
+            await self._settle()
+            if self._running is not None:
+                await _on_disk(self._running)  # raises the error of a batch the disk refused
+            await _on_disk(asyncio.to_thread(self._file.write, self._pending))
+            self._pending, self._pending_bytes = [], 0
+            name = await _on_disk(asyncio.to_thread(self._file.finish))
+        async with self.ctx.engine.begin() as conn:
+            stored = await blobs.append(
+                conn, upload.id, offset, self._kept, file=name, size=self.size
+            )
+        if not stored:  # another request moved it on (or it was bound) meanwhile
+            await self.abandon()
+            raise Conflict(
+                "the upload changed meanwhile: ask for its offset (HEAD) and resume",
+                code=Code.UPLOAD_OFFSET_MISMATCH,
+            )
+        self._stored = True
+        self.ctx.metrics.inc("pgs_upload_bytes_total", self.size)
+        return UploadRow(**{**upload.__dict__, "stored": offset + self.size})
+
+    async def abandon(self) -> None:
+        """Drop what was received (refused, cut off, or not recorded): its file goes."""
+        if self._stored or self._file is None:
+            return
+        await self._settle()  # the file is not closed under a write
+        if self._running is not None and not self._running.cancelled():
+            self._running.exception()  # seen: a disk error here is not the answer's
+        await asyncio.to_thread(self._file.remove)
 
 
-async def _write_part(
-    files: PartFiles, upload_id: str, offset: int, data: bytes | bytearray
-) -> str:
-    """The part written and fsynced to its own file (in a thread); a disk that refuses it is a
-    503 the client retries from its offset, never a half-stored part."""
+async def receive(
+    ctx: HubContext, upload: UploadRow, *, offset: int, algorithms: Iterable[str]
+) -> PartReceiver:
+    """A receiver for the body of a PATCH that :func:`accepting` returned ``upload`` for."""
+    receiver = PartReceiver(ctx, upload, offset, algorithms)
+    await receiver._open()
+    return receiver
+
+
+async def _on_disk(work: Awaitable[T]) -> T:
+    """``work`` (file I/O in a thread) awaited; a disk that refuses a part is a 503 the client
+    retries from its offset, never a half-stored part."""
     try:
-        return await asyncio.to_thread(files.write, upload_id, offset, data)
+        return await work
     except OSError as exc:
         log.error("could not write an upload part: %s", exc.strerror or type(exc).__name__)  # noqa: TRY400
         raise Unavailable(

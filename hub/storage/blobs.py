@@ -85,21 +85,23 @@ async def append(
     data: bytes | bytearray,
     *,
     file: str | None = None,
+    size: int | None = None,
 ) -> bool:
     """Store ``data`` at ``position`` if that is exactly where the upload stands and the upload is
     not bound to an envelope; False (nothing written) otherwise. Atomic with the caller's
     transaction: the compare-and-set on ``stored`` makes two concurrent PATCHes at one offset
-    store one part only. With ``file`` (the name :meth:`PartFiles.write` gave ``data``, already
-    durable), the row names the file instead of holding the bytes."""
+    store one part only. With ``file`` (the name of a durable part file of ``size`` bytes, see
+    :class:`~hub.storage.part_files.PartFile`), the row names the file and ``data`` is empty."""
+    length = len(data) if file is None or size is None else size
     moved = await conn.execute(
         update(uploads)
         .where(
             uploads.c.id == upload_id,
             uploads.c.stored == position,
-            uploads.c.length >= position + len(data),
+            uploads.c.length >= position + length,
             uploads.c.envelope_mid.is_(None),
         )
-        .values(stored=position + len(data))
+        .values(stored=position + length)
     )
     if moved.rowcount != 1:
         return False

@@ -53,6 +53,17 @@ class PartFiles:
 
     def write(self, upload_id: str, position: int, data: bytes | bytearray) -> str:
         """Write ``data`` durably under a new name in the upload's folder; returns the name."""
+        part = self.create(upload_id, position)
+        try:
+            part.write([data])
+        except BaseException:
+            part.remove()  # a full disk leaves no half-written part behind
+            raise
+        return part.finish()
+
+    def create(self, upload_id: str, position: int) -> PartFile:
+        """A new, empty part file at ``position`` of the upload, under a name no other attempt
+        uses, to be written as its bytes arrive (:class:`PartFile`)."""
         folder = self._upload(upload_id)
         if not folder.is_dir():
             if not self.root.is_dir():
@@ -60,22 +71,7 @@ class PartFiles:
                 _fsync_dir(self.root.parent)
             folder.mkdir(exist_ok=True, mode=0o700)
             _fsync_dir(self.root)
-        name = f"{position}-{secrets.token_hex(8)}"
-        path = folder / name
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        try:
-            try:
-                view = memoryview(data)
-                while view:
-                    view = view[os.write(fd, view) :]
-                os.fsync(fd)
-            finally:
-                os.close(fd)
-            _fsync_dir(folder)
-        except BaseException:
-            path.unlink(missing_ok=True)  # a full disk leaves no half-written part behind
-            raise
-        return name
+        return PartFile(folder, f"{position}-{secrets.token_hex(8)}")
 
     def size(self, upload_id: str, name: str) -> int:
         return self.path(upload_id, name).stat().st_size
@@ -144,6 +140,60 @@ def _entries(folder: Path) -> Iterator[os.DirEntry[str]]:
             yield from (e for e in found if e.is_file(follow_symlinks=False))
     except FileNotFoundError:
         return
+
+
+class PartFile:
+    """One part's file while its bytes arrive: written piece by piece, then made durable
+    (:meth:`finish`) or removed (:meth:`remove`). Blocking calls, one at a time, from a thread.
+
+    Each :meth:`write` also starts the writeback of what it wrote (``POSIX_FADV_DONTNEED``:
+    Linux then writes the dirty pages out asynchronously, and drops them from the cache once
+    clean), so the ``fsync`` after the last byte has little left to flush. Measured on the bench
+    machine, 8 MiB arriving in pieces of 256 KiB at ~800 MB/s: 25 ms from the last byte to a
+    durable file when written whole then fsynced, 5.5 ms written as it came, 1.2 ms written as
+    it came with the writeback started (bench/README.md, "Uploads")."""
+
+    def __init__(self, folder: Path, name: str) -> None:
+        self.folder, self.name = folder, name
+        self._fd: int | None = os.open(folder / name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        self.size = 0
+
+    def write(self, pieces: Iterable[bytes | bytearray]) -> None:
+        assert self._fd is not None  # noqa: S101 - not after finish() or remove()
+        start = self.size
+        for piece in pieces:
+            view = memoryview(piece)
+            while view:
+                written = os.write(self._fd, view)
+                view = view[written:]
+                self.size += written
+        if self.size > start:
+            with contextlib.suppress(OSError, AttributeError):  # advice only; not everywhere
+                os.posix_fadvise(self._fd, start, self.size - start, os.POSIX_FADV_DONTNEED)
+
+    def finish(self) -> str:
+        """The file made durable, its name in the folder too; returns the name."""
+        assert self._fd is not None  # noqa: S101 - once
+        try:
+            try:
+                os.fsync(self._fd)
+            finally:
+                os.close(self._fd)
+                self._fd = None
+            _fsync_dir(self.folder)
+        except BaseException:
+            self.remove()
+            raise
+        return self.name
+
+    def remove(self) -> None:
+        """Close and delete the file (its part was refused, cut off or not recorded)."""
+        if self._fd is not None:
+            with contextlib.suppress(OSError):
+                os.close(self._fd)
+            self._fd = None
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(self.folder / self.name)
 
 
 def _fsync_dir(folder: Path) -> None:
