@@ -55,6 +55,11 @@ HOME_ENV = "PGS_HOME"
 DATABASE_ENV = "PGS_DATABASE_URL"
 
 
+#: The longest [hub] body_timeout_seconds allowed (an attachment part's file is written while its
+#: body arrives: hub.storage.part_files.STRAY_SECONDS waits longer than this before a sweep).
+MAX_BODY_TIMEOUT_SECONDS = 3600.0
+
+
 def default_home() -> Path:
     """``$PGS_HOME``, else ``./pgs-home``."""
     return Path(os.environ.get(HOME_ENV) or "pgs-home")
@@ -264,7 +269,7 @@ def load_config(home: Path, *, database_url: str | None = None) -> HubConfig:
             else None
         ),
         body_timeout_seconds=_seconds(
-            hub, "body_timeout_seconds", 30.0, 0.5, 3600.0, section="hub"
+            hub, "body_timeout_seconds", 30.0, 0.5, MAX_BODY_TIMEOUT_SECONDS, section="hub"
         ),
         submissions_per_minute=_count(
             _table(doc, "limits"), "submissions_per_minute", 600, 1, 1_000_000, section="limits"

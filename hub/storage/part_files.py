@@ -26,9 +26,11 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Final
 
-# A part's file is written and fsynced before its transaction starts, and that transaction is
-# short: a file older than this that no row names was left by a crash or a lost race.
-STRAY_SECONDS: Final = 600
+# A part's file is written while its PATCH body arrives (at most [hub] body_timeout_seconds,
+# itself at most an hour: hub.home.MAX_BODY_TIMEOUT_SECONDS), then its short transaction
+# records it: a file untouched for longer than this that no row names was left by a crash or a
+# lost race.
+STRAY_SECONDS: Final = 2 * 3600
 SUFFIX: Final = "-parts"
 
 
@@ -81,11 +83,6 @@ class PartFiles:
         with self.path(upload_id, name).open("rb") as part:
             part.seek(start)
             return part.read(end - start)
-
-    def discard(self, upload_id: str, name: str) -> None:
-        """Delete one attempt's file (its transaction did not record it)."""
-        with contextlib.suppress(FileNotFoundError):
-            self.path(upload_id, name).unlink()
 
     def remove_uploads(self, upload_ids: Iterable[str]) -> None:
         """Delete the folders of uploads whose rows are gone."""

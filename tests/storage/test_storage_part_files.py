@@ -17,6 +17,7 @@ from sqlalchemy import event, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 from storage_rows import NOW, envelope, to
 
+from pgs_hub.hub.home import MAX_BODY_TIMEOUT_SECONDS
 from pgs_hub.hub.services import retention
 from pgs_hub.hub.storage import backup, blobs, envelopes, migrate, revision
 from pgs_hub.hub.storage.blobs import UploadRow
@@ -80,11 +81,12 @@ async def test_a_part_is_a_file_the_row_names_and_reads_cross_parts(
     finally:
         event.remove(engine.sync_engine, "before_cursor_execute", seen)
     assert len(queries) == 3
-    # A second PATCH at an offset already taken is refused; its own file is the one to discard.
-    late = files.write("u1", 0, b"XXXX")
+    # A second PATCH at an offset already taken is refused; its own file is the one to remove.
+    late = files.create("u1", 0)
+    late.write([b"XXXX"])
     async with engine.begin() as conn:
-        assert not await blobs.append(conn, "u1", 0, b"XXXX", file=late)
-    files.discard("u1", late)
+        assert not await blobs.append(conn, "u1", 0, b"", file=late.finish(), size=4)
+    late.remove()
     assert sorted(os.listdir(files.path("u1", ""))) == sorted(r.file for r in rows)
     assert await _read(engine, "u1", 0, 10) == whole
 
@@ -113,7 +115,7 @@ async def test_a_backup_holds_the_parts_and_a_restore_leaves_no_file(
     files = await _store(engine, "u1", [b"part one,", b" part two"])
     await _store(engine, "u2", [b"lost"])
     for name in os.listdir(files.path("u2", "")):  # deleted with its upload during the copy
-        files.discard("u2", name)
+        files.path("u2", name).unlink()
     copy = tmp_path / "backup.db"
     backup.backup(str(engine.url), copy, lambda done, total: None, tables=1)
     with sqlite3.connect(copy) as db:
@@ -192,3 +194,10 @@ async def test_a_sweep_that_cannot_read_the_folder_logs_and_holds_nothing_up(
     files.root.write_bytes(b"not a folder")  # what a mistaken operator could leave
     assert await blobs.sweep_files(engine) == 0
     assert "could not sweep the upload part files" in caplog.text
+
+
+def test_a_part_still_arriving_is_never_swept_as_a_stray() -> None:
+    """A part's file is written while its body arrives, for as long as the longest body
+    deadline config.toml allows; the sweep waits longer than that before it calls a file that
+    no row names a stray."""
+    assert STRAY_SECONDS > MAX_BODY_TIMEOUT_SECONDS + 600
