@@ -62,13 +62,20 @@ def _on_disk(files: PartFiles, upload_id: str) -> dict[str, int]:
     return {name: (folder / name).stat().st_size for name in os.listdir(folder)}
 
 
+@pytest.fixture
+async def in_batches_of_8(
+    ctx: HubContext, monkeypatch: pytest.MonkeyPatch
+) -> tuple[UploadRow, PartFiles]:
+    """An upload "u1" of BODY's length, its parts folder, and receivers writing 8 bytes a batch."""
+    monkeypatch.setattr(PartReceiver, "BATCH", 8)
+    return await _upload(ctx.engine), _files(ctx.engine)
+
+
 @SQLITE_ONLY
 async def test_a_parts_bytes_reach_its_file_while_the_body_is_still_arriving(
-    ctx: HubContext, monkeypatch: pytest.MonkeyPatch
+    ctx: HubContext, in_batches_of_8: tuple[UploadRow, PartFiles]
 ) -> None:
-    monkeypatch.setattr(PartReceiver, "BATCH", 8)
-    upload = await _upload(ctx.engine)
-    files = _files(ctx.engine)
+    upload, files = in_batches_of_8
     receiver = await attachments.receive(ctx, upload, offset=0, algorithms=("sha-256",))
     for start in range(0, 24, 4):
         receiver.add(BODY[start : start + 4])
@@ -114,11 +121,9 @@ async def test_a_part_refused_or_beaten_to_its_offset_leaves_no_file(ctx: HubCon
 
 @SQLITE_ONLY
 async def test_a_disk_that_refuses_a_batch_is_a_503_and_leaves_no_file(
-    ctx: HubContext, monkeypatch: pytest.MonkeyPatch
+    ctx: HubContext, in_batches_of_8: tuple[UploadRow, PartFiles], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(PartReceiver, "BATCH", 8)
-    upload = await _upload(ctx.engine)
-    files = _files(ctx.engine)
+    upload, files = in_batches_of_8
 
     def full(fd: int, data: object) -> int:
         raise OSError(errno.ENOSPC, "No space left on device")
