@@ -183,8 +183,9 @@ async def upload_file(
 ) -> str:
     """Upload ``encrypted``'s ciphertext (creating the upload unless ``upload_id`` continues
     one); return the upload id. A dropped connection is resumed from the hub's offset.
-    Parts start at ``part_size`` bytes and grow up to ``max_part_size`` (the hub's cap; by
-    default they stay at ``part_size``) while each takes under ``GROW_BELOW_SECONDS``.
+    Parts start at ``part_size`` bytes (or at the size the client's last upload reached, if
+    larger) and grow up to ``max_part_size`` (the hub's cap; by default they stay at
+    ``part_size``) while each takes under ``GROW_BELOW_SECONDS``; a dropped part halves them.
     ``on_created`` is given a new upload's id before any byte is sent (to remember it: a later
     run resumes it)."""
     stats = stats if stats is not None else TransferStats()
@@ -193,8 +194,10 @@ async def upload_file(
         client, total, upload_id, stats, limit=max_interruptions, on_created=on_created
     )
     largest = max(part_size, max_part_size or part_size)
-    size = part_size
+    # A second attachment on the same link starts at the size the first one reached.
+    size = min(largest, max(part_size, client.part_size_reached))
     loop = asyncio.get_running_loop()
+    parts_before = stats.parts
 
     parts = _Parts(client, upload_id, encrypted.ciphertext, total, largest)
     try:
@@ -202,6 +205,8 @@ async def upload_file(
             if progress is not None:
                 progress(offset, total)
             if offset >= total:
+                if stats.parts > parts_before:  # this call sent parts: its size is a measure
+                    client.part_size_reached = size
                 return upload_id
             part = await parts.take(offset, size)
             stats.body_bytes += len(part.data)

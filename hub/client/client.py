@@ -107,6 +107,10 @@ class HubClient:
         self._clock = clock
         self._timeout = aiohttp.ClientTimeout(total=timeout)
         self._session: aiohttp.ClientSession | None = None
+        # The part size the last upload over this client had reached (its parts grow while they
+        # arrive fast and halve when one is dropped): the next upload starts there, not at its
+        # first size again (hub.client.attachments.upload_file).
+        self.part_size_reached = 0
 
     async def __aenter__(self) -> HubClient:
         connector = aiohttp.TCPConnector(ssl=self._ssl if self._ssl is not None else True)

@@ -347,6 +347,11 @@ async def test_parts_grow_to_the_hubs_cap_and_the_blob_is_the_ciphertext(
         assert asked == []
         assert await upload_file(ng, encrypted, upload_id=upload) == upload
         assert asked == [upload]
+        # The next attachment on this link starts at the size the first one reached.
+        second = TransferStats()
+        await upload_file(ng, encrypted, part_size=16_384, max_part_size=cap, stats=second)
+        assert ng.part_size_reached == cap
+        assert second.parts == -(-encrypted.ciphertext_size // cap) < stats.parts
     expected, left, size = [], encrypted.ciphertext_size, 16_384
     while left:
         expected.append(min(size, left))
