@@ -3,7 +3,8 @@ upload of the same bytes, in the same run (issue 17: hub >= 0.5 x bare).
 
 The file is encrypted as ``pgs send --attach`` encrypts it (``encrypt_file``, not timed); the hub
 gets it through ``upload_file`` with the part sizes the CLI uses (``hub.client.attachments
-.part_size`` first, growing up to the hub's ``max_part_bytes``), each PATCH signed, checksummed
+.part_size`` first, growing up to the hub's ``max_part_bytes``; the counted uploads follow a
+warm-up on the same client, and so start at the size it reached), each PATCH signed, checksummed
 and committed; the baseline gets the same ciphertext as one streamed request body, in pieces of
 the first part's size, which its handler writes to a
 file as they arrive (``bench/baseline.py``). The two alternate, round by round, so that other
@@ -107,6 +108,7 @@ async def bench_upload(
         limits = await client.upload_limits()
         part, largest = part_size(limits), limits.max_part_bytes
         await hub_upload(client, item, part, largest, TransferStats())  # warm-up, not counted
+        first = min(largest, max(part, client.part_size_reached))
         await bare_upload(session, baseline_url, item, part)
         for _ in range(rounds):
             bare_rates.append(size / MB / await bare_upload(session, baseline_url, item, part))
@@ -117,6 +119,9 @@ async def bench_upload(
     return {
         "ciphertext_bytes": size,
         "part_bytes": part,
+        # the counted uploads follow the warm-up on the same client, so they start at the part
+        # size it reached (hub.client: HubClient.part_size_reached), not at part_bytes
+        "first_part_bytes": first,
         "max_part_bytes": largest,
         "patches_per_upload": stats.parts,
         "rounds": rounds,

@@ -44,6 +44,7 @@ def no_machine_paths(report: Path, tmp_path: Path) -> dict[str, Any]:
 def check_upload(upload: dict[str, Any]) -> None:
     assert upload["ciphertext_bytes"] > 1_000_000  # the 1 MB file, encrypted
     assert upload["patches_per_upload"] * upload["max_part_bytes"] >= upload["ciphertext_bytes"]
+    assert upload["part_bytes"] <= upload["first_part_bytes"] <= upload["max_part_bytes"]
     assert upload["hub_mb_per_s"]["median"] > 0
     assert upload["baseline_mb_per_s"]["median"] > 0
 
