@@ -163,7 +163,8 @@ class PartReceiver:
         self.ctx, self.upload, self.offset = ctx, upload, offset
         self.size = 0
         self._hashes = new_hashes(algorithms)
-        self._file: PartFile | None = None
+        self._files = blobs.part_files(ctx.engine)  # None: PostgreSQL keeps the bytes
+        self._file: PartFile | None = None  # made by the first batch's worker
         self._kept = bytearray()
         self._pending: list[bytes] = []
         self._pending_bytes = 0
@@ -171,19 +172,12 @@ class PartReceiver:
         self._closing = False
         self._stored = False
 
-    async def _open(self) -> None:
-        files = blobs.part_files(self.ctx.engine)
-        if files is not None:
-            self._file = await _on_disk(
-                asyncio.to_thread(files.create, self.upload.id, self.offset)
-            )
-
     def add(self, piece: bytes) -> None:
         """The next piece of the body, as received."""
         for hashed in self._hashes.values():
             hashed.update(piece)
         self.size += len(piece)
-        if self._file is None:
+        if self._files is None:
             self._kept += piece
             return
         self._pending.append(piece)
@@ -195,9 +189,23 @@ class PartReceiver:
         if self._running is not None and self._running.exception() is not None:
             return  # the disk refused a batch: store() says so
         batch, self._pending, self._pending_bytes = self._pending, [], 0
-        assert self._file is not None  # noqa: S101 - only on the file path
-        self._running = asyncio.get_running_loop().run_in_executor(None, self._file.write, batch)
+        self._running = asyncio.get_running_loop().run_in_executor(None, self._write, batch)
         self._running.add_done_callback(self._written)
+
+    def _write(self, batch: list[bytes]) -> None:
+        """In a worker thread: the batch appended to the part's file, which the first batch
+        creates, its name made durable at once (off the path after the body's last byte)."""
+        if self._file is None:
+            assert self._files is not None  # noqa: S101 - only on the file path
+            self._file = self._files.create(self.upload.id, self.offset)
+            self._file.sync_name()
+        self._file.write(batch)
+
+    def _last(self, batch: list[bytes]) -> str:
+        """In a worker thread: the last batch written and the file made durable; its name."""
+        self._write(batch)
+        assert self._file is not None  # noqa: S101 - made by _write
+        return self._file.finish()
 
     def _written(self, done: asyncio.Future[None]) -> None:
         # The next batch goes as soon as this one is written (one write in flight at a time,
@@ -227,13 +235,12 @@ class PartReceiver:
         ):
             raise ChecksumMismatch("the body does not match its Upload-Checksum; send it again")
         name = None
-        if self._file is not None:
+        if self._files is not None:
             await self._settle()
             if self._running is not None:
                 await _on_disk(self._running)  # raises the error of a batch the disk refused
-            await _on_disk(asyncio.to_thread(self._file.write, self._pending))
-            self._pending, self._pending_bytes = [], 0
-            name = await _on_disk(asyncio.to_thread(self._file.finish))
+            batch, self._pending, self._pending_bytes = self._pending, [], 0
+            name = await _on_disk(asyncio.to_thread(self._last, batch))
         async with self.ctx.engine.begin() as conn:
             stored = await blobs.append(
                 conn, upload.id, offset, self._kept, file=name, size=self.size
@@ -250,21 +257,20 @@ class PartReceiver:
 
     async def abandon(self) -> None:
         """Drop what was received (refused, cut off, or not recorded): its file goes."""
-        if self._stored or self._file is None:
+        if self._stored or self._files is None:
             return
         await self._settle()  # the file is not closed under a write
         if self._running is not None and not self._running.cancelled():
             self._running.exception()  # seen: a disk error here is not the answer's
-        await asyncio.to_thread(self._file.remove)
+        if self._file is not None:
+            await asyncio.to_thread(self._file.remove)
 
 
 async def receive(
     ctx: HubContext, upload: UploadRow, *, offset: int, algorithms: Iterable[str]
 ) -> PartReceiver:
     """A receiver for the body of a PATCH that :func:`accepting` returned ``upload`` for."""
-    receiver = PartReceiver(ctx, upload, offset, algorithms)
-    await receiver._open()
-    return receiver
+    return PartReceiver(ctx, upload, offset, algorithms)
 
 
 async def _on_disk(work: Awaitable[T]) -> T:

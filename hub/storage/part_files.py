@@ -154,6 +154,7 @@ class PartFile:
         self.folder, self.name = folder, name
         self._fd: int | None = os.open(folder / name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         self.size = 0
+        self._name_synced = False
 
     def write(self, pieces: Iterable[bytes | bytearray]) -> None:
         assert self._fd is not None  # noqa: S101 - not after finish() or remove()
@@ -168,6 +169,12 @@ class PartFile:
             with contextlib.suppress(OSError, AttributeError):  # advice only; not everywhere
                 os.posix_fadvise(self._fd, start, self.size - start, os.POSIX_FADV_DONTNEED)
 
+    def sync_name(self) -> None:
+        """Make the file's name durable now (its folder's fsync), while its bytes still arrive,
+        rather than in :meth:`finish`."""
+        _fsync_dir(self.folder)
+        self._name_synced = True
+
     def finish(self) -> str:
         """The file made durable, its name in the folder too; returns the name."""
         assert self._fd is not None  # noqa: S101 - once
@@ -177,7 +184,8 @@ class PartFile:
             finally:
                 os.close(self._fd)
                 self._fd = None
-            _fsync_dir(self.folder)
+            if not self._name_synced:
+                _fsync_dir(self.folder)
         except BaseException:
             self.remove()
             raise

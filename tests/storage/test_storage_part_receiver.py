@@ -59,6 +59,8 @@ def _files(engine: AsyncEngine) -> PartFiles:
 
 def _on_disk(files: PartFiles, upload_id: str) -> dict[str, int]:
     folder = files.path(upload_id, "")
+    if not folder.exists():  # no part of this upload has reached the disk
+        return {}
     return {name: (folder / name).stat().st_size for name in os.listdir(folder)}
 
 
