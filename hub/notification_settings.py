@@ -152,7 +152,7 @@ def parse_settings(doc: object, current: NotificationSettings) -> NotificationSe
             raise _invalid('quiet_hours must be {"start": "HH:MM", "end": "HH:MM"} or null')
         start, end = quiet["start"], quiet["end"]
         if not isinstance(start, str) or not isinstance(end, str):
-            raise _invalid("quiet_hours start and end are HH:MM (24-hour clock)")
+            raise InvalidRequest.keyed("notifications.invalid.quiet_clock", code=_CODE)
     return NotificationSettings(
         email=values["email"],
         webhook=values["webhook"],

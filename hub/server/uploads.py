@@ -213,7 +213,7 @@ async def patch(request: web.Request) -> web.StreamResponse:
     upload = await attachments.accepting(
         ctx, actor, _upload_id(request), offset=offset, length=request.content_length
     )
-    receiver = await attachments.receive(
+    receiver = attachments.receive(
         ctx, upload, offset=offset, algorithms=signed.algorithms if signed else ()
     )
     try:

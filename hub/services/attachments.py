@@ -266,7 +266,7 @@ class PartReceiver:
             await asyncio.to_thread(self._file.remove)
 
 
-async def receive(
+def receive(
     ctx: HubContext, upload: UploadRow, *, offset: int, algorithms: Iterable[str]
 ) -> PartReceiver:
     """A receiver for the body of a PATCH that :func:`accepting` returned ``upload`` for."""

@@ -53,16 +53,6 @@ class PartFiles:
     def path(self, upload_id: str, name: str) -> Path:
         return self._upload(upload_id) / name
 
-    def write(self, upload_id: str, position: int, data: bytes | bytearray) -> str:
-        """Write ``data`` durably under a new name in the upload's folder; returns the name."""
-        part = self.create(upload_id, position)
-        try:
-            part.write([data])
-        except BaseException:
-            part.remove()  # a full disk leaves no half-written part behind
-            raise
-        return part.finish()
-
     def create(self, upload_id: str, position: int) -> PartFile:
         """A new, empty part file at ``position`` of the upload, under a name no other attempt
         uses, to be written as its bytes arrive (:class:`PartFile`)."""

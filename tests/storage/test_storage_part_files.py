@@ -32,6 +32,13 @@ def row(upload_id: str, length: int) -> UploadRow:
     return UploadRow(upload_id, "fr-1", length, 0, NOW, NOW + 600, None)
 
 
+def _write(files: PartFiles, upload_id: str, position: int, data: bytes) -> str:
+    """A whole part written to its own durable file, as a PATCH's receiver writes it."""
+    part = files.create(upload_id, position)
+    part.write([data])
+    return part.finish()
+
+
 async def _store(engine: AsyncEngine, upload_id: str, parts: list[bytes]) -> PartFiles:
     files = blobs.part_files(engine)
     assert files is not None
@@ -39,7 +46,7 @@ async def _store(engine: AsyncEngine, upload_id: str, parts: list[bytes]) -> Par
         await blobs.create_upload(conn, row(upload_id, sum(map(len, parts))))
     position = 0
     for data in parts:
-        name = files.write(upload_id, position, data)
+        name = _write(files, upload_id, position, data)
         async with engine.begin() as conn:
             assert await blobs.append(conn, upload_id, position, data, file=name)
         position += len(data)
@@ -97,8 +104,8 @@ async def test_what_no_row_names_is_swept(engine: AsyncEngine) -> None:
     await _store(engine, "gone", [b"def"])
     async with engine.begin() as conn:
         assert await blobs.remove(conn, "gone")
-    fresh = files.write("kept", 3, b"left by a lost race")  # its transaction may yet commit
-    stale = files.write("kept", 3, b"left by a crash")
+    fresh = _write(files, "kept", 3, b"left by a lost race")  # its transaction may yet commit
+    stale = _write(files, "kept", 3, b"left by a crash")
     old = time.time() - STRAY_SECONDS - 1
     os.utime(files.path("kept", stale), (old, old))
     assert await blobs.sweep_files(engine) == 2  # the gone upload's part, the stale file
@@ -145,14 +152,16 @@ def test_a_part_the_disk_refuses_leaves_nothing(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     files = PartFiles(tmp_path / "hub.db-parts")
-    first = files.write("u1", 0, b"0123")
+    first = _write(files, "u1", 0, b"0123")
 
     def full(fd: int) -> None:
         raise OSError(errno.ENOSPC, "No space left on device")
 
     monkeypatch.setattr("pgs_hub.hub.storage.part_files.os.fsync", full)
+    part = files.create("u1", 4)
+    part.write([b"4567"])
     with pytest.raises(OSError, match="No space left"):
-        files.write("u1", 4, b"4567")
+        part.finish()
     assert os.listdir(files.path("u1", "")) == [first]
 
 
