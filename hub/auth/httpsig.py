@@ -178,6 +178,7 @@ def sign_request(
     key: SigningKey,
     now: int,
     nonce: str | None = None,
+    content_digest: str | None = None,
 ) -> dict[str, str]:
     """Sign a request; return the header fields to add to it.
 
@@ -185,6 +186,11 @@ def sign_request(
     is not ``None`` (an empty body is digested too). ``url`` must be the exact absolute URL the
     request is sent to and ``method`` its upper-case method; ``headers`` are the request's other
     fields and must not already hold any of the three. ``nonce`` defaults to 128 random bits.
+
+    ``content_digest`` instead of ``body``: the body's Content-Digest, computed beforehand
+    (:func:`~hub.auth.digest.content_digest`), so that a large body is hashed once, ahead of
+    time and off the loop, while its signature is made fresh just before it is sent (its URL
+    may not be known while it is hashed: a new upload's first part).
 
     Raises :class:`~hub.errors.InvalidRequest` (code ``request.invalid_target``) for a method or
     URL that cannot be signed, and :class:`ValueError` for a bad nonce or conflicting headers.
@@ -197,6 +203,12 @@ def sign_request(
     elif not NONCE_PATTERN.fullmatch(nonce):
         raise ValueError("nonce must be 16 to 128 base64url characters")
     message = _Message(method=method, url=url, headers=dict(headers))
+    covered: tuple[str, ...] = _REQUIRED_COMPONENTS
+    if content_digest is not None:
+        if body is not None:
+            raise ValueError("give the body or its content_digest, not both")
+        message.headers["Content-Digest"] = content_digest
+        covered += (_DIGEST_COMPONENT,)
     signer = HTTPMessageSigner(signature_algorithm=ED25519)
     try:
         prepared = signer.prepare(
@@ -205,8 +217,9 @@ def sign_request(
             created=datetime.fromtimestamp(now, tz=UTC),
             nonce=nonce,
             label=SIGNATURE_LABEL,
-            covered_component_ids=_REQUIRED_COMPONENTS,
+            covered_component_ids=covered,
             body=body,  # not None: the package adds Content-Digest and covers it
+            use_existing_digest=content_digest is not None,  # its format checked, not its body
         )
         signer.apply(message, prepared, key.sign(prepared.signature_base))
     except HTTPMessageSignaturesException as exc:
@@ -220,7 +233,7 @@ def sign_request(
         "Signature-Input": added["signature-input"],
         "Signature": added["signature"],
     }
-    if body is not None:
+    if body is not None or content_digest is not None:
         result = {"Content-Digest": added["content-digest"], **result}
     return result
 

@@ -16,7 +16,6 @@ import hashlib
 import mimetypes
 import os
 import tempfile
-import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +26,7 @@ import aiohttp
 from pgs_hub.crypto import chunked
 from pgs_hub.crypto.b64 import b64u_decode, b64u_encode
 from pgs_hub.crypto.errors import CryptoError
+from pgs_hub.hub.auth.digest import content_digest
 from pgs_hub.hub.client.errors import HubClientError
 from pgs_hub.protocols import api
 from pgs_hub.protocols.messages.attachments import Attachment
@@ -54,9 +54,6 @@ DEFAULT_PART = 1024 * 1024
 #: body timeout, and a dropped link loses little.
 GROW_BELOW_SECONDS = 1.0
 RATE_LIMITED_PAUSE = 2.0
-#: A part signed ahead is sent only within this many seconds of its signature (well inside the
-#: hub's clock-skew window); an older one is signed again.
-FRESH_SECONDS = 30.0
 TUS = {"Tus-Resumable": "1.0.0"}
 OFFSET_TYPE = "application/offset+octet-stream"
 Progress = Callable[[int, int], None]  # (bytes done, bytes in all)
@@ -190,17 +187,18 @@ async def upload_file(
     run resumes it)."""
     stats = stats if stats is not None else TransferStats()
     total = encrypted.ciphertext_size
-    upload_id, offset = await _begin(
-        client, total, upload_id, stats, limit=max_interruptions, on_created=on_created
-    )
     largest = max(part_size, max_part_size or part_size)
     # A second attachment on the same link starts at the size the first one reached.
     size = min(largest, max(part_size, client.part_size_reached))
     loop = asyncio.get_running_loop()
     parts_before = stats.parts
-
-    parts = _Parts(client, upload_id, encrypted.ciphertext, total, largest)
+    parts = _Parts(encrypted.ciphertext, total, largest)
     try:
+        if upload_id is None and total:
+            parts.make_ahead(0, size)  # hashed while the hub creates the upload
+        upload_id, offset = await _begin(
+            client, total, upload_id, stats, limit=max_interruptions, on_created=on_created
+        )
         while True:
             if progress is not None:
                 progress(offset, total)
@@ -212,7 +210,8 @@ async def upload_file(
             stats.body_bytes += len(part.data)
             started = loop.time()
             try:
-                offset = await client.upload_part(upload_id, offset, part.data, part.headers)
+                headers = client.part_headers(upload_id, offset, part.data, digest=part.digest)
+                offset = await client.upload_part(upload_id, offset, part.data, headers)
             except _DROPPED:
                 size = max(part_size, size // 2)
                 offset = await _retrying(
@@ -259,48 +258,46 @@ async def _begin(
 
 @dataclass(frozen=True)
 class _Part:
-    """A part read from the ciphertext file, with the signed headers of its PATCH."""
+    """A part read from the ciphertext file, with its Content-Digest (signed when it is sent)."""
 
     offset: int
     data: bytes
-    headers: dict[str, str]
-    made: float  # time.monotonic() when signed
+    digest: str
 
 
 class _Parts:
-    """The parts of an upload, each read, hashed and signed in a thread. The next one is made
-    while the previous one is on the wire (with the size it gets if that one is fast), and
-    used only if the upload is then where it expected, with that size, and its signature is
-    still fresh; otherwise it is made again."""
+    """The parts of an upload, each read and hashed in a thread: the next one while the previous
+    one is on the wire (with the size it gets if that one is fast), the first one of a new upload
+    while the hub creates it. A part made ahead is used only if the upload is then where it
+    expected, with that size; otherwise it is made again. Hashing is what costs (a SHA-256 of up
+    to 8 MiB); the signature is made as each attempt is sent, with a nonce of its own, so a part
+    made ahead never goes out with a stale one."""
 
-    def __init__(
-        self, client: HubClient, upload_id: str, path: Path, total: int, largest: int
-    ) -> None:
-        self.client, self.upload_id, self.path = client, upload_id, path
-        self.total, self.largest = total, largest
+    def __init__(self, path: Path, total: int, largest: int) -> None:
+        self.path, self.total, self.largest = path, total, largest
         self.ahead: asyncio.Future[_Part] | None = None
 
     def _make(self, offset: int, size: int) -> _Part:
         data = _read_at(self.path, offset, size)
-        headers = self.client.part_headers(self.upload_id, offset, data)
-        return _Part(offset, data, headers, time.monotonic())
+        return _Part(offset, data, content_digest(data))
+
+    def make_ahead(self, offset: int, size: int) -> None:
+        """Start reading and hashing the part of ``size`` bytes at ``offset``."""
+        self.close()
+        self.ahead = asyncio.ensure_future(asyncio.to_thread(self._make, offset, size))
 
     async def take(self, offset: int, size: int) -> _Part:
         part = None
         if self.ahead is not None:
             made, self.ahead = await self.ahead, None
-            if (
-                made.offset == offset
-                and len(made.data) == min(size, self.total - offset)
-                and time.monotonic() - made.made < FRESH_SECONDS
-            ):
+            if made.offset == offset and len(made.data) == min(size, self.total - offset):
                 part = made
         if part is None:
             part = await asyncio.to_thread(self._make, offset, size)
         following = offset + len(part.data)
         if following < self.total:
             grown = min(self.largest, size * 2) if len(part.data) == size else size
-            self.ahead = asyncio.ensure_future(asyncio.to_thread(self._make, following, grown))
+            self.make_ahead(following, grown)
         return part
 
     def close(self) -> None:

@@ -130,8 +130,15 @@ class HubClient:
     # --- transport ---------------------------------------------------------------------------
 
     def _headers(
-        self, method: str, url: str, body: bytes | None, content_type: str | None
+        self,
+        method: str,
+        url: str,
+        body: bytes | None,
+        content_type: str | None,
+        digest: str | None = None,
     ) -> dict[str, str]:
+        """The Content-Type and signature fields of a request (``digest``: its body's
+        Content-Digest, computed beforehand, instead of ``body``)."""
         headers: dict[str, str] = {}
         if content_type:
             headers["Content-Type"] = content_type
@@ -143,6 +150,7 @@ class HubClient:
                 body=body,
                 key=self.me.signing,
                 now=int(self._clock()),
+                content_digest=digest,
             )
         return headers
 
@@ -486,17 +494,23 @@ class HubClient:
         resp = await self._tus("HEAD", f"/v1/uploads/{upload_id}", {})
         return int(resp.headers["Upload-Offset"])
 
-    def part_headers(self, upload_id: str, offset: int, data: bytes) -> dict[str, str]:
+    def part_headers(
+        self, upload_id: str, offset: int, data: bytes, *, digest: str | None = None
+    ) -> dict[str, str]:
         """The signed headers of a PATCH of ``data`` at ``offset``: its checksum, Content-Digest
-        and signature. CPU-bound (one SHA-256 of ``data``, which the checksum and the
-        Content-Digest share; hashlib releases the GIL on large buffers) and safe to call from a
-        thread, so that an upload prepares its next part while the previous one is on the wire
-        (``hub.client.attachments.upload_file``). On a 2-core machine that thread competes with
-        the loop that sends the previous part: a second hash of 8 MiB cost ~4 ms of CPU there."""
+        and signature. The checksum and the Content-Digest share one SHA-256 of ``data``;
+        ``digest`` is that Content-Digest if it was computed already
+        (:func:`~hub.auth.digest.content_digest`: an upload hashes its next part in a thread
+        while the previous one is on the wire, ``hub.client.attachments.upload_file``), and
+        then only the signature is made here, fresh, with a nonce of its own. Without it this
+        is CPU-bound (hashlib releases the GIL on large buffers) and safe to call from a thread.
+        On a 2-core machine a second hash of 8 MiB cost ~4 ms of CPU."""
         url = f"{self.base_url}/v1/uploads/{upload_id}"
-        signed = self._headers("PATCH", url, data, "application/offset+octet-stream")
-        sha256 = checked_sha256(signed.get("Content-Digest"))
-        if sha256 is None:  # unsigned (no key): nothing was hashed yet
+        signed = self._headers(
+            "PATCH", url, None if digest else data, "application/offset+octet-stream", digest
+        )
+        sha256 = checked_sha256(signed.get("Content-Digest") or digest)
+        if sha256 is None:  # unsigned (no key) and not hashed beforehand
             sha256 = hashlib.sha256(data).digest()
         return {
             "Tus-Resumable": "1.0.0",

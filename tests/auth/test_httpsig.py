@@ -222,6 +222,25 @@ def test_round_trip_post_with_empty_body_covers_its_digest() -> None:
     refused("auth.digest_mismatch", headers, body=b"x")
 
 
+def test_a_body_hashed_beforehand_is_signed_as_the_body_itself_would_be() -> None:
+    """``content_digest`` signs a body hashed ahead of time (an upload's next part, hashed while
+    the previous one is on the wire): the same fields as signing the body, verified against it,
+    and a body other than the one hashed is refused."""
+    headers = signed(headers={"Content-Type": "application/json"})
+    ahead = sign_request(
+        method="POST", url=URL, headers={"Content-Type": "application/json"}, body=None, key=KEY,
+        now=NOW, nonce=NONCE, content_digest=digest_field(BODY),
+    )  # fmt: skip
+    assert {"Content-Type": "application/json", **ahead} == headers
+    assert verify(ahead) == VerifiedSignature(keyid=KEY.kid, created=NOW, nonce=NONCE)
+    refused("auth.digest_mismatch", ahead, body=BODY + b" ")
+    with pytest.raises(ValueError, match="not both"):
+        sign_request(
+            method="POST", url=URL, headers={}, body=BODY, key=KEY, now=NOW,
+            content_digest=digest_field(BODY),
+        )  # fmt: skip
+
+
 def test_verify_accepts_a_clock_within_the_window() -> None:
     headers = signed()
     assert verify(headers, now=NOW + WINDOW_SECONDS).created == NOW

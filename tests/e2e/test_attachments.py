@@ -21,7 +21,7 @@ import pytest
 from sqlalchemy import func, select
 
 from pgs_hub.hub.auth.httpsig import sign_request
-from pgs_hub.hub.client import HubClient, HubClientError
+from pgs_hub.hub.client import HubClient, HubClientError, attachments
 from pgs_hub.hub.client.attachments import (
     AttachmentError,
     TransferStats,
@@ -340,11 +340,22 @@ async def test_parts_grow_to_the_hubs_cap_and_the_blob_is_the_ciphertext(
         return await offset_of(client, upload_id)
 
     monkeypatch.setattr(HubClient, "upload_offset", counted)
+    hashed: list[int] = []  # the sizes of the parts the client hashed
+    digest_of = attachments.content_digest
+
+    def digest(data: bytes) -> str:
+        hashed.append(len(data))
+        return digest_of(data)
+
+    monkeypatch.setattr(attachments, "content_digest", digest)
     async with hub.client(NG) as ng:
         cap = (await ng.upload_limits()).max_part_bytes
         upload = await upload_file(ng, encrypted, part_size=16_384, max_part_size=cap, stats=stats)
         # A new upload starts at 0 without asking; one resumed asks where the hub stands.
         assert asked == []
+        # Each part was hashed once, ahead of its PATCH (the signature is made as it is sent).
+        assert len(hashed) == stats.parts
+        assert sum(hashed) == encrypted.ciphertext_size
         assert await upload_file(ng, encrypted, upload_id=upload) == upload
         assert asked == [upload]
         # The next attachment on this link starts at the size the first one reached.
@@ -386,9 +397,14 @@ async def test_a_parts_checksum_is_the_sha256_its_content_digest_carries(hub: Ru
     digest = base64.b64encode(hashlib.sha256(data).digest()).decode("ascii")
     async with hub.client(NG) as ng:
         signed = ng.part_headers("A" * 22, 0, data)
+        # Hashed beforehand: only the signature is made here, over the same Content-Digest.
+        ahead = ng.part_headers("A" * 22, 0, data, digest=f"sha-256=:{digest}:")
     assert signed["Upload-Checksum"] == f"sha256 {digest}"
     assert signed["Content-Digest"] == f"sha-256=:{digest}:"
     assert "Signature" in signed
+    assert ahead["Upload-Checksum"] == signed["Upload-Checksum"]
+    assert ahead["Content-Digest"] == signed["Content-Digest"]
+    assert ahead["Signature"] != signed["Signature"]  # a nonce of its own
     async with HubClient(hub.url, None) as anonymous:
         unsigned = anonymous.part_headers("A" * 22, 0, data)
     assert unsigned["Upload-Checksum"] == f"sha256 {digest}"
