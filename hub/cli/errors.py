@@ -46,9 +46,9 @@ def _code_text(code: str, lang: Lang) -> str | None:
     return t(key, lang) if key in CATALOGUE else None
 
 
-# The fixed phrases of protocols/messages/problems.py (a field problem reads "<pointer> <phrase>"):
-# catalog keys whose English text is the phrase (the longest that fits wins). Phrases not listed
-# stay as the protocol wrote them.
+# The phrases of protocols/messages/problems.py that begin a problem (a field problem reads
+# "<pointer> <phrase>"): catalog keys whose English text is how the phrase begins (the longest
+# that fits wins); what follows is a value (a number, codes) or a phrase itself.
 _PROBLEM_KEYS: tuple[str, ...] = tuple(
     f"cli.problem.{name}"
     for name in (
@@ -58,6 +58,29 @@ _PROBLEM_KEYS: tuple[str, ...] = tuple(
         # the policy file's own rules (hub/policy/model.py)
         "policy_receipt", "policy_role", "policy_red", "policy_attachments", "group_name",
         "group_empty", "group_duplicate_country", "group_duplicate_participant", "group_builtin",
+    )
+)  # fmt: skip
+
+# The protocol's whole phrases, those with numbers or names in them (``{n}``, ``{wanted}``)
+# included: catalog keys whose English text, its {fields} standing for the specifics, a phrase
+# must match whole. They are tried before the prefixes above, so that "must be at most 5
+# characters long" is said whole in the user's language, not as "must be at most " and English.
+# The first that matches wins: a phrase without fields comes before the one with a field that
+# it would also match.
+_PHRASE_KEYS: tuple[str, ...] = tuple(
+    f"cli.problem.{name}"
+    for name in (
+        "unicode", "finite", "null", "datetime", "timezone", "frozen", "recursion", "not_empty",
+        "chars_at_least", "chars_at_most", "chars_at_most_one", "items_at_least",
+        "items_at_least_one", "items_at_most", "items_at_most_one", "digits_at_most",
+        "decimal_places", "whole_digits", "not_allowed_value", "invalid", "more_problems",
+        "indicator_code", "container_format", "container_check", "containers_once", "date_order",
+        "message_id", "participant_id", "sha256_hex", "one_line", "no_control", "utc",
+        "digest_b64", "media_type", "file_name", "upload_id", "file_key", "blob_size",
+        "locode_country", "languages", "regions_missing", "regions_unexpected", "regions_once",
+        "same_languages_both", "same_languages", "unlocode", "hs", "cas", "un_number", "jwk_x",
+        "member_country", "serial", "kid", "certificate_country", "ncp_wco", "wco_role",
+        "scope_null", "scope_wco", "scope_own", "expiry",
     )
 )  # fmt: skip
 
@@ -107,14 +130,24 @@ def problem_text(text: str, lang: Lang) -> str:
     be " and English after it), the rest (values, names) kept as written."""
     if lang == "en":
         return text
+    for key in _PHRASE_KEYS:
+        found = _pattern(key).fullmatch(text)
+        if found:
+            return t(key, lang, **found.groupdict())
     matches = [key for key in _PROBLEM_KEYS if text.startswith(_english(key))]
     if not matches:
         return text
     key = max(matches, key=lambda k: len(_english(k)))
-    rest = text[len(_english(key)) :].replace(
+    # What follows may be a phrase itself ("is not a PGS commodity code: must be one of ...").
+    rest = problem_text(text[len(_english(key)) :], lang).replace(
         _english("cli.problem.or_another_code"), t("cli.problem.or_another_code", lang)
     )
     return t(key, lang) + rest
+
+
+def problem_place(pointer: str, lang: Lang) -> str:
+    """A field problem's place: its JSON pointer, or the whole message's name."""
+    return pointer or t("cli.problem.whole_message", lang)
 
 
 def _describe(exc: BaseException, lang: Lang) -> tuple[str, list[str]]:  # noqa: PLR0911, PLR0912
@@ -130,7 +163,8 @@ def _describe(exc: BaseException, lang: Lang) -> tuple[str, list[str]]:  # noqa:
 
     if isinstance(exc, InvalidDataError):
         details = [
-            f"  {p.pointer or '(message)'} {problem_text(p.message, lang)}" for p in exc.problems
+            f"  {problem_place(p.pointer, lang)} {problem_text(p.message, lang)}"
+            for p in exc.problems
         ]
         head = _code_text(exc.code, lang) if lang != "en" else None
         if head is None:

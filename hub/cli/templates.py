@@ -203,7 +203,7 @@ def _asked_until_valid(
     kind: str, asker: Callable[[], dict[str, Any]], attempts: int = 3
 ) -> dict[str, Any]:
     """Ask, validate with the protocol model, show the problems and ask again (a few times)."""
-    from pgs_hub.hub.cli.errors import language, problem_text
+    from pgs_hub.hub.cli.errors import language, problem_place, problem_text
     from pgs_hub.protocols.errors import MessageValidationError
     from pgs_hub.protocols.messages.registry import parse_message
 
@@ -215,7 +215,8 @@ def _asked_until_valid(
             if attempt == attempts - 1:
                 raise
             for p in exc.problems:
-                text = f"{p.pointer or '(message)'} {problem_text(p.message, language())}"
+                lang = language()
+                text = f"{problem_place(p.pointer, lang)} {problem_text(p.message, lang)}"
                 click.echo(say("cli.new.ask.retry", problem=text), err=True)
             continue
         return doc
