@@ -27,6 +27,7 @@ from pgs_hub.hub.client.attachments import (
     AttachmentError,
     download_attachment,
     encrypt_file,
+    part_size,
     upload_file,
 )
 from pgs_hub.hub.i18n import Lang, known, t
@@ -253,7 +254,13 @@ class HubApi:
             await asyncio.to_thread(source.write_bytes, data)
             encrypted = await asyncio.to_thread(encrypt_file, source, Path(work))
             try:
-                upload = await upload_file(self._client, encrypted)
+                # Parts within the hub's cap, growing to it on a fast link (as pgs send does):
+                # the client's default part is larger than a hub may take.
+                limits = await self._client.upload_limits()
+                upload = await upload_file(
+                    self._client, encrypted,
+                    part_size=part_size(limits), max_part_size=limits.max_part_bytes,
+                )  # fmt: skip
             except _FAILURES as exc:
                 raise _problem(exc) from None
             return encrypted.description(upload), upload

@@ -29,6 +29,7 @@ from pgs_hub.hub.client.attachments import (
     encrypt_file,
     upload_file,
 )
+from pgs_hub.hub.desk.hubapi import HubApi
 from pgs_hub.hub.storage import blobs
 from pgs_hub.hub.storage.engine import create_engine
 from pgs_hub.hub.storage.tables import upload_parts, uploads
@@ -388,6 +389,37 @@ async def test_parts_grow_to_the_hubs_cap_and_the_blob_is_the_ciphertext(
     assert [len(p) for p in parts] == expected == [16_384, 32_768, 65_536, 65_536, *expected[4:]]
     assert stats.parts == len(expected)
     assert b"".join(parts) == encrypted.ciphertext.read_bytes()
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+async def test_the_desk_sends_parts_within_the_hubs_cap(
+    hub: RunningHub, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The desk uploads as pgs send does: parts start within the hub's cap and grow to it. (It
+    used to send the client's default part of 1 MiB whatever the cap, which this hub, with a
+    cap of 64 KiB, refuses: no attachment could go from the desk.)"""
+    monkeypatch.setattr("pgs_hub.hub.client.attachments.GROW_BELOW_SECONDS", float("inf"))
+    desk = HubApi(hub.url, hub.people[NG], authority=hub.authority.public)
+    await desk.start()
+    try:
+        entry, upload = await desk.attach("manifest.pdf", os.urandom(150_000), tmp_path)
+    finally:
+        await desk.close()
+    engine = create_engine(hub.database_url)
+    try:
+        async with engine.connect() as conn:
+            positions = [
+                r.position
+                for r in await conn.execute(
+                    select(upload_parts.c.position)
+                    .where(upload_parts.c.upload_id == upload)
+                    .order_by(upload_parts.c.position)
+                )
+            ]
+    finally:
+        await engine.dispose()
+    # 150,000 bytes of plaintext make three parts of at most 64 KiB each.
+    assert positions == list(range(0, entry["blob"]["size"], 65_536)) == [0, 65_536, 131_072]
 
 
 async def test_a_parts_checksum_is_the_sha256_its_content_digest_carries(hub: RunningHub) -> None:
