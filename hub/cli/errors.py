@@ -125,9 +125,11 @@ def message_text(text: str, lang: Lang) -> str | None:
 
 
 def problem_text(text: str, lang: Lang) -> str:
-    """A field problem's phrase in ``lang``: the catalog phrase that is the longest English
-    prefix of ``text`` (so "must be 2 to 40 characters: ..." is the group-name rule, not "must
-    be " and English after it), the rest (values, names) kept as written."""
+    """A field problem's phrase in ``lang``: the whole phrase when the catalog has it (its
+    numbers and names kept), else the catalog phrase that is the longest English prefix of
+    ``text`` (so "must be 2 to 40 characters: ..." is the group-name rule, not "must be " and
+    English after it), the rest (values, names, or a phrase in its turn) kept or said too. A
+    phrase the catalog does not know stays as written."""
     if lang == "en":
         return text
     for key in _PHRASE_KEYS:
