@@ -91,14 +91,18 @@ def _checksum(request: web.Request) -> bytes | None:
     return digest
 
 
+def _part_too_large(limit: int) -> TooLarge:
+    return TooLarge(
+        f"one PATCH may carry at most {limit} bytes; send the upload in parts",
+        code=Code.UPLOAD_PART_TOO_LARGE,
+    )
+
+
 def _refuse_declared(request: web.Request, limit: int) -> None:
     """A PATCH declaring more than ``limit`` bytes is refused (413) from its head alone."""
     declared = request.content_length
     if declared is not None and declared > limit:
-        raise TooLarge(
-            f"one PATCH may carry at most {limit} bytes; send the upload in parts",
-            code=Code.UPLOAD_PART_TOO_LARGE,
-        )
+        raise _part_too_large(limit)
 
 
 async def _read_into(request: web.Request, limit: int, receiver: attachments.PartReceiver) -> None:
@@ -112,10 +116,7 @@ async def _read_into(request: web.Request, limit: int, receiver: attachments.Par
             # joined into pieces of a fixed size, which copied every byte once more.
             async for piece, _ in request.content.iter_chunks():
                 if receiver.size + len(piece) > limit:
-                    raise TooLarge(
-                        f"one PATCH may carry at most {limit} bytes; send the upload in parts",
-                        code=Code.UPLOAD_PART_TOO_LARGE,
-                    )
+                    raise _part_too_large(limit)
                 receiver.add(piece)
     except TimeoutError:
         raise RequestTimeout(
