@@ -746,6 +746,11 @@ async def bench_upload(run: Run) -> None:
         f"upload: hub {u['hub_mb_per_s']['median']:.1f} MB/s, bare aiohttp"
         f" {u['baseline_mb_per_s']['median']:.1f} MB/s (x{u['hub_over_baseline']:.2f})"
     )
+    if u.get("hub_one_part_at_a_time_mb_per_s"):
+        console.print(
+            f"  {u['parts_in_flight']} parts in flight; one at a time (plain tus), same rounds:"
+            f" {u['hub_one_part_at_a_time_mb_per_s']['median']:.1f} MB/s"
+        )
 
 
 def machine() -> dict[str, Any]:

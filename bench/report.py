@@ -186,7 +186,7 @@ def targets(report: dict[str, Any]) -> list[Target]:
             f"attachment upload, {u['ciphertext_bytes'] / 1e6:.0f} MB",
             f"{u['hub_mb_per_s']['median']:.1f} MB/s ({u['patches_per_upload']} PATCHes,"
             f" the first of {u.get('first_part_bytes', u['part_bytes']) // 1024} KiB, up to"
-            f" {u['max_part_bytes'] // 1024} KiB)",
+            f" {u['max_part_bytes'] // 1024} KiB, {u.get('parts_in_flight', 1)} in flight)",
             f"bare aiohttp streaming {u['baseline_mb_per_s']['median']:.1f} MB/s",
             u["hub_over_baseline"], 0.5, higher_is_better=True, unit="x",
             note="hub tus upload MB/s / same-run bare aiohttp streaming upload MB/s; medians",

@@ -8,7 +8,9 @@ warm-up on the same client, and so start at the size it reached), each PATCH sig
 and committed; the baseline gets the same ciphertext as one streamed request body, in pieces of
 the first part's size, which its handler writes to a
 file as they arrive (``bench/baseline.py``). The two alternate, round by round, so that other
-work on the machine touches both alike; the figure is the median MB/s of each.
+work on the machine touches both alike; the figure is the median MB/s of each. Where the hub
+offers two parts in flight, each round also uploads once more one part at a time (plain tus),
+which shows what the window gains in the same run.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from pgs_hub.hub.client.attachments import (
     upload_file,
 )
 from pgs_hub.hub.keystore import LocalParticipant
+from pgs_hub.protocols.api import UploadLimits
 
 MB = 1_000_000
 
@@ -69,11 +72,20 @@ async def bare_upload(
 
 
 async def hub_upload(
-    client: HubClient, item: EncryptedFile, part: int, largest: int, stats: TransferStats
+    client: HubClient,
+    item: EncryptedFile,
+    limits: UploadLimits,
+    stats: TransferStats,
+    *,
+    in_flight: int | None = None,
 ) -> float:
-    """One tus upload of the ciphertext to the hub, as the client makes it; seconds taken."""
+    """One tus upload of the ciphertext to the hub, as the client makes it (parts in flight as
+    the hub offers, unless ``in_flight`` says); seconds taken."""
     started = time.perf_counter()
-    upload_id = await upload_file(client, item, part_size=part, max_part_size=largest, stats=stats)
+    upload_id = await upload_file(
+        client, item, part_size=part_size(limits), max_part_size=limits.max_part_bytes,
+        parts_in_flight=limits.parts_in_flight if in_flight is None else in_flight, stats=stats,
+    )  # fmt: skip
     seconds = time.perf_counter() - started
     if await client.upload_offset(upload_id) != item.ciphertext_size:
         raise RuntimeError("the hub does not hold the whole upload")
@@ -98,6 +110,7 @@ async def bench_upload(
     item = await asyncio.to_thread(encrypt_file, source, folder)
     size = item.ciphertext_size
     hub_rates: list[float] = []
+    one_at_a_time: list[float] = []  # the hub, the client sending one part at a time (tus)
     bare_rates: list[float] = []
     hub_cpu = 0.0
     stats = TransferStats()
@@ -107,15 +120,18 @@ async def bench_upload(
     ):
         limits = await client.upload_limits()
         part, largest = part_size(limits), limits.max_part_bytes
-        await hub_upload(client, item, part, largest, TransferStats())  # warm-up, not counted
+        await hub_upload(client, item, limits, TransferStats())  # warm-up, not counted
         first = min(largest, max(part, client.part_size_reached))
         await bare_upload(session, baseline_url, item, part)
         for _ in range(rounds):
             bare_rates.append(size / MB / await bare_upload(session, baseline_url, item, part))
             before = cpu()
             stats = TransferStats()
-            hub_rates.append(size / MB / await hub_upload(client, item, part, largest, stats))
+            hub_rates.append(size / MB / await hub_upload(client, item, limits, stats))
             hub_cpu += cpu() - before
+            if limits.parts_in_flight > 1:
+                seconds = await hub_upload(client, item, limits, TransferStats(), in_flight=1)
+                one_at_a_time.append(size / MB / seconds)
     return {
         "ciphertext_bytes": size,
         "part_bytes": part,
@@ -123,10 +139,14 @@ async def bench_upload(
         # size it reached (hub.client: HubClient.part_size_reached), not at part_bytes
         "first_part_bytes": first,
         "max_part_bytes": largest,
+        "parts_in_flight": limits.parts_in_flight,
         "patches_per_upload": stats.parts,
         "rounds": rounds,
         "hub_mb_per_s": median_max(hub_rates),
         "baseline_mb_per_s": median_max(bare_rates),
         "hub_over_baseline": statistics.median(hub_rates) / statistics.median(bare_rates),
         "hub_cpu_seconds_per_upload": hub_cpu / rounds,
+        # the same hub and client, one PATCH at a time, in the same rounds (what the window of
+        # two parts in flight is measured against)
+        "hub_one_part_at_a_time_mb_per_s": median_max(one_at_a_time) if one_at_a_time else None,
     }

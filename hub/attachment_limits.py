@@ -8,6 +8,7 @@ Defaults (shown commented in a new home's config.toml)::
     quota_bytes = 1073741824       # 1 GiB: everything one participant's uploads hold at a time
     max_part_bytes = 8388608       # 8 MiB: the body of one PATCH request
     pending_seconds = 86400        # an upload no accepted envelope references is deleted after
+    parts_in_flight = 2            # PATCHes of one upload taken at once (1: hubs behind a balancer)
 """
 
 from __future__ import annotations
@@ -33,6 +34,10 @@ class AttachmentLimits:
     #: instead of 7, and ~15% less of the hub's CPU than with 4 MiB (bench/README.md, 5b).
     max_part_bytes: int = 8 * MIB
     pending_seconds: int = 24 * 3600
+    #: 2: a PATCH may start where the part still in flight will end (hub.services.upload_window).
+    #: The window is per process: hub nodes behind a load balancer, where a client's second
+    #: connection may reach another node, set 1 (``pgs serve --workers`` does so by itself).
+    parts_in_flight: int = 2
 
 
 _BOUNDS = {
@@ -41,6 +46,7 @@ _BOUNDS = {
     "quota_bytes": (0, 1 << 50),
     "max_part_bytes": (1024, 64 * MIB),
     "pending_seconds": (60, 366 * 24 * 3600),
+    "parts_in_flight": (1, 2),
 }
 
 

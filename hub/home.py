@@ -455,6 +455,7 @@ def write_home(
         "# quota_bytes = 1073741824       # all of one participant's uploads at a time\n"
         "# max_part_bytes = 8388608       # the body of one PATCH request\n"
         "# pending_seconds = 86400        # an upload no message references is deleted after\n"
+        "# parts_in_flight = 2            # PATCHes of one upload at once; 1 behind a balancer\n"
         "\n"
         "# Notifications that say only that a message awaits (never its subject or content).\n"
         "# Each participant sets its own with `pgs notifications set`; the password of the mail\n"

@@ -110,6 +110,7 @@ async def _upload_one(
     *,
     part: int,
     largest: int,
+    in_flight: int,
     progress: Callable[[int, int], None],
 ) -> str:
     def remember(upload_id: str) -> None:
@@ -122,6 +123,7 @@ async def _upload_one(
                 item,
                 part_size=part,
                 max_part_size=largest,
+                parts_in_flight=in_flight,
                 upload_id=pending.upload_id,
                 progress=progress,
             )
@@ -130,8 +132,9 @@ async def _upload_one(
                 raise
             pending.forget()
     return await upload_file(
-        hub, item, part_size=part, max_part_size=largest, progress=progress, on_created=remember
-    )
+        hub, item, part_size=part, max_part_size=largest, parts_in_flight=in_flight,
+        progress=progress, on_created=remember,
+    )  # fmt: skip
 
 
 async def upload_all(
@@ -178,6 +181,7 @@ async def upload_all(
                         state,
                         part=part,
                         largest=limits.max_part_bytes,
+                        in_flight=limits.parts_in_flight,
                         progress=_advance(bar, task),
                     )
                 )

@@ -266,7 +266,7 @@ def serve(
         out.print(say("cli.serve.listening_workers", url=url, workers=workers), markup=False)
         sys.exit(_Supervisor(arguments, config.database_url, hub_secret).run(workers))
     hub_secret = _hub_passphrase(config.hub_key_dir, interactive=not worker)
-    app = create_app(config, hub_passphrase=hub_secret, checkpoints=checkpoints)
+    app = create_app(config, hub_passphrase=hub_secret, checkpoints=checkpoints, shares_port=worker)
     if worker_of is not None:
         app.cleanup_ctx.append(_worker_duties(worker_of, ready_fd))
     try:

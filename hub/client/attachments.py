@@ -16,6 +16,7 @@ import hashlib
 import mimetypes
 import os
 import tempfile
+from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -53,6 +54,11 @@ DEFAULT_PART = 1024 * 1024
 #: parts are what makes it fast), while on a slow one a part still arrives well within the hub's
 #: body timeout, and a dropped link loses little.
 GROW_BELOW_SECONDS = 1.0
+#: A part that answered within this lets the next two parts be in flight at once, where the hub
+#: offers it (hub.services.upload_window): the hub's work between one part's last byte and the
+#: next part's first (~10 ms: an fsync, a commit, a signed head's checks) is then a fair share of
+#: a part's time. On a slower link it is not worth two parts lost to a dropped connection.
+QUICK_BELOW_SECONDS = 0.25
 RATE_LIMITED_PAUSE = 2.0
 TUS = {"Tus-Resumable": "1.0.0"}
 OFFSET_TYPE = "application/offset+octet-stream"
@@ -172,6 +178,7 @@ async def upload_file(
     *,
     part_size: int = DEFAULT_PART,
     max_part_size: int | None = None,
+    parts_in_flight: int = 1,
     upload_id: str | None = None,
     progress: Progress | None = None,
     stats: TransferStats | None = None,
@@ -183,6 +190,10 @@ async def upload_file(
     Parts start at ``part_size`` bytes (or at the size the client's last upload reached, if
     larger) and grow up to ``max_part_size`` (the hub's cap; by default they stay at
     ``part_size``) while each takes under ``GROW_BELOW_SECONDS``; a dropped part halves them.
+    With ``parts_in_flight`` 2 (what the hub offers: ``UploadLimits.parts_in_flight``) and parts
+    answered within ``QUICK_BELOW_SECONDS``, the next part goes while the hub still stores the
+    last one (hub.services.upload_window); if the hub refuses a part that followed one it
+    stored, the rest goes one part at a time.
     ``on_created`` is given a new upload's id before any byte is sent (to remember it: a later
     run resumes it)."""
     stats = stats if stats is not None else TransferStats()
@@ -190,48 +201,106 @@ async def upload_file(
     largest = max(part_size, max_part_size or part_size)
     # A second attachment on the same link starts at the size the first one reached.
     size = min(largest, max(part_size, client.part_size_reached))
+    window = 2 if parts_in_flight >= 2 else 1
     loop = asyncio.get_running_loop()
     parts_before = stats.parts
     parts = _Parts(encrypted.ciphertext, total, largest)
+    sending: deque[_Sending] = deque()
     try:
         if upload_id is None and total:
             parts.make_ahead(0, size)  # hashed while the hub creates the upload
         upload_id, offset = await _begin(
             client, total, upload_id, stats, limit=max_interruptions, on_created=on_created
         )
+        following = offset  # where the next part to send starts
+        fast = True  # the last part answered within GROW_BELOW_SECONDS
+        quick = client.quick_link  # ... within QUICK_BELOW_SECONDS (as on the last upload)
         while True:
             if progress is not None:
                 progress(offset, total)
             if offset >= total:
                 if stats.parts > parts_before:  # this call sent parts: its size is a measure
-                    client.part_size_reached = size
+                    client.part_size_reached, client.quick_link = size, quick
                 return upload_id
-            part = await parts.take(offset, size)
-            stats.body_bytes += len(part.data)
-            started = loop.time()
+            room = (window if quick else 1) - len(sending)
+            while room > 0 and following < total and not _failed(sending):
+                part = await parts.take(following, size)
+                stats.body_bytes += len(part.data)
+                sending.append(_send(client, upload_id, part, follows=bool(sending)))
+                room -= 1
+                following += len(part.data)
+                if len(part.data) == size and fast:
+                    size = min(largest, size * 2)
+            sent = sending.popleft()
             try:
-                headers = client.part_headers(upload_id, offset, part.data, digest=part.digest)
-                offset = await client.upload_part(upload_id, offset, part.data, headers)
-            except _DROPPED:
-                size = max(part_size, size // 2)
-                offset = await _retrying(
-                    lambda: client.upload_offset(upload_id), stats, max_interruptions
-                )
-                stats.resumed(offset)
-            except HubClientError as exc:
-                if exc.status == 429:
-                    await asyncio.sleep(RATE_LIMITED_PAUSE)
-                elif exc.code != "upload.offset_mismatch":
-                    raise
-                offset = await _retrying(
-                    lambda: client.upload_offset(upload_id), stats, max_interruptions
-                )
+                offset = await sent.answer
+            except (*_DROPPED, HubClientError) as exc:
+                # The parts sent after it are not stored either: their answers are awaited.
+                await _settle(sending)
+                # A part that followed one the hub stored, refused: perhaps another hub process
+                # took it. One part at a time from here.
+                window = 1 if sent.follows and _gone_or_moved(exc) else window
+                offset = await _after_failure(client, upload_id, exc, stats, max_interruptions)
+                size = max(part_size, size // 2) if isinstance(exc, _DROPPED) else size
+                following = offset
             else:
                 stats.parts += 1
-                if len(part.data) == size and loop.time() - started < GROW_BELOW_SECONDS:
-                    size = min(largest, size * 2)
+                took = loop.time() - sent.started
+                fast, quick = took < GROW_BELOW_SECONDS, took < QUICK_BELOW_SECONDS
     finally:
         parts.close()
+        for unanswered in sending:
+            unanswered.answer.cancel()
+
+
+@dataclass(frozen=True)
+class _Sending:
+    """A PATCH on its way: its answer (the new offset), when it left, and whether it followed
+    another part still in flight."""
+
+    answer: asyncio.Future[int]
+    started: float
+    follows: bool
+
+
+def _send(client: HubClient, upload_id: str, part: _Part, *, follows: bool) -> _Sending:
+    # Signed now, as it leaves, with a nonce of its own (the part was hashed ahead).
+    headers = client.part_headers(upload_id, part.offset, part.data, digest=part.digest)
+    answer = asyncio.ensure_future(client.upload_part(upload_id, part.offset, part.data, headers))
+    return _Sending(answer, asyncio.get_running_loop().time(), follows)
+
+
+async def _settle(sending: deque[_Sending]) -> None:
+    """Wait for the answers still due (their errors are not this upload's: it resumes)."""
+    await asyncio.gather(*(s.answer for s in sending), return_exceptions=True)
+    sending.clear()
+
+
+def _failed(sending: deque[_Sending]) -> bool:
+    """A part still to be taken from ``sending`` failed already: nothing more goes after it."""
+    return any(s.answer.done() and s.answer.exception() is not None for s in sending)
+
+
+def _gone_or_moved(exc: BaseException) -> bool:
+    return isinstance(exc, _DROPPED) or (
+        isinstance(exc, HubClientError) and exc.code == "upload.offset_mismatch"
+    )
+
+
+async def _after_failure(
+    client: HubClient, upload_id: str, exc: BaseException, stats: TransferStats, limit: int
+) -> int:
+    """Where to resume after a part failed: a dropped link and a moved offset ask the hub (a
+    dropped link counts as an interruption), a rate limit waits first; anything else raises."""
+    if isinstance(exc, HubClientError):
+        if exc.status == 429:
+            await asyncio.sleep(RATE_LIMITED_PAUSE)
+        elif exc.code != "upload.offset_mismatch":
+            raise exc
+        return await _retrying(lambda: client.upload_offset(upload_id), stats, limit)
+    offset = await _retrying(lambda: client.upload_offset(upload_id), stats, limit)
+    stats.resumed(offset)
+    return offset
 
 
 async def _begin(

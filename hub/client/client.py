@@ -66,6 +66,12 @@ def _unexpected(exc: ValidationError) -> HubClientError:
     )
 
 
+def _parts_in_flight(value: str | None) -> int:
+    """``Pgs-Parts-In-Flight``: 1 (tus, one PATCH at a time) unless the hub offers more; this
+    client never keeps more than two in flight."""
+    return 2 if value is not None and value.strip().isdigit() and int(value) >= 2 else 1
+
+
 def _error(status: int, data: bytes) -> HubClientError:
     """The error for a 4xx/5xx answer: its problem document, or the start of a body that is not
     one (a proxy's page, say)."""
@@ -111,6 +117,9 @@ class HubClient:
         # arrive fast and halve when one is dropped): the next upload starts there, not at its
         # first size again (hub.client.attachments.upload_file).
         self.part_size_reached = 0
+        # Whether the last upload's parts answered quickly enough that two were in flight at
+        # once (hub.client.attachments.upload_file): the next upload starts so.
+        self.quick_link = False
 
     async def __aenter__(self) -> HubClient:
         connector = aiohttp.TCPConnector(ssl=self._ssl if self._ssl is not None else True)
@@ -482,6 +491,7 @@ class HubClient:
             max_file_bytes=int(resp.headers["Tus-Max-Size"]),
             max_message_bytes=int(resp.headers["Pgs-Max-Message-Size"]),
             max_part_bytes=int(resp.headers["Pgs-Max-Part-Size"]),
+            parts_in_flight=_parts_in_flight(resp.headers.get("Pgs-Parts-In-Flight")),
         )
 
     async def create_upload(self, length: int) -> str:

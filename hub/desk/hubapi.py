@@ -260,6 +260,7 @@ class HubApi:
                 upload = await upload_file(
                     self._client, encrypted,
                     part_size=part_size(limits), max_part_size=limits.max_part_bytes,
+                    parts_in_flight=limits.parts_in_flight,
                 )  # fmt: skip
             except _FAILURES as exc:
                 raise _problem(exc) from None

@@ -7,6 +7,7 @@ import contextlib
 import logging
 import signal
 from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from aiohttp import web
@@ -117,11 +118,14 @@ def create_app(
     *,
     hub_passphrase: bytes | None = None,
     checkpoints: Sequence[Path] = (),
+    shares_port: bool = False,
 ) -> web.Application:
     """The hub for ``config``; database, keys and policy are opened at start-up, closed at exit.
     ``hub_passphrase`` opens the hub's keys when they are encrypted (``$PGS_HUB_PASSPHRASE``).
     The stored audit log must extend the hub's high-water mark and the signed ``checkpoints``
-    (files that clients or witnesses hold), or the hub refuses to start (hub.services.rollback)."""
+    (files that clients or witnesses hold), or the hub refuses to start (hub.services.rollback).
+    ``shares_port``: one of several processes on the port (``pgs serve --workers``), so a
+    client's second PATCH in flight might reach another one: the hub offers one at a time."""
     policy = load_policy_file(config.policy_path)
     app = web.Application(
         middlewares=[observe_middleware, problem_middleware, forwarded_middleware, body_middleware],
@@ -168,7 +172,12 @@ def create_app(
                 ),
                 submissions_per_minute=config.submissions_per_minute,
                 body_timeout_seconds=config.body_timeout_seconds,
-                attachments=config.attachments,
+                # Workers share the port: a client's second PATCH might reach another one.
+                attachments=(
+                    replace(config.attachments, parts_in_flight=1)
+                    if shares_port
+                    else config.attachments
+                ),
                 settings=config.settings,
                 home=config.home,
             )

@@ -266,7 +266,8 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation("options", "/v1/uploads", "tus discovery: version, extensions, caps",
               {204: Answer("Tus-Version, Tus-Extension (creation, checksum, expiration,"
                            " termination), Tus-Max-Size, Tus-Checksum-Algorithm (sha256),"
-                           " Pgs-Max-Message-Size, Pgs-Max-Part-Size.")},
+                           " Pgs-Max-Message-Size, Pgs-Max-Part-Size, Pgs-Parts-In-Flight (PATCHes"
+                           " of one upload the hub takes in flight at once: 1 or 2).")},
               (401, 403, 429)),
     Operation("post", "/v1/uploads", "Create an upload of Upload-Length bytes (tus creation)",
               {201: Answer("Created: Location, Upload-Expires.")},
@@ -286,7 +287,8 @@ OPERATIONS: tuple[Operation, ...] = (
               {204: Answer("Stored: the new Upload-Offset.")},
               (400, 401, 403, 404, 409, 412, 413, 415, 422, 429, 460),
               (UPLOAD_ID, TUS_RESUMABLE,
-               _header("Upload-Offset", "Where the body goes: the current offset.", DIGITS),
+               _header("Upload-Offset", "Where the body goes: the current offset, or where"
+                       " the part still in flight will end (Pgs-Parts-In-Flight: 2).", DIGITS),
                _header("Upload-Checksum", "sha256 and the base64 digest of the body.",
                        {"type": "string"}, required=False)),
               body={"required": True, "content": {"application/offset+octet-stream": {

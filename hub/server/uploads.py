@@ -158,6 +158,8 @@ async def discover(request: web.Request) -> web.Response:
             "Tus-Checksum-Algorithm": "sha256",
             "Pgs-Max-Message-Size": str(limits.max_message_bytes),
             "Pgs-Max-Part-Size": str(limits.max_part_bytes),
+            # PATCHes a client may have in flight at once (hub.services.upload_window).
+            "Pgs-Parts-In-Flight": str(ctx.attachments.parts_in_flight),
         },
     )
 
@@ -213,12 +215,14 @@ async def patch(request: web.Request) -> web.StreamResponse:
     if request.content_type != OFFSET_TYPE:
         raise web.HTTPUnsupportedMediaType(reason=f"send {OFFSET_TYPE}")
     offset, checksum = _number(request, "Upload-Offset"), _checksum(request)
-    upload = await attachments.accepting(
-        ctx, actor, _upload_id(request), offset=offset, length=request.content_length
+    length = request.content_length
+    accepted = await attachments.accepting(
+        ctx, actor, _upload_id(request), offset=offset, length=length
     )
     receiver = attachments.receive(
-        ctx, upload, offset=offset, algorithms=signed.algorithms if signed else ()
-    )
+        ctx, accepted, offset=offset, length=length,
+        algorithms=signed.algorithms if signed else (),
+    )  # fmt: skip
     try:
         await _read_into(request, limit, receiver)
         _check_signed(signed, receiver)

@@ -16,6 +16,7 @@ import hmac
 import logging
 import secrets
 from collections.abc import AsyncIterator, Awaitable, Iterable, Sequence
+from dataclasses import dataclass
 from typing import TypeVar
 
 from pgs_hub.crypto.b64 import b64u_encode
@@ -34,6 +35,7 @@ from pgs_hub.hub.policy.authorize import Action, Envelope, Upload, upload_not_fo
 from pgs_hub.hub.policy.groups import Member
 from pgs_hub.hub.services.access import authorize
 from pgs_hub.hub.services.context import HubContext
+from pgs_hub.hub.services.upload_window import FOLLOW_WAIT_SECONDS, PartInFlight
 from pgs_hub.hub.storage import blobs, envelopes
 from pgs_hub.hub.storage.blobs import UploadRow
 from pgs_hub.hub.storage.part_files import PartFile
@@ -46,6 +48,7 @@ T = TypeVar("T")
 StoredUpload = UploadRow
 
 __all__ = [
+    "Accepted",
     "ChecksumMismatch",
     "PartReceiver",
     "accepting",
@@ -116,24 +119,56 @@ async def status(ctx: HubContext, actor: Member, upload_id: str) -> UploadRow:
     return row
 
 
+@dataclass(frozen=True)
+class Accepted:
+    """A PATCH :func:`accepting` said yes to: the upload as it stands, and the part in flight
+    this one is to be recorded after, if it follows one (hub.services.upload_window)."""
+
+    upload: UploadRow
+    after: PartInFlight | None = None
+
+
 async def accepting(
     ctx: HubContext, actor: Member, upload_id: str, *, offset: int, length: int | None
-) -> UploadRow:
+) -> Accepted:
     """Whether a part of ``length`` bytes (None: not declared) may be stored at ``offset`` of
-    ``actor``'s upload: the upload as it stands, or the refusal, decided before the part's bytes
-    are received (tus PATCH)."""
-    row = await status(ctx, actor, upload_id)
-    if row.envelope_mid is not None:
-        raise Conflict(
-            "this upload belongs to a sent message and cannot change", code=Code.UPLOAD_BOUND
-        )
-    if offset != row.stored:
-        raise Conflict(
-            f"Upload-Offset is {offset} but the hub holds {row.stored} bytes: resume from there",
-            code=Code.UPLOAD_OFFSET_MISMATCH,
-        )
+    ``actor``'s upload, decided before the part's bytes are received (tus PATCH): at the offset
+    the upload stands at, or where the part this process is still receiving for it will end (a
+    window of two: :mod:`~hub.services.upload_window`)."""
+    window, takes_followers = ctx.upload_window, ctx.attachments.parts_in_flight > 1
+    deadline = asyncio.get_running_loop().time() + FOLLOW_WAIT_SECONDS
+    while True:
+        # Read before the stored offset: a part in flight then either still is when the offset
+        # is read, or was stored before, and the offset has moved to its end.
+        latest = window.latest(upload_id)
+        row = await status(ctx, actor, upload_id)
+        if row.envelope_mid is not None:
+            raise Conflict(
+                "this upload belongs to a sent message and cannot change", code=Code.UPLOAD_BOUND
+            )
+        if offset == row.stored:
+            after = None
+            break
+        if takes_followers and window.may_follow(latest, row.stored, offset, length):
+            after = latest
+            break
+        # Past the stored offset: perhaps the part before it, sent just before on another
+        # connection, is still to arrive here.
+        left = deadline - asyncio.get_running_loop().time()
+        if not (
+            takes_followers
+            and offset > row.stored
+            and length is not None
+            and left > 0
+            and await window.arrival(upload_id, left)
+        ):
+            raise Conflict(
+                f"Upload-Offset is {offset} but the hub holds {row.stored} bytes: resume from "
+                "there",
+                code=Code.UPLOAD_OFFSET_MISMATCH,
+            )
     _within(row, offset, length or 0)
-    return row
+    return Accepted(row, after)
 
 
 def _within(row: UploadRow, offset: int, length: int) -> None:
@@ -158,9 +193,16 @@ class PartReceiver:
     BATCH = 1 << 20
 
     def __init__(
-        self, ctx: HubContext, upload: UploadRow, offset: int, algorithms: Iterable[str]
+        self,
+        ctx: HubContext,
+        accepted: Accepted,
+        offset: int,
+        length: int | None,
+        algorithms: Iterable[str],
     ) -> None:
-        self.ctx, self.upload, self.offset = ctx, upload, offset
+        self.ctx, self.upload, self.offset = ctx, accepted.upload, offset
+        # In flight until store() or abandon() settles it: a part may follow it meanwhile.
+        self._in_flight = ctx.upload_window.open(accepted.upload.id, offset, length, accepted.after)
         self.size = 0
         self._hashes = new_hashes(algorithms)
         self._files = blobs.part_files(ctx.engine)  # None: PostgreSQL keeps the bytes
@@ -227,7 +269,8 @@ class PartReceiver:
     async def store(self, checksum: bytes | None) -> UploadRow:
         """Store the part, once the body is whole and its signature checked; the upload as it
         then stands. The offset is compared and set again in the transaction that records the
-        part, so a request that another moved past stores nothing."""
+        part, so a request that another moved past stores nothing. A part that follows another
+        in flight is made durable meanwhile, and recorded only once that one is stored."""
         upload, offset = self.upload, self.offset
         _within(upload, offset, self.size)
         if checksum is not None and not hmac.compare_digest(
@@ -241,6 +284,13 @@ class PartReceiver:
                 await _on_disk(self._running)  # raises the error of a batch the disk refused
             batch, self._pending, self._pending_bytes = self._pending, [], 0
             name = await _on_disk(asyncio.to_thread(self._last, batch))
+        after = self._in_flight.after
+        if after is not None and not await after.stored():
+            await self.abandon()
+            raise Conflict(
+                "the part before this one was not stored: ask for the offset (HEAD) and resume",
+                code=Code.UPLOAD_OFFSET_MISMATCH,
+            )
         async with self.ctx.engine.begin() as conn:
             stored = await blobs.append(
                 conn, upload.id, offset, self._kept, file=name, size=self.size
@@ -252,11 +302,21 @@ class PartReceiver:
                 code=Code.UPLOAD_OFFSET_MISMATCH,
             )
         self._stored = True
+        self._settle_in_flight(stored=True)
         self.ctx.metrics.inc("pgs_upload_bytes_total", self.size)
         return UploadRow(**{**upload.__dict__, "stored": offset + self.size})
 
+    def _settle_in_flight(self, *, stored: bool) -> None:
+        if self._in_flight.after is not None and not self._in_flight.settled.done():
+            outcome = "stored" if stored else "not_stored"
+            self.ctx.metrics.inc("pgs_upload_parts_followed_total", outcome=outcome)
+        self.ctx.upload_window.settle(self._in_flight, stored)
+
     async def abandon(self) -> None:
-        """Drop what was received (refused, cut off, or not recorded): its file goes."""
+        """Drop what was received (refused, cut off, or not recorded): its file goes, and a
+        part that follows it is not recorded either."""
+        if not self._stored:
+            self._settle_in_flight(stored=False)
         if self._stored or self._files is None:
             return
         await self._settle()  # the file is not closed under a write
@@ -267,10 +327,17 @@ class PartReceiver:
 
 
 def receive(
-    ctx: HubContext, upload: UploadRow, *, offset: int, algorithms: Iterable[str]
+    ctx: HubContext,
+    accepted: Accepted,
+    *,
+    offset: int,
+    length: int | None,
+    algorithms: Iterable[str],
 ) -> PartReceiver:
-    """A receiver for the body of a PATCH that :func:`accepting` returned ``upload`` for."""
-    return PartReceiver(ctx, upload, offset, algorithms)
+    """A receiver for the body of a PATCH that :func:`accepting` said yes to (with the
+    ``offset`` and declared ``length`` it was asked about). From here until the receiver is
+    stored or abandoned, the part is in flight."""
+    return PartReceiver(ctx, accepted, offset, length, algorithms)
 
 
 async def _on_disk(work: Awaitable[T]) -> T:

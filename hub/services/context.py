@@ -21,6 +21,7 @@ from pgs_hub.hub.services.directory_cache import DirectoryCache
 from pgs_hub.hub.services.metrics import Metrics
 from pgs_hub.hub.services.notifier import Notifier
 from pgs_hub.hub.services.security_events import SecurityEvents
+from pgs_hub.hub.services.upload_window import UploadWindow
 from pgs_hub.hub.settings import DEFAULTS, Settings
 from pgs_hub.hub.storage.engine import read_only
 
@@ -65,6 +66,7 @@ class HubContext:
     # Where the latest signed checkpoint is recorded outside the database (hub.services.rollback)
     high_water: Path | None = None
     attachments: AttachmentLimits = field(default_factory=AttachmentLimits)  # upload caps
+    upload_window: UploadWindow = field(default_factory=UploadWindow, init=False, repr=False)
     home: Path | None = None  # the hub's home: code lists imported there (hub.services.codelists)
     notifications: NotificationDispatcher | None = None  # content-free e-mail and webhooks
     # The mailbox pages of streams woken together, read with one query (hub.services.mailbox).

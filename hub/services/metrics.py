@@ -52,6 +52,8 @@ HELP: dict[str, str] = {
     "pgs_policy_decisions_total": "Policy decisions, by action and outcome (allowed or the"
     " refusal's code).",
     "pgs_security_events_total": "Refused requests recorded as security events, by code.",
+    "pgs_upload_parts_followed_total": "Upload PATCHes taken while the part before them was"
+    " still in flight (a window of two), by outcome (stored or not).",
     "pgs_witness_answers_total": "Witness rounds, by witness and outcome (cosigned, refused,"
     " unreachable, ahead).",
 }

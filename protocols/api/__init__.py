@@ -355,6 +355,9 @@ class UploadLimits(ApiModel):
     max_file_bytes: int
     max_message_bytes: int
     max_part_bytes: int
+    # PATCHes of one upload the hub takes in flight at once (Pgs-Parts-In-Flight; 1 when the
+    # header is absent, as from any other tus server).
+    parts_in_flight: int = 1
 
 
 #: Every model a JSON body of the API is built from (the OpenAPI document's components).

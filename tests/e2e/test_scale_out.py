@@ -368,6 +368,11 @@ async def test_pgs_serve_with_two_workers_shares_one_tls_port_restarts_and_stops
         seen = {await scrape.health_counts(hub.url, hub.ssl) for _ in range(6)}
         assert seen == {(before + 20, before + 20)}
 
+        # A client's second PATCH in flight might reach the other worker: they offer one at a
+        # time (hub.services.upload_window).
+        async with hub.client(NG) as ng:
+            assert (await ng.upload_limits()).parts_in_flight == 1
+
         # A worker that dies is replaced; SIGHUP reaches every worker (each reloads the policy).
         os.kill(pids[1], signal.SIGKILL)
         await _until(lambda: _ready(hub.log) == 3, hub.log, "the worker was not replaced")

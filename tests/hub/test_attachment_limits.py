@@ -24,6 +24,8 @@ def test_defaults_and_values(tmp_path: Path) -> None:
     limits = config_with(tmp_path / "b", "max_file_bytes = 1000\nquota_bytes = 0")
     assert (limits.max_file_bytes, limits.quota_bytes) == (1000, 0)
     assert limits.max_message_bytes == AttachmentLimits().max_message_bytes
+    assert AttachmentLimits().parts_in_flight == 2
+    assert config_with(tmp_path / "c", "parts_in_flight = 1").parts_in_flight == 1
 
 
 @pytest.mark.parametrize(
@@ -33,6 +35,7 @@ def test_defaults_and_values(tmp_path: Path) -> None:
         ("max_part_bytes = 100", "max_part_bytes in config.toml must be between 1024"),
         ('quota_bytes = "1 GB"', "quota_bytes in config.toml must be between"),
         ("pending_seconds = true", "pending_seconds in config.toml must be between"),
+        ("parts_in_flight = 3", "parts_in_flight in config.toml must be between 1"),
         ("max_attachment = 5", "unknown settings: max_attachment"),
     ],
 )
