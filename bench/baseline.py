@@ -10,6 +10,7 @@ how much of that the hub's own work leaves. Run it as ``python -m bench.baseline
 from __future__ import annotations
 
 import argparse
+import os
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -29,12 +30,17 @@ async def submit(request: web.Request) -> web.Response:
 
 async def upload(request: web.Request) -> web.Response:
     """A bare streaming upload (part 5b's baseline): the body written to a file as it arrives,
-    nothing checked, the file removed afterwards."""
+    nothing checked, the file removed afterwards. With ``?durable=1`` the file is fsynced
+    before the answer, as the hub makes every part durable before it answers: not the target's
+    baseline, but it shows what the disk costs on the machine."""
     path = request.app[FOLDER] / "upload.bin"
     received = 0
     with path.open("wb") as out:
         async for piece in request.content.iter_chunked(64 * 1024):
             received += out.write(piece)
+        if request.query.get("durable") == "1":
+            out.flush()
+            os.fsync(out.fileno())
     path.unlink()
     return web.json_response({"received": received}, status=201)
 

@@ -751,6 +751,11 @@ async def bench_upload(run: Run) -> None:
             f"  {u['parts_in_flight']} parts in flight; one at a time (plain tus), same rounds:"
             f" {u['hub_one_part_at_a_time_mb_per_s']['median']:.1f} MB/s"
         )
+    if u.get("baseline_durable_mb_per_s"):
+        console.print(
+            "  bare aiohttp with an fsync before it answers (what the disk costs):"
+            f" {u['baseline_durable_mb_per_s']['median']:.1f} MB/s"
+        )
 
 
 def machine() -> dict[str, Any]:

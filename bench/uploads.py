@@ -10,7 +10,9 @@ the first part's size, which its handler writes to a
 file as they arrive (``bench/baseline.py``). The two alternate, round by round, so that other
 work on the machine touches both alike; the figure is the median MB/s of each. Where the hub
 offers two parts in flight, each round also uploads once more one part at a time (plain tus),
-which shows what the window gains in the same run.
+which shows what the window gains in the same run, and the bare handler once more with an fsync
+before its answer (the hub answers a part only once it is durable; the bare handler's file is
+removed before the kernel need write it at all), which shows what the disk costs.
 """
 
 from __future__ import annotations
@@ -59,11 +61,18 @@ async def _pieces(path: Path, size: int) -> AsyncIterator[bytes]:
 
 
 async def bare_upload(
-    session: aiohttp.ClientSession, url: str, item: EncryptedFile, part: int
+    session: aiohttp.ClientSession,
+    url: str,
+    item: EncryptedFile,
+    part: int,
+    *,
+    durable: bool = False,
 ) -> float:
-    """One streamed PUT of the ciphertext to the bare handler; seconds taken."""
+    """One streamed PUT of the ciphertext to the bare handler (``durable``: fsynced before it
+    answers); seconds taken."""
     started = time.perf_counter()
-    async with session.put(f"{url}/upload", data=_pieces(item.ciphertext, part)) as resp:
+    target = f"{url}/upload" + ("?durable=1" if durable else "")
+    async with session.put(target, data=_pieces(item.ciphertext, part)) as resp:
         answer = await resp.json()
     seconds = time.perf_counter() - started
     if resp.status != 201 or answer.get("received") != item.ciphertext_size:
@@ -111,6 +120,7 @@ async def bench_upload(
     size = item.ciphertext_size
     hub_rates: list[float] = []
     one_at_a_time: list[float] = []  # the hub, the client sending one part at a time (tus)
+    durable_rates: list[float] = []  # the bare handler, fsyncing the file before it answers
     bare_rates: list[float] = []
     hub_cpu = 0.0
     stats = TransferStats()
@@ -132,6 +142,8 @@ async def bench_upload(
             if limits.parts_in_flight > 1:
                 seconds = await hub_upload(client, item, limits, TransferStats(), in_flight=1)
                 one_at_a_time.append(size / MB / seconds)
+            seconds = await bare_upload(session, baseline_url, item, part, durable=True)
+            durable_rates.append(size / MB / seconds)
     return {
         "ciphertext_bytes": size,
         "part_bytes": part,
@@ -149,4 +161,7 @@ async def bench_upload(
         # the same hub and client, one PATCH at a time, in the same rounds (what the window of
         # two parts in flight is measured against)
         "hub_one_part_at_a_time_mb_per_s": median_max(one_at_a_time) if one_at_a_time else None,
+        # the bare handler with an fsync before its answer: what durability costs on this disk
+        # (information, not the target's baseline)
+        "baseline_durable_mb_per_s": median_max(durable_rates),
     }
