@@ -6,6 +6,8 @@ included (its Content-Digest is covered). A PATCH is authenticated and authorize
 (a refusal costs no body), then read whole (at most ``max_part_bytes``, refused from its
 Content-Length before it is read) and stored only if it matches the signed digest: a
 connection lost mid-PATCH stores nothing of it, and the client resumes at the offset HEAD gives.
+A single hub process also takes a PATCH at the offset where the part it is still receiving will
+end, and records it after that part (``Pgs-Parts-In-Flight``; hub.services.upload_window).
 Downloads (``GET /v1/uploads/{upload}``) answer single byte ranges (206, 416).
 """
 

@@ -78,7 +78,9 @@ async def test_a_parts_bytes_reach_its_file_while_the_body_is_still_arriving(
     ctx: HubContext, in_batches_of_8: tuple[UploadRow, PartFiles]
 ) -> None:
     upload, files = in_batches_of_8
-    receiver = attachments.receive(ctx, upload, offset=0, algorithms=("sha-256",))
+    receiver = attachments.receive(
+        ctx, attachments.Accepted(upload), offset=0, length=None, algorithms=("sha-256",)
+    )
     for start in range(0, 24, 4):
         receiver.add(BODY[start : start + 4])
         await asyncio.sleep(0)
@@ -105,13 +107,18 @@ async def test_a_parts_bytes_reach_its_file_while_the_body_is_still_arriving(
 async def test_a_part_refused_or_beaten_to_its_offset_leaves_no_file(ctx: HubContext) -> None:
     upload = await _upload(ctx.engine)
     files = _files(ctx.engine)
-    refused = attachments.receive(ctx, upload, offset=0, algorithms=())
+    refused = attachments.receive(
+        ctx, attachments.Accepted(upload), offset=0, length=None, algorithms=()
+    )
     refused.add(BODY)
     with pytest.raises(attachments.ChecksumMismatch):
         await refused.store(hashlib.sha256(b"another body").digest())
     await refused.abandon()
     assert _on_disk(files, "u1") == {}
-    first, second = [attachments.receive(ctx, upload, offset=0, algorithms=()) for _ in "ab"]
+    first, second = [
+        attachments.receive(ctx, attachments.Accepted(upload), offset=0, length=None, algorithms=())
+        for _ in "ab"
+    ]
     first.add(BODY)
     second.add(BODY)
     await first.store(None)
@@ -130,7 +137,9 @@ async def test_a_disk_that_refuses_a_batch_is_a_503_and_leaves_no_file(
     def full(fd: int, data: object) -> int:
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    receiver = attachments.receive(ctx, upload, offset=0, algorithms=())
+    receiver = attachments.receive(
+        ctx, attachments.Accepted(upload), offset=0, length=None, algorithms=()
+    )
     monkeypatch.setattr("pgs_hub.hub.storage.part_files.os.write", full)
     receiver.add(BODY)
     with pytest.raises(Unavailable):
@@ -143,7 +152,9 @@ async def test_a_disk_that_refuses_a_batch_is_a_503_and_leaves_no_file(
 
 async def test_every_algorithm_the_signature_names_is_computed(ctx: HubContext) -> None:
     upload = await _upload(ctx.engine)
-    receiver = attachments.receive(ctx, upload, offset=0, algorithms=("sha-512",))
+    receiver = attachments.receive(
+        ctx, attachments.Accepted(upload), offset=0, length=None, algorithms=("sha-512",)
+    )
     receiver.add(BODY[:10])
     receiver.add(BODY[10:])
     assert receiver.digests() == {
