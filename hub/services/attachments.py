@@ -153,20 +153,17 @@ async def accepting(
             after = latest
             break
         # Past the stored offset: perhaps the part before it, sent just before on another
-        # connection, is still to arrive here.
+        # connection, is still to arrive here. Wait for a part of this upload to arrive (unless
+        # one did while the offset was read), then decide again; refuse once the wait is over.
         left = deadline - asyncio.get_running_loop().time()
-        if not (
-            takes_followers
-            and offset > row.stored
-            and length is not None
-            and left > 0
-            and await window.arrival(upload_id, left)
-        ):
+        if not (takes_followers and offset > row.stored and length is not None and left > 0):
             raise Conflict(
                 f"Upload-Offset is {offset} but the hub holds {row.stored} bytes: resume from "
                 "there",
                 code=Code.UPLOAD_OFFSET_MISMATCH,
             )
+        if window.latest(upload_id) is latest:
+            await window.arrival(upload_id, left)
     _within(row, offset, length or 0)
     return Accepted(row, after)
 

@@ -8,6 +8,7 @@ import errno
 import hashlib
 import os
 from collections.abc import AsyncIterator
+from typing import cast
 
 import pytest
 from sqlalchemy import select
@@ -17,9 +18,11 @@ from storage_rows import NOW
 from pgs_hub.crypto.keys import SigningKey
 from pgs_hub.hub.errors import Conflict, Unavailable
 from pgs_hub.hub.policy import load_policy
+from pgs_hub.hub.policy.groups import Member
 from pgs_hub.hub.services import attachments
 from pgs_hub.hub.services.attachments import PartReceiver
 from pgs_hub.hub.services.context import HubContext, PolicyHolder
+from pgs_hub.hub.services.upload_window import PartInFlight
 from pgs_hub.hub.storage import blobs
 from pgs_hub.hub.storage.blobs import UploadRow
 from pgs_hub.hub.storage.part_files import PartFiles
@@ -171,3 +174,30 @@ async def test_every_algorithm_the_signature_names_is_computed(ctx: HubContext) 
         assert stored.file is not None
         assert bytes(stored.data) == b""
         assert _files(ctx.engine).path("u1", stored.file).read_bytes() == BODY
+
+
+async def test_a_part_that_arrives_while_its_follower_reads_the_offset_is_followed(
+    ctx: HubContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two parts in flight travel on two connections: the second one's head may be read first,
+    and the first one arrive while the second reads the upload's offset. The second is still
+    taken as its follower (it once waited for an arrival that had already happened, and was
+    refused as at the wrong offset)."""
+    upload = await _upload(ctx.engine)
+    half = len(BODY) // 2
+    arrived: list[PartInFlight] = []
+
+    async def status(_ctx: HubContext, _actor: Member, _upload_id: str) -> UploadRow:
+        if not arrived:  # the part before it arrives while the offset is read
+            arrived.append(ctx.upload_window.open(upload.id, 0, half, None))
+        return upload
+
+    monkeypatch.setattr(attachments, "status", status)
+    actor = cast(Member, None)  # decided by the stand-in above
+    accepted = await attachments.accepting(ctx, actor, upload.id, offset=half, length=half)
+    assert accepted.after is arrived[0]
+    # And one that follows nothing in flight is refused as before.
+    ctx.upload_window.settle(arrived[0], stored=False)
+    with pytest.raises(Conflict) as caught:
+        await attachments.accepting(ctx, actor, upload.id, offset=half + 1, length=1)
+    assert caught.value.code == "upload.offset_mismatch"
