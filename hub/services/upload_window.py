@@ -3,8 +3,8 @@
 tus sends one PATCH at a time: the next part leaves the client only once the hub has answered
 the last one, so after each part's last byte the link idles while the hub makes the part durable
 (its file's fsync, its row's commit) and checks the next part's head (signature, nonce, status).
-On the bench machine that was 7-11 ms per part of an upload of 94 ms (bench/README.md, "Uploads,
-sixteenth round").
+On the bench machine of the sixteenth round that was 30-43 ms per 8 MiB part, in which the body
+itself took 17-23 ms (bench/README.md, "Uploads, sixteenth round").
 
 This hub also takes a PATCH at the offset where the part it is still receiving or storing will
 end: its body arrives meanwhile, and it is recorded only after that part is, in the same
@@ -115,8 +115,10 @@ class UploadWindow:
         return True
 
     def settle(self, part: PartInFlight, stored: bool) -> None:
-        """The part was stored or dropped (once; later calls change nothing)."""
+        """The part was stored or dropped (once; later calls change nothing). It lets go of the
+        part it followed, so that an upload's settled parts do not stay chained to the latest."""
         if not part.settled.done():
             part.settled.set_result(stored)
+        part.after = None
         if self._latest.get(part.upload_id) is part:
             del self._latest[part.upload_id]

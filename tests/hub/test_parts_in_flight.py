@@ -27,9 +27,11 @@ async def test_a_part_may_follow_the_latest_only_where_it_ends_and_only_once() -
     window.settle(first, stored=True)
     assert await first.stored()
     assert window.may_follow(second, 100, 150, 50)  # the window slides
+    assert second.after is first
     window.settle(second, stored=False)
     window.settle(second, stored=True)  # once: later calls change nothing
     assert not await second.stored()
+    assert second.after is None  # settled parts are not kept chained
     assert not window.may_follow(second, 100, 150, 50)  # settled
     assert len(window) == 0
 
