@@ -201,3 +201,37 @@ async def test_a_part_that_arrives_while_its_follower_reads_the_offset_is_follow
     with pytest.raises(Conflict) as caught:
         await attachments.accepting(ctx, actor, upload.id, offset=half + 1, length=1)
     assert caught.value.code == "upload.offset_mismatch"
+
+
+async def test_a_follower_is_recorded_after_the_part_before_it_and_not_without_it(
+    ctx: HubContext,
+) -> None:
+    """On both databases (PostgreSQL keeps a part's bytes for its row): a part that follows one in
+    flight waits for it, is recorded after it, and is dropped if that one is."""
+    upload = await _upload(ctx.engine)
+    half = len(BODY) // 2
+    accepted = attachments.Accepted(upload)
+    for outcome in ("dropped", "stored"):
+        first = attachments.receive(ctx, accepted, offset=0, length=half, algorithms=())
+        before = ctx.upload_window.latest(upload.id)
+        follows = attachments.Accepted(upload, after=before)
+        second = attachments.receive(ctx, follows, offset=half, length=half, algorithms=())
+        second.add(BODY[half:])
+        waiting = asyncio.ensure_future(second.store(None))
+        await asyncio.sleep(0.05)
+        assert not waiting.done()  # it cannot be recorded before the part it follows
+        first.add(BODY[:half])
+        if outcome == "stored":
+            assert (await first.store(None)).stored == half
+            assert (await waiting).stored == len(BODY)
+            break
+        await first.abandon()  # cut off: the follower goes with it
+        with pytest.raises(Conflict) as caught:
+            await waiting
+        assert caught.value.code == "upload.offset_mismatch"
+        async with ctx.engine.connect() as conn:
+            assert (await conn.execute(select(upload_parts))).all() == []
+    async with ctx.engine.connect() as conn:
+        rows = (await conn.execute(select(upload_parts.c.position))).scalars().all()
+    assert sorted(rows) == [0, half]
+    assert len(ctx.upload_window) == 0
