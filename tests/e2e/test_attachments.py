@@ -30,6 +30,7 @@ from pgs_hub.hub.client.attachments import (
     encrypt_file,
     upload_file,
 )
+from pgs_hub.hub.client.client import LARGE_BODY
 from pgs_hub.hub.desk.hubapi import HubApi
 from pgs_hub.hub.storage import blobs
 from pgs_hub.hub.storage.engine import create_engine
@@ -125,6 +126,36 @@ async def refused_when_a_stored_byte_changes(
             await download_attachment(gh, attachment, folder)
     assert list(folder.iterdir()) == []
     path.write_bytes(kept)
+
+
+async def test_parts_larger_than_one_write_arrive_byte_for_byte(
+    database_url: str, tmp_path: Path
+) -> None:
+    """Parts over the client's LARGE_BODY go in slices (hub.client.client.request_body): the
+    hub takes them at their declared length, checks them against the signed digest, and holds
+    exactly the ciphertext."""
+    config = f"[attachments]\nmax_part_bytes = {3 * LARGE_BODY}\n"
+    running = await launch(tmp_path / "home", database_url, config=config)
+    try:
+        for pid in (NG, GH):
+            await running.enrol(pid, "ncp")
+        original = tmp_path / "manifest.pdf"
+        original.write_bytes(os.urandom(4 * LARGE_BODY + 100_000))
+        encrypted = encrypt_file(original, tmp_path)
+        stats = TransferStats()
+        async with running.client(NG) as ng:
+            upload = await upload_file(
+                ng, encrypted, part_size=2 * LARGE_BODY, max_part_size=3 * LARGE_BODY,
+                parts_in_flight=2, stats=stats,
+            )  # fmt: skip
+            content = content_with(encrypted.description(upload))
+            await ng.send(kind=MessageKind.ALERT, content=content, to=[GH], attachments=[upload])
+        whole = await raw(running, NG, "GET", f"/v1/uploads/{upload}")
+        assert (whole.status, whole.body) == (200, encrypted.ciphertext.read_bytes())
+        # 2 MiB, then what is left (~2.1 MiB, within the grown 3 MiB): both over LARGE_BODY.
+        assert (stats.parts, stats.interruptions) == (2, 0)
+    finally:
+        assert running.stop() == 0, running.log.read_text()
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # SQL: storage tests, both
