@@ -89,7 +89,7 @@ def request_body(
     A body over :data:`LARGE_BODY` (an upload part of several MiB) goes in slices of that size,
     the socket drained between them: not one write of it all, nor aiohttp's file-like payload,
     which copies it in 64 KiB pieces with a turn of the loop for each (the benchmark's 20 MB
-    upload gains 6-16 % this way, bench/README.md). Its length is declared, so it is not sent
+    upload gains 4-20 % this way, bench/README.md). Its length is declared, so it is not sent
     chunked: the hub refuses a part that is too large from its head, and lets the next part
     follow it (tus ``Upload-Offset``)."""
     if body is None or len(body) <= LARGE_BODY:
