@@ -10,6 +10,7 @@ a scaled-out deployment runs one.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import os
 import signal
@@ -19,6 +20,7 @@ import subprocess
 import sys
 import time
 import tomllib
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -203,6 +205,21 @@ async def launch(
     )  # fmt: skip
     await wait_healthy(hub.url, process, hub.log, ssl_context=hub.ssl)
     return hub
+
+
+@contextlib.asynccontextmanager
+async def launched(
+    home: Path, database_url: str, *, ncps: Sequence[str] = (), config: str = ""
+) -> AsyncIterator[RunningHub]:
+    """:func:`launch` with ``config``, the national contact points ``ncps`` enrolled; stopped
+    afterwards, and the hub must have exited cleanly (its log shown if not)."""
+    running = await launch(home, database_url, config=config)
+    try:
+        for pid in ncps:
+            await running.enrol(pid, "ncp")
+        yield running
+    finally:
+        assert running.stop() == 0, running.log.read_text()
 
 
 async def another_process(hub: RunningHub, log_name: str) -> RunningHub:

@@ -40,7 +40,7 @@ from pgs_hub.protocols.envelope import seal_message
 from pgs_hub.protocols.messages.handling import Tlp
 from pgs_hub.protocols.messages.kinds import MessageKind
 from pgs_hub.protocols.messages.registry import parse_message
-from tests.e2e.harness import RunningHub, launch
+from tests.e2e.harness import RunningHub, launched
 from tests.e2e.messages import example
 from tests.e2e.rawhttp import Reply, call
 
@@ -57,14 +57,9 @@ MISSING = "AAAAAAAAAAAAAAAAAAAAAA"
 
 @pytest.fixture
 async def hub(database_url: str, tmp_path: Path) -> AsyncIterator[RunningHub]:
-    running = await launch(tmp_path / "home", database_url, config=CAPS)
-    try:
-        for pid in (NG, GH, CM):
-            await running.enrol(pid, "ncp")
+    async with launched(tmp_path / "home", database_url, ncps=(NG, GH, CM), config=CAPS) as running:
         await running.enrol(AUDITOR, "auditor", scope="GH")
         yield running
-    finally:
-        assert running.stop() == 0, running.log.read_text()
 
 
 def content_with(*described: dict[str, Any]) -> Any:
@@ -135,10 +130,7 @@ async def test_parts_larger_than_one_write_arrive_byte_for_byte(
     hub takes them at their declared length, checks them against the signed digest, and holds
     exactly the ciphertext."""
     config = f"[attachments]\nmax_part_bytes = {3 * LARGE_BODY}\n"
-    running = await launch(tmp_path / "home", database_url, config=config)
-    try:
-        for pid in (NG, GH):
-            await running.enrol(pid, "ncp")
+    async with launched(tmp_path / "home", database_url, ncps=(NG, GH), config=config) as running:
         original = tmp_path / "manifest.pdf"
         original.write_bytes(os.urandom(4 * LARGE_BODY + 100_000))
         encrypted = encrypt_file(original, tmp_path)
@@ -154,8 +146,6 @@ async def test_parts_larger_than_one_write_arrive_byte_for_byte(
         assert (whole.status, whole.body) == (200, encrypted.ciphertext.read_bytes())
         # 2 MiB, then what is left (~2.1 MiB, within the grown 3 MiB): both over LARGE_BODY.
         assert (stats.parts, stats.interruptions) == (2, 0)
-    finally:
-        assert running.stop() == 0, running.log.read_text()
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # SQL: storage tests, both

@@ -18,7 +18,7 @@ import pytest
 from pgs_hub.crypto.note import parse_verifier_key
 from pgs_hub.protocols.evidence import verify_bundle
 from pgs_hub.protocols.messages.kinds import MessageKind
-from tests.e2e.harness import RunningHub, launch
+from tests.e2e.harness import RunningHub, launched
 from tests.e2e.messages import example
 from tests.e2e.test_attachments import count_uploads
 
@@ -29,13 +29,8 @@ pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 @pytest.fixture
 async def hub(database_url: str, tmp_path: Path) -> AsyncIterator[RunningHub]:
     caps = "[attachments]\nmax_file_bytes = 300000\nmax_part_bytes = 131072\n"
-    running = await launch(tmp_path / "home", database_url, config=caps)
-    try:
-        for pid in (NG, GH):
-            await running.enrol(pid, "ncp")
+    async with launched(tmp_path / "home", database_url, ncps=(NG, GH), config=caps) as running:
         yield running
-    finally:
-        assert running.stop() == 0, running.log.read_text()
 
 
 async def pgs(hub: RunningHub, who: str, *args: str | Path) -> tuple[int, str]:

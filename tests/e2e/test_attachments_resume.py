@@ -23,7 +23,7 @@ from pgs_hub.hub.cli.upload_state import FOLDER
 from pgs_hub.hub.storage.engine import create_engine
 from pgs_hub.hub.storage.tables import uploads
 from pgs_hub.protocols.messages.kinds import MessageKind
-from tests.e2e.harness import RunningHub, launch
+from tests.e2e.harness import RunningHub, launched
 from tests.e2e.messages import example
 from tests.faults.slowlink import SlowLink
 
@@ -71,10 +71,7 @@ async def test_a_killed_send_attach_resumes_from_the_hubs_offset(
     # part in flight, so the bodies sent in all are the file's, that one part again, and the
     # envelope's own POST (about 6 KB) with the few small bodies of the two runs.
     part_cap = f"[attachments]\nmax_part_bytes = {PART_CAP}\n"
-    hub = await launch(tmp_path / "home", database_url, config=part_cap)
-    try:
-        for pid in (NG, GH):
-            await hub.enrol(pid, "ncp")
+    async with launched(tmp_path / "home", database_url, ncps=(NG, GH), config=part_cap) as hub:
         message = tmp_path / "alert.json"
         message.write_text(json.dumps(example(MessageKind.ALERT).model_dump(mode="json")))
         photo = tmp_path / "seizure.jpg"
@@ -116,5 +113,3 @@ async def test_a_killed_send_attach_resumes_from_the_hubs_offset(
         code, out = await run(command(hub, hub.url, GH, "read", mid, "--save-attachments", saved))
         assert code == 0, out
         assert (saved / "seizure.jpg").read_bytes() == photo.read_bytes()
-    finally:
-        assert hub.stop() == 0, hub.log.read_text()

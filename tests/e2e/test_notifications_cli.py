@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from pgs_hub.hub.i18n import t
-from tests.e2e.harness import RunningHub, launch
+from tests.e2e.harness import RunningHub, launched
 
 GH, AUDITOR = "GH-NCP-ACCRA", "GH-AUDIT"
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
@@ -23,13 +23,9 @@ pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
 @pytest.fixture
 async def hub(database_url: str, tmp_path: Path) -> AsyncIterator[RunningHub]:
-    running = await launch(tmp_path / "home", database_url)
-    try:
-        await running.enrol(GH, "ncp")
+    async with launched(tmp_path / "home", database_url, ncps=(GH,)) as running:
         await running.enrol(AUDITOR, "auditor", "GH")
         yield running
-    finally:
-        assert running.stop() == 0, running.log.read_text()
 
 
 async def pgs(hub: RunningHub, who: str, *args: str, lang: str = "en") -> tuple[int, str]:

@@ -21,7 +21,7 @@ from pgs_hub.hub.i18n import t
 from pgs_hub.hub.services.codelists import unlocode_path
 from pgs_hub.protocols import unlocode
 from pgs_hub.protocols.messages.kinds import MessageKind
-from tests.e2e.harness import RunningHub, launch
+from tests.e2e.harness import RunningHub, launched
 from tests.e2e.messages import example
 
 NG, GH, STRANGER = "NG-NCP-LAGOS", "GH-NCP-ACCRA", "NG-NCP-KANO"
@@ -31,13 +31,8 @@ pytestmark = [pytest.mark.e2e, pytest.mark.parametrize("database_url", ["sqlite"
 
 @pytest.fixture
 async def hub(database_url: str, tmp_path: Path) -> AsyncIterator[RunningHub]:
-    running = await launch(tmp_path / "home", database_url)
-    try:
-        await running.enrol(NG, "ncp")
-        await running.enrol(GH, "ncp")
+    async with launched(tmp_path / "home", database_url, ncps=(NG, GH)) as running:
         yield running
-    finally:
-        assert running.stop() == 0, running.log.read_text()
 
 
 async def pgs(*args: str, lang: str = "en") -> tuple[int, str]:

@@ -30,7 +30,7 @@ from pgs_hub.hub.storage import blobs
 from pgs_hub.hub.storage.engine import create_engine
 from pgs_hub.hub.storage.part_files import folder_for
 from pgs_hub.hub.storage.tables import upload_parts
-from tests.e2e.harness import RunningHub, launch
+from tests.e2e.harness import RunningHub, launched
 from tests.faults.slowlink import SlowLink
 
 NG, GH = "NG-NCP-LAGOS", "GH-NCP-ACCRA"
@@ -43,13 +43,8 @@ on_sqlite = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
 @pytest.fixture
 async def hub(database_url: str, tmp_path: Path) -> AsyncIterator[RunningHub]:
-    running = await launch(tmp_path / "home", database_url, config=CAPS)
-    try:
-        for pid in (NG, GH):
-            await running.enrol(pid, "ncp")
+    async with launched(tmp_path / "home", database_url, ncps=(NG, GH), config=CAPS) as running:
         yield running
-    finally:
-        assert running.stop() == 0, running.log.read_text()
 
 
 class HeldPatch:
@@ -265,9 +260,8 @@ async def test_a_hub_that_takes_one_part_at_a_time_makes_the_client_fall_back(
     rest one part at a time."""
     monkeypatch.setattr("pgs_hub.hub.client.attachments.QUICK_BELOW_SECONDS", float("inf"))
     monkeypatch.setattr("pgs_hub.hub.client.attachments.GROW_BELOW_SECONDS", float("inf"))
-    running = await launch(tmp_path / "home", database_url, config=CAPS + "parts_in_flight = 1\n")
-    try:
-        await running.enrol(NG, "ncp")
+    config = CAPS + "parts_in_flight = 1\n"
+    async with launched(tmp_path / "home", database_url, ncps=(NG,), config=config) as running:
         original = tmp_path / "manifest.pdf"
         original.write_bytes(os.urandom(300_000))
         encrypted = encrypt_file(original, tmp_path)
@@ -299,5 +293,3 @@ async def test_a_hub_that_takes_one_part_at_a_time_makes_the_client_fall_back(
         assert stats.body_bytes == encrypted.ciphertext_size + P
         assert crossed <= stats.body_bytes
         assert len(parts) == stats.parts == -(-encrypted.ciphertext_size // P)
-    finally:
-        assert running.stop() == 0, running.log.read_text()
