@@ -7,10 +7,12 @@ mailbox without downloading any envelope.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import Select, and_, bindparam, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from pgs_hub.hub.storage.tables import MailboxItemKind, ReceiptStatus, envelopes, mailbox, receipts
@@ -104,6 +106,25 @@ async def items_after_each(
         raise ValueError(f"limit must be between 1 and {MAX_PAGE}")
     if not after:
         return {}
+    params: dict[str, object] = {"limit": limit}
+    for i, (participant, cursor) in enumerate(sorted(after.items())):
+        params[f"p{i}"], params[f"c{i}"] = participant, cursor
+    names = [column.name for column in _ITEM_COLUMNS]
+    found: dict[str, list[MailboxItem]] = {}
+    for row in await conn.execute(_each_statement(len(after)), params):
+        values = row._mapping
+        found.setdefault(values["for_participant"], []).append(
+            MailboxItem(**{name: values[name] for name in names})
+        )
+    return found
+
+
+@functools.lru_cache(maxsize=32)
+def _each_statement(count: int) -> Select[Any]:
+    """The statement of :func:`items_after_each` for ``count`` participants, its values bound
+    as ``p0``/``c0`` ... and ``limit``. Made once per count: building it costs about 0.5 ms of
+    CPU (the subquery's column collections), and a statement made again has its SQL cache key
+    computed again (another 0.06 ms), on the event loop, for every page a stream reads."""
     rank = (
         func.row_number()
         .over(partition_by=mailbox.c.participant_id, order_by=mailbox.c.cursor)
@@ -119,26 +140,21 @@ async def items_after_each(
         .where(
             or_(
                 *(
-                    and_(mailbox.c.participant_id == participant, mailbox.c.cursor > cursor)
-                    for participant, cursor in sorted(after.items())
+                    and_(
+                        mailbox.c.participant_id == bindparam(f"p{i}"),
+                        mailbox.c.cursor > bindparam(f"c{i}"),
+                    )
+                    for i in range(count)
                 )
             )
         )
         .subquery()
     )
-    names = [column.name for column in _ITEM_COLUMNS]
-    statement = (
-        select(ranked.c.for_participant, *(ranked.c[name] for name in names))
-        .where(ranked.c.rank <= limit)
+    return (
+        select(ranked.c.for_participant, *(ranked.c[column.name] for column in _ITEM_COLUMNS))
+        .where(ranked.c.rank <= bindparam("limit"))
         .order_by(ranked.c.for_participant, ranked.c.cursor)
     )
-    found: dict[str, list[MailboxItem]] = {}
-    for row in await conn.execute(statement):
-        values = row._mapping
-        found.setdefault(values["for_participant"], []).append(
-            MailboxItem(**{name: values[name] for name in names})
-        )
-    return found
 
 
 async def latest_cursor(conn: AsyncConnection, participant_id: str) -> int:

@@ -242,6 +242,13 @@ async def test_items_after_each_is_items_after_for_every_mailbox_at_once(
                 each = await mailbox.items_after_each(conn, after, limit)
                 alone = {p: await mailbox.items_after(conn, p, a, limit) for p, a in after.items()}
                 assert each == {p: items for p, items in alone.items() if items}, (limit, k)
+        # The statement is made once per number of mailboxes: each size, then one of them again
+        # with other cursors, answers for its own mailboxes only.
+        for size, cursor in ((1, 0), (2, 0), (3, 0), (1, 1), (2, 2)):
+            after = dict.fromkeys(["de-1", "fr-1", "nl-1"][:size], cursor)
+            each = await mailbox.items_after_each(conn, after, 100)
+            alone = {p: await mailbox.items_after(conn, p, cursor, 100) for p in after}
+            assert each == {p: items for p, items in alone.items() if items}, (size, cursor)
         assert await mailbox.items_after_each(conn, {}, 10) == {}
         with pytest.raises(ValueError, match="limit"):
             await mailbox.items_after_each(conn, {"de-1": 0}, 0)
