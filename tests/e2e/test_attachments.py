@@ -43,6 +43,7 @@ from pgs_hub.protocols.messages.registry import parse_message
 from tests.e2e.harness import RunningHub, launched
 from tests.e2e.messages import example
 from tests.e2e.rawhttp import Reply, call
+from tests.e2e.stored_parts import stored_parts
 
 NG, GH, CM, AUDITOR = "NG-NCP-LAGOS", "GH-NCP-ACCRA", "CM-NCP-DOUALA", "GH-AUDIT"
 CAPS = """[attachments]
@@ -391,23 +392,10 @@ async def test_parts_grow_to_the_hubs_cap_and_the_blob_is_the_ciphertext(
         expected.append(min(size, left))
         left -= expected[-1]
         size = min(cap, size * 2)
-    engine = create_engine(hub.database_url)
-    try:
-        async with engine.connect() as conn:
-            rows = (
-                await conn.execute(
-                    select(upload_parts.c.data, upload_parts.c.file)
-                    .where(upload_parts.c.upload_id == upload)
-                    .order_by(upload_parts.c.position)
-                )
-            ).all()
-        files = blobs.part_files(engine)
-    finally:
-        await engine.dispose()
+    stored = await stored_parts(hub, upload)
     # On SQLite each part is a file of its own, fsynced; the rows name them and hold no bytes.
-    assert files is not None
-    assert all(r.file is not None and r.data == b"" for r in rows)
-    parts = [files.path(upload, r.file).read_bytes() for r in rows]
+    assert all(p.file is not None and p.data == b"" for p in stored)
+    parts = [p.content for p in stored]
     assert [len(p) for p in parts] == expected == [16_384, 32_768, 65_536, 65_536, *expected[4:]]
     assert stats.parts == len(expected)
     assert b"".join(parts) == encrypted.ciphertext.read_bytes()

@@ -20,17 +20,14 @@ from pathlib import Path
 
 import aiohttp
 import pytest
-from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
 from pgs_hub.hub.auth.httpsig import sign_request
 from pgs_hub.hub.client import HubClient, HubClientError
 from pgs_hub.hub.client.attachments import TransferStats, encrypt_file, part_size, upload_file
-from pgs_hub.hub.storage import blobs
-from pgs_hub.hub.storage.engine import create_engine
 from pgs_hub.hub.storage.part_files import folder_for
-from pgs_hub.hub.storage.tables import upload_parts
 from tests.e2e.harness import RunningHub, launched
+from tests.e2e.stored_parts import stored_parts
 from tests.faults.slowlink import SlowLink
 
 NG, GH = "NG-NCP-LAGOS", "GH-NCP-ACCRA"
@@ -105,23 +102,8 @@ class HeldPatch:
 
 
 async def parts_of(hub: RunningHub, upload: str) -> list[tuple[int, bytes]]:
-    """The stored parts of ``upload`` in order: (position, bytes), from their files on SQLite."""
-    engine = create_engine(hub.database_url)
-    try:
-        async with engine.connect() as conn:
-            rows = (
-                await conn.execute(
-                    select(upload_parts.c.position, upload_parts.c.data, upload_parts.c.file)
-                    .where(upload_parts.c.upload_id == upload)
-                    .order_by(upload_parts.c.position)
-                )
-            ).all()
-        files = blobs.part_files(engine)
-    finally:
-        await engine.dispose()
-    if files is None:
-        return [(r.position, bytes(r.data)) for r in rows]
-    return [(r.position, files.path(upload, r.file).read_bytes()) for r in rows]
+    """The stored parts of ``upload`` in order: (position, bytes)."""
+    return [(part.position, part.content) for part in await stored_parts(hub, upload)]
 
 
 def part_files(hub: RunningHub, upload: str) -> list[str]:
