@@ -42,6 +42,7 @@ from pgs_hub.hub.server.authn import authenticate
 from pgs_hub.hub.server.handlers import int_param
 from pgs_hub.hub.server.keys import CTX
 from pgs_hub.hub.services import mailbox
+from pgs_hub.hub.services.notifier import Subscription
 from pgs_hub.hub.settings import DEFAULTS
 
 log = logging.getLogger("pgs.hub.stream")
@@ -88,9 +89,12 @@ async def _close_streams(app: web.Application) -> None:
     await asyncio.gather(*(close(ws) for ws in list(app.get(OPEN_STREAMS, ()))))
 
 
-async def _drain_client(ws: web.WebSocketResponse, closed: asyncio.Event) -> None:
+async def _drain_client(
+    ws: web.WebSocketResponse, closed: asyncio.Event, sub: Subscription
+) -> None:
     """Read (and discard) what the client sends; answer its pings ourselves (``autoping`` is off
-    so that pings count against the frame budget too)."""
+    so that pings count against the frame budget too). When the client is gone, ``closed`` is
+    set and the stream's wake-up flag raised, so that the stream stops waiting."""
     loop = asyncio.get_running_loop()
     window_start, frames, flooded = loop.time(), 0, False
     try:
@@ -108,6 +112,7 @@ async def _drain_client(ws: web.WebSocketResponse, closed: asyncio.Event) -> Non
                 await ws.pong(msg.data)
     finally:
         closed.set()
+        sub.wake()
         if flooded:
             await ws.close(code=1008, message=b"too many client frames")
 
@@ -131,7 +136,7 @@ async def stream(request: web.Request) -> web.StreamResponse:
     _bound_buffers(request, settings.buffer_bytes)
     closed = asyncio.Event()
     sub = ctx.notifier.subscribe(reader.id)
-    drainer = asyncio.create_task(_drain_client(ws, closed))
+    drainer = asyncio.create_task(_drain_client(ws, closed, sub))
     too_slow = False
     refused: HubError | None = None
     try:
@@ -143,11 +148,9 @@ async def stream(request: web.Request) -> web.StreamResponse:
                     cursor = item.cursor
                 if len(page.items) < ctx.settings.stream_page:
                     break
-            waiter = asyncio.create_task(sub.wait(settings.recheck_seconds))
-            closing = asyncio.create_task(closed.wait())
-            await asyncio.wait({waiter, closing}, return_when=asyncio.FIRST_COMPLETED)
-            for task in (waiter, closing):
-                task.cancel()
+            # One flag: new items, a policy change, or the client gone (_drain_client raises
+            # it too). No task per wait: a stream at 100 items/s waits 100 times a second.
+            await sub.wait(settings.recheck_seconds)
     except _TooSlow:
         too_slow = True
     except (AuthenticationError, Forbidden) as exc:  # no longer allowed (suspended, revoked...)

@@ -27,7 +27,8 @@ class Subscription:
     async def wait(self, timeout: float | None = None) -> bool:
         """Wait until woken (True) or the timeout passes (False); clears the flag."""
         try:
-            await asyncio.wait_for(self._event.wait(), timeout)
+            async with asyncio.timeout(timeout):  # no task of its own, unlike wait_for
+                await self._event.wait()
         except TimeoutError:
             return False
         self._event.clear()

@@ -209,11 +209,16 @@ async def launch(
 
 @contextlib.asynccontextmanager
 async def launched(
-    home: Path, database_url: str, *, ncps: Sequence[str] = (), config: str = ""
+    home: Path,
+    database_url: str,
+    *,
+    ncps: Sequence[str] = (),
+    config: str = "",
+    stream: dict[str, float] | None = None,
 ) -> AsyncIterator[RunningHub]:
-    """:func:`launch` with ``config``, the national contact points ``ncps`` enrolled; stopped
-    afterwards, and the hub must have exited cleanly (its log shown if not)."""
-    running = await launch(home, database_url, config=config)
+    """:func:`launch` with ``config`` and ``stream``, the national contact points ``ncps``
+    enrolled; stopped afterwards, and the hub must have exited cleanly (its log shown if not)."""
+    running = await launch(home, database_url, config=config, stream=stream)
     try:
         for pid in ncps:
             await running.enrol(pid, "ncp")

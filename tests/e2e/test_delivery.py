@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 import time
+from pathlib import Path
 
+import aiohttp
 import pytest
 
 from pgs_hub.crypto.errors import NotARecipientError
@@ -17,7 +20,7 @@ from pgs_hub.protocols.envelope import open_message, seal_message, verify_messag
 from pgs_hub.protocols.messages.handling import Tlp
 from pgs_hub.protocols.messages.kinds import MessageKind
 from pgs_hub.protocols.messages.receipt import ReceiptStatus
-from tests.e2e.harness import RunningHub
+from tests.e2e.harness import RunningHub, launched
 from tests.e2e.messages import example
 
 NG, GH, CM, FR, WCO = (
@@ -27,6 +30,7 @@ NG, GH, CM, FR, WCO = (
     "FR-NCP-PARIS",
     "WCO-PGS-BRUSSELS",
 )
+WAIT = 30.0  # a failure detector, not a measurement
 
 
 async def world(hub: RunningHub) -> None:
@@ -114,6 +118,38 @@ async def test_stream_resumes_after_a_reconnect_without_loss_or_repeat(hub: Runn
         await resumed.aclose()
         assert received == sent
         assert seen == sorted(set(seen))
+
+
+async def test_the_hub_lets_go_of_a_stream_as_soon_as_its_client_goes(
+    database_url: str, tmp_path: Path
+) -> None:
+    """A stream waiting for news stops when its client closes the connection, not at its next
+    recheck (an hour here): the client's going wakes it (hub.server.stream)."""
+    hour = {"recheck_seconds": 3600.0}
+    async with (
+        launched(tmp_path / "home", database_url, ncps=(NG, GH), stream=hour) as hub,
+        hub.client(NG) as ng,
+        hub.client(GH) as gh,
+    ):
+        await ng.send(kind=MessageKind.ALERT, content=example(MessageKind.ALERT), to=[GH])
+        stream = gh.stream(0, reconnect=False)
+        async for _ in stream:
+            break  # the item is here: the hub's stream now waits for news
+        assert await open_streams(hub) == 1
+        await stream.aclose()
+        deadline = time.monotonic() + WAIT
+        while await open_streams(hub) != 0:
+            assert time.monotonic() < deadline, "the hub still holds the closed stream"
+            await asyncio.sleep(0.05)
+
+
+async def open_streams(hub: RunningHub) -> int:
+    """The hub's own count of open streams (its ``pgs_websocket_connections`` gauge)."""
+    async with aiohttp.ClientSession() as session, session.get(f"{hub.url}/metrics") as resp:
+        text = await resp.text()
+    found = re.search(r"^pgs_websocket_connections (\S+)$", text, re.M)
+    assert found is not None, text
+    return int(float(found.group(1)))
 
 
 async def test_live_push_reaches_a_connected_recipient(hub: RunningHub) -> None:
