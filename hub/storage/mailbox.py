@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
 from sqlalchemy import Select, and_, bindparam, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -74,19 +74,28 @@ async def items_after(
     """Up to ``limit`` (1 to :data:`MAX_PAGE`) items with a cursor above ``after``, in order."""
     if not 1 <= limit <= MAX_PAGE:
         raise ValueError(f"limit must be between 1 and {MAX_PAGE}")
-    statement = (
-        select(*_ITEM_COLUMNS)
-        .select_from(
-            mailbox.join(envelopes, envelopes.c.seq == mailbox.c.envelope_seq).outerjoin(
-                receipts, receipts.c.id == mailbox.c.receipt_id
-            )
-        )
-        .where(mailbox.c.participant_id == participant_id, mailbox.c.cursor > after)
-        .order_by(mailbox.c.cursor)
-        .limit(limit)
+    result = await conn.execute(
+        _ONE_STATEMENT, {"participant": participant_id, "after": after, "limit": limit}
     )
-    result = await conn.execute(statement)
     return [MailboxItem(**found._mapping) for found in result]
+
+
+# The statement of :func:`items_after`, its values bound: made once, as :func:`_each_statement`
+# is, since building it and computing its SQL cache key cost about 0.1 ms of CPU per page read.
+_ONE_STATEMENT: Final[Select[Any]] = (
+    select(*_ITEM_COLUMNS)
+    .select_from(
+        mailbox.join(envelopes, envelopes.c.seq == mailbox.c.envelope_seq).outerjoin(
+            receipts, receipts.c.id == mailbox.c.receipt_id
+        )
+    )
+    .where(
+        mailbox.c.participant_id == bindparam("participant"),
+        mailbox.c.cursor > bindparam("after"),
+    )
+    .order_by(mailbox.c.cursor)
+    .limit(bindparam("limit"))
+)
 
 
 async def items_after_each(
