@@ -44,7 +44,17 @@ _SIMD_FROM = 256
 
 def b64u_encode(data: bytes) -> str:
     """Encode ``data`` as unpadded base64url text."""
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+    return b64u_ascii(data).decode("ascii")
+
+
+def b64u_ascii(data: bytes) -> bytes:
+    """:func:`b64u_encode` as ASCII bytes, for a body written as bytes (a page of audit log
+    entries): no text object made and encoded again. From :data:`_SIMD_FROM` bytes on, pybase64's
+    encoder (0.99 against 1.3 us for a 358-byte log entry, 1.2 against 2.6 us for 1 kB); below
+    it, the standard library's, which is faster there (0.49 against 0.96 us for 32 bytes)."""
+    if len(data) >= _SIMD_FROM:
+        return pybase64.urlsafe_b64encode(data).rstrip(b"=")
+    return base64.urlsafe_b64encode(data).rstrip(b"=")
 
 
 def b64u_decode(text: str, *, field: str = "value", max_bytes: int | None = None) -> bytes:

@@ -30,9 +30,12 @@ _PARTICIPANT_ID: TypeAdapter[str] = TypeAdapter(ParticipantId)
 JSON_ENCODER = json.JSONEncoder(ensure_ascii=False)
 
 
-def reply(doc: api.ApiModel | dict[str, Any], status: int = 200) -> web.Response:
-    """A JSON answer: an API model as its wire document (the OpenAPI document, a plain dict)."""
-    body = doc.wire_json() if isinstance(doc, api.ApiModel) else JSON_ENCODER.encode(doc).encode()
+def reply(
+    doc: api.ApiModel | api.LogEntriesPage | dict[str, Any], status: int = 200
+) -> web.Response:
+    """A JSON answer: an API model (or a page of the log) as its wire document (the OpenAPI
+    document, a plain dict)."""
+    body = JSON_ENCODER.encode(doc).encode() if isinstance(doc, dict) else doc.wire_json()
     return web.Response(status=status, body=body, content_type="application/json")
 
 

@@ -161,7 +161,7 @@ async def sign(ctx: HubContext) -> SignedCheckpoint:
     return SignedCheckpoint(tree.size, checkpoint.root, note)
 
 
-async def entries(ctx: HubContext, reader: Member, start: int, end: int) -> api.LogEntries:
+async def entries(ctx: HubContext, reader: Member, start: int, end: int) -> api.LogEntriesPage:
     """The entries ``[start, end)`` the reader may see, at most :data:`MAX_ENTRIES` indexes and
     :data:`MAX_ENTRIES_BYTES` bytes (always at least one entry). The answer's ``end`` is where the
     page stops: every visible entry below it is in the page, and the next page starts there."""
@@ -171,15 +171,15 @@ async def entries(ctx: HubContext, reader: Member, start: int, end: int) -> api.
     end = min(end, start + MAX_ENTRIES)
     async with ctx.reader.connect() as conn:
         found = await log.entries(conn, start=start, end=end, country=scope)
-    items: list[api.LogEntry] = []
+    items: list[tuple[int, bytes]] = []
     budget = MAX_ENTRIES_BYTES
     for e in found:
         budget -= len(e.entry)
         if budget < 0 and items:
             end = e.index
             break
-        items.append(api.LogEntry(index=e.index, entry=b64u_encode(e.entry)))
-    return api.LogEntries(start=start, end=end, entries=items)
+        items.append((e.index, e.entry))
+    return api.LogEntriesPage(start=start, end=end, entries=items)
 
 
 async def _tree_size(conn: AsyncConnection, size: int | None) -> int:

@@ -15,9 +15,13 @@ parsed into a model first.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, TypeAdapter
+
+from pgs_hub.crypto.b64 import b64u_ascii, b64u_encode
 
 __all__ = [
     "API_MODELS",
@@ -41,6 +45,7 @@ __all__ = [
     "KeyEntry",
     "Liveness",
     "LogEntries",
+    "LogEntriesPage",
     "LogEntry",
     "LoginLink",
     "MailboxItem",
@@ -295,6 +300,36 @@ class LogEntries(ApiModel):
     start: int
     end: int
     entries: list[LogEntry]
+
+
+@dataclass(frozen=True, slots=True)
+class LogEntriesPage:
+    """A page of ``GET /v1/audit/entries`` as the hub serves it: :class:`LogEntries`' document,
+    written from the stored entries' bytes (``entries``: index and bytes, in order).
+
+    Why not a :class:`LogEntries`: an auditor downloads the whole log, 10,000 entries a page, and
+    a model of 10,000 :class:`LogEntry` (each validated, its entry encoded as text) cost the hub
+    45 ms of CPU per page to build and serialize, against 17 ms written so. The document is the
+    same to the byte (``tests/protocols/test_log_entries_page.py``): the same members in the same
+    order, and nothing in it needs escaping (integers, base64url letters).
+    """
+
+    start: int
+    end: int
+    entries: Sequence[tuple[int, bytes]]
+
+    def wire_json(self) -> bytes:
+        """Exactly ``self.to_model().wire_json()``."""
+        item = b'{"index":%d,"entry":"%s"}'
+        items = b",".join([item % (index, b64u_ascii(entry)) for index, entry in self.entries])
+        return b'{"start":%d,"end":%d,"entries":[%s]}' % (self.start, self.end, items)
+
+    def to_model(self) -> LogEntries:
+        return LogEntries(
+            start=self.start,
+            end=self.end,
+            entries=[LogEntry(index=i, entry=b64u_encode(e)) for i, e in self.entries],
+        )
 
 
 class InclusionProof(ApiModel):

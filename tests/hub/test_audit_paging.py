@@ -32,7 +32,7 @@ from pgs_hub.hub.policy.model import load_policy
 from pgs_hub.hub.services import auditlog
 from pgs_hub.hub.services.context import HubContext, PolicyHolder
 from pgs_hub.hub.storage import audit
-from pgs_hub.protocols.api import LogEntries
+from pgs_hub.protocols.api import LogEntries, LogEntriesPage
 
 COUNTRIES = ("NG", "GH", "SN")
 
@@ -65,8 +65,11 @@ async def ctx(engine: AsyncEngine) -> HubContext:
     )
 
 
-def _entries(answer: LogEntries) -> list[tuple[int, bytes]]:
-    return [(e.index, b64u_decode(e.entry)) for e in answer.entries]
+def _entries(answer: LogEntriesPage) -> list[tuple[int, bytes]]:
+    """The page as an auditor's client reads it: its wire document, parsed."""
+    sent = LogEntries.model_validate_json(answer.wire_json())
+    assert (sent.start, sent.end) == (answer.start, answer.end)
+    return [(e.index, b64u_decode(e.entry)) for e in sent.entries]
 
 
 async def test_a_page_is_bounded_by_count(ctx: HubContext, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -10,6 +10,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from pgs_hub.crypto.b64 import b64u_decode
 from pgs_hub.protocols import api
 
 # Any Unicode a detail or an entry could carry: accents, quotes, backslashes, control characters,
@@ -66,6 +67,21 @@ def test_a_page_of_log_entries_is_the_same_document(
         start=0, end=end, entries=[api.LogEntry(index=i, entry=e) for i, e in entries]
     )
     _same(page)
+
+
+@settings(max_examples=50)
+@given(st.lists(st.tuples(INTS, st.binary(max_size=600)), max_size=30), INTS, INTS)
+def test_a_page_of_log_entries_written_from_bytes_is_the_models_document_to_the_byte(
+    entries: list[tuple[int, bytes]], start: int, end: int
+) -> None:
+    """What the hub sends for GET /v1/audit/entries (:class:`api.LogEntriesPage`, written
+    straight from the entries' bytes) is exactly what the :class:`api.LogEntries` model of the
+    same page serializes to, and the client's model reads it back to the same entries."""
+    page = api.LogEntriesPage(start=start, end=end, entries=entries)
+    model = page.to_model()
+    assert page.wire_json() == model.wire_json()
+    assert api.LogEntries.model_validate_json(page.wire_json()) == model
+    assert [(e.index, b64u_decode(e.entry)) for e in model.entries] == entries
 
 
 @given(st.lists(st.sampled_from(["envelope", "receipt"]), max_size=5), TEXT, INTS)
