@@ -26,6 +26,7 @@ JSONValue = Any  # JSON's recursive type; values are checked where they are used
 JSONObject = dict[str, Any]
 
 DEFAULT_MAX_DEPTH = 16
+_BACKSLASH = ord("\\")
 
 
 def _reject_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -147,9 +148,10 @@ def loads(
         raise MalformedError(f"{what} must be a JSON object")
     # The walk can only fail on a string with a \u escape (decoding as strict UTF-8 refused any
     # encoded surrogate) or on more containers than levels allowed: skip it when neither is there.
-    # A backslash is looked for first: a one-byte search is a memchr (0.2 us for 5 kB), the
-    # two-byte one a slower scan (4.8 us), and JOSE documents (base64url) rarely hold any.
-    if b"\\" in data and b"\\u" in data:
+    # A backslash is looked for first, as an integer: that is one memchr (0.06 us for 5 kB, 0.39
+    # as the one-byte string b"\\"), the two-byte search a slower scan (4.8 us), and JOSE
+    # documents (base64url) rarely hold any.
+    if _BACKSLASH in data and b"\\u" in data:
         _check_tree(value, max_depth, what)
     elif containers > max_depth:
         _check_depth(value, max_depth, what)
