@@ -241,3 +241,33 @@ def test_runs_of_good_leaves_reach_the_states_of_one_leaf_at_a_time(seed: int) -
         assert getattr(runs, name) == getattr(one, name), name
     if check_at is not None:
         assert (one.bad_prefix is None) == (check_root == right)
+
+
+@pytest.mark.parametrize(
+    ("entry", "scope", "problem"),
+    [
+        (b'{"index": 7, "countries": ["GH"]}', None, None),
+        (b'{"index": 7, "countries": ["GH"]}', "GH", None),
+        (
+            b'{"index": 7, "index": 8}',
+            None,
+            "the entry at 7 says it is entry 8 (moved or inserted)",
+        ),
+        (b'{"index": 6}', None, "the entry at 7 says it is entry 6 (moved or inserted)"),
+        (
+            b'{"index": 7, "countries": ["NG"]}',
+            "GH",
+            "entry 7 does not involve GH, yet was shown to its auditor",
+        ),
+        (b'{"index": 7', None, "entry 7 is not JSON"),
+        (b'{"index": 7} {}', None, "entry 7 is not JSON"),
+        (b'{"index": "\xff"}', None, "entry 7 is not JSON"),
+        (b"[7]", None, "entry 7 is not a JSON object"),
+    ],
+)
+def test_each_entry_is_read_for_the_index_it_states(
+    entry: bytes, scope: str | None, problem: str | None
+) -> None:
+    """What the auditor's tool finds in an entry itself, before any hash: each problem named (a
+    repeated member counts by its last value, as JSON parsers commonly read it)."""
+    assert api._entry_problem(log.LogEntry(7, entry), scope) == problem
