@@ -926,12 +926,37 @@ def recompute(entries: Sequence[bytes]) -> dict[str, float]:
     }
 
 
-async def bench_verification(client: HubClient, key: LogKey, settings: Settings) -> dict[str, Any]:
+def verify_with_tool(url: str, home: Path, folder: Path) -> dict[str, Any]:
+    """The same check by the auditor's own tool, as an auditor runs it: ``pgs audit verify
+    --full`` in a process of its own (its start-up included), with the log key and authority
+    pinned and a state file of its own; its wall time. It must say the log verified (exit 0)."""
+    config = tomllib.loads((home / "config.toml").read_text(encoding="utf-8"))
+    command = [
+        sys.executable, "-m", "pgs_hub", "audit", "verify", "--full", "--hub", url,
+        "--authority", str(home / "authority" / "authority.jwk.json"),
+        "--log-key", config["log"]["verifier_key"], "--keys", str(home / "people" / AUDITOR),
+        "--state", str(folder / "audit-state.json"),
+    ]  # fmt: skip
+    started = time.perf_counter_ns()
+    done = subprocess.run(  # noqa: S603 - our own tool, our arguments
+        command, capture_output=True, text=True, check=False, env=os.environ | {"NO_COLOR": "1"}
+    )
+    elapsed = time.perf_counter_ns() - started
+    if done.returncode != 0:
+        raise RuntimeError(f"pgs audit verify failed ({done.returncode}): {done.stderr[-500:]}")
+    return {"command": "pgs audit verify --full", "seconds": elapsed / 1e9}
+
+
+async def bench_verification(
+    client: HubClient, key: LogKey, settings: Settings, *, home: Path, folder: Path
+) -> dict[str, Any]:
     entries: list[bytes] = []
     with console.status("full verification: download pages one at a time and rebuild the root"):
         sequential = await verify_log(client, key, 1, entries)
     with console.status(f"full verification: {settings.pipeline} pages in flight"):
         pipelined = await verify_log(client, key, settings.pipeline, None)
+    with console.status("full verification by the auditor's tool: pgs audit verify --full"):
+        tool = await asyncio.to_thread(verify_with_tool, client.base_url, home, folder)
     with console.status("recomputation alone, from memory"):
         alone = recompute(entries)
     del entries
@@ -939,6 +964,7 @@ async def bench_verification(client: HubClient, key: LogKey, settings: Settings)
     return {
         "sequential": sequential,
         "pipelined": pipelined,
+        "tool": tool,
         "recompute": alone,
         "sequential_over_recompute": sequential["seconds"] / base,
         "pipelined_over_recompute": pipelined["seconds"] / base,
@@ -1031,7 +1057,9 @@ async def hub_phase(
             report["checkpoint"] = {"size": signed.size, "post_ms": elapsed / NS_PER_MS}
             with console.status(f"{settings.requests} timed requests of each kind"):
                 report["http"] = await bench_http(client, signed, settings)
-            report["verification"] = await bench_verification(client, key, settings)
+            report["verification"] = await bench_verification(
+                client, key, settings, home=home, folder=cleanup.workdir
+            )
     finally:
         report["hub_exit_status"] = cleanup.stop_hub()
     if report["hub_exit_status"] != 0:
@@ -1147,6 +1175,15 @@ def summary(report: dict[str, Any]) -> Table:
             alone,
             f"x{v[f'{key}_over_recompute']:.1f}",
             _target(done["seconds"] <= scaled, target),
+        )
+    if "tool" in v:
+        seconds = v["tool"]["seconds"]
+        table.add_row(
+            f"verify all, {v['tool']['command']}",
+            f"{seconds:.2f} s, {n / seconds:,.0f}/s",
+            alone,
+            f"x{seconds / v['recompute']['compact_range_seconds']:.1f}",
+            _target(seconds <= scaled, target),
         )
     return table
 

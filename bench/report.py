@@ -224,7 +224,8 @@ def targets(report: dict[str, Any]) -> list[Target]:
         limit = 20.0 * n / 1_000_000
         found.append(Target(
             f"full verification of {n:,} entries",
-            f"{v['sequential']['seconds']:.2f} s ({v['pipelined']['seconds']:.2f} s pipelined)",
+            f"{v['sequential']['seconds']:.2f} s ({v['pipelined']['seconds']:.2f} s pipelined"
+            + (f", {v['tool']['seconds']:.2f} s by pgs audit verify)" if "tool" in v else ")"),
             f"recompute alone {v['recompute']['compact_range_seconds']:.2f} s",
             v["sequential"]["seconds"], limit, higher_is_better=False, unit="s",
             note="one page at a time; 20 s x N / 10^6",

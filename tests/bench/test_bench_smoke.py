@@ -109,6 +109,8 @@ async def test_every_part_runs_and_reports_sane_figures(tmp_path: Path) -> None:
     audit_log = doc["audit_log"]
     assert audit_log["checkpoint"]["size"] == 60
     assert audit_log["verification"]["sequential"]["root_matches_checkpoint"]
+    # The auditor's own tool verified the same log (it raises unless it said so, exit 0).
+    assert audit_log["verification"]["tool"]["seconds"] > 0
     names = [t["name"] for t in doc["targets"]]
     assert len(names) == 13, names  # sends/s and CPU per envelope (1 and 3), and 9 more
     assert all(isinstance(t["met"], bool) for t in doc["targets"])
