@@ -310,8 +310,8 @@ class LogEntriesPage:
     Why not a :class:`LogEntries`: an auditor downloads the whole log, 10,000 entries a page, and
     a model of 10,000 :class:`LogEntry` (each validated, its entry encoded as text) cost the hub
     45 ms of CPU per page to build and serialize, against 17 ms written so. The document is the
-    same to the byte (``tests/protocols/test_log_entries_page.py``): the same members in the same
-    order, and nothing in it needs escaping (integers, base64url letters).
+    same to the byte (a property test in ``tests/protocols/test_api_wire_json.py``): the same
+    members in the same order, and nothing in it needs escaping (integers, base64url letters).
     """
 
     start: int
