@@ -67,6 +67,11 @@ _ITEM_COLUMNS = (
     receipts.c.raw.label("receipt_raw"),
 )
 
+# Where an item's columns come from: its envelope, and its receipt if it is one.
+_ITEM_SOURCE = mailbox.join(envelopes, envelopes.c.seq == mailbox.c.envelope_seq).outerjoin(
+    receipts, receipts.c.id == mailbox.c.receipt_id
+)
+
 
 async def items_after(
     conn: AsyncConnection, participant_id: str, after: int, limit: int
@@ -84,11 +89,7 @@ async def items_after(
 # is, since building it and computing its SQL cache key cost 0.1-0.2 ms of CPU per page read.
 _ONE_STATEMENT: Final[Select[Any]] = (
     select(*_ITEM_COLUMNS)
-    .select_from(
-        mailbox.join(envelopes, envelopes.c.seq == mailbox.c.envelope_seq).outerjoin(
-            receipts, receipts.c.id == mailbox.c.receipt_id
-        )
-    )
+    .select_from(_ITEM_SOURCE)
     .where(
         mailbox.c.participant_id == bindparam("participant"),
         mailbox.c.cursor > bindparam("after"),
@@ -141,11 +142,7 @@ def _each_statement(count: int) -> Select[Any]:
     )
     ranked = (
         select(*_ITEM_COLUMNS, mailbox.c.participant_id.label("for_participant"), rank)
-        .select_from(
-            mailbox.join(envelopes, envelopes.c.seq == mailbox.c.envelope_seq).outerjoin(
-                receipts, receipts.c.id == mailbox.c.receipt_id
-            )
-        )
+        .select_from(_ITEM_SOURCE)
         .where(
             or_(
                 *(
