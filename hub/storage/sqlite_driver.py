@@ -49,6 +49,7 @@ import aiosqlite
 from aiosqlite.context import contextmanager
 
 ITER_CHUNK_SIZE = 64  # aiosqlite's default
+THREAD_STOP_SECONDS = 5.0  # a failed connection's thread only closes nothing and ends
 T = TypeVar("T")
 
 # The statements that open a transaction, as the engine emits them: held back (see the module docs).
@@ -319,5 +320,12 @@ async def connect(database: str) -> Connection:
         partial(sqlite3.connect, database, check_same_thread=False), ITER_CHUNK_SIZE
     )
     connection._thread.daemon = True  # as SQLAlchemy sets it: never holds up the exit
-    await connection
+    try:
+        await connection
+    except Exception:
+        # aiosqlite queues its thread's stop without waiting for it, and the thread answers that
+        # stop on this loop: after asyncio.run has closed the loop (a command whose database
+        # cannot be opened), it printed "Event loop is closed" with its traceback. Wait for it.
+        await asyncio.to_thread(connection._thread.join, THREAD_STOP_SECONDS)
+        raise
     return connection

@@ -282,3 +282,18 @@ async def test_a_read_transaction_still_begins_in_the_thread(locked: Any) -> Non
     async with read_only(engine).connect() as conn:
         assert await conn.scalar(text("SELECT count(*) FROM t")) == 0
     other.execute("ROLLBACK")
+
+
+async def test_a_file_that_cannot_be_opened_leaves_no_thread_behind(tmp_path: Path) -> None:
+    """aiosqlite stops a failed connection's thread without waiting for it, and that thread then
+    answers on the loop: after ``asyncio.run`` has closed it (``pgs db upgrade`` on a path that
+    cannot be opened), it printed "Event loop is closed" twice with its traceback. ``connect``
+    waits for the thread before the error goes on."""
+
+    def workers() -> set[threading.Thread]:  # aiosqlite's: "Thread-N (_connection_worker_thread)"
+        return {t for t in threading.enumerate() if "_connection_worker_thread" in t.name}
+
+    before = workers()
+    with pytest.raises(sqlite3.OperationalError, match="unable to open database file"):
+        await sqlite_driver.connect(str(tmp_path / "no-such-folder" / "hub.db"))
+    assert [t for t in workers() - before if t.is_alive()] == []
