@@ -200,6 +200,9 @@ def _describe(exc: BaseException, lang: Lang) -> tuple[str, list[str]]:  # noqa:
     connection = _connection_problem(exc, lang)
     if connection is not None:
         return connection, []
+    database = _database_problem(exc, lang)
+    if database is not None:
+        return database, []
     if isinstance(exc, FileNotFoundError):
         return t("cli.error.not_found", lang, path=exc.filename or exc), []
     if isinstance(exc, IsADirectoryError):
@@ -252,6 +255,20 @@ def _connection_problem(exc: BaseException, lang: Lang) -> str | None:  # noqa: 
     if isinstance(exc, TimeoutError):
         return t("cli.error.timeout", lang)
     return None
+
+
+def _database_problem(exc: BaseException, lang: Lang) -> str | None:
+    """A database that cannot be opened, reached or written (``pgs init``, ``serve``, ``db``):
+    the deployment's to fix, not a bug in pgs."""
+    from pgs_hub.hub.services.database import database_problem
+
+    problem = database_problem(exc)
+    if problem is None:
+        return None
+    fault, reason = problem
+    if fault == "full":
+        return t("cli.error.database_full", lang, reason=reason)
+    return t("cli.error.database", lang, reason=reason)
 
 
 def check_hub_url(url: str) -> None:

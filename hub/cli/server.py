@@ -104,14 +104,20 @@ def init(
     for name in missing:
         err.print(say("cli.init.plain_warning", name=name), markup=False)
     with reported_errors():
+        url = database_url or sqlite_url(home)
+        if database_url is not None:
+            # A database elsewhere is reached and migrated before anything is written: one that
+            # cannot be used leaves no half-made home behind (the home's own SQLite file can only
+            # be made once the home exists).
+            asyncio.run(upgrade(url))
         authority = write_home(
             home,
             port=port,
             authority_passphrase=secrets[passphrases.AUTHORITY],
             hub_passphrase=secrets[passphrases.HUB],
         )
-        url = database_url or sqlite_url(home)
-        asyncio.run(upgrade(url))
+        if database_url is None:
+            asyncio.run(upgrade(url))
         admin_folder = asyncio.run(
             bootstrap_admin(
                 home, url, authority, admin_id,

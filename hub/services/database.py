@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Final
 
 from sqlalchemy import text
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from pgs_hub.hub.errors import Unavailable
@@ -31,6 +31,7 @@ __all__ = [
     "check_schema",
     "close_serving_engine",
     "current_revision",
+    "database_problem",
     "fault_of",
     "head_revision",
     "open_engine",
@@ -43,6 +44,24 @@ __all__ = [
 
 RECENT_FAILURE_SECONDS: Final = 30.0
 MIN_FREE_BYTES: Final = 1 << 20  # below this on the SQLite database's disk: full
+
+
+def database_problem(exc: BaseException) -> tuple[DatabaseFault, str] | None:
+    """A database error that is the deployment's to fix, not a bug (a file that cannot be opened,
+    a server that refuses this role or has no such database, a full disk: ``fault_of``), as its
+    fault and the driver's own first line, for the command line to say plainly.
+
+    ``None`` for anything else: a bug stays an internal error, and an error that is not the
+    driver's (a refused socket) is said as what it is. The driver's words, never SQLAlchemy's
+    text, which may quote the statement and its parameters."""
+    if not isinstance(exc, SQLAlchemyError):
+        return None
+    fault = fault_of(exc)
+    if fault is None:
+        return None
+    driver = getattr(exc, "orig", None)
+    lines = str(exc if driver is None else driver).strip().splitlines()
+    return fault, lines[0] if lines else type(exc).__name__
 
 
 async def upgrade(url: str, revision: str = "head") -> None:

@@ -25,6 +25,7 @@ from pathlib import Path
 import click
 import pytest
 from click.testing import CliRunner
+from sqlalchemy.engine import make_url
 
 from pgs_hub.crypto.b64 import b64u_encode
 from pgs_hub.crypto.keys import SigningKey
@@ -36,6 +37,7 @@ from pgs_hub.protocols.envelope import seal_message
 from pgs_hub.protocols.messages.handling import Tlp
 from pgs_hub.protocols.messages.kinds import MessageKind
 from pgs_hub.protocols.messages.registry import parse_message
+from tests.conftest import POSTGRES_ADMIN_DSN
 from tests.e2e.harness import RunningHub, free_port, launch
 from tests.e2e.messages import ALERT
 
@@ -45,6 +47,12 @@ NG, GH, CM, WCO = "NG-NCP-LAGOS", "GH-NCP-ACCRA", "CM-NCP-DOUALA", "WCO-PGS-BRUS
 SN = "SN-NCP-DAKAR"  # published in the offline directory with an X25519 key of small order
 UNKNOWN_MID = "0f0e0d0c-0b0a-4909-8807-060504030201"
 WORKERS = 4
+# Databases that cannot be used: a SQLite file in a folder that does not exist, and the real
+# PostgreSQL asked for a role and a database it does not have.
+NO_SQLITE = "sqlite+aiosqlite:///no-such-folder/hub.db"
+_PG = make_url(POSTGRES_ADMIN_DSN).set(drivername="postgresql+asyncpg")
+NO_ROLE = _PG.set(username="pgs_no_such_role").render_as_string(hide_password=False)
+NO_DATABASE = _PG.set(database="pgs_no_such_database").render_as_string(hide_password=False)
 
 
 @dataclass
@@ -123,6 +131,15 @@ MISTAKES: list[Mistake] = [
     m("serve-broken-config-toml", "config", "serve", "--home", "broken-config", "--port", "0"),
     m("serve-no-home", "config.toml", "serve", "--home", "no-such-home", "--port", "0"),
     m("audit-key-no-home", "is this a hub home", "audit", "key", "--home", "no-such-home"),
+    # --- the database: the deployment's to fix, never "a bug in pgs" ----------------------
+    m("db-upgrade-cannot-open", "cannot be reached or opened: unable to open database file",
+      "db", "upgrade", "--database-url", NO_SQLITE),
+    m("db-current-unknown-role", 'role "pgs_no_such_role" does not exist', "db", "current",
+      "--database-url", NO_ROLE),
+    m("serve-database-cannot-open", "unable to open database file", "serve", "--home", "{home}",
+      "--port", "0", "--database-url", NO_SQLITE),
+    m("init-database-missing", 'database "pgs_no_such_database" does not exist', "init",
+      "home-without-database", "--insecure-plain-keys", "--database-url", NO_DATABASE),
     # --- reaching the hub ------------------------------------------------------------------
     m("url-without-scheme", "with its scheme", "inbox", "--hub", "127.0.0.1:8443", "--keys",
       "keys/" + GH),
@@ -186,6 +203,8 @@ FRENCH: list[Mistake] = [
     m("fr-seal-to-a-small-order-key", "d'ordre faible", "seal", "alert.json", "--kind",
       "alert", "--to", SN, "--keys", "keys/" + GH, "--directory", "directory"),
     m("fr-init-on-existing-home", "contient déjà un hub", "init", "{home}"),
+    m("fr-db-upgrade-cannot-open", "ne peut pas être ouverte : unable to open database file",
+      "db", "upgrade", "--database-url", NO_SQLITE),
     m("fr-bad-participant-id", "n'est pas un identifiant de participant", "send", "alert.json",
       "--kind", "alert", "--to", "not an id", *AS_CM),
     m("fr-ncp-to-a-group", "la politique l'interdit", "send", "alert.json", "--kind", "alert",
@@ -352,6 +371,13 @@ def test_a_mistake_is_one_plain_line_in_french(
     last = stderr.strip().splitlines()[-1]
     assert last.startswith("erreur : "), stderr
     assert "error:" not in stderr
+
+
+def test_init_leaves_no_half_made_home_when_its_database_cannot_be_used(
+    results: dict[str, tuple[Mistake, subprocess.CompletedProcess[str]]], world: World
+) -> None:
+    _check(results["init-database-missing"], world)
+    assert not (world.root / "home-without-database").exists()
 
 
 @click.group(cls=PgsGroup)
