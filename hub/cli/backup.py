@@ -13,9 +13,10 @@ from pathlib import Path
 import click
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 
+from pgs_hub.hub import home_lock
 from pgs_hub.hub.cli.common import err, fail, out, reported_errors, say
 from pgs_hub.hub.cli.server import DATABASE_OPTION, HOME_OPTION
-from pgs_hub.hub.home import default_home, load_config
+from pgs_hub.hub.home import HubConfig, default_home, load_config
 
 CHECKPOINT_OPTION = click.option(
     "--checkpoint",
@@ -93,14 +94,23 @@ def restore(
     clients have seen is a rolled-back log, which the hub refuses to serve. On SQLite such a
     backup is refused before anything is replaced; on PostgreSQL it is restored (one
     transaction) and reported, and `pgs serve` then refuses to start on it."""
+    home = home or default_home()
+    with reported_errors():
+        config = load_config(home, database_url=database_url)
+    with home_lock.restoring(home) as alone:  # no hub serves the home meanwhile
+        if not alone:
+            fail(say("cli.backup.hub_running", home=home))
+        _restore(source, home, config, checkpoints)
+
+
+def _restore(source: Path, home: Path, config: HubConfig, checkpoints: tuple[Path, ...]) -> None:
+    """The restore itself, with the home held (:mod:`hub.home_lock`)."""
     from pgs_hub.crypto.note import parse_verifier_key
     from pgs_hub.hub.services import backup as store
     from pgs_hub.hub.services import rollback
     from pgs_hub.hub.services.database import open_engine, parse_url
 
-    home = home or default_home()
     with reported_errors():
-        config = load_config(home, database_url=database_url)
         url = config.database_url
         kind = store.kind_of(source)
         backend = parse_url(url).get_backend_name()

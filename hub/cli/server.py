@@ -19,10 +19,11 @@ import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 import click
 
+from pgs_hub.hub import home_lock
 from pgs_hub.hub.cli.common import err, fail, out, reported_errors, say, secret_from
 from pgs_hub.hub.cli.errors import report
 from pgs_hub.hub.errors import ConfigError
@@ -32,6 +33,7 @@ from pgs_hub.hub.home import (
     CONFIG_FILE,
     DATABASE_ENV,
     POLICY_FILE,
+    HubConfig,
     default_home,
     load_config,
     refuse_existing,
@@ -229,73 +231,94 @@ def serve(
 
     from pgs_hub.hub.server.app import create_app
     from pgs_hub.hub.server.loop import new_event_loop
-    from pgs_hub.hub.services.database import parse_url
 
     home = home or default_home()
     with reported_errors():
         config = load_config(home, database_url=database_url)
-    cert = tls_cert or config.tls_cert
-    key = tls_key or config.tls_key
-    if (cert is None) != (key is None):
-        fail(say("cli.serve.tls_pair"))
-    context = None
-    if cert is not None and key is not None:
-        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-        context.load_cert_chain(cert, key)
-    scheme = "https" if context else "http"
-    listen_host = host or config.host
-    listen_port = config.port if port is None else port
-    worker = worker_of is not None
-    prefix = f"[worker {worker_index or 0}] " if worker else ""
-    logging.basicConfig(
-        level=logging.INFO, format=f"%(asctime)s %(levelname)s {prefix}%(name)s %(message)s"
-    )
-    _access_log_as_json_lines()
-    if workers > 1 and not worker:
+    with home_lock.serving(home) as served:  # held until the hub has stopped
+        if not served:
+            fail(say("cli.serve.restoring", home=home))
+        cert = tls_cert or config.tls_cert
+        key = tls_key or config.tls_key
+        if (cert is None) != (key is None):
+            fail(say("cli.serve.tls_pair"))
+        context = None
+        if cert is not None and key is not None:
+            context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+            context.load_cert_chain(cert, key)
+        scheme = "https" if context else "http"
+        listen_host = host or config.host
+        listen_port = config.port if port is None else port
+        worker = worker_of is not None
+        prefix = f"[worker {worker_index or 0}] " if worker else ""
+        logging.basicConfig(
+            level=logging.INFO, format=f"%(asctime)s %(levelname)s {prefix}%(name)s %(message)s"
+        )
+        _access_log_as_json_lines()
+        if workers > 1 and not worker:
+            _supervise(config, home, listen_host, listen_port, (cert, key), checkpoints, workers)
+        hub_secret = _hub_passphrase(config.hub_key_dir, interactive=not worker)
+        app = create_app(
+            config, hub_passphrase=hub_secret, checkpoints=checkpoints, shares_port=worker
+        )
+        if worker_of is not None:
+            app.cleanup_ctx.append(_worker_duties(worker_of, ready_fd))
         try:
-            backend = parse_url(config.database_url).get_backend_name()
+            web.run_app(
+                app,
+                loop=new_event_loop(),  # uvloop when installed (hub.server.loop)
+                host=listen_host,
+                port=listen_port,
+                ssl_context=context,
+                shutdown_timeout=SHUTDOWN_TIMEOUT_SECONDS,
+                # Also the bound on reading a request head (slow-header clients): see HubConfig.
+                keepalive_timeout=config.header_timeout_seconds,
+                access_log=None,
+                reuse_port=True if worker else None,
+                print=None
+                if worker
+                else lambda _: out.print(
+                    say("hub.demo.listening", url=f"{scheme}://{listen_host}:{listen_port}"),
+                    markup=False,
+                ),
+            )
         except ConfigError as exc:
             report(exc)  # translated where the catalog knows the code
-        if backend != "postgresql":
-            fail(say("cli.serve.workers_postgres"))
-        if listen_port == 0:
-            fail(say("cli.serve.workers_port"))
-        if not hasattr(socket, "SO_REUSEPORT"):
-            fail(say("cli.serve.workers_reuseport"))
-        arguments = ["--home", str(home), "--host", listen_host, "--port", str(listen_port)]
-        if cert is not None and key is not None:
-            arguments += ["--tls-cert", str(cert), "--tls-key", str(key)]
-        for path in checkpoints:
-            arguments += ["--checkpoint", str(path)]
-        hub_secret = _hub_passphrase(config.hub_key_dir, interactive=True)
-        url = f"{scheme}://{listen_host}:{listen_port}"
-        out.print(say("cli.serve.listening_workers", url=url, workers=workers), markup=False)
-        sys.exit(_Supervisor(arguments, config.database_url, hub_secret).run(workers))
-    hub_secret = _hub_passphrase(config.hub_key_dir, interactive=not worker)
-    app = create_app(config, hub_passphrase=hub_secret, checkpoints=checkpoints, shares_port=worker)
-    if worker_of is not None:
-        app.cleanup_ctx.append(_worker_duties(worker_of, ready_fd))
+
+
+def _supervise(
+    config: HubConfig,
+    home: Path,
+    listen_host: str,
+    listen_port: int,
+    tls: tuple[Path | None, Path | None],
+    checkpoints: tuple[Path, ...],
+    workers: int,
+) -> NoReturn:
+    """``pgs serve --workers N``: the supervisor of N worker processes, until they stop."""
+    from pgs_hub.hub.services.database import parse_url
+
+    cert, key = tls
+    scheme = "https" if cert is not None else "http"
     try:
-        web.run_app(
-            app,
-            loop=new_event_loop(),  # uvloop when installed (hub.server.loop)
-            host=listen_host,
-            port=listen_port,
-            ssl_context=context,
-            shutdown_timeout=SHUTDOWN_TIMEOUT_SECONDS,
-            # Also the bound on reading a request head (slow-header clients): see HubConfig.
-            keepalive_timeout=config.header_timeout_seconds,
-            access_log=None,
-            reuse_port=True if worker else None,
-            print=None
-            if worker
-            else lambda _: out.print(
-                say("hub.demo.listening", url=f"{scheme}://{listen_host}:{listen_port}"),
-                markup=False,
-            ),
-        )
+        backend = parse_url(config.database_url).get_backend_name()
     except ConfigError as exc:
         report(exc)  # translated where the catalog knows the code
+    if backend != "postgresql":
+        fail(say("cli.serve.workers_postgres"))
+    if listen_port == 0:
+        fail(say("cli.serve.workers_port"))
+    if not hasattr(socket, "SO_REUSEPORT"):
+        fail(say("cli.serve.workers_reuseport"))
+    arguments = ["--home", str(home), "--host", listen_host, "--port", str(listen_port)]
+    if cert is not None and key is not None:
+        arguments += ["--tls-cert", str(cert), "--tls-key", str(key)]
+    for path in checkpoints:
+        arguments += ["--checkpoint", str(path)]
+    hub_secret = _hub_passphrase(config.hub_key_dir, interactive=True)
+    url = f"{scheme}://{listen_host}:{listen_port}"
+    out.print(say("cli.serve.listening_workers", url=url, workers=workers), markup=False)
+    sys.exit(_Supervisor(arguments, config.database_url, hub_secret).run(workers))
 
 
 def _access_log_as_json_lines() -> None:

@@ -26,6 +26,7 @@ from click.testing import CliRunner
 
 from pgs_hub.crypto.keys import SigningKey
 from pgs_hub.crypto.note import Checkpoint, sign_checkpoint
+from pgs_hub.hub import home_lock
 from pgs_hub.hub.cli import main
 from pgs_hub.hub.home import write_home
 from pgs_hub.hub.services.rollback import HIGH_WATER_FILE
@@ -70,7 +71,7 @@ async def checkpoint_note(hub: RunningHub, who: str) -> tuple[int, str]:
     return doc.size, doc.checkpoint
 
 
-def serve_refuses(hub: RunningHub, *extra: str | Path) -> str:
+def serve_refuses(hub: RunningHub | Home, *extra: str | Path) -> str:
     """Run ``pgs serve``, which must exit 1 at start-up; its output."""
     done = subprocess.run(  # noqa: S603 - our own server with test arguments
         [sys.executable, "-m", "pgs_hub", "serve", *map(str, where(hub)), "--port", "0",
@@ -103,6 +104,19 @@ async def test_backup_restore_and_no_rolled_back_log(  # noqa: PLR0915 - one sto
     assert ran.code == 0, ran.line()
     assert not copy.with_name(copy.name + ".partial").exists()
 
+    # A restore under the running hub is refused: on SQLite the hub would go on writing to the
+    # file it has open, no longer the database, and lose every message it accepts after.
+    database = Path(hub.database_url.split("///", 1)[-1])
+    before = database.stat().st_ino if sqlite else 0
+    ran = await run("admin", "restore", copy, *where(hub))
+    assert ran.code == 1, ran.line()
+    assert f"a hub is running on {hub.home}" in ran.err
+    assert "Nothing was replaced" in ran.err
+    assert (database.stat().st_ino if sqlite else 0) == before
+    second = await send(hub)  # still the database the hub serves
+    async with hub.client(GH) as gh:
+        assert (await gh.read(second)).header.mid == second
+
     # Restoring it at once: nothing newer was signed, the hub comes back with its messages.
     assert hub.stop() == 0
     ran = await run("admin", "restore", copy, *where(hub))
@@ -123,7 +137,6 @@ async def test_backup_restore_and_no_rolled_back_log(  # noqa: PLR0915 - one sto
         ran = await run("audit", "verify", *connection(hub, AUDITOR), "--state", state)
         assert ran.code == 0, ran.line()
     assert hub.stop() == 0
-    database = Path(hub.database_url.split("///", 1)[-1])
     newest = database.read_bytes() if sqlite else b""
 
     # Restoring the old copy now is a rollback.
@@ -160,6 +173,15 @@ async def test_backup_restore_and_no_rolled_back_log(  # noqa: PLR0915 - one sto
     assert f"fewer than the {size2}" in ran.line()
     assert "rolled back" in ran.line()
     assert len([line for line in ran.err.splitlines() if "rolled back" in line]) == 1
+
+
+async def test_a_hub_does_not_start_while_its_database_is_being_restored(tmp_path: Path) -> None:
+    hub = Home(tmp_path / "home", f"sqlite+aiosqlite:///{tmp_path / 'hub.db'}")
+    write_home(hub.home, port=8443)
+    with home_lock.restoring(hub.home) as alone:  # as `pgs admin restore` holds it
+        assert alone
+        refusal = serve_refuses(hub)
+    assert f"the database of {hub.home} is being restored" in refusal
 
 
 async def test_restore_refuses_what_is_not_a_backup_of_this_kind(tmp_path: Path) -> None:
