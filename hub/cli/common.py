@@ -6,7 +6,7 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 from rich.console import Console
@@ -16,6 +16,9 @@ from pgs_hub.crypto.errors import CryptoError
 from pgs_hub.hub import keystore, passphrases
 from pgs_hub.hub.errors import ConfigError
 from pgs_hub.protocols.errors import MessageValidationError, ProtocolError
+
+if TYPE_CHECKING:
+    import ssl
 
 PASSPHRASE_ENV = passphrases.KEYS
 
@@ -54,6 +57,20 @@ def reported_errors() -> Iterator[None]:
         ConfigError,
     ) as exc:
         report(exc)
+
+
+def server_tls(cert: Path | None, key: Path | None) -> ssl.SSLContext | None:
+    """The TLS context of a server (the hub's, a witness's) from its certificate and key files;
+    ``None`` for plain HTTP. One without the other stops the command."""
+    if (cert is None) != (key is None):
+        fail(say("cli.serve.tls_pair"))
+    if cert is None or key is None:
+        return None
+    import ssl  # only a server with TLS needs it: the other commands start without it
+
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    return context
 
 
 def passphrase_option(func: Callable[..., Any]) -> Callable[..., Any]:

@@ -11,7 +11,6 @@ import select
 import shutil
 import signal
 import socket
-import ssl
 import subprocess
 import sys
 import tempfile
@@ -24,7 +23,15 @@ from typing import TYPE_CHECKING, NoReturn
 import click
 
 from pgs_hub.hub import home_lock
-from pgs_hub.hub.cli.common import err, fail, out, reported_errors, say, secret_from
+from pgs_hub.hub.cli.common import (
+    err,
+    fail,
+    out,
+    reported_errors,
+    say,
+    secret_from,
+    server_tls,
+)
 from pgs_hub.hub.cli.errors import report
 from pgs_hub.hub.errors import ConfigError
 from pgs_hub.hub.home import (
@@ -240,12 +247,7 @@ def serve(
             fail(say("cli.serve.restoring", home=home))
         cert = tls_cert or config.tls_cert
         key = tls_key or config.tls_key
-        if (cert is None) != (key is None):
-            fail(say("cli.serve.tls_pair"))
-        context = None
-        if cert is not None and key is not None:
-            context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-            context.load_cert_chain(cert, key)
+        context = server_tls(cert, key)
         scheme = "https" if context else "http"
         listen_host = host or config.host
         listen_port = config.port if port is None else port

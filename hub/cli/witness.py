@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from pgs_hub.hub.cli.common import fail, out, say
+from pgs_hub.hub.cli.common import fail, out, server_tls
 from pgs_hub.hub.cli.errors import report
 from pgs_hub.hub.errors import ConfigError
 from pgs_hub.hub.i18n import resolve, t
@@ -87,7 +87,6 @@ def serve(
     """Run the witness (POST /add-checkpoint) until Ctrl-C or SIGTERM; with --tls-cert and
     --tls-key over HTTPS (or behind a reverse proxy or a c2sp.org/https-bastion)."""
     import fcntl
-    import ssl
 
     from aiohttp import web
 
@@ -106,12 +105,7 @@ def serve(
         fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except OSError:
         fail(t("witness.busy", lang, home=folder))
-    if (tls_cert is None) != (tls_key is None):
-        fail(say("cli.serve.tls_pair"))
-    context = None
-    if tls_cert is not None and tls_key is not None:
-        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-        context.load_cert_chain(tls_cert, tls_key)
+    context = server_tls(tls_cert, tls_key)
     scheme = "https" if context else "http"
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     listen_host = host or config.host
