@@ -49,7 +49,7 @@ import aiosqlite
 from aiosqlite.context import contextmanager
 
 ITER_CHUNK_SIZE = 64  # aiosqlite's default
-THREAD_STOP_SECONDS = 5.0  # a failed connection's thread only closes nothing and ends
+THREAD_STOP_SECONDS = 5.0  # a failed connection's thread has nothing to close: it ends at once
 T = TypeVar("T")
 
 # The statements that open a transaction, as the engine emits them: held back (see the module docs).
